@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# etcp: top-level Makefile.
+#
+#   make                 build etcp.ko for KDIR (or KVER)
+#   make modules-all     build it for every kernel the test VM boots
+#   make demo            boot the test VM, load etcp and show it working
+#   make check           every selftest on every supported kernel
+#   make style           checkpatch (version tests are compat.h's job,
+#                        so LINUX_VERSION_CODE warnings are off);  make C=1 / W=1 pass through to kbuild
+#
+# Each kernel gets its own build directory, build/<kernel release>/, so the
+# 6.1 and 6.12 objects never mix; the sources are copied there because
+# kbuild (before 6.13) writes objects next to the sources it compiles.
+
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+
+# KDIR wins; else KVER; else the running kernel if its build tree exists;
+# else the newest Debian 6.1 headers.
+ifneq ($(KDIR),)
+  KBUILD_DIR := $(KDIR)
+  KVER := $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+else
+  ifeq ($(KVER),)
+    KVER := $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then uname -r; \
+	else ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sort -V | \
+	tail -n 1 | sed 's|.*/linux-headers-||'; fi)
+  endif
+  KBUILD_DIR := $(firstword $(wildcard /lib/modules/$(KVER)/build) \
+		$(wildcard /usr/src/linux-headers-$(KVER)))
+endif
+
+SRCS := Kbuild $(wildcard module/*.c module/*.h) include/uapi/linux/etcp.h
+OBJDIR := $(BUILD)/$(KVER)
+
+.PHONY: all module modules-all selftests demo check style clean deps
+
+all: module
+
+module: $(SRCS)
+	@test -n "$(KBUILD_DIR)" || { echo "no kernel build tree: set KDIR or KVER, or run scripts/deps.sh" >&2; exit 1; }
+	@mkdir -p $(OBJDIR)
+	@cp -p --parents $(SRCS) $(OBJDIR)/
+	$(MAKE) -C $(KBUILD_DIR) M=$(OBJDIR) $(if $(C),C=$(C)) $(if $(W),W=$(W)) modules
+	@ln -sf $(OBJDIR)/etcp.ko $(TOP)/etcp.ko
+
+# The kernels the test VM boots (scripts/kernels.sh lists them).
+modules-all:
+	@for v in $$(scripts/kernels.sh); do \
+		$(MAKE) --no-print-directory module KVER=$$v || exit 1; \
+	done
+
+selftests:
+	$(MAKE) -C selftests OUT=$(BUILD)/selftests
+
+deps:
+	scripts/deps.sh
+
+demo:
+	scripts/demo.sh
+
+check:
+	scripts/check.sh
+
+CHECKPATCH_DIR := $(BUILD)/checkpatch
+$(CHECKPATCH_DIR)/checkpatch.pl:
+	@mkdir -p $(CHECKPATCH_DIR)
+	tar -xJf /usr/src/linux-source-6.1.tar.xz -C $(CHECKPATCH_DIR) \
+		--strip-components=2 linux-source-6.1/scripts/checkpatch.pl \
+		linux-source-6.1/scripts/spelling.txt \
+		linux-source-6.1/scripts/const_structs.checkpatch
+	@touch $@
+
+style: $(CHECKPATCH_DIR)/checkpatch.pl
+	$(CHECKPATCH_DIR)/checkpatch.pl --no-tree --strict --show-types \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG,LINUX_VERSION_CODE,CONSTANT_COMPARISON \
+		-f $(wildcard module/*.c module/*.h) include/uapi/linux/etcp.h
+
+clean:
+	rm -rf $(BUILD) etcp.ko

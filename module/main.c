@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * etcp: module init and exit, registration with the socket layer and IP.
+ *
+ * Order matters.  Per-netns state must exist before IP can deliver a
+ * segment or socket() can create a socket, so the pernet subsystem comes
+ * first and goes last; the receive handler and the socket switch entry are
+ * the visible edges, registered last and removed first.
+ */
+#include <linux/module.h>
+#include <linux/init.h>
+#include <net/protocol.h>
+#include <net/inet_common.h>
+
+#include "etcp.h"
+#include "compat.h"
+
+int etcp_proto_num = IPPROTO_ETCP;
+module_param_named(proto, etcp_proto_num, int, 0444);
+MODULE_PARM_DESC(proto, "IP protocol number: 253 (default) or 254 (RFC 3692)");
+
+unsigned int etcp_net_id __read_mostly;
+
+static int __net_init etcp_net_init(struct net *net)
+{
+	struct etcp_net *en = etcp_pernet(net);
+	int err;
+
+	etcp_hash_net_init(en);
+
+	en->mib = alloc_percpu(struct etcp_mib);
+	if (!en->mib)
+		return -ENOMEM;
+
+	err = etcp_sysctl_net_init(net);
+	if (err)
+		goto err_mib;
+
+	err = etcp_proc_net_init(net);
+	if (err)
+		goto err_sysctl;
+
+	return 0;
+
+err_sysctl:
+	etcp_sysctl_net_exit(net);
+err_mib:
+	free_percpu(en->mib);
+	return err;
+}
+
+static void __net_exit etcp_net_exit(struct net *net)
+{
+	struct etcp_net *en = etcp_pernet(net);
+
+	etcp_proc_net_exit(net);
+	etcp_sysctl_net_exit(net);
+	etcp_hash_net_exit(en);
+	free_percpu(en->mib);
+}
+
+static struct pernet_operations etcp_net_ops = {
+	.init = etcp_net_init,
+	.exit = etcp_net_exit,
+	.id   = &etcp_net_id,
+	.size = sizeof(struct etcp_net),
+};
+
+static struct net_protocol etcp_protocol = {
+	.handler	= etcp_v4_rcv,
+};
+
+static struct inet_protosw etcp_protosw = {
+	.type		= SOCK_STREAM,
+	/* .protocol is set from the module parameter at init */
+	.prot		= &etcp_prot,
+	.ops		= &etcp_stream_ops,
+};
+
+static void etcp_check_layout(void)
+{
+	/* The state numbers are TCP's: tools decode /proc/net/etcp as tcp. */
+	BUILD_BUG_ON((int)ETCP_ESTABLISHED != (int)TCP_ESTABLISHED);
+	BUILD_BUG_ON((int)ETCP_CLOSE != (int)TCP_CLOSE);
+	BUILD_BUG_ON((int)ETCP_LISTEN != (int)TCP_LISTEN);
+	BUILD_BUG_ON((int)ETCP_CLOSING != (int)TCP_CLOSING);
+	/* uapi structure: a size change breaks programs built earlier. */
+	BUILD_BUG_ON(sizeof(struct etcp_info) != 88);
+	BUILD_BUG_ON(SOL_ETCP != IPPROTO_ETCP);
+	/* The module alias spells SOCK_STREAM as 1. */
+	BUILD_BUG_ON(SOCK_STREAM != 1);
+}
+
+static int __init etcp_init(void)
+{
+	int err;
+
+	etcp_check_layout();
+
+	if (etcp_proto_num != 253 && etcp_proto_num != 254) {
+		pr_err("proto=%d: only 253 and 254 (RFC 3692) may be used\n",
+		       etcp_proto_num);
+		return -EINVAL;
+	}
+
+	err = proto_register(&etcp_prot, 1);
+	if (err)
+		return err;
+
+	err = register_pernet_subsys(&etcp_net_ops);
+	if (err)
+		goto err_proto;
+
+	if (inet_add_protocol(&etcp_protocol, etcp_proto_num)) {
+		pr_err("IP protocol %d is already taken\n", etcp_proto_num);
+		err = -EBUSY;
+		goto err_pernet;
+	}
+
+	etcp_protosw.protocol = etcp_proto_num;
+	inet_register_protosw(&etcp_protosw);
+
+	pr_info("registered on IP protocol %d\n", etcp_proto_num);
+	return 0;
+
+err_pernet:
+	unregister_pernet_subsys(&etcp_net_ops);
+err_proto:
+	proto_unregister(&etcp_prot);
+	return err;
+}
+
+static void __exit etcp_exit(void)
+{
+	/* No new sockets; waits for RCU readers of the switch table. */
+	inet_unregister_protosw(&etcp_protosw);
+	inet_del_protocol(&etcp_protocol, etcp_proto_num);
+	/* Segments already inside etcp_v4_rcv() finish before tables go. */
+	synchronize_net();
+	unregister_pernet_subsys(&etcp_net_ops);
+	proto_unregister(&etcp_prot);
+}
+
+module_init(etcp_init);
+module_exit(etcp_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("etcp: experimental transport mirroring TCP's state machine");
+MODULE_AUTHOR("The etcp developers");
+/*
+ * socket(AF_INET, SOCK_STREAM, 253) loads the module; inet_create() asks for
+ * both names.  The type is spelled as a number because the alias is built by
+ * stringification and SOCK_STREAM is an enumerator, not a macro.
+ */
+MODULE_ALIAS_NET_PF_PROTO_TYPE(PF_INET, IPPROTO_ETCP, 1);
+MODULE_ALIAS_NET_PF_PROTO(PF_INET, IPPROTO_ETCP);

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * etcp: /proc/net/etcp (the sockets, laid out as /proc/net/tcp) and
+ * /proc/net/etcp_stat (the counters), one of each per network namespace.
+ */
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <net/sock.h>
+
+#include "etcp.h"
+
+/* /proc/net/tcp pads every line to this width; so do we. */
+#define ETCP_PROC_LINE	149
+
+struct etcp_seq_state {
+	struct seq_net_private p;	/* first: seq_file_net() reads it */
+	int sl;				/* row number of the current entry */
+};
+
+static void *etcp_seq_start(struct seq_file *seq, loff_t *pos)
+	__acquires(&etcp_pernet(seq_file_net(seq))->lock)
+{
+	struct etcp_net *en = etcp_pernet(seq_file_net(seq));
+	struct etcp_seq_state *st = seq->private;
+
+	/* Held until etcp_seq_stop(): the list cannot change under us. */
+	spin_lock_bh(&en->lock);
+	st->sl = *pos - 1;
+	return seq_hlist_start_head(&en->all_socks, *pos);
+}
+
+static void *etcp_seq_next(struct seq_file *seq, void *v, loff_t *pos)
+{
+	struct etcp_net *en = etcp_pernet(seq_file_net(seq));
+	struct etcp_seq_state *st = seq->private;
+
+	st->sl++;
+	return seq_hlist_next(v, &en->all_socks, pos);
+}
+
+static void etcp_seq_stop(struct seq_file *seq, void *v)
+	__releases(&etcp_pernet(seq_file_net(seq))->lock)
+{
+	struct etcp_net *en = etcp_pernet(seq_file_net(seq));
+
+	spin_unlock_bh(&en->lock);
+}
+
+/*
+ * One socket, in /proc/net/tcp's columns: sl, local and remote address
+ * (the address as the raw network-order word, the port in host order),
+ * state, tx:rx queue, timer:expiry, retransmits, uid, probes, inode,
+ * refcount, address, rto, ato, quick/pingpong, cwnd, ssthresh.
+ * Queues and timers read zero until the protocol has them.
+ */
+static void etcp_seq_show_sock(struct seq_file *seq, struct sock *sk, int sl)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+
+	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %lu %d %pK %lu %lu %u %u %d",
+		   sl,
+		   (__force u32)inet->inet_rcv_saddr, ntohs(inet->inet_sport),
+		   (__force u32)inet->inet_daddr, ntohs(inet->inet_dport),
+		   inet_sk_state_load(sk),
+		   0, 0,
+		   0, 0UL,
+		   0,
+		   from_kuid_munged(seq_user_ns(seq), sk->sk_uid),
+		   0,
+		   sock_i_ino(sk),
+		   refcount_read(&sk->sk_refcnt), sk,
+		   0UL, 0UL, 0, 0, -1);
+}
+
+static int etcp_seq_show(struct seq_file *seq, void *v)
+{
+	struct etcp_seq_state *st = seq->private;
+	struct etcp_sock *esk;
+
+	seq_setwidth(seq, ETCP_PROC_LINE);
+	if (v == SEQ_START_TOKEN) {
+		seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode");
+	} else {
+		esk = hlist_entry(v, struct etcp_sock, all_node);
+		etcp_seq_show_sock(seq, &esk->inet.sk, st->sl);
+	}
+	seq_pad(seq, '\n');
+	return 0;
+}
+
+static const struct seq_operations etcp_seq_ops = {
+	.start	= etcp_seq_start,
+	.next	= etcp_seq_next,
+	.stop	= etcp_seq_stop,
+	.show	= etcp_seq_show,
+};
+
+static const char * const etcp_mib_names[ETCP_MIB_MAX] = {
+	[ETCP_MIB_INSEGS]		= "InSegs",
+	[ETCP_MIB_INCSUMERRORS]		= "InCsumErrors",
+	[ETCP_MIB_INHDRERRORS]		= "InHdrErrors",
+	[ETCP_MIB_NOSOCKET]		= "NoSocket",
+};
+
+static unsigned long etcp_mib_sum(struct etcp_mib __percpu *mib, int field)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu_ptr(mib, cpu)->mibs[field];
+	return sum;
+}
+
+/* One "Name value" pair a line: easy to read, easy to grep. */
+static int etcp_stat_show(struct seq_file *seq, void *v)
+{
+	struct etcp_net *en = etcp_pernet(seq_file_single_net(seq));
+	int i;
+
+	for (i = 0; i < ETCP_MIB_MAX; i++)
+		seq_printf(seq, "%s %lu\n", etcp_mib_names[i],
+			   etcp_mib_sum(en->mib, i));
+	return 0;
+}
+
+int etcp_proc_net_init(struct net *net)
+{
+	if (!proc_create_net("etcp", 0444, net->proc_net, &etcp_seq_ops,
+			     sizeof(struct etcp_seq_state)))
+		return -ENOMEM;
+	if (!proc_create_net_single("etcp_stat", 0444, net->proc_net,
+				    etcp_stat_show, NULL)) {
+		remove_proc_entry("etcp", net->proc_net);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void etcp_proc_net_exit(struct net *net)
+{
+	remove_proc_entry("etcp_stat", net->proc_net);
+	remove_proc_entry("etcp", net->proc_net);
+}
