@@ -1,0 +1,322 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# etcp.ko loading and unloading:
+#
+#   rmmod_idle        rmmod succeeds with no etcp socket open
+#   cycles            10 x (insmod; netns; sysctl write; socket+bind; close;
+#                     netns del; rmmod), module absent at the end
+#   busy              rmmod fails while a socket is open (EBUSY), succeeds
+#                     once it is closed
+#   proto_254         insmod proto=254: socket(254) works, socket(253) fails
+#                     EPROTONOSUPPORT
+#   proto_invalid     insmod proto=200 (and 255) fails
+#   aliases           the module declares net-pf-2-proto-253 and
+#                     net-pf-2-proto-253-type-1
+#   autoload          socket(AF_INET, SOCK_STREAM, 253) loads the module
+#                     through /proc/sys/kernel/modprobe
+#
+# Leaves etcp loaded with default parameters.  Needs ETCP_KO (absolute path
+# of the etcp.ko under test), root, kmod, ip(8) and the etcp_sock helper
+# (from ETCP_SELFTEST_BIN, else ../build/selftests).
+set -u
+
+readonly ksft_skip=4
+readonly CYCLES=10
+readonly NS=etcp-m-$$
+KVER=$(uname -r)
+readonly KVER
+
+DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+BIN=${ETCP_SELFTEST_BIN:-$DIR/../build/selftests}
+SOCK=$BIN/etcp_sock
+KO=${ETCP_KO:-}
+
+TMPD=
+HOLD_PID=
+HOLD_OPEN=0
+SAVED_MODPROBE=
+NONDEFAULT=0		# etcp is loaded with parameters other than the defaults
+nr=0
+nfail=0
+
+log() { echo "# $*"; }
+
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit $ksft_skip
+}
+
+# ------------------------------------------------------------- helpers
+
+loaded() { grep -q '^etcp ' /proc/modules; }
+
+refcnt() { cat /sys/module/etcp/refcnt 2>/dev/null || echo "?"; }
+
+now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
+
+# wait_until MS CMD...: poll CMD every 20 ms until it succeeds or MS pass.
+wait_until() {
+	local deadline=$(($(now_ms) + $1))
+	shift
+	until "$@"; do
+		[ "$(now_ms)" -ge "$deadline" ] && return 1
+		sleep 0.02
+	done
+}
+
+idle() { [ "$(refcnt)" = 0 ]; }
+
+# rmmod once nothing holds the module any more (socket frees may be
+# deferred by RCU, so its count can drop a moment after close()).
+unload() {
+	loaded || return 0
+	if ! wait_until 5000 idle; then
+		log "etcp still in use (refcnt $(refcnt)) with no socket open"
+		return 1
+	fi
+	rmmod etcp 2>&1 | sed 's/^/# /'
+	if loaded; then
+		log "rmmod etcp failed"
+		return 1
+	fi
+	NONDEFAULT=0
+	return 0
+}
+
+load() {
+	local out
+	if ! out=$(insmod "$KO" "$@" 2>&1); then
+		log "insmod $KO $* failed: $out"
+		return 1
+	fi
+	[ $# -gt 0 ] && NONDEFAULT=1
+	return 0
+}
+
+# sock EXPECTED ARGS...: run etcp_sock, compare its output with EXPECTED.
+sock() {
+	local want=$1 out
+	shift
+	out=$("$SOCK" "$@" 2>&1)
+	[ "$out" = "$want" ] && return 0
+	log "etcp_sock $*: got '$out', expected '$want'"
+	return 1
+}
+
+stop_holder() {
+	if [ "$HOLD_OPEN" = 1 ]; then
+		exec 8>&-
+		HOLD_OPEN=0
+	fi
+	if [ -n "$HOLD_PID" ]; then
+		wait "$HOLD_PID"
+		HOLD_PID=
+	fi
+}
+
+restore_modprobe() {
+	[ -n "$SAVED_MODPROBE" ] || return 0
+	echo "$SAVED_MODPROBE" >/proc/sys/kernel/modprobe
+	SAVED_MODPROBE=
+}
+
+cleanup() {
+	stop_holder
+	restore_modprobe
+	ip netns del "$NS" 2>/dev/null
+	# Leave etcp loaded with its default parameters.
+	if [ "$NONDEFAULT" = 1 ]; then
+		unload || log "cannot unload etcp to reload it with defaults"
+	fi
+	loaded || load || log "cannot reload etcp"
+	[ -n "$TMPD" ] && rm -rf "$TMPD"
+}
+
+run() {
+	local name=$1
+	nr=$((nr + 1))
+	log "--- $name"
+	if "test_$name"; then
+		echo "ok $nr $name"
+	else
+		echo "not ok $nr $name"
+		nfail=$((nfail + 1))
+	fi
+}
+
+# ------------------------------------------------------------- tests
+
+test_rmmod_idle() {
+	loaded || load || return 1
+	unload
+}
+
+one_cycle() {
+	local i=$1 msl
+	load || return 1
+	ip netns add "$NS" || return 1
+	ip -n "$NS" link set lo up || return 1
+	if ! ip netns exec "$NS" sh -c 'echo 1234 >/proc/sys/net/ipv4/etcp_msl'; then
+		log "cycle $i: cannot write etcp_msl in a new netns"
+		return 1
+	fi
+	msl=$(ip netns exec "$NS" cat /proc/sys/net/ipv4/etcp_msl)
+	if [ "$msl" != 1234 ]; then
+		log "cycle $i: etcp_msl reads '$msl' after writing 1234"
+		return 1
+	fi
+	sock ok -n "/run/netns/$NS" -b 127.0.0.1:5000 || return 1
+	ip netns del "$NS" || return 1
+	unload || return 1
+}
+
+test_cycles() {
+	local i
+	unload || return 1
+	for i in $(seq 1 $CYCLES); do
+		if ! one_cycle "$i"; then
+			log "insmod/rmmod cycle $i of $CYCLES failed"
+			ip netns del "$NS" 2>/dev/null
+			return 1
+		fi
+	done
+	if loaded; then
+		log "etcp still in /proc/modules after $CYCLES cycles"
+		return 1
+	fi
+}
+
+test_busy() {
+	local rc=0
+	loaded || load || return 1
+	mkfifo "$TMPD/hold" || return 1
+	"$SOCK" --hold <"$TMPD/hold" >"$TMPD/hold.out" 2>&1 &
+	HOLD_PID=$!
+	exec 8>"$TMPD/hold"
+	HOLD_OPEN=1
+	if ! wait_until 5000 grep -qx ok "$TMPD/hold.out"; then
+		log "socket holder did not start: $(cat "$TMPD/hold.out")"
+		stop_holder
+		return 1
+	fi
+
+	log "refcnt with one socket open: $(refcnt)"
+	if rmmod etcp 2>"$TMPD/rmmod.err"; then
+		log "rmmod etcp succeeded while a socket was open"
+		rc=1
+	else
+		log "rmmod while busy: $(cat "$TMPD/rmmod.err")"
+		if ! grep -q "in use" "$TMPD/rmmod.err"; then
+			log "rmmod failed, but not because etcp is in use (EBUSY)"
+			rc=1
+		fi
+	fi
+	if ! loaded; then
+		log "etcp gone from /proc/modules while a socket was open"
+		stop_holder
+		return 1
+	fi
+
+	stop_holder
+	unload || return 1
+	return $rc
+}
+
+test_proto_254() {
+	local rc=0
+	unload || return 1
+	load proto=254 || return 1
+	sock ok -p 254 || rc=1
+	sock "errno EPROTONOSUPPORT" -p 253 || rc=1
+	unload || rc=1
+	return $rc
+}
+
+test_proto_invalid() {
+	local p rc=0
+	unload || return 1
+	for p in 200 255; do
+		if insmod "$KO" proto=$p 2>/dev/null; then
+			log "insmod proto=$p succeeded; only 253 and 254 are valid"
+			NONDEFAULT=1
+			rc=1
+			unload
+		fi
+		if loaded; then
+			log "etcp in /proc/modules after insmod proto=$p"
+			rc=1
+		fi
+	done
+	return $rc
+}
+
+test_aliases() {
+	local a aliases rc=0
+	aliases=$(modinfo -F alias "$KO") || return 1
+	for a in net-pf-2-proto-253 net-pf-2-proto-253-type-1; do
+		if ! grep -qx -- "$a" <<<"$aliases"; then
+			log "module alias $a missing; the module declares: $(tr '\n' ' ' <<<"$aliases")"
+			rc=1
+		fi
+	done
+	return $rc
+}
+
+test_autoload() {
+	local root=$TMPD/modroot wrapper=$TMPD/modprobe modprobe rc=0
+	modprobe=$(command -v modprobe)
+	mkdir -p "$root/lib/modules/$KVER/extra" || return 1
+	cp "$KO" "$root/lib/modules/$KVER/extra/etcp.ko" || return 1
+	: >"$root/lib/modules/$KVER/modules.order"
+	: >"$root/lib/modules/$KVER/modules.builtin"
+	: >"$root/lib/modules/$KVER/modules.builtin.modinfo"
+	depmod -b "$root" "$KVER" || return 1
+	cat >"$wrapper" <<EOF
+#!/bin/sh
+$modprobe -d $root "\$@"
+rc=\$?
+echo "rc=\$rc \$*" >>$TMPD/modprobe.log
+exit \$rc
+EOF
+	chmod +x "$wrapper"
+
+	unload || return 1
+	SAVED_MODPROBE=$(cat /proc/sys/kernel/modprobe)
+	echo "$wrapper" >/proc/sys/kernel/modprobe || return 1
+	sock ok || rc=1
+	restore_modprobe
+	log "modprobe calls: $(tr '\n' ';' <"$TMPD/modprobe.log" 2>/dev/null)"
+	if ! loaded; then
+		log "socket(AF_INET, SOCK_STREAM, 253) did not load etcp"
+		rc=1
+	elif ! grep -qx 'rc=0 -q -- net-pf-2-proto-253-type-1' "$TMPD/modprobe.log"; then
+		log "etcp loaded only through the generic alias, not net-pf-2-proto-253-type-1"
+		rc=1
+	fi
+	return $rc
+}
+
+# ------------------------------------------------------------- main
+
+[ "$(id -u)" = 0 ] || skip_all "must run as root"
+[ -n "$KO" ] || skip_all "ETCP_KO (path of etcp.ko) is not set"
+[ -r "$KO" ] || skip_all "ETCP_KO=$KO is not readable"
+[ -x "$SOCK" ] || skip_all "helper $SOCK not built (make -C selftests)"
+for cmd in insmod rmmod modprobe depmod modinfo ip mkfifo; do
+	command -v "$cmd" >/dev/null || skip_all "$cmd not found"
+done
+
+TMPD=$(mktemp -d /tmp/etcp-modload.XXXXXX) || exit 1
+trap cleanup EXIT
+
+run rmmod_idle
+run cycles
+run busy
+run proto_254
+run proto_invalid
+run aliases
+run autoload
+echo "1..$nr"
+
+[ "$nfail" = 0 ]

@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Network namespace fixture for etcp selftests: see etcp_netns.h.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "etcp_netns.h"
+
+#define ETCP_NETNS_RUN_DIR	"/run/netns"
+#define ETCP_POLL_NS		(5 * 1000 * 1000)	/* 5 ms between polls */
+
+/* The namespace this thread started in, saved by the first ns_enter(). */
+static int etcp_orig_netns = -1;
+
+int etcp_run(const char *fmt, ...)
+{
+	char body[1024], cmd[1100], line[512];
+	va_list ap;
+	FILE *p;
+	int n, st;
+
+	va_start(ap, fmt);
+	n = vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(body))
+		return -ENAMETOOLONG;
+	/* Every command's stderr, not just the last one's. */
+	snprintf(cmd, sizeof(cmd), "{ %s\n} 2>&1", body);
+
+	fflush(NULL);
+	p = popen(cmd, "r");
+	if (!p)
+		return -errno;
+	while (fgets(line, sizeof(line), p))
+		fprintf(stderr, "# %s", line);
+	st = pclose(p);
+	if (st < 0)
+		return -errno;
+	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+		fprintf(stderr, "# command failed (status 0x%x): %s\n", st, body);
+		return -ECHILD;
+	}
+	return 0;
+}
+
+const char *etcp_netns_unsupported(void)
+{
+	if (geteuid() != 0)
+		return "needs root to create network namespaces";
+	if (etcp_run("command -v ip >/dev/null"))
+		return "needs ip(8) from iproute2";
+	return NULL;
+}
+
+static int etcp_ns_open(const char *name)
+{
+	char path[sizeof(ETCP_NETNS_RUN_DIR) + ETCP_NS_NAME_MAX + 1];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", ETCP_NETNS_RUN_DIR, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int etcp_ns_create(const char *name)
+{
+	int fd;
+
+	if (etcp_run("ip netns add %s", name))
+		return -ECHILD;
+	fd = etcp_ns_open(name);
+	if (fd < 0)
+		etcp_run("ip netns del %s", name);
+	return fd;
+}
+
+void etcp_ns_delete(const char *name, int fd)
+{
+	if (fd >= 0)
+		close(fd);
+	if (name && name[0])
+		etcp_run("ip netns del %s", name);
+}
+
+/*
+ * One shell for the whole topology: under TCG every process start costs
+ * tens of milliseconds.  The addresses and links go up in one ip(8) batch
+ * per namespace.
+ */
+#define ETCP_NS_CONFIG(name, ifname, addr) \
+	"printf '%%s\\n' 'addr add " addr "/24 dev " ifname "' " \
+	"'link set lo up' 'link set " ifname " up' | ip -n " name " -b -"
+
+int etcp_netns_setup(struct etcp_netns *ns)
+{
+	int pid = getpid(), ret;
+
+	memset(ns, 0, sizeof(*ns));
+	ns->a = -1;
+	ns->b = -1;
+	snprintf(ns->name_a, sizeof(ns->name_a), "etcp-a-%d", pid);
+	snprintf(ns->name_b, sizeof(ns->name_b), "etcp-b-%d", pid);
+
+	ret = etcp_run("set -e; ip netns add %1$s; ip netns add %2$s; "
+		       "ip link add %3$s netns %1$s type veth peer name %4$s netns %2$s; "
+		       ETCP_NS_CONFIG("%1$s", "%3$s", "%5$s") "; "
+		       ETCP_NS_CONFIG("%2$s", "%4$s", "%6$s"),
+		       ns->name_a, ns->name_b, ETCP_NS_IF_A, ETCP_NS_IF_B,
+		       ETCP_NS_ADDR_A, ETCP_NS_ADDR_B);
+	if (ret)
+		goto err;
+	ret = etcp_ns_open(ns->name_a);
+	if (ret < 0)
+		goto err;
+	ns->a = ret;
+	ret = etcp_ns_open(ns->name_b);
+	if (ret < 0)
+		goto err;
+	ns->b = ret;
+	return 0;
+
+err:
+	etcp_netns_teardown(ns);
+	return ret;
+}
+
+void etcp_netns_teardown(struct etcp_netns *ns)
+{
+	ns_leave();
+	if (ns->a >= 0)
+		close(ns->a);
+	if (ns->b >= 0)
+		close(ns->b);
+	/* Deleting either namespace destroys the veth pair. */
+	if (ns->name_a[0] && ns->name_b[0])
+		etcp_run("for n in %s %s; do "
+			 "if [ -e %s/$n ]; then ip netns del $n; fi; done",
+			 ns->name_a, ns->name_b, ETCP_NETNS_RUN_DIR);
+	memset(ns, 0, sizeof(*ns));
+	ns->a = -1;
+	ns->b = -1;
+}
+
+static long etcp_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 1 if ifname in nsfd is IFF_UP and IFF_RUNNING, 0 if not yet, or -errno. */
+static int etcp_link_running(int nsfd, const char *ifname)
+{
+	struct ifreq ifr = {};
+	int fd, ret;
+
+	fd = ns_socket(nsfd, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
+	ret = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	if (ret < 0)
+		ret = -errno;
+	else
+		ret = (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) ==
+		      (IFF_UP | IFF_RUNNING);
+	close(fd);
+	return ret;
+}
+
+int etcp_netns_wait_carrier(const struct etcp_netns *ns, int timeout_ms)
+{
+	struct timespec pause = { .tv_nsec = ETCP_POLL_NS };
+	long deadline = etcp_now_ms() + timeout_ms;
+	int a, b;
+
+	for (;;) {
+		a = etcp_link_running(ns->a, ETCP_NS_IF_A);
+		b = etcp_link_running(ns->b, ETCP_NS_IF_B);
+		if (a < 0)
+			return a;
+		if (b < 0)
+			return b;
+		if (a && b)
+			return 0;
+		if (etcp_now_ms() > deadline)
+			return -ETIMEDOUT;
+		nanosleep(&pause, NULL);
+	}
+}
+
+int ns_enter(int nsfd)
+{
+	if (etcp_orig_netns < 0) {
+		etcp_orig_netns = open("/proc/thread-self/ns/net",
+				       O_RDONLY | O_CLOEXEC);
+		if (etcp_orig_netns < 0)
+			return -errno;
+	}
+	if (setns(nsfd, CLONE_NEWNET))
+		return -errno;
+	return 0;
+}
+
+int ns_leave(void)
+{
+	if (etcp_orig_netns < 0)
+		return 0;
+	if (setns(etcp_orig_netns, CLONE_NEWNET))
+		return -errno;
+	return 0;
+}
+
+int ns_socket(int nsfd, int domain, int type, int proto)
+{
+	int fd, err;
+
+	err = ns_enter(nsfd);
+	if (err) {
+		errno = -err;
+		return -1;
+	}
+	fd = socket(domain, type, proto);
+	err = errno;
+	if (ns_leave()) {
+		/* Never hand out a socket while stuck in the wrong netns. */
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	errno = err;
+	return fd;
+}
+
+static ssize_t etcp_read_fd(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	if (!size)
+		return -ENOBUFS;
+	for (;;) {
+		if (len + 1 >= size)
+			return -ENOBUFS;
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+ssize_t ns_read_file(int nsfd, const char *path, char *buf, size_t size)
+{
+	ssize_t ret;
+	int fd;
+
+	ret = ns_enter(nsfd);
+	if (ret)
+		return ret;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+	} else {
+		ret = etcp_read_fd(fd, buf, size);
+		close(fd);
+	}
+	if (ns_leave())
+		return -EBADFD;
+	return ret;
+}
+
+int ns_write_file(int nsfd, const char *path, const char *data, size_t len)
+{
+	ssize_t n;
+	int fd, ret;
+
+	ret = ns_enter(nsfd);
+	if (ret)
+		return ret;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+	} else {
+		n = write(fd, data, len);
+		if (n < 0)
+			ret = -errno;
+		else if ((size_t)n != len)
+			ret = -EIO;
+		close(fd);
+	}
+	if (ns_leave())
+		return -EBADFD;
+	return ret;
+}
+
+ssize_t ns_sysctl_read(int nsfd, const char *name, char *buf, size_t size)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/proc/sys/%s", name);
+	return ns_read_file(nsfd, path, buf, size);
+}
+
+int ns_sysctl_get(int nsfd, const char *name, long *val)
+{
+	char buf[64], *end;
+	ssize_t n;
+
+	n = ns_sysctl_read(nsfd, name, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	errno = 0;
+	*val = strtol(buf, &end, 10);
+	if (errno || end == buf || strcmp(end, "\n"))
+		return -EPROTO;
+	return 0;
+}
+
+int ns_sysctl_write(int nsfd, const char *name, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/proc/sys/%s", name);
+	return ns_write_file(nsfd, path, val, strlen(val));
+}
+
+ssize_t ns_proc_net_read(int nsfd, const char *file, char *buf, size_t size)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/proc/net/%s", file);
+	return ns_read_file(nsfd, path, buf, size);
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Two network namespaces joined by a veth pair, for etcp selftests.
+ *
+ *   netns etcp-a-<pid>                       netns etcp-b-<pid>
+ *   +--------------------+                   +--------------------+
+ *   | lo                 |                   | lo                 |
+ *   | ea  10.0.1.1/24    |-------- veth -----|    10.0.1.2/24  eb |
+ *   +--------------------+                   +--------------------+
+ *
+ * The helpers know nothing of kselftest_harness.h: they return a negative
+ * errno (or -1 with errno set, where they mirror a system call) and the
+ * tests say in words what went wrong.  Namespaces are created with ip(8),
+ * whose output is copied to stderr with a "# " prefix.
+ */
+#ifndef _ETCP_NETNS_H
+#define _ETCP_NETNS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define ETCP_NS_ADDR_A		"10.0.1.1"
+#define ETCP_NS_ADDR_B		"10.0.1.2"
+#define ETCP_NS_IF_A		"ea"
+#define ETCP_NS_IF_B		"eb"
+#define ETCP_NS_NAME_MAX	32
+
+struct etcp_netns {
+	char name_a[ETCP_NS_NAME_MAX];
+	char name_b[ETCP_NS_NAME_MAX];
+	int a;			/* fd of netns a, -1 when absent */
+	int b;			/* fd of netns b, -1 when absent */
+};
+
+/* Run a shell command; its output goes to stderr prefixed "# ". */
+int etcp_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Why the fixture cannot run here at all (not root, no ip(8)), or NULL. */
+const char *etcp_netns_unsupported(void);
+
+/* "ip netns add NAME"; returns an fd of the namespace or -errno. */
+int etcp_ns_create(const char *name);
+/* Close fd (if >= 0) and "ip netns del NAME" (if NAME is set). */
+void etcp_ns_delete(const char *name, int fd);
+
+/*
+ * Create both namespaces, the veth pair, the addresses, and set lo, ea and
+ * eb up.  On failure everything already created is removed again and
+ * -errno returned, so FIXTURE_SETUP may simply ASSERT on the result.
+ */
+int etcp_netns_setup(struct etcp_netns *ns);
+/* Leave any namespace entered and delete both; safe on a partial setup. */
+void etcp_netns_teardown(struct etcp_netns *ns);
+/* Poll until ea and eb report IFF_RUNNING (carrier), up to timeout_ms. */
+int etcp_netns_wait_carrier(const struct etcp_netns *ns, int timeout_ms);
+
+/*
+ * Move this thread into nsfd; ns_leave() returns to the namespace the
+ * thread was in before its first ns_enter().  Both return 0 or -errno.
+ */
+int ns_enter(int nsfd);
+int ns_leave(void);
+
+/* socket(2) inside nsfd; the socket stays there.  -1 with errno on error. */
+int ns_socket(int nsfd, int domain, int type, int proto);
+
+/*
+ * Whole-file read and single write(2) of a path opened inside nsfd
+ * (/proc/sys/net and /proc/net resolve against the opener's netns).
+ * ns_read_file() NUL-terminates and returns the length or -errno;
+ * ns_write_file() returns 0 or the -errno of open(2) or write(2).
+ */
+ssize_t ns_read_file(int nsfd, const char *path, char *buf, size_t size);
+int ns_write_file(int nsfd, const char *path, const char *data, size_t len);
+
+/* NAME is relative to /proc/sys, e.g. "net/ipv4/etcp_msl". */
+ssize_t ns_sysctl_read(int nsfd, const char *name, char *buf, size_t size);
+int ns_sysctl_get(int nsfd, const char *name, long *val);
+int ns_sysctl_write(int nsfd, const char *name, const char *val);
+
+/* Read /proc/net/FILE as seen from inside nsfd. */
+ssize_t ns_proc_net_read(int nsfd, const char *file, char *buf, size_t size);
+
+/*
+ * For FIXTURE_SETUP: the 6.1 harness runs the test body after a SKIP() in
+ * the setup, so end the test child as a skip (exit 255) right away.
+ */
+#define ETCP_SETUP_SKIP(fmt, ...) \
+	SKIP(do { fflush(NULL); _exit(255); } while (0), fmt, ##__VA_ARGS__)
+
+#endif /* _ETCP_NETNS_H */

@@ -1,0 +1,202 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run the etcp selftests inside the test VM and print TAP 13:
+#
+#   selftests/run.sh BUILD_DIR
+#
+# BUILD_DIR is make's OUT (build/selftests): the C tests and helpers are
+# taken from there, the shell tests from this directory, in the order of
+# BUILD_DIR/tests.list.  Before each test etcp is loaded with its defaults
+# if it is absent (insmod $ETCP_KO).  A test fails if it exits non-zero,
+# runs longer than the timeout in ./settings, leaves a network namespace
+# named etcp-* behind, or if the kernel logged a warning, BUG, lockdep or
+# sanitizer report while it ran.  Exit 4 is a skip, never a pass.
+#
+# The closing line counts test cases (the TAP lines each program prints),
+# not programs.
+#
+# Exit status: 0 when nothing failed and something passed, 4 when
+# everything was skipped, 1 otherwise; 2 for usage errors.
+set -u
+
+SELFTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+readonly SELFTEST_DIR
+readonly KLOG_PATTERN='BUG:|WARNING:|Oops|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|refcount_t|blocked for more than|general protection fault|Call Trace:'
+readonly ksft_skip=4
+
+passed=0
+failed=0
+skipped=0
+TMPD=
+
+usage() {
+	echo "usage: $0 BUILD_DIR" >&2
+	exit 2
+}
+
+prefix() { sed -u 's/^/# /'; }
+
+cleanup() { [ -n "$TMPD" ] && rm -rf "$TMPD"; }
+
+# Make sure etcp is loaded (with default parameters when we load it).
+ensure_module() {
+	grep -q '^etcp ' /proc/modules && return 0
+	if [ -z "${ETCP_KO:-}" ]; then
+		echo "# etcp is not loaded and ETCP_KO is not set"
+		return 1
+	fi
+	insmod "$ETCP_KO" 2>&1 | prefix
+	grep -q '^etcp ' /proc/modules
+}
+
+# Run CMD... under the timeout, its output prefixed with "# ".  The test
+# is a session leader, so whatever it leaves running in its session (a
+# harness child after a timeout, a forgotten background job) is killed with
+# it.  Output goes through a file that tail follows until the test is gone:
+# a process that escaped into a session of its own cannot hold us up.
+run_limited() {
+	local out=$TMPD/out sidfile=$TMPD/sid pid tailpid rc sid
+	: >"$out"
+	rm -f "$sidfile"
+	# shellcheck disable=SC2016 # $$ and $@ are the inner shell's
+	timeout -k 10 "$TIMEOUT" setsid sh -c 'echo $$ >"$0"; exec "$@"' \
+		"$sidfile" "$@" </dev/null >"$out" 2>&1 &
+	pid=$!
+	tail -n +1 -s 0.2 --pid="$pid" -f "$out" | prefix &
+	tailpid=$!
+	wait "$pid"
+	rc=$?
+	sid=$(cat "$sidfile" 2>/dev/null)
+	if [ -n "$sid" ] && [ "$sid" -gt 1 ]; then
+		pkill -KILL -s "$sid"
+	fi
+	wait "$tailpid"
+	return "$rc"
+}
+
+# Kernel log lines after MARKER (the whole log if it has wrapped away).
+klog_since() {
+	dmesg | awk -v m="$1" 'found { print } index($0, m) { found = 1 }
+		END { if (!found) exit 1 }' || dmesg
+}
+
+# Delete network namespaces a test left behind; print their names.
+leaked_netns() {
+	local ns
+	command -v ip >/dev/null || return 0
+	for ns in $(ip netns list 2>/dev/null | awk '/^etcp-/ { print $1 }'); do
+		echo "$ns"
+		ip netns del "$ns" 2>/dev/null
+	done
+}
+
+# run_test NUM NAME CMD...: run one test program and print its TAP line.
+run_test() {
+	local num=$1 name=$2 rc marker splat leaks
+	shift 2
+	echo "# selftests: etcp: $name"
+	if ! ensure_module; then
+		echo "not ok $num $name # cannot load etcp"
+		failed=$((failed + 1))
+		return
+	fi
+
+	marker="etcp-selftests[$$]: start $num $name"
+	echo "<6>$marker" >/dev/kmsg
+	run_limited "$@"
+	rc=$?
+	echo "<6>etcp-selftests[$$]: end $num $name rc=$rc" >/dev/kmsg
+
+	leaks=$(leaked_netns)
+	splat=$(klog_since "$marker" | grep -E "$KLOG_PATTERN")
+
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		echo "# $name: timed out after $TIMEOUT s"
+	fi
+	if [ -n "$leaks" ]; then
+		echo "# $name: left network namespaces behind: ${leaks//$'\n'/ }"
+		[ "$rc" -eq 0 ] && rc=1
+	fi
+	if [ -n "$splat" ]; then
+		echo "# $name: kernel log while it ran:"
+		echo "$splat" | prefix
+		[ "$rc" -eq 0 ] || [ "$rc" -eq $ksft_skip ] && rc=1
+	fi
+
+	if [ "$rc" -eq 0 ]; then
+		echo "ok $num $name"
+	elif [ "$rc" -eq $ksft_skip ]; then
+		echo "ok $num $name # SKIP"
+	else
+		echo "not ok $num $name # exit=$rc"
+	fi
+	count_cases "$rc"
+}
+
+# Add the test cases of the program just run to the totals: its own TAP
+# lines ("ok N name", "not ok N name", "ok N name # SKIP ..."), or the
+# program as one case when it printed none.  A program that failed (exit
+# status, timeout, kernel log, leaked namespace) without a failing case
+# counts one failure more, so a failure is never lost.
+count_cases() {
+	local rc=$1 p f s
+	p=$(grep -cE '^ok [0-9]+ ' "$TMPD/out")
+	s=$(grep -cE '^ok [0-9]+ .*# (SKIP|skip)' "$TMPD/out")
+	f=$(grep -cE '^not ok [0-9]+ ' "$TMPD/out")
+	p=$((p - s))
+	if [ $((p + f + s)) -eq 0 ]; then
+		case $rc in
+		0) p=1 ;;
+		"$ksft_skip") s=1 ;;
+		*) f=1 ;;
+		esac
+	elif [ "$rc" -ne 0 ] && [ "$rc" -ne $ksft_skip ] && [ "$f" -eq 0 ]; then
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+}
+
+main() {
+	local list kind name n=0 total
+
+	[ $# -eq 1 ] || usage
+	BUILD_DIR=$(cd "$1" 2>/dev/null && pwd -P) || usage
+	list=$BUILD_DIR/tests.list
+	if [ ! -r "$list" ]; then
+		echo "run.sh: no $list: run make -C selftests first" >&2
+		exit 2
+	fi
+	TIMEOUT=$(sed -n 's/^timeout=//p' "$SELFTEST_DIR/settings")
+	TIMEOUT=${TIMEOUT:-300}
+
+	TMPD=$(mktemp -d /tmp/etcp-run.XXXXXX) || exit 1
+	trap cleanup EXIT
+
+	# Nested TAP: the tests' own "TAP version" line is left out.
+	export KSFT_TAP_LEVEL=1
+	export ETCP_SELFTEST_BIN=$BUILD_DIR
+
+	total=$(grep -c . "$list")
+	echo "TAP version 13"
+	echo "1..$total"
+	while read -r kind name; do
+		[ -n "$kind" ] || continue
+		n=$((n + 1))
+		case $kind in
+		gen)  run_test "$n" "$name" "$BUILD_DIR/$name" ;;
+		prog) run_test "$n" "$name" "$SELFTEST_DIR/$name" ;;
+		*)    echo "not ok $n $name # unknown kind '$kind' in $list"
+		      failed=$((failed + 1)) ;;
+		esac
+	done <"$list"
+
+	echo "# etcp selftests: $passed passed, $failed failed, $skipped skipped"
+	[ "$failed" -eq 0 ] || return 1
+	[ "$passed" -gt 0 ] || return $ksft_skip
+	return 0
+}
+
+main "$@"
