@@ -7,7 +7,15 @@
 #define _ETCP_COMPAT_H
 
 #include <linux/version.h>
+
+#include <linux/timer.h>
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+#include <asm/unaligned.h>	/* became <linux/unaligned.h> in 6.12 */
+#else
+#include <linux/unaligned.h>
+#endif
 #include <net/net_namespace.h>
+#include <net/sock.h>
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
 #error "etcp needs Linux 6.1 or newer"
@@ -27,5 +35,28 @@ etcp_compat_register_sysctl(struct net *net, struct ctl_table *table, size_t n)
 	return register_net_sysctl_sz(net, "net/ipv4", table, n);
 #endif
 }
+
+/* 6.16 renamed from_timer(). */
+#ifdef timer_container_of
+#define etcp_timer_container_of(var, t, field) timer_container_of(var, t, field)
+#else
+#define etcp_timer_container_of(var, t, field) from_timer(var, t, field)
+#endif
+
+/* 6.10 passes accept()'s arguments in a struct. */
+struct sock *etcp_accept(struct sock *sk, int flags, int *err);
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 10, 0)
+static inline struct sock *etcp_compat_accept(struct sock *sk, int flags,
+					      int *err, bool kern)
+{
+	return etcp_accept(sk, flags, err);
+}
+#else
+static inline struct sock *etcp_compat_accept(struct sock *sk,
+					      struct proto_accept_arg *arg)
+{
+	return etcp_accept(sk, arg->flags, &arg->err);
+}
+#endif
 
 #endif /* _ETCP_COMPAT_H */

@@ -7,9 +7,14 @@
 
 #include <linux/types.h>
 #include <linux/list.h>
+#include <linux/list_nulls.h>
 #include <linux/spinlock.h>
 #include <linux/percpu.h>
+#include <linux/timer.h>
+#include <linux/skbuff.h>
+#include <linux/tcp.h>
 #include <net/inet_sock.h>
+#include <net/ip.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/tcp_states.h>
@@ -19,6 +24,22 @@ extern int etcp_proto_num;		/* IP protocol number in use: 253 or 254 */
 extern unsigned int etcp_net_id;
 extern struct proto etcp_prot;
 extern const struct proto_ops etcp_stream_ops;
+
+/* RFC 9293 section 3.7.1: the MSS assumed when a SYN carries none. */
+#define ETCP_DEFAULT_MSS	536
+/* Bounds of ETCP_MAXSEG, as TCP_MAXSEG's (TCP_MIN_MSS, MAX_TCP_WINDOW). */
+#define ETCP_MIN_MSS		88
+#define ETCP_MAX_MSS		32767
+/* IP and etcp headers without options: MSS = MTU - 40 (RFC 9293 3.7.1). */
+#define ETCP_HDRS_LEN		(sizeof(struct iphdr) + sizeof(struct tcphdr))
+/* Room for the link, IP and the longest etcp header in front of a segment. */
+#define ETCP_MAX_HEADER		(MAX_HEADER + sizeof(struct iphdr) + 60)
+/* RFC 6298 2.1: initial RTO of one second; Linux caps backoff at 120 s. */
+#define ETCP_TIMEOUT_INIT	HZ
+#define ETCP_RTO_MAX		(120 * HZ)
+/* A timer that fires while the user holds the socket retries this soon. */
+#define ETCP_TIMER_DEFER	(HZ / 20)
+#define ETCP_MAX_SYNCNT		127
 
 /*
  * Per network namespace tunables, one int each so that proc_dointvec_minmax
@@ -42,9 +63,23 @@ struct etcp_sysctl {
 /* Counters shown in /proc/net/etcp_stat; names in proc.c. */
 enum etcp_mib_field {
 	ETCP_MIB_INSEGS,		/* segments handed to etcp by IP */
+	ETCP_MIB_OUTSEGS,		/* segments sent */
 	ETCP_MIB_INCSUMERRORS,		/* dropped: bad checksum */
 	ETCP_MIB_INHDRERRORS,		/* dropped: malformed header */
-	ETCP_MIB_NOSOCKET,		/* dropped: no socket for the 4-tuple */
+	ETCP_MIB_INBADOPTS,		/* dropped: malformed options */
+	ETCP_MIB_NOSOCKET,		/* no socket for the segment: RST */
+	ETCP_MIB_OUTRSTS,		/* RSTs sent */
+	ETCP_MIB_ACTIVEOPENS,		/* CLOSE -> SYN_SENT */
+	ETCP_MIB_PASSIVEOPENS,		/* LISTEN -> SYN_RECV (requests) */
+	ETCP_MIB_ATTEMPTFAILS,		/* SYN_SENT/SYN_RECV -> CLOSE */
+	ETCP_MIB_ESTABRESETS,		/* ESTABLISHED -> CLOSE by RST */
+	ETCP_MIB_SYNRETRANS,		/* SYN and SYN-ACK retransmissions */
+	ETCP_MIB_REQTIMEOUTS,		/* requests dropped after synack_retries */
+	ETCP_MIB_LISTENOVERFLOWS,	/* SYN or ACK dropped: accept queue full */
+	ETCP_MIB_LISTENDROPS,		/* SYN dropped: SYN queue full */
+	ETCP_MIB_OUTOFWINDOW,		/* segment outside the receive window */
+	ETCP_MIB_BACKLOGDROPS,		/* dropped: socket backlog full */
+	ETCP_MIB_CHALLENGEACKS,		/* RFC 5961 challenge ACKs sent */
 	ETCP_MIB_MAX
 };
 
@@ -52,29 +87,118 @@ struct etcp_mib {
 	unsigned long mibs[ETCP_MIB_MAX];
 };
 
-/* Buckets of the bound-port table; a power of two. */
-#define ETCP_BHASH_SIZE		256
+/* Table sizes; powers of two. */
+#define ETCP_BHASH_SIZE		256	/* bound ports */
+#define ETCP_LHASH_SIZE		32	/* listeners, by port */
+#define ETCP_EHASH_SIZE		1024	/* connections, by 4-tuple */
 
 struct etcp_net {
 	struct etcp_sysctl sysctl;
 	struct ctl_table_header *sysctl_hdr;
 	struct etcp_mib __percpu *mib;
+	struct sock *ctl_sk;		/* sends RSTs that have no socket */
 
 	/*
-	 * Every etcp socket of the namespace (for /proc/net/etcp) and the
-	 * bound-port table.  Both change only on socket create, bind and
-	 * destroy, which are not hot paths, so one BH-safe lock covers them.
+	 * Writers of every table below take this lock.  The receive path
+	 * reads lhash and ehash under RCU only; sockets are freed after a
+	 * grace period (SOCK_RCU_FREE).  Connection setup is not a hot path,
+	 * so one BH-safe lock per namespace is enough.
 	 */
 	spinlock_t lock;
-	struct hlist_head all_socks;
+	struct hlist_head all_socks;	/* every etcp socket: /proc/net/etcp */
+	struct hlist_head all_reqs;	/* every SYN_RECV request: same */
 	struct hlist_head bhash[ETCP_BHASH_SIZE];
+	struct hlist_head lhash[ETCP_LHASH_SIZE];
+	struct hlist_nulls_head ehash[ETCP_EHASH_SIZE];
 };
 
-/* A full etcp socket.  inet_sock comes first: the socket layer casts. */
+/*
+ * A full etcp socket.  inet_sock comes first: the socket layer casts.
+ * Sequence variables are named as in RFC 9293 section 3.3.1.
+ */
 struct etcp_sock {
 	struct inet_sock inet;
 	struct hlist_node all_node;	/* etcp_net.all_socks */
+
+	u32 iss;			/* initial send sequence number */
+	u32 snd_una;			/* oldest unacknowledged */
+	u32 snd_nxt;			/* next to send */
+	u32 snd_wnd;			/* peer's window */
+	u32 snd_wl1;			/* SEG.SEQ of the last window update */
+	u32 snd_wl2;			/* SEG.ACK of the last window update */
+	u32 irs;			/* initial receive sequence number */
+	u32 rcv_nxt;			/* next expected */
+	u32 rcv_wnd;			/* window we announced */
+
+	u16 snd_mss;			/* largest segment we send */
+	u16 advmss;			/* MSS we announce */
+	u16 user_mss;			/* ETCP_MAXSEG, 0 if unset */
+	u8 syn_retries;			/* ETCP_SYNCNT, 0: the sysctl */
+	u8 retransmits;			/* of the current segment */
+	u8 bound_by_connect:1;		/* port picked by connect(), shareable */
+	u8 active_open:1;		/* left CLOSE by connect() */
+
+	unsigned long rto;		/* jiffies */
+	struct timer_list rtx_timer;	/* SYN / SYN-ACK retransmission */
+
+	/* A listener's queues; both are under its socket lock. */
+	struct list_head syn_queue;	/* struct etcp_request, SYN_RECV */
+	unsigned int syn_qlen;
+	struct list_head accept_queue;	/* established children */
+	struct list_head accept_node;	/* a child's place in it */
 };
+
+/*
+ * A connection in SYN_RECV on a listener: the lightweight entry TCP keeps
+ * (RFC 9293 figure 6, lines 3-4) before a full socket exists.  It lives on
+ * the listener's SYN queue, under the listener's socket lock.
+ */
+struct etcp_request {
+	struct list_head node;		/* listener's syn_queue */
+	struct hlist_node all_node;	/* etcp_net.all_reqs */
+	refcount_t refcnt;		/* the queue's, the timer's */
+	struct sock *listener;		/* holds a reference */
+	struct timer_list timer;	/* SYN-ACK retransmission */
+
+	__be32 laddr, raddr;
+	__be16 lport, rport;
+	int iif;			/* where the SYN arrived */
+	u32 iss, irs;
+	u32 snd_wnd;			/* the SYN's window */
+	u16 mss;			/* the peer's MSS */
+	u8 retransmits;
+	kuid_t uid;			/* the listener's, for /proc */
+};
+
+/*
+ * What the receive path parses once per segment; lives in skb->cb after
+ * IP's own control block, which replies may still need.
+ */
+struct etcp_skb_cb {
+	struct inet_skb_parm h4;
+	u32 seq;			/* SEG.SEQ */
+	u32 end_seq;			/* SEG.SEQ + SEG.LEN (SYN, FIN count) */
+	u32 ack_seq;			/* SEG.ACK */
+	u16 wnd;			/* SEG.WND */
+	u16 mss;			/* MSS option, 0 if absent */
+	u8 flags;			/* ETCP_FLAG_* */
+};
+
+#define ETCP_SKB_CB(skb)	((struct etcp_skb_cb *)&((skb)->cb[0]))
+
+/* Options (RFC 9293 3.2). */
+#define ETCP_OPT_EOL		0
+#define ETCP_OPT_NOP		1
+#define ETCP_OPT_MSS		2
+#define ETCP_OPTLEN_MSS		4
+
+/* The flag bits of header byte 13 (RFC 9293 3.1). */
+#define ETCP_FLAG_FIN		0x01
+#define ETCP_FLAG_SYN		0x02
+#define ETCP_FLAG_RST		0x04
+#define ETCP_FLAG_PSH		0x08
+#define ETCP_FLAG_ACK		0x10
+#define ETCP_FLAG_URG		0x20
 
 static inline struct etcp_sock *etcp_sk(const struct sock *sk)
 {
@@ -89,19 +213,93 @@ static inline struct etcp_net *etcp_pernet(const struct net *net)
 #define ETCP_INC_STATS(net, field) \
 	this_cpu_inc(etcp_pernet(net)->mib->mibs[field])
 
+static inline u8 etcp_tcp_flags(const struct tcphdr *th)
+{
+	return ((const u8 *)th)[13];
+}
+
+/* Sequence number comparison modulo 2^32 (RFC 9293 3.4). */
+static inline bool etcp_before(u32 seq1, u32 seq2)
+{
+	return (s32)(seq1 - seq2) < 0;
+}
+
+static inline bool etcp_after(u32 seq1, u32 seq2)
+{
+	return etcp_before(seq2, seq1);
+}
+
+/* Synchronized states (RFC 9293 3.5.2): an abort sends RST there. */
+static inline bool etcp_state_synchronized(int state)
+{
+	return (1 << state) & (TCPF_ESTABLISHED | TCPF_SYN_RECV |
+			       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
+			       TCPF_CLOSE_WAIT);
+}
+
+/* Backed-off timeout number @n from @base, capped at ETCP_RTO_MAX. */
+static inline unsigned long etcp_backoff(unsigned long base, unsigned int n)
+{
+	if (n >= 31 || base > (ETCP_RTO_MAX >> n))
+		return ETCP_RTO_MAX;
+	return base << n;
+}
+
 /* proto.c */
 void etcp_set_state(struct sock *sk, int state);
+void etcp_done(struct sock *sk);
+void etcp_reset(struct sock *sk, int err);
+u16 etcp_mss_for_mtu(const struct sock *sk, unsigned int mtu);
 
 /* hash.c */
 void etcp_hash_net_init(struct etcp_net *en);
 void etcp_hash_net_exit(struct etcp_net *en);
 void etcp_sock_list_add(struct sock *sk);
 void etcp_sock_list_del(struct sock *sk);
+void etcp_req_list_add(struct net *net, struct etcp_request *req);
+void etcp_req_list_del(struct net *net, struct etcp_request *req);
 int etcp_get_port(struct sock *sk, unsigned short snum);
 void etcp_put_port(struct sock *sk);
+void etcp_inherit_port(struct sock *child, struct sock *listener);
+int etcp_listen_hash(struct sock *sk);
+int etcp_connect_hash(struct sock *sk);
+void etcp_ehash_add(struct sock *sk);
+void etcp_unhash(struct sock *sk);
+struct sock *etcp_lookup(struct net *net, __be32 saddr, __be16 sport,
+			 __be32 daddr, __be16 dport, int dif);
+void etcp_hash_init(void);
 
 /* input.c */
 int etcp_v4_rcv(struct sk_buff *skb);
+int etcp_rcv(struct sock *sk, struct sk_buff *skb);
+bool etcp_seq_acceptable(u32 rcv_nxt, u32 rcv_wnd, const struct sk_buff *skb);
+
+/* output.c */
+void etcp_send_syn(struct sock *sk);
+void etcp_send_ack(struct sock *sk);
+void etcp_send_active_reset(struct sock *sk);
+void etcp_send_reset_reply(struct net *net, struct sk_buff *skb);
+int etcp_send_req_segment(const struct sock *listener,
+			  const struct etcp_request *req, u8 flags);
+u16 etcp_select_window(const struct sock *sk);
+int etcp_ctl_sock_init(struct net *net);
+void etcp_ctl_sock_exit(struct net *net);
+
+/* timer.c */
+void etcp_init_timers(struct sock *sk);
+void etcp_clear_timers(struct sock *sk);
+void etcp_arm_rtx(struct sock *sk, unsigned long timeout);
+
+/* minisocks.c */
+int etcp_conn_request(struct sock *listener, struct sk_buff *skb);
+struct etcp_request *etcp_req_find(struct sock *listener,
+				   const struct sk_buff *skb);
+int etcp_req_rcv(struct sock *listener, struct etcp_request *req,
+		 struct sk_buff *skb);
+void etcp_listen_purge(struct sock *listener);
+u32 etcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+int etcp_minisocks_init(void);
+void etcp_minisocks_exit(void);
 
 /* sysctl.c */
 int etcp_sysctl_net_init(struct net *net);

@@ -5,12 +5,30 @@
  * etcp keeps its own tables instead of inet_hashinfo (which upstream made
  * TCP-only), so its ports never collide with TCP's: a TCP and an etcp socket
  * may both bind 10.0.0.1:80 in the same namespace, as TCP and UDP may.
+ *
+ *   bhash  every socket holding a local port, by port (sk_bind_node)
+ *   lhash  listeners, by port (sk_node, RCU)
+ *   ehash  everything else with a peer, by 4-tuple (sk_nulls_node, RCU)
+ *
+ * A socket is in lhash or ehash, never both: they share sk_node's storage.
+ * Writers hold etcp_net.lock; the receive path only reads, under RCU, and
+ * takes a reference on what it finds.
  */
+#include <linux/jhash.h>
 #include <linux/random.h>
+#include <linux/rculist.h>
+#include <linux/rculist_nulls.h>
 #include <net/ip.h>
 #include <net/sock.h>
 
 #include "etcp.h"
+
+static u32 etcp_ehash_secret __read_mostly;
+
+void etcp_hash_init(void)
+{
+	etcp_ehash_secret = get_random_u32();
+}
 
 void etcp_hash_net_init(struct etcp_net *en)
 {
@@ -18,17 +36,24 @@ void etcp_hash_net_init(struct etcp_net *en)
 
 	spin_lock_init(&en->lock);
 	INIT_HLIST_HEAD(&en->all_socks);
+	INIT_HLIST_HEAD(&en->all_reqs);
 	for (i = 0; i < ETCP_BHASH_SIZE; i++)
 		INIT_HLIST_HEAD(&en->bhash[i]);
+	for (i = 0; i < ETCP_LHASH_SIZE; i++)
+		INIT_HLIST_HEAD(&en->lhash[i]);
+	/* The nulls value names the chain, so a reader can tell it strayed. */
+	for (i = 0; i < ETCP_EHASH_SIZE; i++)
+		INIT_HLIST_NULLS_HEAD(&en->ehash[i], i);
 }
 
 void etcp_hash_net_exit(struct etcp_net *en)
 {
 	/*
-	 * A user socket holds a reference on its namespace, so none can be
-	 * left when the namespace is dismantled.
+	 * A user socket, and every request and child of one, holds a
+	 * reference on its namespace, so none can be left now.
 	 */
 	WARN_ON_ONCE(!hlist_empty(&en->all_socks));
+	WARN_ON_ONCE(!hlist_empty(&en->all_reqs));
 }
 
 void etcp_sock_list_add(struct sock *sk)
@@ -48,6 +73,26 @@ void etcp_sock_list_del(struct sock *sk)
 	hlist_del_init(&etcp_sk(sk)->all_node);
 	spin_unlock_bh(&en->lock);
 }
+
+void etcp_req_list_add(struct net *net, struct etcp_request *req)
+{
+	struct etcp_net *en = etcp_pernet(net);
+
+	spin_lock_bh(&en->lock);
+	hlist_add_head(&req->all_node, &en->all_reqs);
+	spin_unlock_bh(&en->lock);
+}
+
+void etcp_req_list_del(struct net *net, struct etcp_request *req)
+{
+	struct etcp_net *en = etcp_pernet(net);
+
+	spin_lock_bh(&en->lock);
+	hlist_del_init(&req->all_node);
+	spin_unlock_bh(&en->lock);
+}
+
+/* ---- bound ports ---- */
 
 static struct hlist_head *etcp_bhash_bucket(struct etcp_net *en, u16 port)
 {
@@ -84,16 +129,27 @@ static bool etcp_port_in_use(struct etcp_net *en, const struct sock *sk,
 	struct sock *other;
 
 	hlist_for_each_entry(other, etcp_bhash_bucket(en, port), sk_bind_node) {
-		if (inet_sk(other)->inet_num == port &&
+		if (other != sk && inet_sk(other)->inet_num == port &&
 		    etcp_bind_conflict(sk, other))
 			return true;
 	}
 	return false;
 }
 
-/* Pick a free port from ip_local_port_range, starting at a random one. */
-static int etcp_pick_ephemeral(struct etcp_net *en, struct net *net,
-			       const struct sock *sk)
+static void etcp_bind_port(struct etcp_net *en, struct sock *sk, u16 port)
+{
+	inet_sk(sk)->inet_num = port;
+	hlist_add_head(&sk->sk_bind_node, etcp_bhash_bucket(en, port));
+}
+
+/*
+ * Walk ip_local_port_range from a random point and return the first port
+ * @usable() accepts, or 0.
+ */
+static int etcp_scan_ports(struct etcp_net *en, struct net *net,
+			   const struct sock *sk,
+			   bool (*usable)(struct etcp_net *en,
+					  const struct sock *sk, u16 port))
 {
 	int low, high, range, offset, i;
 
@@ -106,15 +162,22 @@ static int etcp_pick_ephemeral(struct etcp_net *en, struct net *net,
 
 		if (inet_is_local_reserved_port(net, port))
 			continue;
-		if (!etcp_port_in_use(en, sk, port))
+		if (usable(en, sk, port))
 			return port;
 	}
 	return 0;
 }
 
+static bool etcp_port_free_for_bind(struct etcp_net *en, const struct sock *sk,
+				    u16 port)
+{
+	return !etcp_port_in_use(en, sk, port);
+}
+
 /*
  * proto->get_port: called by inet_bind() with the socket locked and
- * inet_rcv_saddr already set.  @snum 0 asks for an ephemeral port.
+ * inet_rcv_saddr already set, and by listen() to autobind.  @snum 0 asks
+ * for an ephemeral port.
  */
 int etcp_get_port(struct sock *sk, unsigned short snum)
 {
@@ -124,12 +187,12 @@ int etcp_get_port(struct sock *sk, unsigned short snum)
 
 	spin_lock_bh(&en->lock);
 	if (!port)
-		port = etcp_pick_ephemeral(en, net, sk);
+		port = etcp_scan_ports(en, net, sk, etcp_port_free_for_bind);
 	else if (etcp_port_in_use(en, sk, port))
 		port = 0;
 	if (port) {
-		inet_sk(sk)->inet_num = port;
-		hlist_add_head(&sk->sk_bind_node, etcp_bhash_bucket(en, port));
+		etcp_sk(sk)->bound_by_connect = 0;
+		etcp_bind_port(en, sk, port);
 	}
 	spin_unlock_bh(&en->lock);
 
@@ -148,4 +211,281 @@ void etcp_put_port(struct sock *sk)
 		inet_sk(sk)->inet_num = 0;
 	}
 	spin_unlock_bh(&en->lock);
+}
+
+/*
+ * A child of a listener holds the listener's port for as long as it lives,
+ * even after the listener closes, as TCP's children do.
+ */
+void etcp_inherit_port(struct sock *child, struct sock *listener)
+{
+	struct etcp_net *en = etcp_pernet(sock_net(child));
+	u16 port = inet_sk(listener)->inet_num;
+
+	spin_lock_bh(&en->lock);
+	etcp_sk(child)->bound_by_connect = 0;
+	etcp_bind_port(en, child, port);
+	spin_unlock_bh(&en->lock);
+}
+
+/* ---- listeners ---- */
+
+static struct hlist_head *etcp_lhash_bucket(struct etcp_net *en, u16 port)
+{
+	return &en->lhash[port & (ETCP_LHASH_SIZE - 1)];
+}
+
+/*
+ * listen(): sockets bound with SO_REUSEADDR may share a port, but only one
+ * of them may listen on it, unless SO_REUSEPORT lets them all.
+ */
+static bool etcp_listen_conflict(struct etcp_net *en, const struct sock *sk)
+{
+	u16 port = inet_sk(sk)->inet_num;
+	struct sock *other;
+
+	hlist_for_each_entry(other, etcp_bhash_bucket(en, port), sk_bind_node) {
+		if (other == sk || inet_sk(other)->inet_num != port ||
+		    other->sk_state != TCP_LISTEN)
+			continue;
+		if (etcp_bind_conflict(sk, other))
+			return true;
+	}
+	return false;
+}
+
+int etcp_listen_hash(struct sock *sk)
+{
+	struct etcp_net *en = etcp_pernet(sock_net(sk));
+	int err = 0;
+
+	spin_lock_bh(&en->lock);
+	if (etcp_listen_conflict(en, sk))
+		err = -EADDRINUSE;
+	else
+		hlist_add_head_rcu(&sk->sk_node,
+				   etcp_lhash_bucket(en, inet_sk(sk)->inet_num));
+	spin_unlock_bh(&en->lock);
+	return err;
+}
+
+/* ---- connections ---- */
+
+static u32 etcp_ehashfn(__be32 laddr, u16 lport, __be32 raddr, __be16 rport)
+{
+	return jhash_3words((__force u32)laddr, (__force u32)raddr,
+			    ((u32)lport << 16) | (__force u16)rport,
+			    etcp_ehash_secret) & (ETCP_EHASH_SIZE - 1);
+}
+
+static void __etcp_ehash_add(struct etcp_net *en, struct sock *sk)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+	u32 slot = etcp_ehashfn(inet->inet_rcv_saddr, inet->inet_num,
+				inet->inet_daddr, inet->inet_dport);
+
+	/* The table holds a reference; etcp_unhash() drops it. */
+	sock_hold(sk);
+	hlist_nulls_add_head_rcu(&sk->sk_nulls_node, &en->ehash[slot]);
+}
+
+void etcp_ehash_add(struct sock *sk)
+{
+	struct etcp_net *en = etcp_pernet(sock_net(sk));
+
+	spin_lock_bh(&en->lock);
+	__etcp_ehash_add(en, sk);
+	spin_unlock_bh(&en->lock);
+}
+
+/* Is @sk's 4-tuple, with local port @port, already someone's? */
+static bool etcp_tuple_taken(struct etcp_net *en, const struct sock *sk,
+			     u16 port)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+	struct sock *other;
+
+	hlist_for_each_entry(other, etcp_bhash_bucket(en, port), sk_bind_node) {
+		const struct inet_sock *o = inet_sk(other);
+
+		if (other != sk && o->inet_num == port &&
+		    o->inet_dport == inet->inet_dport &&
+		    o->inet_daddr == inet->inet_daddr &&
+		    (!o->inet_rcv_saddr ||
+		     o->inet_rcv_saddr == inet->inet_rcv_saddr))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * An ephemeral port for connect() may be shared with other connections
+ * that got theirs the same way, as long as the 4-tuples differ (TCP's
+ * __inet_hash_connect()); ports somebody bound or listens on are left alone.
+ */
+static bool etcp_port_free_for_connect(struct etcp_net *en,
+				       const struct sock *sk, u16 port)
+{
+	struct sock *other;
+
+	hlist_for_each_entry(other, etcp_bhash_bucket(en, port), sk_bind_node) {
+		if (inet_sk(other)->inet_num == port &&
+		    !etcp_sk(other)->bound_by_connect)
+			return false;
+	}
+	return !etcp_tuple_taken(en, sk, port);
+}
+
+/*
+ * connect(): give @sk a local port if it has none and enter it in ehash,
+ * atomically, so that two connects cannot take the same 4-tuple.
+ */
+int etcp_connect_hash(struct sock *sk)
+{
+	struct net *net = sock_net(sk);
+	struct etcp_net *en = etcp_pernet(net);
+	struct inet_sock *inet = inet_sk(sk);
+	int err = 0;
+	int port;
+
+	spin_lock_bh(&en->lock);
+	if (inet->inet_num) {
+		if (etcp_tuple_taken(en, sk, inet->inet_num))
+			err = -EADDRNOTAVAIL;
+	} else {
+		port = etcp_scan_ports(en, net, sk, etcp_port_free_for_connect);
+		if (port) {
+			etcp_bind_port(en, sk, port);
+			etcp_sk(sk)->bound_by_connect = 1;
+			inet->inet_sport = htons(port);
+		} else {
+			err = -EADDRNOTAVAIL;
+		}
+	}
+	if (!err)
+		__etcp_ehash_add(en, sk);
+	spin_unlock_bh(&en->lock);
+	return err;
+}
+
+/* proto->unhash: leave lhash or ehash; the port stays (etcp_put_port). */
+void etcp_unhash(struct sock *sk)
+{
+	struct etcp_net *en = etcp_pernet(sock_net(sk));
+	bool was_hashed = false;
+
+	spin_lock_bh(&en->lock);
+	if (!sk_unhashed(sk)) {
+		if (sk->sk_state == TCP_LISTEN) {
+			hlist_del_init_rcu(&sk->sk_node);
+		} else {
+			hlist_nulls_del_init_rcu(&sk->sk_nulls_node);
+			was_hashed = true;
+		}
+	}
+	spin_unlock_bh(&en->lock);
+
+	/* ehash's reference; never the last, the caller holds one. */
+	if (was_hashed)
+		__sock_put(sk);
+}
+
+/* ---- lookup, in softirq under RCU ---- */
+
+static bool etcp_ehash_match(const struct sock *sk, __be32 saddr, __be16 sport,
+			     __be32 daddr, u16 dport, int dif)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+
+	return inet->inet_daddr == saddr && inet->inet_dport == sport &&
+	       inet->inet_rcv_saddr == daddr && inet->inet_num == dport &&
+	       (!sk->sk_bound_dev_if || sk->sk_bound_dev_if == dif);
+}
+
+static struct sock *etcp_ehash_lookup(struct etcp_net *en, __be32 saddr,
+				      __be16 sport, __be32 daddr, u16 dport,
+				      int dif)
+{
+	u32 slot = etcp_ehashfn(daddr, dport, saddr, sport);
+	struct hlist_nulls_node *node;
+	struct sock *sk;
+
+begin:
+	sk_nulls_for_each_rcu(sk, node, &en->ehash[slot]) {
+		if (!etcp_ehash_match(sk, saddr, sport, daddr, dport, dif))
+			continue;
+		if (unlikely(!refcount_inc_not_zero(&sk->sk_refcnt)))
+			return NULL;	/* being destroyed */
+		/* It may have been rehashed between the match and the ref. */
+		if (unlikely(!etcp_ehash_match(sk, saddr, sport, daddr, dport,
+					       dif))) {
+			sock_put(sk);
+			goto begin;
+		}
+		return sk;
+	}
+	/* A socket moved to another chain under us: we missed the rest. */
+	if (get_nulls_value(node) != slot)
+		goto begin;
+	return NULL;
+}
+
+/* An exact local address beats the wildcard; a bound device must match. */
+static int etcp_listen_score(const struct sock *sk, __be32 daddr, u16 dport,
+			     int dif)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+	int score = 1;
+
+	if (inet->inet_num != dport)
+		return -1;
+	if (inet->inet_rcv_saddr) {
+		if (inet->inet_rcv_saddr != daddr)
+			return -1;
+		score += 2;
+	}
+	if (sk->sk_bound_dev_if) {
+		if (sk->sk_bound_dev_if != dif)
+			return -1;
+		score++;
+	}
+	return score;
+}
+
+static struct sock *etcp_lhash_lookup(struct etcp_net *en, __be32 daddr,
+				      u16 dport, int dif)
+{
+	struct sock *sk, *best = NULL;
+	int score, best_score = 0;
+
+	sk_for_each_rcu(sk, etcp_lhash_bucket(en, dport)) {
+		score = etcp_listen_score(sk, daddr, dport, dif);
+		if (score > best_score) {
+			best = sk;
+			best_score = score;
+		}
+	}
+	if (best && !refcount_inc_not_zero(&best->sk_refcnt))
+		best = NULL;
+	return best;
+}
+
+/*
+ * The socket a segment from saddr:sport to daddr:dport belongs to: the
+ * connection with that 4-tuple, else a listener on dport.  Returns it with
+ * a reference held, or NULL.
+ */
+struct sock *etcp_lookup(struct net *net, __be32 saddr, __be16 sport,
+			 __be32 daddr, __be16 dport, int dif)
+{
+	struct etcp_net *en = etcp_pernet(net);
+	u16 hport = ntohs(dport);
+	struct sock *sk;
+
+	rcu_read_lock();
+	sk = etcp_ehash_lookup(en, saddr, sport, daddr, hport, dif);
+	if (!sk)
+		sk = etcp_lhash_lookup(en, daddr, hport, dif);
+	rcu_read_unlock();
+	return sk;
 }

@@ -32,9 +32,13 @@ static int __net_init etcp_net_init(struct net *net)
 	if (!en->mib)
 		return -ENOMEM;
 
-	err = etcp_sysctl_net_init(net);
+	err = etcp_ctl_sock_init(net);
 	if (err)
 		goto err_mib;
+
+	err = etcp_sysctl_net_init(net);
+	if (err)
+		goto err_ctl;
 
 	err = etcp_proc_net_init(net);
 	if (err)
@@ -44,6 +48,8 @@ static int __net_init etcp_net_init(struct net *net)
 
 err_sysctl:
 	etcp_sysctl_net_exit(net);
+err_ctl:
+	etcp_ctl_sock_exit(net);
 err_mib:
 	free_percpu(en->mib);
 	return err;
@@ -55,6 +61,7 @@ static void __net_exit etcp_net_exit(struct net *net)
 
 	etcp_proc_net_exit(net);
 	etcp_sysctl_net_exit(net);
+	etcp_ctl_sock_exit(net);
 	etcp_hash_net_exit(en);
 	free_percpu(en->mib);
 }
@@ -89,6 +96,9 @@ static void etcp_check_layout(void)
 	BUILD_BUG_ON(SOL_ETCP != IPPROTO_ETCP);
 	/* The module alias spells SOCK_STREAM as 1. */
 	BUILD_BUG_ON(SOCK_STREAM != 1);
+	/* The parsed header rides in skb->cb behind IP's control block. */
+	BUILD_BUG_ON(sizeof(struct etcp_skb_cb) >
+		     sizeof_field(struct sk_buff, cb));
 }
 
 static int __init etcp_init(void)
@@ -103,9 +113,14 @@ static int __init etcp_init(void)
 		return -EINVAL;
 	}
 
-	err = proto_register(&etcp_prot, 1);
+	etcp_hash_init();
+	err = etcp_minisocks_init();
 	if (err)
 		return err;
+
+	err = proto_register(&etcp_prot, 1);
+	if (err)
+		goto err_minisocks;
 
 	err = register_pernet_subsys(&etcp_net_ops);
 	if (err)
@@ -127,6 +142,8 @@ err_pernet:
 	unregister_pernet_subsys(&etcp_net_ops);
 err_proto:
 	proto_unregister(&etcp_prot);
+err_minisocks:
+	etcp_minisocks_exit();
 	return err;
 }
 
@@ -139,6 +156,7 @@ static void __exit etcp_exit(void)
 	synchronize_net();
 	unregister_pernet_subsys(&etcp_net_ops);
 	proto_unregister(&etcp_prot);
+	etcp_minisocks_exit();
 }
 
 module_init(etcp_init);

@@ -15,7 +15,25 @@
 struct etcp_seq_state {
 	struct seq_net_private p;	/* first: seq_file_net() reads it */
 	int sl;				/* row number of the current entry */
+	bool in_reqs;			/* walking all_reqs, not all_socks */
 };
+
+/* Entry @pos (0-based) of all_socks followed by all_reqs. */
+static struct hlist_node *etcp_seq_idx(struct etcp_net *en,
+				       struct etcp_seq_state *st, loff_t pos)
+{
+	struct hlist_node *node;
+
+	st->in_reqs = false;
+	hlist_for_each(node, &en->all_socks)
+		if (pos-- == 0)
+			return node;
+	st->in_reqs = true;
+	hlist_for_each(node, &en->all_reqs)
+		if (pos-- == 0)
+			return node;
+	return NULL;
+}
 
 static void *etcp_seq_start(struct seq_file *seq, loff_t *pos)
 	__acquires(&etcp_pernet(seq_file_net(seq))->lock)
@@ -23,19 +41,30 @@ static void *etcp_seq_start(struct seq_file *seq, loff_t *pos)
 	struct etcp_net *en = etcp_pernet(seq_file_net(seq));
 	struct etcp_seq_state *st = seq->private;
 
-	/* Held until etcp_seq_stop(): the list cannot change under us. */
+	/* Held until etcp_seq_stop(): the lists cannot change under us. */
 	spin_lock_bh(&en->lock);
 	st->sl = *pos - 1;
-	return seq_hlist_start_head(&en->all_socks, *pos);
+	if (!*pos)
+		return SEQ_START_TOKEN;
+	return etcp_seq_idx(en, st, *pos - 1);
 }
 
 static void *etcp_seq_next(struct seq_file *seq, void *v, loff_t *pos)
 {
 	struct etcp_net *en = etcp_pernet(seq_file_net(seq));
 	struct etcp_seq_state *st = seq->private;
+	struct hlist_node *node = v;
 
+	++*pos;
 	st->sl++;
-	return seq_hlist_next(v, &en->all_socks, pos);
+	if (v == SEQ_START_TOKEN)
+		return etcp_seq_idx(en, st, 0);
+	if (node->next)
+		return node->next;
+	if (st->in_reqs)
+		return NULL;
+	st->in_reqs = true;
+	return en->all_reqs.first;
 }
 
 static void etcp_seq_stop(struct seq_file *seq, void *v)
@@ -46,44 +75,80 @@ static void etcp_seq_stop(struct seq_file *seq, void *v)
 	spin_unlock_bh(&en->lock);
 }
 
+/* "tr tm->when" of /proc/net/tcp: 1 and the time left for a retransmit. */
+static long etcp_timer_left(const struct timer_list *t, int *active)
+{
+	if (!timer_pending(t)) {
+		*active = 0;
+		return 0;
+	}
+	*active = 1;
+	return jiffies_delta_to_clock_t(READ_ONCE(t->expires) - jiffies);
+}
+
 /*
  * One socket, in /proc/net/tcp's columns: sl, local and remote address
  * (the address as the raw network-order word, the port in host order),
  * state, tx:rx queue, timer:expiry, retransmits, uid, probes, inode,
  * refcount, address, rto, ato, quick/pingpong, cwnd, ssthresh.
- * Queues and timers read zero until the protocol has them.
  */
 static void etcp_seq_show_sock(struct seq_file *seq, struct sock *sk, int sl)
 {
 	const struct inet_sock *inet = inet_sk(sk);
+	const struct etcp_sock *esk = etcp_sk(sk);
+	int state = inet_sk_state_load(sk);
+	long when;
+	int tr;
 
+	when = etcp_timer_left(&esk->rtx_timer, &tr);
 	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %lu %d %pK %lu %lu %u %u %d",
 		   sl,
 		   (__force u32)inet->inet_rcv_saddr, ntohs(inet->inet_sport),
 		   (__force u32)inet->inet_daddr, ntohs(inet->inet_dport),
-		   inet_sk_state_load(sk),
-		   0, 0,
-		   0, 0UL,
-		   0,
+		   state,
+		   0, state == TCP_LISTEN ? READ_ONCE(sk->sk_ack_backlog) : 0,
+		   tr, when,
+		   esk->retransmits,
 		   from_kuid_munged(seq_user_ns(seq), sk->sk_uid),
 		   0,
 		   sock_i_ino(sk),
 		   refcount_read(&sk->sk_refcnt), sk,
-		   0UL, 0UL, 0, 0, -1);
+		   jiffies_to_clock_t(esk->rto), 0UL, 0, 0, -1);
+}
+
+/* A request, in the columns /proc/net/tcp gives its own (get_openreq4). */
+static void etcp_seq_show_req(struct seq_file *seq, struct etcp_request *req,
+			      int sl)
+{
+	long when;
+	int tr;
+
+	when = etcp_timer_left(&req->timer, &tr);
+	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %u %d %pK",
+		   sl,
+		   (__force u32)req->laddr, ntohs(req->lport),
+		   (__force u32)req->raddr, ntohs(req->rport),
+		   TCP_SYN_RECV,
+		   0, 0,
+		   tr, when,
+		   req->retransmits,
+		   from_kuid_munged(seq_user_ns(seq), req->uid),
+		   0, 0, 0, req);
 }
 
 static int etcp_seq_show(struct seq_file *seq, void *v)
 {
 	struct etcp_seq_state *st = seq->private;
-	struct etcp_sock *esk;
 
 	seq_setwidth(seq, ETCP_PROC_LINE);
-	if (v == SEQ_START_TOKEN) {
+	if (v == SEQ_START_TOKEN)
 		seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode");
-	} else {
-		esk = hlist_entry(v, struct etcp_sock, all_node);
-		etcp_seq_show_sock(seq, &esk->inet.sk, st->sl);
-	}
+	else if (st->in_reqs)
+		etcp_seq_show_req(seq, hlist_entry(v, struct etcp_request,
+						   all_node), st->sl);
+	else
+		etcp_seq_show_sock(seq, &hlist_entry(v, struct etcp_sock,
+						     all_node)->inet.sk, st->sl);
 	seq_pad(seq, '\n');
 	return 0;
 }
@@ -97,9 +162,23 @@ static const struct seq_operations etcp_seq_ops = {
 
 static const char * const etcp_mib_names[ETCP_MIB_MAX] = {
 	[ETCP_MIB_INSEGS]		= "InSegs",
+	[ETCP_MIB_OUTSEGS]		= "OutSegs",
 	[ETCP_MIB_INCSUMERRORS]		= "InCsumErrors",
 	[ETCP_MIB_INHDRERRORS]		= "InHdrErrors",
+	[ETCP_MIB_INBADOPTS]		= "InBadOptions",
 	[ETCP_MIB_NOSOCKET]		= "NoSocket",
+	[ETCP_MIB_OUTRSTS]		= "OutRsts",
+	[ETCP_MIB_ACTIVEOPENS]		= "ActiveOpens",
+	[ETCP_MIB_PASSIVEOPENS]		= "PassiveOpens",
+	[ETCP_MIB_ATTEMPTFAILS]		= "AttemptFails",
+	[ETCP_MIB_ESTABRESETS]		= "EstabResets",
+	[ETCP_MIB_SYNRETRANS]		= "SynRetrans",
+	[ETCP_MIB_REQTIMEOUTS]		= "ReqTimeouts",
+	[ETCP_MIB_LISTENOVERFLOWS]	= "ListenOverflows",
+	[ETCP_MIB_LISTENDROPS]		= "ListenDrops",
+	[ETCP_MIB_OUTOFWINDOW]		= "OutOfWindow",
+	[ETCP_MIB_BACKLOGDROPS]		= "BacklogDrops",
+	[ETCP_MIB_CHALLENGEACKS]	= "ChallengeAcks",
 };
 
 static unsigned long etcp_mib_sum(struct etcp_mib __percpu *mib, int field)

@@ -3,29 +3,88 @@
  * etcp: the socket calls.  struct proto holds what the socket layer calls
  * on a struct sock, struct proto_ops what it calls on a struct socket.
  *
- * Connection establishment, data transfer and termination arrive in later
- * steps; until then the calls that need them are the sock_no_*() stubs the
- * socket layer provides, which fail with EOPNOTSUPP.
+ * connect() goes through inet_stream_connect(), which is generic over TCP's
+ * state numbers (ours), and accept() through inet_accept(); listen() is our
+ * own, as inet_listen() is bound to inet_connection_sock.
  */
 #include <linux/poll.h>
+#include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 #include <net/inet_common.h>
 #include <net/ip.h>
+#include <net/route.h>
 #include <net/sock.h>
 
 #include "etcp.h"
+#include "compat.h"
 
 /*
  * Every state change goes through here, so that the sock:inet_sock_set_state
- * tracepoint sees etcp's transitions as it sees TCP's.
+ * tracepoint sees etcp's transitions as it sees TCP's.  Entering CLOSE takes
+ * the socket out of the lookup tables and gives back a port the user did
+ * not bind explicitly.
  */
 void etcp_set_state(struct sock *sk, int state)
 {
+	int old = sk->sk_state;
+
+	if (state == TCP_CLOSE && old != TCP_CLOSE) {
+		if (old == TCP_ESTABLISHED || old == TCP_CLOSE_WAIT)
+			ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ESTABRESETS);
+		sk->sk_prot->unhash(sk);
+		if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
+			etcp_put_port(sk);
+	}
 	inet_sk_set_state(sk, state);
+}
+
+/* The connection is over: CLOSE, no timers, and wake whoever waits. */
+void etcp_done(struct sock *sk)
+{
+	etcp_set_state(sk, TCP_CLOSE);
+	etcp_clear_timers(sk);
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk->sk_state_change(sk);
+}
+
+/* The connection failed or was reset: report @err, then close. */
+void etcp_reset(struct sock *sk, int err)
+{
+	WRITE_ONCE(sk->sk_err, err);
+	/* Pairs with the barrier in etcp_poll(). */
+	smp_wmb();
+	etcp_done(sk);
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk_error_report(sk);
+}
+
+/*
+ * The MSS we announce for a route MTU: MTU - 40 (RFC 9293 3.7.1), no more
+ * than ETCP_MAXSEG asks.
+ */
+u16 etcp_mss_for_mtu(const struct sock *sk, unsigned int mtu)
+{
+	unsigned int mss = mtu > ETCP_HDRS_LEN ? mtu - ETCP_HDRS_LEN : 0;
+	u16 user = etcp_sk(sk)->user_mss;
+
+	if (user && user < mss)
+		mss = user;
+	return clamp_t(unsigned int, mss, ETCP_MIN_MSS, ETCP_MAX_MSS);
 }
 
 static int etcp_init_sock(struct sock *sk)
 {
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	INIT_LIST_HEAD(&esk->syn_queue);
+	INIT_LIST_HEAD(&esk->accept_queue);
+	INIT_LIST_HEAD(&esk->accept_node);
+	etcp_init_timers(sk);
+	esk->snd_mss = ETCP_DEFAULT_MSS;
+	esk->rto = ETCP_TIMEOUT_INIT;
+	/* Lookups run under RCU only: free the memory after a grace period. */
+	sock_set_flag(sk, SOCK_RCU_FREE);
 	etcp_sock_list_add(sk);
 	return 0;
 }
@@ -33,30 +92,266 @@ static int etcp_init_sock(struct sock *sk)
 /* proto->destroy: the last call before the socket's memory goes. */
 static void etcp_destroy_sock(struct sock *sk)
 {
+	etcp_clear_timers(sk);
+	etcp_put_port(sk);
 	etcp_sock_list_del(sk);
 }
 
-static void etcp_unhash(struct sock *sk)
+/* proto->connect, under the socket lock (inet_stream_connect()). */
+static int etcp_v4_connect(struct sock *sk, struct sockaddr *uaddr,
+			   int addr_len)
 {
-	etcp_put_port(sk);
+	struct sockaddr_in *usin = (struct sockaddr_in *)uaddr;
+	struct inet_sock *inet = inet_sk(sk);
+	struct etcp_sock *esk = etcp_sk(sk);
+	__be16 orig_sport, orig_dport;
+	struct flowi4 *fl4;
+	struct rtable *rt;
+	int err;
+
+	if (addr_len < sizeof(struct sockaddr_in))
+		return -EINVAL;
+	if (usin->sin_family != AF_INET)
+		return -EAFNOSUPPORT;
+
+	orig_sport = inet->inet_sport;
+	orig_dport = usin->sin_port;
+	fl4 = &inet->cork.fl.u.ip4;
+	rt = ip_route_connect(fl4, usin->sin_addr.s_addr, inet->inet_saddr,
+			      sk->sk_bound_dev_if, etcp_proto_num, orig_sport,
+			      orig_dport, sk);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	if (rt->rt_flags & (RTCF_MULTICAST | RTCF_BROADCAST)) {
+		ip_rt_put(rt);
+		return -ENETUNREACH;
+	}
+
+	if (!inet->inet_saddr)
+		inet->inet_saddr = fl4->saddr;
+	if (!inet->inet_rcv_saddr)
+		inet->inet_rcv_saddr = inet->inet_saddr;
+	inet->inet_dport = usin->sin_port;
+	inet->inet_daddr = fl4->daddr;
+
+	etcp_set_state(sk, TCP_SYN_SENT);
+	err = etcp_connect_hash(sk);
+	if (err)
+		goto failure;
+
+	rt = ip_route_newports(fl4, rt, orig_sport, orig_dport,
+			       inet->inet_sport, inet->inet_dport, sk);
+	if (IS_ERR(rt)) {
+		err = PTR_ERR(rt);
+		rt = NULL;
+		goto failure;
+	}
+	sk_dst_set(sk, &rt->dst);
+
+	esk->advmss = etcp_mss_for_mtu(sk, dst_mtu(&rt->dst));
+	esk->snd_mss = min_t(u16, ETCP_DEFAULT_MSS, esk->advmss);
+	esk->iss = etcp_isn(inet->inet_saddr, inet->inet_daddr,
+			    inet->inet_sport, inet->inet_dport);
+	esk->snd_una = esk->iss;
+	esk->snd_nxt = esk->iss + 1;	/* the SYN takes one (RFC 9293 3.4) */
+	esk->irs = 0;
+	esk->rcv_nxt = 0;
+	esk->retransmits = 0;
+	esk->rto = ETCP_TIMEOUT_INIT;
+	esk->active_open = 1;
+	atomic_set(&inet->inet_id, get_random_u16());
+
+	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ACTIVEOPENS);
+	etcp_send_syn(sk);
+	etcp_arm_rtx(sk, esk->rto);
+	return 0;
+
+failure:
+	etcp_set_state(sk, TCP_CLOSE);
+	if (rt)
+		ip_rt_put(rt);
+	inet->inet_dport = 0;
+	return err;
+}
+
+/*
+ * Leave the current connection the way an ABORT call does (RFC 9293
+ * 3.10.5): a synchronized connection is reset, a listener resets what it
+ * holds, and a SYN_SENT attempt just stops.
+ */
+static void etcp_abort(struct sock *sk)
+{
+	int old = sk->sk_state;
+
+	if (etcp_state_synchronized(old))
+		etcp_send_active_reset(sk);
+	etcp_set_state(sk, TCP_CLOSE);
+	etcp_clear_timers(sk);
+	if (old == TCP_LISTEN)
+		etcp_listen_purge(sk);
+}
+
+/*
+ * proto->disconnect: connect(AF_UNSPEC), shutdown() of a listener or of a
+ * connecting socket, and a connect() given up.  The socket can connect or
+ * listen again afterwards.
+ */
+static int etcp_disconnect(struct sock *sk, int flags)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	int old = sk->sk_state;
+
+	etcp_abort(sk);
+	if (etcp_state_synchronized(old) || old == TCP_SYN_SENT)
+		WRITE_ONCE(sk->sk_err, ECONNRESET);
+
+	inet->inet_dport = 0;
+	inet->inet_daddr = 0;
+	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
+		inet->inet_saddr = 0;
+		inet->inet_rcv_saddr = 0;
+	}
+	WRITE_ONCE(sk->sk_shutdown, 0);
+	sk_dst_reset(sk);
+	sk_error_report(sk);
+	return 0;
 }
 
 static void etcp_close(struct sock *sk, long timeout)
 {
 	lock_sock(sk);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
-	etcp_set_state(sk, TCP_CLOSE);
+	/* The orderly close (FIN) arrives with connection termination. */
+	etcp_abort(sk);
 	release_sock(sk);
 
 	/* destroy, unhash, orphan and drop the socket layer's reference */
 	sk_common_release(sk);
 }
 
+/* Sleep until the accept queue has a child, like inet_csk_accept(). */
+static int etcp_wait_for_child(struct sock *sk, long timeo)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	DEFINE_WAIT(wait);
+	int err;
+
+	for (;;) {
+		prepare_to_wait_exclusive(sk_sleep(sk), &wait,
+					  TASK_INTERRUPTIBLE);
+		release_sock(sk);
+		if (list_empty_careful(&esk->accept_queue))
+			timeo = schedule_timeout(timeo);
+		sched_annotate_sleep();
+		lock_sock(sk);
+		err = 0;
+		if (!list_empty(&esk->accept_queue))
+			break;
+		err = -EINVAL;
+		if (sk->sk_state != TCP_LISTEN)
+			break;
+		err = sock_intr_errno(timeo);
+		if (signal_pending(current))
+			break;
+		err = -EAGAIN;
+		if (!timeo)
+			break;
+	}
+	finish_wait(sk_sleep(sk), &wait);
+	return err;
+}
+
+/* proto->accept (through compat.h): the oldest established child. */
+struct sock *etcp_accept(struct sock *sk, int flags, int *err)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct etcp_sock *child = NULL;
+	int error;
+
+	lock_sock(sk);
+	error = -EINVAL;
+	if (sk->sk_state != TCP_LISTEN)
+		goto out;
+
+	if (list_empty(&esk->accept_queue)) {
+		long timeo = sock_rcvtimeo(sk, flags & O_NONBLOCK);
+
+		error = -EAGAIN;
+		if (!timeo)
+			goto out;
+		error = etcp_wait_for_child(sk, timeo);
+		if (error)
+			goto out;
+	}
+	child = list_first_entry(&esk->accept_queue, struct etcp_sock,
+				 accept_node);
+	list_del_init(&child->accept_node);
+	sk_acceptq_removed(sk);
+	error = 0;
+out:
+	release_sock(sk);
+	*err = error;
+	return child ? &child->inet.sk : NULL;
+}
+
+static int etcp_listen_start(struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	int err;
+
+	/* listen() without bind() takes an ephemeral port, as TCP's does. */
+	if (!inet->inet_num) {
+		err = etcp_get_port(sk, 0);
+		if (err)
+			return err;
+		inet->inet_sport = htons(inet->inet_num);
+	}
+	sk_dst_reset(sk);
+	etcp_set_state(sk, TCP_LISTEN);
+	err = etcp_listen_hash(sk);
+	if (err)
+		etcp_set_state(sk, TCP_CLOSE);
+	return err;
+}
+
+/* proto_ops->listen; a second call only changes the backlog. */
+static int etcp_listen(struct socket *sock, int backlog)
+{
+	struct sock *sk = sock->sk;
+	int err = -EINVAL;
+
+	lock_sock(sk);
+	if (sock->state != SS_UNCONNECTED ||
+	    !((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
+		goto out;
+
+	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
+	err = 0;
+	if (sk->sk_state != TCP_LISTEN)
+		err = etcp_listen_start(sk);
+out:
+	release_sock(sk);
+	return err;
+}
+
 static void etcp_get_info(const struct sock *sk, struct etcp_info *info)
 {
+	const struct etcp_sock *esk = etcp_sk(sk);
+
 	memset(info, 0, sizeof(*info));
-	info->etcpi_state = inet_sk_state_load(sk);
+	info->etcpi_state = sk->sk_state;
+	info->etcpi_retransmits = esk->retransmits;
 	info->etcpi_orphan = sock_flag(sk, SOCK_DEAD);
+	info->etcpi_rto = jiffies_to_usecs(esk->rto);
+	info->etcpi_snd_mss = esk->snd_mss;
+	info->etcpi_rcv_mss = esk->advmss;
+	info->etcpi_iss = esk->iss;
+	info->etcpi_irs = esk->irs;
+	info->etcpi_snd_una = esk->snd_una;
+	info->etcpi_snd_nxt = esk->snd_nxt;
+	info->etcpi_rcv_nxt = esk->rcv_nxt;
+	info->etcpi_snd_wnd = esk->snd_wnd;
+	info->etcpi_rcv_wnd = esk->rcv_wnd;
 }
 
 static int etcp_getsockopt_info(struct sock *sk, char __user *optval,
@@ -83,15 +378,64 @@ static int etcp_getsockopt_info(struct sock *sk, char __user *optval,
 	return 0;
 }
 
+static int etcp_getsockopt_int(int val, char __user *optval,
+			       int __user *optlen)
+{
+	int len;
+
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+	len = min_t(unsigned int, len, sizeof(int));
+	if (put_user(len, optlen) || copy_to_user(optval, &val, len))
+		return -EFAULT;
+	return 0;
+}
+
 static int etcp_getsockopt(struct sock *sk, int level, int optname,
 			   char __user *optval, int __user *optlen)
 {
+	const struct etcp_sock *esk = etcp_sk(sk);
+
 	if (level != SOL_ETCP)
 		return ip_getsockopt(sk, level, optname, optval, optlen);
 
 	switch (optname) {
 	case ETCP_INFO:
 		return etcp_getsockopt_info(sk, optval, optlen);
+	case ETCP_SYNCNT:
+		return etcp_getsockopt_int(esk->syn_retries ? esk->syn_retries :
+			READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.syn_retries),
+			optval, optlen);
+	case ETCP_MAXSEG:
+		/* As TCP_MAXSEG: the MSS in use once connected, else the clamp. */
+		if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))
+			return etcp_getsockopt_int(esk->user_mss ? esk->user_mss :
+						   ETCP_DEFAULT_MSS,
+						   optval, optlen);
+		return etcp_getsockopt_int(esk->snd_mss, optval, optlen);
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+/* Bounds are TCP's for the same options; out of range is EINVAL. */
+static int etcp_setsockopt_int(struct sock *sk, int optname, int val)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	switch (optname) {
+	case ETCP_SYNCNT:
+		if (val < 1 || val > ETCP_MAX_SYNCNT)
+			return -EINVAL;
+		esk->syn_retries = val;
+		return 0;
+	case ETCP_MAXSEG:
+		if (val && (val < ETCP_MIN_MSS || val > ETCP_MAX_MSS))
+			return -EINVAL;
+		esk->user_mss = val;
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -100,27 +444,52 @@ static int etcp_getsockopt(struct sock *sk, int level, int optname,
 static int etcp_setsockopt(struct sock *sk, int level, int optname,
 			   sockptr_t optval, unsigned int optlen)
 {
+	int val, err;
+
 	if (level != SOL_ETCP)
 		return ip_setsockopt(sk, level, optname, optval, optlen);
 
-	/* No writable etcp options yet: the connection steps add them. */
-	return -ENOPROTOOPT;
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+
+	lock_sock(sk);
+	err = etcp_setsockopt_int(sk, optname, val);
+	release_sock(sk);
+	return err;
 }
 
 /*
- * An unconnected stream socket polls writable and hung up, as TCP's does:
- * a poller must not wait forever on a socket nothing will ever wake.
+ * Readiness as tcp_poll() reports it for the states etcp has: a listener is
+ * readable with a child to accept; a connecting socket is nothing until it
+ * is established (POLLOUT) or has failed (POLLERR | POLLHUP).
  */
 static __poll_t etcp_poll(struct file *file, struct socket *sock,
 			  poll_table *wait)
 {
 	struct sock *sk = sock->sk;
 	__poll_t mask = 0;
+	u8 shutdown;
+	int state;
 
 	sock_poll_wait(file, sock, wait);
 
-	if (inet_sk_state_load(sk) == TCP_CLOSE)
-		mask |= EPOLLOUT | EPOLLWRNORM | EPOLLHUP;
+	state = inet_sk_state_load(sk);
+	if (state == TCP_LISTEN)
+		return list_empty_careful(&etcp_sk(sk)->accept_queue) ?
+			0 : EPOLLIN | EPOLLRDNORM;
+
+	shutdown = READ_ONCE(sk->sk_shutdown);
+	if (shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
+		mask |= EPOLLHUP;
+	if (shutdown & RCV_SHUTDOWN)
+		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV)
+		mask |= EPOLLOUT | EPOLLWRNORM;
+
+	/* Pairs with the barrier in etcp_reset(). */
+	smp_rmb();
 	if (READ_ONCE(sk->sk_err))
 		mask |= EPOLLERR;
 	return mask;
@@ -130,10 +499,14 @@ struct proto etcp_prot = {
 	.name		= "ETCP",
 	.owner		= THIS_MODULE,
 	.close		= etcp_close,
+	.connect	= etcp_v4_connect,
+	.disconnect	= etcp_disconnect,
+	.accept		= etcp_compat_accept,
 	.init		= etcp_init_sock,
 	.destroy	= etcp_destroy_sock,
 	.setsockopt	= etcp_setsockopt,
 	.getsockopt	= etcp_getsockopt,
+	.backlog_rcv	= etcp_rcv,
 	.unhash		= etcp_unhash,
 	.get_port	= etcp_get_port,
 	.put_port	= etcp_put_port,
@@ -145,13 +518,13 @@ const struct proto_ops etcp_stream_ops = {
 	.owner		= THIS_MODULE,
 	.release	= inet_release,
 	.bind		= inet_bind,
-	.connect	= sock_no_connect,
+	.connect	= inet_stream_connect,
 	.socketpair	= sock_no_socketpair,
-	.accept		= sock_no_accept,
+	.accept		= inet_accept,
 	.getname	= inet_getname,
 	.poll		= etcp_poll,
 	.ioctl		= inet_ioctl,
-	.listen		= sock_no_listen,
+	.listen		= etcp_listen,
 	.shutdown	= inet_shutdown,
 	.setsockopt	= sock_common_setsockopt,
 	.getsockopt	= sock_common_getsockopt,

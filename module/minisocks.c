@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * etcp: the passive open.  A SYN on a listener makes a request, a small
+ * entry in SYN_RECV on the listener's SYN queue (RFC 9293 figure 6, line 3);
+ * the ACK that completes the handshake turns it into a full socket on the
+ * accept queue (line 5), where accept() finds it.
+ *
+ * Requests live under the listener's socket lock.  A request holds a
+ * reference on its listener; the request's own references are the SYN
+ * queue's and, while armed, its timer's.
+ */
+#include <linux/siphash.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <net/sock.h>
+
+#include "etcp.h"
+#include "compat.h"
+
+static struct kmem_cache *etcp_request_cache __read_mostly;
+static siphash_key_t etcp_isn_key __read_mostly;
+
+/*
+ * RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, key),
+ * M a clock ticking every 4 microseconds (here 4.096), F a keyed hash, so
+ * that ISNs differ for every connection and cannot be predicted off-path.
+ */
+u32 etcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
+{
+	u32 hash = siphash_3u32((__force u32)saddr, (__force u32)daddr,
+				(u32)ntohs(sport) << 16 | ntohs(dport),
+				&etcp_isn_key);
+
+	return hash + (u32)(ktime_get_real_ns() >> 12);
+}
+
+static void etcp_req_put(struct etcp_request *req)
+{
+	if (refcount_dec_and_test(&req->refcnt)) {
+		sock_put(req->listener);
+		kmem_cache_free(etcp_request_cache, req);
+	}
+}
+
+/* (Re)arm the SYN-ACK timer; a pending timer owns a reference. */
+static void etcp_req_arm(struct etcp_request *req, unsigned long timeout)
+{
+	if (!mod_timer(&req->timer, jiffies + timeout))
+		refcount_inc(&req->refcnt);
+}
+
+/* Take @req off the SYN queue; the listener is locked. */
+static void etcp_req_unlink(struct sock *listener, struct etcp_request *req)
+{
+	list_del_init(&req->node);
+	etcp_sk(listener)->syn_qlen--;
+	etcp_req_list_del(sock_net(listener), req);
+	if (timer_delete(&req->timer))
+		etcp_req_put(req);
+	etcp_req_put(req);
+}
+
+static bool etcp_req_unlinked(const struct etcp_request *req)
+{
+	return list_empty(&req->node);
+}
+
+/*
+ * SYN-ACK unanswered: retransmit with doubling backoff from one second,
+ * etcp_synack_retries times; then the request is dropped silently, as
+ * TCP does (the peer's own SYN timer will tell it).
+ */
+static void etcp_req_expired(struct sock *listener, struct etcp_request *req)
+{
+	struct net *net = sock_net(listener);
+	int max = READ_ONCE(etcp_pernet(net)->sysctl.synack_retries);
+
+	if (req->retransmits >= max) {
+		ETCP_INC_STATS(net, ETCP_MIB_REQTIMEOUTS);
+		etcp_req_unlink(listener, req);
+		return;
+	}
+	req->retransmits++;
+	ETCP_INC_STATS(net, ETCP_MIB_SYNRETRANS);
+	etcp_send_req_segment(listener, req, ETCP_FLAG_SYN | ETCP_FLAG_ACK);
+	etcp_req_arm(req, etcp_backoff(ETCP_TIMEOUT_INIT, req->retransmits));
+}
+
+static void etcp_req_timer(struct timer_list *t)
+{
+	struct etcp_request *req = etcp_timer_container_of(req, t, timer);
+	struct sock *listener = req->listener;
+
+	bh_lock_sock(listener);
+	if (sock_owned_by_user(listener))
+		etcp_req_arm(req, ETCP_TIMER_DEFER);
+	else if (!etcp_req_unlinked(req))
+		etcp_req_expired(listener, req);
+	bh_unlock_sock(listener);
+	etcp_req_put(req);		/* the reference of the timer that fired */
+}
+
+static struct etcp_request *etcp_req_alloc(struct sock *listener,
+					   const struct sk_buff *skb)
+{
+	const struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+	const struct tcphdr *th = tcp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct etcp_request *req;
+
+	req = kmem_cache_zalloc(etcp_request_cache, GFP_ATOMIC);
+	if (!req)
+		return NULL;
+
+	INIT_LIST_HEAD(&req->node);
+	refcount_set(&req->refcnt, 1);		/* the SYN queue's */
+	sock_hold(listener);
+	req->listener = listener;
+	timer_setup(&req->timer, etcp_req_timer, 0);
+
+	req->laddr = iph->daddr;
+	req->raddr = iph->saddr;
+	req->lport = th->dest;
+	req->rport = th->source;
+	req->iif = inet_iif(skb);
+	req->irs = cb->seq;
+	req->iss = etcp_isn(req->laddr, req->raddr, req->lport, req->rport);
+	req->snd_wnd = cb->wnd;
+	req->mss = cb->mss ? cb->mss : ETCP_DEFAULT_MSS;
+	req->uid = listener->sk_uid;
+	return req;
+}
+
+/*
+ * RFC 9293 3.10.7.2, LISTEN, "third, check for a SYN": "Set RCV.NXT to
+ * SEG.SEQ+1, IRS is set to SEG.SEQ ... ISS should be selected and a SYN
+ * segment sent of the form <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>".
+ * A full accept queue or SYN queue drops the SYN, as TCP without syncookies
+ * does: the client's retransmission tries again.
+ */
+int etcp_conn_request(struct sock *listener, struct sk_buff *skb)
+{
+	struct etcp_sock *lesk = etcp_sk(listener);
+	struct net *net = sock_net(listener);
+	struct etcp_request *req;
+
+	if (sk_acceptq_is_full(listener)) {
+		ETCP_INC_STATS(net, ETCP_MIB_LISTENOVERFLOWS);
+		return -ENOBUFS;
+	}
+	if (lesk->syn_qlen >= max(READ_ONCE(listener->sk_max_ack_backlog), 1U)) {
+		ETCP_INC_STATS(net, ETCP_MIB_LISTENDROPS);
+		return -ENOBUFS;
+	}
+	if (skb_rtable(skb)->rt_flags & (RTCF_BROADCAST | RTCF_MULTICAST))
+		return -EINVAL;
+
+	req = etcp_req_alloc(listener, skb);
+	if (!req)
+		return -ENOMEM;
+
+	list_add_tail(&req->node, &lesk->syn_queue);
+	lesk->syn_qlen++;
+	etcp_req_list_add(net, req);
+	ETCP_INC_STATS(net, ETCP_MIB_PASSIVEOPENS);
+
+	etcp_send_req_segment(listener, req, ETCP_FLAG_SYN | ETCP_FLAG_ACK);
+	etcp_req_arm(req, ETCP_TIMEOUT_INIT);
+	return 0;
+}
+
+struct etcp_request *etcp_req_find(struct sock *listener,
+				   const struct sk_buff *skb)
+{
+	const struct tcphdr *th = tcp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct etcp_request *req;
+
+	list_for_each_entry(req, &etcp_sk(listener)->syn_queue, node) {
+		if (req->rport == th->source && req->raddr == iph->saddr &&
+		    req->laddr == iph->daddr && req->lport == th->dest)
+			return req;
+	}
+	return NULL;
+}
+
+/* Set up a clone of the listener as the connection @req describes. */
+static void etcp_child_init(struct sock *child, const struct etcp_request *req,
+			    const struct etcp_skb_cb *cb)
+{
+	struct etcp_sock *esk = etcp_sk(child);
+	struct inet_sock *inet = inet_sk(child);
+
+	/* What the listener had that a connection must not share. */
+	inet->mc_list = NULL;
+	RCU_INIT_POINTER(inet->inet_opt, NULL);
+	WRITE_ONCE(child->sk_ack_backlog, 0);
+	INIT_LIST_HEAD(&esk->syn_queue);
+	esk->syn_qlen = 0;
+	INIT_LIST_HEAD(&esk->accept_queue);
+	INIT_LIST_HEAD(&esk->accept_node);
+	etcp_init_timers(child);
+
+	inet->inet_daddr = req->raddr;
+	inet->inet_rcv_saddr = req->laddr;
+	inet->inet_saddr = req->laddr;
+	inet->inet_dport = req->rport;
+	inet->inet_sport = req->lport;
+	inet->mc_index = req->iif;
+	atomic_set(&inet->inet_id, get_random_u16());
+
+	esk->iss = req->iss;
+	esk->snd_una = req->iss + 1;
+	esk->snd_nxt = req->iss + 1;
+	esk->irs = req->irs;
+	esk->rcv_nxt = req->irs + 1;
+	esk->snd_wnd = cb->wnd;
+	esk->snd_wl1 = cb->seq;
+	esk->snd_wl2 = cb->ack_seq;
+	esk->retransmits = 0;
+	esk->rto = ETCP_TIMEOUT_INIT;
+	esk->active_open = 0;
+}
+
+/* The child's route, and the MSS and window that follow from it. */
+static void etcp_child_route(struct sock *child, const struct etcp_request *req)
+{
+	struct etcp_sock *esk = etcp_sk(child);
+	/* ip_queue_xmit() takes the IP addresses from the cached flow. */
+	struct flowi4 *fl4 = &inet_sk(child)->cork.fl.u.ip4;
+	unsigned int mtu = IP_MAX_MTU;
+	struct rtable *rt;
+
+	rt = ip_route_output_ports(sock_net(child), fl4, child, req->raddr,
+				   req->laddr, req->rport, req->lport,
+				   etcp_proto_num, ip_sock_rt_tos(child),
+				   child->sk_bound_dev_if);
+	if (!IS_ERR(rt)) {
+		mtu = dst_mtu(&rt->dst);
+		sk_dst_set(child, &rt->dst);
+	}
+	esk->advmss = etcp_mss_for_mtu(child, mtu);
+	esk->snd_mss = min_t(u16, req->mss, esk->advmss);
+	esk->rcv_wnd = etcp_select_window(child);
+}
+
+/*
+ * A full socket for @req: a clone of the listener, in ESTABLISHED and in
+ * the tables.  It goes through SYN_RECV so that the state tracepoint shows
+ * the whole path.  Returned with the caller's reference; the other one of
+ * sk_clone_lock()'s two is the table's.
+ */
+static struct sock *etcp_child_create(struct sock *listener,
+				      const struct etcp_request *req,
+				      const struct etcp_skb_cb *cb)
+{
+	struct sock *child;
+
+	child = sk_clone_lock(listener, GFP_ATOMIC);
+	if (!child)
+		return NULL;
+	__acquire(&child->sk_lock.slock);	/* sk_clone_lock() locked it */
+
+	etcp_child_init(child, req, cb);
+	etcp_child_route(child, req);
+	etcp_sock_list_add(child);
+	etcp_inherit_port(child, listener);
+	inet_sk_set_state(child, TCP_SYN_RECV);
+	etcp_set_state(child, TCP_ESTABLISHED);
+	etcp_ehash_add(child);
+	/* etcp_ehash_add() took its own reference: give back the clone's. */
+	__sock_put(child);
+
+	bh_unlock_sock(child);
+	return child;
+}
+
+/*
+ * RFC 9293 3.10.7.4, SYN-RECEIVED, "fifth, check the ACK field": "If
+ * SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED state".
+ * Holds the listener's lock.
+ */
+static void etcp_req_complete(struct sock *listener, struct etcp_request *req,
+			      const struct sk_buff *skb)
+{
+	struct sock *child;
+
+	/* TCP's answer to a full accept queue: ignore the ACK, retry later. */
+	if (sk_acceptq_is_full(listener)) {
+		ETCP_INC_STATS(sock_net(listener), ETCP_MIB_LISTENOVERFLOWS);
+		return;
+	}
+
+	child = etcp_child_create(listener, req, ETCP_SKB_CB(skb));
+	if (!child)
+		return;
+	etcp_req_unlink(listener, req);
+
+	/* The reference the caller got is now the accept queue's. */
+	list_add_tail(&etcp_sk(child)->accept_node,
+		      &etcp_sk(listener)->accept_queue);
+	sk_acceptq_added(listener);
+	listener->sk_data_ready(listener);
+}
+
+/*
+ * RFC 9293 3.10.7.4 for a request (SYN-RECEIVED after a passive open).
+ * Holds the listener's lock.
+ */
+int etcp_req_rcv(struct sock *listener, struct etcp_request *req,
+		 struct sk_buff *skb)
+{
+	const struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+	struct net *net = sock_net(listener);
+	u32 rcv_nxt = req->irs + 1;
+
+	/* The SYN again: our SYN-ACK was lost.  Resend it, as TCP does. */
+	if ((cb->flags & (ETCP_FLAG_SYN | ETCP_FLAG_ACK | ETCP_FLAG_RST)) ==
+	    ETCP_FLAG_SYN && cb->seq == req->irs) {
+		etcp_send_req_segment(listener, req,
+				      ETCP_FLAG_SYN | ETCP_FLAG_ACK);
+		return 0;
+	}
+
+	/* "first, check sequence number": if not acceptable, ACK and drop. */
+	if (!etcp_seq_acceptable(rcv_nxt, etcp_select_window(listener), skb)) {
+		ETCP_INC_STATS(net, ETCP_MIB_OUTOFWINDOW);
+		if (!(cb->flags & ETCP_FLAG_RST))
+			etcp_send_req_segment(listener, req, ETCP_FLAG_ACK);
+		return 0;
+	}
+
+	/*
+	 * "second, check the RST bit": a passively opened connection returns
+	 * to LISTEN, i.e. the request goes; RFC 5961 3.2: only an RST at
+	 * RCV.NXT does that, one elsewhere in the window gets a challenge ACK.
+	 */
+	if (cb->flags & ETCP_FLAG_RST) {
+		if (cb->seq == rcv_nxt) {
+			ETCP_INC_STATS(net, ETCP_MIB_ATTEMPTFAILS);
+			etcp_req_unlink(listener, req);
+		} else {
+			ETCP_INC_STATS(net, ETCP_MIB_CHALLENGEACKS);
+			etcp_send_req_segment(listener, req, ETCP_FLAG_ACK);
+		}
+		return 0;
+	}
+
+	/* "fourth, check the SYN bit": back to LISTEN as well. */
+	if (cb->flags & ETCP_FLAG_SYN) {
+		ETCP_INC_STATS(net, ETCP_MIB_ATTEMPTFAILS);
+		etcp_req_unlink(listener, req);
+		return 0;
+	}
+
+	/* "fifth, check the ACK field": "if the ACK bit is off drop". */
+	if (!(cb->flags & ETCP_FLAG_ACK))
+		return 0;
+	if (cb->ack_seq != req->iss + 1) {
+		/*
+		 * "If the segment acknowledgment is not acceptable, form a
+		 * reset segment <SEQ=SEG.ACK><CTL=RST> and send it."
+		 */
+		etcp_send_reset_reply(net, skb);
+		return 0;
+	}
+	etcp_req_complete(listener, req, skb);
+	return 0;
+}
+
+/* Abort a child nobody accepted: RST to the peer, then free it. */
+static void etcp_child_abort(struct sock *child)
+{
+	local_bh_disable();
+	bh_lock_sock(child);
+	if (etcp_state_synchronized(child->sk_state))
+		etcp_send_active_reset(child);
+	etcp_done(child);
+	bh_unlock_sock(child);
+	local_bh_enable();
+	/* The accept queue's reference: destroy, orphan, free. */
+	sk_common_release(child);
+}
+
+/*
+ * The listener stopped listening (close() or shutdown()): every pending
+ * request and every child not yet accepted is reset.  Process context, the
+ * listener owned by the caller and already out of the listening hash.
+ */
+void etcp_listen_purge(struct sock *listener)
+{
+	struct etcp_sock *lesk = etcp_sk(listener);
+	struct etcp_request *req, *rtmp;
+	struct etcp_sock *child, *ctmp;
+
+	list_for_each_entry_safe(req, rtmp, &lesk->syn_queue, node) {
+		etcp_send_req_segment(listener, req,
+				      ETCP_FLAG_RST | ETCP_FLAG_ACK);
+		list_del_init(&req->node);
+		lesk->syn_qlen--;
+		etcp_req_list_del(sock_net(listener), req);
+		/* The timer may be waiting for us to release the listener. */
+		if (timer_delete_sync(&req->timer))
+			etcp_req_put(req);
+		etcp_req_put(req);
+	}
+
+	list_for_each_entry_safe(child, ctmp, &lesk->accept_queue, accept_node) {
+		list_del_init(&child->accept_node);
+		sk_acceptq_removed(listener);
+		etcp_child_abort(&child->inet.sk);
+	}
+}
+
+int etcp_minisocks_init(void)
+{
+	get_random_bytes(&etcp_isn_key, sizeof(etcp_isn_key));
+	etcp_request_cache = kmem_cache_create("etcp_request",
+					       sizeof(struct etcp_request), 0,
+					       SLAB_HWCACHE_ALIGN, NULL);
+	return etcp_request_cache ? 0 : -ENOMEM;
+}
+
+void etcp_minisocks_exit(void)
+{
+	kmem_cache_destroy(etcp_request_cache);
+}
