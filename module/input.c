@@ -349,10 +349,10 @@ static void etcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
- * proto->backlog_rcv, and the direct path: process one segment for @sk,
- * whose lock the caller holds.  Consumes the skb.
+ * Process one segment for @sk, whose lock the caller holds, with bottom
+ * halves off as in softirq.  Consumes the skb.
  */
-int etcp_rcv(struct sock *sk, struct sk_buff *skb)
+static void etcp_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	switch (sk->sk_state) {
 	case TCP_LISTEN:
@@ -371,6 +371,19 @@ int etcp_rcv(struct sock *sk, struct sk_buff *skb)
 		break;
 	}
 	kfree_skb(skb);
+}
+
+/*
+ * proto->backlog_rcv: segments that arrived while the user held the socket,
+ * run by release_sock() in process context with bottom halves enabled.
+ * They take the same paths as in softirq, which lock other sockets (a new
+ * child) with bh_lock_sock(), so bottom halves go off here too.
+ */
+int etcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	local_bh_disable();
+	etcp_rcv(sk, skb);
+	local_bh_enable();
 	return 0;
 }
 
