@@ -452,17 +452,40 @@ static int etcp_listen_score(const struct sock *sk, __be32 daddr, u16 dport,
 	return score;
 }
 
-static struct sock *etcp_lhash_lookup(struct etcp_net *en, __be32 daddr,
-				      u16 dport, int dif)
+/*
+ * The best listener for daddr:dport.  Listeners sharing the best score
+ * through SO_REUSEPORT split the connections by a hash of the peer, as
+ * TCP's do, so one peer always reaches the same one.
+ */
+static struct sock *etcp_lhash_lookup(struct etcp_net *en, __be32 saddr,
+				      __be16 sport, __be32 daddr, u16 dport,
+				      int dif)
 {
+	struct hlist_head *head = etcp_lhash_bucket(en, dport);
 	struct sock *sk, *best = NULL;
 	int score, best_score = 0;
+	unsigned int n = 0, pick;
 
-	sk_for_each_rcu(sk, etcp_lhash_bucket(en, dport)) {
+	sk_for_each_rcu(sk, head) {
 		score = etcp_listen_score(sk, daddr, dport, dif);
 		if (score > best_score) {
 			best = sk;
 			best_score = score;
+			n = 1;
+		} else if (score == best_score && sk->sk_reuseport) {
+			n++;
+		}
+	}
+	if (best && best->sk_reuseport && n > 1) {
+		pick = reciprocal_scale(jhash_2words((__force u32)saddr,
+						     (__force u32)sport,
+						     etcp_ehash_secret), n);
+		sk_for_each_rcu(sk, head) {
+			if (etcp_listen_score(sk, daddr, dport, dif) ==
+			    best_score && sk->sk_reuseport && !pick--) {
+				best = sk;
+				break;
+			}
 		}
 	}
 	if (best && !refcount_inc_not_zero(&best->sk_refcnt))
@@ -485,7 +508,7 @@ struct sock *etcp_lookup(struct net *net, __be32 saddr, __be16 sport,
 	rcu_read_lock();
 	sk = etcp_ehash_lookup(en, saddr, sport, daddr, hport, dif);
 	if (!sk)
-		sk = etcp_lhash_lookup(en, daddr, hport, dif);
+		sk = etcp_lhash_lookup(en, saddr, sport, daddr, hport, dif);
 	rcu_read_unlock();
 	return sk;
 }
