@@ -76,7 +76,71 @@ PY
 say "Namespace B has its own, empty, table"
 run ip netns exec $B cat /proc/net/etcp
 
+say "The three-way handshake: a listener in B, a client in A, tshark on A's veth"
+ip netns exec $A tcpdump -U -ni ea -w /tmp/hs.pcap ip proto 253 2>/dev/null &
+CAP=$!
+ip netns exec $B python3 - <<'PY' &
+import socket
+l = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 253)
+l.bind(("10.0.1.2", 5000)); l.listen(8)
+c, peer = l.accept()
+print("B: accepted a connection from", peer)
+print("B: /proc/net/etcp (0A = LISTEN, 01 = ESTABLISHED)")
+print(open("/proc/net/etcp").read().rstrip())
+PY
+SRV=$!
+wait_listen() {
+	local i
+	for i in $(seq 100); do
+		ip netns exec $B grep -q ' 0A ' /proc/net/etcp && return 0
+		sleep 0.1
+	done
+	return 1
+}
+wait_listen
+ip netns exec $A python3 - <<'PY'
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 253)
+s.connect(("10.0.1.2", 5000))
+info = s.getsockopt(253, 11, 88)          # SOL_ETCP, ETCP_INFO
+state, = struct.unpack_from("B", info, 0)
+snd_mss, rcv_mss, iss, irs = struct.unpack_from("<IIII", info, 16)
+print("A: connected from", s.getsockname(), "state", state,
+      "ISS", iss, "IRS", irs, "MSS", snd_mss)
+PY
+wait $SRV
+sleep 1
+kill $CAP; wait $CAP 2>/dev/null
+say "On the wire (tshark -d ip.proto==253,tcp): SYN, SYN-ACK, ACK"
+tshark -r /tmp/hs.pcap -d ip.proto==253,tcp 2>/dev/null | head -n 3
+
+say "A port nobody listens on: RST+ACK with seq 0, ack ISN+1; connect() says so"
+ip netns exec $A python3 - <<'PY'
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 253)
+try:
+    s.connect(("10.0.1.2", 5001))
+except OSError as e:
+    print("connect:", e.strerror)
+PY
+
+say "SYN retries: B drops SYNs (nft @th,104,8), A has etcp_syn_retries=2"
+run ip netns exec $B nft add table inet demo
+run ip netns exec $B nft add chain inet demo in '{ type filter hook input priority 0; }'
+run ip netns exec $B nft add rule inet demo in meta l4proto 253 @th,104,8 '&' 0x12 == 0x02 drop
+run ip netns exec $A sysctl -qw net.ipv4.etcp_syn_retries=2
+ip netns exec $A python3 - <<'PY'
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 253)
+t = time.monotonic()
+try:
+    s.connect(("10.0.1.2", 5000))
+except OSError as e:
+    print("connect: %s after %.1f s (SYNs at 0, 1 and 3 s, then 4 s more)"
+          % (e.strerror, time.monotonic() - t))
+PY
+
 say "Counters of namespace A"
 run ip netns exec $A cat /proc/net/etcp_stat
 
-say "Connections (handshake, data, close, RST) are the next steps of the project."
+say "Next steps of the project: data transfer, the orderly close, TIME_WAIT, RST handling."
