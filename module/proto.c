@@ -160,6 +160,8 @@ static int etcp_v4_connect(struct sock *sk, struct sockaddr *uaddr,
 	esk->rto = ETCP_TIMEOUT_INIT;
 	esk->active_open = 1;
 	atomic_set(&inet->inet_id, get_random_u16());
+	/* An error of the previous connection (disconnect) is not this one's. */
+	WRITE_ONCE(sk->sk_err, 0);
 
 	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ACTIVEOPENS);
 	etcp_send_syn(sk);
