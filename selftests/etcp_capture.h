@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Segment capture for etcp selftests: what actually went over a veth, so a
+ * test asserts the exact exchange and not only what the system calls said.
+ *
+ * An AF_PACKET socket (SOCK_DGRAM, ETH_P_ALL: outgoing packets reach only
+ * those) bound to one interface of one network namespace sees both
+ * directions.  Every IPv4 packet of the chosen IP protocol (253 for etcp,
+ * 6 to check a test against TCP) is parsed into a struct etcp_cap_seg;
+ * the others are counted and ignored.  There is no
+ * thread: the kernel queues the packets with their receive timestamps
+ * (SO_TIMESTAMPNS; outgoing packets are stamped when they leave the device,
+ * after any qdisc such as netem) and every etcp_cap_*() call that waits or
+ * formats drains the queue first.  A test may therefore block in connect()
+ * for seconds and still get exact times afterwards.
+ *
+ *	struct etcp_cap *cap = etcp_cap_start(ns.a, ETCP_NS_IF_A, IPPROTO_ETCP);
+ *	...connect()...
+ *	ASSERT_EQ(0, etcp_cap_wait(cap, 3, 2000)) TH_LOG("%s", etcp_cap_str(cap));
+ *	EXPECT_EQ(ETCP_TH_SYN, cap->seg[0].flags);
+ *
+ * Sequence numbers are also given relative to the ISN of their direction:
+ * a flow (saddr, sport, daddr, dport) takes its ISN from the first SYN seen
+ * on it, and again from the SYN of a new connection on the same 4-tuple
+ * (after an RST or FIN went either way, or while the other way has no ISN
+ * yet); a SYN inside a synchronized connection keeps the ISN in use.  rseq
+ * is SEG.SEQ - ISN of the segment's flow, rack is SEG.ACK - ISN of the
+ * reverse flow; -1 when that ISN is unknown (no SYN seen that way, e.g. an
+ * RST answering a SYN) or, for rack, when the ACK flag is off.  Malformed
+ * segments (a wrong checksum too) teach nothing.
+ *
+ * Functions return 0 or a negative errno unless said otherwise;
+ * etcp_cap_start() returns NULL with errno set.  Pointers into seg[] stay
+ * valid until etcp_cap_stop() (the array never moves).
+ */
+#ifndef _ETCP_CAPTURE_H
+#define _ETCP_CAPTURE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Control bits, byte 13 of the header (etcp's header is TCP's). */
+#define ETCP_TH_FIN		0x01
+#define ETCP_TH_SYN		0x02
+#define ETCP_TH_RST		0x04
+#define ETCP_TH_PSH		0x08
+#define ETCP_TH_ACK		0x10
+#define ETCP_TH_URG		0x20
+#define ETCP_TH_ECE		0x40
+#define ETCP_TH_CWR		0x80
+
+#define ETCP_CAP_MAX_SEGS	4096	/* more are counted in lost */
+#define ETCP_CAP_MAX_OPTLEN	40
+
+struct etcp_cap_seg {
+	int64_t t;		/* ns since etcp_cap_start(), kernel timestamp */
+	bool out;		/* sent from the capturing namespace */
+	struct in_addr saddr, daddr;
+	uint16_t sport, dport;	/* host order */
+	uint32_t seq, ack;	/* absolute, host order, as on the wire */
+	int64_t rseq, rack;	/* relative (see above), or -1 */
+	uint8_t flags;		/* ETCP_TH_* */
+	uint16_t window;
+	uint8_t doff;		/* data offset field, in 32-bit words */
+	uint16_t mss;		/* value of a well-formed MSS option, else 0 */
+	uint8_t optlen;		/* option bytes in the header (doff * 4 - 20) */
+	uint8_t opts[ETCP_CAP_MAX_OPTLEN];
+	uint16_t len;		/* payload bytes */
+	uint16_t seglen;	/* transport bytes: header and payload */
+	int csum;		/* 1 right, 0 wrong, -1 not yet filled in (offload) */
+	const char *bad;	/* why the header is malformed, or NULL */
+};
+
+struct etcp_cap {
+	int ipproto;
+	int64_t t0;		/* CLOCK_REALTIME ns at start: seg[].t's zero */
+	size_t n;		/* segments in seg[] */
+	size_t lost;		/* not recorded: array full or socket overrun */
+	size_t other;		/* other packets (ARP, other protocols), ignored */
+	struct etcp_cap_seg seg[ETCP_CAP_MAX_SEGS];
+	struct etcp_cap_priv *priv;	/* the capture's own state */
+};
+
+/*
+ * Capture protocol ipproto on interface ifname of netns nsfd, from now on.
+ * NULL with errno on failure.
+ */
+struct etcp_cap *etcp_cap_start(int nsfd, const char *ifname, int ipproto);
+/* Close the socket and free everything; NULL is fine. */
+void etcp_cap_stop(struct etcp_cap *cap);
+
+/* Take in what the kernel has queued, without waiting; returns cap->n. */
+size_t etcp_cap_poll(struct etcp_cap *cap);
+/* Now, on seg[].t's clock (ns since start). */
+int64_t etcp_cap_now(const struct etcp_cap *cap);
+
+/* Until at least n segments are recorded: 0, or -ETIMEDOUT. */
+int etcp_cap_wait(struct etcp_cap *cap, size_t n, int timeout_ms);
+
+/*
+ * Segments that match: a predicate, and a ready-made one that selects by
+ * flags and ports.  etcp_cap_find() looks at what is recorded (no
+ * draining); etcp_cap_wait_match() drains and waits.  Both return the
+ * index of the first match at or after from, find -1 when none,
+ * wait_match -ETIMEDOUT.
+ */
+typedef bool etcp_cap_match_fn(const struct etcp_cap_seg *seg, const void *arg);
+
+struct etcp_cap_sel {
+	uint8_t mask;		/* (seg->flags & mask) == flags */
+	uint8_t flags;
+	uint16_t sport;		/* 0: any */
+	uint16_t dport;		/* 0: any */
+};
+
+bool etcp_cap_sel_match(const struct etcp_cap_seg *seg, const void *sel);
+
+long etcp_cap_find(const struct etcp_cap *cap, size_t from,
+		   etcp_cap_match_fn *fn, const void *arg);
+long etcp_cap_wait_match(struct etcp_cap *cap, size_t from,
+			 etcp_cap_match_fn *fn, const void *arg, int timeout_ms);
+size_t etcp_cap_count(const struct etcp_cap *cap, size_t from,
+		      etcp_cap_match_fn *fn, const void *arg);
+
+/*
+ * The whole exchange as text, after draining, for TH_LOG("%s", ...): a
+ * title line, then one line a segment, each following line starting with
+ * "# " as TAP wants, e.g.
+ *	#   3  +1.002 A>B S    seq=0 win=65535 mss=1460 len=0
+ * Endpoints (address:port) are named A, B, ... in order of appearance;
+ * seq/ack are relative, or 0x%08x when absolute.  The text lives in cap
+ * and is rewritten by the next call.
+ */
+const char *etcp_cap_str(struct etcp_cap *cap);
+/* One segment as a line (no newline, no prefix); returns its length. */
+int etcp_cap_fmt_seg(const struct etcp_cap *cap, const struct etcp_cap_seg *seg,
+		     char *buf, size_t size);
+
+/*
+ * Parse one IPv4 packet (from its IP header) of protocol ipproto into seg,
+ * without relative numbers or time: 0; -ENOMSG for another protocol or a
+ * non-first fragment; -EBADMSG when the IP header itself is unusable.  A
+ * malformed transport header still gives 0, with seg->bad set.
+ */
+int etcp_cap_parse(const void *pkt, size_t len, int ipproto,
+		   struct etcp_cap_seg *seg);
+
+#endif /* _ETCP_CAPTURE_H */

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hand-made segments for etcp selftests: see etcp_raw.h.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "etcp_netns.h"
+#include "etcp_raw.h"
+
+#define RAW_HDR_MAX	60
+#define RAW_PKT_MAX	65536
+
+uint16_t etcp_raw_csum(struct in_addr saddr, struct in_addr daddr, int ipproto,
+		       const void *seg, size_t len)
+{
+	const uint8_t *p = seg;
+	uint32_t sum = 0;
+	size_t i;
+
+	/* Pseudo-header: source, destination, zero, protocol, length. */
+	sum += ntohl(saddr.s_addr) >> 16;
+	sum += ntohl(saddr.s_addr) & 0xffff;
+	sum += ntohl(daddr.s_addr) >> 16;
+	sum += ntohl(daddr.s_addr) & 0xffff;
+	sum += (uint8_t)ipproto;
+	sum += (uint32_t)len;	/* < 65536: fits the 16-bit field */
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+size_t etcp_raw_opt_mss(uint8_t *p, uint16_t mss)
+{
+	p[0] = ETCP_OPT_MSS;
+	p[1] = 4;
+	p[2] = mss >> 8;
+	p[3] = mss;
+	return 4;
+}
+
+int etcp_raw_open(int nsfd, int ipproto)
+{
+	return ns_socket(nsfd, AF_INET, SOCK_RAW | SOCK_CLOEXEC, ipproto);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+ssize_t etcp_raw_build(const struct etcp_raw_seg *seg, int ipproto,
+		       uint8_t *buf, size_t size)
+{
+	size_t hdrlen = 20 + ((seg->optlen + 3) & ~(size_t)3);
+	size_t len = hdrlen + seg->datalen;
+	struct in_addr saddr, daddr;
+	uint16_t csum;
+
+	if (seg->doff < 0 || seg->doff > 15 || hdrlen > RAW_HDR_MAX)
+		return -EINVAL;
+	if (!seg->saddr || !seg->daddr ||
+	    inet_pton(AF_INET, seg->saddr, &saddr) != 1 ||
+	    inet_pton(AF_INET, seg->daddr, &daddr) != 1)
+		return -EINVAL;
+	if (len > size)
+		return -EMSGSIZE;
+
+	memset(buf, 0, hdrlen);
+	put16(buf, seg->sport);
+	put16(buf + 2, seg->dport);
+	put32(buf + 4, seg->seq);
+	put32(buf + 8, seg->ack);
+	buf[12] = (seg->doff ? (unsigned int)seg->doff : hdrlen / 4) << 4;
+	buf[13] = seg->flags;
+	put16(buf + 14, seg->window);
+	put16(buf + 18, seg->urg);
+	if (seg->optlen)
+		memcpy(buf + 20, seg->opts, seg->optlen);
+	if (seg->datalen)
+		memcpy(buf + hdrlen, seg->data, seg->datalen);
+
+	if (seg->trunc && seg->trunc < len)
+		len = seg->trunc;
+	/* Over what is sent: the receiver sums the datagram it gets. */
+	if (len >= 18) {
+		csum = etcp_raw_csum(saddr, daddr, ipproto, buf, len);
+		if (seg->csum == ETCP_RAW_CSUM_BAD)
+			csum ^= 0x5555;	/* never 0 <-> 0xffff, the same in 1s' complement */
+		put16(buf + 16, csum);
+	}
+	return len;
+}
+
+int etcp_raw_send(int fd, const struct etcp_raw_seg *seg)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} ctrl = {};
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	uint8_t pkt[RAW_HDR_MAX + 1500];
+	struct in_pktinfo pi = {};
+	struct iovec iov;
+	struct msghdr msg = {
+		.msg_name = &dst,
+		.msg_namelen = sizeof(dst),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctrl.buf,
+		.msg_controllen = sizeof(ctrl.buf),
+	};
+	socklen_t plen = sizeof(int);
+	struct cmsghdr *cm;
+	int proto;
+	ssize_t len;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &plen))
+		return -errno;
+	len = etcp_raw_build(seg, proto, pkt, sizeof(pkt));
+	if (len < 0)
+		return len;
+	inet_pton(AF_INET, seg->daddr, &dst.sin_addr);
+	/* The source the checksum was computed for, not the route's choice. */
+	inet_pton(AF_INET, seg->saddr, &pi.ipi_spec_dst);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = IPPROTO_IP;
+	cm->cmsg_type = IP_PKTINFO;
+	cm->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+
+	iov.iov_base = pkt;
+	iov.iov_len = len;
+	if (sendmsg(fd, &msg, 0) != len)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+static int64_t raw_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int etcp_raw_recv(int fd, etcp_cap_match_fn *fn, const void *arg,
+		  struct etcp_cap_seg *seg, int timeout_ms)
+{
+	static uint8_t pkt[RAW_PKT_MAX];
+	int64_t deadline = raw_monotonic_ms() + timeout_ms, left;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	socklen_t plen = sizeof(int);
+	struct timespec ts;
+	int proto;
+	ssize_t n;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &plen))
+		return -errno;
+	for (;;) {
+		n = recv(fd, pkt, sizeof(pkt), MSG_DONTWAIT);
+		if (n >= 0) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			if (etcp_cap_parse(pkt, n, proto, seg))
+				continue;
+			seg->t = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+			if (!fn || fn(seg, arg))
+				return 0;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		left = deadline - raw_monotonic_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
+	}
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Hand-made segments for etcp selftests: a SYN without options, forged
+ * SYN-ACKs, RSTs and ACKs, and malformed headers, sent from a raw IP
+ * socket (socket(AF_INET, SOCK_RAW, proto)) inside a network namespace.
+ * The kernel builds the IP header; the transport header, options, payload
+ * and checksum are ours, right or deliberately wrong.
+ *
+ * A raw socket of protocol P also receives a copy of every protocol-P
+ * datagram its namespace delivers (after the nftables input hook), while
+ * the namespace's own stack still handles it: etcp_raw_recv() reads them.
+ *
+ * Functions return 0 (or a length) or a negative errno;
+ * etcp_raw_open() returns an fd, or -1 with errno set.
+ */
+#ifndef _ETCP_RAW_H
+#define _ETCP_RAW_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "etcp_capture.h"
+
+/* Option kinds (RFC 9293 3.2). */
+#define ETCP_OPT_EOL		0
+#define ETCP_OPT_NOP		1
+#define ETCP_OPT_MSS		2	/* length 4, then the MSS */
+
+enum etcp_raw_csum {
+	ETCP_RAW_CSUM_OK = 0,	/* the right checksum (the default) */
+	ETCP_RAW_CSUM_BAD,	/* the right one with bits flipped */
+};
+
+/* One segment to send; zero-initialise and set what matters. */
+struct etcp_raw_seg {
+	const char *saddr;	/* dotted quad, local to the socket's netns */
+	const char *daddr;
+	uint16_t sport, dport;	/* host order */
+	uint32_t seq, ack;	/* host order; ack goes out whatever the flags */
+	uint8_t flags;		/* ETCP_TH_* */
+	uint16_t window;
+	uint16_t urg;
+	const void *opts;	/* option bytes after the fixed header, */
+	size_t optlen;		/* zero-padded to a multiple of 4 */
+	const void *data;	/* payload after the options, <= 1500 bytes */
+	size_t datalen;
+	int doff;		/* data offset field, 0..15; 0 = the real length */
+	enum etcp_raw_csum csum;
+	size_t trunc;		/* send only the first trunc bytes; 0 = all */
+};
+
+/* A raw socket of protocol ipproto in netns nsfd; fd or -1 with errno. */
+int etcp_raw_open(int nsfd, int ipproto);
+
+/*
+ * Build seg into buf as it would be sent with protocol ipproto (checksum
+ * included, truncation applied): the length, or -EMSGSIZE / -EINVAL.
+ */
+ssize_t etcp_raw_build(const struct etcp_raw_seg *seg, int ipproto,
+		       uint8_t *buf, size_t size);
+
+/*
+ * Build and send seg on raw socket fd (the pseudo-header takes the
+ * socket's protocol), leaving from seg->saddr: 0 or -errno.
+ */
+int etcp_raw_send(int fd, const struct etcp_raw_seg *seg);
+
+/*
+ * The next datagram the namespace received that fn accepts (NULL: any),
+ * parsed as etcp_cap_parse() does (rseq/rack -1, t the CLOCK_REALTIME ns
+ * of arrival): 0, or -ETIMEDOUT after timeout_ms.  seg->csum checks the
+ * bytes as received: for TCP over veth (checksum offload) it may be 0.
+ */
+int etcp_raw_recv(int fd, etcp_cap_match_fn *fn, const void *arg,
+		  struct etcp_cap_seg *seg, int timeout_ms);
+
+/* Write the 4 bytes of an MSS option at p; returns 4. */
+size_t etcp_raw_opt_mss(uint8_t *p, uint16_t mss);
+
+/* The Internet checksum of a segment over the pseudo-header (RFC 9293 3.1). */
+uint16_t etcp_raw_csum(struct in_addr saddr, struct in_addr daddr, int ipproto,
+		       const void *seg, size_t len);
+
+#endif /* _ETCP_RAW_H */
