@@ -109,7 +109,7 @@ int etcp_cap_wait(struct etcp_cap *cap, size_t n, int timeout_ms);
 typedef bool etcp_cap_match_fn(const struct etcp_cap_seg *seg, const void *arg);
 
 struct etcp_cap_sel {
-	uint8_t mask;		/* (seg->flags & mask) == flags */
+	uint8_t mask;		/* (seg->flags & mask) == flags; 0xff: exactly */
 	uint8_t flags;
 	uint16_t sport;		/* 0: any */
 	uint16_t dport;		/* 0: any */
