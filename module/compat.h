@@ -59,4 +59,24 @@ static inline struct sock *etcp_compat_accept(struct sock *sk,
 }
 #endif
 
+/* 6.5 hands proto->ioctl a kernel int instead of the user's pointer. */
+int etcp_ioctl(struct sock *sk, int cmd, int *karg);
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+static inline int etcp_compat_ioctl(struct sock *sk, int cmd,
+				    unsigned long arg)
+{
+	int karg, err;
+
+	err = etcp_ioctl(sk, cmd, &karg);
+	if (err)
+		return err;
+	return put_user(karg, (int __user *)arg);
+}
+#else
+static inline int etcp_compat_ioctl(struct sock *sk, int cmd, int *karg)
+{
+	return etcp_ioctl(sk, cmd, karg);
+}
+#endif
+
 #endif /* _ETCP_COMPAT_H */

@@ -17,6 +17,7 @@
 #include <net/ip.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
+#include <net/sock.h>
 #include <net/tcp_states.h>
 #include <uapi/linux/etcp.h>
 
@@ -37,9 +38,22 @@ extern const struct proto_ops etcp_stream_ops;
 /* RFC 6298 2.1: initial RTO of one second; Linux caps backoff at 120 s. */
 #define ETCP_TIMEOUT_INIT	HZ
 #define ETCP_RTO_MAX		(120 * HZ)
-/* A timer that fires while the user holds the socket retries this soon. */
+/* RFC 6298 2.4 asks for at least one second; Linux, and etcp, use 200 ms. */
+#define ETCP_RTO_MIN		(HZ / 5)
+/* A request's timer that finds the listener owned retries this soon. */
 #define ETCP_TIMER_DEFER	(HZ / 20)
+/* Linux's delayed-ACK timeout (RFC 1122 4.2.3.2 allows up to 500 ms). */
+#define ETCP_DELACK		(HZ / 25)
 #define ETCP_MAX_SYNCNT		127
+/* Bounds of the keepalive options, as TCP's (MAX_TCP_KEEP*). */
+#define ETCP_MAX_KEEPIDLE	32767
+#define ETCP_MAX_KEEPINTVL	32767
+#define ETCP_MAX_KEEPCNT	127
+/* RFC 6928: the initial congestion window, in segments, as Linux. */
+#define ETCP_INIT_CWND		10
+#define ETCP_INFINITE_SSTHRESH	0x7fffffff
+/* The largest window without the window scale option (RFC 9293 3.1). */
+#define ETCP_MAX_WINDOW		65535U
 
 /*
  * Per network namespace tunables, one int each so that proc_dointvec_minmax
@@ -80,6 +94,16 @@ enum etcp_mib_field {
 	ETCP_MIB_OUTOFWINDOW,		/* segment outside the receive window */
 	ETCP_MIB_BACKLOGDROPS,		/* dropped: socket backlog full */
 	ETCP_MIB_CHALLENGEACKS,		/* RFC 5961 challenge ACKs sent */
+	ETCP_MIB_RETRANSSEGS,		/* data segments sent again */
+	ETCP_MIB_FASTRETRANS,		/* ... of them after three duplicate ACKs */
+	ETCP_MIB_TIMEOUTS,		/* retransmission timer expiries */
+	ETCP_MIB_OFOQUEUE,		/* segments queued out of order */
+	ETCP_MIB_DELAYEDACKS,		/* ACKs sent by the delayed-ACK timer */
+	ETCP_MIB_ZEROWINDOWPROBES,	/* probes of a closed peer window */
+	ETCP_MIB_KEEPALIVEPROBES,	/* keepalive probes sent */
+	ETCP_MIB_ABORTONTIMEOUT,	/* aborted: retries2 or keepalive */
+	ETCP_MIB_RCVPRUNED,		/* in-window data dropped: no memory */
+	ETCP_MIB_DATADUPS,		/* segments with only old data */
 	ETCP_MIB_MAX
 };
 
@@ -130,22 +154,95 @@ struct etcp_sock {
 	u32 rcv_nxt;			/* next expected */
 	u32 rcv_wnd;			/* window we announced */
 
+	/* The send side beyond RFC 9293's names, as BSD and Linux keep it. */
+	u32 write_seq;			/* after the last byte queued by the user */
+	u32 snd_max;			/* highest SND.NXT (go-back-N) */
+	u32 snd_sml;			/* end of the last short segment (Nagle) */
+	u32 max_window;			/* largest window the peer offered */
+	struct sk_buff *send_head;	/* first unsent skb on sk_write_queue */
+	u32 packets_out;		/* skbs sent and not acknowledged */
+	u32 syn_us;			/* when the SYN first left (RTT) */
+
+	/* The receive side. */
+	u32 copied_seq;			/* next byte the user reads */
+	u32 rcv_wup;			/* RCV.NXT when the window was announced */
+	u32 ack_sent;			/* RCV.NXT we last acknowledged */
+	u16 rcv_mss;			/* largest segment seen, for delayed ACKs */
+	struct sk_buff_head ooo_queue;	/* out of order, by sequence */
+
+	/* RFC 6298 state, microseconds; the timeouts in jiffies. */
+	u32 srtt_us;			/* 0: no sample yet */
+	u32 rttvar_us;
+	unsigned long rto;		/* before backoff */
+	u8 backoff;			/* the timer waits rto << backoff */
+
+	/* RFC 5681 / 6582, in segments. */
+	u32 snd_cwnd;
+	u32 snd_ssthresh;
+	u32 snd_cwnd_cnt;		/* ACKed segments towards cwnd + 1 */
+	u32 recover;			/* snd_max when recovery began */
+	u8 ca_state;			/* ETCP_CA_* */
+	u8 dupacks;
+
 	u16 snd_mss;			/* largest segment we send */
 	u16 advmss;			/* MSS we announce */
 	u16 user_mss;			/* ETCP_MAXSEG, 0 if unset */
 	u8 syn_retries;			/* ETCP_SYNCNT, 0: the sysctl */
 	u8 retransmits;			/* of the current segment */
+	u8 probes_out;			/* zero-window probes unanswered */
+	u8 keepalive_probes;		/* keepalive probes unanswered */
 	u8 bound_by_connect:1;		/* port picked by connect(), shareable */
 	u8 active_open:1;		/* left CLOSE by connect() */
+	u8 nodelay:1;			/* ETCP_NODELAY */
+	u8 ack_pending:1;		/* the delayed-ACK timer owes an ACK */
+	u8 timer_mode;			/* what rtx_timer waits for: ETCP_TMR_* */
 
-	unsigned long rto;		/* jiffies */
-	struct timer_list rtx_timer;	/* SYN / SYN-ACK retransmission */
+	/* Keepalive options, 0: the sysctl; seconds. */
+	u16 keepidle;
+	u16 keepintvl;
+	u8 keepcnt;
+	unsigned long rcv_tstamp;	/* jiffies of the last segment received */
+
+	/* Timer work that found the user holding the socket: ETCP_*_DEFERRED. */
+	unsigned long deferred;
+
+	struct timer_list rtx_timer;	/* (SYN) retransmission, window probe */
+	struct timer_list delack_timer;
+	/* keepalive: sk->sk_timer */
+
+	/* ETCP_INFO's counters. */
+	u32 total_retrans;
+	u32 segs_in;
+	u32 segs_out;
+	u64 bytes_acked;
+	u64 bytes_received;
 
 	/* A listener's queues; both are under its socket lock. */
 	struct list_head syn_queue;	/* struct etcp_request, SYN_RECV */
 	unsigned int syn_qlen;
 	struct list_head accept_queue;	/* established children */
 	struct list_head accept_node;	/* a child's place in it */
+};
+
+/* What rtx_timer is armed for in a synchronized state. */
+enum {
+	ETCP_TMR_NONE,
+	ETCP_TMR_RETRANS,		/* data unacknowledged: RTO */
+	ETCP_TMR_PROBE,			/* peer's window closed: persist */
+};
+
+/* Congestion control states (RFC 5681 / 6582). */
+enum {
+	ETCP_CA_OPEN,
+	ETCP_CA_RECOVERY,		/* fast recovery until recover is ACKed */
+	ETCP_CA_LOSS,			/* after an RTO: slow start, go-back-N */
+};
+
+/* Bits of etcp_sock.deferred: release_sock() runs the timer's work. */
+enum {
+	ETCP_RTX_DEFERRED,
+	ETCP_DELACK_DEFERRED,
+	ETCP_KEEPALIVE_DEFERRED,
 };
 
 /*
@@ -167,6 +264,7 @@ struct etcp_request {
 	u32 snd_wnd;			/* the SYN's window */
 	u16 mss;			/* the peer's MSS */
 	u8 retransmits;
+	u32 synack_us;			/* when the SYN-ACK first left */
 	kuid_t uid;			/* the listener's, for /proc */
 };
 
@@ -178,9 +276,18 @@ struct etcp_skb_cb {
 	struct inet_skb_parm h4;
 	u32 seq;			/* SEG.SEQ */
 	u32 end_seq;			/* SEG.SEQ + SEG.LEN (SYN, FIN count) */
-	u32 ack_seq;			/* SEG.ACK */
-	u16 wnd;			/* SEG.WND */
-	u16 mss;			/* MSS option, 0 if absent */
+	union {
+		struct {		/* a received segment */
+			u32 ack_seq;	/* SEG.ACK */
+			u16 wnd;	/* SEG.WND */
+			u16 mss;	/* MSS option, 0 if absent */
+			u8 owned:1;	/* a copy of ours: may take more data */
+		};
+		struct {		/* an skb of the write queue */
+			u32 sent_us;	/* when last sent, etcp_clock_us() */
+			u8 retransmitted:1;	/* no RTT sample (Karn) */
+		};
+	};
 	u8 flags;			/* ETCP_FLAG_* */
 };
 
@@ -229,6 +336,23 @@ static inline bool etcp_after(u32 seq1, u32 seq2)
 	return etcp_before(seq2, seq1);
 }
 
+/* The skb after @skb on the write queue, or NULL. */
+static inline struct sk_buff *etcp_write_next(struct sock *sk,
+					      struct sk_buff *skb)
+{
+	if (skb_queue_is_last(&sk->sk_write_queue, skb))
+		return NULL;
+	return skb->next;
+}
+
+/* Free a write-queue skb and give its memory back to the socket. */
+static inline void etcp_wmem_free_skb(struct sock *sk, struct sk_buff *skb)
+{
+	sk_wmem_queued_add(sk, -skb->truesize);
+	sk_mem_uncharge(sk, skb->truesize);
+	__kfree_skb(skb);
+}
+
 /* Synchronized states (RFC 9293 3.5.2): an abort sends RST there. */
 static inline bool etcp_state_synchronized(int state)
 {
@@ -245,11 +369,57 @@ static inline unsigned long etcp_backoff(unsigned long base, unsigned int n)
 	return base << n;
 }
 
+/* Timestamps of segments for RTT samples. */
+static inline u32 etcp_clock_us(void)
+{
+	return div_u64(ktime_get_ns(), NSEC_PER_USEC);
+}
+
+/* The right edge of the peer's window: SND.UNA + SND.WND. */
+static inline u32 etcp_wnd_end(const struct etcp_sock *esk)
+{
+	return esk->snd_una + esk->snd_wnd;
+}
+
+/* Bytes the user can read now. */
+static inline u32 etcp_inq(const struct etcp_sock *esk)
+{
+	return READ_ONCE(esk->rcv_nxt) - READ_ONCE(esk->copied_seq);
+}
+
+/* The retransmission timeout with the current backoff. */
+static inline unsigned long etcp_rto_backoff(const struct etcp_sock *esk)
+{
+	return etcp_backoff(esk->rto, esk->backoff);
+}
+
 /* proto.c */
 void etcp_set_state(struct sock *sk, int state);
 void etcp_done(struct sock *sk);
 void etcp_reset(struct sock *sk, int err);
 u16 etcp_mss_for_mtu(const struct sock *sk, unsigned int mtu);
+void etcp_init_transfer(struct sock *sk);
+void etcp_purge_queues(struct sock *sk);
+int etcp_keepalive_intvl(const struct sock *sk);
+int etcp_keepalive_time(const struct sock *sk);
+int etcp_keepalive_probes(const struct sock *sk);
+
+/* stream.c */
+int etcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
+int etcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
+		 int *addr_len);
+int etcp_ioctl(struct sock *sk, int cmd, int *karg);
+__poll_t etcp_poll(struct file *file, struct socket *sock, poll_table *wait);
+void etcp_write_space(struct sock *sk);
+void etcp_cleanup_rbuf(struct sock *sk);
+
+/* cong.c */
+void etcp_rtt_sample(struct sock *sk, u32 rtt_us);
+void etcp_cong_init(struct sock *sk);
+void etcp_cong_ack(struct sock *sk, u32 acked, u32 prior_packets);
+void etcp_cong_enter_recovery(struct sock *sk);
+bool etcp_cong_partial_ack(struct sock *sk, u32 acked);
+void etcp_cong_rto(struct sock *sk);
 
 /* hash.c */
 void etcp_hash_net_init(struct etcp_net *en);
@@ -277,6 +447,14 @@ bool etcp_seq_acceptable(u32 rcv_nxt, u32 rcv_wnd, const struct sk_buff *skb);
 /* output.c */
 void etcp_send_syn(struct sock *sk);
 void etcp_send_ack(struct sock *sk);
+void etcp_send_probe(struct sock *sk);
+void etcp_write_xmit(struct sock *sk, bool push);
+bool etcp_retransmit_head(struct sock *sk);
+void etcp_probe_window(struct sock *sk);
+void etcp_rearm_rtx(struct sock *sk);
+int etcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len);
+u32 etcp_rcv_wnd_now(const struct etcp_sock *esk);
+u32 etcp_window_candidate(const struct sock *sk);
 void etcp_send_active_reset(struct sock *sk);
 void etcp_send_reset_reply(struct net *net, struct sk_buff *skb);
 int etcp_send_req_segment(const struct sock *listener,
@@ -289,6 +467,10 @@ void etcp_ctl_sock_exit(struct net *net);
 void etcp_init_timers(struct sock *sk);
 void etcp_clear_timers(struct sock *sk);
 void etcp_arm_rtx(struct sock *sk, unsigned long timeout);
+void etcp_stop_rtx(struct sock *sk);
+void etcp_schedule_delack(struct sock *sk);
+void etcp_reset_keepalive(struct sock *sk, unsigned long when);
+void etcp_release_cb(struct sock *sk);
 
 /* minisocks.c */
 int etcp_conn_request(struct sock *listener, struct sk_buff *skb);
@@ -297,6 +479,7 @@ struct etcp_request *etcp_req_find(struct sock *listener,
 int etcp_req_rcv(struct sock *listener, struct etcp_request *req,
 		 struct sk_buff *skb);
 void etcp_listen_purge(struct sock *listener);
+extern long etcp_fixed_isn;
 u32 etcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
 int etcp_minisocks_init(void);
 void etcp_minisocks_exit(void);

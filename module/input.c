@@ -8,6 +8,7 @@
  * The processing follows RFC 9293 section 3.10.7, "SEGMENT ARRIVES", step
  * by step; the steps are quoted where they are taken.
  */
+#include <linux/sizes.h>
 #include <linux/skbuff.h>
 #include <linux/tcp.h>
 #include <net/ip.h>
@@ -179,7 +180,11 @@ static void etcp_established(struct sock *sk, const struct etcp_skb_cb *cb)
 	esk->snd_una = cb->ack_seq;
 	etcp_update_wnd(esk, cb);
 	etcp_clear_timers(sk);
+	/* RFC 6298 2.2 from the SYN, unless it was sent again (Karn). */
+	if (esk->active_open && !esk->retransmits)
+		etcp_rtt_sample(sk, etcp_clock_us() - esk->syn_us);
 	esk->retransmits = 0;
+	etcp_init_transfer(sk);
 	etcp_set_state(sk, TCP_ESTABLISHED);
 	if (!sock_flag(sk, SOCK_DEAD)) {
 		sk->sk_state_change(sk);
@@ -223,6 +228,7 @@ static void etcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	/* "fourth, check the SYN bit". */
 	esk->irs = cb->seq;
 	esk->rcv_nxt = cb->seq + 1;
+	esk->rcv_wup = esk->rcv_nxt;
 	esk->snd_mss = etcp_snd_mss(esk, cb->mss);
 
 	if (cb->flags & ETCP_FLAG_ACK) {
@@ -283,37 +289,406 @@ static bool etcp_is_simultaneous_synack(const struct sock *sk,
 	       cb->end_seq == esk->rcv_nxt && cb->ack_seq == esk->snd_nxt;
 }
 
-/* "fifth, check the ACK field" in ESTABLISHED. */
-static void etcp_rcv_ack(struct sock *sk, const struct etcp_skb_cb *cb)
+/*
+ * Free what SEG.ACK acknowledged from the write queue ("any segments on
+ * the retransmission queue that are thereby entirely acknowledged are
+ * removed").  Returns how many segments in flight were acknowledged and,
+ * in *rtt_us, an RTT sample from the newest of them that was sent only
+ * once (Karn), or -1.
+ */
+static u32 etcp_clean_acked(struct sock *sk, u32 ack, s64 *rtt_us)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	u32 now = etcp_clock_us();
+	bool in_flight = true;
+	struct sk_buff *skb;
+	u32 acked = 0;
+
+	*rtt_us = -1;
+	while ((skb = skb_peek(&sk->sk_write_queue))) {
+		struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+
+		if (skb == esk->send_head)
+			in_flight = false;
+		if (etcp_after(cb->end_seq, ack)) {
+			if (etcp_after(ack, cb->seq))
+				etcp_trim_head(sk, skb, ack - cb->seq);
+			break;
+		}
+		if (in_flight) {
+			esk->packets_out--;
+			acked++;
+			if (!cb->retransmitted)
+				*rtt_us = now - cb->sent_us;
+		} else {
+			/* Sent before a go-back-N, not yet again. */
+			esk->send_head = etcp_write_next(sk, skb);
+		}
+		__skb_unlink(skb, &sk->sk_write_queue);
+		etcp_wmem_free_skb(sk, skb);
+	}
+	if (etcp_before(esk->snd_nxt, ack))
+		esk->snd_nxt = ack;
+	return acked;
+}
+
+/*
+ * New data acknowledged: RTT sample, congestion window, retransmission
+ * timer (RFC 6298 5.3: restarted so it expires RTO after this ACK).
+ */
+static void etcp_ack_new_data(struct sock *sk, u32 ack)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	u32 prior_packets = esk->packets_out;
+	u32 acked;
+	s64 rtt;
+
+	esk->bytes_acked += ack - esk->snd_una;
+	esk->snd_una = ack;
+	acked = etcp_clean_acked(sk, ack, &rtt);
+	esk->retransmits = 0;
+	if (rtt >= 0)
+		etcp_rtt_sample(sk, rtt);
+
+	if (esk->ca_state == ETCP_CA_RECOVERY) {
+		etcp_cong_partial_ack(sk, acked);
+	} else {
+		esk->dupacks = 0;
+		etcp_cong_ack(sk, acked, prior_packets);
+	}
+	etcp_rearm_rtx(sk);
+	etcp_write_space(sk);
+}
+
+/*
+ * RFC 5681 2, "DUPLICATE ACKNOWLEDGMENT": data outstanding, no data and
+ * no SYN or FIN in the segment, the same SEG.ACK and the same window.
+ */
+static bool etcp_is_dupack(const struct etcp_sock *esk,
+			   const struct etcp_skb_cb *cb, u32 prior_wnd)
+{
+	return esk->packets_out && cb->ack_seq == esk->snd_una &&
+	       cb->end_seq == cb->seq && cb->wnd == prior_wnd;
+}
+
+/*
+ * RFC 5681 3.2 and RFC 6582 3.2: the third duplicate ACK retransmits the
+ * first unacknowledged segment and enters fast recovery; further ones
+ * inflate the window by the segment each says has left the network.
+ */
+static void etcp_rcv_dupack(struct sock *sk)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
 
-	/* "If the ACK acks something not yet sent ... send an ACK, drop". */
-	if (etcp_after(cb->ack_seq, esk->snd_nxt)) {
-		etcp_send_ack(sk);
-		return;
-	}
-	if (etcp_after(cb->ack_seq, esk->snd_una))
-		esk->snd_una = cb->ack_seq;
-	/* "If SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)". */
-	if (etcp_before(esk->snd_wl1, cb->seq) ||
-	    (esk->snd_wl1 == cb->seq && !etcp_before(cb->ack_seq, esk->snd_wl2)))
-		etcp_update_wnd(esk, cb);
+	if (esk->dupacks < U8_MAX)
+		esk->dupacks++;
+	if (esk->ca_state == ETCP_CA_RECOVERY)
+		esk->snd_cwnd++;
+	else if (esk->ca_state == ETCP_CA_OPEN && esk->dupacks == 3)
+		etcp_cong_enter_recovery(sk);
 }
 
-/* RFC 9293 3.10.7.4: SYN_RECV (a full socket) and the synchronized states. */
-static void etcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
+/*
+ * "fifth, check the ACK field" in the synchronized states.  Returns false
+ * when the segment is to be dropped.
+ */
+static bool etcp_rcv_ack(struct sock *sk, const struct etcp_skb_cb *cb)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	u32 prior_wnd = esk->snd_wnd;
+
+	/*
+	 * "If the ACK acks something not yet sent ... send an ACK, drop".
+	 * After a go-back-N, "sent" reaches SND.MAX.
+	 */
+	if (etcp_after(cb->ack_seq, esk->snd_max)) {
+		etcp_send_ack(sk);
+		return false;
+	}
+	/* Any acceptable ACK answers the zero-window probes. */
+	esk->probes_out = 0;
+
+	/* "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated". */
+	if (!etcp_before(cb->ack_seq, esk->snd_una) &&
+	    (etcp_before(esk->snd_wl1, cb->seq) ||
+	     (esk->snd_wl1 == cb->seq && !etcp_before(cb->ack_seq, esk->snd_wl2)))) {
+		etcp_update_wnd(esk, cb);
+		esk->max_window = max(esk->max_window, esk->snd_wnd);
+	}
+
+	if (etcp_after(cb->ack_seq, esk->snd_una))
+		etcp_ack_new_data(sk, cb->ack_seq);
+	else if (etcp_is_dupack(esk, cb, prior_wnd))
+		etcp_rcv_dupack(sk);
+
+	/* The window opened: the persist timer's backoff is over. */
+	if (esk->timer_mode == ETCP_TMR_PROBE && esk->send_head &&
+	    !etcp_after(ETCP_SKB_CB(esk->send_head)->end_seq, etcp_wnd_end(esk)))
+		esk->backoff = 0;
+	etcp_write_xmit(sk, false);
+	return true;
+}
+
+/*
+ * The segment's data fills RCV.NXT onwards: account for it and ACK it now
+ * or later.  RFC 5681 4.2 (and RFC 1122 4.2.3.2): an ACK at least for
+ * every second full-sized segment, within 500 ms (Linux: 40 ms), and at
+ * once when the segment filled a gap.  Like Linux, "full-sized" is the
+ * largest segment seen from this peer, and more than one of those owed
+ * is enough.
+ */
+static void etcp_data_acked_or_delayed(struct sock *sk, bool filled_gap)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (filled_gap || esk->rcv_nxt - esk->ack_sent > esk->rcv_mss)
+		etcp_send_ack(sk);
+	else
+		etcp_schedule_delack(sk);
+}
+
+/* Move what the out-of-order queue holds from RCV.NXT on to the reader. */
+static bool etcp_ofo_drain(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct sk_buff *skb;
+	bool moved = false;
+
+	while ((skb = skb_peek(&esk->ooo_queue))) {
+		struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+
+		if (etcp_after(cb->seq, esk->rcv_nxt))
+			break;
+		__skb_unlink(skb, &esk->ooo_queue);
+		if (!etcp_after(cb->end_seq, esk->rcv_nxt)) {
+			kfree_skb(skb);
+			continue;
+		}
+		/* Overlapping what came in order: only the new part. */
+		if (etcp_before(cb->seq, esk->rcv_nxt)) {
+			__skb_pull(skb, esk->rcv_nxt - cb->seq);
+			cb->seq = esk->rcv_nxt;
+		}
+		cb->owned = 0;
+		__skb_queue_tail(&sk->sk_receive_queue, skb);
+		esk->bytes_received += cb->end_seq - cb->seq;
+		WRITE_ONCE(esk->rcv_nxt, cb->end_seq);
+		moved = true;
+	}
+	return moved;
+}
+
+/* Room for @size more bytes of receive memory. */
+static bool etcp_rmem_room(const struct sock *sk, unsigned int size)
+{
+	return atomic_read(&sk->sk_rmem_alloc) + size <=
+	       READ_ONCE(sk->sk_rcvbuf);
+}
+
+/*
+ * Small segments cost a whole buffer each (a peer's segment arrives with
+ * the truesize of the skb it was sent in).  Their bytes go into a buffer
+ * of ours instead, where later small segments join them, so that memory
+ * stays close to the data and to the window we announced.
+ */
+#define ETCP_RCV_COPY_MAX	512
+#define ETCP_RCV_COPY_SIZE	SKB_WITH_OVERHEAD(2048)
+
+static bool etcp_rcv_append(struct sock *sk, struct sk_buff *skb)
+{
+	struct sk_buff *tail = skb_peek_tail(&sk->sk_receive_queue);
+	struct etcp_skb_cb *tcb;
+
+	if (!tail || skb->len > ETCP_RCV_COPY_MAX)
+		return false;
+	tcb = ETCP_SKB_CB(tail);
+	if (!tcb->owned || skb_tailroom(tail) < skb->len)
+		return false;
+	if (skb_copy_bits(skb, 0, skb_put(tail, skb->len), skb->len)) {
+		__skb_trim(tail, tail->len - skb->len);
+		return false;
+	}
+	tcb->end_seq += skb->len;
+	return true;
+}
+
+static struct sk_buff *etcp_rcv_copy(struct sock *sk, struct sk_buff *skb)
+{
+	struct sk_buff *nskb;
+
+	if (skb->len > ETCP_RCV_COPY_MAX)
+		return NULL;
+	nskb = alloc_skb(ETCP_RCV_COPY_SIZE, GFP_ATOMIC);
+	if (!nskb)
+		return NULL;
+	if (skb_copy_bits(skb, 0, skb_put(nskb, skb->len), skb->len)) {
+		kfree_skb(nskb);
+		return NULL;
+	}
+	*ETCP_SKB_CB(nskb) = *ETCP_SKB_CB(skb);
+	ETCP_SKB_CB(nskb)->owned = 1;
+	return nskb;
+}
+
+/*
+ * Put in-order data on the receive queue, charged to the socket's receive
+ * memory.  Returns false when there is no room: the data is dropped and
+ * the peer sends it again.
+ */
+static bool etcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct sk_buff *nskb;
+
+	if (etcp_rcv_append(sk, skb)) {
+		consume_skb(skb);
+		return true;
+	}
+	nskb = etcp_rcv_copy(sk, skb);
+	if (nskb) {
+		if (!etcp_rmem_room(sk, nskb->truesize)) {
+			kfree_skb(nskb);
+			return false;
+		}
+		consume_skb(skb);
+		skb = nskb;
+	} else if (!etcp_rmem_room(sk, skb->truesize)) {
+		return false;
+	}
+	ETCP_SKB_CB(skb)->owned = !!nskb;
+	skb_set_owner_r(skb, sk);
+	__skb_queue_tail(&sk->sk_receive_queue, skb);
+	return true;
+}
+
+/*
+ * A segment beyond RCV.NXT waits in the out-of-order queue, sorted by
+ * sequence.  One that brings nothing new is dropped; ones the new segment
+ * covers entirely go.  Partial overlaps are trimmed when the data moves
+ * to the reader.
+ */
+static void etcp_ofo_queue(struct sock *sk, struct sk_buff *skb)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+	struct sk_buff *prev = NULL, *p, *next;
+
+	skb_queue_reverse_walk(&esk->ooo_queue, p) {
+		if (!etcp_after(ETCP_SKB_CB(p)->seq, cb->seq)) {
+			prev = p;
+			break;
+		}
+	}
+	if (prev && !etcp_before(ETCP_SKB_CB(prev)->end_seq, cb->end_seq)) {
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_DATADUPS);
+		kfree_skb(skb);
+		return;
+	}
+	if (!etcp_rmem_room(sk, skb->truesize)) {
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_RCVPRUNED);
+		kfree_skb(skb);
+		return;
+	}
+	skb_set_owner_r(skb, sk);
+	cb->owned = 0;
+	if (prev)
+		__skb_queue_after(&esk->ooo_queue, prev, skb);
+	else
+		__skb_queue_head(&esk->ooo_queue, skb);
+	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_OFOQUEUE);
+
+	while (!skb_queue_is_last(&esk->ooo_queue, skb)) {
+		next = skb->next;
+		if (etcp_after(ETCP_SKB_CB(next)->end_seq, cb->end_seq))
+			break;
+		__skb_unlink(next, &esk->ooo_queue);
+		kfree_skb(next);
+	}
+}
+
+/*
+ * "seventh, process the segment text" (ESTABLISHED, FIN-WAIT-1,
+ * FIN-WAIT-2): the data from RCV.NXT on goes to the reader, what lies
+ * beyond waits out of order, what lies outside the window was already
+ * refused by the sequence check or is trimmed here ("only the portion
+ * within the window is processed").  Returns true when the skb was taken.
+ */
+static bool etcp_data_queue(struct sock *sk, struct sk_buff *skb)
+{
+	struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+	struct etcp_sock *esk = etcp_sk(sk);
+	u32 len = skb->len - tcp_hdr(skb)->doff * 4;
+	u32 seq = cb->seq + !!(cb->flags & ETCP_FLAG_SYN);
+	u32 end = seq + len;
+	u32 wnd_end = esk->rcv_nxt + etcp_rcv_wnd_now(esk);
+	bool had_ofo;
+
+	if (!len)
+		return false;
+	__skb_pull(skb, tcp_hdr(skb)->doff * 4);
+
+	if (!etcp_after(end, esk->rcv_nxt)) {
+		/* Nothing new: the peer missed our ACK; repeat it now. */
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_DATADUPS);
+		etcp_send_ack(sk);
+		return false;
+	}
+	if (etcp_after(end, wnd_end)) {
+		if (pskb_trim(skb, wnd_end - seq))
+			return false;
+		end = wnd_end;
+	}
+	if (etcp_before(seq, esk->rcv_nxt)) {
+		if (!pskb_pull(skb, esk->rcv_nxt - seq))
+			return false;
+		seq = esk->rcv_nxt;
+	}
+	cb->seq = seq;
+	cb->end_seq = end;
+	skb_dst_drop(skb);
+	if (len > esk->rcv_mss)
+		esk->rcv_mss = min_t(u32, len, esk->advmss);
+
+	if (seq != esk->rcv_nxt) {
+		etcp_ofo_queue(sk, skb);
+		/* RFC 5681 4.2: out of order, a duplicate ACK at once. */
+		etcp_send_ack(sk);
+		return true;
+	}
+
+	if (!etcp_queue_rcv(sk, skb)) {
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_RCVPRUNED);
+		etcp_send_ack(sk);
+		return false;
+	}
+	esk->bytes_received += end - seq;
+	WRITE_ONCE(esk->rcv_nxt, end);
+	had_ofo = !skb_queue_empty(&esk->ooo_queue);
+	if (had_ofo)
+		etcp_ofo_drain(sk);
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk->sk_data_ready(sk);
+	etcp_data_acked_or_delayed(sk, had_ofo);
+	return true;
+}
+
+/*
+ * RFC 9293 3.10.7.4: SYN_RECV (a full socket) and the synchronized states.
+ * Returns true when the skb was queued for the reader.
+ */
+static bool etcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 {
 	const struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
 	struct etcp_sock *esk = etcp_sk(sk);
 
 	/* "first, check sequence number". */
-	if (!etcp_seq_acceptable(esk->rcv_nxt, esk->rcv_wnd, skb)) {
+	if (!etcp_seq_acceptable(esk->rcv_nxt, etcp_rcv_wnd_now(esk), skb)) {
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_OUTOFWINDOW);
 		if (!(cb->flags & ETCP_FLAG_RST))
 			etcp_send_ack(sk);
-		return;
+		return false;
 	}
+	esk->rcv_tstamp = jiffies;
+	esk->keepalive_probes = 0;
 
 	/* "second, check the RST bit" (RFC 5961 3.2). */
 	if (cb->flags & ETCP_FLAG_RST) {
@@ -321,31 +696,39 @@ static void etcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 			etcp_rcv_reset(sk);
 		else
 			etcp_send_challenge_ack(sk);
-		return;
+		return false;
 	}
 
 	/* "fourth, check the SYN bit" (RFC 5961 4.2). */
 	if ((cb->flags & ETCP_FLAG_SYN) && !etcp_is_simultaneous_synack(sk, cb)) {
 		etcp_send_challenge_ack(sk);
-		return;
+		return false;
 	}
 
 	/* "fifth, check the ACK field": "if the ACK bit is off, drop". */
 	if (!(cb->flags & ETCP_FLAG_ACK))
-		return;
+		return false;
 
 	if (sk->sk_state == TCP_SYN_RECV) {
 		/* "If SND.UNA < SEG.ACK =< SND.NXT, enter ESTABLISHED". */
 		if (!etcp_after(cb->ack_seq, esk->snd_una) ||
 		    etcp_after(cb->ack_seq, esk->snd_nxt)) {
 			etcp_send_reset_reply(sock_net(sk), skb);
-			return;
+			return false;
 		}
 		etcp_established(sk, cb);
-		return;
+	} else if (!etcp_rcv_ack(sk, cb)) {
+		return false;
 	}
-	etcp_rcv_ack(sk, cb);
-	/* Sixth to eighth (URG, text, FIN) belong to the data path. */
+
+	/* "sixth, check the URG bit": etcp has no urgent data; ignored. */
+
+	/* "seventh, process the segment text". */
+	if (!((1 << sk->sk_state) &
+	      (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)))
+		return false;
+	return etcp_data_queue(sk, skb);
+	/* "eighth, check the FIN bit" comes with connection termination. */
 }
 
 /*
@@ -354,6 +737,7 @@ static void etcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
  */
 static void etcp_rcv(struct sock *sk, struct sk_buff *skb)
 {
+	etcp_sk(sk)->segs_in++;
 	switch (sk->sk_state) {
 	case TCP_LISTEN:
 		etcp_rcv_listen(sk, skb);
@@ -367,7 +751,8 @@ static void etcp_rcv(struct sock *sk, struct sk_buff *skb)
 		etcp_send_reset_reply(sock_net(sk), skb);
 		break;
 	default:
-		etcp_rcv_synchronized(sk, skb);
+		if (etcp_rcv_synchronized(sk, skb))
+			return;
 		break;
 	}
 	kfree_skb(skb);
@@ -387,14 +772,23 @@ int etcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
+/*
+ * What the backlog may hold while the user owns the socket: the receive
+ * buffer's worth of data, the ACKs for a send buffer's worth, and room
+ * for the headers of a window's segments (Linux allows TCP as much).
+ */
+static u32 etcp_backlog_limit(const struct sock *sk)
+{
+	return READ_ONCE(sk->sk_rcvbuf) + READ_ONCE(sk->sk_sndbuf) + SZ_64K;
+}
+
 /* Process now, or leave it to the user's release_sock(). */
 static void etcp_rcv_socket(struct sock *sk, struct sk_buff *skb)
 {
 	bh_lock_sock_nested(sk);
 	if (!sock_owned_by_user(sk)) {
 		etcp_rcv(sk, skb);
-	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
-					   READ_ONCE(sk->sk_sndbuf))) {
+	} else if (sk_add_backlog(sk, skb, etcp_backlog_limit(sk))) {
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_BACKLOGDROPS);
 		kfree_skb(skb);
 	}

@@ -21,15 +21,28 @@ static struct kmem_cache *etcp_request_cache __read_mostly;
 static siphash_key_t etcp_isn_key __read_mostly;
 
 /*
+ * For tests only: with a value in 0..2^32-1 every new connection's ISS is
+ * that number, so that a test can make the sequence space wrap.
+ */
+long etcp_fixed_isn = -1;
+module_param_named(fixed_isn, etcp_fixed_isn, long, 0644);
+MODULE_PARM_DESC(fixed_isn, "test only: ISS of every new connection (-1: RFC 6528)");
+
+/*
  * RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, key),
  * M a clock ticking every 4 microseconds (here 4.096), F a keyed hash, so
  * that ISNs differ for every connection and cannot be predicted off-path.
  */
 u32 etcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
 {
-	u32 hash = siphash_3u32((__force u32)saddr, (__force u32)daddr,
-				(u32)ntohs(sport) << 16 | ntohs(dport),
-				&etcp_isn_key);
+	long fixed = READ_ONCE(etcp_fixed_isn);
+	u32 hash;
+
+	if (fixed >= 0 && fixed <= U32_MAX)
+		return fixed;
+	hash = siphash_3u32((__force u32)saddr, (__force u32)daddr,
+			    (u32)ntohs(sport) << 16 | ntohs(dport),
+			    &etcp_isn_key);
 
 	return hash + (u32)(ktime_get_real_ns() >> 12);
 }
@@ -164,6 +177,7 @@ int etcp_conn_request(struct sock *listener, struct sk_buff *skb)
 	etcp_req_list_add(net, req);
 	ETCP_INC_STATS(net, ETCP_MIB_PASSIVEOPENS);
 
+	req->synack_us = etcp_clock_us();
 	etcp_send_req_segment(listener, req, ETCP_FLAG_SYN | ETCP_FLAG_ACK);
 	etcp_req_arm(req, ETCP_TIMEOUT_INIT);
 	return 0;
@@ -199,6 +213,7 @@ static void etcp_child_init(struct sock *child, const struct etcp_request *req,
 	esk->syn_qlen = 0;
 	INIT_LIST_HEAD(&esk->accept_queue);
 	INIT_LIST_HEAD(&esk->accept_node);
+	skb_queue_head_init(&esk->ooo_queue);
 	etcp_init_timers(child);
 
 	inet->inet_daddr = req->raddr;
@@ -220,6 +235,10 @@ static void etcp_child_init(struct sock *child, const struct etcp_request *req,
 	esk->retransmits = 0;
 	esk->rto = ETCP_TIMEOUT_INIT;
 	esk->active_open = 0;
+	etcp_init_transfer(child);
+	/* RFC 6298 2.2 from the SYN-ACK, unless it was sent again (Karn). */
+	if (!req->retransmits && req->synack_us)
+		etcp_rtt_sample(child, etcp_clock_us() - req->synack_us);
 }
 
 /* The child's route, and the MSS and window that follow from it. */
@@ -317,6 +336,7 @@ int etcp_req_rcv(struct sock *listener, struct etcp_request *req,
 	/* The SYN again: our SYN-ACK was lost.  Resend it, as TCP does. */
 	if ((cb->flags & (ETCP_FLAG_SYN | ETCP_FLAG_ACK | ETCP_FLAG_RST)) ==
 	    ETCP_FLAG_SYN && cb->seq == req->irs) {
+		req->synack_us = 0;	/* two SYN-ACKs: no RTT sample */
 		etcp_send_req_segment(listener, req,
 				      ETCP_FLAG_SYN | ETCP_FLAG_ACK);
 		return 0;

@@ -75,15 +75,70 @@ static void etcp_checksum(struct sk_buff *skb, __be32 saddr, __be32 daddr)
 }
 
 /*
- * The window we announce: what the receive buffer can still take, halved
- * for the per-skb overhead as Linux assumes by default, and without the
- * window scale option at most 65535 (RFC 9293 3.1).
+ * What the receive buffer can still take, halved for the per-skb overhead
+ * as Linux assumes by default, and without the window scale option at most
+ * 65535 (RFC 9293 3.1).  A listener's requests announce this.
  */
 u16 etcp_select_window(const struct sock *sk)
 {
 	int space = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
 
-	return min_t(int, max(space, 0) / 2, U16_MAX);
+	return min_t(int, max(space, 0) / 2, ETCP_MAX_WINDOW);
+}
+
+/* What is left of the window we last announced: RCV.WND now. */
+u32 etcp_rcv_wnd_now(const struct etcp_sock *esk)
+{
+	s32 left = esk->rcv_wup + esk->rcv_wnd - esk->rcv_nxt;
+
+	return max(left, 0);
+}
+
+/*
+ * The window a connection would announce now.  RFC 9293 3.8.6.2.2
+ * (receiver SWS avoidance): the right edge moves only by at least
+ * min(RCV.BUFF / 2, MSS), and it never moves left (3.8.6.2.2, "shrinking
+ * the window" is strongly discouraged).  Like Linux, a window of at least
+ * one MSS is a whole number of MSS.
+ */
+u32 etcp_window_candidate(const struct sock *sk)
+{
+	const struct etcp_sock *esk = etcp_sk(sk);
+	u32 cur = etcp_rcv_wnd_now(esk);
+	u32 free = etcp_select_window(sk);
+	u32 mss = esk->advmss ? esk->advmss : ETCP_DEFAULT_MSS;
+	u32 step = min_t(u32, READ_ONCE(sk->sk_rcvbuf) / 4, mss);
+
+	if (free >= mss)
+		free = rounddown(free, mss);
+	if (free < cur || free - cur < step)
+		return cur;
+	return free;
+}
+
+/* Announce a window: RCV.WND from here on, counted from RCV.NXT. */
+static u16 etcp_announce_window(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	u32 wnd;
+
+	/* Before the peer's SYN there is no RCV.NXT to count from. */
+	if (sk->sk_state == TCP_SYN_SENT)
+		wnd = etcp_select_window(sk);
+	else
+		wnd = etcp_window_candidate(sk);
+	esk->rcv_wnd = wnd;
+	esk->rcv_wup = esk->rcv_nxt;
+	return wnd;
+}
+
+/* A segment carrying ACK went out: nothing is owed to the peer. */
+static void etcp_ack_sent(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	esk->ack_sent = esk->rcv_nxt;
+	esk->ack_pending = 0;
 }
 
 /* Send a segment with no data on a full socket, over its route. */
@@ -97,15 +152,17 @@ static void etcp_transmit(struct sock *sk, u8 flags, u32 seq, bool with_mss)
 		.seq	= seq,
 		.ack	= esk->rcv_nxt,
 		.flags	= flags,
-		.window	= etcp_select_window(sk),
 		.mss	= with_mss ? esk->advmss : 0,
 	};
 	struct sk_buff *skb;
 
+	seg.window = (flags & ETCP_FLAG_RST) ? 0 : etcp_announce_window(sk);
 	skb = etcp_build(&seg, GFP_ATOMIC);
 	if (!skb)
 		return;
-	esk->rcv_wnd = seg.window;
+	if (flags & ETCP_FLAG_ACK)
+		etcp_ack_sent(sk);
+	esk->segs_out++;
 	skb_set_owner_w(skb, sk);
 	etcp_checksum(skb, inet->inet_saddr, inet->inet_daddr);
 
@@ -132,6 +189,17 @@ void etcp_send_syn(struct sock *sk)
 void etcp_send_ack(struct sock *sk)
 {
 	etcp_transmit(sk, ETCP_FLAG_ACK, etcp_sk(sk)->snd_nxt, false);
+}
+
+/*
+ * A segment the peer must answer without it carrying anything new:
+ * <SEQ=SND.UNA-1><ACK=RCV.NXT><CTL=ACK>.  The sequence number is old, so
+ * RFC 9293 3.10.7.4 makes the peer reply with an ACK carrying its window.
+ * Linux probes a closed window and an idle connection this way.
+ */
+void etcp_send_probe(struct sock *sk)
+{
+	etcp_transmit(sk, ETCP_FLAG_ACK, etcp_sk(sk)->snd_una - 1, false);
 }
 
 /*
@@ -247,6 +315,299 @@ int etcp_send_req_segment(const struct sock *listener,
 		ETCP_INC_STATS(net, ETCP_MIB_OUTRSTS);
 	return ip_build_and_send_pkt(skb, listener, req->laddr, req->raddr,
 				     NULL, READ_ONCE(inet_sk(listener)->tos));
+}
+
+/*
+ * Send one skb of the write queue: a clone carries the header, so that the
+ * original stays queued until it is acknowledged.  The header goes into
+ * the clone's headroom, which the original never uses; if an earlier clone
+ * is still in flight (a retransmission before the first copy left the
+ * host, or a peer on a veth holding it in its receive queue), the header
+ * part is copied instead so the two never share it.  The payload's
+ * checksum was summed when the data was queued (skb->csum).
+ */
+static int etcp_transmit_data(struct sock *sk, struct sk_buff *skb)
+{
+	struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct inet_sock *inet = inet_sk(sk);
+	struct sk_buff *nskb;
+	struct tcphdr *th;
+	__wsum csum;
+
+	if (skb_cloned(skb))
+		nskb = __pskb_copy_fclone(skb, skb_headroom(skb), GFP_ATOMIC,
+					  false);
+	else
+		nskb = skb_clone(skb, GFP_ATOMIC);
+	if (!nskb)
+		return -ENOBUFS;
+
+	/* A segment sent before (below SND.MAX) is a retransmission. */
+	if (etcp_before(cb->seq, esk->snd_max)) {
+		cb->retransmitted = 1;
+		esk->total_retrans++;
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_RETRANSSEGS);
+	}
+	cb->sent_us = etcp_clock_us();
+
+	th = skb_push(nskb, sizeof(*th));
+	skb_reset_transport_header(nskb);
+	memset(th, 0, sizeof(*th));
+	th->source = inet->inet_sport;
+	th->dest = inet->inet_dport;
+	th->seq = htonl(cb->seq);
+	th->ack_seq = htonl(esk->rcv_nxt);
+	th->doff = sizeof(*th) / 4;
+	((u8 *)th)[13] = ETCP_FLAG_ACK | (cb->flags & ETCP_FLAG_PSH);
+	th->window = htons(etcp_announce_window(sk));
+
+	csum = csum_partial(th, sizeof(*th), skb->csum);
+	th->check = csum_tcpudp_magic(inet->inet_saddr, inet->inet_daddr,
+				      nskb->len, etcp_proto_num, csum);
+	nskb->ip_summed = CHECKSUM_NONE;
+	/* What is left of our control block would look like IP options. */
+	memset(nskb->cb, 0, sizeof(struct inet_skb_parm));
+	skb_set_owner_w(nskb, sk);
+
+	etcp_ack_sent(sk);
+	esk->segs_out++;
+	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_OUTSEGS);
+	return ip_queue_xmit(sk, nskb, &inet->cork.fl);
+}
+
+/* @skb, the send head, went out: SND.NXT moves past it. */
+static void etcp_advance_send_head(struct sock *sk, struct sk_buff *skb)
+{
+	const struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	esk->send_head = etcp_write_next(sk, skb);
+	esk->snd_nxt = cb->end_seq;
+	if (etcp_after(esk->snd_nxt, esk->snd_max))
+		esk->snd_max = esk->snd_nxt;
+	if (skb->len < esk->snd_mss)
+		esk->snd_sml = cb->end_seq;
+	esk->packets_out++;
+}
+
+/*
+ * Nagle (RFC 896, RFC 9293 3.7.4) as Linux applies it, with Minshall's
+ * refinement: a short segment waits only while an earlier short segment
+ * is unacknowledged, so a bulk write's tail does not wait for a whole
+ * window.  Only the last skb can be short.
+ */
+static bool etcp_nagle_allows(struct sock *sk, const struct sk_buff *skb)
+{
+	const struct etcp_sock *esk = etcp_sk(sk);
+
+	if (skb->len >= esk->snd_mss || esk->nodelay || !esk->packets_out)
+		return true;
+	if (!skb_queue_is_last(&sk->sk_write_queue, skb))
+		return true;
+	return !etcp_after(esk->snd_sml, esk->snd_una);
+}
+
+/* Keep the payload checksum of a write-queue skb in skb->csum. */
+static void etcp_recsum(struct sk_buff *skb)
+{
+	skb->csum = skb_checksum(skb, 0, skb->len, 0);
+}
+
+/*
+ * Make @skb's fragment list our own before changing it: a clone of it may
+ * still be in flight or in a peer's receive queue.  The truesize charged
+ * to the socket stays what it was.
+ */
+static int etcp_unclone(struct sk_buff *skb)
+{
+	unsigned int truesize = skb->truesize;
+	int err;
+
+	if (!skb_cloned(skb))
+		return 0;
+	err = pskb_expand_head(skb, 0, 0, GFP_ATOMIC);
+	skb->truesize = truesize;
+	return err;
+}
+
+/* Cut the first @len bytes off @skb, with a new skb for the rest. */
+static int etcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+	struct sk_buff *buff;
+	u32 nlen = skb->len - len;
+
+	if (etcp_unclone(skb))
+		return -ENOMEM;
+	buff = __alloc_skb(ETCP_MAX_HEADER, GFP_ATOMIC, SKB_ALLOC_FCLONE,
+			   NUMA_NO_NODE);
+	if (!buff)
+		return -ENOMEM;
+	skb_reserve(buff, ETCP_MAX_HEADER);
+	skb_split(skb, buff, len);
+
+	/* The data's truesize follows the data; the new skb is charged. */
+	buff->truesize += nlen;
+	skb->truesize -= nlen;
+	sk_wmem_queued_add(sk, buff->truesize - nlen);
+	sk_mem_charge(sk, buff->truesize - nlen);
+
+	*ETCP_SKB_CB(buff) = *cb;
+	ETCP_SKB_CB(buff)->seq = cb->seq + len;
+	cb->end_seq = cb->seq + len;
+	cb->flags &= ~ETCP_FLAG_PSH;
+	buff->ip_summed = CHECKSUM_NONE;
+	etcp_recsum(skb);
+	etcp_recsum(buff);
+	__skb_queue_after(&sk->sk_write_queue, skb, buff);
+	return 0;
+}
+
+/*
+ * Drop the first @len bytes of the head skb, which the peer acknowledged
+ * (a partial ACK), so that a retransmission starts at SND.UNA.  The data
+ * lives in page fragments only.
+ */
+int etcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	struct skb_shared_info *shinfo;
+	int i, k = 0;
+	u32 eat = len;
+
+	if (etcp_unclone(skb))
+		return -ENOMEM;
+	shinfo = skb_shinfo(skb);
+	for (i = 0; i < shinfo->nr_frags; i++) {
+		u32 size = skb_frag_size(&shinfo->frags[i]);
+
+		if (size <= eat) {
+			/* Our own page_frag pages, never a page pool's. */
+			put_page(skb_frag_page(&shinfo->frags[i]));
+			eat -= size;
+			continue;
+		}
+		shinfo->frags[k] = shinfo->frags[i];
+		if (eat) {
+			skb_frag_off_add(&shinfo->frags[k], eat);
+			skb_frag_size_sub(&shinfo->frags[k], eat);
+			eat = 0;
+		}
+		k++;
+	}
+	shinfo->nr_frags = k;
+	skb->len -= len;
+	skb->data_len -= len;
+	ETCP_SKB_CB(skb)->seq += len;
+	etcp_recsum(skb);
+	return 0;
+}
+
+/*
+ * Keep the retransmission timer in step with what is outstanding (RFC 6298
+ * 5.1, 5.2): running while data is in flight, otherwise the persist timer
+ * while data waits for the peer's window, otherwise nothing.
+ */
+static void etcp_check_timer(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (esk->packets_out) {
+		if (esk->timer_mode != ETCP_TMR_RETRANS ||
+		    !timer_pending(&esk->rtx_timer)) {
+			esk->timer_mode = ETCP_TMR_RETRANS;
+			etcp_arm_rtx(sk, etcp_rto_backoff(esk));
+		}
+	} else if (esk->send_head) {
+		if (esk->timer_mode != ETCP_TMR_PROBE ||
+		    !timer_pending(&esk->rtx_timer)) {
+			esk->timer_mode = ETCP_TMR_PROBE;
+			etcp_arm_rtx(sk, etcp_rto_backoff(esk));
+		}
+	} else if (esk->timer_mode != ETCP_TMR_NONE) {
+		etcp_stop_rtx(sk);
+	}
+}
+
+/* Restart the retransmission timer after new data was acknowledged. */
+void etcp_rearm_rtx(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (esk->packets_out) {
+		esk->timer_mode = ETCP_TMR_RETRANS;
+		etcp_arm_rtx(sk, etcp_rto_backoff(esk));
+	} else {
+		etcp_check_timer(sk);
+	}
+}
+
+/*
+ * Send what the peer's window, the congestion window and Nagle allow,
+ * from the send head on.  A segment that does not fit the peer's window
+ * waits; when nothing is in flight the persist timer probes the window
+ * (RFC 9293 3.8.6.1).
+ */
+void etcp_write_xmit(struct sock *sk, bool push)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct sk_buff *skb;
+
+	if (!((1 << sk->sk_state) &
+	      (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT | TCPF_FIN_WAIT1)))
+		return;
+
+	while ((skb = esk->send_head)) {
+		if (esk->packets_out >= esk->snd_cwnd)
+			break;
+		if (etcp_after(ETCP_SKB_CB(skb)->end_seq, etcp_wnd_end(esk)))
+			break;
+		if (!push && !etcp_nagle_allows(sk, skb))
+			break;
+		if (etcp_transmit_data(sk, skb))
+			break;
+		etcp_advance_send_head(sk, skb);
+	}
+	etcp_check_timer(sk);
+}
+
+/*
+ * The first unacknowledged skb again: fast retransmit, a NewReno partial
+ * ACK.  Returns false when nothing is in flight.
+ */
+bool etcp_retransmit_head(struct sock *sk)
+{
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+
+	if (!skb || skb == etcp_sk(sk)->send_head)
+		return false;
+	return !etcp_transmit_data(sk, skb);
+}
+
+/*
+ * The persist timer expired with data waiting and nothing in flight.  If
+ * the window has room for part of the next segment, that part goes (as
+ * Linux's tcp_write_wakeup()); with the window closed, a zero-window
+ * probe asks for it (RFC 9293 3.8.6.1).
+ */
+void etcp_probe_window(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct sk_buff *skb = esk->send_head;
+	s32 room;
+
+	if (!skb)
+		return;
+	room = etcp_wnd_end(esk) - ETCP_SKB_CB(skb)->seq;
+	if (room > 0) {
+		if (skb->len > room && etcp_fragment(sk, skb, room))
+			return;
+		if (!etcp_transmit_data(sk, skb))
+			etcp_advance_send_head(sk, skb);
+		return;
+	}
+	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ZEROWINDOWPROBES);
+	etcp_send_probe(sk);
 }
 
 int etcp_ctl_sock_init(struct net *net)

@@ -106,14 +106,20 @@ static void etcp_seq_show_sock(struct seq_file *seq, struct sock *sk, int sl)
 		   (__force u32)inet->inet_rcv_saddr, ntohs(inet->inet_sport),
 		   (__force u32)inet->inet_daddr, ntohs(inet->inet_dport),
 		   state,
-		   0, state == TCP_LISTEN ? READ_ONCE(sk->sk_ack_backlog) : 0,
+		   state == TCP_LISTEN ? 0 :
+			READ_ONCE(esk->write_seq) - READ_ONCE(esk->snd_una),
+		   state == TCP_LISTEN ? READ_ONCE(sk->sk_ack_backlog) :
+			etcp_inq(esk),
 		   tr, when,
 		   esk->retransmits,
 		   from_kuid_munged(seq_user_ns(seq), sk->sk_uid),
 		   0,
 		   sock_i_ino(sk),
 		   refcount_read(&sk->sk_refcnt), sk,
-		   jiffies_to_clock_t(esk->rto), 0UL, 0, 0, -1);
+		   jiffies_to_clock_t(etcp_rto_backoff(esk)), 0UL, 0,
+		   esk->snd_cwnd,
+		   esk->snd_ssthresh >= ETCP_INFINITE_SSTHRESH ? -1 :
+			(int)esk->snd_ssthresh);
 }
 
 /* A request, in the columns /proc/net/tcp gives its own (get_openreq4). */
@@ -179,6 +185,16 @@ static const char * const etcp_mib_names[ETCP_MIB_MAX] = {
 	[ETCP_MIB_OUTOFWINDOW]		= "OutOfWindow",
 	[ETCP_MIB_BACKLOGDROPS]		= "BacklogDrops",
 	[ETCP_MIB_CHALLENGEACKS]	= "ChallengeAcks",
+	[ETCP_MIB_RETRANSSEGS]		= "RetransSegs",
+	[ETCP_MIB_FASTRETRANS]		= "FastRetrans",
+	[ETCP_MIB_TIMEOUTS]		= "Timeouts",
+	[ETCP_MIB_OFOQUEUE]		= "OfoQueue",
+	[ETCP_MIB_DELAYEDACKS]		= "DelayedAcks",
+	[ETCP_MIB_ZEROWINDOWPROBES]	= "ZeroWindowProbes",
+	[ETCP_MIB_KEEPALIVEPROBES]	= "KeepAliveProbes",
+	[ETCP_MIB_ABORTONTIMEOUT]	= "AbortOnTimeout",
+	[ETCP_MIB_RCVPRUNED]		= "RcvPruned",
+	[ETCP_MIB_DATADUPS]		= "DataDups",
 };
 
 static unsigned long etcp_mib_sum(struct etcp_mib __percpu *mib, int field)

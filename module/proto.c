@@ -38,11 +38,36 @@ void etcp_set_state(struct sock *sk, int state)
 	inet_sk_set_state(sk, state);
 }
 
+/*
+ * Drop what can no longer be sent or put in order: the write queue and the
+ * out-of-order queue.  What the reader has not read yet stays readable.
+ */
+static void etcp_purge_send(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(&sk->sk_write_queue)))
+		etcp_wmem_free_skb(sk, skb);
+	esk->send_head = NULL;
+	esk->packets_out = 0;
+	__skb_queue_purge(&esk->ooo_queue);
+}
+
+/* Every queue: the connection and its data are gone. */
+void etcp_purge_queues(struct sock *sk)
+{
+	etcp_purge_send(sk);
+	__skb_queue_purge(&sk->sk_receive_queue);
+	sk_mem_reclaim(sk);
+}
+
 /* The connection is over: CLOSE, no timers, and wake whoever waits. */
 void etcp_done(struct sock *sk)
 {
 	etcp_set_state(sk, TCP_CLOSE);
 	etcp_clear_timers(sk);
+	etcp_purge_send(sk);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_state_change(sk);
@@ -73,10 +98,87 @@ u16 etcp_mss_for_mtu(const struct sock *sk, unsigned int mtu)
 	return clamp_t(unsigned int, mss, ETCP_MIN_MSS, ETCP_MAX_MSS);
 }
 
+int etcp_keepalive_time(const struct sock *sk)
+{
+	int v = etcp_sk(sk)->keepidle;
+
+	return v ? v : READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.keepalive_time);
+}
+
+int etcp_keepalive_intvl(const struct sock *sk)
+{
+	int v = etcp_sk(sk)->keepintvl;
+
+	return v ? v : READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.keepalive_intvl);
+}
+
+int etcp_keepalive_probes(const struct sock *sk)
+{
+	int v = etcp_sk(sk)->keepcnt;
+
+	return v ? v : READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.keepalive_probes);
+}
+
+/* Keepalive runs in the states where a peer can silently vanish. */
+static bool etcp_keepalive_state(const struct sock *sk)
+{
+	return (1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+				      TCPF_FIN_WAIT2);
+}
+
+/* (Re)start the keepalive wait, counting the idle time already spent. */
+static void etcp_keepalive_restart(struct sock *sk)
+{
+	unsigned long idle = jiffies - etcp_sk(sk)->rcv_tstamp;
+	unsigned long limit = etcp_keepalive_time(sk) * HZ;
+
+	etcp_reset_keepalive(sk, idle < limit ? limit - idle : 0);
+}
+
+/*
+ * The connection is synchronized (either end): the send and receive
+ * sides start from the numbers the handshake settled.
+ */
+void etcp_init_transfer(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	esk->write_seq = esk->snd_nxt;
+	esk->snd_max = esk->snd_nxt;
+	esk->snd_sml = esk->snd_una;
+	esk->max_window = esk->snd_wnd;
+	esk->send_head = NULL;
+	esk->packets_out = 0;
+	esk->copied_seq = esk->rcv_nxt;
+	esk->rcv_wup = esk->rcv_nxt;
+	esk->ack_sent = esk->rcv_nxt;
+	esk->rcv_mss = min_t(u16, esk->advmss, ETCP_DEFAULT_MSS);
+	esk->rcv_tstamp = jiffies;
+	esk->probes_out = 0;
+	esk->keepalive_probes = 0;
+	esk->backoff = 0;
+	etcp_cong_init(sk);
+	if (sock_flag(sk, SOCK_KEEPOPEN))
+		etcp_keepalive_restart(sk);
+}
+
+/* proto->keepalive: SO_KEEPALIVE, under the socket lock. */
+static void etcp_set_keepalive(struct sock *sk, int on)
+{
+	if (!etcp_keepalive_state(sk))
+		return;
+	if (on && !sock_flag(sk, SOCK_KEEPOPEN))
+		etcp_keepalive_restart(sk);
+	else if (!on)
+		sk_stop_timer(sk, &sk->sk_timer);
+}
+
 static int etcp_init_sock(struct sock *sk)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
 
+	skb_queue_head_init(&esk->ooo_queue);
+	sk->sk_write_space = etcp_write_space;
 	INIT_LIST_HEAD(&esk->syn_queue);
 	INIT_LIST_HEAD(&esk->accept_queue);
 	INIT_LIST_HEAD(&esk->accept_node);
@@ -93,6 +195,7 @@ static int etcp_init_sock(struct sock *sk)
 static void etcp_destroy_sock(struct sock *sk)
 {
 	etcp_clear_timers(sk);
+	etcp_purge_queues(sk);
 	etcp_put_port(sk);
 	etcp_sock_list_del(sk);
 }
@@ -159,6 +262,7 @@ static int etcp_v4_connect(struct sock *sk, struct sockaddr *uaddr,
 	esk->retransmits = 0;
 	esk->rto = ETCP_TIMEOUT_INIT;
 	esk->active_open = 1;
+	esk->syn_us = etcp_clock_us();
 	atomic_set(&inet->inet_id, get_random_u16());
 	/* An error of the previous connection (disconnect) is not this one's. */
 	WRITE_ONCE(sk->sk_err, 0);
@@ -189,6 +293,7 @@ static void etcp_abort(struct sock *sk)
 		etcp_send_active_reset(sk);
 	etcp_set_state(sk, TCP_CLOSE);
 	etcp_clear_timers(sk);
+	etcp_purge_queues(sk);
 	if (old == TCP_LISTEN)
 		etcp_listen_purge(sk);
 }
@@ -214,6 +319,9 @@ static int etcp_disconnect(struct sock *sk, int flags)
 		inet->inet_rcv_saddr = 0;
 	}
 	WRITE_ONCE(sk->sk_shutdown, 0);
+	sock_reset_flag(sk, SOCK_DONE);
+	etcp_sk(sk)->write_seq = etcp_sk(sk)->snd_una;
+	etcp_sk(sk)->copied_seq = etcp_sk(sk)->rcv_nxt;
 	sk_dst_reset(sk);
 	sk_error_report(sk);
 	return 0;
@@ -343,8 +451,11 @@ static void etcp_get_info(const struct sock *sk, struct etcp_info *info)
 	memset(info, 0, sizeof(*info));
 	info->etcpi_state = sk->sk_state;
 	info->etcpi_retransmits = esk->retransmits;
+	info->etcpi_backoff = esk->backoff;
 	info->etcpi_orphan = sock_flag(sk, SOCK_DEAD);
-	info->etcpi_rto = jiffies_to_usecs(esk->rto);
+	info->etcpi_rto = jiffies_to_usecs(etcp_rto_backoff(esk));
+	info->etcpi_srtt = esk->srtt_us;
+	info->etcpi_rttvar = esk->rttvar_us;
 	info->etcpi_snd_mss = esk->snd_mss;
 	info->etcpi_rcv_mss = esk->advmss;
 	info->etcpi_iss = esk->iss;
@@ -354,6 +465,13 @@ static void etcp_get_info(const struct sock *sk, struct etcp_info *info)
 	info->etcpi_rcv_nxt = esk->rcv_nxt;
 	info->etcpi_snd_wnd = esk->snd_wnd;
 	info->etcpi_rcv_wnd = esk->rcv_wnd;
+	info->etcpi_snd_cwnd = esk->snd_cwnd;
+	info->etcpi_snd_ssthresh = esk->snd_ssthresh;
+	info->etcpi_total_retrans = esk->total_retrans;
+	info->etcpi_segs_out = esk->segs_out;
+	info->etcpi_segs_in = esk->segs_in;
+	info->etcpi_bytes_acked = esk->bytes_acked;
+	info->etcpi_bytes_received = esk->bytes_received;
 }
 
 static int etcp_getsockopt_info(struct sock *sk, char __user *optval,
@@ -417,6 +535,17 @@ static int etcp_getsockopt(struct sock *sk, int level, int optname,
 						   ETCP_DEFAULT_MSS,
 						   optval, optlen);
 		return etcp_getsockopt_int(esk->snd_mss, optval, optlen);
+	case ETCP_NODELAY:
+		return etcp_getsockopt_int(esk->nodelay, optval, optlen);
+	case ETCP_KEEPIDLE:
+		return etcp_getsockopt_int(etcp_keepalive_time(sk), optval,
+					   optlen);
+	case ETCP_KEEPINTVL:
+		return etcp_getsockopt_int(etcp_keepalive_intvl(sk), optval,
+					   optlen);
+	case ETCP_KEEPCNT:
+		return etcp_getsockopt_int(etcp_keepalive_probes(sk), optval,
+					   optlen);
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -437,6 +566,29 @@ static int etcp_setsockopt_int(struct sock *sk, int optname, int val)
 		if (val && (val < ETCP_MIN_MSS || val > ETCP_MAX_MSS))
 			return -EINVAL;
 		esk->user_mss = val;
+		return 0;
+	case ETCP_NODELAY:
+		esk->nodelay = !!val;
+		/* What Nagle held back may go now, as TCP_NODELAY pushes. */
+		if (val)
+			etcp_write_xmit(sk, true);
+		return 0;
+	case ETCP_KEEPIDLE:
+		if (val < 1 || val > ETCP_MAX_KEEPIDLE)
+			return -EINVAL;
+		esk->keepidle = val;
+		if (sock_flag(sk, SOCK_KEEPOPEN) && etcp_keepalive_state(sk))
+			etcp_keepalive_restart(sk);
+		return 0;
+	case ETCP_KEEPINTVL:
+		if (val < 1 || val > ETCP_MAX_KEEPINTVL)
+			return -EINVAL;
+		esk->keepintvl = val;
+		return 0;
+	case ETCP_KEEPCNT:
+		if (val < 1 || val > ETCP_MAX_KEEPCNT)
+			return -EINVAL;
+		esk->keepcnt = val;
 		return 0;
 	default:
 		return -ENOPROTOOPT;
@@ -462,41 +614,6 @@ static int etcp_setsockopt(struct sock *sk, int level, int optname,
 	return err;
 }
 
-/*
- * Readiness as tcp_poll() reports it for the states etcp has: a listener is
- * readable with a child to accept; a connecting socket is nothing until it
- * is established (POLLOUT) or has failed (POLLERR | POLLHUP).
- */
-static __poll_t etcp_poll(struct file *file, struct socket *sock,
-			  poll_table *wait)
-{
-	struct sock *sk = sock->sk;
-	__poll_t mask = 0;
-	u8 shutdown;
-	int state;
-
-	sock_poll_wait(file, sock, wait);
-
-	state = inet_sk_state_load(sk);
-	if (state == TCP_LISTEN)
-		return list_empty_careful(&etcp_sk(sk)->accept_queue) ?
-			0 : EPOLLIN | EPOLLRDNORM;
-
-	shutdown = READ_ONCE(sk->sk_shutdown);
-	if (shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
-		mask |= EPOLLHUP;
-	if (shutdown & RCV_SHUTDOWN)
-		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
-	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV)
-		mask |= EPOLLOUT | EPOLLWRNORM;
-
-	/* Pairs with the barrier in etcp_reset(). */
-	smp_rmb();
-	if (READ_ONCE(sk->sk_err))
-		mask |= EPOLLERR;
-	return mask;
-}
-
 struct proto etcp_prot = {
 	.name		= "ETCP",
 	.owner		= THIS_MODULE,
@@ -508,7 +625,12 @@ struct proto etcp_prot = {
 	.destroy	= etcp_destroy_sock,
 	.setsockopt	= etcp_setsockopt,
 	.getsockopt	= etcp_getsockopt,
+	.keepalive	= etcp_set_keepalive,
+	.ioctl		= etcp_compat_ioctl,
+	.sendmsg	= etcp_sendmsg,
+	.recvmsg	= etcp_recvmsg,
 	.backlog_rcv	= etcp_backlog_rcv,
+	.release_cb	= etcp_release_cb,
 	.unhash		= etcp_unhash,
 	.get_port	= etcp_get_port,
 	.put_port	= etcp_put_port,
@@ -530,7 +652,7 @@ const struct proto_ops etcp_stream_ops = {
 	.shutdown	= inet_shutdown,
 	.setsockopt	= sock_common_setsockopt,
 	.getsockopt	= sock_common_getsockopt,
-	.sendmsg	= sock_no_sendmsg,
-	.recvmsg	= sock_no_recvmsg,
+	.sendmsg	= inet_sendmsg,
+	.recvmsg	= inet_recvmsg,
 	.mmap		= sock_no_mmap,
 };

@@ -2,10 +2,18 @@
 /*
  * etcp: a full socket's timers.
  *
+ *   rtx_timer     SYN / SYN-ACK retransmission; once synchronized the
+ *                 retransmission timeout (RFC 6298) or the persist timer
+ *                 that probes a closed window (RFC 9293 3.8.6.1)
+ *   delack_timer  the delayed ACK (RFC 1122 4.2.3.2, RFC 5681 4.2)
+ *   sk->sk_timer  keepalive (RFC 1122 4.2.3.6)
+ *
  * A pending timer holds a reference on its socket (sk_reset_timer() takes
  * it, the handler or sk_stop_timer() drops it), so the socket cannot go
  * while the timer can still fire.  The handler runs in softirq: when the
- * user owns the socket it cannot touch its state and tries again shortly.
+ * user owns the socket it cannot touch its state, so it sets a bit in
+ * etcp_sock.deferred, keeps its reference, and release_sock() runs the
+ * work through etcp_release_cb().
  */
 #include <net/sock.h>
 
@@ -17,6 +25,22 @@ static int etcp_syn_retries(const struct sock *sk)
 	int n = etcp_sk(sk)->syn_retries;
 
 	return n ? n : READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.syn_retries);
+}
+
+static int etcp_retries2(const struct sock *sk)
+{
+	return READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.retries2);
+}
+
+/*
+ * Give up on the peer (RFC 9293 3.8.3, R2; RFC 1122 4.2.3.5): it is told
+ * with an RST, and the user gets ETIMEDOUT.
+ */
+static void etcp_abort_timeout(struct sock *sk)
+{
+	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONTIMEOUT);
+	etcp_send_active_reset(sk);
+	etcp_reset(sk, ETIMEDOUT);
 }
 
 /*
@@ -42,31 +66,197 @@ static void etcp_syn_timeout(struct sock *sk)
 	etcp_arm_rtx(sk, esk->rto);
 }
 
+/*
+ * RFC 6298 5.4-5.6: retransmit the earliest unacknowledged segment, double
+ * the timeout, restart the timer.  RFC 5681 3.1: everything in flight is
+ * taken for lost, so sending starts again from SND.UNA (go-back-N, as BSD
+ * does it) in slow start; the peer may acknowledge up to SND.MAX at once
+ * if it kept what arrived out of order.  After etcp_retries2
+ * retransmissions of the same data the connection is aborted.
+ */
+static void etcp_retransmit_timeout(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (!esk->packets_out)
+		return;
+	if (esk->retransmits >= etcp_retries2(sk)) {
+		etcp_abort_timeout(sk);
+		return;
+	}
+	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_TIMEOUTS);
+	etcp_cong_rto(sk);
+	esk->packets_out = 0;
+	esk->send_head = skb_peek(&sk->sk_write_queue);
+	esk->snd_nxt = esk->snd_una;
+	esk->retransmits++;
+	if (esk->backoff < 31)
+		esk->backoff++;
+	esk->timer_mode = ETCP_TMR_NONE;
+	etcp_write_xmit(sk, true);
+}
+
+/*
+ * The peer's window stayed closed for the backed-off timeout.  Probes the
+ * peer answers keep the connection alive however long the window stays
+ * closed (the ACK resets probes_out); etcp_retries2 unanswered ones
+ * abort it, as Linux does.
+ */
+static void etcp_persist_timeout(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (esk->packets_out || !esk->send_head)
+		return;
+	if (esk->probes_out >= etcp_retries2(sk)) {
+		etcp_abort_timeout(sk);
+		return;
+	}
+	esk->probes_out++;
+	if (esk->backoff < 31)
+		esk->backoff++;
+	etcp_probe_window(sk);
+	esk->timer_mode = ETCP_TMR_NONE;
+	etcp_write_xmit(sk, false);
+	if (esk->timer_mode == ETCP_TMR_NONE) {
+		esk->timer_mode = ETCP_TMR_PROBE;
+		etcp_arm_rtx(sk, etcp_rto_backoff(esk));
+	}
+}
+
 static void etcp_rtx_expired(struct sock *sk)
 {
+	struct etcp_sock *esk = etcp_sk(sk);
+	u8 mode = esk->timer_mode;
+
 	switch (sk->sk_state) {
 	case TCP_SYN_SENT:
 	case TCP_SYN_RECV:
 		etcp_syn_timeout(sk);
-		break;
-	default:
-		/* Nothing is outstanding in the other states yet. */
-		break;
+		return;
+	case TCP_CLOSE:
+	case TCP_LISTEN:
+		return;
 	}
+	esk->timer_mode = ETCP_TMR_NONE;
+	if (mode == ETCP_TMR_RETRANS)
+		etcp_retransmit_timeout(sk);
+	else if (mode == ETCP_TMR_PROBE)
+		etcp_persist_timeout(sk);
+}
+
+/* The ACK owed since the delayed-ACK timer was armed. */
+static void etcp_delack_expired(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (!esk->ack_pending || !etcp_state_synchronized(sk->sk_state))
+		return;
+	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_DELAYEDACKS);
+	etcp_send_ack(sk);
+}
+
+/*
+ * RFC 1122 4.2.3.6: after keepidle seconds without a segment from the
+ * peer, and with nothing of ours outstanding (the retransmission timer
+ * watches the peer then), probe every keepintvl seconds; keepcnt
+ * unanswered probes abort the connection.  Every segment received
+ * resets the count (input.c).
+ */
+static void etcp_keepalive_expired(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	unsigned long idle, idle_max, intvl;
+
+	if (!sock_flag(sk, SOCK_KEEPOPEN) ||
+	    !((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+				     TCPF_FIN_WAIT2)))
+		return;
+
+	idle_max = etcp_keepalive_time(sk) * HZ;
+	intvl = etcp_keepalive_intvl(sk) * HZ;
+	if (esk->packets_out || esk->send_head) {
+		etcp_reset_keepalive(sk, idle_max);
+		return;
+	}
+	idle = jiffies - esk->rcv_tstamp;
+	if (idle < idle_max && !esk->keepalive_probes) {
+		etcp_reset_keepalive(sk, idle_max - idle);
+		return;
+	}
+	if (esk->keepalive_probes >= etcp_keepalive_probes(sk)) {
+		etcp_abort_timeout(sk);
+		return;
+	}
+	esk->keepalive_probes++;
+	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_KEEPALIVEPROBES);
+	etcp_send_probe(sk);
+	etcp_reset_keepalive(sk, intvl);
+}
+
+/*
+ * Run @work now, or leave it to etcp_release_cb() if the user holds the
+ * socket; the timer's reference goes with the work.
+ */
+static void etcp_timer_run(struct sock *sk, int bit, void (*work)(struct sock *))
+{
+	bh_lock_sock(sk);
+	if (!sock_owned_by_user(sk)) {
+		work(sk);
+	} else if (!test_and_set_bit(bit, &etcp_sk(sk)->deferred)) {
+		/* etcp_release_cb() drops this reference. */
+		bh_unlock_sock(sk);
+		return;
+	}
+	bh_unlock_sock(sk);
+	sock_put(sk);
 }
 
 static void etcp_rtx_timer(struct timer_list *t)
 {
 	struct etcp_sock *esk = etcp_timer_container_of(esk, t, rtx_timer);
-	struct sock *sk = &esk->inet.sk;
 
-	bh_lock_sock(sk);
-	if (sock_owned_by_user(sk))
-		sk_reset_timer(sk, &esk->rtx_timer, jiffies + ETCP_TIMER_DEFER);
-	else
+	etcp_timer_run(&esk->inet.sk, ETCP_RTX_DEFERRED, etcp_rtx_expired);
+}
+
+static void etcp_delack_timer(struct timer_list *t)
+{
+	struct etcp_sock *esk = etcp_timer_container_of(esk, t, delack_timer);
+
+	etcp_timer_run(&esk->inet.sk, ETCP_DELACK_DEFERRED,
+		       etcp_delack_expired);
+}
+
+static void etcp_keepalive_timer(struct timer_list *t)
+{
+	struct sock *sk = etcp_timer_container_of(sk, t, sk_timer);
+
+	etcp_timer_run(sk, ETCP_KEEPALIVE_DEFERRED, etcp_keepalive_expired);
+}
+
+/*
+ * proto->release_cb: release_sock() calls it with the socket's spinlock
+ * held, after the backlog ran.  Each deferred bit carries the reference
+ * its timer held; the user's own reference keeps the socket meanwhile.
+ */
+void etcp_release_cb(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (!READ_ONCE(esk->deferred))
+		return;
+	if (test_and_clear_bit(ETCP_RTX_DEFERRED, &esk->deferred)) {
 		etcp_rtx_expired(sk);
-	bh_unlock_sock(sk);
-	sock_put(sk);
+		__sock_put(sk);
+	}
+	if (test_and_clear_bit(ETCP_DELACK_DEFERRED, &esk->deferred)) {
+		etcp_delack_expired(sk);
+		__sock_put(sk);
+	}
+	if (test_and_clear_bit(ETCP_KEEPALIVE_DEFERRED, &esk->deferred)) {
+		etcp_keepalive_expired(sk);
+		__sock_put(sk);
+	}
 }
 
 void etcp_arm_rtx(struct sock *sk, unsigned long timeout)
@@ -74,12 +264,55 @@ void etcp_arm_rtx(struct sock *sk, unsigned long timeout)
 	sk_reset_timer(sk, &etcp_sk(sk)->rtx_timer, jiffies + timeout);
 }
 
-void etcp_init_timers(struct sock *sk)
+void etcp_stop_rtx(struct sock *sk)
 {
-	timer_setup(&etcp_sk(sk)->rtx_timer, etcp_rtx_timer, 0);
+	etcp_sk(sk)->timer_mode = ETCP_TMR_NONE;
+	sk_stop_timer(sk, &etcp_sk(sk)->rtx_timer);
 }
 
+/* Owe the peer an ACK; it goes with the next segment or in ETCP_DELACK. */
+void etcp_schedule_delack(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (esk->ack_pending)
+		return;
+	esk->ack_pending = 1;
+	sk_reset_timer(sk, &esk->delack_timer, jiffies + ETCP_DELACK);
+}
+
+void etcp_reset_keepalive(struct sock *sk, unsigned long when)
+{
+	sk_reset_timer(sk, &sk->sk_timer, jiffies + when);
+}
+
+void etcp_init_timers(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	timer_setup(&esk->rtx_timer, etcp_rtx_timer, 0);
+	timer_setup(&esk->delack_timer, etcp_delack_timer, 0);
+	timer_setup(&sk->sk_timer, etcp_keepalive_timer, 0);
+	esk->timer_mode = ETCP_TMR_NONE;
+	esk->deferred = 0;
+}
+
+/*
+ * Stop every timer.  Work already deferred to release_cb() is dropped
+ * with its reference: the socket is closing.
+ */
 void etcp_clear_timers(struct sock *sk)
 {
-	sk_stop_timer(sk, &etcp_sk(sk)->rtx_timer);
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	etcp_stop_rtx(sk);
+	esk->ack_pending = 0;
+	sk_stop_timer(sk, &esk->delack_timer);
+	sk_stop_timer(sk, &sk->sk_timer);
+	if (test_and_clear_bit(ETCP_RTX_DEFERRED, &esk->deferred))
+		__sock_put(sk);
+	if (test_and_clear_bit(ETCP_DELACK_DEFERRED, &esk->deferred))
+		__sock_put(sk);
+	if (test_and_clear_bit(ETCP_KEEPALIVE_DEFERRED, &esk->deferred))
+		__sock_put(sk);
 }

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * etcp: round-trip time, retransmission timeout and congestion window.
+ *
+ * RTT and RTO follow RFC 6298; the window follows RFC 5681 (slow start,
+ * congestion avoidance, fast retransmit) with NewReno's fast recovery
+ * (RFC 6582).  The window is counted in segments, as Linux counts it and
+ * as ETCP_INFO reports it.  Callers hold the socket lock.
+ */
+#include <net/sock.h>
+
+#include "etcp.h"
+
+/*
+ * RFC 6298 2.4: RTO = SRTT + max(G, K * RTTVAR) with K = 4, at least
+ * ETCP_RTO_MIN (RFC 6298 asks for one second; Linux found 200 ms enough),
+ * at most ETCP_RTO_MAX (2.5).
+ */
+static void etcp_set_rto(struct etcp_sock *esk)
+{
+	u32 g = jiffies_to_usecs(1);
+	u64 rto_us = (u64)esk->srtt_us + max(g, 4 * esk->rttvar_us);
+	unsigned long rto = usecs_to_jiffies(min_t(u64, rto_us, U32_MAX));
+
+	esk->rto = clamp_t(unsigned long, rto, ETCP_RTO_MIN, ETCP_RTO_MAX);
+}
+
+/*
+ * RFC 6298 2.2 and 2.3: the first measurement R sets SRTT = R and
+ * RTTVAR = R / 2; later ones RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R| and
+ * SRTT = 7/8 SRTT + 1/8 R, RTTVAR first.  A sample also ends the backoff
+ * (Karn's algorithm keeps it until one arrives).
+ */
+void etcp_rtt_sample(struct sock *sk, u32 rtt_us)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	rtt_us = max(rtt_us, 1U);
+	if (!esk->srtt_us) {
+		esk->srtt_us = rtt_us;
+		esk->rttvar_us = rtt_us / 2;
+	} else {
+		u32 delta = esk->srtt_us > rtt_us ? esk->srtt_us - rtt_us :
+						    rtt_us - esk->srtt_us;
+
+		esk->rttvar_us = (3ULL * esk->rttvar_us + delta) / 4;
+		esk->srtt_us = (7ULL * esk->srtt_us + rtt_us) / 8;
+	}
+	etcp_set_rto(esk);
+	esk->backoff = 0;
+}
+
+/* RFC 6928 initial window; ssthresh "arbitrarily high" (RFC 5681 3.1). */
+void etcp_cong_init(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	esk->snd_cwnd = ETCP_INIT_CWND;
+	esk->snd_ssthresh = ETCP_INFINITE_SSTHRESH;
+	esk->snd_cwnd_cnt = 0;
+	esk->ca_state = ETCP_CA_OPEN;
+	esk->dupacks = 0;
+}
+
+/*
+ * RFC 5681 3.1, equation (4): half the flight, at least two segments.
+ * The flight is counted before the loss shrank it.
+ */
+static u32 etcp_ssthresh(const struct etcp_sock *esk)
+{
+	return max(esk->packets_out / 2, 2U);
+}
+
+/*
+ * New data was acknowledged (@acked segments), outside fast recovery.
+ * Slow start adds at most two segments per ACK (RFC 3465 with L = 2);
+ * congestion avoidance adds one segment per window's worth of ACKed
+ * segments.  The window only grows while it limited the sender: an
+ * application that sends little must not earn a window it never used
+ * (RFC 7661 2).
+ */
+void etcp_cong_ack(struct sock *sk, u32 acked, u32 prior_packets)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (esk->ca_state == ETCP_CA_LOSS &&
+	    !etcp_before(esk->snd_una, esk->recover))
+		esk->ca_state = ETCP_CA_OPEN;
+
+	if (prior_packets * 2 < esk->snd_cwnd)
+		return;
+
+	if (esk->snd_cwnd < esk->snd_ssthresh) {
+		esk->snd_cwnd += min(acked, 2U);
+		return;
+	}
+	esk->snd_cwnd_cnt += acked;
+	if (esk->snd_cwnd_cnt >= esk->snd_cwnd) {
+		esk->snd_cwnd_cnt -= esk->snd_cwnd;
+		esk->snd_cwnd++;
+	}
+}
+
+/*
+ * RFC 6582 3.2 step 2, on the third duplicate ACK: ssthresh as equation
+ * (4), remember how far we sent, retransmit the first unacknowledged
+ * segment and inflate the window by the three segments that left.
+ */
+void etcp_cong_enter_recovery(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	esk->snd_ssthresh = etcp_ssthresh(esk);
+	esk->recover = esk->snd_max;
+	esk->snd_cwnd = esk->snd_ssthresh + 3;
+	esk->snd_cwnd_cnt = 0;
+	esk->ca_state = ETCP_CA_RECOVERY;
+	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_FASTRETRANS);
+	etcp_retransmit_head(sk);
+}
+
+/*
+ * An ACK of new data during fast recovery (RFC 6582 3.2 step 3).  A full
+ * ACK (covering recover) ends recovery with cwnd = min(ssthresh,
+ * FlightSize + 1 segment); a partial ACK retransmits the next hole,
+ * deflates the window by what it acknowledged and adds one segment back.
+ * Returns true while recovery goes on.
+ */
+bool etcp_cong_partial_ack(struct sock *sk, u32 acked)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (!etcp_before(esk->snd_una, esk->recover)) {
+		esk->snd_cwnd = min(esk->snd_ssthresh, esk->packets_out + 1);
+		esk->ca_state = ETCP_CA_OPEN;
+		esk->dupacks = 0;
+		return false;
+	}
+	etcp_retransmit_head(sk);
+	esk->snd_cwnd = max(esk->snd_cwnd - min(acked, esk->snd_cwnd), 1U) + 1;
+	return true;
+}
+
+/*
+ * The retransmission timer expired (RFC 5681 3.1, equation (4) and "cwnd
+ * to no more than the loss window, 1 full-sized segment"): everything in
+ * flight is taken for lost and sent again from SND.UNA in slow start.
+ */
+void etcp_cong_rto(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (esk->ca_state != ETCP_CA_LOSS)
+		esk->snd_ssthresh = etcp_ssthresh(esk);
+	esk->snd_cwnd = 1;
+	esk->snd_cwnd_cnt = 0;
+	esk->recover = esk->snd_max;
+	esk->ca_state = ETCP_CA_LOSS;
+	esk->dupacks = 0;
+}

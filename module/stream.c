@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * etcp: the byte stream as the application sees it.  sendmsg() copies
+ * into the write queue and hands it to output.c; recvmsg() copies out of
+ * the receive queue that input.c fills; poll() and the queue ioctls report
+ * on both.  All of it under the socket lock, with softirq input going to
+ * the backlog meanwhile.
+ *
+ * The write queue holds skbs of at most one MSS each, data in page
+ * fragments (the linear part is left for the headers), with the payload's
+ * checksum kept in skb->csum so that a (re)transmission only sums the
+ * header.  Each skb's truesize is charged to sk_wmem_queued, bounded by
+ * sk_sndbuf.
+ */
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <asm/ioctls.h>
+#include <linux/sockios.h>
+#include <linux/uio.h>
+#include <net/inet_common.h>
+#include <net/sock.h>
+
+#include "etcp.h"
+#include "compat.h"
+
+/* sk_stream_memory_free() without TCP's hook: the send buffer's bound. */
+static bool etcp_wmem_free(const struct sock *sk)
+{
+	return READ_ONCE(sk->sk_wmem_queued) < READ_ONCE(sk->sk_sndbuf);
+}
+
+/* Writable as sk_stream counts it: a third of the buffer free. */
+static bool etcp_stream_writeable(const struct sock *sk)
+{
+	return etcp_wmem_free(sk) &&
+	       sk_stream_wspace(sk) >= sk_stream_min_wspace(sk);
+}
+
+/*
+ * sk->sk_write_space: ACKs freed write-queue memory.  Writers sleeping in
+ * sk_stream_wait_memory() or poll() wake once a third of the buffer is
+ * free again, not for every freed segment.
+ */
+void etcp_write_space(struct sock *sk)
+{
+	struct socket *sock = sk->sk_socket;
+	struct socket_wq *wq;
+
+	if (!sock || !test_bit(SOCK_NOSPACE, &sock->flags) ||
+	    !etcp_stream_writeable(sk))
+		return;
+	clear_bit(SOCK_NOSPACE, &sock->flags);
+
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_poll(&wq->wait, EPOLLOUT | EPOLLWRNORM |
+					   EPOLLWRBAND);
+	if (wq && wq->fasync_list && !(sk->sk_shutdown & SEND_SHUTDOWN))
+		sock_wake_async(wq, SOCK_WAKE_SPACE, POLL_OUT);
+	rcu_read_unlock();
+}
+
+/* The write queue's last skb, if it never left and has room for more. */
+static struct sk_buff *etcp_write_tail(struct sock *sk)
+{
+	const struct etcp_sock *esk = etcp_sk(sk);
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+
+	if (!skb || skb->len >= esk->snd_mss)
+		return NULL;
+	/* Below SND.MAX it was sent: a clone may share its fragments. */
+	if (etcp_before(ETCP_SKB_CB(skb)->seq, esk->snd_max))
+		return NULL;
+	return skb;
+}
+
+/* A new, empty skb at the end of the write queue, charged to the socket. */
+static struct sk_buff *etcp_write_new(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct etcp_skb_cb *cb;
+	struct sk_buff *skb;
+
+	skb = __alloc_skb(ETCP_MAX_HEADER, sk->sk_allocation, SKB_ALLOC_FCLONE,
+			  NUMA_NO_NODE);
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, ETCP_MAX_HEADER);
+	skb->ip_summed = CHECKSUM_NONE;
+	skb->csum = 0;
+
+	cb = ETCP_SKB_CB(skb);
+	memset(cb, 0, sizeof(*cb));
+	cb->seq = esk->write_seq;
+	cb->end_seq = esk->write_seq;
+
+	sk_wmem_queued_add(sk, skb->truesize);
+	sk_mem_charge(sk, skb->truesize);
+	__skb_queue_tail(&sk->sk_write_queue, skb);
+	if (!esk->send_head)
+		esk->send_head = skb;
+	return skb;
+}
+
+/*
+ * Copy up to @copy bytes from the user into @skb's page fragments, the
+ * socket's page_frag as the allocator.  Returns the bytes copied, 0 when
+ * @skb has no fragment slot left, or -errno.
+ */
+static int etcp_copy_to_skb(struct sock *sk, struct sk_buff *skb,
+			    struct msghdr *msg, int copy)
+{
+	struct page_frag *pfrag = sk_page_frag(sk);
+	int i = skb_shinfo(skb)->nr_frags;
+	struct etcp_sock *esk = etcp_sk(sk);
+	void *vaddr;
+	bool merge;
+
+	if (!sk_page_frag_refill(sk, pfrag))
+		return -ENOMEM;
+	merge = skb_can_coalesce(skb, i, pfrag->page, pfrag->offset);
+	if (!merge && i >= MAX_SKB_FRAGS)
+		return 0;
+	copy = min_t(int, copy, pfrag->size - pfrag->offset);
+
+	vaddr = page_address(pfrag->page) + pfrag->offset;
+	if (!copy_from_iter_full(vaddr, copy, &msg->msg_iter))
+		return -EFAULT;
+	skb->csum = csum_block_add(skb->csum, csum_partial(vaddr, copy, 0),
+				   skb->len);
+
+	if (merge) {
+		skb_frag_size_add(&skb_shinfo(skb)->frags[i - 1], copy);
+	} else {
+		skb_fill_page_desc(skb, i, pfrag->page, pfrag->offset, copy);
+		get_page(pfrag->page);
+	}
+	pfrag->offset += copy;
+	skb->len += copy;
+	skb->data_len += copy;
+	skb->truesize += copy;
+	sk_wmem_queued_add(sk, copy);
+	sk_mem_charge(sk, copy);
+
+	ETCP_SKB_CB(skb)->end_seq += copy;
+	WRITE_ONCE(esk->write_seq, esk->write_seq + copy);
+	return copy;
+}
+
+/*
+ * The end of a write: its last segment carries PSH (RFC 9293 3.9.1.2, as
+ * Linux marks it) and whatever may leave, leaves.
+ */
+static void etcp_push(struct sock *sk)
+{
+	struct sk_buff *skb = etcp_write_tail(sk);
+
+	if (skb && skb->len)
+		ETCP_SKB_CB(skb)->flags |= ETCP_FLAG_PSH;
+	etcp_write_xmit(sk, false);
+}
+
+static int etcp_sendmsg_locked(struct sock *sk, struct msghdr *msg)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	int flags = msg->msg_flags;
+	long timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
+	int copied = 0;
+	int err;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+
+	/* Wait for the handshake, as TCP's send does. */
+	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))) {
+		err = sk_stream_wait_connect(sk, &timeo);
+		if (err)
+			goto out_err;
+	}
+	sk_clear_bit(SOCKWQ_ASYNC_NOSPACE, sk);
+
+	while (msg_data_left(msg)) {
+		struct sk_buff *skb;
+		int copy;
+
+		err = -EPIPE;
+		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
+			goto do_error;
+
+		skb = etcp_write_tail(sk);
+		if (!skb) {
+			if (!etcp_wmem_free(sk))
+				goto wait_for_space;
+			skb = etcp_write_new(sk);
+			if (!skb)
+				goto wait_for_space;
+		}
+		copy = min_t(size_t, msg_data_left(msg),
+			     esk->snd_mss - skb->len);
+		copy = etcp_copy_to_skb(sk, skb, msg, copy);
+		if (copy == -ENOMEM)
+			goto wait_for_space;
+		err = copy;
+		if (copy < 0)
+			goto do_error;
+		if (!copy) {
+			/* No fragment slot left: close this skb off. */
+			if (!etcp_write_new(sk))
+				goto wait_for_space;
+			continue;
+		}
+		copied += copy;
+		/* A full segment need not wait for the end of the write. */
+		if (skb->len >= esk->snd_mss)
+			etcp_write_xmit(sk, false);
+		continue;
+
+wait_for_space:
+		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		if (copied)
+			etcp_push(sk);
+		err = sk_stream_wait_memory(sk, &timeo);
+		if (err)
+			goto do_error;
+	}
+	etcp_push(sk);
+	return copied;
+
+do_error:
+	if (copied) {
+		etcp_push(sk);
+		return copied;
+	}
+out_err:
+	/* EPIPE becomes the pending error if any, and SIGPIPE. */
+	return sk_stream_error(sk, flags, err);
+}
+
+/* proto->sendmsg */
+int etcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
+{
+	int ret;
+
+	lock_sock(sk);
+	ret = etcp_sendmsg_locked(sk, msg);
+	release_sock(sk);
+	return ret;
+}
+
+/*
+ * The reader freed receive memory: tell the peer when that opens the
+ * window by something worth a segment (RFC 9293 3.8.6.2.2), as Linux:
+ * at least doubling what is left of the window.
+ */
+void etcp_cleanup_rbuf(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	u32 cur, new;
+
+	if (!((1 << sk->sk_state) &
+	      (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)))
+		return;
+	cur = etcp_rcv_wnd_now(esk);
+	new = etcp_window_candidate(sk);
+	if (new >= cur + esk->advmss && new >= 2 * cur)
+		etcp_send_ack(sk);
+}
+
+/* Sleep until RCV.NXT moves past @seq, an error, or the peer's end. */
+static int etcp_wait_data(struct sock *sk, long *timeo, u32 seq)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	struct etcp_sock *esk = etcp_sk(sk);
+	int rc;
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	sk_set_bit(SOCKWQ_ASYNC_WAITDATA, sk);
+	rc = sk_wait_event(sk, timeo,
+			   READ_ONCE(esk->rcv_nxt) != seq ||
+			   READ_ONCE(sk->sk_err) ||
+			   (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
+			   signal_pending(current), &wait);
+	sk_clear_bit(SOCKWQ_ASYNC_WAITDATA, sk);
+	remove_wait_queue(sk_sleep(sk), &wait);
+	return rc;
+}
+
+/* The receive-queue skb holding byte @seq and the offset of it there. */
+static struct sk_buff *etcp_rcv_find(struct sock *sk, u32 seq, u32 *offset)
+{
+	struct sk_buff *skb;
+
+	skb_queue_walk(&sk->sk_receive_queue, skb) {
+		u32 off = seq - ETCP_SKB_CB(skb)->seq;
+
+		if (off < skb->len) {
+			*offset = off;
+			return skb;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Nothing (more) to read: whether to stop, and with what.  Returns 1 to
+ * wait, 0 to return @copied, or -errno for a call that copied nothing.
+ */
+static int etcp_recv_stop(struct sock *sk, int copied, long timeo)
+{
+	if (copied) {
+		if (sk->sk_err || sk->sk_state == TCP_CLOSE ||
+		    (sk->sk_shutdown & RCV_SHUTDOWN) || !timeo ||
+		    signal_pending(current))
+			return 0;
+		return 1;
+	}
+	if (sock_flag(sk, SOCK_DONE))
+		return 0;
+	if (sk->sk_err)
+		return sock_error(sk);
+	if (sk->sk_shutdown & RCV_SHUTDOWN)
+		return 0;
+	if (sk->sk_state == TCP_CLOSE)
+		return -ENOTCONN;	/* never connected */
+	if (!timeo)
+		return -EAGAIN;
+	if (signal_pending(current))
+		return sock_intr_errno(timeo);
+	return 1;
+}
+
+static int etcp_recvmsg_locked(struct sock *sk, struct msghdr *msg,
+			       size_t len, int flags)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	bool peek = flags & MSG_PEEK;
+	u32 peek_seq = esk->copied_seq;
+	u32 *seq = peek ? &peek_seq : &esk->copied_seq;
+	int copied = 0, target, rc;
+	long timeo;
+
+	if (sk->sk_state == TCP_LISTEN)
+		return -ENOTCONN;
+	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+
+	while (len > 0) {
+		struct sk_buff *skb;
+		u32 offset, used;
+
+		skb = etcp_rcv_find(sk, *seq, &offset);
+		if (!skb) {
+			if (copied >= target)
+				break;
+			rc = etcp_recv_stop(sk, copied, timeo);
+			if (rc <= 0) {
+				if (!copied)
+					copied = rc;
+				break;
+			}
+			/* Tell the peer about the room reading made first. */
+			etcp_cleanup_rbuf(sk);
+			etcp_wait_data(sk, &timeo, esk->rcv_nxt);
+			continue;
+		}
+
+		used = min_t(size_t, skb->len - offset, len);
+		if (skb_copy_datagram_msg(skb, offset, msg, used)) {
+			if (!copied)
+				copied = -EFAULT;
+			break;
+		}
+		WRITE_ONCE(*seq, *seq + used);
+		copied += used;
+		len -= used;
+		if (!peek && offset + used == skb->len) {
+			__skb_unlink(skb, &sk->sk_receive_queue);
+			consume_skb(skb);
+		}
+	}
+	if (!peek)
+		etcp_cleanup_rbuf(sk);
+	return copied;
+}
+
+/* proto->recvmsg */
+int etcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
+		 int *addr_len)
+{
+	int ret;
+
+	if (flags & MSG_ERRQUEUE)
+		return inet_recv_error(sk, msg, len, addr_len);
+	/* No urgent data ever (etcp ignores URG): as TCP without it. */
+	if (flags & MSG_OOB)
+		return -EINVAL;
+
+	lock_sock(sk);
+	ret = etcp_recvmsg_locked(sk, msg, len, flags);
+	release_sock(sk);
+	return ret;
+}
+
+/* SIOCINQ, SIOCOUTQ and SIOCOUTQNSD, as TCP answers them. */
+int etcp_ioctl(struct sock *sk, int cmd, int *karg)
+{
+	const struct etcp_sock *esk = etcp_sk(sk);
+	bool unsynced;
+
+	if (sk->sk_state == TCP_LISTEN &&
+	    (cmd == SIOCINQ || cmd == SIOCOUTQ || cmd == SIOCOUTQNSD))
+		return -EINVAL;
+	unsynced = (1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV);
+
+	switch (cmd) {
+	case SIOCINQ:
+		lock_sock(sk);
+		*karg = unsynced ? 0 : etcp_inq(esk);
+		release_sock(sk);
+		return 0;
+	case SIOCOUTQ:
+		*karg = unsynced ? 0 :
+			READ_ONCE(esk->write_seq) - READ_ONCE(esk->snd_una);
+		return 0;
+	case SIOCOUTQNSD:
+		*karg = unsynced ? 0 :
+			READ_ONCE(esk->write_seq) - READ_ONCE(esk->snd_nxt);
+		return 0;
+	default:
+		return -ENOIOCTLCMD;
+	}
+}
+
+/*
+ * Readiness as tcp_poll() reports it: a listener is readable with a child
+ * to accept; a connecting socket is nothing until it is established or
+ * has failed; a connection is readable with SO_RCVLOWAT bytes (or at its
+ * end) and writable with a third of its send buffer free.
+ */
+__poll_t etcp_poll(struct file *file, struct socket *sock, poll_table *wait)
+{
+	struct sock *sk = sock->sk;
+	__poll_t mask = 0;
+	u8 shutdown;
+	int state;
+
+	sock_poll_wait(file, sock, wait);
+
+	state = inet_sk_state_load(sk);
+	if (state == TCP_LISTEN)
+		return list_empty_careful(&etcp_sk(sk)->accept_queue) ?
+			0 : EPOLLIN | EPOLLRDNORM;
+
+	shutdown = READ_ONCE(sk->sk_shutdown);
+	if (shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
+		mask |= EPOLLHUP;
+	if (shutdown & RCV_SHUTDOWN)
+		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+
+	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
+		int target = sock_rcvlowat(sk, 0, INT_MAX);
+
+		if (etcp_inq(etcp_sk(sk)) >= target)
+			mask |= EPOLLIN | EPOLLRDNORM;
+		if (shutdown & SEND_SHUTDOWN) {
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		} else if (etcp_stream_writeable(sk)) {
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		} else {
+			sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
+			set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+			/* Pairs with etcp_write_space() after ACKs freed room. */
+			smp_mb__after_atomic();
+			if (etcp_stream_writeable(sk))
+				mask |= EPOLLOUT | EPOLLWRNORM;
+		}
+	}
+
+	/* Pairs with the barrier in etcp_reset(). */
+	smp_rmb();
+	if (READ_ONCE(sk->sk_err))
+		mask |= EPOLLERR;
+	return mask;
+}
