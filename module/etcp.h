@@ -442,6 +442,7 @@ void etcp_hash_init(void);
 /* input.c */
 int etcp_v4_rcv(struct sk_buff *skb);
 int etcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
+void etcp_child_rcv(struct sock *child, struct sk_buff *skb);
 bool etcp_seq_acceptable(u32 rcv_nxt, u32 rcv_wnd, const struct sk_buff *skb);
 
 /* output.c */

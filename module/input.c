@@ -759,6 +759,23 @@ static void etcp_rcv(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
+ * A segment that completed a child's handshake also carries data: the
+ * child, just created and not yet accepted, processes a copy.  Called with
+ * the listener locked; the child lock nests inside it as in
+ * sk_clone_lock().
+ */
+void etcp_child_rcv(struct sock *child, struct sk_buff *skb)
+{
+	struct sk_buff *nskb = skb_clone(skb, GFP_ATOMIC);
+
+	if (!nskb)
+		return;
+	bh_lock_sock(child);
+	etcp_rcv(child, nskb);
+	bh_unlock_sock(child);
+}
+
+/*
  * proto->backlog_rcv: segments that arrived while the user held the socket,
  * run by release_sock() in process context with bottom halves enabled.
  * They take the same paths as in softirq, which lock other sockets (a new

@@ -235,13 +235,12 @@ static void etcp_child_init(struct sock *child, const struct etcp_request *req,
 	esk->retransmits = 0;
 	esk->rto = ETCP_TIMEOUT_INIT;
 	esk->active_open = 0;
-	etcp_init_transfer(child);
-	/* RFC 6298 2.2 from the SYN-ACK, unless it was sent again (Karn). */
-	if (!req->retransmits && req->synack_us)
-		etcp_rtt_sample(child, etcp_clock_us() - req->synack_us);
 }
 
-/* The child's route, and the MSS and window that follow from it. */
+/*
+ * The child's route, the MSS and window that follow from it, and the
+ * transfer state that starts from them.
+ */
 static void etcp_child_route(struct sock *child, const struct etcp_request *req)
 {
 	struct etcp_sock *esk = etcp_sk(child);
@@ -261,6 +260,10 @@ static void etcp_child_route(struct sock *child, const struct etcp_request *req)
 	esk->advmss = etcp_mss_for_mtu(child, mtu);
 	esk->snd_mss = min_t(u16, req->mss, esk->advmss);
 	esk->rcv_wnd = etcp_select_window(child);
+	etcp_init_transfer(child);
+	/* RFC 6298 2.2 from the SYN-ACK, unless it was sent again (Karn). */
+	if (!req->retransmits && req->synack_us)
+		etcp_rtt_sample(child, etcp_clock_us() - req->synack_us);
 }
 
 /*
@@ -300,7 +303,7 @@ static struct sock *etcp_child_create(struct sock *listener,
  * Holds the listener's lock.
  */
 static void etcp_req_complete(struct sock *listener, struct etcp_request *req,
-			      const struct sk_buff *skb)
+			      struct sk_buff *skb)
 {
 	struct sock *child;
 
@@ -319,6 +322,9 @@ static void etcp_req_complete(struct sock *listener, struct etcp_request *req,
 	list_add_tail(&etcp_sk(child)->accept_node,
 		      &etcp_sk(listener)->accept_queue);
 	sk_acceptq_added(listener);
+	/* Data riding on the handshake's last ACK is the child's. */
+	if (ETCP_SKB_CB(skb)->end_seq != ETCP_SKB_CB(skb)->seq)
+		etcp_child_rcv(child, skb);
 	listener->sk_data_ready(listener);
 }
 
