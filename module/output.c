@@ -185,10 +185,25 @@ void etcp_send_syn(struct sock *sk)
 	etcp_transmit(sk, flags, etcp_sk(sk)->iss, true);
 }
 
-/* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
+/*
+ * The sequence number of a segment without data: RFC 9293 says SND.NXT,
+ * but after a go-back-N SND.NXT lies below what the peer may already have
+ * received, and the peer would drop the segment, ACK and all, as old.
+ * SND.MAX is what BSD sends then; Linux never moves SND.NXT back, so it is
+ * what Linux sends too, unless the peer's window shrank below it.
+ */
+static u32 etcp_acceptable_seq(const struct etcp_sock *esk)
+{
+	if (!etcp_after(esk->snd_max, etcp_wnd_end(esk)))
+		return esk->snd_max;
+	return etcp_wnd_end(esk);
+}
+
+/* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, SND.NXT as above. */
 void etcp_send_ack(struct sock *sk)
 {
-	etcp_transmit(sk, ETCP_FLAG_ACK, etcp_sk(sk)->snd_nxt, false);
+	etcp_transmit(sk, ETCP_FLAG_ACK, etcp_acceptable_seq(etcp_sk(sk)),
+		      false);
 }
 
 /*
@@ -204,12 +219,13 @@ void etcp_send_probe(struct sock *sk)
 
 /*
  * An abort of a synchronized connection: <SEQ=SND.NXT><CTL=RST> (RFC 9293
- * 3.10.7.4, ABORT call).  The ACK rides along as Linux sends it.
+ * 3.10.7.4, ABORT call), SND.NXT as for an ACK.  The ACK rides along as
+ * Linux sends it.
  */
 void etcp_send_active_reset(struct sock *sk)
 {
 	etcp_transmit(sk, ETCP_FLAG_RST | ETCP_FLAG_ACK,
-		      etcp_sk(sk)->snd_nxt, false);
+		      etcp_acceptable_seq(etcp_sk(sk)), false);
 }
 
 /*

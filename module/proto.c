@@ -257,6 +257,7 @@ static int etcp_v4_connect(struct sock *sk, struct sockaddr *uaddr,
 			    inet->inet_sport, inet->inet_dport);
 	esk->snd_una = esk->iss;
 	esk->snd_nxt = esk->iss + 1;	/* the SYN takes one (RFC 9293 3.4) */
+	esk->snd_max = esk->snd_nxt;
 	esk->irs = 0;
 	esk->rcv_nxt = 0;
 	esk->retransmits = 0;
