@@ -154,9 +154,10 @@ static int etcp_copy_to_skb(struct sock *sk, struct sk_buff *skb,
  */
 static void etcp_push(struct sock *sk)
 {
-	struct sk_buff *skb = etcp_write_tail(sk);
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
 
-	if (skb && skb->len)
+	if (skb && skb->len &&
+	    !etcp_before(ETCP_SKB_CB(skb)->seq, etcp_sk(sk)->snd_max))
 		ETCP_SKB_CB(skb)->flags |= ETCP_FLAG_PSH;
 	etcp_write_xmit(sk, false);
 }
@@ -211,8 +212,11 @@ static int etcp_sendmsg_locked(struct sock *sk, struct msghdr *msg)
 			continue;
 		}
 		copied += copy;
-		/* A full segment need not wait for the end of the write. */
-		if (skb->len >= esk->snd_mss)
+		/*
+		 * A full segment need not wait for the end of the write; the
+		 * write's last one waits for etcp_push() and its PSH.
+		 */
+		if (skb->len >= esk->snd_mss && msg_data_left(msg))
 			etcp_write_xmit(sk, false);
 		continue;
 

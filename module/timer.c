@@ -129,6 +129,13 @@ static void etcp_rtx_expired(struct sock *sk)
 	struct etcp_sock *esk = etcp_sk(sk);
 	u8 mode = esk->timer_mode;
 
+	/*
+	 * Deferred to release_cb() while the user, meanwhile, armed the timer
+	 * afresh: this expiry is stale, the new one will come.
+	 */
+	if (timer_pending(&esk->rtx_timer))
+		return;
+
 	switch (sk->sk_state) {
 	case TCP_SYN_SENT:
 	case TCP_SYN_RECV:
@@ -150,7 +157,8 @@ static void etcp_delack_expired(struct sock *sk)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
 
-	if (!esk->ack_pending || !etcp_state_synchronized(sk->sk_state))
+	if (timer_pending(&esk->delack_timer) || !esk->ack_pending ||
+	    !etcp_state_synchronized(sk->sk_state))
 		return;
 	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_DELAYEDACKS);
 	etcp_send_ack(sk);
@@ -168,7 +176,7 @@ static void etcp_keepalive_expired(struct sock *sk)
 	struct etcp_sock *esk = etcp_sk(sk);
 	unsigned long idle, idle_max, intvl;
 
-	if (!sock_flag(sk, SOCK_KEEPOPEN) ||
+	if (timer_pending(&sk->sk_timer) || !sock_flag(sk, SOCK_KEEPOPEN) ||
 	    !((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
 				     TCPF_FIN_WAIT2)))
 		return;

@@ -75,6 +75,51 @@ static int etcp_ns_open(const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
+/*
+ * Static keys the tests would otherwise switch on and off: a capture's
+ * SO_TIMESTAMPNS (netstamp_needed_key, switched by a workqueue a moment
+ * later, while the test already sends) and the first nftables base chain
+ * of a hook (nf_hooks_needed).  Switching one rewrites kernel code with
+ * int3 breakpoints; under TCG a vCPU running that code at the time was
+ * seen to trap on a stale int3 (an Oops in netif_rx_internal() on 6.12).
+ * So every program linking this file holds them on from start to exit: a
+ * timestamping socket, and a namespace of its own with input and output
+ * base chains.  Only the harness's main process runs the destructor (the
+ * tests end with _exit()).
+ */
+static int keep_ts_fd = -1, keep_nsfd = -1;
+static char keep_ns[ETCP_NS_NAME_MAX];
+
+static void __attribute__((constructor)) etcp_keep_static_keys(void)
+{
+	int one = 1;
+
+	if (etcp_netns_unsupported())
+		return;
+	keep_ts_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (keep_ts_fd >= 0)
+		setsockopt(keep_ts_fd, SOL_SOCKET, SO_TIMESTAMPNS, &one,
+			   sizeof(one));
+	snprintf(keep_ns, sizeof(keep_ns), "etcp-keep-%d", getpid());
+	keep_nsfd = etcp_ns_create(keep_ns);
+	if (keep_nsfd < 0) {
+		keep_ns[0] = '\0';
+		return;
+	}
+	etcp_run("ip netns exec %s nft 'add table inet keep; "
+		 "add chain inet keep i { type filter hook input priority 0; }; "
+		 "add chain inet keep o { type filter hook output priority 0; }'",
+		 keep_ns);
+}
+
+static void __attribute__((destructor)) etcp_release_static_keys(void)
+{
+	if (keep_ns[0])
+		etcp_ns_delete(keep_ns, keep_nsfd);
+	if (keep_ts_fd >= 0)
+		close(keep_ts_fd);
+}
+
 int etcp_ns_create(const char *name)
 {
 	int fd;

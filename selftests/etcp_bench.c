@@ -1,0 +1,766 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * etcp_bench: etcp's speed next to kernel TCP's, in the test VM.
+ *
+ *   etcp_bench [-p PROTO]... [-t SECONDS] [-m MIB] [bulk|rr|crr]...
+ *
+ *   netns etcp-a-<pid>: clients              netns etcp-b-<pid>: servers
+ *   ea  10.0.1.1/24 ------------- veth ------------- 10.0.1.2/24  eb
+ *
+ * Three measurements, each over every protocol given with -p (default: 6,
+ * then 253), the protocols taking turns test by test so that whatever else
+ * the machine does falls on both alike:
+ *
+ *   bulk  one way a -> b, 64 KiB writes, for SECONDS (default 3) or MIB
+ *         (default 256) MiB, whichever comes first: Mbit/s from the first
+ *         write to the last byte read.
+ *   rr    1-byte request, 1-byte reply, TCP_NODELAY / ETCP_NODELAY on both
+ *         ends, one transaction at a time for SECONDS: transactions/s.
+ *   crr   connect, accept, close, one connection at a time for SECONDS:
+ *         connections/s.  The server closes first, with SO_LINGER {1, 0}
+ *         (an RST, as etcp's close() is until it has a FIN), and the client
+ *         closes once it has seen the reset, so neither end keeps a
+ *         TIME_WAIT and TCP and etcp do the same work.
+ *
+ * etcp has no FIN yet, so a bulk sender waits for SIOCOUTQ to reach 0
+ * before it closes, and the receiver is told the byte count (both run in
+ * this process; the sender publishes its total when it stops writing).
+ * Every socket is closed with SO_LINGER {1, 0}, for TCP and etcp alike.
+ *
+ * One line per result on stdout, for scripts/bench.sh:
+ *
+ *   TEST PROTO VALUE UNIT # detail          e.g. "rr tcp 6954.1 trans/s # ..."
+ *   TEST PROTO FAIL - # reason
+ *
+ * and comments starting with "#".  Timing is all this program does: it
+ * checks no data and is not a pass/fail test, but it fails (exit 1) when a
+ * measurement could not be taken (a connection that stalled for STALL_MS,
+ * a call that failed).  Exit 2: usage; 4: cannot run here (not root).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/etcp.h>
+
+#include "etcp_netns.h"
+
+#define BENCH_PORT	6000	/* the first listener; each takes the next */
+#define BENCH_SECONDS	3
+#define BENCH_MIB	256
+#define MAX_PROTOS	4
+#define CHUNK		(64 * 1024)	/* bulk write size */
+#define RCV_CHUNK	(256 * 1024)	/* bulk read size */
+/* A connection that moved nothing for this long has stalled. */
+#define STALL_MS	5000
+/* Servers wake up this often to see whether the client gave up. */
+#define TICK_MS		100
+/* How often the loops read the clock (every Nth transaction). */
+#define CLOCK_EVERY	8
+#define MIB		(1024ULL * 1024)
+#define RR_QUIT		'q'	/* the last request: reply, then stop */
+
+enum bench_test { BULK, RR, CRR, NR_TESTS };
+
+static const char *const test_names[NR_TESTS] = { "bulk", "rr", "crr" };
+
+struct bench_cfg {
+	int protos[MAX_PROTOS];
+	int nr_protos;
+	int seconds;
+	unsigned long long max_bytes;
+	bool run[NR_TESTS];
+};
+
+/*
+ * What a client thread (the main thread, in netns a) and the server
+ * thread of one measurement share.  The server's error, if any, is in
+ * err/why once it has been joined.
+ */
+struct bench_ctx {
+	int proto;
+	int lfd;			/* listener, in netns b */
+	int cfd;			/* bulk: the client's, closed last */
+	long deadline_ms;		/* servers give up after this */
+	atomic_bool stop;		/* the client is done (or failed) */
+	/* bulk */
+	atomic_ullong total;		/* bytes sent, ~0 until known */
+	double t0;			/* s, when the first byte was written */
+	unsigned long long received;
+	double t_last;			/* s, when the last byte was read */
+	pthread_mutex_t lock;		/* for err and why */
+	int err;			/* the first failure's errno, or 0 */
+	char why[160];
+};
+
+static int next_port = BENCH_PORT;
+
+/* ------------------------------------------------------------ helpers */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static long now_ms(void)
+{
+	return (long)(now_s() * 1000);
+}
+
+static const char *proto_name(int proto)
+{
+	static char buf[MAX_PROTOS][16];
+
+	if (proto == IPPROTO_TCP)
+		return "tcp";
+	if (proto == IPPROTO_ETCP)
+		return "etcp";
+	snprintf(buf[proto % MAX_PROTOS], sizeof(buf[0]), "proto%d", proto);
+	return buf[proto % MAX_PROTOS];
+}
+
+/* Record the first failure of @ctx's client or server; returns -1. */
+static int __attribute__((format(printf, 3, 4)))
+fail(struct bench_ctx *ctx, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (!ctx->err) {
+		ctx->err = err ? err : EPROTO;
+		va_start(ap, fmt);
+		vsnprintf(ctx->why, sizeof(ctx->why), fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	return -1;
+}
+
+static struct sockaddr_in sin_of(const char *addr, unsigned short port)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+	};
+
+	inet_pton(AF_INET, addr, &sin.sin_addr);
+	return sin;
+}
+
+static int set_int(int fd, int level, int opt, int val)
+{
+	return setsockopt(fd, level, opt, &val, sizeof(val));
+}
+
+static int set_timeo(int fd, int opt, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	return setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
+
+/* SO_LINGER {1, 0}: close() resets the connection, no TIME_WAIT. */
+static int set_abort_on_close(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	return setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
+static int set_nodelay(int fd, int proto)
+{
+	if (proto == IPPROTO_TCP)
+		return set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+	return set_int(fd, SOL_ETCP, ETCP_NODELAY, 1);
+}
+
+static void close_abort(int fd)
+{
+	if (fd < 0)
+		return;
+	set_abort_on_close(fd);
+	close(fd);
+}
+
+/*
+ * A listener on 10.0.1.2:@port in netns b, made by this thread, which
+ * lives in netns a (ns_socket() would return to the netns this thread
+ * started in).  fd or -errno.
+ */
+static int bench_listener(const struct etcp_netns *ns, int proto,
+			  unsigned short port)
+{
+	struct sockaddr_in sin = sin_of(ETCP_NS_ADDR_B, port);
+	int fd, err;
+
+	if (setns(ns->b, CLONE_NEWNET))
+		return -errno;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, proto);
+	err = errno;
+	if (setns(ns->a, CLONE_NEWNET)) {
+		/* Never go on in the wrong netns. */
+		perror("etcp_bench: setns back to netns a");
+		exit(1);
+	}
+	if (fd < 0)
+		return -err;
+	if (set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(fd, 128) ||
+	    set_timeo(fd, SO_RCVTIMEO, TICK_MS)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/*
+ * A client socket connected to 10.0.1.2:@port, created in the calling
+ * thread's netns (a).  fd, or -1 with errno set.
+ */
+static int bench_connect(int proto, unsigned short port)
+{
+	struct sockaddr_in sin = sin_of(ETCP_NS_ADDR_B, port);
+	int fd, err;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, proto);
+	if (fd < 0)
+		return -1;
+	/* SO_SNDTIMEO bounds connect() and send(), SO_RCVTIMEO recv(). */
+	if (set_abort_on_close(fd) || set_timeo(fd, SO_SNDTIMEO, STALL_MS) ||
+	    set_timeo(fd, SO_RCVTIMEO, STALL_MS) ||
+	    connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * accept() on @ctx's listener, waking every TICK_MS to see whether the
+ * client stopped: fd, or -1 (with ctx->err set unless the client stopped).
+ */
+static int bench_accept(struct bench_ctx *ctx)
+{
+	int fd;
+
+	for (;;) {
+		fd = accept4(ctx->lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return fail(ctx, errno, "accept: %s", strerror(errno));
+		if (atomic_load(&ctx->stop))
+			return -1;
+		if (now_ms() > ctx->deadline_ms)
+			return fail(ctx, ETIMEDOUT, "no connection to accept");
+	}
+}
+
+/* ------------------------------------------------------------ bulk */
+
+static void *bulk_server(void *arg)
+{
+	struct timespec pause = { .tv_nsec = 1000 * 1000 };
+	struct bench_ctx *ctx = arg;
+	char *buf;
+	ssize_t n;
+	int fd;
+
+	buf = malloc(RCV_CHUNK);
+	if (!buf) {
+		fail(ctx, ENOMEM, "out of memory");
+		return NULL;
+	}
+	fd = bench_accept(ctx);
+	if (fd < 0)
+		goto out;
+	if (set_timeo(fd, SO_RCVTIMEO, TICK_MS)) {
+		fail(ctx, errno, "SO_RCVTIMEO: %s", strerror(errno));
+		goto out;
+	}
+	while (ctx->received < atomic_load(&ctx->total)) {
+		n = recv(fd, buf, RCV_CHUNK, 0);
+		if (n > 0) {
+			ctx->received += n;
+			ctx->t_last = now_s();
+			continue;
+		}
+		if (n == 0) {
+			fail(ctx, EPIPE, "end of stream after %llu bytes",
+			     ctx->received);
+			break;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			fail(ctx, errno, "recv after %llu bytes: %s",
+			     ctx->received, strerror(errno));
+			break;
+		}
+		if (now_ms() > ctx->deadline_ms) {
+			fail(ctx, ETIMEDOUT, "%llu bytes read, then nothing",
+			     ctx->received);
+			break;
+		}
+	}
+	/*
+	 * Our RST must not overtake the ACK of the last bytes: the sender
+	 * waits for SIOCOUTQ to reach 0, then says so (stop).
+	 */
+	while (!atomic_load(&ctx->stop) && now_ms() < ctx->deadline_ms)
+		nanosleep(&pause, NULL);
+out:
+	close_abort(fd);
+	free(buf);
+	return NULL;
+}
+
+/* Poll SIOCOUTQ until everything sent is acknowledged; 0 or -errno. */
+static int wait_outq_empty(int fd, int timeout_ms)
+{
+	struct timespec pause = { .tv_nsec = 1000 * 1000 };
+	long deadline = now_ms() + timeout_ms;
+	int outq;
+
+	for (;;) {
+		if (ioctl(fd, SIOCOUTQ, &outq))
+			return -errno;
+		if (!outq)
+			return 0;
+		if (now_ms() > deadline)
+			return -ETIMEDOUT;
+		nanosleep(&pause, NULL);
+	}
+}
+
+/*
+ * Write for cfg->seconds or cfg->max_bytes (ctx->t0 is when it started),
+ * then wait until all is acknowledged.  The socket is left in ctx->cfd:
+ * it is closed when the reader has read everything.
+ */
+static int bulk_client(struct bench_ctx *ctx, const struct bench_cfg *cfg,
+		       unsigned short port)
+{
+	unsigned long long sent = 0;
+	double t = 0;
+	char *buf;
+	ssize_t n;
+	int fd, ret = -1;
+
+	buf = malloc(CHUNK);
+	if (!buf)
+		return fail(ctx, ENOMEM, "out of memory");
+	memset(buf, 0x5a, CHUNK);
+	fd = bench_connect(ctx->proto, port);
+	if (fd < 0) {
+		fail(ctx, errno, "connect: %s", strerror(errno));
+		goto out;
+	}
+	ctx->cfd = fd;
+	ctx->t0 = now_s();
+	do {
+		n = send(fd, buf, CHUNK, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fail(ctx, errno, "send after %llu bytes: %s", sent,
+			     errno == EAGAIN ? "stalled" : strerror(errno));
+			goto out;
+		}
+		sent += n;
+		t = now_s() - ctx->t0;
+	} while (t < cfg->seconds && sent < cfg->max_bytes);
+	atomic_store(&ctx->total, sent);
+
+	if (wait_outq_empty(fd, STALL_MS)) {
+		fail(ctx, ETIMEDOUT, "SIOCOUTQ did not reach 0");
+		goto out;
+	}
+	ret = 0;
+out:
+	free(buf);
+	return ret;
+}
+
+/* ------------------------------------------------------------ rr */
+
+static void *rr_server(void *arg)
+{
+	struct bench_ctx *ctx = arg;
+	char c;
+	ssize_t n;
+	int fd;
+
+	fd = bench_accept(ctx);
+	if (fd < 0)
+		return NULL;
+	if (set_nodelay(fd, ctx->proto) || set_timeo(fd, SO_RCVTIMEO, TICK_MS)) {
+		fail(ctx, errno, "setsockopt: %s", strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		n = recv(fd, &c, 1, 0);
+		if (n == 1) {
+			if (send(fd, &c, 1, MSG_NOSIGNAL) != 1) {
+				fail(ctx, errno, "send: %s", strerror(errno));
+				break;
+			}
+			if (c == RR_QUIT)
+				break;
+			continue;
+		}
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
+			       errno != EINTR)) {
+			if (!atomic_load(&ctx->stop))
+				fail(ctx, n ? errno : EPIPE, "recv: %s",
+				     n ? strerror(errno) : "end of stream");
+			break;
+		}
+		if (atomic_load(&ctx->stop))
+			break;
+		if (now_ms() > ctx->deadline_ms) {
+			fail(ctx, ETIMEDOUT, "no request");
+			break;
+		}
+	}
+out:
+	close_abort(fd);
+	return NULL;
+}
+
+/* One transaction: 0, or -1 with errno set. */
+static int rr_once(int fd, char c)
+{
+	char r;
+	ssize_t n;
+
+	if (send(fd, &c, 1, MSG_NOSIGNAL) != 1)
+		return -1;
+	do {
+		n = recv(fd, &r, 1, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n == 1 && r == c)
+		return 0;
+	if (n >= 0)
+		errno = n ? EBADMSG : EPIPE;
+	return -1;
+}
+
+static int rr_client(struct bench_ctx *ctx, const struct bench_cfg *cfg,
+		     unsigned short port, double *rate, char *detail, size_t dlen)
+{
+	unsigned long long count = 0;
+	double t0, t = 0;
+	int fd, ret = -1;
+
+	fd = bench_connect(ctx->proto, port);
+	if (fd < 0)
+		return fail(ctx, errno, "connect: %s", strerror(errno));
+	if (set_nodelay(fd, ctx->proto)) {
+		fail(ctx, errno, "NODELAY: %s", strerror(errno));
+		goto out;
+	}
+	t0 = now_s();
+	for (;;) {
+		if (rr_once(fd, 'r')) {
+			fail(ctx, errno, "transaction %llu: %s", count,
+			     errno == EAGAIN ? "stalled" : strerror(errno));
+			goto out;
+		}
+		count++;
+		if (count % CLOCK_EVERY)
+			continue;
+		t = now_s() - t0;
+		if (t >= cfg->seconds)
+			break;
+	}
+	if (rr_once(fd, RR_QUIT)) {
+		fail(ctx, errno, "last transaction: %s", strerror(errno));
+		goto out;
+	}
+	*rate = count / t;
+	snprintf(detail, dlen, "%llu in %.2f s", count, t);
+	ret = 0;
+out:
+	close_abort(fd);
+	return ret;
+}
+
+/* ------------------------------------------------------------ crr */
+
+static void *crr_server(void *arg)
+{
+	struct bench_ctx *ctx = arg;
+	int fd;
+
+	for (;;) {
+		fd = bench_accept(ctx);
+		if (fd < 0)
+			return NULL;
+		if (set_abort_on_close(fd)) {
+			fail(ctx, errno, "SO_LINGER: %s", strerror(errno));
+			close(fd);
+			return NULL;
+		}
+		close(fd);
+	}
+}
+
+static int crr_client(struct bench_ctx *ctx, const struct bench_cfg *cfg,
+		      unsigned short port, double *rate, char *detail, size_t dlen)
+{
+	unsigned long long count = 0;
+	double t0, t = 0;
+	ssize_t n;
+	char c;
+	int fd;
+
+	t0 = now_s();
+	for (;;) {
+		fd = bench_connect(ctx->proto, port);
+		if (fd < 0)
+			return fail(ctx, errno, "connect %llu: %s", count,
+				    strerror(errno));
+		/* The server accepts and closes: wait for its RST. */
+		n = recv(fd, &c, 1, 0);
+		if (n != 0 && !(n < 0 && errno == ECONNRESET)) {
+			if (n > 0)
+				errno = EBADMSG;
+			fail(ctx, errno, "connection %llu: %s instead of a reset",
+			     count, errno == EAGAIN ? "nothing" : strerror(errno));
+			close(fd);
+			return -1;
+		}
+		close(fd);
+		count++;
+		if (count % CLOCK_EVERY)
+			continue;
+		t = now_s() - t0;
+		if (t >= cfg->seconds)
+			break;
+	}
+	*rate = count / t;
+	snprintf(detail, dlen, "%llu in %.2f s", count, t);
+	return 0;
+}
+
+/* ------------------------------------------------------------ driver */
+
+/*
+ * One measurement of @test over @proto: listener in netns b, server
+ * thread, client in this thread (netns a).  Prints the result line;
+ * returns 0, or -1 when it could not be taken.
+ */
+static int bench_one(const struct etcp_netns *ns, const struct bench_cfg *cfg,
+		     enum bench_test test, int proto)
+{
+	static void *(*const servers[NR_TESTS])(void *) = {
+		[BULK] = bulk_server, [RR] = rr_server, [CRR] = crr_server,
+	};
+	unsigned short port = next_port++;
+	struct bench_ctx ctx = {
+		.proto = proto,
+		.lfd = -1,
+		.cfd = -1,
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+	};
+	char detail[128] = "";
+	double value = 0;
+	const char *unit = "";
+	pthread_t thr;
+	int ret, err;
+
+	atomic_init(&ctx.stop, false);
+	atomic_init(&ctx.total, ~0ULL);
+	ctx.deadline_ms = now_ms() + (cfg->seconds * 1000L) + 2 * STALL_MS;
+
+	ctx.lfd = bench_listener(ns, proto, port);
+	if (ctx.lfd < 0) {
+		fail(&ctx, -ctx.lfd, "listener on port %u: %s", port,
+		     strerror(-ctx.lfd));
+		goto print;
+	}
+	err = pthread_create(&thr, NULL, servers[test], &ctx);
+	if (err) {
+		fail(&ctx, err, "pthread_create: %s", strerror(err));
+		goto print;
+	}
+
+	switch (test) {
+	case BULK:
+		unit = "Mbit/s";
+		ret = bulk_client(&ctx, cfg, port);
+		break;
+	case RR:
+		unit = "trans/s";
+		ret = rr_client(&ctx, cfg, port, &value, detail, sizeof(detail));
+		break;
+	default:
+		unit = "conn/s";
+		ret = crr_client(&ctx, cfg, port, &value, detail, sizeof(detail));
+		break;
+	}
+	atomic_store(&ctx.stop, true);
+	if (ret)	/* wake a bulk reader that waits for more */
+		atomic_store(&ctx.total, 0);
+	pthread_join(thr, NULL);
+	close_abort(ctx.cfd);
+
+	if (!ctx.err && test == BULK) {
+		/* received and t_last are the joined server's. */
+		unsigned long long total = atomic_load(&ctx.total);
+		double secs = ctx.t_last - ctx.t0;
+
+		if (ctx.received != total || secs <= 0) {
+			fail(&ctx, EPROTO, "read %llu of %llu bytes",
+			     ctx.received, total);
+		} else {
+			value = total * 8 / secs / 1e6;
+			snprintf(detail, sizeof(detail), "%.1f MiB in %.2f s",
+				 (double)total / MIB, secs);
+		}
+	}
+print:
+	if (ctx.lfd >= 0)
+		close(ctx.lfd);
+	if (ctx.err) {
+		printf("%s %s FAIL - # %s\n", test_names[test], proto_name(proto),
+		       ctx.why);
+		fflush(stdout);
+		return -1;
+	}
+	printf("%s %s %.1f %s # %s\n", test_names[test], proto_name(proto),
+	       value, unit, detail);
+	fflush(stdout);
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: etcp_bench [-p PROTO]... [-t SECONDS] [-m MIB] [bulk|rr|crr]...\n"
+		"  -p  IP protocol to measure, repeatable (default: -p 6 -p 253)\n"
+		"  -t  seconds per measurement (default %d)\n"
+		"  -m  at most this many MiB in bulk (default %d)\n",
+		BENCH_SECONDS, BENCH_MIB);
+	exit(2);
+}
+
+static long parse_num(const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		usage();
+	return v;
+}
+
+static void parse_args(int argc, char **argv, struct bench_cfg *cfg)
+{
+	int opt, t, i;
+
+	cfg->seconds = BENCH_SECONDS;
+	cfg->max_bytes = BENCH_MIB * MIB;
+	while ((opt = getopt(argc, argv, "p:t:m:h")) != -1) {
+		switch (opt) {
+		case 'p':
+			if (cfg->nr_protos == MAX_PROTOS)
+				usage();
+			cfg->protos[cfg->nr_protos++] = parse_num(optarg, 1, 255);
+			break;
+		case 't':
+			cfg->seconds = parse_num(optarg, 1, 3600);
+			break;
+		case 'm':
+			cfg->max_bytes = parse_num(optarg, 1, 1L << 20) * MIB;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (!cfg->nr_protos) {
+		cfg->protos[cfg->nr_protos++] = IPPROTO_TCP;
+		cfg->protos[cfg->nr_protos++] = IPPROTO_ETCP;
+	}
+	for (i = optind; i < argc; i++) {
+		for (t = 0; t < NR_TESTS; t++)
+			if (!strcmp(argv[i], test_names[t]))
+				break;
+		if (t == NR_TESTS)
+			usage();
+		cfg->run[t] = true;
+	}
+	if (optind == argc)
+		for (t = 0; t < NR_TESTS; t++)
+			cfg->run[t] = true;
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_cfg cfg = {};
+	struct etcp_netns ns;
+	struct utsname uts;
+	const char *why;
+	int t, i, err, failed = 0;
+
+	parse_args(argc, argv, &cfg);
+	why = etcp_netns_unsupported();
+	if (why) {
+		printf("# etcp_bench: cannot run: %s\n", why);
+		return 4;
+	}
+	uname(&uts);
+	printf("# etcp_bench on %s: %d s per measurement, bulk at most %llu MiB\n",
+	       uts.release, cfg.seconds, cfg.max_bytes / MIB);
+	fflush(stdout);
+
+	err = etcp_netns_setup(&ns);
+	if (!err)
+		err = etcp_netns_wait_carrier(&ns, STALL_MS);
+	/* The clients' sockets are made here, in netns a. */
+	if (!err)
+		err = ns_enter(ns.a);
+	if (err) {
+		printf("# etcp_bench: cannot set up the namespaces: %s\n",
+		       strerror(-err));
+		etcp_netns_teardown(&ns);
+		return 1;
+	}
+
+	for (t = 0; t < NR_TESTS; t++) {
+		if (!cfg.run[t])
+			continue;
+		for (i = 0; i < cfg.nr_protos; i++)
+			if (bench_one(&ns, &cfg, t, cfg.protos[i]))
+				failed++;
+	}
+
+	etcp_netns_teardown(&ns);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,2167 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * etcp selftests: data transfer, asserted on the wire.
+ *
+ *   netns a (client, raw peer)                 netns b (server)
+ *   10.0.1.1 ea ------------- veth ------------- eb 10.0.1.2
+ *        ^ capture (AF_PACKET, both directions)      listener :5000
+ *
+ * Every test records the segments on ea (etcp_capture.h) and asserts the
+ * exchange: flags, sequence and acknowledgment numbers relative to each
+ * side's ISN, lengths, windows where the spec fixes them, and times taken
+ * from the capture's kernel timestamps.  A raw socket in netns a plays a
+ * peer the stack would never be (etcp_raw.h): segments out of order,
+ * overlapping, old, beyond the window, duplicate ACKs, an ISN just below
+ * 2^32; netns a's own stack, which has no socket for that peer, would
+ * reset it, so its RSTs are dropped on output.  nftables in netns b plays
+ * a peer that went away.
+ *
+ * The fixture "wire" runs each test over TCP as well as etcp
+ * (FIXTURE_VARIANT): the TCP run proves that the test expects what Linux
+ * TCP does.  TCP is made comparable in its namespaces: timestamps, SACK,
+ * window scaling and ECN off (only the MSS option, 1460 on the veth),
+ * no autocorking, no rate limit on the ACKs answering out-of-window
+ * segments (tcp_invalid_ratelimit).  Where Linux TCP's ACK policy differs
+ * from the RFC's, the TCP variant alone gets a socket option: TCP_QUICKACK=0
+ * on the receiver right before a delayed-ACK measurement (Linux ACKs the
+ * first segments of a connection at once) and SO_RCVLOWAT for the ACK of
+ * two full segments (Linux waits for the reader when the window edge does
+ * not advance).  Linux TCP may also set PSH inside a send() where it
+ * pushes a partly built skb: that PSH is only on the last segment of a
+ * send() is checked for etcp.  TSO is off on the veth so that the capture
+ * sees segments, not GSO super-packets.  What only etcp has (etcp_retries2,
+ * the fixed_isn parameter) runs in "wire_etcp".
+ *
+ * ETCP_CAP_DUMP=1 in the environment prints every test's exchange.
+ *
+ * Timing: the VM runs under TCG on shared cores.  Gaps are measured
+ * between capture timestamps.  "At once" means within AT_ONCE_MS, well
+ * under the 40 ms delayed ACK; a delayed ACK is accepted from 30 to
+ * 120 ms.  Timers of 256 jiffies and more (1 s at HZ=250) sit on the
+ * second timer-wheel level and fire up to 32 ms late, and a chain of them
+ * adds the delays up: retransmission gaps get -60..+100 ms, keepalive
+ * gaps +-150 ms, the end of a chain +-300 ms.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/ethtool.h>
+#include <linux/etcp.h>
+#include <linux/sockios.h>
+
+#include "etcp_capture.h"
+#include "etcp_netns.h"
+#include "etcp_raw.h"
+#include "kselftest_harness.h"
+
+#define PORT		5000	/* the listener, in netns b */
+#define RAW_PORT	41000	/* the raw peer, in netns a */
+#define NFT_TABLE	"etcp_wire"
+#define MSS		1460	/* veth MTU 1500 - 40 */
+#define FIXED_ISN_PATH	"/sys/module/etcp/parameters/fixed_isn"
+
+#define MS		1000000LL	/* ns */
+#define WAIT_MS		3000	/* for what should happen at once */
+#define AT_ONCE_MS	20	/* an immediate answer, under TCG */
+#define DELACK_MS	40	/* ETCP_DELACK, TCP_DELACK_MIN */
+#define DELACK_LO_MS	30
+#define DELACK_HI_MS	120
+#define QUIET_MS	100	/* more than a delayed ACK */
+#define SNDBUF		(256 * 1024)
+
+#define EXCH		etcp_cap_str(self->e.cap)
+#define CAP		(self->e.cap)
+#define NS		(&self->e.ns)
+#define PROTO		(self->e.proto)
+
+/* ------------------------------------------------------------ helpers */
+
+static struct sockaddr_in sin_of(const char *addr, unsigned short port)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+	};
+
+	inet_pton(AF_INET, addr, &sin.sin_addr);
+	return sin;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void pause_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static double sec(int64_t ns)
+{
+	return ns / 1e9;
+}
+
+static double msec(int64_t ns)
+{
+	return ns / 1e6;
+}
+
+static bool within_ms(int64_t ns, int64_t lo_ms, int64_t hi_ms)
+{
+	return ns >= lo_ms * MS && ns <= hi_ms * MS;
+}
+
+static int connect_to(int fd, const char *addr, unsigned short port)
+{
+	struct sockaddr_in sin = sin_of(addr, port);
+
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		return -errno;
+	return 0;
+}
+
+static unsigned short local_port(int fd)
+{
+	struct sockaddr_in sin = {};
+	socklen_t len = sizeof(sin);
+
+	if (getsockname(fd, (struct sockaddr *)&sin, &len))
+		return 0;
+	return ntohs(sin.sin_port);
+}
+
+/* A listener on addr:port in nsfd; fd or -1 with errno. */
+static int listen_on(int nsfd, int proto, const char *addr,
+		     unsigned short port)
+{
+	int fd = ns_socket(nsfd, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, proto);
+	struct sockaddr_in sin = sin_of(addr, port);
+	int one = 1;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(fd, 8)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* poll() one fd: the revents, 0 on timeout. */
+static int poll_one(int fd, short events, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+
+	if (poll(&pfd, 1, ms) != 1)
+		return 0;
+	return pfd.revents;
+}
+
+/* accept() once a child is there, within ms; fd or -1 with errno. */
+static int accept_wait(int lfd, int ms)
+{
+	if (!(poll_one(lfd, POLLIN, ms) & POLLIN)) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	return accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+}
+
+static int sockopt_get(int fd, int level, int opt)
+{
+	socklen_t len = sizeof(int);
+	int val = -1;
+
+	if (getsockopt(fd, level, opt, &val, &len))
+		return -errno;
+	return val;
+}
+
+static int sockopt_set(int fd, int level, int opt, int val)
+{
+	if (setsockopt(fd, level, opt, &val, sizeof(val)))
+		return -errno;
+	return 0;
+}
+
+/* An ioctl returning an int (SIOCINQ, SIOCOUTQ, SIOCOUTQNSD), or -errno. */
+static int ioctl_int(int fd, unsigned long req)
+{
+	int val = -1;
+
+	if (ioctl(fd, req, &val))
+		return -errno;
+	return val;
+}
+
+/* Poll until everything fd sent is acknowledged: 0 or -ETIMEDOUT. */
+static int wait_acked(int fd, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+
+	while (ioctl_int(fd, SIOCOUTQ) != 0) {
+		if (now_ms() > deadline)
+			return -ETIMEDOUT;
+		pause_ms(2);
+	}
+	return 0;
+}
+
+/*
+ * Linux TCP ACKs at once in "quickack" mode (the first segments of a
+ * connection, after a delayed ACK timer fired); TCP_QUICKACK=0 leaves it
+ * until the next delayed ACK.  etcp has no such mode: nothing to do.
+ */
+static void no_quickack(int fd, int proto)
+{
+	if (proto == IPPROTO_TCP)
+		sockopt_set(fd, IPPROTO_TCP, TCP_QUICKACK, 0);
+}
+
+/* The test stream: byte off of direction dir, never periodic in an MSS. */
+static uint8_t pat(size_t off, int dir)
+{
+	uint32_t x = (uint32_t)off * 2654435761u ^ (dir ? 0x5bd1e995u : 0);
+
+	x ^= x >> 13;
+	x *= 0x85ebca6bu;
+	return x >> 24;
+}
+
+static void fill(uint8_t *buf, size_t off, size_t n, int dir)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		buf[i] = pat(off + i, dir);
+}
+
+/* The index of the first byte that is not the stream's, or n. */
+static size_t check(const uint8_t *buf, size_t off, size_t n, int dir)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (buf[i] != pat(off + i, dir))
+			return i;
+	return n;
+}
+
+/* send() all of buf (blocking): 0 or -errno. */
+static int send_all(int fd, const void *buf, size_t n)
+{
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < n) {
+		r = send(fd, (const char *)buf + done, n - done, MSG_NOSIGNAL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r ? -errno : -EIO;
+		done += r;
+	}
+	return 0;
+}
+
+/* Read exactly n bytes within ms: 0, -ETIMEDOUT, -EPIPE on EOF, -errno. */
+static int recv_exact(int fd, void *buf, size_t n, int ms)
+{
+	int64_t deadline = now_ms() + ms, left;
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		r = recv(fd, (char *)buf + got, n - got, MSG_DONTWAIT);
+		if (r > 0) {
+			got += r;
+			continue;
+		}
+		if (!r)
+			return -EPIPE;
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		left = deadline - now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		poll_one(fd, POLLIN, left);
+	}
+	return 0;
+}
+
+/*
+ * Read n bytes of stream dir starting at offset off and check them: 0,
+ * -EBADMSG with *bad at the first wrong offset, or recv_exact()'s errors.
+ */
+static int recv_check(int fd, size_t off, size_t n, int dir, int ms,
+		      size_t *bad)
+{
+	static uint8_t buf[1 << 20];
+	size_t done = 0, chunk, i;
+	int ret;
+
+	while (done < n) {
+		chunk = n - done < sizeof(buf) ? n - done : sizeof(buf);
+		ret = recv_exact(fd, buf, chunk, ms);
+		if (ret)
+			return ret;
+		i = check(buf, off + done, chunk, dir);
+		if (i != chunk) {
+			*bad = off + done + i;
+			return -EBADMSG;
+		}
+		done += chunk;
+	}
+	return 0;
+}
+
+/* Nothing readable right now (recv would block). */
+static bool nothing_to_read(int fd)
+{
+	char c;
+
+	return recv(fd, &c, 1, MSG_DONTWAIT | MSG_PEEK) < 0 && errno == EAGAIN;
+}
+
+/*
+ * Both ways at once: ends[i] sends n bytes of stream i and reads and
+ * checks n bytes of stream 1 - i.  Non-blocking, one thread, draining
+ * cap (if not NULL) on the way so that its socket does not overflow.  0,
+ * -EBADMSG on a wrong byte, -ETIMEDOUT, or -errno.
+ */
+struct xfer_end {
+	int fd;
+	size_t tx, rx;
+};
+
+static int pump(struct xfer_end *ends, size_t n, struct etcp_cap *cap, int ms)
+{
+	static uint8_t buf[65536];
+	int64_t deadline = now_ms() + ms;
+	struct pollfd pfd[2];
+	size_t len;
+	ssize_t r;
+	bool done;
+	int i;
+
+	for (;;) {
+		done = true;
+		for (i = 0; i < 2; i++) {
+			pfd[i].fd = ends[i].fd;
+			pfd[i].events = (ends[i].tx < n ? POLLOUT : 0) |
+					(ends[i].rx < n ? POLLIN : 0);
+			pfd[i].revents = 0;
+			if (pfd[i].events)
+				done = false;
+		}
+		if (done)
+			return 0;
+		if (now_ms() > deadline)
+			return -ETIMEDOUT;
+		if (poll(pfd, 2, 100) < 0 && errno != EINTR)
+			return -errno;
+		if (cap)
+			etcp_cap_poll(cap);
+		for (i = 0; i < 2; i++) {
+			if (pfd[i].revents & POLLERR) {
+				r = sockopt_get(ends[i].fd, SOL_SOCKET, SO_ERROR);
+				return r > 0 ? -r : -EIO;
+			}
+			if (pfd[i].revents & POLLOUT) {
+				len = n - ends[i].tx < sizeof(buf) ? n - ends[i].tx : sizeof(buf);
+				fill(buf, ends[i].tx, len, i);
+				r = send(ends[i].fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+				if (r > 0)
+					ends[i].tx += r;
+				else if (errno != EAGAIN && errno != EINTR)
+					return -errno;
+			}
+			if (pfd[i].revents & POLLIN) {
+				len = n - ends[i].rx < sizeof(buf) ? n - ends[i].rx : sizeof(buf);
+				r = recv(ends[i].fd, buf, len, MSG_DONTWAIT);
+				if (r > 0) {
+					if (check(buf, ends[i].rx, r, 1 - i) != (size_t)r)
+						return -EBADMSG;
+					ends[i].rx += r;
+				} else if (!r) {
+					return -EPIPE;
+				} else if (errno != EAGAIN && errno != EINTR) {
+					return -errno;
+				}
+			}
+		}
+	}
+}
+
+/*
+ * What ETCP_INFO (or TCP_INFO) says.  TCP_INFO (as glibc has it) has no
+ * sequence numbers or byte counts: seqs is false for TCP.
+ */
+struct sinfo {
+	int state, retransmits, backoff;
+	uint32_t rto, snd_mss, snd_cwnd, snd_ssthresh, total_retrans;
+	uint32_t iss, irs, snd_una, snd_nxt, rcv_nxt, snd_wnd, rcv_wnd;
+	uint64_t bytes_acked, bytes_received;
+	bool seqs;
+};
+
+static int sinfo_get(int fd, int proto, struct sinfo *si)
+{
+	socklen_t len;
+
+	memset(si, 0, sizeof(*si));
+	si->state = -1;
+	if (proto == IPPROTO_ETCP) {
+		struct etcp_info ei = {};
+
+		len = sizeof(ei);
+		if (getsockopt(fd, SOL_ETCP, ETCP_INFO, &ei, &len))
+			return -errno;
+		si->state = ei.etcpi_state;
+		si->retransmits = ei.etcpi_retransmits;
+		si->backoff = ei.etcpi_backoff;
+		si->rto = ei.etcpi_rto;
+		si->snd_mss = ei.etcpi_snd_mss;
+		si->snd_cwnd = ei.etcpi_snd_cwnd;
+		si->snd_ssthresh = ei.etcpi_snd_ssthresh;
+		si->total_retrans = ei.etcpi_total_retrans;
+		si->iss = ei.etcpi_iss;
+		si->irs = ei.etcpi_irs;
+		si->snd_una = ei.etcpi_snd_una;
+		si->snd_nxt = ei.etcpi_snd_nxt;
+		si->rcv_nxt = ei.etcpi_rcv_nxt;
+		si->snd_wnd = ei.etcpi_snd_wnd;
+		si->rcv_wnd = ei.etcpi_rcv_wnd;
+		si->bytes_acked = ei.etcpi_bytes_acked;
+		si->bytes_received = ei.etcpi_bytes_received;
+		si->seqs = true;
+	} else {
+		struct tcp_info ti = {};
+
+		len = sizeof(ti);
+		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+			return -errno;
+		si->state = ti.tcpi_state;
+		si->retransmits = ti.tcpi_retransmits;
+		si->backoff = ti.tcpi_backoff;
+		si->rto = ti.tcpi_rto;
+		si->snd_mss = ti.tcpi_snd_mss;
+		si->snd_cwnd = ti.tcpi_snd_cwnd;
+		si->snd_ssthresh = ti.tcpi_snd_ssthresh;
+		si->total_retrans = ti.tcpi_total_retrans;
+	}
+	return 0;
+}
+
+static int sock_state(int fd, int proto)
+{
+	struct sinfo si;
+
+	return sinfo_get(fd, proto, &si) ? -1 : si.state;
+}
+
+/* /proc/net/etcp_stat: "Name value" lines. */
+static long stat_now(int nsfd, const char *name)
+{
+	static char text[8192];
+	size_t len = strlen(name);
+	const char *p = text;
+
+	if (ns_proc_net_read(nsfd, "etcp_stat", text, sizeof(text)) < 0)
+		return -1;
+	while (p && *p) {
+		if (!strncmp(p, name, len) && p[len] == ' ')
+			return strtol(p + len + 1, NULL, 10);
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}
+
+/*
+ * The first n segments as etcp_cap_str() shows them, with absolute
+ * numbers, for a capture too long to print whole.
+ */
+static const char *cap_head(const struct etcp_cap *cap, size_t n)
+{
+	static char text[128 * 40];
+	size_t len = 0, i;
+	char line[256];
+
+	text[0] = '\0';
+	for (i = 0; i < n && i < cap->n; i++) {
+		const struct etcp_cap_seg *s = &cap->seg[i];
+
+		etcp_cap_fmt_seg(cap, s, line, sizeof(line));
+		len += snprintf(text + len, sizeof(text) - len,
+				"\n# %3zu %+9.3f %s seq=%#x ack=%#x", i, s->t / 1e9,
+				line, s->seq, s->ack);
+		if (len >= sizeof(text))
+			break;
+	}
+	return text;
+}
+
+/* Wait ms for segments that must not come; the number recorded then. */
+static size_t quiet(struct etcp_cap *cap, int ms)
+{
+	etcp_cap_wait(cap, (size_t)-1, ms);
+	return cap->n;
+}
+
+/* Pin to one CPU: segments sent one after the other from here then go
+ * through the same per-CPU backlog and are processed in order.
+ */
+static void pin_cpu(void)
+{
+	cpu_set_t set;
+	int cpu;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return;
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (CPU_ISSET(cpu, &set)) {
+			CPU_ZERO(&set);
+			CPU_SET(cpu, &set);
+			sched_setaffinity(0, sizeof(set), &set);
+			return;
+		}
+	}
+}
+
+/* ------------------------------------------------------------ selectors */
+
+/* Which fields of a segment a wsel checks. */
+#define W_SPORT		0x01	/* sport */
+#define W_FLAGS		0x02	/* flags, exactly */
+#define W_LEN		0x04	/* len, exactly */
+#define W_DATA		0x08	/* len > 0 */
+#define W_RSEQ		0x10	/* rseq */
+#define W_RACK		0x20	/* rack */
+#define W_WIN		0x40	/* window, exactly */
+
+struct wsel {
+	unsigned int what;
+	unsigned short sport;
+	uint8_t flags;
+	uint16_t len;
+	int64_t rseq, rack;
+	uint16_t win;
+};
+
+static bool wsel_match(const struct etcp_cap_seg *s, const void *arg)
+{
+	const struct wsel *w = arg;
+
+	return (!(w->what & W_SPORT) || s->sport == w->sport) &&
+	       (!(w->what & W_FLAGS) || s->flags == w->flags) &&
+	       (!(w->what & W_LEN) || s->len == w->len) &&
+	       (!(w->what & W_DATA) || s->len > 0) &&
+	       (!(w->what & W_RSEQ) || s->rseq == w->rseq) &&
+	       (!(w->what & W_RACK) || s->rack == w->rack) &&
+	       (!(w->what & W_WIN) || s->window == w->win);
+}
+
+/* The first matching segment at or after from, waiting up to ms; or -1. */
+static long wait_sel(struct etcp_cap *cap, size_t from, const struct wsel *w,
+		     int ms)
+{
+	long i = etcp_cap_wait_match(cap, from, wsel_match, w, ms);
+
+	return i < 0 ? -1 : i;
+}
+
+/* The first matching segment recorded at or after from, or -1. */
+static long find_sel(const struct etcp_cap *cap, size_t from,
+		     const struct wsel *w)
+{
+	return etcp_cap_find(cap, from, wsel_match, w);
+}
+
+static size_t count_sel(const struct etcp_cap *cap, size_t from,
+			const struct wsel *w)
+{
+	return etcp_cap_count(cap, from, wsel_match, w);
+}
+
+/* The n-th (from 0) matching segment at or after from, waiting; or -1. */
+static long wait_nth(struct etcp_cap *cap, size_t from, const struct wsel *w,
+		     int n, int ms)
+{
+	long i = from - 1;
+
+	do {
+		i = wait_sel(cap, i + 1, w, ms);
+	} while (i >= 0 && n--);
+	return i;
+}
+
+/* ------------------------------------------------------------ fixtures */
+
+struct env {
+	struct etcp_netns ns;
+	struct etcp_cap *cap;
+	int proto;
+	bool isn_fixed;		/* fixed_isn was written: restore -1 */
+};
+
+/* TSO off on ifname of nsfd, so that the capture sees segments. */
+static int tso_off(int nsfd, const char *ifname)
+{
+	struct ethtool_value ev = { .cmd = ETHTOOL_STSO, .data = 0 };
+	struct ifreq ifr = {};
+	int fd, ret = 0;
+
+	fd = ns_socket(nsfd, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
+	ifr.ifr_data = (void *)&ev;
+	if (ioctl(fd, SIOCETHTOOL, &ifr))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* The module parameter is global: no namespace to enter. */
+static int fixed_isn_write(const char *val)
+{
+	size_t len = strlen(val);
+	int fd, ret = 0;
+
+	fd = open(FIXED_ISN_PATH, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, len) != (ssize_t)len)
+		ret = errno ? -errno : -EIO;
+	close(fd);
+	return ret;
+}
+
+static void env_teardown(struct env *e)
+{
+	if (e->isn_fixed)
+		fixed_isn_write("-1");
+	e->isn_fixed = false;
+	etcp_cap_stop(e->cap);
+	e->cap = NULL;
+	/* Takes the nftables tables with the namespaces. */
+	etcp_netns_teardown(&e->ns);
+}
+
+/*
+ * Namespaces, carrier, TSO off, TCP made comparable (for the TCP
+ * variant), the capture on ea.  0, or a negative errno with why set and
+ * nothing left behind: the harness skips the teardown when the setup
+ * fails.
+ */
+static int env_setup(struct env *e, int proto, const char **why)
+{
+	static const char * const tcp_off[] = {
+		"net/ipv4/tcp_timestamps", "net/ipv4/tcp_sack",
+		"net/ipv4/tcp_window_scaling", "net/ipv4/tcp_ecn",
+		"net/ipv4/tcp_autocorking", "net/ipv4/tcp_invalid_ratelimit",
+	};
+	int ret, i;
+
+	e->proto = proto;
+	pin_cpu();
+	*why = "cannot create the two network namespaces";
+	ret = etcp_netns_setup(&e->ns);
+	if (ret)
+		return ret;
+	*why = "the veth pair has no carrier";
+	ret = etcp_netns_wait_carrier(&e->ns, 5000);
+	if (ret)
+		goto err;
+	*why = "cannot turn TSO off on the veth";
+	ret = tso_off(e->ns.a, ETCP_NS_IF_A);
+	if (!ret)
+		ret = tso_off(e->ns.b, ETCP_NS_IF_B);
+	if (ret)
+		goto err;
+	if (proto == IPPROTO_TCP) {
+		*why = "cannot make TCP comparable (sysctls)";
+		for (i = 0; i < (int)ARRAY_SIZE(tcp_off); i++) {
+			ret = ns_sysctl_write(e->ns.a, tcp_off[i], "0");
+			if (!ret)
+				ret = ns_sysctl_write(e->ns.b, tcp_off[i], "0");
+			if (ret)
+				goto err;
+		}
+	}
+	*why = "cannot start the capture on " ETCP_NS_IF_A;
+	e->cap = etcp_cap_start(e->ns.a, ETCP_NS_IF_A, proto);
+	if (!e->cap) {
+		ret = -errno;
+		goto err;
+	}
+	return 0;
+
+err:
+	env_teardown(e);
+	return ret;
+}
+
+/*
+ * Run a shell command inside nsfd: the child inherits this thread's
+ * namespace ("ip netns exec" would cost a second of TCG time a call).
+ */
+static int ns_cmd(int nsfd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int ns_cmd(int nsfd, const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int ret, n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(cmd))
+		return -ENAMETOOLONG;
+	ret = ns_enter(nsfd);
+	if (ret)
+		return ret;
+	ret = etcp_run("%s", cmd);
+	if (ns_leave())
+		return -EBADFD;
+	return ret;
+}
+
+/*
+ * Drop this protocol's segments matching match (nft syntax, "" for all)
+ * at hook ("input" or "output") of nsfd.
+ */
+static int nft_drop(struct env *e, int nsfd, const char *hook,
+		    const char *match)
+{
+	return ns_cmd(nsfd,
+		      "nft 'add table inet " NFT_TABLE "; "
+		      "add chain inet " NFT_TABLE " %s { type filter hook %s priority 0; }; "
+		      "add rule inet " NFT_TABLE " %s meta l4proto %d %s counter drop'",
+		      hook, hook, hook, e->proto, match);
+}
+
+/* The peer goes away: netns b takes no segment of the protocol in. */
+static int peer_gone(struct env *e)
+{
+	return nft_drop(e, e->ns.b, "input", "");
+}
+
+/* A client in a connected to a listener in b, and the accepted socket. */
+struct pair {
+	int lfd, c, s;
+	unsigned short cport;
+	size_t n0;		/* segments recorded after the handshake */
+};
+
+static void pair_init(struct pair *p)
+{
+	p->lfd = -1;
+	p->c = -1;
+	p->s = -1;
+}
+
+/*
+ * rcvbuf: SO_RCVBUF of the client before connect(), 0 to leave it.  Both
+ * ends get a send buffer large enough for any one send() of a test: a
+ * send() that waits for room pushes (PSH) what it queued so far.
+ */
+static int pair_open(struct env *e, struct pair *p, int rcvbuf,
+		     const char **why)
+{
+	pair_init(p);
+	*why = "listener";
+	p->lfd = listen_on(e->ns.b, e->proto, ETCP_NS_ADDR_B, PORT);
+	if (p->lfd < 0)
+		return -errno;
+	*why = "client socket";
+	p->c = ns_socket(e->ns.a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, e->proto);
+	if (p->c < 0)
+		return -errno;
+	*why = "SO_RCVBUF";
+	if (rcvbuf && sockopt_set(p->c, SOL_SOCKET, SO_RCVBUF, rcvbuf))
+		return -errno;
+	*why = "SO_SNDBUF";
+	if (sockopt_set(p->c, SOL_SOCKET, SO_SNDBUF, SNDBUF))
+		return -errno;
+	*why = "connect";
+	if (connect_to(p->c, ETCP_NS_ADDR_B, PORT))
+		return -errno;
+	*why = "accept";
+	p->s = accept_wait(p->lfd, WAIT_MS);
+	if (p->s < 0)
+		return -errno;
+	*why = "SO_SNDBUF";
+	if (sockopt_set(p->s, SOL_SOCKET, SO_SNDBUF, SNDBUF))
+		return -errno;
+	p->cport = local_port(p->c);
+	*why = "the handshake was not captured";
+	if (etcp_cap_wait(e->cap, 3, WAIT_MS))
+		return -ETIMEDOUT;
+	p->n0 = e->cap->n;
+	return 0;
+}
+
+static void pair_close(struct pair *p)
+{
+	if (p->s >= 0)
+		close(p->s);
+	if (p->c >= 0)
+		close(p->c);
+	if (p->lfd >= 0)
+		close(p->lfd);
+	pair_init(p);
+}
+
+/*
+ * A raw socket in netns a playing the client with its own ISN, connected
+ * to a listener in b: the accepted socket is afd.  Netns a's own stack
+ * would answer the SYN-ACK and the data with RSTs: they are dropped.
+ */
+struct rawpeer {
+	int raw, lfd, afd;
+	uint32_t isn;		/* ours */
+	uint32_t iss;		/* the server's */
+	size_t n0;		/* segments recorded after the handshake */
+};
+
+static int raw_seg_send(const struct env *e, const struct rawpeer *rp,
+			uint8_t flags, uint32_t seq, uint32_t ack,
+			const void *data, size_t len)
+{
+	uint8_t mss[4];
+	struct etcp_raw_seg seg = {
+		.saddr = ETCP_NS_ADDR_A, .daddr = ETCP_NS_ADDR_B,
+		.sport = RAW_PORT, .dport = PORT,
+		.seq = seq, .ack = ack, .flags = flags, .window = 65535,
+		.data = data, .datalen = len,
+	};
+
+	(void)e;
+	if (flags & ETCP_TH_SYN) {
+		seg.opts = mss;
+		seg.optlen = etcp_raw_opt_mss(mss, MSS);
+	}
+	return etcp_raw_send(rp->raw, &seg);
+}
+
+/* Data at stream offset off of the raw peer, ACKing the server's ISS + 1. */
+static int raw_data(const struct env *e, const struct rawpeer *rp, size_t off,
+		    const void *data, size_t len)
+{
+	return raw_seg_send(e, rp, ETCP_TH_ACK | ETCP_TH_PSH,
+			    rp->isn + 1 + (uint32_t)off, rp->iss + 1, data, len);
+}
+
+static int rawpeer_open(struct env *e, struct rawpeer *rp, uint32_t isn,
+			const char **why)
+{
+	struct wsel synack = {
+		.what = W_SPORT | W_FLAGS, .sport = PORT,
+		.flags = ETCP_TH_SYN | ETCP_TH_ACK,
+	};
+	long idx;
+	int ret;
+
+	rp->raw = -1;
+	rp->lfd = -1;
+	rp->afd = -1;
+	rp->isn = isn;
+	*why = "nft: drop netns a's RSTs";
+	ret = nft_drop(e, e->ns.a, "output", "@th,104,8 & 0x04 == 0x04");
+	if (ret)
+		return ret;
+	*why = "listener";
+	rp->lfd = listen_on(e->ns.b, e->proto, ETCP_NS_ADDR_B, PORT);
+	if (rp->lfd < 0)
+		return -errno;
+	*why = "raw socket";
+	rp->raw = etcp_raw_open(e->ns.a, e->proto);
+	if (rp->raw < 0)
+		return -errno;
+	*why = "sending the SYN";
+	ret = raw_seg_send(e, rp, ETCP_TH_SYN, isn, 0, NULL, 0);
+	if (ret)
+		return ret;
+	*why = "no SYN-ACK";
+	idx = wait_sel(e->cap, 0, &synack, WAIT_MS);
+	if (idx < 0)
+		return -ETIMEDOUT;
+	*why = "the SYN-ACK does not ACK the SYN";
+	if (e->cap->seg[idx].ack != isn + 1)
+		return -EPROTO;
+	rp->iss = e->cap->seg[idx].seq;
+	*why = "sending the ACK";
+	ret = raw_seg_send(e, rp, ETCP_TH_ACK, isn + 1, rp->iss + 1, NULL, 0);
+	if (ret)
+		return ret;
+	*why = "accept";
+	rp->afd = accept_wait(rp->lfd, WAIT_MS);
+	if (rp->afd < 0)
+		return -errno;
+	*why = "the handshake was not captured";
+	if (etcp_cap_wait(e->cap, 3, WAIT_MS))
+		return -ETIMEDOUT;
+	rp->n0 = e->cap->n;
+	return 0;
+}
+
+static void rawpeer_close(struct rawpeer *rp)
+{
+	if (rp->afd >= 0)
+		close(rp->afd);
+	if (rp->lfd >= 0)
+		close(rp->lfd);
+	if (rp->raw >= 0)
+		close(rp->raw);
+	rp->raw = -1;
+	rp->lfd = -1;
+	rp->afd = -1;
+}
+
+/*
+ * Why the namespaces cannot be made here, or NULL: asked once, before the
+ * harness forks a child per test (it runs a shell, which costs under TCG).
+ */
+static const char *env_unsupported;
+
+static void __attribute__((constructor)) check_env(void)
+{
+	env_unsupported = etcp_netns_unsupported();
+}
+
+FIXTURE(wire) {
+	struct env e;
+};
+
+FIXTURE_VARIANT(wire) {
+	int proto;
+};
+
+FIXTURE_VARIANT_ADD(wire, tcp) {
+	.proto = IPPROTO_TCP,
+};
+
+FIXTURE_VARIANT_ADD(wire, etcp) {
+	.proto = IPPROTO_ETCP,
+};
+
+FIXTURE_SETUP(wire)
+{
+	const char *why = env_unsupported;
+	int ret;
+
+	if (why)
+		ETCP_SETUP_SKIP("%s", why);
+	ret = env_setup(&self->e, variant->proto, &why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
+}
+
+FIXTURE_TEARDOWN(wire)
+{
+	if (getenv("ETCP_CAP_DUMP") && self->e.cap)
+		TH_LOG("%s", EXCH);
+	env_teardown(&self->e);
+}
+
+static bool is_etcp(const struct env *e)
+{
+	return e->proto == IPPROTO_ETCP;
+}
+
+/* ------------------------------------------------------------ seq/ack */
+
+#define REQ_LEN		100
+
+/*
+ * Request/response: the client's 100-byte request is <SEQ=1><ACK=1>
+ * ACK|PSH; the server's reply of 4 MSS leaves as 4 full segments at
+ * 1, 1+MSS, 1+2MSS, 1+3MSS, each with <ACK=101> (the reply carries the
+ * request's ACK: the server sends no pure ACK, having answered within the
+ * 40 ms delayed ACK), PSH on the last one only; the client ACKs with pure
+ * ACKs <SEQ=101> up to <ACK=1+4MSS>, never beyond.
+ */
+TEST_F(wire, seq_ack_walk)
+{
+	static uint8_t req[REQ_LEN], reply[4 * MSS], got[4 * MSS];
+	struct wsel last = { .what = W_SPORT | W_RACK, .rack = 1 + 4 * MSS };
+	const struct etcp_cap_seg *s, *rq = NULL, *rp[4] = {};
+	int nrp = 0, nack = 0, srv_acks = 0;
+	int64_t prev_ack = 0;
+	const char *why;
+	struct pair p;
+	size_t i;
+	long idx;
+	int ret;
+
+	ret = pair_open(&self->e, &p, 0, &why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
+	no_quickack(p.s, PROTO);
+	fill(req, 0, REQ_LEN, 0);
+	fill(reply, 0, sizeof(reply), 1);
+
+	ASSERT_EQ(0, send_all(p.c, req, REQ_LEN)) TH_LOG("send: %s", strerror(errno));
+	ASSERT_EQ(0, recv_exact(p.s, got, REQ_LEN, WAIT_MS));
+	EXPECT_EQ(0, memcmp(got, req, REQ_LEN));
+	ASSERT_EQ(0, send_all(p.s, reply, sizeof(reply)));
+	ASSERT_EQ(0, recv_exact(p.c, got, sizeof(got), WAIT_MS));
+	EXPECT_EQ(0, memcmp(got, reply, sizeof(got))) TH_LOG("the reply arrived garbled");
+
+	last.sport = p.cport;
+	idx = wait_sel(CAP, p.n0, &last, WAIT_MS);
+	ASSERT_LE(0, idx) TH_LOG("the client never ACKed 1+4*MSS: %s", EXCH);
+	quiet(CAP, QUIET_MS);
+
+	for (i = p.n0; i < CAP->n; i++) {
+		s = &CAP->seg[i];
+		EXPECT_GE(MSS, s->len) TH_LOG("segment %zu longer than the MSS: %s", i, EXCH);
+		if (s->sport == p.cport) {
+			if (!rq) {
+				rq = s;
+				continue;
+			}
+			/* After the request: the client's pure ACKs. */
+			EXPECT_TRUE(s->flags == ETCP_TH_ACK && !s->len && s->rseq == 1 + REQ_LEN)
+				TH_LOG("client segment %zu is not a pure ACK <SEQ=%d>: %s",
+				       i, 1 + REQ_LEN, EXCH);
+			EXPECT_TRUE(s->rack >= prev_ack && s->rack <= 1 + 4 * MSS)
+				TH_LOG("client ACK %zu goes back or beyond the data: %s", i, EXCH);
+			prev_ack = s->rack;
+			nack++;
+		} else if (s->len) {
+			if (nrp < 4)
+				rp[nrp] = s;
+			nrp++;
+		} else {
+			srv_acks++;
+		}
+	}
+	ASSERT_NE(NULL, rq) TH_LOG("no request captured: %s", EXCH);
+	EXPECT_EQ(ETCP_TH_ACK | ETCP_TH_PSH, rq->flags) TH_LOG("request: %s", EXCH);
+	EXPECT_EQ(1, rq->rseq) TH_LOG("%s", EXCH);
+	EXPECT_EQ(1, rq->rack) TH_LOG("%s", EXCH);
+	EXPECT_EQ(REQ_LEN, rq->len) TH_LOG("%s", EXCH);
+
+	ASSERT_EQ(4, nrp) TH_LOG("the reply is not 4 segments: %s", EXCH);
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(1 + (int64_t)i * MSS, rp[i]->rseq) TH_LOG("reply %zu: %s", i, EXCH);
+		EXPECT_EQ(MSS, rp[i]->len) TH_LOG("reply %zu: %s", i, EXCH);
+		EXPECT_EQ(1 + REQ_LEN, rp[i]->rack)
+			TH_LOG("reply %zu does not ACK the request: %s", i, EXCH);
+		EXPECT_EQ(i == 3 ? ETCP_TH_ACK | ETCP_TH_PSH : ETCP_TH_ACK,
+			  rp[i]->flags & (i == 3 || is_etcp(&self->e) ? 0xff : ~ETCP_TH_PSH))
+			TH_LOG("PSH only on the last segment of the reply: %s", EXCH);
+	}
+	/* A server that took longer than the delayed ACK may ACK first. */
+	if (rp[0]->t - rq->t < DELACK_LO_MS * MS) {
+		EXPECT_EQ(0, srv_acks)
+			TH_LOG("the server sent a pure ACK although it replied within %.1f ms: %s",
+			       msec(rp[0]->t - rq->t), EXCH);
+	}
+	EXPECT_LE(1, nack);
+	EXPECT_EQ(1 + 4 * MSS, prev_ack) TH_LOG("%s", EXCH);
+	TH_LOG("reply %.3f ms after the request, last client ACK %.3f ms later, %d client ACKs",
+	       msec(rp[0]->t - rq->t), msec(CAP->seg[idx].t - rp[0]->t), nack);
+	pair_close(&p);
+}
+
+/* ------------------------------------------------------------ segmentation */
+
+/*
+ * write(3*MSS+100) leaves as three full segments and one of 100 bytes, PSH
+ * on the last.  Then, Nagle on and the peer delaying its ACK: write(1)
+ * leaves at once; five writes of 20 bytes behind it wait for its ACK and
+ * leave as one segment of 100 bytes, ACK|PSH, at once after that ACK.
+ */
+#define BIG_LEN		(3 * MSS + 100)
+#define SMALL_N		5
+#define SMALL_LEN	20
+
+TEST_F(wire, segmentation_and_merging)
+{
+	static uint8_t buf[BIG_LEN + 1 + SMALL_N * SMALL_LEN];
+	struct wsel cdata = { .what = W_SPORT | W_DATA };
+	struct wsel sack = { .what = W_SPORT | W_RACK, .sport = PORT };
+	const struct etcp_cap_seg *d[4], *one, *merged, *ack;
+	int64_t off = 1 + BIG_LEN;
+	const char *why;
+	struct pair p;
+	size_t n1, bad;
+	long idx;
+	int ret, i;
+
+	ret = pair_open(&self->e, &p, 0, &why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
+	cdata.sport = p.cport;
+	fill(buf, 0, sizeof(buf), 0);
+
+	ASSERT_EQ(0, send_all(p.c, buf, BIG_LEN));
+	ASSERT_EQ(0, recv_check(p.s, 0, BIG_LEN, 0, WAIT_MS, &bad));
+	idx = wait_nth(CAP, p.n0, &cdata, 3, WAIT_MS);
+	ASSERT_LE(0, idx) TH_LOG("not 4 data segments: %s", EXCH);
+	idx = p.n0 - 1;
+	for (i = 0; i < 4; i++) {
+		idx = find_sel(CAP, idx + 1, &cdata);
+		d[i] = &CAP->seg[idx];
+		EXPECT_EQ(1 + i * MSS, d[i]->rseq) TH_LOG("segment %d: %s", i, EXCH);
+		EXPECT_EQ(i < 3 ? MSS : 100, d[i]->len) TH_LOG("segment %d: %s", i, EXCH);
+		EXPECT_EQ(i < 3 ? ETCP_TH_ACK : ETCP_TH_ACK | ETCP_TH_PSH,
+			  d[i]->flags & (i == 3 || is_etcp(&self->e) ? 0xff : ~ETCP_TH_PSH))
+			TH_LOG("segment %d: %s", i, EXCH);
+	}
+	ASSERT_EQ(0, wait_acked(p.c, WAIT_MS)) TH_LOG("not all ACKed: %s", EXCH);
+	quiet(CAP, QUIET_MS);
+	EXPECT_EQ(4U, count_sel(CAP, p.n0, &cdata)) TH_LOG("%s", EXCH);
+
+	/* Merging: one byte in flight, five small writes wait behind it. */
+	n1 = CAP->n;
+	no_quickack(p.s, PROTO);
+	ASSERT_EQ(0, send_all(p.c, buf + BIG_LEN, 1));
+	for (ret = 0, i = 0; i < SMALL_N; i++)
+		ret = ret ?: send_all(p.c, buf + BIG_LEN + 1 + i * SMALL_LEN, SMALL_LEN);
+	ASSERT_EQ(0, ret) TH_LOG("small writes: %s", strerror(-ret));
+	ASSERT_EQ(0, recv_check(p.s, BIG_LEN, 1 + SMALL_N * SMALL_LEN, 0, WAIT_MS, &bad))
+		TH_LOG("wrong data at %zu", bad);
+	idx = wait_nth(CAP, n1, &cdata, 1, WAIT_MS);
+	ASSERT_LE(0, idx) TH_LOG("not two data segments: %s", EXCH);
+	ASSERT_EQ(0, wait_acked(p.c, WAIT_MS));
+	quiet(CAP, QUIET_MS);
+	ASSERT_EQ(2U, count_sel(CAP, n1, &cdata))
+		TH_LOG("the small writes were not merged into one segment: %s", EXCH);
+	one = &CAP->seg[find_sel(CAP, n1, &cdata)];
+	merged = &CAP->seg[idx];
+	sack.rack = off + 1;
+	idx = find_sel(CAP, n1, &sack);
+	ASSERT_LE(0, idx) TH_LOG("no ACK for the first byte: %s", EXCH);
+	ack = &CAP->seg[idx];
+
+	EXPECT_EQ(off, one->rseq) TH_LOG("%s", EXCH);
+	EXPECT_EQ(1, one->len) TH_LOG("%s", EXCH);
+	EXPECT_EQ(ETCP_TH_ACK | ETCP_TH_PSH, one->flags) TH_LOG("%s", EXCH);
+	EXPECT_EQ(off + 1, merged->rseq) TH_LOG("%s", EXCH);
+	EXPECT_EQ(SMALL_N * SMALL_LEN, merged->len) TH_LOG("%s", EXCH);
+	EXPECT_EQ(ETCP_TH_ACK | ETCP_TH_PSH, merged->flags) TH_LOG("%s", EXCH);
+	EXPECT_TRUE(ack->t <= merged->t)
+		TH_LOG("the merged segment left before the first byte was ACKed: %s", EXCH);
+	EXPECT_TRUE(within_ms(merged->t - ack->t, 0, AT_ONCE_MS))
+		TH_LOG("the merged segment left %.3f ms after the ACK: %s",
+		       msec(merged->t - ack->t), EXCH);
+	TH_LOG("3 full + 100 in %.3f ms; byte ACKed after %.3f ms, merged segment %.3f ms later",
+	       msec(d[3]->t - d[0]->t), msec(ack->t - one->t), msec(merged->t - ack->t));
+	pair_close(&p);
+}
+
+/* ------------------------------------------------------------ Nagle */
+
+/*
+ * write(1), write(1): with Nagle (the default) the second byte leaves only
+ * once the first is ACKed, which the peer delays by ~40 ms; with
+ * ETCP_NODELAY (TCP_NODELAY) both leave at once, before any ACK.
+ */
+#define NODELAY_GAP_MS	10
+
+TEST_F(wire, nagle_vs_nodelay)
+{
+	struct wsel cdata = { .what = W_SPORT | W_DATA };
+	struct wsel sack = { .what = W_SPORT | W_RACK, .sport = PORT, .rack = 2 };
+	const struct etcp_cap_seg *b1, *b2, *ack;
+	int64_t nagle_gap, nodelay_gap;
+	const char *why;
+	struct pair p;
+	char got[2];
+	size_t n1;
+	long i1, i2, ia;
+	int ret;
+
+	ret = pair_open(&self->e, &p, 0, &why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
+	cdata.sport = p.cport;
+	EXPECT_EQ(0, sockopt_get(p.c, PROTO, ETCP_NODELAY)) TH_LOG("NODELAY is not off by default");
+
+	/* Nagle. */
+	no_quickack(p.s, PROTO);
+	ASSERT_EQ(0, send_all(p.c, "a", 1));
+	ASSERT_EQ(0, send_all(p.c, "b", 1));
+	ASSERT_EQ(0, recv_exact(p.s, got, 2, WAIT_MS));
+	EXPECT_EQ(0, memcmp(got, "ab", 2));
+	i2 = wait_nth(CAP, p.n0, &cdata, 1, WAIT_MS);
+	ASSERT_LE(0, i2) TH_LOG("not two data segments: %s", EXCH);
+	i1 = find_sel(CAP, p.n0, &cdata);
+	b1 = &CAP->seg[i1];
+	b2 = &CAP->seg[i2];
+	EXPECT_TRUE(b1->rseq == 1 && b1->len == 1 && b2->rseq == 2 && b2->len == 1)
+		TH_LOG("%s", EXCH);
+	/* The ACK of the first byte: <ACK=2> from the server. */
+	ia = find_sel(CAP, p.n0, &sack);
+	ASSERT_LE(0, ia) TH_LOG("no ACK of the first byte: %s", EXCH);
+	ack = &CAP->seg[ia];
+	nagle_gap = b2->t - b1->t;
+	EXPECT_TRUE(ia < i2 && ack->t <= b2->t)
+		TH_LOG("the second byte did not wait for the first one's ACK: %s", EXCH);
+	EXPECT_LE(DELACK_LO_MS * MS, nagle_gap)
+		TH_LOG("the second byte left %.3f ms after the first: %s", msec(nagle_gap), EXCH);
+	EXPECT_TRUE(within_ms(b2->t - ack->t, 0, AT_ONCE_MS))
+		TH_LOG("the second byte left %.3f ms after the ACK: %s",
+		       msec(b2->t - ack->t), EXCH);
+	ASSERT_EQ(0, wait_acked(p.c, WAIT_MS));
+	quiet(CAP, QUIET_MS);
+
+	/* NODELAY. */
+	ASSERT_EQ(0, sockopt_set(p.c, PROTO, ETCP_NODELAY, 1));
+	EXPECT_EQ(1, sockopt_get(p.c, PROTO, ETCP_NODELAY));
+	n1 = CAP->n;
+	no_quickack(p.s, PROTO);
+	ASSERT_EQ(0, send_all(p.c, "c", 1));
+	ASSERT_EQ(0, send_all(p.c, "d", 1));
+	ASSERT_EQ(0, recv_exact(p.s, got, 2, WAIT_MS));
+	EXPECT_EQ(0, memcmp(got, "cd", 2));
+	i2 = wait_nth(CAP, n1, &cdata, 1, WAIT_MS);
+	ASSERT_LE(0, i2) TH_LOG("not two data segments: %s", EXCH);
+	i1 = find_sel(CAP, n1, &cdata);
+	b1 = &CAP->seg[i1];
+	b2 = &CAP->seg[i2];
+	EXPECT_TRUE(b1->rseq == 3 && b1->len == 1 && b2->rseq == 4 && b2->len == 1)
+		TH_LOG("%s", EXCH);
+	nodelay_gap = b2->t - b1->t;
+	EXPECT_TRUE(within_ms(nodelay_gap, 0, NODELAY_GAP_MS))
+		TH_LOG("with NODELAY the second byte left %.3f ms after the first: %s",
+		       msec(nodelay_gap), EXCH);
+	for (ia = i1; ia < i2; ia++) {
+		EXPECT_NE(PORT, CAP->seg[ia].sport)
+			TH_LOG("with NODELAY the second byte waited for the server: %s", EXCH);
+	}
+	TH_LOG("second byte after %.3f ms with Nagle, %.3f ms with NODELAY",
+	       msec(nagle_gap), msec(nodelay_gap));
+	pair_close(&p);
+}
+
+/* ------------------------------------------------------------ delayed ACK */
+
+/*
+ * One small segment: the receiver ACKs it after the 40 ms delayed ACK
+ * (30..120 ms under TCG).  Two full-sized segments: an ACK for both at
+ * once, and none for the first alone.
+ */
+TEST_F(wire, delayed_ack)
+{
+	static uint8_t buf[10 + 2 * MSS];
+	struct wsel cdata = { .what = W_SPORT | W_DATA };
+	struct wsel sack = { .what = W_SPORT | W_RACK | W_LEN | W_FLAGS,
+			     .sport = PORT, .flags = ETCP_TH_ACK };
+	const struct etcp_cap_seg *d, *ack;
+	int64_t delay, full_delay;
+	long delacks = 0, idx;
+	const char *why;
+	struct pair p;
+	size_t n1, bad;
+	int ret;
+
+	ret = pair_open(&self->e, &p, 0, &why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
+	cdata.sport = p.cport;
+	fill(buf, 0, sizeof(buf), 0);
+	if (is_etcp(&self->e))
+		delacks = stat_now(NS->b, "DelayedAcks");
+
+	no_quickack(p.s, PROTO);
+	ASSERT_EQ(0, send_all(p.c, buf, 10));
+	sack.rack = 11;
+	idx = wait_sel(CAP, p.n0, &sack, WAIT_MS);
+	ASSERT_LE(0, idx) TH_LOG("no pure ACK <ACK=11>: %s", EXCH);
+	ack = &CAP->seg[idx];
+	d = &CAP->seg[find_sel(CAP, p.n0, &cdata)];
+	delay = ack->t - d->t;
+	EXPECT_TRUE(within_ms(delay, DELACK_LO_MS, DELACK_HI_MS))
+		TH_LOG("a small segment was ACKed after %.3f ms, not ~%d ms: %s",
+		       msec(delay), DELACK_MS, EXCH);
+	EXPECT_EQ(1U, count_sel(CAP, p.n0, &(struct wsel){ .what = W_SPORT, .sport = PORT }))
+		TH_LOG("more than one segment from the server: %s", EXCH);
+	ASSERT_EQ(0, recv_check(p.s, 0, 10, 0, WAIT_MS, &bad));
+	if (is_etcp(&self->e))
+		EXPECT_EQ(delacks + 1, stat_now(NS->b, "DelayedAcks"));
+	quiet(CAP, QUIET_MS);
+
+	/*
+	 * Two full-sized segments: ACKed at once.  Linux TCP does so only
+	 * when the window's right edge advances or fewer than SO_RCVLOWAT
+	 * bytes are queued (__tcp_ack_snd_check()), else once the
+	 * application reads: a low-water mark above them makes it ACK.
+	 */
+	n1 = CAP->n;
+	no_quickack(p.s, PROTO);
+	if (!is_etcp(&self->e))
+		ASSERT_EQ(0, sockopt_set(p.s, SOL_SOCKET, SO_RCVLOWAT, 3 * MSS));
+	ASSERT_EQ(0, send_all(p.c, buf + 10, 2 * MSS));
+	sack.rack = 11 + 2 * MSS;
+	idx = wait_sel(CAP, n1, &sack, WAIT_MS);
+	ASSERT_LE(0, idx) TH_LOG("no ACK <ACK=11+2MSS>: %s", EXCH);
+	ack = &CAP->seg[idx];
+	quiet(CAP, QUIET_MS);
+	ASSERT_EQ(2U, count_sel(CAP, n1, &cdata)) TH_LOG("%s", EXCH);
+	d = &CAP->seg[wait_nth(CAP, n1, &cdata, 1, 0)];
+	EXPECT_EQ(MSS, d->len);
+	full_delay = ack->t - d->t;
+	EXPECT_TRUE(within_ms(full_delay, 0, AT_ONCE_MS))
+		TH_LOG("two full segments were ACKed %.3f ms after the second: %s",
+		       msec(full_delay), EXCH);
+	EXPECT_EQ(1U, count_sel(CAP, n1, &(struct wsel){ .what = W_SPORT, .sport = PORT }))
+		TH_LOG("not exactly one ACK for two full segments: %s", EXCH);
+	ASSERT_EQ(0, sockopt_set(p.s, SOL_SOCKET, SO_RCVLOWAT, 1));
+	ASSERT_EQ(0, recv_check(p.s, 10, 2 * MSS, 0, WAIT_MS, &bad));
+	TH_LOG("small segment ACKed after %.3f ms, two full segments after %.3f ms",
+	       msec(delay), msec(full_delay));
+	pair_close(&p);
+}
+
+/* ------------------------------------------------------------ out of order */
+
+#define RAW_ISN		0x10000000U
+#define OOO_LEN		3000
+#define FAR_AHEAD	70000	/* beyond any window without scaling */
+
+/*
+ * The first pure ACK from the server after from, with this relative ack,
+ * within AT_ONCE_MS of segment sent: its index, or -1.
+ */
+static long answer_at_once(struct etcp_cap *cap, size_t from, int64_t rack,
+			   int64_t *delay)
+{
+	struct wsel w = { .what = W_SPORT, .sport = PORT };
+	long idx = wait_sel(cap, from, &w, WAIT_MS);
+	const struct etcp_cap_seg *sent, *ack;
+
+	*delay = -1;
+	if (idx < 0 || !from)
+		return -1;
+	ack = &cap->seg[idx];
+	sent = &cap->seg[from - 1];
+	*delay = ack->t - sent->t;
+	if (ack->flags != ETCP_TH_ACK || ack->len || ack->rack != rack)
+		return -1;
+	return *delay <= AT_ONCE_MS * MS ? idx : -1;
+}
+
+/* Send and wait until the capture has the segment: its index + 1. */
+static long raw_data_sent(struct env *e, struct rawpeer *rp, size_t off,
+			  const uint8_t *stream, size_t len)
+{
+	struct wsel w = { .what = W_SPORT | W_RSEQ | W_LEN, .sport = RAW_PORT,
+			  .rseq = 1 + (int64_t)off, .len = len };
+	size_t n = etcp_cap_poll(e->cap);
+	long idx;
+
+	if (raw_data(e, rp, off, stream + off, len))
+		return -1;
+	idx = wait_sel(e->cap, n, &w, WAIT_MS);
+	return idx < 0 ? -1 : idx + 1;
+}
+
+/*
+ * A raw peer sends segment 2 before segment 1: an immediate duplicate ACK
+ * (ack = the hole's start), again for segment 2 sent twice (DataDups for
+ * etcp), then an immediate ACK of both once the hole is filled, and the
+ * application reads both in order, once.  Overlapping data is trimmed, an
+ * old segment is ACKed at once and not delivered again, a segment beyond
+ * the window is dropped and ACKed (both OutOfWindow for etcp).
+ */
+TEST_F(wire, out_of_order_and_trim)
+{
+	static uint8_t stream[OOO_LEN];
+	long ofo = 0, oow = 0, dups = 0, after;
+	int64_t d_dup, d_dup2, d_fill, d_old, d_far;
+	struct rawpeer rp;
+	const char *why;
+	size_t bad;
+	long from;
+	int ret;
+
+	ret = rawpeer_open(&self->e, &rp, RAW_ISN, &why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s: %s", why, strerror(-ret), EXCH);
+	fill(stream, 0, sizeof(stream), 0);
+	if (is_etcp(&self->e)) {
+		ofo = stat_now(NS->b, "OfoQueue");
+		oow = stat_now(NS->b, "OutOfWindow");
+		dups = stat_now(NS->b, "DataDups");
+	}
+
+	/* Segment 2 first: duplicate ACK of the hole's start. */
+	from = raw_data_sent(&self->e, &rp, 1000, stream, 1000);
+	ASSERT_LT(0, from) TH_LOG("%s", EXCH);
+	EXPECT_LE(0, answer_at_once(CAP, from, 1, &d_dup))
+		TH_LOG("no immediate <ACK=1> for out-of-order data (%.3f ms): %s",
+		       msec(d_dup), EXCH);
+	EXPECT_TRUE(nothing_to_read(rp.afd)) TH_LOG("out-of-order data readable");
+
+	/* Segment 2 again: a duplicate, dropped; the same ACK at once. */
+	from = raw_data_sent(&self->e, &rp, 1000, stream, 1000);
+	ASSERT_LT(0, from) TH_LOG("%s", EXCH);
+	EXPECT_LE(0, answer_at_once(CAP, from, 1, &d_dup2))
+		TH_LOG("no immediate <ACK=1> for duplicate out-of-order data (%.3f ms): %s",
+		       msec(d_dup2), EXCH);
+
+	/* Segment 1 fills the hole: ACK of both at once. */
+	from = raw_data_sent(&self->e, &rp, 0, stream, 1000);
+	ASSERT_LT(0, from) TH_LOG("%s", EXCH);
+	EXPECT_LE(0, answer_at_once(CAP, from, 2001, &d_fill))
+		TH_LOG("no immediate <ACK=2001> when the hole was filled (%.3f ms): %s",
+		       msec(d_fill), EXCH);
+	ASSERT_EQ(0, recv_check(rp.afd, 0, 2000, 0, WAIT_MS, &bad))
+		TH_LOG("the first 2000 bytes are wrong at %zu", bad);
+	EXPECT_TRUE(nothing_to_read(rp.afd));
+
+	/* 500 bytes again and 500 new: the new ones only. */
+	from = raw_data_sent(&self->e, &rp, 1500, stream, 1000);
+	ASSERT_LT(0, from) TH_LOG("%s", EXCH);
+	ASSERT_EQ(0, recv_check(rp.afd, 2000, 500, 0, WAIT_MS, &bad))
+		TH_LOG("overlapping data: wrong at %zu", bad);
+	EXPECT_LE(0, wait_sel(CAP, from, &(struct wsel){ .what = W_SPORT | W_RACK,
+			      .sport = PORT, .rack = 2501 }, WAIT_MS))
+		TH_LOG("overlapping data not ACKed: %s", EXCH);
+	quiet(CAP, QUIET_MS);
+	EXPECT_TRUE(nothing_to_read(rp.afd)) TH_LOG("overlapping bytes delivered twice");
+
+	/* Entirely old: ACKed at once, not delivered. */
+	from = raw_data_sent(&self->e, &rp, 0, stream, 1000);
+	ASSERT_LT(0, from) TH_LOG("%s", EXCH);
+	EXPECT_LE(0, answer_at_once(CAP, from, 2501, &d_old))
+		TH_LOG("no immediate <ACK=2501> for old data (%.3f ms): %s", msec(d_old), EXCH);
+	quiet(CAP, QUIET_MS);
+	EXPECT_TRUE(nothing_to_read(rp.afd)) TH_LOG("old data delivered again");
+
+	/* Beyond the window: dropped and ACKed. */
+	from = etcp_cap_poll(CAP);
+	ASSERT_EQ(0, raw_data(&self->e, &rp, 2500 + FAR_AHEAD, stream, 100));
+	from = wait_sel(CAP, from, &(struct wsel){ .what = W_SPORT | W_RSEQ,
+			.sport = RAW_PORT, .rseq = 2501 + FAR_AHEAD }, WAIT_MS) + 1;
+	ASSERT_LT(0, from) TH_LOG("%s", EXCH);
+	EXPECT_LE(0, answer_at_once(CAP, from, 2501, &d_far))
+		TH_LOG("no immediate <ACK=2501> for data beyond the window (%.3f ms): %s",
+		       msec(d_far), EXCH);
+	quiet(CAP, QUIET_MS);
+	EXPECT_TRUE(nothing_to_read(rp.afd)) TH_LOG("data beyond the window delivered");
+
+	/* The rest, in order. */
+	ASSERT_LT(0, raw_data_sent(&self->e, &rp, 2500, stream, 500));
+	ASSERT_EQ(0, recv_check(rp.afd, 2500, 500, 0, WAIT_MS, &bad))
+		TH_LOG("the last 500 bytes are wrong at %zu", bad);
+
+	if (is_etcp(&self->e)) {
+		struct sinfo si;
+
+		EXPECT_LE(ofo + 1, stat_now(NS->b, "OfoQueue"));
+		EXPECT_EQ(oow + 2, stat_now(NS->b, "OutOfWindow"))
+			TH_LOG("the old and the far segment are both out of the window");
+		after = stat_now(NS->b, "DataDups");
+		EXPECT_LE(dups + 1, after) TH_LOG("the duplicate out-of-order segment");
+		ASSERT_EQ(0, sinfo_get(rp.afd, PROTO, &si));
+		EXPECT_EQ(rp.isn + 1 + OOO_LEN, si.rcv_nxt);
+		EXPECT_EQ((uint64_t)OOO_LEN, si.bytes_received);
+		TH_LOG("DataDups +%ld (duplicate out of order, overlap, old segment)",
+		       after - dups);
+	}
+	TH_LOG("ACKs %.3f ms after out-of-order, duplicate %.3f, filled %.3f, old %.3f, far %.3f",
+	       msec(d_dup), msec(d_dup2), msec(d_fill), msec(d_old), msec(d_far));
+	rawpeer_close(&rp);
+}
+
+/* ------------------------------------------------------------ windows */
+
+#define SMALL_RCVBUF	8192
+#define FILL_MAX	(1 << 20)
+
+/*
+ * The server writes (non-blocking) until the client, which does not read,
+ * announces window 0: the bytes written, the index of that segment.  One
+ * more write after it leaves data waiting to be sent.
+ */
+static int fill_window(struct env *e, struct pair *p, size_t *sent, long *zidx)
+{
+	static uint8_t buf[16384];
+	struct wsel zero = { .what = W_SPORT | W_WIN | W_LEN, .sport = p->cport };
+	int64_t deadline = now_ms() + 10000;
+	ssize_t r;
+	long idx;
+
+	*sent = 0;
+	for (;;) {
+		fill(buf, *sent, sizeof(buf), 1);
+		r = send(p->s, buf, sizeof(buf), MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r > 0)
+			*sent += r;
+		else if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		etcp_cap_poll(e->cap);
+		idx = find_sel(e->cap, p->n0, &zero);
+		if (idx >= 0)
+			break;
+		if (*sent > FILL_MAX || now_ms() > deadline)
+			return -ETIMEDOUT;
+		if (r <= 0)
+			poll_one(p->s, POLLOUT, 10);
+	}
+	*zidx = idx;
+	fill(buf, *sent, 1000, 1);
+	r = send(p->s, buf, 1000, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (r > 0)
+		*sent += r;
+	return 0;
+}
+
+/*
+ * The client's right edge (ack + window) never moves left; the index of
+ * the first segment that moves it left, or -1.
+ */
+static long edge_goes_left(const struct etcp_cap *cap, size_t from,
+			   unsigned short cport)
+{
+	int64_t edge = -1;
+	size_t i;
+
+	for (i = from; i < cap->n; i++) {
+		const struct etcp_cap_seg *s = &cap->seg[i];
+		int64_t e = s->rack + s->window;
+
+		if (s->sport != cport || !(s->flags & ETCP_TH_ACK))
+			continue;
+		if (e < edge)
+			return i;
+		edge = e;
+	}
+	return -1;
+}
+
+/*
+ * A receiver with a small SO_RCVBUF that does not read ends up announcing
+ * window 0 (its right edge never moving left); once it reads, a pure ACK
+ * with a larger window leaves at once and data flows again at once, not
+ * at the next zero-window probe.
+ */
+TEST_F(wire, window_update)
+{
+	struct wsel cseg = { .what = W_SPORT };
+	struct wsel sdata = { .what = W_SPORT | W_DATA, .sport = PORT };
+	const struct etcp_cap_seg *zero, *upd, *more;
+	int64_t t_read, d_upd, d_more;
+	size_t sent, n1, bad;
+	long zidx, idx, left;
+	const char *why;
+	int ret, inq;
+	struct pair p;
+
+	ret = pair_open(&self->e, &p, SMALL_RCVBUF, &why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
+	cseg.sport = p.cport;
+	ret = fill_window(&self->e, &p, &sent, &zidx);
+	ASSERT_EQ(0, ret) TH_LOG("the window never closed (%zu bytes written): %s",
+				 sent, EXCH);
+	zero = &CAP->seg[zidx];
+	EXPECT_EQ(ETCP_TH_ACK, zero->flags) TH_LOG("%s", EXCH);
+	pause_ms(50);
+	inq = ioctl_int(p.c, SIOCINQ);
+	ASSERT_LT(0, inq);
+	EXPECT_EQ(zero->rack - 1, inq) TH_LOG("SIOCINQ is not everything ACKed");
+	left = edge_goes_left(CAP, p.n0, p.cport);
+	EXPECT_EQ(-1, left) TH_LOG("the right edge moved left at segment %ld: %s", left, EXCH);
+
+	/* Read everything: a window update, then data. */
+	etcp_cap_poll(CAP);
+	n1 = CAP->n;
+	t_read = etcp_cap_now(CAP);
+	ASSERT_EQ(0, recv_check(p.c, 0, inq, 1, WAIT_MS, &bad)) TH_LOG("wrong at %zu", bad);
+	idx = wait_sel(CAP, n1, &cseg, WAIT_MS);
+	ASSERT_LE(0, idx) TH_LOG("no window update: %s", EXCH);
+	upd = &CAP->seg[idx];
+	d_upd = upd->t - t_read;
+	EXPECT_TRUE(upd->flags == ETCP_TH_ACK && !upd->len && upd->window > 0 &&
+		    upd->rack == zero->rack)
+		TH_LOG("not a pure ACK window update: %s", EXCH);
+	EXPECT_LE(MSS, upd->window) TH_LOG("%s", EXCH);
+	if (is_etcp(&self->e))
+		EXPECT_EQ(0, upd->window % MSS) TH_LOG("window not an MSS multiple: %s", EXCH);
+	EXPECT_TRUE(within_ms(d_upd, 0, AT_ONCE_MS))
+		TH_LOG("the window update left %.3f ms after the read: %s", msec(d_upd), EXCH);
+	idx = wait_sel(CAP, idx + 1, &sdata, WAIT_MS);
+	ASSERT_LE(0, idx) TH_LOG("no data after the window update: %s", EXCH);
+	more = &CAP->seg[idx];
+	d_more = more->t - upd->t;
+	EXPECT_EQ(zero->rack, more->rseq) TH_LOG("%s", EXCH);
+	EXPECT_TRUE(within_ms(d_more, 0, AT_ONCE_MS))
+		TH_LOG("data flowed %.3f ms after the window update: %s", msec(d_more), EXCH);
+
+	ASSERT_EQ(0, recv_check(p.c, inq, sent - inq, 1, 10000, &bad))
+		TH_LOG("wrong at %zu", bad);
+	left = edge_goes_left(CAP, p.n0, p.cport);
+	EXPECT_EQ(-1, left) TH_LOG("the right edge moved left at segment %ld: %s", left, EXCH);
+	TH_LOG("window 0 after %zu bytes; update %.3f ms after the read (win %u), data %.3f ms on",
+	       (size_t)(zero->rack - 1), msec(d_upd), upd->window, msec(d_more));
+	pair_close(&p);
+}
+
+#define NR_PROBES	3
+
+/*
+ * Window 0 held (the receiver does not read): the sender sends zero-window
+ * probes <SEQ=SND.UNA-1><ACK>, no data, the first one RTO (200 ms) after
+ * the window closed, then at doubling intervals (0.4, 0.8 s); the receiver
+ * answers each with an ACK of window 0 at once; nothing else is sent and
+ * both ends stay ESTABLISHED.
+ */
+TEST_F_TIMEOUT(wire, zero_window_probes, 60)
+{
+	static const int want_ms[NR_PROBES] = { 200, 400, 800 };
+	struct wsel probe = { .what = W_SPORT | W_FLAGS | W_LEN | W_RSEQ,
+			      .sport = PORT, .flags = ETCP_TH_ACK };
+	struct wsel cseg = { .what = W_SPORT };
+	struct wsel sdata = { .what = W_SPORT | W_DATA, .sport = PORT };
+	const struct etcp_cap_seg *zero, *pr[NR_PROBES], *ans;
+	int64_t prev, gap[NR_PROBES];
+	long zidx, idx, probes = 0;
+	size_t sent, bad;
+	const char *why;
+	struct pair p;
+	struct sinfo si;
+	int ret, k;
+
+	ret = pair_open(&self->e, &p, SMALL_RCVBUF, &why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
+	cseg.sport = p.cport;
+	ret = fill_window(&self->e, &p, &sent, &zidx);
+	ASSERT_EQ(0, ret) TH_LOG("the window never closed: %s", EXCH);
+	EXPECT_LT(0, ioctl_int(p.s, SIOCOUTQNSD)) TH_LOG("no data waiting to be sent");
+	if (is_etcp(&self->e))
+		probes = stat_now(NS->b, "ZeroWindowProbes");
+	zero = &CAP->seg[zidx];
+	probe.rseq = zero->rack - 1;
+
+	prev = zero->t;
+	idx = zidx;
+	for (k = 0; k < NR_PROBES; k++) {
+		idx = wait_sel(CAP, idx + 1, &probe, 3000);
+		ASSERT_LE(0, idx) TH_LOG("zero-window probe %d not sent: %s", k, EXCH);
+		pr[k] = &CAP->seg[idx];
+		gap[k] = pr[k]->t - prev;
+		prev = pr[k]->t;
+		idx = wait_sel(CAP, idx + 1, &cseg, WAIT_MS);
+		ASSERT_LE(0, idx) TH_LOG("probe %d not answered: %s", k, EXCH);
+		ans = &CAP->seg[idx];
+		EXPECT_TRUE(ans->flags == ETCP_TH_ACK && !ans->len && !ans->window &&
+			    ans->rack == zero->rack && ans->rseq == zero->rseq)
+			TH_LOG("answer to probe %d is not <ACK=%lld> window 0: %s", k,
+			       (long long)zero->rack, EXCH);
+		EXPECT_TRUE(within_ms(ans->t - pr[k]->t, 0, AT_ONCE_MS))
+			TH_LOG("probe %d answered after %.3f ms: %s", k,
+			       msec(ans->t - pr[k]->t), EXCH);
+	}
+	if (is_etcp(&self->e))
+		EXPECT_EQ(probes + NR_PROBES, stat_now(NS->b, "ZeroWindowProbes"));
+	for (k = 0; k < NR_PROBES; k++) {
+		EXPECT_TRUE(within_ms(gap[k], want_ms[k] - 10,
+				      want_ms[k] + 60 + want_ms[k] / 8))
+			TH_LOG("probe %d %.3f ms after the %s, want %d ms: %s", k,
+			       msec(gap[k]), k ? "previous one" : "window closed",
+			       want_ms[k], EXCH);
+	}
+	EXPECT_EQ(-1, find_sel(CAP, zidx + 1, &sdata))
+		TH_LOG("data sent into a zero window: %s", EXCH);
+	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(p.s, PROTO));
+	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(p.c, PROTO));
+	ASSERT_EQ(0, sinfo_get(p.s, PROTO, &si));
+	if (si.seqs)
+		EXPECT_EQ(0U, si.snd_wnd);
+
+	/* Open the window: everything arrives. */
+	ASSERT_EQ(0, recv_check(p.c, 0, sent, 1, 10000, &bad)) TH_LOG("wrong at %zu", bad);
+	TH_LOG("probes at +%.3f, +%.3f, +%.3f s after the window closed",
+	       sec(pr[0]->t - zero->t), sec(pr[1]->t - zero->t), sec(pr[2]->t - zero->t));
+	pair_close(&p);
+}
+
+/* ------------------------------------------------------------ fast retransmit */
+
+#define FR_SEGS		9
+
+/*
+ * A raw peer ACKs the first of nine segments, then sends three duplicate
+ * ACKs: the sender retransmits the second segment at once (well before
+ * the 200 ms RTO), counts it in total_retrans, and lowers ssthresh from
+ * 0x7fffffff (etcp: to max(flight / 2, 2) = 4 segments).
+ */
+TEST_F(wire, fast_retransmit)
+{
+	static uint8_t buf[FR_SEGS * MSS];
+	struct wsel sdata = { .what = W_SPORT | W_DATA, .sport = PORT };
+	const struct etcp_cap_seg *d0, *dup3, *rtx;
+	long fast = 0, retrans = 0, idx, first_dup;
+	struct sinfo s0, s1;
+	int64_t d_rtx;
+	struct rawpeer rp;
+	const char *why;
+	int ret, k;
+
+	ret = rawpeer_open(&self->e, &rp, RAW_ISN, &why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s: %s", why, strerror(-ret), EXCH);
+	ASSERT_EQ(0, sinfo_get(rp.afd, PROTO, &s0));
+	EXPECT_EQ(10U, s0.snd_cwnd);
+	EXPECT_EQ(0x7fffffffU, s0.snd_ssthresh);
+	EXPECT_EQ(0U, s0.total_retrans);
+	if (is_etcp(&self->e)) {
+		fast = stat_now(NS->b, "FastRetrans");
+		retrans = stat_now(NS->b, "RetransSegs");
+	}
+
+	fill(buf, 0, sizeof(buf), 1);
+	ASSERT_EQ(0, send_all(rp.afd, buf, sizeof(buf)));
+	idx = wait_nth(CAP, rp.n0, &sdata, FR_SEGS - 1, WAIT_MS);
+	ASSERT_LE(0, idx) TH_LOG("not %d data segments: %s", FR_SEGS, EXCH);
+	d0 = &CAP->seg[find_sel(CAP, rp.n0, &sdata)];
+
+	/* ACK the first segment, then three duplicates of that ACK. */
+	ASSERT_EQ(0, raw_seg_send(&self->e, &rp, ETCP_TH_ACK, rp.isn + 1,
+				  rp.iss + 1 + MSS, NULL, 0));
+	for (k = 0; k < 3; k++) {
+		ASSERT_EQ(0, raw_seg_send(&self->e, &rp, ETCP_TH_ACK, rp.isn + 1,
+					  rp.iss + 1 + MSS, NULL, 0));
+	}
+	idx = wait_nth(CAP, rp.n0, &(struct wsel){ .what = W_SPORT | W_RACK,
+		       .sport = RAW_PORT, .rack = 1 + MSS }, 3, WAIT_MS);
+	ASSERT_LE(0, idx) TH_LOG("the ACKs were not captured: %s", EXCH);
+	dup3 = &CAP->seg[idx];
+	first_dup = wait_nth(CAP, rp.n0, &(struct wsel){ .what = W_SPORT | W_RACK,
+			     .sport = RAW_PORT, .rack = 1 + MSS }, 1, 0);
+
+	idx = wait_sel(CAP, first_dup + 1, &sdata, 1000);
+	ASSERT_LE(0, idx) TH_LOG("nothing retransmitted: %s", EXCH);
+	rtx = &CAP->seg[idx];
+	d_rtx = rtx->t - dup3->t;
+	EXPECT_TRUE(rtx->rseq == 1 + MSS && rtx->len == MSS)
+		TH_LOG("the retransmission is not the second segment: %s", EXCH);
+	EXPECT_TRUE(within_ms(d_rtx, 0, 100))
+		TH_LOG("retransmitted %.3f ms after the third duplicate ACK: %s",
+		       msec(d_rtx), EXCH);
+	ASSERT_EQ(0, sinfo_get(rp.afd, PROTO, &s1));
+	EXPECT_EQ(1U, s1.total_retrans);
+	EXPECT_GT(0x7fffffffU, s1.snd_ssthresh);
+	if (is_etcp(&self->e)) {
+		EXPECT_EQ((FR_SEGS - 1) / 2, (int)s1.snd_ssthresh)
+			TH_LOG("ssthresh %u after a fast retransmit with %d segments in flight",
+			       s1.snd_ssthresh, FR_SEGS - 1);
+		EXPECT_EQ(fast + 1, stat_now(NS->b, "FastRetrans"));
+		EXPECT_EQ(retrans + 1, stat_now(NS->b, "RetransSegs"));
+	}
+
+	/* ACK everything: nothing left in flight. */
+	ASSERT_EQ(0, raw_seg_send(&self->e, &rp, ETCP_TH_ACK, rp.isn + 1,
+				  rp.iss + 1 + FR_SEGS * MSS, NULL, 0));
+	EXPECT_EQ(0, wait_acked(rp.afd, WAIT_MS)) TH_LOG("%s", EXCH);
+	TH_LOG("data at +%.3f ms, third dup ACK at +%.3f ms, retransmission %.3f ms later; "
+	       "ssthresh %u, cwnd %u",
+	       msec(d0->t - CAP->seg[rp.n0 - 1].t), msec(dup3->t - d0->t), msec(d_rtx),
+	       s1.snd_ssthresh, s1.snd_cwnd);
+	rawpeer_close(&rp);
+}
+
+/* ------------------------------------------------------------ keepalive */
+
+#define KA_LIVE		2	/* answered probes before the peer goes */
+#define KA_CNT		3
+
+/*
+ * SO_KEEPALIVE with KEEPIDLE = KEEPINTVL = 1 s, KEEPCNT = 3 (getsockopt
+ * gives the sysctl defaults 7200/75/9 before): a probe <SEQ=SND.UNA-1>
+ * <ACK> without data after 1 s idle, answered by the peer's pure ACK,
+ * every second while answered.  Then the peer goes (nftables): three
+ * unanswered probes 1 s apart, then <SEQ=SND.NXT><RST,ACK> 4 s after the
+ * last answer, and ETIMEDOUT.
+ */
+TEST_F_TIMEOUT(wire, keepalive, 60)
+{
+	struct wsel probe = { .what = W_SPORT | W_FLAGS | W_LEN | W_RSEQ,
+			      .flags = ETCP_TH_ACK, .rseq = 0 };
+	struct wsel srv = { .what = W_SPORT, .sport = PORT };
+	const struct etcp_cap_seg *pr, *ans, *last = NULL, *r;
+	int64_t t_on, t_err, live_gap[KA_LIVE], dead[KA_CNT];
+	long idx, lidx = 0, kap = 0, aborts = 0;
+	const char *why;
+	struct pair p;
+	char c;
+	int ret, k, ev;
+
+	ret = pair_open(&self->e, &p, 0, &why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
+	probe.sport = p.cport;
+	EXPECT_EQ(7200, sockopt_get(p.c, PROTO, ETCP_KEEPIDLE));
+	EXPECT_EQ(75, sockopt_get(p.c, PROTO, ETCP_KEEPINTVL));
+	EXPECT_EQ(9, sockopt_get(p.c, PROTO, ETCP_KEEPCNT));
+	ASSERT_EQ(0, sockopt_set(p.c, PROTO, ETCP_KEEPIDLE, 1));
+	ASSERT_EQ(0, sockopt_set(p.c, PROTO, ETCP_KEEPINTVL, 1));
+	ASSERT_EQ(0, sockopt_set(p.c, PROTO, ETCP_KEEPCNT, KA_CNT));
+	EXPECT_EQ(1, sockopt_get(p.c, PROTO, ETCP_KEEPIDLE));
+	EXPECT_EQ(KA_CNT, sockopt_get(p.c, PROTO, ETCP_KEEPCNT));
+	if (is_etcp(&self->e)) {
+		kap = stat_now(NS->a, "KeepAliveProbes");
+		aborts = stat_now(NS->a, "AbortOnTimeout");
+	}
+	t_on = etcp_cap_now(CAP);
+	ASSERT_EQ(0, sockopt_set(p.c, SOL_SOCKET, SO_KEEPALIVE, 1));
+
+	/* A live peer answers every probe. */
+	idx = p.n0 - 1;
+	for (k = 0; k < KA_LIVE; k++) {
+		idx = wait_sel(CAP, idx + 1, &probe, 3000);
+		ASSERT_LE(0, idx) TH_LOG("keepalive probe %d not sent: %s", k, EXCH);
+		pr = &CAP->seg[idx];
+		live_gap[k] = pr->t - (k ? last->t : t_on);
+		idx = wait_sel(CAP, idx + 1, &srv, WAIT_MS);
+		ASSERT_LE(0, idx) TH_LOG("probe %d not answered: %s", k, EXCH);
+		ans = &CAP->seg[idx];
+		EXPECT_TRUE(ans->flags == ETCP_TH_ACK && !ans->len && ans->rseq == 1 &&
+			    ans->rack == 1)
+			TH_LOG("the answer to probe %d is not <SEQ=1><ACK=1><ACK>: %s", k, EXCH);
+		EXPECT_TRUE(within_ms(ans->t - pr->t, 0, AT_ONCE_MS)) TH_LOG("%s", EXCH);
+		last = ans;
+	}
+	EXPECT_TRUE(within_ms(live_gap[0], 850, 1300))
+		TH_LOG("first probe %.3f s after SO_KEEPALIVE: %s", sec(live_gap[0]), EXCH);
+	EXPECT_TRUE(within_ms(live_gap[1], 850, 1150))
+		TH_LOG("second probe %.3f s after the first answer: %s", sec(live_gap[1]), EXCH);
+
+	/* The peer goes away: three unanswered probes, then RST. */
+	ASSERT_EQ(0, peer_gone(&self->e));
+	ev = poll_one(p.c, POLLIN, 10000);
+	t_err = etcp_cap_now(CAP);
+	ASSERT_TRUE(ev & POLLERR) TH_LOG("no error within 10 s (revents 0x%x): %s", ev, EXCH);
+	EXPECT_EQ(-1, recv(p.c, &c, 1, MSG_DONTWAIT));
+	EXPECT_EQ(ETIMEDOUT, errno) TH_LOG("recv after the keepalive abort: %s", strerror(errno));
+
+	/* The last answer the peer gave, and what followed it. */
+	etcp_cap_poll(CAP);
+	for (k = p.n0; k < (int)CAP->n; k++)
+		if (CAP->seg[k].sport == PORT)
+			lidx = k;
+	last = &CAP->seg[lidx];
+	idx = lidx;
+	for (k = 0; k < KA_CNT; k++) {
+		idx = find_sel(CAP, idx + 1, &probe);
+		ASSERT_LE(0, idx) TH_LOG("only %d unanswered probes: %s", k, EXCH);
+		dead[k] = CAP->seg[idx].t - last->t;
+	}
+	idx = find_sel(CAP, idx + 1, &(struct wsel){ .what = W_SPORT, .sport = p.cport });
+	ASSERT_LE(0, idx) TH_LOG("no RST after %d probes: %s", KA_CNT, EXCH);
+	r = &CAP->seg[idx];
+	EXPECT_EQ(ETCP_TH_RST | ETCP_TH_ACK, r->flags) TH_LOG("%s", EXCH);
+	EXPECT_EQ(1, r->rseq) TH_LOG("the RST is not <SEQ=SND.NXT>: %s", EXCH);
+	for (k = 0; k < KA_CNT; k++) {
+		EXPECT_TRUE(within_ms(dead[k] - (k ? dead[k - 1] : 0), 850, 1150))
+			TH_LOG("unanswered probe %d %.3f s after the %s: %s", k,
+			       sec(dead[k] - (k ? dead[k - 1] : 0)),
+			       k ? "previous one" : "last answer", EXCH);
+	}
+	EXPECT_TRUE(within_ms(r->t - last->t, 1000 + KA_CNT * 1000 - 300,
+			      1000 + KA_CNT * 1000 + 300))
+		TH_LOG("RST %.3f s after the last answer: %s", sec(r->t - last->t), EXCH);
+	EXPECT_TRUE(within_ms(t_err - r->t, 0, 100));
+	if (is_etcp(&self->e)) {
+		EXPECT_EQ(kap + (long)count_sel(CAP, p.n0, &probe),
+			  stat_now(NS->a, "KeepAliveProbes"));
+		EXPECT_EQ(aborts + 1, stat_now(NS->a, "AbortOnTimeout"));
+	}
+	TH_LOG("live probes %.3f, %.3f s apart; unanswered +%.3f, +%.3f, +%.3f s, RST +%.3f s",
+	       sec(live_gap[0]), sec(live_gap[1]), sec(dead[0]), sec(dead[1]), sec(dead[2]),
+	       sec(r->t - last->t));
+	pair_close(&p);
+}
+
+/* ------------------------------------------------------------ wrap-around */
+
+#define WRAP_ISN	0xffffff00U
+#define WRAP_SEG	1000
+#define WRAP_NSEG	5
+
+/*
+ * A raw peer with ISN 0xffffff00 sends five segments of 1000 bytes, the
+ * first crossing 2^32, the third before the second: the receiver ACKs
+ * with wrapped numbers, and reads every byte in order.
+ */
+TEST_F(wire, wrap_raw_peer)
+{
+	static const int order[WRAP_NSEG] = { 0, 2, 1, 3, 4 };
+	/* What the ACK after each of them covers, in segments. */
+	static const int acked[WRAP_NSEG] = { 1, 1, 3, 4, 5 };
+	static uint8_t stream[WRAP_NSEG * WRAP_SEG];
+	struct wsel srv = { .what = W_SPORT, .sport = PORT };
+	struct rawpeer rp;
+	const char *why;
+	uint32_t want;
+	size_t bad;
+	long from, idx;
+	int ret, k;
+
+	ret = rawpeer_open(&self->e, &rp, WRAP_ISN, &why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s: %s", why, strerror(-ret), EXCH);
+	fill(stream, 0, sizeof(stream), 0);
+	for (k = 0; k < WRAP_NSEG; k++) {
+		from = raw_data_sent(&self->e, &rp, order[k] * WRAP_SEG, stream, WRAP_SEG);
+		ASSERT_LT(0, from) TH_LOG("%s", EXCH);
+		want = rp.isn + 1 + acked[k] * WRAP_SEG;
+		/* The next ACK: delayed for in-order data, else at once. */
+		idx = wait_sel(CAP, from, &srv, WAIT_MS);
+		ASSERT_LE(0, idx) TH_LOG("segment %d not ACKed: %s", order[k], EXCH);
+		EXPECT_EQ(want, CAP->seg[idx].ack)
+			TH_LOG("after segment %d: ack %#x, want %#x: %s", order[k],
+			       CAP->seg[idx].ack, want, EXCH);
+	}
+	ASSERT_EQ(0, recv_check(rp.afd, 0, sizeof(stream), 0, WAIT_MS, &bad))
+		TH_LOG("wrong at %zu", bad);
+	quiet(CAP, QUIET_MS);
+	EXPECT_EQ(rp.isn + 1 + WRAP_NSEG * WRAP_SEG, CAP->seg[CAP->n - 1].ack)
+		TH_LOG("%s", EXCH);
+	rawpeer_close(&rp);
+}
+
+/* ------------------------------------------------------------ etcp only */
+
+FIXTURE(wire_etcp) {
+	struct env e;
+};
+
+FIXTURE_SETUP(wire_etcp)
+{
+	const char *why = env_unsupported;
+	int ret;
+
+	if (why)
+		ETCP_SETUP_SKIP("%s", why);
+	ret = env_setup(&self->e, IPPROTO_ETCP, &why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
+}
+
+FIXTURE_TEARDOWN(wire_etcp)
+{
+	if (getenv("ETCP_CAP_DUMP") && self->e.cap)
+		TH_LOG("%s", EXCH);
+	env_teardown(&self->e);
+}
+
+#define RETRIES2	3
+
+/*
+ * etcp_retries2 = 3 and a peer that went away: the 100-byte segment is
+ * retransmitted unchanged at 0.2, 0.6 and 1.4 s (RTO 200 ms doubling),
+ * ETCP_INFO counting retransmits and backoff and doubling rto on the way;
+ * at 3.0 s <SEQ=SND.NXT><RST,ACK> and ETIMEDOUT, then EPIPE and EOF.
+ */
+TEST_F_TIMEOUT(wire_etcp, rto_retries2, 60)
+{
+	static const int want_ms[RETRIES2 + 1] = { 200, 400, 800, 1600 };
+	static uint8_t buf[REQ_LEN];
+	struct wsel cseg = { .what = W_SPORT };
+	const struct etcp_cap_seg *s[RETRIES2 + 2];
+	long retrans, timeouts, aborts, idx;
+	int64_t t_err;
+	struct sinfo si;
+	const char *why;
+	struct pair p;
+	int ret, k, ev;
+	char c;
+
+	ASSERT_EQ(0, ns_sysctl_write(NS->a, "net/ipv4/etcp_retries2", "3"));
+	ret = pair_open(&self->e, &p, 0, &why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
+	cseg.sport = p.cport;
+	ASSERT_EQ(0, sinfo_get(p.c, IPPROTO_ETCP, &si));
+	EXPECT_EQ(0, si.retransmits);
+	EXPECT_EQ(0, si.backoff);
+	retrans = stat_now(NS->a, "RetransSegs");
+	timeouts = stat_now(NS->a, "Timeouts");
+	aborts = stat_now(NS->a, "AbortOnTimeout");
+	ASSERT_EQ(0, peer_gone(&self->e));
+
+	fill(buf, 0, sizeof(buf), 0);
+	ASSERT_EQ(0, send_all(p.c, buf, sizeof(buf)));
+	idx = p.n0 - 1;
+	for (k = 0; k <= RETRIES2; k++) {
+		idx = wait_sel(CAP, idx + 1, &cseg, 3000);
+		ASSERT_LE(0, idx) TH_LOG("transmission %d missing: %s", k, EXCH);
+		s[k] = &CAP->seg[idx];
+		EXPECT_TRUE(s[k]->rseq == 1 && s[k]->len == REQ_LEN &&
+			    s[k]->flags == (ETCP_TH_ACK | ETCP_TH_PSH))
+			TH_LOG("transmission %d is not the same segment: %s", k, EXCH);
+		ASSERT_EQ(0, sinfo_get(p.c, IPPROTO_ETCP, &si));
+		EXPECT_EQ(k, si.retransmits) TH_LOG("after transmission %d", k);
+		EXPECT_EQ(k, si.backoff) TH_LOG("after transmission %d", k);
+		EXPECT_TRUE(si.rto >= (200000U << k) - (4000U << k) &&
+			    si.rto <= (200000U << k) + (4000U << k))
+			TH_LOG("rto %u us after transmission %d, want %u", si.rto, k,
+			       200000U << k);
+		EXPECT_EQ(ETCP_ESTABLISHED, si.state);
+	}
+	ev = poll_one(p.c, POLLIN, 5000);
+	t_err = etcp_cap_now(CAP);
+	ASSERT_TRUE(ev & POLLERR) TH_LOG("no error within 5 s (revents 0x%x): %s", ev, EXCH);
+	idx = wait_sel(CAP, idx + 1, &cseg, WAIT_MS);
+	ASSERT_LE(0, idx) TH_LOG("no RST: %s", EXCH);
+	s[RETRIES2 + 1] = &CAP->seg[idx];
+	EXPECT_EQ(ETCP_TH_RST | ETCP_TH_ACK, s[RETRIES2 + 1]->flags) TH_LOG("%s", EXCH);
+	EXPECT_EQ(1 + REQ_LEN, s[RETRIES2 + 1]->rseq) TH_LOG("not <SEQ=SND.NXT>: %s", EXCH);
+	quiet(CAP, QUIET_MS);
+	EXPECT_EQ((size_t)idx + 1, CAP->n) TH_LOG("more after the RST: %s", EXCH);
+
+	for (k = 1; k <= RETRIES2 + 1; k++) {
+		EXPECT_TRUE(within_ms(s[k]->t - s[k - 1]->t, want_ms[k - 1] - 60,
+				      want_ms[k - 1] + 100))
+			TH_LOG("%s %d %.3f s after the previous segment, want %.3f: %s",
+			       k <= RETRIES2 ? "retransmission" : "RST after", k,
+			       sec(s[k]->t - s[k - 1]->t), want_ms[k - 1] / 1e3, EXCH);
+	}
+	EXPECT_TRUE(within_ms(s[RETRIES2 + 1]->t - s[0]->t, 3000 - 300, 3000 + 300))
+		TH_LOG("aborted %.3f s after the original", sec(s[RETRIES2 + 1]->t - s[0]->t));
+	EXPECT_TRUE(within_ms(t_err - s[RETRIES2 + 1]->t, 0, 100));
+
+	EXPECT_EQ(-1, recv(p.c, &c, 1, MSG_DONTWAIT));
+	EXPECT_EQ(ETIMEDOUT, errno) TH_LOG("first call after the abort: %s", strerror(errno));
+	EXPECT_EQ(-1, send(p.c, buf, 1, MSG_NOSIGNAL | MSG_DONTWAIT));
+	EXPECT_EQ(EPIPE, errno) TH_LOG("send after ETIMEDOUT was reported: %s", strerror(errno));
+	EXPECT_EQ(0, recv(p.c, &c, 1, MSG_DONTWAIT)) TH_LOG("recv: %s", strerror(errno));
+	EXPECT_EQ(ETCP_CLOSE, sock_state(p.c, IPPROTO_ETCP));
+
+	EXPECT_EQ(retrans + RETRIES2, stat_now(NS->a, "RetransSegs"));
+	EXPECT_EQ(aborts + 1, stat_now(NS->a, "AbortOnTimeout"));
+	k = stat_now(NS->a, "Timeouts") - timeouts;
+	EXPECT_TRUE(k == RETRIES2 || k == RETRIES2 + 1)
+		TH_LOG("Timeouts +%d for %d retransmissions and the abort", k, RETRIES2);
+	TH_LOG("retransmissions at +%.3f, +%.3f, +%.3f s, RST at +%.3f s; Timeouts +%d",
+	       sec(s[1]->t - s[0]->t), sec(s[2]->t - s[0]->t), sec(s[3]->t - s[0]->t),
+	       sec(s[4]->t - s[0]->t), k);
+	pair_close(&p);
+}
+
+#define FIXED_ISN	0xfffffff0U
+#define WRAP_BYTES	(4 << 20)
+
+/*
+ * fixed_isn = 2^32 - 16: both ends' ISS; 4 MB each way at once cross 2^32
+ * in both directions within the first segment.  Every byte arrives, the
+ * first data segments carry 0xfffffff1 and 0x000005a5, ACKs wrap, and the
+ * sequence variables end where the byte counts say.  With -1 written back
+ * a new connection gets a random ISN again.
+ */
+TEST_F_TIMEOUT(wire_etcp, wrap_fixed_isn, 120)
+{
+	struct xfer_end ends[2];
+	struct sinfo ci, si;
+	const struct etcp_cap_seg *syn, *synack;
+	int64_t t0, t1;
+	const char *why;
+	struct pair p;
+	int ret, side, k, fd, lfd;
+	long idx;
+
+	ret = fixed_isn_write("4294967280");
+	ASSERT_EQ(0, ret) TH_LOG("writing %s: %s", FIXED_ISN_PATH, strerror(-ret));
+	self->e.isn_fixed = true;
+	ret = pair_open(&self->e, &p, 0, &why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
+	syn = &CAP->seg[0];
+	synack = &CAP->seg[1];
+	EXPECT_EQ(FIXED_ISN, syn->seq) TH_LOG("%s", EXCH);
+	EXPECT_EQ(FIXED_ISN, synack->seq) TH_LOG("%s", EXCH);
+
+	ASSERT_EQ(0, fcntl(p.c, F_SETFL, O_NONBLOCK));
+	ASSERT_EQ(0, fcntl(p.s, F_SETFL, O_NONBLOCK));
+	ends[0] = (struct xfer_end){ .fd = p.c };
+	ends[1] = (struct xfer_end){ .fd = p.s };
+	t0 = now_ms();
+	ret = pump(ends, WRAP_BYTES, CAP, 60000);
+	t1 = now_ms();
+	ASSERT_EQ(0, ret) TH_LOG("transfer: %s; client sent %zu read %zu, server sent %zu read %zu",
+				 strerror(-ret), ends[0].tx, ends[0].rx, ends[1].tx, ends[1].rx);
+	ASSERT_EQ(0, wait_acked(p.c, WAIT_MS));
+	ASSERT_EQ(0, wait_acked(p.s, WAIT_MS));
+	etcp_cap_poll(CAP);
+
+	/* The first two data segments each way: 0xfffffff1, then wrapped. */
+	for (side = 0; side < 2; side++) {
+		struct wsel w = { .what = W_SPORT | W_DATA,
+				  .sport = side ? PORT : p.cport };
+		const struct etcp_cap_seg *d[2];
+
+		idx = p.n0 - 1;
+		for (k = 0; k < 2; k++) {
+			idx = find_sel(CAP, idx + 1, &w);
+			ASSERT_LE(0, idx) TH_LOG("side %d: no data segment %d:%s", side, k,
+						 cap_head(CAP, 12));
+			d[k] = &CAP->seg[idx];
+		}
+		EXPECT_EQ(FIXED_ISN + 1, d[0]->seq) TH_LOG("side %d:%s", side, cap_head(CAP, 12));
+		EXPECT_EQ(FIXED_ISN + 1 + d[0]->len, d[1]->seq)
+			TH_LOG("side %d:%s", side, cap_head(CAP, 12));
+		EXPECT_GT(0x10000U, d[1]->seq)
+			TH_LOG("side %d: seq did not wrap:%s", side, cap_head(CAP, 12));
+		/* The other side's first ACK of data: wrapped too. */
+		for (idx = p.n0; idx < (long)CAP->n; idx++)
+			if (CAP->seg[idx].sport == (side ? p.cport : PORT) &&
+			    CAP->seg[idx].ack != FIXED_ISN + 1)
+				break;
+		ASSERT_GT((long)CAP->n, idx) TH_LOG("side %d: data never ACKed", side);
+		EXPECT_GT(0x10000U, CAP->seg[idx].ack)
+			TH_LOG("side %d: the first ACK of data %#x:%s", side,
+			       CAP->seg[idx].ack, cap_head(CAP, 12));
+	}
+
+	ASSERT_EQ(0, sinfo_get(p.c, IPPROTO_ETCP, &ci));
+	ASSERT_EQ(0, sinfo_get(p.s, IPPROTO_ETCP, &si));
+	EXPECT_EQ(FIXED_ISN, ci.iss);
+	EXPECT_EQ(FIXED_ISN, ci.irs);
+	EXPECT_EQ(FIXED_ISN + 1 + WRAP_BYTES, ci.snd_una);
+	EXPECT_EQ(FIXED_ISN + 1 + WRAP_BYTES, ci.snd_nxt);
+	EXPECT_EQ(FIXED_ISN + 1 + WRAP_BYTES, ci.rcv_nxt);
+	EXPECT_EQ(FIXED_ISN + 1 + WRAP_BYTES, si.snd_una);
+	EXPECT_EQ(FIXED_ISN + 1 + WRAP_BYTES, si.rcv_nxt);
+	EXPECT_EQ((uint64_t)WRAP_BYTES, ci.bytes_acked);
+	EXPECT_EQ((uint64_t)WRAP_BYTES, ci.bytes_received);
+	EXPECT_EQ((uint64_t)WRAP_BYTES, si.bytes_acked);
+	EXPECT_EQ((uint64_t)WRAP_BYTES, si.bytes_received);
+	pair_close(&p);
+
+	/* Back to random ISNs. */
+	ASSERT_EQ(0, fixed_isn_write("-1"));
+	self->e.isn_fixed = false;
+	lfd = listen_on(NS->b, IPPROTO_ETCP, ETCP_NS_ADDR_B, PORT);
+	ASSERT_LE(0, lfd);
+	fd = ns_socket(NS->a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_ETCP);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, connect_to(fd, ETCP_NS_ADDR_B, PORT));
+	ASSERT_EQ(0, sinfo_get(fd, IPPROTO_ETCP, &ci));
+	EXPECT_NE(FIXED_ISN, ci.iss) TH_LOG("fixed_isn=-1 did not bring random ISNs back");
+	close(fd);
+	close(lfd);
+	TH_LOG("%d MB each way at once in %.3f s", WRAP_BYTES >> 20, (t1 - t0) / 1e3);
+}
+
+TEST_HARNESS_MAIN
