@@ -5,6 +5,7 @@
 #   make                 build etcp.ko for KDIR (or KVER)
 #   make modules-all     build it for every kernel the test VM boots
 #   make demo            boot the test VM, load etcp and show it working
+#   make bench           etcp's speed against kernel TCP's, in the test VM
 #   make check           every selftest on every supported kernel
 #   make style           checkpatch (version tests are compat.h's job,
 #                        so LINUX_VERSION_CODE warnings are off);  make C=1 / W=1 pass through to kbuild
@@ -34,7 +35,7 @@ endif
 SRCS := Kbuild $(wildcard module/*.c module/*.h) include/uapi/linux/etcp.h
 OBJDIR := $(BUILD)/$(KVER)
 
-.PHONY: all module modules-all selftests demo check style clean deps
+.PHONY: all module modules-all selftests demo bench check style clean deps
 
 all: module
 
@@ -59,6 +60,11 @@ deps:
 
 demo:
 	scripts/demo.sh
+
+# BENCH_ARGS: scripts/bench.sh's options, e.g. "-k 6.12.117+deb12-amd64 -t 5".
+bench:
+	scripts/deps.sh
+	scripts/bench.sh $(BENCH_ARGS)
 
 check:
 	scripts/check.sh
