@@ -145,6 +145,7 @@ void etcp_init_transfer(struct sock *sk)
 
 	esk->write_seq = esk->snd_nxt;
 	esk->snd_max = esk->snd_nxt;
+	esk->write_seq = esk->snd_nxt;	/* tx_queue 1 in SYN_SENT, as TCP */
 	esk->snd_sml = esk->snd_una;
 	esk->max_window = esk->snd_wnd;
 	esk->send_head = NULL;
@@ -185,6 +186,7 @@ static int etcp_init_sock(struct sock *sk)
 	etcp_init_timers(sk);
 	esk->snd_mss = ETCP_DEFAULT_MSS;
 	esk->rto = ETCP_TIMEOUT_INIT;
+	etcp_cong_init(sk);
 	/* Lookups run under RCU only: free the memory after a grace period. */
 	sock_set_flag(sk, SOCK_RCU_FREE);
 	etcp_sock_list_add(sk);
