@@ -437,6 +437,9 @@ void etcp_ehash_add(struct sock *sk);
 void etcp_unhash(struct sock *sk);
 struct sock *etcp_lookup(struct net *net, __be32 saddr, __be16 sport,
 			 __be32 daddr, __be16 dport, int dif);
+struct sock *etcp_lookup_established(struct net *net, __be32 saddr,
+				     __be16 sport, __be32 daddr, __be16 dport,
+				     int dif);
 void etcp_hash_init(void);
 
 /* input.c */

@@ -493,6 +493,20 @@ static struct sock *etcp_lhash_lookup(struct etcp_net *en, __be32 saddr,
 	return best;
 }
 
+/* The connection with this 4-tuple, with a reference held, or NULL. */
+struct sock *etcp_lookup_established(struct net *net, __be32 saddr,
+				     __be16 sport, __be32 daddr, __be16 dport,
+				     int dif)
+{
+	struct sock *sk;
+
+	rcu_read_lock();
+	sk = etcp_ehash_lookup(etcp_pernet(net), saddr, sport, daddr,
+			       ntohs(dport), dif);
+	rcu_read_unlock();
+	return sk;
+}
+
 /*
  * The socket a segment from saddr:sport to daddr:dport belongs to: the
  * connection with that 4-tuple, else a listener on dport.  Returns it with

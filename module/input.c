@@ -133,6 +133,29 @@ bool etcp_seq_acceptable(u32 rcv_nxt, u32 rcv_wnd, const struct sk_buff *skb)
 	       etcp_in_window(cb->end_seq - 1, rcv_nxt, rcv_wnd);
 }
 
+/*
+ * A segment that found the listener while, on another CPU, the request it
+ * belongs to became a child: the handshake's ACK and the first data
+ * leave the peer back to back and may be taken apart.  The child is in
+ * the connection table before the other CPU let go of the listener, so
+ * looking again under the listener's lock finds it.
+ */
+static bool etcp_rcv_to_new_child(struct sock *listener, struct sk_buff *skb)
+{
+	const struct tcphdr *th = tcp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct sock *child;
+
+	child = etcp_lookup_established(sock_net(listener), iph->saddr,
+					th->source, iph->daddr, th->dest,
+					inet_iif(skb));
+	if (!child)
+		return false;
+	etcp_child_rcv(child, skb);
+	sock_put(child);
+	return true;
+}
+
 /* RFC 9293 3.10.7.2: a segment for a listener. */
 static void etcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 {
@@ -150,7 +173,8 @@ static void etcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 		return;
 	/* "second, check for an ACK": <SEQ=SEG.ACK><CTL=RST>. */
 	if (cb->flags & ETCP_FLAG_ACK) {
-		etcp_send_reset_reply(sock_net(sk), skb);
+		if (!etcp_rcv_to_new_child(sk, skb))
+			etcp_send_reset_reply(sock_net(sk), skb);
 		return;
 	}
 	/* "third, check for a SYN". */
@@ -759,10 +783,20 @@ static void etcp_rcv(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
- * A segment that completed a child's handshake also carries data: the
- * child, just created and not yet accepted, processes a copy.  Called with
- * the listener locked; the child lock nests inside it as in
- * sk_clone_lock().
+ * What the backlog may hold while the user owns the socket: the receive
+ * buffer's worth of data, the ACKs for a send buffer's worth, and room
+ * for the headers of a window's segments (Linux allows TCP as much).
+ */
+static u32 etcp_backlog_limit(const struct sock *sk)
+{
+	return READ_ONCE(sk->sk_rcvbuf) + READ_ONCE(sk->sk_sndbuf) + SZ_64K;
+}
+
+/*
+ * A segment the listener passes on to a child (one that completed the
+ * child's handshake and carries data, or one that raced with it): the
+ * child processes a copy.  Called with the listener locked; the child lock
+ * nests inside it as in sk_clone_lock().
  */
 void etcp_child_rcv(struct sock *child, struct sk_buff *skb)
 {
@@ -771,7 +805,12 @@ void etcp_child_rcv(struct sock *child, struct sk_buff *skb)
 	if (!nskb)
 		return;
 	bh_lock_sock(child);
-	etcp_rcv(child, nskb);
+	if (!sock_owned_by_user(child)) {
+		etcp_rcv(child, nskb);
+	} else if (sk_add_backlog(child, nskb, etcp_backlog_limit(child))) {
+		ETCP_INC_STATS(sock_net(child), ETCP_MIB_BACKLOGDROPS);
+		kfree_skb(nskb);
+	}
 	bh_unlock_sock(child);
 }
 
@@ -787,16 +826,6 @@ int etcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
 	etcp_rcv(sk, skb);
 	local_bh_enable();
 	return 0;
-}
-
-/*
- * What the backlog may hold while the user owns the socket: the receive
- * buffer's worth of data, the ACKs for a send buffer's worth, and room
- * for the headers of a window's segments (Linux allows TCP as much).
- */
-static u32 etcp_backlog_limit(const struct sock *sk)
-{
-	return READ_ONCE(sk->sk_rcvbuf) + READ_ONCE(sk->sk_sndbuf) + SZ_64K;
 }
 
 /* Process now, or leave it to the user's release_sock(). */
