@@ -75,6 +75,7 @@
 #include <linux/etcp.h>
 
 #include "etcp_netns.h"
+#include "etcp_util.h"
 
 #define BENCH_PORT	6000	/* the first listener; each takes the next */
 #define BENCH_SECONDS	3
@@ -138,23 +139,6 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static long now_ms(void)
-{
-	return (long)(now_s() * 1000);
-}
-
-static const char *proto_name(int proto)
-{
-	static char buf[MAX_PROTOS][16];
-
-	if (proto == IPPROTO_TCP)
-		return "tcp";
-	if (proto == IPPROTO_ETCP)
-		return "etcp";
-	snprintf(buf[proto % MAX_PROTOS], sizeof(buf[0]), "proto%d", proto);
-	return buf[proto % MAX_PROTOS];
-}
-
 /* Record the first failure of @ctx's client or server; returns -1. */
 static int __attribute__((format(printf, 3, 4)))
 fail(struct bench_ctx *ctx, int err, const char *fmt, ...)
@@ -172,29 +156,6 @@ fail(struct bench_ctx *ctx, int err, const char *fmt, ...)
 	return -1;
 }
 
-static struct sockaddr_in sin_of(const char *addr, unsigned short port)
-{
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET,
-		.sin_port = htons(port),
-	};
-
-	inet_pton(AF_INET, addr, &sin.sin_addr);
-	return sin;
-}
-
-static int set_int(int fd, int level, int opt, int val)
-{
-	return setsockopt(fd, level, opt, &val, sizeof(val));
-}
-
-static int set_timeo(int fd, int opt, int ms)
-{
-	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
-
-	return setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
-}
-
 /* SO_LINGER {1, 0}: close() resets the connection, no TIME_WAIT. */
 static int set_abort_on_close(int fd)
 {
@@ -206,8 +167,8 @@ static int set_abort_on_close(int fd)
 static int set_nodelay(int fd, int proto)
 {
 	if (proto == IPPROTO_TCP)
-		return set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
-	return set_int(fd, SOL_ETCP, ETCP_NODELAY, 1);
+		return sockopt_set(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+	return sockopt_set(fd, SOL_ETCP, ETCP_NODELAY, 1);
 }
 
 static void close_abort(int fd)
@@ -240,7 +201,7 @@ static int bench_listener(const struct etcp_netns *ns, int proto,
 	}
 	if (fd < 0)
 		return -err;
-	if (set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) ||
+	if (sockopt_set(fd, SOL_SOCKET, SO_REUSEADDR, 1) ||
 	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(fd, 128) ||
 	    set_timeo(fd, SO_RCVTIMEO, TICK_MS)) {
 		err = -errno;

@@ -51,6 +51,7 @@
 
 #include "etcp_capture.h"
 #include "etcp_netns.h"
+#include "etcp_util.h"
 #include "etcp_raw.h"
 #include "kselftest_harness.h"
 
@@ -69,181 +70,17 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static struct sockaddr_in sin_of(const char *addr, unsigned short port)
-{
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET,
-		.sin_port = htons(port),
-	};
-
-	inet_pton(AF_INET, addr, &sin.sin_addr);
-	return sin;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void pause_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static int connect_to(int fd, const char *addr, unsigned short port)
-{
-	struct sockaddr_in sin = sin_of(addr, port);
-
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
-		return -errno;
-	return 0;
-}
-
-static int bind_to(int fd, const char *addr, unsigned short port)
-{
-	struct sockaddr_in sin = sin_of(addr, port);
-	int one = 1;
-
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)))
-		return -errno;
-	return 0;
-}
-
-static unsigned short local_port(int fd)
-{
-	struct sockaddr_in sin = {};
-	socklen_t len = sizeof(sin);
-
-	if (getsockname(fd, (struct sockaddr *)&sin, &len))
-		return 0;
-	return ntohs(sin.sin_port);
-}
-
-/* A listener on port in nsfd; fd or -1 with errno. */
-static int listen_on(int nsfd, int proto, const char *addr,
-		     unsigned short port, int backlog)
-{
-	int fd = ns_socket(nsfd, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, proto);
-
-	if (fd < 0)
-		return -1;
-	if (bind_to(fd, addr, port) || listen(fd, backlog)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* accept() once a child is there, within ms; fd or -1 with errno. */
-static int accept_wait(int lfd, int ms)
-{
-	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
-
-	if (poll(&pfd, 1, ms) != 1) {
-		errno = ETIMEDOUT;
-		return -1;
-	}
-	return accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-}
-
-/* poll() for events within ms; the revents, 0 on timeout. */
-static int poll_one(int fd, short events, int ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-
-	if (poll(&pfd, 1, ms) != 1)
-		return 0;
-	return pfd.revents;
-}
-
-static int so_error(int fd)
-{
-	socklen_t len = sizeof(int);
-	int err = -1;
-
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
-		return -errno;
-	return err;
-}
-
-static int sockopt_get(int fd, int level, int opt)
-{
-	socklen_t len = sizeof(int);
-	int val = -1;
-
-	if (getsockopt(fd, level, opt, &val, &len))
-		return -errno;
-	return val;
-}
-
-static int sockopt_set(int fd, int level, int opt, int val)
-{
-	if (setsockopt(fd, level, opt, &val, sizeof(val)))
-		return -errno;
-	return 0;
-}
-
 static bool same_sin(const struct sockaddr_in *a, const struct sockaddr_in *b)
 {
 	return a->sin_family == b->sin_family && a->sin_port == b->sin_port &&
 	       a->sin_addr.s_addr == b->sin_addr.s_addr;
 }
 
-/*
- * What ETCP_INFO (or TCP_INFO) says.  TCP_INFO has no sequence numbers:
- * seqs is false for TCP.
- */
-struct sinfo {
-	int state, retransmits;
-	unsigned int snd_mss;
-	uint32_t iss, irs, snd_nxt, rcv_nxt;
-	bool seqs;
-};
-
-static int sinfo_get(int fd, int proto, struct sinfo *si)
+/* SO_REUSEADDR, then bind_to(): 0 or -errno. */
+static int bind_reuse(int fd, const char *addr, unsigned short port)
 {
-	socklen_t len;
-
-	memset(si, 0, sizeof(*si));
-	si->state = -1;
-	if (proto == IPPROTO_ETCP) {
-		struct etcp_info ei = {};
-
-		len = sizeof(ei);
-		if (getsockopt(fd, SOL_ETCP, ETCP_INFO, &ei, &len))
-			return -errno;
-		si->state = ei.etcpi_state;
-		si->retransmits = ei.etcpi_retransmits;
-		si->snd_mss = ei.etcpi_snd_mss;
-		si->iss = ei.etcpi_iss;
-		si->irs = ei.etcpi_irs;
-		si->snd_nxt = ei.etcpi_snd_nxt;
-		si->rcv_nxt = ei.etcpi_rcv_nxt;
-		si->seqs = true;
-	} else {
-		struct tcp_info ti = {};
-
-		len = sizeof(ti);
-		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
-			return -errno;
-		si->state = ti.tcpi_state;
-		si->retransmits = ti.tcpi_retransmits;
-		si->snd_mss = ti.tcpi_snd_mss;
-	}
-	return 0;
-}
-
-static int sock_state(int fd, int proto)
-{
-	struct sinfo si;
-
-	return sinfo_get(fd, proto, &si) ? -1 : si.state;
+	sockopt_set(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+	return bind_to(fd, addr, port);
 }
 
 /* Poll until the socket is in state with retrans retransmissions (-1: any). */
@@ -349,16 +186,6 @@ static long stat_of(const struct stats *s, const char *name)
 	return -1;
 }
 
-/* A counter of nsfd, or -1. */
-static long stat_now(int nsfd, const char *name)
-{
-	struct stats s;
-
-	if (stats_read(nsfd, &s))
-		return -1;
-	return stat_of(&s, name);
-}
-
 /* Poll until counter name of nsfd reaches value: 0 or -ETIMEDOUT. */
 static int wait_stat(int nsfd, const char *name, long value, int ms)
 {
@@ -371,13 +198,6 @@ static int wait_stat(int nsfd, const char *name, long value, int ms)
 			return -ETIMEDOUT;
 		pause_ms(5);
 	}
-}
-
-/* Wait ms for segments that must not come; the number recorded then. */
-static size_t quiet(struct etcp_cap *cap, int ms)
-{
-	etcp_cap_wait(cap, (size_t)-1, ms);
-	return cap->n;
 }
 
 /* Segment selectors for etcp_cap_*_match(). */
@@ -397,26 +217,6 @@ static bool reply_from(const struct etcp_cap_seg *seg, const void *port)
 {
 	return seg->sport == *(const unsigned short *)port &&
 	       !(seg->flags & ETCP_TH_SYN);
-}
-
-/* Pin to one CPU: segments sent one after the other from here then go
- * through the same per-CPU backlog and are processed in order.
- */
-static void pin_cpu(void)
-{
-	cpu_set_t set;
-	int cpu;
-
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return;
-	for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
-		if (CPU_ISSET(cpu, &set)) {
-			CPU_ZERO(&set);
-			CPU_SET(cpu, &set);
-			sched_setaffinity(0, sizeof(set), &set);
-			return;
-		}
-	}
 }
 
 /* ------------------------------------------------------------ fixtures */
@@ -491,34 +291,6 @@ static int env_setup(struct env *e, int proto, const char **why)
 
 err:
 	env_teardown(e);
-	return ret;
-}
-
-/*
- * Run a shell command inside nsfd: the child inherits this thread's
- * namespace.  "ip netns exec" would cost a second of TCG time a call
- * (it remounts /sys).  0 or -errno.
- */
-static int ns_cmd(int nsfd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int ns_cmd(int nsfd, const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int ret, n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(cmd))
-		return -ENAMETOOLONG;
-	ret = ns_enter(nsfd);
-	if (ret)
-		return ret;
-	ret = etcp_run("%s", cmd);
-	if (ns_leave())
-		return -EBADFD;
 	return ret;
 }
 
@@ -843,7 +615,7 @@ TEST_F(conn, isn_same_tuple_advances_with_clock)
 			pause_ms(200);
 		cfd = client_socket(self, variant, false);
 		ASSERT_LE(0, cfd);
-		ASSERT_EQ(0, bind_to(cfd, ETCP_NS_ADDR_A, RAW_PORT))
+		ASSERT_EQ(0, bind_reuse(cfd, ETCP_NS_ADDR_A, RAW_PORT))
 			TH_LOG("round %d: bind to port %d: %s", round, RAW_PORT, strerror(errno));
 		ASSERT_EQ(0, connect_to(cfd, ETCP_NS_ADDR_B, PORT)) TH_LOG("%s", EXCH);
 		afd = accept_wait(lfd, WAIT_MS);
@@ -1347,8 +1119,8 @@ TEST_F(conn, simultaneous_open)
 	ASSERT_LE(0, sa);
 	sb = ns_socket(self->ns->b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, variant->proto);
 	ASSERT_LE(0, sb);
-	ASSERT_EQ(0, bind_to(sa, ETCP_NS_ADDR_A, 6001));
-	ASSERT_EQ(0, bind_to(sb, ETCP_NS_ADDR_B, 6002));
+	ASSERT_EQ(0, bind_reuse(sa, ETCP_NS_ADDR_A, 6001));
+	ASSERT_EQ(0, bind_reuse(sb, ETCP_NS_ADDR_B, 6002));
 	ASSERT_EQ(-EINPROGRESS, connect_to(sa, ETCP_NS_ADDR_B, 6002));
 	ASSERT_EQ(-EINPROGRESS, connect_to(sb, ETCP_NS_ADDR_A, 6001));
 

@@ -42,6 +42,7 @@
 #include <linux/etcp.h>
 
 #include "etcp_netns.h"
+#include "etcp_util.h"
 #include "kselftest_harness.h"
 
 #define PORT		5000
@@ -53,48 +54,16 @@
 #define VETH_MSS	1460
 /* Generous for TCG: what should take microseconds may take a second. */
 #define WAIT_MS		5000
-#define POLL_STEP_NS	(5 * 1000 * 1000)
 #define PROC_SIZE	(256 * 1024)
 /* An option number neither SOL_TCP nor SOL_ETCP knows. */
 #define OPT_UNKNOWN	9999
 
 /* ------------------------------------------------------------ helpers */
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void pause_step(void)
-{
-	struct timespec ts = { .tv_nsec = POLL_STEP_NS };
-
-	nanosleep(&ts, NULL);
-}
-
-static const char *proto_name(int proto)
-{
-	return proto == IPPROTO_ETCP ? "etcp" : "tcp";
-}
-
 /* The /proc/net file listing sockets of @proto. */
 static const char *proc_file(int proto)
 {
 	return proto == IPPROTO_ETCP ? "etcp" : "tcp";
-}
-
-static struct sockaddr_in sin_of(const char *addr, unsigned short port)
-{
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET,
-		.sin_port = htons(port),
-	};
-
-	inet_pton(AF_INET, addr, &sin.sin_addr);
-	return sin;
 }
 
 /* The raw network-order word, as /proc/net/tcp prints addresses. */
@@ -143,16 +112,6 @@ static int peer_name(int fd, struct sockaddr_in *sin)
 	return len == sizeof(*sin) ? 0 : -EPROTO;
 }
 
-/* Local port of @fd, or -1. */
-static int local_port(int fd)
-{
-	struct sockaddr_in sin;
-
-	if (sock_name(fd, &sin))
-		return -1;
-	return ntohs(sin.sin_port);
-}
-
 static unsigned long inode_of(int fd)
 {
 	struct stat st;
@@ -162,117 +121,12 @@ static unsigned long inode_of(int fd)
 	return st.st_ino;
 }
 
-static int sockopt_int(int fd, int level, int opt)
-{
-	socklen_t len = sizeof(int);
-	int val = -1;
-
-	if (getsockopt(fd, level, opt, &val, &len) || len != sizeof(int))
-		return -1;
-	return val;
-}
-
-static int set_int(int fd, int level, int opt, int val)
-{
-	if (setsockopt(fd, level, opt, &val, sizeof(val)))
-		return -errno;
-	return 0;
-}
-
-/* SO_ERROR (which clears it), or -1. */
-static int so_error(int fd)
-{
-	return sockopt_int(fd, SOL_SOCKET, SO_ERROR);
-}
-
-static int set_nonblock(int fd, bool on)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl < 0)
-		return -errno;
-	fl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
-	return fcntl(fd, F_SETFL, fl) ? -errno : 0;
-}
-
-static int bind_to(int fd, const char *addr, unsigned short port)
-{
-	struct sockaddr_in sin = sin_of(addr, port);
-
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)))
-		return -errno;
-	return 0;
-}
-
-/* connect(); 0 or -errno (-EINPROGRESS for a non-blocking socket). */
-static int connect_to(int fd, const char *addr, unsigned short port)
-{
-	struct sockaddr_in sin = sin_of(addr, port);
-
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
-		return -errno;
-	return 0;
-}
-
 /* A non-blocking connect(): -EINPROGRESS on the expected path. */
 static int connect_nb(int fd, const char *addr, unsigned short port)
 {
 	int err = set_nonblock(fd, true);
 
 	return err ? err : connect_to(fd, addr, port);
-}
-
-/* poll() one fd: its revents, 0 on timeout, -1 on error. */
-static int poll_fd(int fd, short events, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	int n;
-
-	do {
-		n = poll(&pfd, 1, timeout_ms);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -1;
-	return n ? pfd.revents : 0;
-}
-
-/* What TCP_INFO and ETCP_INFO both tell. */
-struct conn_info {
-	int state;
-	int retransmits;
-	unsigned int snd_mss;
-};
-
-static int conn_info(int fd, int proto, struct conn_info *ci)
-{
-	if (proto == IPPROTO_ETCP) {
-		struct etcp_info ei;
-		socklen_t len = sizeof(ei);
-
-		if (getsockopt(fd, SOL_ETCP, ETCP_INFO, &ei, &len))
-			return -errno;
-		ci->state = ei.etcpi_state;
-		ci->retransmits = ei.etcpi_retransmits;
-		ci->snd_mss = ei.etcpi_snd_mss;
-	} else {
-		struct tcp_info ti;
-		socklen_t len = sizeof(ti);
-
-		if (getsockopt(fd, SOL_TCP, TCP_INFO, &ti, &len))
-			return -errno;
-		ci->state = ti.tcpi_state;
-		ci->retransmits = ti.tcpi_retransmits;
-		ci->snd_mss = ti.tcpi_snd_mss;
-	}
-	return 0;
-}
-
-/* The state (TCP's numbers, etcp's too), or -1. */
-static int sock_state(int fd, int proto)
-{
-	struct conn_info ci;
-
-	return conn_info(fd, proto, &ci) ? -1 : ci.state;
 }
 
 /* Poll until @fd is in @state: @state, or the last state seen. */
@@ -327,26 +181,6 @@ static int listener_at(int nsfd, int proto, const char *addr,
 
 /* ------------------------------------------------- /proc/net/{tcp,etcp} */
 
-/* One row, in /proc/net/tcp's columns up to the inode. */
-struct proc_row {
-	int sl;
-	unsigned int laddr, lport, raddr, rport, st;
-	unsigned int txq, rxq, tr, retr, uid;
-	unsigned long when, inode;
-	int timeout;
-};
-
-static int parse_row(const char *line, struct proc_row *r)
-{
-	int n;
-
-	n = sscanf(line, "%d: %X:%X %X:%X %X %X:%X %X:%lX %X %u %d %lu",
-		   &r->sl, &r->laddr, &r->lport, &r->raddr, &r->rport, &r->st,
-		   &r->txq, &r->rxq, &r->tr, &r->when, &r->retr, &r->uid,
-		   &r->timeout, &r->inode);
-	return n == 14 ? 0 : -1;
-}
-
 /* Which rows to look for; -1 (or ANY) in a field matches everything. */
 #define ANY	(-1L)
 struct row_want {
@@ -388,7 +222,7 @@ static int find_rows(int nsfd, const char *file, const struct row_want *w,
 	}
 	line = strtok_r(text, "\n", &save);	/* the header */
 	while (line && (line = strtok_r(NULL, "\n", &save))) {
-		if (parse_row(line, &r) || !row_matches(&r, w))
+		if (proc_row_scan(line, &r) || !row_matches(&r, w))
 			continue;
 		found++;
 		if (out)
@@ -416,59 +250,6 @@ static int wait_rows(int nsfd, const char *file, const struct row_want *w,
 
 /* ------------------------------------------------------------- counters */
 
-/*
- * Counter @name of @proto in nsfd: etcp's from /proc/net/etcp_stat ("Name
- * value" lines), TCP's from the TcpExt lines of /proc/net/netstat (a line
- * of names followed by a line of values).  -1 if absent.
- */
-static long read_counter(int nsfd, int proto, const char *name)
-{
-	char *text, *names, *vals, *ns = NULL, *vs = NULL, *n, *v, *p;
-	size_t len = strlen(name);
-	long val = -1;
-
-	text = malloc(PROC_SIZE);
-	if (!text)
-		return -1;
-	if (ns_proc_net_read(nsfd, proto == IPPROTO_ETCP ? "etcp_stat" : "netstat",
-			     text, PROC_SIZE) < 0)
-		goto out;
-
-	if (proto == IPPROTO_ETCP) {
-		for (p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-			if (!strncmp(p, name, len) && p[len] == ' ') {
-				val = strtol(p + len + 1, NULL, 10);
-				break;
-			}
-		}
-		goto out;
-	}
-
-	names = strstr(text, "TcpExt:");
-	if (!names)
-		goto out;
-	vals = strchr(names, '\n');
-	if (!vals)
-		goto out;
-	*vals++ = '\0';
-	p = strchr(vals, '\n');
-	if (p)
-		*p = '\0';
-	n = strtok_r(names, " ", &ns);
-	v = strtok_r(vals, " ", &vs);
-	while (n && v) {
-		if (!strcmp(n, name)) {
-			val = strtol(v, NULL, 10);
-			break;
-		}
-		n = strtok_r(NULL, " ", &ns);
-		v = strtok_r(NULL, " ", &vs);
-	}
-out:
-	free(text);
-	return val;
-}
-
 /* Poll until counter @name is at least @min: its value. */
 static long wait_counter(int nsfd, int proto, const char *name, long min,
 			 int timeout_ms)
@@ -485,21 +266,6 @@ static long wait_counter(int nsfd, int proto, const char *name, long min,
 }
 
 /* ------------------------------------------------------------------ nft */
-
-/* Is @prog an executable in $PATH?  (No shell: under TCG every exec counts.) */
-static bool have_prog(const char *prog)
-{
-	const char *env = getenv("PATH");
-	char path[4096], file[4200], *dir, *save = NULL;
-
-	snprintf(path, sizeof(path), "%s", env ? env : "/usr/sbin:/usr/bin:/sbin:/bin");
-	for (dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		snprintf(file, sizeof(file), "%s/%s", dir, prog);
-		if (!access(file, X_OK))
-			return true;
-	}
-	return false;
-}
 
 /* Run "nft SCRIPT" inside nsfd: 0, or -ECHILD if it failed. */
 static int nft_in(int nsfd, const char *script)
@@ -558,22 +324,6 @@ static int allow_acks(const struct etcp_netns *ns)
 
 /* ------------------------------------------------------------- fixtures */
 
-/* Both namespaces, TCP's timestamps off (so its MSS is etcp's), carrier. */
-static int two_ns_setup(struct etcp_netns *ns)
-{
-	int err;
-
-	err = etcp_netns_setup(ns);
-	if (err)
-		return err;
-	err = ns_sysctl_write(ns->a, "net/ipv4/tcp_timestamps", "0");
-	if (!err)
-		err = ns_sysctl_write(ns->b, "net/ipv4/tcp_timestamps", "0");
-	if (!err)
-		err = etcp_netns_wait_carrier(ns, 10000);
-	return err;
-}
-
 static int set_port_range(int nsfd, int low, int high)
 {
 	char range[32];
@@ -587,16 +337,7 @@ static bool port_in_range(int port, int low, int high)
 	return port >= low && port <= high;
 }
 
-/*
- * Why the namespaces cannot be made here, or NULL: asked once, before the
- * harness forks a child per test (it runs a shell, which costs under TCG).
- */
-static const char *env_unsupported;
-
-static void __attribute__((constructor)) check_env(void)
-{
-	env_unsupported = etcp_netns_unsupported();
-}
+ETCP_ENV_CHECK()
 
 FIXTURE(conn) {
 	struct etcp_netns ns;
@@ -650,7 +391,7 @@ TEST_F(conn, connect_accept)
 {
 	struct sockaddr_in cs, cp, as, ap, acc;
 	socklen_t acclen = sizeof(acc);
-	struct conn_info ci, ai;
+	struct sinfo ci, ai;
 	struct row_want w;
 	struct proc_row r;
 	char b1[64], b2[64];
@@ -688,10 +429,10 @@ TEST_F(conn, connect_accept)
 	EXPECT_NE(0, ntohs(cs.sin_port));
 	EXPECT_EQ(proc_addr(ETCP_NS_ADDR_B), as.sin_addr.s_addr);
 	EXPECT_EQ(PORT, ntohs(as.sin_port));
-	EXPECT_EQ(variant->proto, sockopt_int(a, SOL_SOCKET, SO_PROTOCOL));
+	EXPECT_EQ(variant->proto, sockopt_get(a, SOL_SOCKET, SO_PROTOCOL));
 
-	ASSERT_EQ(0, conn_info(c, variant->proto, &ci));
-	ASSERT_EQ(0, conn_info(a, variant->proto, &ai));
+	ASSERT_EQ(0, sinfo_get(c, variant->proto, &ci));
+	ASSERT_EQ(0, sinfo_get(a, variant->proto, &ai));
 	EXPECT_EQ(ETCP_ESTABLISHED, ci.state)
 		TH_LOG("client in %s after connect()", state_name(ci.state));
 	EXPECT_EQ(ETCP_ESTABLISHED, ai.state)
@@ -700,8 +441,8 @@ TEST_F(conn, connect_accept)
 	EXPECT_EQ(VETH_MSS, ai.snd_mss);
 	EXPECT_EQ(0, ci.retransmits);
 	/* MAXSEG of a connected socket is the MSS in use. */
-	EXPECT_EQ(VETH_MSS, sockopt_int(c, variant->proto, ETCP_MAXSEG));
-	EXPECT_EQ(VETH_MSS, sockopt_int(a, variant->proto, ETCP_MAXSEG));
+	EXPECT_EQ(VETH_MSS, sockopt_get(c, variant->proto, ETCP_MAXSEG));
+	EXPECT_EQ(VETH_MSS, sockopt_get(a, variant->proto, ETCP_MAXSEG));
 
 	/* netns b: the listener and the child. */
 	w = (struct row_want){ ETCP_LISTEN, proc_addr(ETCP_NS_ADDR_B), PORT,
@@ -881,8 +622,8 @@ TEST_F(conn, accept_poll_flags)
 	EXPECT_TRUE(fl >= 0 && !(fl & O_NONBLOCK));
 	fl = fcntl(a2, F_GETFD);
 	EXPECT_TRUE(fl >= 0 && !(fl & FD_CLOEXEC));
-	EXPECT_EQ(variant->proto, sockopt_int(a1, SOL_SOCKET, SO_PROTOCOL));
-	EXPECT_EQ(variant->proto, sockopt_int(a2, SOL_SOCKET, SO_PROTOCOL));
+	EXPECT_EQ(variant->proto, sockopt_get(a1, SOL_SOCKET, SO_PROTOCOL));
+	EXPECT_EQ(variant->proto, sockopt_get(a2, SOL_SOCKET, SO_PROTOCOL));
 	EXPECT_EQ(0, poll_fd(l, POLLIN, 0)) TH_LOG("still readable with the queue empty");
 
 	close(a1);
@@ -939,7 +680,7 @@ TEST_F(conn, backlog_overflow)
 {
 	struct sockaddr_in peer, cs[3];
 	socklen_t plen = sizeof(peer);
-	struct conn_info ci;
+	struct sinfo ci;
 	struct row_want w;
 	struct proc_row r;
 	long ovf0, ovf;
@@ -957,7 +698,7 @@ TEST_F(conn, backlog_overflow)
 		ev = poll_fd(c[i], POLLOUT, WAIT_MS);
 		ASSERT_EQ(POLLOUT, ev & (POLLOUT | POLLERR | POLLHUP))
 			TH_LOG("client %d with backlog 1: revents 0x%x", i, ev);
-		ASSERT_EQ(0, conn_info(c[i], variant->proto, &ci));
+		ASSERT_EQ(0, sinfo_get(c[i], variant->proto, &ci));
 		EXPECT_EQ(ETCP_ESTABLISHED, ci.state);
 		EXPECT_EQ(0, ci.retransmits)
 			TH_LOG("client %d needed %d SYN retransmissions: its first SYN did not get through",
@@ -986,7 +727,7 @@ TEST_F(conn, backlog_overflow)
 	ovf = wait_counter(self->ns.b, variant->proto, "ListenOverflows",
 			   ovf0 + 2, WAIT_MS);
 	EXPECT_LE(ovf0 + 2, ovf) TH_LOG("the retransmitted SYN did not count a ListenOverflow");
-	ASSERT_EQ(0, conn_info(c[2], variant->proto, &ci));
+	ASSERT_EQ(0, sinfo_get(c[2], variant->proto, &ci));
 	EXPECT_EQ(ETCP_SYN_SENT, ci.state)
 		TH_LOG("third client in %s with the accept queue full", state_name(ci.state));
 	EXPECT_LE(1, ci.retransmits);
@@ -1352,7 +1093,7 @@ TEST_F(conn, sockopts)
 		"net/ipv4/etcp_syn_retries" : "net/ipv4/tcp_syn_retries";
 	int s, l, c, a, val, lvl = variant->proto;
 	unsigned char buf[1024];
-	struct conn_info ci;
+	struct sinfo ci;
 	socklen_t len;
 
 	s = CLIENT();
@@ -1380,59 +1121,59 @@ TEST_F(conn, sockopts)
 	EXPECT_EQ(0U, len);
 
 	/* SYNCNT */
-	EXPECT_EQ(6, sockopt_int(s, lvl, ETCP_SYNCNT)) TH_LOG("SYNCNT default is not 6");
+	EXPECT_EQ(6, sockopt_get(s, lvl, ETCP_SYNCNT)) TH_LOG("SYNCNT default is not 6");
 	ASSERT_EQ(0, ns_sysctl_write(self->ns.a, sysctl, "3"));
-	EXPECT_EQ(3, sockopt_int(s, lvl, ETCP_SYNCNT)) TH_LOG("SYNCNT does not follow %s", sysctl);
-	EXPECT_EQ(0, set_int(s, lvl, ETCP_SYNCNT, 1));
-	EXPECT_EQ(1, sockopt_int(s, lvl, ETCP_SYNCNT));
-	EXPECT_EQ(0, set_int(s, lvl, ETCP_SYNCNT, 127));
-	EXPECT_EQ(127, sockopt_int(s, lvl, ETCP_SYNCNT));
-	EXPECT_EQ(0, set_int(s, lvl, ETCP_SYNCNT, 9));
-	EXPECT_EQ(-EINVAL, set_int(s, lvl, ETCP_SYNCNT, 0));
-	EXPECT_EQ(-EINVAL, set_int(s, lvl, ETCP_SYNCNT, 128));
-	EXPECT_EQ(-EINVAL, set_int(s, lvl, ETCP_SYNCNT, -1));
-	EXPECT_EQ(9, sockopt_int(s, lvl, ETCP_SYNCNT)) TH_LOG("a rejected SYNCNT changed the value");
+	EXPECT_EQ(3, sockopt_get(s, lvl, ETCP_SYNCNT)) TH_LOG("SYNCNT does not follow %s", sysctl);
+	EXPECT_EQ(0, sockopt_set(s, lvl, ETCP_SYNCNT, 1));
+	EXPECT_EQ(1, sockopt_get(s, lvl, ETCP_SYNCNT));
+	EXPECT_EQ(0, sockopt_set(s, lvl, ETCP_SYNCNT, 127));
+	EXPECT_EQ(127, sockopt_get(s, lvl, ETCP_SYNCNT));
+	EXPECT_EQ(0, sockopt_set(s, lvl, ETCP_SYNCNT, 9));
+	EXPECT_EQ(-EINVAL, sockopt_set(s, lvl, ETCP_SYNCNT, 0));
+	EXPECT_EQ(-EINVAL, sockopt_set(s, lvl, ETCP_SYNCNT, 128));
+	EXPECT_EQ(-EINVAL, sockopt_set(s, lvl, ETCP_SYNCNT, -1));
+	EXPECT_EQ(9, sockopt_get(s, lvl, ETCP_SYNCNT)) TH_LOG("a rejected SYNCNT changed the value");
 	/* The socket's own value wins over the sysctl. */
 	ASSERT_EQ(0, ns_sysctl_write(self->ns.a, sysctl, "5"));
-	EXPECT_EQ(9, sockopt_int(s, lvl, ETCP_SYNCNT));
+	EXPECT_EQ(9, sockopt_get(s, lvl, ETCP_SYNCNT));
 
 	/* MAXSEG */
-	EXPECT_EQ(536, sockopt_int(s, lvl, ETCP_MAXSEG));
-	EXPECT_EQ(0, set_int(s, lvl, ETCP_MAXSEG, 88));
-	EXPECT_EQ(88, sockopt_int(s, lvl, ETCP_MAXSEG));
-	EXPECT_EQ(0, set_int(s, lvl, ETCP_MAXSEG, 32767));
-	EXPECT_EQ(32767, sockopt_int(s, lvl, ETCP_MAXSEG));
-	EXPECT_EQ(-EINVAL, set_int(s, lvl, ETCP_MAXSEG, 87));
-	EXPECT_EQ(-EINVAL, set_int(s, lvl, ETCP_MAXSEG, 32768));
-	EXPECT_EQ(-EINVAL, set_int(s, lvl, ETCP_MAXSEG, -1));
-	EXPECT_EQ(32767, sockopt_int(s, lvl, ETCP_MAXSEG))
+	EXPECT_EQ(536, sockopt_get(s, lvl, ETCP_MAXSEG));
+	EXPECT_EQ(0, sockopt_set(s, lvl, ETCP_MAXSEG, 88));
+	EXPECT_EQ(88, sockopt_get(s, lvl, ETCP_MAXSEG));
+	EXPECT_EQ(0, sockopt_set(s, lvl, ETCP_MAXSEG, 32767));
+	EXPECT_EQ(32767, sockopt_get(s, lvl, ETCP_MAXSEG));
+	EXPECT_EQ(-EINVAL, sockopt_set(s, lvl, ETCP_MAXSEG, 87));
+	EXPECT_EQ(-EINVAL, sockopt_set(s, lvl, ETCP_MAXSEG, 32768));
+	EXPECT_EQ(-EINVAL, sockopt_set(s, lvl, ETCP_MAXSEG, -1));
+	EXPECT_EQ(32767, sockopt_get(s, lvl, ETCP_MAXSEG))
 		TH_LOG("a rejected MAXSEG changed the value");
-	EXPECT_EQ(0, set_int(s, lvl, ETCP_MAXSEG, 0));
-	EXPECT_EQ(536, sockopt_int(s, lvl, ETCP_MAXSEG)) TH_LOG("MAXSEG 0 did not unset the clamp");
+	EXPECT_EQ(0, sockopt_set(s, lvl, ETCP_MAXSEG, 0));
+	EXPECT_EQ(536, sockopt_get(s, lvl, ETCP_MAXSEG)) TH_LOG("MAXSEG 0 did not unset the clamp");
 
 	/* Unknown, short, other levels. */
 	len = sizeof(val);
 	EXPECT_EQ(-1, getsockopt(s, lvl, OPT_UNKNOWN, &val, &len));
 	EXPECT_EQ(ENOPROTOOPT, errno) TH_LOG("get of an unknown option: %s", strerror(errno));
-	EXPECT_EQ(-ENOPROTOOPT, set_int(s, lvl, OPT_UNKNOWN, 1));
+	EXPECT_EQ(-ENOPROTOOPT, sockopt_set(s, lvl, OPT_UNKNOWN, 1));
 	val = 5;
 	EXPECT_EQ(-1, setsockopt(s, lvl, ETCP_SYNCNT, &val, 2));
 	EXPECT_EQ(EINVAL, errno) TH_LOG("SYNCNT with optlen 2: %s", strerror(errno));
 	EXPECT_EQ(-1, setsockopt(s, lvl, ETCP_MAXSEG, &val, 2));
 	EXPECT_EQ(EINVAL, errno) TH_LOG("MAXSEG with optlen 2: %s", strerror(errno));
-	EXPECT_EQ(9, sockopt_int(s, lvl, ETCP_SYNCNT));
-	EXPECT_EQ(0, set_int(s, IPPROTO_IP, IP_TOS, 0x10));
-	EXPECT_EQ(0x10, sockopt_int(s, IPPROTO_IP, IP_TOS));
-	EXPECT_EQ(0, set_int(s, IPPROTO_IP, IP_TTL, 7));
-	EXPECT_EQ(7, sockopt_int(s, IPPROTO_IP, IP_TTL));
-	EXPECT_EQ(0, set_int(s, SOL_SOCKET, SO_REUSEADDR, 1));
-	EXPECT_EQ(1, sockopt_int(s, SOL_SOCKET, SO_REUSEADDR));
+	EXPECT_EQ(9, sockopt_get(s, lvl, ETCP_SYNCNT));
+	EXPECT_EQ(0, sockopt_set(s, IPPROTO_IP, IP_TOS, 0x10));
+	EXPECT_EQ(0x10, sockopt_get(s, IPPROTO_IP, IP_TOS));
+	EXPECT_EQ(0, sockopt_set(s, IPPROTO_IP, IP_TTL, 7));
+	EXPECT_EQ(7, sockopt_get(s, IPPROTO_IP, IP_TTL));
+	EXPECT_EQ(0, sockopt_set(s, SOL_SOCKET, SO_REUSEADDR, 1));
+	EXPECT_EQ(1, sockopt_get(s, SOL_SOCKET, SO_REUSEADDR));
 	close(s);
 
 	/* A MAXSEG set before connect() limits both directions. */
 	c = CLIENT();
 	ASSERT_LE(0, c);
-	ASSERT_EQ(0, set_int(c, lvl, ETCP_MAXSEG, 1000));
+	ASSERT_EQ(0, sockopt_set(c, lvl, ETCP_MAXSEG, 1000));
 	l = LISTENER(PORT, 8);
 	ASSERT_LE(0, l);
 	len = 1;
@@ -1441,12 +1182,12 @@ TEST_F(conn, sockopts)
 	ASSERT_EQ(0, connect_to(c, ETCP_NS_ADDR_B, PORT));
 	a = accept(l, NULL, NULL);
 	ASSERT_LE(0, a);
-	ASSERT_EQ(0, conn_info(c, variant->proto, &ci));
+	ASSERT_EQ(0, sinfo_get(c, variant->proto, &ci));
 	EXPECT_EQ(1000U, ci.snd_mss) TH_LOG("client MSS %u with MAXSEG 1000", ci.snd_mss);
-	EXPECT_EQ(1000, sockopt_int(c, lvl, ETCP_MAXSEG));
-	ASSERT_EQ(0, conn_info(a, variant->proto, &ci));
+	EXPECT_EQ(1000, sockopt_get(c, lvl, ETCP_MAXSEG));
+	ASSERT_EQ(0, sinfo_get(a, variant->proto, &ci));
 	EXPECT_EQ(1000U, ci.snd_mss) TH_LOG("server MSS %u, client announced 1000", ci.snd_mss);
-	EXPECT_EQ(1000, sockopt_int(a, lvl, ETCP_MAXSEG));
+	EXPECT_EQ(1000, sockopt_get(a, lvl, ETCP_MAXSEG));
 	close(a);
 	close(c);
 	close(l);
@@ -1515,7 +1256,7 @@ TEST_F(conn, connect_ports_vs_bind)
 		b[i] = CLIENT();
 		ASSERT_LE(0, b[i]);
 	}
-	ASSERT_EQ(0, set_int(b[2], SOL_SOCKET, SO_REUSEADDR, 1));
+	ASSERT_EQ(0, sockopt_set(b[2], SOL_SOCKET, SO_REUSEADDR, 1));
 	ASSERT_EQ(0, bind_to(b[0], ETCP_NS_ADDR_A, EPH_LOW));
 	ASSERT_EQ(0, bind_to(b[1], "0.0.0.0", EPH_LOW + 1));
 	ASSERT_EQ(0, bind_to(b[2], ETCP_NS_ADDR_A, EPH_LOW + 2));
@@ -1544,7 +1285,7 @@ TEST_F(conn, connect_ports_vs_bind)
 	EXPECT_EQ(-EADDRINUSE, bind_to(s, ETCP_NS_ADDR_A, EPH_LOW + 3))
 		TH_LOG("bind to the port of a connection succeeded");
 	EXPECT_EQ(-EADDRINUSE, bind_to(s, "0.0.0.0", EPH_LOW + 3));
-	ASSERT_EQ(0, set_int(s, SOL_SOCKET, SO_REUSEADDR, 1));
+	ASSERT_EQ(0, sockopt_set(s, SOL_SOCKET, SO_REUSEADDR, 1));
 	EXPECT_EQ(-EADDRINUSE, bind_to(s, ETCP_NS_ADDR_A, EPH_LOW + 3))
 		TH_LOG("SO_REUSEADDR on one side only let bind share a connection's port");
 	close(s);
@@ -1553,14 +1294,14 @@ TEST_F(conn, connect_ports_vs_bind)
 	close(b[0]);
 	x = CLIENT();
 	ASSERT_LE(0, x);
-	ASSERT_EQ(0, set_int(x, SOL_SOCKET, SO_REUSEADDR, 1));
+	ASSERT_EQ(0, sockopt_set(x, SOL_SOCKET, SO_REUSEADDR, 1));
 	err = connect_to(x, ETCP_NS_ADDR_B, PORT);
 	ASSERT_EQ(0, err) TH_LOG("connect after a port was freed: %s", strerror(-err));
 	EXPECT_EQ(EPH_LOW, local_port(x))
 		TH_LOG("connect took port %d, only %d was free", local_port(x), EPH_LOW);
 	s = CLIENT();
 	ASSERT_LE(0, s);
-	ASSERT_EQ(0, set_int(s, SOL_SOCKET, SO_REUSEADDR, 1));
+	ASSERT_EQ(0, sockopt_set(s, SOL_SOCKET, SO_REUSEADDR, 1));
 	EXPECT_EQ(0, bind_to(s, ETCP_NS_ADDR_A, local_port(x)))
 		TH_LOG("SO_REUSEADDR on both: bind to a connection's port failed");
 	close(s);
@@ -1588,7 +1329,7 @@ TEST_F(conn, listener_port_conflicts)
 	ASSERT_LE(0, s);
 	EXPECT_EQ(-EADDRINUSE, bind_to(s, ETCP_NS_ADDR_B, PORT));
 	EXPECT_EQ(-EADDRINUSE, bind_to(s, "0.0.0.0", PORT));
-	ASSERT_EQ(0, set_int(s, SOL_SOCKET, SO_REUSEADDR, 1));
+	ASSERT_EQ(0, sockopt_set(s, SOL_SOCKET, SO_REUSEADDR, 1));
 	EXPECT_EQ(-EADDRINUSE, bind_to(s, ETCP_NS_ADDR_B, PORT))
 		TH_LOG("SO_REUSEADDR let a socket bind a listener's port");
 	close(s);
@@ -1598,8 +1339,8 @@ TEST_F(conn, listener_port_conflicts)
 	s2 = SERVER();
 	ASSERT_LE(0, s1);
 	ASSERT_LE(0, s2);
-	ASSERT_EQ(0, set_int(s1, SOL_SOCKET, SO_REUSEADDR, 1));
-	ASSERT_EQ(0, set_int(s2, SOL_SOCKET, SO_REUSEADDR, 1));
+	ASSERT_EQ(0, sockopt_set(s1, SOL_SOCKET, SO_REUSEADDR, 1));
+	ASSERT_EQ(0, sockopt_set(s2, SOL_SOCKET, SO_REUSEADDR, 1));
 	ASSERT_EQ(0, bind_to(s1, ETCP_NS_ADDR_B, PORT + 1));
 	ASSERT_EQ(0, bind_to(s2, ETCP_NS_ADDR_B, PORT + 1))
 		TH_LOG("SO_REUSEADDR on both: second bind failed");
@@ -1609,7 +1350,7 @@ TEST_F(conn, listener_port_conflicts)
 	EXPECT_EQ(ETCP_CLOSE, sock_state(s2, variant->proto));
 	s3 = SERVER();
 	ASSERT_LE(0, s3);
-	ASSERT_EQ(0, set_int(s3, SOL_SOCKET, SO_REUSEADDR, 1));
+	ASSERT_EQ(0, sockopt_set(s3, SOL_SOCKET, SO_REUSEADDR, 1));
 	EXPECT_EQ(-EADDRINUSE, bind_to(s3, ETCP_NS_ADDR_B, PORT + 1))
 		TH_LOG("SO_REUSEADDR bind to a port with a listener succeeded");
 	close(s3);
@@ -1628,7 +1369,7 @@ TEST_F(conn, reuseport_listeners)
 	for (k = 0; k < 2; k++) {
 		s[k] = SERVER();
 		ASSERT_LE(0, s[k]);
-		ASSERT_EQ(0, set_int(s[k], SOL_SOCKET, SO_REUSEPORT, 1));
+		ASSERT_EQ(0, sockopt_set(s[k], SOL_SOCKET, SO_REUSEPORT, 1));
 		ASSERT_EQ(0, bind_to(s[k], ETCP_NS_ADDR_B, PORT))
 			TH_LOG("SO_REUSEPORT bind #%d: %s", k, strerror(errno));
 		err = listen(s[k], 8) ? -errno : 0;
@@ -1672,7 +1413,7 @@ TEST_F(conn, child_keeps_port)
 		l = SERVER();
 		ASSERT_LE(0, l);
 		if (k) {
-			ASSERT_EQ(0, set_int(l, SOL_SOCKET, SO_REUSEADDR, 1));
+			ASSERT_EQ(0, sockopt_set(l, SOL_SOCKET, SO_REUSEADDR, 1));
 		}
 		ASSERT_EQ(0, bind_to(l, ETCP_NS_ADDR_B, PORT + k));
 		ASSERT_EQ(0, listen(l, 8));
@@ -1689,12 +1430,12 @@ TEST_F(conn, child_keeps_port)
 			EXPECT_EQ(-EADDRINUSE, bind_to(s, ETCP_NS_ADDR_B, PORT))
 				TH_LOG("the listener's port is free while its child lives");
 			EXPECT_EQ(-EADDRINUSE, bind_to(s, "0.0.0.0", PORT));
-			ASSERT_EQ(0, set_int(s, SOL_SOCKET, SO_REUSEADDR, 1));
+			ASSERT_EQ(0, sockopt_set(s, SOL_SOCKET, SO_REUSEADDR, 1));
 			EXPECT_EQ(-EADDRINUSE, bind_to(s, ETCP_NS_ADDR_B, PORT))
 				TH_LOG("SO_REUSEADDR on one side shared a child's port");
 		} else {
 			l2 = s;
-			ASSERT_EQ(0, set_int(l2, SOL_SOCKET, SO_REUSEADDR, 1));
+			ASSERT_EQ(0, sockopt_set(l2, SOL_SOCKET, SO_REUSEADDR, 1));
 			err = bind_to(l2, ETCP_NS_ADDR_B, PORT + 1);
 			ASSERT_EQ(0, err) TH_LOG("SO_REUSEADDR bind next to a child: %s",
 						 strerror(-err));
@@ -1731,9 +1472,9 @@ TEST_F(conn, reuseaddr_same_peer)
 	ASSERT_LE(0, c1);
 	ASSERT_LE(0, c2);
 	ASSERT_LE(0, c3);
-	ASSERT_EQ(0, set_int(c1, SOL_SOCKET, SO_REUSEADDR, 1));
-	ASSERT_EQ(0, set_int(c2, SOL_SOCKET, SO_REUSEADDR, 1));
-	ASSERT_EQ(0, set_int(c3, SOL_SOCKET, SO_REUSEADDR, 1));
+	ASSERT_EQ(0, sockopt_set(c1, SOL_SOCKET, SO_REUSEADDR, 1));
+	ASSERT_EQ(0, sockopt_set(c2, SOL_SOCKET, SO_REUSEADDR, 1));
+	ASSERT_EQ(0, sockopt_set(c3, SOL_SOCKET, SO_REUSEADDR, 1));
 	ASSERT_EQ(0, bind_to(c1, ETCP_NS_ADDR_A, EPH_LOW));
 	ASSERT_EQ(0, bind_to(c2, ETCP_NS_ADDR_A, EPH_LOW));
 	ASSERT_EQ(0, bind_to(c3, ETCP_NS_ADDR_A, EPH_LOW));
@@ -1829,16 +1570,6 @@ FIXTURE_SETUP(etcp)
 FIXTURE_TEARDOWN(etcp)
 {
 	etcp_netns_teardown(&self->ns);
-}
-
-static int etcp_info_of(int fd, struct etcp_info *ei)
-{
-	socklen_t len = sizeof(*ei);
-
-	memset(ei, 0, sizeof(*ei));
-	if (getsockopt(fd, SOL_ETCP, ETCP_INFO, ei, &len))
-		return -errno;
-	return len == sizeof(*ei) ? 0 : -EPROTO;
 }
 
 /* The two ends agree on each other's ISN, and the handshake used one each. */
@@ -1999,9 +1730,9 @@ TEST_F(etcp, coexist_with_tcp)
 		plen = sizeof(peer);
 		a[i] = accept(l[i], (struct sockaddr *)&peer, &plen);
 		ASSERT_LE(0, a[i]) TH_LOG("%s accept: %s", proto_name(proto[i]), strerror(errno));
-		EXPECT_EQ(proto[i], sockopt_int(a[i], SOL_SOCKET, SO_PROTOCOL))
+		EXPECT_EQ(proto[i], sockopt_get(a[i], SOL_SOCKET, SO_PROTOCOL))
 			TH_LOG("the %s listener accepted a socket of protocol %d",
-			       proto_name(proto[i]), sockopt_int(a[i], SOL_SOCKET, SO_PROTOCOL));
+			       proto_name(proto[i]), sockopt_get(a[i], SOL_SOCKET, SO_PROTOCOL));
 		EXPECT_TRUE(sin_eq(&peer, &cs[i]));
 		EXPECT_EQ(ETCP_ESTABLISHED, sock_state(a[i], proto[i]));
 		EXPECT_EQ(ETCP_ESTABLISHED, sock_state(c[i], proto[i]));

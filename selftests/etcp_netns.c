@@ -270,6 +270,26 @@ int ns_leave(void)
 	return 0;
 }
 
+int ns_cmd(int nsfd, const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int ret, n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(cmd))
+		return -ENAMETOOLONG;
+	ret = ns_enter(nsfd);
+	if (ret)
+		return ret;
+	ret = etcp_run("%s", cmd);
+	if (ns_leave())
+		return -EBADFD;
+	return ret;
+}
+
 int ns_socket(int nsfd, int domain, int type, int proto)
 {
 	int fd, err;

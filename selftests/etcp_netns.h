@@ -61,6 +61,13 @@ int etcp_netns_wait_carrier(const struct etcp_netns *ns, int timeout_ms);
 int ns_enter(int nsfd);
 int ns_leave(void);
 
+/*
+ * Run a shell command inside nsfd: the child inherits this thread's
+ * namespace ("ip netns exec" would remount /sys, a second of TCG time a
+ * call).  Output as etcp_run(); 0 or -errno.
+ */
+int ns_cmd(int nsfd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* socket(2) inside nsfd; the socket stays there.  -1 with errno on error. */
 int ns_socket(int nsfd, int domain, int type, int proto);
 

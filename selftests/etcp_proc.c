@@ -17,6 +17,7 @@
 #include <linux/etcp.h>
 
 #include "etcp_netns.h"
+#include "etcp_util.h"
 #include "kselftest_harness.h"
 
 #define PROC_SIZE	(256 * 1024)
@@ -28,15 +29,6 @@ struct proc_table {
 	char text[PROC_SIZE];
 	char *line[PROC_LINES];	/* line[0] is the header */
 	int nr;			/* lines, header included */
-};
-
-/* One row, in /proc/net/tcp's columns up to the inode. */
-struct proc_row {
-	int sl;
-	unsigned int laddr, lport, raddr, rport, st;
-	unsigned int txq, rxq, tr, retr, uid;
-	unsigned long when, inode;
-	int timeout;
 };
 
 /* Read /proc/net/FILE of nsfd and split it into lines; 0 or -errno. */
@@ -68,11 +60,7 @@ static int parse_row(const char *line, struct proc_row *r)
 	char again[256];
 	int n;
 
-	n = sscanf(line, "%d: %X:%X %X:%X %X %X:%X %X:%lX %X %u %d %lu",
-		   &r->sl, &r->laddr, &r->lport, &r->raddr, &r->rport, &r->st,
-		   &r->txq, &r->rxq, &r->tr, &r->when, &r->retr, &r->uid,
-		   &r->timeout, &r->inode);
-	if (n != 14)
+	if (proc_row_scan(line, r))
 		return -1;
 	n = snprintf(again, sizeof(again),
 		     "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %lu",

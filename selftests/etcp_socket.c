@@ -19,6 +19,7 @@
 #include <linux/etcp.h>
 
 #include "etcp_netns.h"
+#include "etcp_util.h"
 #include "kselftest_harness.h"
 
 #define PORT		5000
@@ -27,47 +28,11 @@
 #define EPH_HIGH	40015
 #define EPH_COUNT	(EPH_HIGH - EPH_LOW + 1)
 
-static int sockopt_int(int fd, int level, int opt)
-{
-	socklen_t len = sizeof(int);
-	int val = -1;
-
-	if (getsockopt(fd, level, opt, &val, &len) || len != sizeof(int))
-		return -1;
-	return val;
-}
-
-static struct sockaddr_in sin_of(const char *addr, unsigned short port)
-{
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET,
-		.sin_port = htons(port),
-	};
-
-	inet_pton(AF_INET, addr, &sin.sin_addr);
-	return sin;
-}
-
-/* bind() to addr:port; 0 or -errno. */
-static int bind_to(int fd, const char *addr, unsigned short port)
-{
-	struct sockaddr_in sin = sin_of(addr, port);
-
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)))
-		return -errno;
-	return 0;
-}
-
 static int set_reuseaddr(int fd)
 {
 	int one = 1;
 
 	return setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-}
-
-static const char *proto_name(int proto)
-{
-	return proto == IPPROTO_ETCP ? "etcp" : "tcp";
 }
 
 /* ---------------------------------------------------------- registration */
@@ -79,11 +44,11 @@ TEST(stream_socket_is_etcp)
 	ASSERT_LE(0, fd)
 		TH_LOG("socket(AF_INET, SOCK_STREAM, %d) failed: %s (is etcp.ko loaded?)",
 		       IPPROTO_ETCP, strerror(errno));
-	EXPECT_EQ(IPPROTO_ETCP, sockopt_int(fd, SOL_SOCKET, SO_PROTOCOL))
+	EXPECT_EQ(IPPROTO_ETCP, sockopt_get(fd, SOL_SOCKET, SO_PROTOCOL))
 		TH_LOG("SO_PROTOCOL of an etcp socket is not %d", IPPROTO_ETCP);
-	EXPECT_EQ(SOCK_STREAM, sockopt_int(fd, SOL_SOCKET, SO_TYPE))
+	EXPECT_EQ(SOCK_STREAM, sockopt_get(fd, SOL_SOCKET, SO_TYPE))
 		TH_LOG("SO_TYPE of an etcp socket is not SOCK_STREAM");
-	EXPECT_EQ(AF_INET, sockopt_int(fd, SOL_SOCKET, SO_DOMAIN))
+	EXPECT_EQ(AF_INET, sockopt_get(fd, SOL_SOCKET, SO_DOMAIN))
 		TH_LOG("SO_DOMAIN of an etcp socket is not AF_INET");
 	close(fd);
 }
@@ -108,7 +73,7 @@ TEST(stream_proto0_is_still_tcp)
 
 	ASSERT_LE(0, fd)
 		TH_LOG("socket(AF_INET, SOCK_STREAM, 0): %s", strerror(errno));
-	EXPECT_EQ(IPPROTO_TCP, sockopt_int(fd, SOL_SOCKET, SO_PROTOCOL))
+	EXPECT_EQ(IPPROTO_TCP, sockopt_get(fd, SOL_SOCKET, SO_PROTOCOL))
 		TH_LOG("with etcp loaded, SOCK_STREAM protocol 0 is no longer TCP");
 	close(fd);
 }

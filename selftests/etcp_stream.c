@@ -69,12 +69,12 @@
 #include <linux/etcp.h>
 
 #include "etcp_netns.h"
+#include "etcp_util.h"
 #include "kselftest_harness.h"
 
 #define PORT		5000	/* the first listener; each pair takes the next */
 /* Generous for TCG: what should take microseconds may take a second. */
 #define WAIT_MS		5000
-#define POLL_STEP_NS	(5 * 1000 * 1000)
 /* SO_RCVTIMEO/SO_SNDTIMEO: the timeout, and how late TCG may return. */
 #define TIMEO_MS	300
 #define TIMEO_SLACK_MS	300
@@ -117,119 +117,12 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(int ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
-}
-
-static void pause_step(void)
-{
-	struct timespec ts = { .tv_nsec = POLL_STEP_NS };
-
-	nanosleep(&ts, NULL);
-}
-
-static const char *proto_name(int proto)
-{
-	return proto == IPPROTO_ETCP ? "etcp" : "tcp";
-}
-
-static struct sockaddr_in sin_of(const char *addr, unsigned short port)
-{
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET,
-		.sin_port = htons(port),
-	};
-
-	inet_pton(AF_INET, addr, &sin.sin_addr);
-	return sin;
-}
-
-static int bind_to(int fd, const char *addr, unsigned short port)
-{
-	struct sockaddr_in sin = sin_of(addr, port);
-
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)))
-		return -errno;
-	return 0;
-}
-
-/* connect(); 0 or -errno (-EINPROGRESS for a non-blocking socket). */
-static int connect_to(int fd, const char *addr, unsigned short port)
-{
-	struct sockaddr_in sin = sin_of(addr, port);
-
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
-		return -errno;
-	return 0;
-}
-
-static int sockopt_int(int fd, int level, int opt)
-{
-	socklen_t len = sizeof(int);
-	int val = -1;
-
-	if (getsockopt(fd, level, opt, &val, &len) || len != sizeof(int))
-		return -1;
-	return val;
-}
-
-static int set_int(int fd, int level, int opt, int val)
-{
-	if (setsockopt(fd, level, opt, &val, sizeof(val)))
-		return -errno;
-	return 0;
-}
-
-/* SO_ERROR (which clears it), or -1. */
-static int so_error(int fd)
-{
-	return sockopt_int(fd, SOL_SOCKET, SO_ERROR);
-}
-
-static int set_nonblock(int fd, bool on)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl < 0)
-		return -errno;
-	fl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
-	return fcntl(fd, F_SETFL, fl) ? -errno : 0;
-}
-
-/* SO_RCVTIMEO or SO_SNDTIMEO of @ms milliseconds. */
-static int set_timeo(int fd, int opt, int ms)
-{
-	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
-
-	if (setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv)))
-		return -errno;
-	return 0;
-}
-
-/* poll() one fd: its revents, 0 on timeout, -1 on error. */
-static int poll_fd(int fd, short events, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	int n;
-
-	do {
-		n = poll(&pfd, 1, timeout_ms);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -1;
-	return n ? pfd.revents : 0;
 }
 
 /* Poll until @fd reports one of @events: its revents, 0 on timeout. */
@@ -246,16 +139,6 @@ static int wait_event(int fd, short events, int timeout_ms)
 	}
 }
 
-/* ioctl(@req) of an int: the value, or -errno. */
-static int ioctl_int(int fd, unsigned long req)
-{
-	int val = -1;
-
-	if (ioctl(fd, req, &val))
-		return -errno;
-	return val;
-}
-
 /* Poll until ioctl(@req) gives @want: the last value, or -errno. */
 static int wait_ioctl(int fd, unsigned long req, int want, int timeout_ms)
 {
@@ -268,36 +151,6 @@ static int wait_ioctl(int fd, unsigned long req, int want, int timeout_ms)
 			return val;
 		pause_step();
 	}
-}
-
-/* The state of a connection (TCP's numbers, etcp's too), or -1. */
-static int sock_state(int fd, int proto)
-{
-	if (proto == IPPROTO_ETCP) {
-		struct etcp_info ei;
-		socklen_t len = sizeof(ei);
-
-		if (getsockopt(fd, SOL_ETCP, ETCP_INFO, &ei, &len))
-			return -1;
-		return ei.etcpi_state;
-	} else {
-		struct tcp_info ti;
-		socklen_t len = sizeof(ti);
-
-		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
-			return -1;
-		return ti.tcpi_state;
-	}
-}
-
-static int etcp_info_of(int fd, struct etcp_info *ei)
-{
-	socklen_t len = sizeof(*ei);
-
-	memset(ei, 0, sizeof(*ei));
-	if (getsockopt(fd, SOL_ETCP, ETCP_INFO, ei, &len))
-		return -errno;
-	return len == sizeof(*ei) ? 0 : -EPROTO;
 }
 
 /* RFC 4898's byte counters, which TCP_INFO and ETCP_INFO both have. */
@@ -322,103 +175,6 @@ static int conn_bytes(int fd, int proto, uint64_t *acked, uint64_t *received)
 		*received = ti.tcpi_bytes_received;
 	}
 	return 0;
-}
-
-/*
- * Counter @name of @proto in nsfd: etcp's from /proc/net/etcp_stat ("Name
- * value" lines), TCP's from the TcpExt lines of /proc/net/netstat (a line
- * of names followed by a line of values).  -1 if absent.
- */
-#define PROC_SIZE	(64 * 1024)
-static long read_counter(int nsfd, int proto, const char *name)
-{
-	char *text, *names, *vals, *ns = NULL, *vs = NULL, *n, *v, *p;
-	size_t len = strlen(name);
-	long val = -1;
-
-	text = malloc(PROC_SIZE);
-	if (!text)
-		return -1;
-	if (ns_proc_net_read(nsfd, proto == IPPROTO_ETCP ? "etcp_stat" : "netstat",
-			     text, PROC_SIZE) < 0)
-		goto out;
-
-	if (proto == IPPROTO_ETCP) {
-		for (p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-			if (!strncmp(p, name, len) && p[len] == ' ') {
-				val = strtol(p + len + 1, NULL, 10);
-				break;
-			}
-		}
-		goto out;
-	}
-
-	names = strstr(text, "TcpExt:");
-	if (!names)
-		goto out;
-	vals = strchr(names, '\n');
-	if (!vals)
-		goto out;
-	*vals++ = '\0';
-	p = strchr(vals, '\n');
-	if (p)
-		*p = '\0';
-	n = strtok_r(names, " ", &ns);
-	v = strtok_r(vals, " ", &vs);
-	while (n && v) {
-		if (!strcmp(n, name)) {
-			val = strtol(v, NULL, 10);
-			break;
-		}
-		n = strtok_r(NULL, " ", &ns);
-		v = strtok_r(NULL, " ", &vs);
-	}
-out:
-	free(text);
-	return val;
-}
-
-/* Is @prog an executable in $PATH?  (No shell: under TCG every exec counts.) */
-static bool have_prog(const char *prog)
-{
-	const char *env = getenv("PATH");
-	char path[4096], file[4200], *dir, *save = NULL;
-
-	snprintf(path, sizeof(path), "%s", env ? env : "/usr/sbin:/usr/bin:/sbin:/bin");
-	for (dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		snprintf(file, sizeof(file), "%s/%s", dir, prog);
-		if (!access(file, X_OK))
-			return true;
-	}
-	return false;
-}
-
-/*
- * Run a shell command inside nsfd: the child inherits this thread's
- * namespace ("ip netns exec" would remount /sys, slow under TCG).  0 or
- * -errno.
- */
-static int ns_cmd(int nsfd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int ns_cmd(int nsfd, const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int ret, n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(cmd))
-		return -ENAMETOOLONG;
-	ret = ns_enter(nsfd);
-	if (ret)
-		return ret;
-	ret = etcp_run("%s", cmd);
-	if (ns_leave())
-		return -EBADFD;
-	return ret;
 }
 
 /* SIGPIPEs this process received since catch_sigpipe(). */
@@ -1005,34 +761,7 @@ static long run_xfer(struct __test_metadata *_metadata, int proto,
 
 /* ------------------------------------------------------------- fixture */
 
-/* Both namespaces, TCP's timestamps off (as the other tests), carrier. */
-static int two_ns_setup(struct etcp_netns *ns)
-{
-	int err;
-
-	err = etcp_netns_setup(ns);
-	if (err)
-		return err;
-	err = ns_sysctl_write(ns->a, "net/ipv4/tcp_timestamps", "0");
-	if (!err)
-		err = ns_sysctl_write(ns->b, "net/ipv4/tcp_timestamps", "0");
-	if (!err)
-		err = etcp_netns_wait_carrier(ns, 10000);
-	if (err)
-		etcp_netns_teardown(ns);
-	return err;
-}
-
-/*
- * Why the namespaces cannot be made here, or NULL: asked once, before the
- * harness forks a child per test (it runs a shell, which costs under TCG).
- */
-static const char *env_unsupported;
-
-static void __attribute__((constructor)) check_env(void)
-{
-	env_unsupported = etcp_netns_unsupported();
-}
+ETCP_ENV_CHECK()
 
 FIXTURE(stream) {
 	struct etcp_netns ns;
@@ -1081,9 +810,9 @@ static int set_bufs(int fd, int snd, int rcv)
 	int err = 0;
 
 	if (snd)
-		err = set_int(fd, SOL_SOCKET, SO_SNDBUF, snd);
+		err = sockopt_set(fd, SOL_SOCKET, SO_SNDBUF, snd);
 	if (!err && rcv)
-		err = set_int(fd, SOL_SOCKET, SO_RCVBUF, rcv);
+		err = sockopt_set(fd, SOL_SOCKET, SO_RCVBUF, rcv);
 	return err;
 }
 
@@ -1666,7 +1395,7 @@ TEST_F(stream, sndtimeo)
 	ASSERT_LT(0, n) TH_LOG("%s send of 1 MiB with SO_SNDTIMEO: %s", PROTO,
 			       n < 0 ? strerror(errno) : "0");
 	EXPECT_GT((ssize_t)len, n) TH_LOG("1 MiB fit into a %d-byte send buffer",
-					  sockopt_int(c, SOL_SOCKET, SO_SNDBUF));
+					  sockopt_get(c, SOL_SOCKET, SO_SNDBUF));
 	EXPECT_LE(TIMEO_MS - TIMEO_EARLY_MS, ms) TH_LOG("send returned %zd after %ld ms of %d",
 							n, ms, TIMEO_MS);
 	EXPECT_GE(TIMEO_MS + TIMEO_SLACK_MS, ms) TH_LOG("send returned %zd after %ld ms of %d",
@@ -1708,8 +1437,8 @@ TEST_F(stream, rcvlowat)
 	int c, s, ev;
 
 	open_pair(_metadata, self, variant->proto, NULL, &c, &s);
-	ASSERT_EQ(0, set_int(c, SOL_SOCKET, SO_RCVLOWAT, 1000));
-	EXPECT_EQ(1000, sockopt_int(c, SOL_SOCKET, SO_RCVLOWAT));
+	ASSERT_EQ(0, sockopt_set(c, SOL_SOCKET, SO_RCVLOWAT, 1000));
+	EXPECT_EQ(1000, sockopt_get(c, SOL_SOCKET, SO_RCVLOWAT));
 	ASSERT_EQ(0, set_timeo(c, SO_RCVTIMEO, WAIT_MS));
 	bg.fd = s;
 	ASSERT_EQ(0, bg_send_start(&bg));
@@ -1789,8 +1518,8 @@ TEST_F(stream, buffer_sizes)
 	l = ns_socket(self->ns.b, AF_INET, SOCK_STREAM, variant->proto);
 	ASSERT_LE(0, l);
 	ASSERT_EQ(0, set_bufs(l, 30000, 20000));
-	EXPECT_EQ(60000, sockopt_int(l, SOL_SOCKET, SO_SNDBUF));
-	EXPECT_EQ(40000, sockopt_int(l, SOL_SOCKET, SO_RCVBUF));
+	EXPECT_EQ(60000, sockopt_get(l, SOL_SOCKET, SO_SNDBUF));
+	EXPECT_EQ(40000, sockopt_get(l, SOL_SOCKET, SO_RCVBUF));
 	ASSERT_EQ(0, bind_to(l, ETCP_NS_ADDR_B, PORT));
 	ASSERT_EQ(0, listen(l, 8));
 	c = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, variant->proto);
@@ -1798,9 +1527,9 @@ TEST_F(stream, buffer_sizes)
 	ASSERT_EQ(0, connect_to(c, ETCP_NS_ADDR_B, PORT));
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
-	EXPECT_EQ(60000, sockopt_int(s, SOL_SOCKET, SO_SNDBUF))
+	EXPECT_EQ(60000, sockopt_get(s, SOL_SOCKET, SO_SNDBUF))
 		TH_LOG("%s accepted socket did not inherit the listener's SO_SNDBUF", PROTO);
-	EXPECT_EQ(40000, sockopt_int(s, SOL_SOCKET, SO_RCVBUF))
+	EXPECT_EQ(40000, sockopt_get(s, SOL_SOCKET, SO_RCVBUF))
 		TH_LOG("%s accepted socket did not inherit the listener's SO_RCVBUF", PROTO);
 	close(s);
 	close(c);
@@ -1929,8 +1658,8 @@ TEST_F(stream, zero_window)
 	char why[160];
 
 	open_pair(_metadata, self, variant->proto, &b, &c, &s);
-	rcvbuf = sockopt_int(s, SOL_SOCKET, SO_RCVBUF);
-	sndbuf = sockopt_int(c, SOL_SOCKET, SO_SNDBUF);
+	rcvbuf = sockopt_get(s, SOL_SOCKET, SO_RCVBUF);
+	sndbuf = sockopt_get(c, SOL_SOCKET, SO_SNDBUF);
 	p0 = read_counter(self->ns.a, variant->proto, probes);
 
 	written = fill_sndbuf(c, SEED_AB, 0);
@@ -2176,18 +1905,21 @@ TEST_F_TIMEOUT(stream, integrity_threads, 120)
 	close(s);
 }
 
-/* 100 MiB from a to b, writes and reads of 256 KiB: the throughput. */
+/* 100 MiB each way at once, writes and reads of 256 KiB. */
 TEST_F_TIMEOUT(stream, integrity_100mib, 300)
 {
 	struct xfer_opt o = { .wmax = CHUNK, .rmax = CHUNK, .timeout_ms = 240000 };
-	struct flow f;
+	struct flow f[2];
 	int c, s;
 
 	open_pair(_metadata, self, variant->proto, NULL, &c, &s);
-	flow_init(&f, "a->b", c, s, SEED_AB);
-	f.total = 100 * MIB;
-	run_xfer(_metadata, variant->proto, &f, 1, &o, "100 MiB a->b");
-	flow_free(&f);
+	flow_init(&f[0], "a->b", c, s, SEED_AB);
+	flow_init(&f[1], "b->a", s, c, SEED_BA);
+	f[0].total = 100 * MIB;
+	f[1].total = 100 * MIB;
+	run_xfer(_metadata, variant->proto, f, 2, &o, "100 MiB each way");
+	flow_free(&f[0]);
+	flow_free(&f[1]);
 	close(c);
 	close(s);
 }

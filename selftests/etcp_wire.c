@@ -66,6 +66,7 @@
 
 #include "etcp_capture.h"
 #include "etcp_netns.h"
+#include "etcp_util.h"
 #include "etcp_raw.h"
 #include "kselftest_harness.h"
 
@@ -91,32 +92,6 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static struct sockaddr_in sin_of(const char *addr, unsigned short port)
-{
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET,
-		.sin_port = htons(port),
-	};
-
-	inet_pton(AF_INET, addr, &sin.sin_addr);
-	return sin;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void pause_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 static double sec(int64_t ns)
 {
 	return ns / 1e9;
@@ -130,90 +105,6 @@ static double msec(int64_t ns)
 static bool within_ms(int64_t ns, int64_t lo_ms, int64_t hi_ms)
 {
 	return ns >= lo_ms * MS && ns <= hi_ms * MS;
-}
-
-static int connect_to(int fd, const char *addr, unsigned short port)
-{
-	struct sockaddr_in sin = sin_of(addr, port);
-
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
-		return -errno;
-	return 0;
-}
-
-static unsigned short local_port(int fd)
-{
-	struct sockaddr_in sin = {};
-	socklen_t len = sizeof(sin);
-
-	if (getsockname(fd, (struct sockaddr *)&sin, &len))
-		return 0;
-	return ntohs(sin.sin_port);
-}
-
-/* A listener on addr:port in nsfd; fd or -1 with errno. */
-static int listen_on(int nsfd, int proto, const char *addr,
-		     unsigned short port)
-{
-	int fd = ns_socket(nsfd, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, proto);
-	struct sockaddr_in sin = sin_of(addr, port);
-	int one = 1;
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(fd, 8)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* poll() one fd: the revents, 0 on timeout. */
-static int poll_one(int fd, short events, int ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-
-	if (poll(&pfd, 1, ms) != 1)
-		return 0;
-	return pfd.revents;
-}
-
-/* accept() once a child is there, within ms; fd or -1 with errno. */
-static int accept_wait(int lfd, int ms)
-{
-	if (!(poll_one(lfd, POLLIN, ms) & POLLIN)) {
-		errno = ETIMEDOUT;
-		return -1;
-	}
-	return accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-}
-
-static int sockopt_get(int fd, int level, int opt)
-{
-	socklen_t len = sizeof(int);
-	int val = -1;
-
-	if (getsockopt(fd, level, opt, &val, &len))
-		return -errno;
-	return val;
-}
-
-static int sockopt_set(int fd, int level, int opt, int val)
-{
-	if (setsockopt(fd, level, opt, &val, sizeof(val)))
-		return -errno;
-	return 0;
-}
-
-/* An ioctl returning an int (SIOCINQ, SIOCOUTQ, SIOCOUTQNSD), or -errno. */
-static int ioctl_int(int fd, unsigned long req)
-{
-	int val = -1;
-
-	if (ioctl(fd, req, &val))
-		return -errno;
-	return val;
 }
 
 /* Poll until everything fd sent is acknowledged: 0 or -ETIMEDOUT. */
@@ -416,92 +307,6 @@ static int pump(struct xfer_end *ends, size_t n, struct etcp_cap *cap, int ms)
 }
 
 /*
- * What ETCP_INFO (or TCP_INFO) says.  TCP_INFO (as glibc has it) has no
- * sequence numbers or byte counts: seqs is false for TCP.
- */
-struct sinfo {
-	int state, retransmits, backoff;
-	uint32_t rto, snd_mss, snd_cwnd, snd_ssthresh, total_retrans;
-	uint32_t iss, irs, snd_una, snd_nxt, rcv_nxt, snd_wnd, rcv_wnd;
-	uint64_t bytes_acked, bytes_received;
-	bool seqs;
-};
-
-static int sinfo_get(int fd, int proto, struct sinfo *si)
-{
-	socklen_t len;
-
-	memset(si, 0, sizeof(*si));
-	si->state = -1;
-	if (proto == IPPROTO_ETCP) {
-		struct etcp_info ei = {};
-
-		len = sizeof(ei);
-		if (getsockopt(fd, SOL_ETCP, ETCP_INFO, &ei, &len))
-			return -errno;
-		si->state = ei.etcpi_state;
-		si->retransmits = ei.etcpi_retransmits;
-		si->backoff = ei.etcpi_backoff;
-		si->rto = ei.etcpi_rto;
-		si->snd_mss = ei.etcpi_snd_mss;
-		si->snd_cwnd = ei.etcpi_snd_cwnd;
-		si->snd_ssthresh = ei.etcpi_snd_ssthresh;
-		si->total_retrans = ei.etcpi_total_retrans;
-		si->iss = ei.etcpi_iss;
-		si->irs = ei.etcpi_irs;
-		si->snd_una = ei.etcpi_snd_una;
-		si->snd_nxt = ei.etcpi_snd_nxt;
-		si->rcv_nxt = ei.etcpi_rcv_nxt;
-		si->snd_wnd = ei.etcpi_snd_wnd;
-		si->rcv_wnd = ei.etcpi_rcv_wnd;
-		si->bytes_acked = ei.etcpi_bytes_acked;
-		si->bytes_received = ei.etcpi_bytes_received;
-		si->seqs = true;
-	} else {
-		struct tcp_info ti = {};
-
-		len = sizeof(ti);
-		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
-			return -errno;
-		si->state = ti.tcpi_state;
-		si->retransmits = ti.tcpi_retransmits;
-		si->backoff = ti.tcpi_backoff;
-		si->rto = ti.tcpi_rto;
-		si->snd_mss = ti.tcpi_snd_mss;
-		si->snd_cwnd = ti.tcpi_snd_cwnd;
-		si->snd_ssthresh = ti.tcpi_snd_ssthresh;
-		si->total_retrans = ti.tcpi_total_retrans;
-	}
-	return 0;
-}
-
-static int sock_state(int fd, int proto)
-{
-	struct sinfo si;
-
-	return sinfo_get(fd, proto, &si) ? -1 : si.state;
-}
-
-/* /proc/net/etcp_stat: "Name value" lines. */
-static long stat_now(int nsfd, const char *name)
-{
-	static char text[8192];
-	size_t len = strlen(name);
-	const char *p = text;
-
-	if (ns_proc_net_read(nsfd, "etcp_stat", text, sizeof(text)) < 0)
-		return -1;
-	while (p && *p) {
-		if (!strncmp(p, name, len) && p[len] == ' ')
-			return strtol(p + len + 1, NULL, 10);
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return -1;
-}
-
-/*
  * The first n segments as etcp_cap_str() shows them, with absolute
  * numbers, for a capture too long to print whole.
  */
@@ -523,33 +328,6 @@ static const char *cap_head(const struct etcp_cap *cap, size_t n)
 			break;
 	}
 	return text;
-}
-
-/* Wait ms for segments that must not come; the number recorded then. */
-static size_t quiet(struct etcp_cap *cap, int ms)
-{
-	etcp_cap_wait(cap, (size_t)-1, ms);
-	return cap->n;
-}
-
-/* Pin to one CPU: segments sent one after the other from here then go
- * through the same per-CPU backlog and are processed in order.
- */
-static void pin_cpu(void)
-{
-	cpu_set_t set;
-	int cpu;
-
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return;
-	for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
-		if (CPU_ISSET(cpu, &set)) {
-			CPU_ZERO(&set);
-			CPU_SET(cpu, &set);
-			sched_setaffinity(0, sizeof(set), &set);
-			return;
-		}
-	}
 }
 
 /* ------------------------------------------------------------ selectors */
@@ -727,33 +505,6 @@ err:
 }
 
 /*
- * Run a shell command inside nsfd: the child inherits this thread's
- * namespace ("ip netns exec" would cost a second of TCG time a call).
- */
-static int ns_cmd(int nsfd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int ns_cmd(int nsfd, const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int ret, n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(cmd))
-		return -ENAMETOOLONG;
-	ret = ns_enter(nsfd);
-	if (ret)
-		return ret;
-	ret = etcp_run("%s", cmd);
-	if (ns_leave())
-		return -EBADFD;
-	return ret;
-}
-
-/*
  * Drop this protocol's segments matching match (nft syntax, "" for all)
  * at hook ("input" or "output") of nsfd.
  */
@@ -797,7 +548,7 @@ static int pair_open(struct env *e, struct pair *p, int rcvbuf,
 {
 	pair_init(p);
 	*why = "listener";
-	p->lfd = listen_on(e->ns.b, e->proto, ETCP_NS_ADDR_B, PORT);
+	p->lfd = listen_on(e->ns.b, e->proto, ETCP_NS_ADDR_B, PORT, 8);
 	if (p->lfd < 0)
 		return -errno;
 	*why = "client socket";
@@ -898,7 +649,7 @@ static int rawpeer_open(struct env *e, struct rawpeer *rp, uint32_t isn,
 	if (ret)
 		return ret;
 	*why = "listener";
-	rp->lfd = listen_on(e->ns.b, e->proto, ETCP_NS_ADDR_B, PORT);
+	rp->lfd = listen_on(e->ns.b, e->proto, ETCP_NS_ADDR_B, PORT, 8);
 	if (rp->lfd < 0)
 		return -errno;
 	*why = "raw socket";
@@ -945,16 +696,7 @@ static void rawpeer_close(struct rawpeer *rp)
 	rp->afd = -1;
 }
 
-/*
- * Why the namespaces cannot be made here, or NULL: asked once, before the
- * harness forks a child per test (it runs a shell, which costs under TCG).
- */
-static const char *env_unsupported;
-
-static void __attribute__((constructor)) check_env(void)
-{
-	env_unsupported = etcp_netns_unsupported();
-}
+ETCP_ENV_CHECK()
 
 FIXTURE(wire) {
 	struct env e;
@@ -2152,7 +1894,7 @@ TEST_F_TIMEOUT(wire_etcp, wrap_fixed_isn, 120)
 	/* Back to random ISNs. */
 	ASSERT_EQ(0, fixed_isn_write("-1"));
 	self->e.isn_fixed = false;
-	lfd = listen_on(NS->b, IPPROTO_ETCP, ETCP_NS_ADDR_B, PORT);
+	lfd = listen_on(NS->b, IPPROTO_ETCP, ETCP_NS_ADDR_B, PORT, 8);
 	ASSERT_LE(0, lfd);
 	fd = ns_socket(NS->a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_ETCP);
 	ASSERT_LE(0, fd);

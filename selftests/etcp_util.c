@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Small helpers shared by the etcp selftests: see etcp_util.h.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/etcp.h>
+
+#include "etcp_capture.h"
+#include "etcp_netns.h"
+#include "etcp_util.h"
+
+#define ETCP_UTIL_STEP_MS	5	/* pause_step() */
+#define ETCP_UTIL_PROC_SIZE	(256 * 1024)	/* read_counter()'s buffer */
+#define ETCP_UTIL_NR_NAMES	4	/* proto_name()'s buffers */
+
+/* ------------------------------------------------------------ time */
+
+int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void pause_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+void pause_step(void)
+{
+	pause_ms(ETCP_UTIL_STEP_MS);
+}
+
+/* ------------------------------------------------------------ addresses */
+
+const char *proto_name(int proto)
+{
+	static char buf[ETCP_UTIL_NR_NAMES][16];
+
+	if (proto == IPPROTO_TCP)
+		return "tcp";
+	if (proto == IPPROTO_ETCP)
+		return "etcp";
+	snprintf(buf[proto % ETCP_UTIL_NR_NAMES], sizeof(buf[0]), "proto%d", proto);
+	return buf[proto % ETCP_UTIL_NR_NAMES];
+}
+
+struct sockaddr_in sin_of(const char *addr, unsigned short port)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+	};
+
+	inet_pton(AF_INET, addr, &sin.sin_addr);
+	return sin;
+}
+
+int bind_to(int fd, const char *addr, unsigned short port)
+{
+	struct sockaddr_in sin = sin_of(addr, port);
+
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		return -errno;
+	return 0;
+}
+
+int connect_to(int fd, const char *addr, unsigned short port)
+{
+	struct sockaddr_in sin = sin_of(addr, port);
+
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		return -errno;
+	return 0;
+}
+
+unsigned short local_port(int fd)
+{
+	struct sockaddr_in sin = {};
+	socklen_t len = sizeof(sin);
+
+	if (getsockname(fd, (struct sockaddr *)&sin, &len))
+		return 0;
+	return ntohs(sin.sin_port);
+}
+
+int listen_on(int nsfd, int proto, const char *addr, unsigned short port,
+	      int backlog)
+{
+	int fd = ns_socket(nsfd, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, proto);
+	int one = 1;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind_to(fd, addr, port) || listen(fd, backlog)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int accept_wait(int lfd, int ms)
+{
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+
+	if (poll(&pfd, 1, ms) != 1) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	return accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+}
+
+/* ------------------------------------------------------------ poll */
+
+int poll_one(int fd, short events, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+
+	if (poll(&pfd, 1, ms) != 1)
+		return 0;
+	return pfd.revents;
+}
+
+int poll_fd(int fd, short events, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int n;
+
+	do {
+		n = poll(&pfd, 1, timeout_ms);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	return n ? pfd.revents : 0;
+}
+
+/* ------------------------------------------------------------ options */
+
+int sockopt_get(int fd, int level, int opt)
+{
+	socklen_t len = sizeof(int);
+	int val = -1;
+
+	if (getsockopt(fd, level, opt, &val, &len))
+		return -errno;
+	return len == sizeof(int) ? val : -EPROTO;
+}
+
+int sockopt_set(int fd, int level, int opt, int val)
+{
+	if (setsockopt(fd, level, opt, &val, sizeof(val)))
+		return -errno;
+	return 0;
+}
+
+int so_error(int fd)
+{
+	return sockopt_get(fd, SOL_SOCKET, SO_ERROR);
+}
+
+int set_nonblock(int fd, bool on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -errno;
+	fl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
+	return fcntl(fd, F_SETFL, fl) ? -errno : 0;
+}
+
+int set_timeo(int fd, int opt, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	if (setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv)))
+		return -errno;
+	return 0;
+}
+
+int ioctl_int(int fd, unsigned long req)
+{
+	int val = -1;
+
+	if (ioctl(fd, req, &val))
+		return -errno;
+	return val;
+}
+
+/* ------------------------------------------------------------ state */
+
+int sinfo_get(int fd, int proto, struct sinfo *si)
+{
+	socklen_t len;
+
+	memset(si, 0, sizeof(*si));
+	si->state = -1;
+	if (proto == IPPROTO_ETCP) {
+		struct etcp_info ei = {};
+
+		len = sizeof(ei);
+		if (getsockopt(fd, SOL_ETCP, ETCP_INFO, &ei, &len))
+			return -errno;
+		si->state = ei.etcpi_state;
+		si->retransmits = ei.etcpi_retransmits;
+		si->backoff = ei.etcpi_backoff;
+		si->rto = ei.etcpi_rto;
+		si->snd_mss = ei.etcpi_snd_mss;
+		si->snd_cwnd = ei.etcpi_snd_cwnd;
+		si->snd_ssthresh = ei.etcpi_snd_ssthresh;
+		si->total_retrans = ei.etcpi_total_retrans;
+		si->iss = ei.etcpi_iss;
+		si->irs = ei.etcpi_irs;
+		si->snd_una = ei.etcpi_snd_una;
+		si->snd_nxt = ei.etcpi_snd_nxt;
+		si->rcv_nxt = ei.etcpi_rcv_nxt;
+		si->snd_wnd = ei.etcpi_snd_wnd;
+		si->rcv_wnd = ei.etcpi_rcv_wnd;
+		si->bytes_acked = ei.etcpi_bytes_acked;
+		si->bytes_received = ei.etcpi_bytes_received;
+		si->seqs = true;
+	} else {
+		struct tcp_info ti = {};
+
+		len = sizeof(ti);
+		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+			return -errno;
+		si->state = ti.tcpi_state;
+		si->retransmits = ti.tcpi_retransmits;
+		si->backoff = ti.tcpi_backoff;
+		si->rto = ti.tcpi_rto;
+		si->snd_mss = ti.tcpi_snd_mss;
+		si->snd_cwnd = ti.tcpi_snd_cwnd;
+		si->snd_ssthresh = ti.tcpi_snd_ssthresh;
+		si->total_retrans = ti.tcpi_total_retrans;
+	}
+	return 0;
+}
+
+int sock_state(int fd, int proto)
+{
+	struct sinfo si;
+
+	return sinfo_get(fd, proto, &si) ? -1 : si.state;
+}
+
+int etcp_info_of(int fd, struct etcp_info *ei)
+{
+	socklen_t len = sizeof(*ei);
+
+	memset(ei, 0, sizeof(*ei));
+	if (getsockopt(fd, SOL_ETCP, ETCP_INFO, ei, &len))
+		return -errno;
+	return len == sizeof(*ei) ? 0 : -EPROTO;
+}
+
+/* ------------------------------------------------------------ counters */
+
+long read_counter(int nsfd, int proto, const char *name)
+{
+	char *text, *names, *vals, *ns = NULL, *vs = NULL, *n, *v, *p;
+	size_t len = strlen(name);
+	long val = -1;
+
+	text = malloc(ETCP_UTIL_PROC_SIZE);
+	if (!text)
+		return -1;
+	if (ns_proc_net_read(nsfd, proto == IPPROTO_ETCP ? "etcp_stat" : "netstat",
+			     text, ETCP_UTIL_PROC_SIZE) < 0)
+		goto out;
+
+	if (proto == IPPROTO_ETCP) {
+		for (p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+			if (!strncmp(p, name, len) && p[len] == ' ') {
+				val = strtol(p + len + 1, NULL, 10);
+				break;
+			}
+		}
+		goto out;
+	}
+
+	names = strstr(text, "TcpExt:");
+	if (!names)
+		goto out;
+	vals = strchr(names, '\n');
+	if (!vals)
+		goto out;
+	*vals++ = '\0';
+	p = strchr(vals, '\n');
+	if (p)
+		*p = '\0';
+	n = strtok_r(names, " ", &ns);
+	v = strtok_r(vals, " ", &vs);
+	while (n && v) {
+		if (!strcmp(n, name)) {
+			val = strtol(v, NULL, 10);
+			break;
+		}
+		n = strtok_r(NULL, " ", &ns);
+		v = strtok_r(NULL, " ", &vs);
+	}
+out:
+	free(text);
+	return val;
+}
+
+long stat_now(int nsfd, const char *name)
+{
+	return read_counter(nsfd, IPPROTO_ETCP, name);
+}
+
+/* ------------------------------------------------- /proc/net/{tcp,etcp} */
+
+int proc_row_scan(const char *line, struct proc_row *r)
+{
+	int n;
+
+	n = sscanf(line, "%d: %X:%X %X:%X %X %X:%X %X:%lX %X %u %d %lu",
+		   &r->sl, &r->laddr, &r->lport, &r->raddr, &r->rport, &r->st,
+		   &r->txq, &r->rxq, &r->tr, &r->when, &r->retr, &r->uid,
+		   &r->timeout, &r->inode);
+	return n == 14 ? 0 : -1;
+}
+
+/* ------------------------------------------------------------ misc */
+
+bool have_prog(const char *prog)
+{
+	const char *env = getenv("PATH");
+	char path[4096], file[4200], *dir, *save = NULL;
+
+	snprintf(path, sizeof(path), "%s", env ? env : "/usr/sbin:/usr/bin:/sbin:/bin");
+	for (dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		snprintf(file, sizeof(file), "%s/%s", dir, prog);
+		if (!access(file, X_OK))
+			return true;
+	}
+	return false;
+}
+
+int two_ns_setup(struct etcp_netns *ns)
+{
+	int err;
+
+	err = etcp_netns_setup(ns);
+	if (err)
+		return err;
+	err = ns_sysctl_write(ns->a, "net/ipv4/tcp_timestamps", "0");
+	if (!err)
+		err = ns_sysctl_write(ns->b, "net/ipv4/tcp_timestamps", "0");
+	if (!err)
+		err = etcp_netns_wait_carrier(ns, 10000);
+	if (err)
+		etcp_netns_teardown(ns);
+	return err;
+}
+
+void pin_cpu(void)
+{
+	cpu_set_t set;
+	int cpu;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return;
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (CPU_ISSET(cpu, &set)) {
+			CPU_ZERO(&set);
+			CPU_SET(cpu, &set);
+			sched_setaffinity(0, sizeof(set), &set);
+			return;
+		}
+	}
+}
+
+size_t quiet(struct etcp_cap *cap, int ms)
+{
+	etcp_cap_wait(cap, (size_t)-1, ms);
+	return cap->n;
+}

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Small helpers shared by the etcp selftests: time, addresses, socket
+ * options, ETCP_INFO/TCP_INFO, counters.  Like etcp_netns.h they know
+ * nothing of kselftest_harness.h: they return a value, a negative errno
+ * or -1 as each comment says, and the tests say in words what went wrong.
+ */
+#ifndef _ETCP_UTIL_H
+#define _ETCP_UTIL_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct etcp_cap;
+struct etcp_netns;
+struct etcp_info;
+
+/* ------------------------------------------------------------ time */
+
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t now_ms(void);
+/* Sleep for @ms milliseconds (an interrupted sleep ends early). */
+void pause_ms(int ms);
+/* Sleep one polling step (5 ms), between tries of a wait_*() loop. */
+void pause_step(void);
+
+/* ------------------------------------------------------------ addresses */
+
+/* "tcp", "etcp", or "proto<N>" for any other protocol number. */
+const char *proto_name(int proto);
+/* AF_INET address @addr (dotted quad), @port in host order. */
+struct sockaddr_in sin_of(const char *addr, unsigned short port);
+/* bind() to @addr:@port; 0 or -errno. */
+int bind_to(int fd, const char *addr, unsigned short port);
+/* connect(); 0 or -errno (-EINPROGRESS for a non-blocking socket). */
+int connect_to(int fd, const char *addr, unsigned short port);
+/* The local port of @fd (host order), or 0 if getsockname() fails. */
+unsigned short local_port(int fd);
+/*
+ * A SOCK_STREAM socket of @proto in nsfd, SO_REUSEADDR, bound to
+ * @addr:@port and listening with @backlog: the fd, or -1 with errno.
+ */
+int listen_on(int nsfd, int proto, const char *addr, unsigned short port,
+	      int backlog);
+/* accept() once a child is there, within @ms: the fd, or -1 with errno. */
+int accept_wait(int lfd, int ms);
+
+/* ------------------------------------------------------------ poll */
+
+/* poll() one fd for @events within @ms: its revents, 0 on timeout or error. */
+int poll_one(int fd, short events, int ms);
+/*
+ * poll() one fd for @events within @timeout_ms, restarted on EINTR: its
+ * revents, 0 on timeout, -1 on error.
+ */
+int poll_fd(int fd, short events, int timeout_ms);
+
+/* ------------------------------------------------------------ options */
+
+/* getsockopt() of an int: the value, or -errno. */
+int sockopt_get(int fd, int level, int opt);
+/* setsockopt() of an int: 0 or -errno. */
+int sockopt_set(int fd, int level, int opt, int val);
+/* SO_ERROR (reading it clears it): the error number, or -errno. */
+int so_error(int fd);
+/* Set or clear O_NONBLOCK: 0 or -errno. */
+int set_nonblock(int fd, bool on);
+/* SO_RCVTIMEO or SO_SNDTIMEO (@opt) of @ms milliseconds: 0 or -errno. */
+int set_timeo(int fd, int opt, int ms);
+/* An ioctl returning an int (SIOCINQ, SIOCOUTQ, ...): the value, or -errno. */
+int ioctl_int(int fd, unsigned long req);
+
+/* ------------------------------------------------------------ state */
+
+/*
+ * What ETCP_INFO (or TCP_INFO) says.  TCP_INFO (as glibc has it) has no
+ * sequence numbers or byte counts: seqs is false for TCP.
+ */
+struct sinfo {
+	int state, retransmits, backoff;
+	uint32_t rto, snd_mss, snd_cwnd, snd_ssthresh, total_retrans;
+	uint32_t iss, irs, snd_una, snd_nxt, rcv_nxt, snd_wnd, rcv_wnd;
+	uint64_t bytes_acked, bytes_received;
+	bool seqs;
+};
+
+/*
+ * Fill @si from ETCP_INFO (@proto IPPROTO_ETCP) or TCP_INFO: 0, or -errno
+ * with @si zeroed but for state -1.
+ */
+int sinfo_get(int fd, int proto, struct sinfo *si);
+/* The state of @fd (TCP's numbers, etcp's too), or -1. */
+int sock_state(int fd, int proto);
+/* ETCP_INFO of @fd into @ei (zeroed first): 0, -errno, or -EPROTO if short. */
+int etcp_info_of(int fd, struct etcp_info *ei);
+
+/* ------------------------------------------------------------ counters */
+
+/*
+ * Counter @name of @proto in nsfd: etcp's from /proc/net/etcp_stat ("Name
+ * value" lines), TCP's from the TcpExt lines of /proc/net/netstat (a line
+ * of names followed by a line of values).  -1 if absent.
+ */
+long read_counter(int nsfd, int proto, const char *name);
+/* etcp's counter @name in nsfd (/proc/net/etcp_stat), or -1. */
+long stat_now(int nsfd, const char *name);
+
+/* ------------------------------------------------- /proc/net/{tcp,etcp} */
+
+/* One row, in /proc/net/tcp's columns up to the inode. */
+struct proc_row {
+	int sl;
+	unsigned int laddr, lport, raddr, rport, st;
+	unsigned int txq, rxq, tr, retr, uid;
+	unsigned long when, inode;
+	int timeout;
+};
+
+/* Scan one row of /proc/net/tcp or /proc/net/etcp into @r: 0, or -1. */
+int proc_row_scan(const char *line, struct proc_row *r);
+
+/* ------------------------------------------------------------ misc */
+
+/* Is @prog an executable in $PATH?  (No shell: under TCG every exec counts.) */
+bool have_prog(const char *prog);
+/*
+ * Pin to the first CPU allowed: segments sent one after the other from
+ * here then go through the same per-CPU backlog and are processed in order.
+ */
+void pin_cpu(void);
+/* Wait @ms for segments that must not come: the number recorded then. */
+size_t quiet(struct etcp_cap *cap, int ms);
+
+/*
+ * etcp_netns_setup(), TCP's timestamps off in both namespaces (so that its
+ * MSS is etcp's), then wait for carrier: 0, or -errno with nothing left.
+ */
+int two_ns_setup(struct etcp_netns *ns);
+
+/*
+ * Define env_unsupported: why the namespaces cannot be made here, or
+ * NULL.  Asked once by a constructor, before the harness forks a child
+ * per test (it runs a shell, which costs under TCG).  Needs etcp_netns.h.
+ */
+#define ETCP_ENV_CHECK()						\
+static const char *env_unsupported;					\
+static void __attribute__((constructor)) check_env(void)		\
+{									\
+	env_unsupported = etcp_netns_unsupported();			\
+}
+
+#endif /* _ETCP_UTIL_H */
