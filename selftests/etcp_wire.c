@@ -1686,6 +1686,61 @@ TEST_F(wire, wrap_raw_peer)
 	rawpeer_close(&rp);
 }
 
+/*
+ * Data on the handshake's last ACK, or data that overtook a pure ACK sent
+ * just before it (the two leave back to back and two CPUs may take them
+ * apart): the new connection takes the data at once, and the pure ACK
+ * that comes late is old news to it, answered with an ACK, never an RST.
+ */
+TEST_F(wire, handshake_ack_with_data)
+{
+	struct wsel synack = {
+		.what = W_SPORT | W_FLAGS, .sport = PORT,
+		.flags = ETCP_TH_SYN | ETCP_TH_ACK,
+	};
+	struct wsel acked = {
+		.what = W_SPORT | W_RACK, .sport = PORT, .rack = 1 + 100,
+	};
+	static uint8_t stream[100];
+	struct rawpeer rp = { .raw = -1, .lfd = -1, .afd = -1, .isn = 0x12345678 };
+	size_t bad, from, k;
+	long idx;
+
+	ASSERT_EQ(0, nft_drop(&self->e, self->e.ns.a, "output",
+			      "@th,104,8 & 0x04 == 0x04"));
+	rp.lfd = listen_on(self->e.ns.b, self->e.proto, ETCP_NS_ADDR_B, PORT, 8);
+	ASSERT_LE(0, rp.lfd);
+	rp.raw = etcp_raw_open(self->e.ns.a, self->e.proto);
+	ASSERT_LE(0, rp.raw);
+	ASSERT_EQ(0, raw_seg_send(&self->e, &rp, ETCP_TH_SYN, rp.isn, 0, NULL, 0));
+	idx = wait_sel(CAP, 0, &synack, WAIT_MS);
+	ASSERT_LE(0, idx) TH_LOG("no SYN-ACK: %s", EXCH);
+	rp.iss = CAP->seg[idx].seq;
+
+	/* The data comes first, with the ACK of the SYN-ACK. */
+	fill(stream, 0, sizeof(stream), 0);
+	from = etcp_cap_poll(CAP);
+	ASSERT_EQ(0, raw_data(&self->e, &rp, 0, stream, sizeof(stream)));
+	rp.afd = accept_wait(rp.lfd, WAIT_MS);
+	ASSERT_LE(0, rp.afd) TH_LOG("the data-carrying ACK made no connection: %s", EXCH);
+	ASSERT_EQ(0, recv_check(rp.afd, 0, sizeof(stream), 0, WAIT_MS, &bad))
+		TH_LOG("the handshake's data, wrong at %zu: %s", bad, EXCH);
+	idx = wait_sel(CAP, from, &acked, WAIT_MS);
+	EXPECT_LE(0, idx) TH_LOG("the data was not ACKed: %s", EXCH);
+
+	/* Then the pure ACK that was sent before it. */
+	from = etcp_cap_poll(CAP);
+	ASSERT_EQ(0, raw_seg_send(&self->e, &rp, ETCP_TH_ACK, rp.isn + 1,
+				  rp.iss + 1, NULL, 0));
+	quiet(CAP, QUIET_MS);
+	for (k = from; k < CAP->n; k++)
+		EXPECT_FALSE(CAP->seg[k].sport == PORT &&
+			     (CAP->seg[k].flags & ETCP_TH_RST))
+			TH_LOG("the late ACK was answered with an RST: %s", EXCH);
+	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(rp.afd, self->e.proto));
+	rawpeer_close(&rp);
+}
+
 /* ------------------------------------------------------------ etcp only */
 
 FIXTURE(wire_etcp) {
