@@ -9,7 +9,8 @@
 # taken from there, the shell tests from this directory, in the order of
 # BUILD_DIR/tests.list.  Before each test etcp is loaded with its defaults
 # if it is absent (insmod $ETCP_KO).  A test fails if it exits non-zero,
-# runs longer than the timeout in ./settings, leaves a network namespace
+# runs longer than the timeout in ./settings (or $ETCP_TEST_TIMEOUT seconds,
+# for a slow kernel such as the debug one), leaves a network namespace
 # named etcp-* behind, or if the kernel logged a warning, BUG, lockdep or
 # sanitizer report while it ran.  Exit 4 is a skip, never a pass.
 #
@@ -170,7 +171,7 @@ main() {
 		exit 2
 	fi
 	TIMEOUT=$(sed -n 's/^timeout=//p' "$SELFTEST_DIR/settings")
-	TIMEOUT=${TIMEOUT:-300}
+	TIMEOUT=${ETCP_TEST_TIMEOUT:-${TIMEOUT:-300}}
 
 	TMPD=$(mktemp -d /tmp/etcp-run.XXXXXX) || exit 1
 	trap cleanup EXIT
