@@ -124,9 +124,8 @@ void etcp_cong_enter_recovery(struct sock *sk)
  * ACK (covering recover) ends recovery with cwnd = min(ssthresh,
  * FlightSize + 1 segment); a partial ACK retransmits the next hole,
  * deflates the window by what it acknowledged and adds one segment back.
- * Returns true while recovery goes on.
  */
-bool etcp_cong_partial_ack(struct sock *sk, u32 acked)
+void etcp_cong_partial_ack(struct sock *sk, u32 acked)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
 
@@ -134,11 +133,10 @@ bool etcp_cong_partial_ack(struct sock *sk, u32 acked)
 		esk->snd_cwnd = min(esk->snd_ssthresh, esk->packets_out + 1);
 		esk->ca_state = ETCP_CA_OPEN;
 		esk->dupacks = 0;
-		return false;
+		return;
 	}
 	etcp_retransmit_head(sk);
 	esk->snd_cwnd = max(esk->snd_cwnd - min(acked, esk->snd_cwnd), 1U) + 1;
-	return true;
 }
 
 /*

@@ -418,7 +418,7 @@ void etcp_rtt_sample(struct sock *sk, u32 rtt_us);
 void etcp_cong_init(struct sock *sk);
 void etcp_cong_ack(struct sock *sk, u32 acked, u32 prior_packets);
 void etcp_cong_enter_recovery(struct sock *sk);
-bool etcp_cong_partial_ack(struct sock *sk, u32 acked);
+void etcp_cong_partial_ack(struct sock *sk, u32 acked);
 void etcp_cong_rto(struct sock *sk);
 
 /* hash.c */

@@ -116,12 +116,8 @@ static void etcp_persist_timeout(struct sock *sk)
 	if (esk->backoff < 31)
 		esk->backoff++;
 	etcp_probe_window(sk);
-	esk->timer_mode = ETCP_TMR_NONE;
-	etcp_write_xmit(sk, false);
-	if (esk->timer_mode == ETCP_TMR_NONE) {
-		esk->timer_mode = ETCP_TMR_PROBE;
-		etcp_arm_rtx(sk, etcp_rto_backoff(esk));
-	}
+	/* RTO for what the probe sent, else the next, backed-off probe. */
+	etcp_rearm_rtx(sk);
 }
 
 static void etcp_rtx_expired(struct sock *sk)

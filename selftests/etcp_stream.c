@@ -1511,6 +1511,41 @@ TEST_F(stream, inq_outq)
 }
 
 /* SO_SNDBUF/SO_RCVBUF: doubled (as TCP), inherited by an accepted socket. */
+/*
+ * ETCP_NODELAY and the keepalive options as TCP's (same numbers, same
+ * bounds): a value out of range is EINVAL and the old value stays.
+ */
+TEST_F(stream, option_ranges)
+{
+	static const struct { int opt, lo, hi; } r[] = {
+		{ ETCP_KEEPIDLE, 1, 32767 },
+		{ ETCP_KEEPINTVL, 1, 32767 },
+		{ ETCP_KEEPCNT, 1, 127 },
+	};
+	int lvl = variant->proto == IPPROTO_ETCP ? SOL_ETCP : IPPROTO_TCP;
+	unsigned int i;
+	int fd;
+
+	fd = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, variant->proto);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, sockopt_get(fd, lvl, ETCP_NODELAY));
+	EXPECT_EQ(0, sockopt_set(fd, lvl, ETCP_NODELAY, 1));
+	EXPECT_EQ(1, sockopt_get(fd, lvl, ETCP_NODELAY));
+	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+		EXPECT_EQ(0, sockopt_set(fd, lvl, r[i].opt, r[i].hi));
+		EXPECT_EQ(r[i].hi, sockopt_get(fd, lvl, r[i].opt));
+		EXPECT_EQ(-EINVAL, sockopt_set(fd, lvl, r[i].opt, r[i].lo - 1))
+			TH_LOG("%s option %d = %d", PROTO, r[i].opt, r[i].lo - 1);
+		EXPECT_EQ(-EINVAL, sockopt_set(fd, lvl, r[i].opt, r[i].hi + 1))
+			TH_LOG("%s option %d = %d", PROTO, r[i].opt, r[i].hi + 1);
+		EXPECT_EQ(r[i].hi, sockopt_get(fd, lvl, r[i].opt))
+			TH_LOG("%s option %d lost its value", PROTO, r[i].opt);
+		EXPECT_EQ(0, sockopt_set(fd, lvl, r[i].opt, r[i].lo));
+		EXPECT_EQ(r[i].lo, sockopt_get(fd, lvl, r[i].opt));
+	}
+	close(fd);
+}
+
 TEST_F(stream, buffer_sizes)
 {
 	int l, c, s;
