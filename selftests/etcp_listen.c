@@ -248,6 +248,27 @@ static int wait_rows(int nsfd, const char *file, const struct row_want *w,
 	}
 }
 
+/*
+ * Poll until the one row matching @w has rx_queue @rxq (a LISTEN row's is
+ * its accept queue's length): the number of rows matching, the last in
+ * *@out.  A client is ESTABLISHED once it has sent its final ACK; the child
+ * is queued when netns b has processed that ACK, which on another CPU (or a
+ * descheduled vCPU) may be a little later.
+ */
+static int wait_rxq(int nsfd, const char *file, const struct row_want *w,
+		    unsigned int rxq, int timeout_ms, struct proc_row *out)
+{
+	long deadline = now_ms() + timeout_ms;
+	int n;
+
+	for (;;) {
+		n = find_rows(nsfd, file, w, out);
+		if (n < 0 || (n == 1 && out->rxq == rxq) || now_ms() > deadline)
+			return n;
+		pause_step();
+	}
+}
+
 /* ------------------------------------------------------------- counters */
 
 /* Poll until counter @name is at least @min: its value. */
@@ -506,7 +527,10 @@ TEST_F(conn, nonblocking_connect)
 	EXPECT_EQ(0, connect_to(c, ETCP_NS_ADDR_B, PORT));
 	EXPECT_EQ(-EISCONN, connect_to(c, ETCP_NS_ADDR_B, PORT));
 
+	/* The child is queued once netns b has processed the final ACK. */
 	ASSERT_EQ(0, set_nonblock(l, true));
+	ev = poll_fd(l, POLLIN, WAIT_MS);
+	EXPECT_EQ(POLLIN, ev) TH_LOG("listener polls 0x%x after a non-blocking connect", ev);
 	a = accept(l, NULL, NULL);
 	EXPECT_LE(0, a) TH_LOG("accept after a non-blocking connect: %s", strerror(errno));
 	if (a >= 0)
@@ -572,11 +596,15 @@ TEST_F(conn, connect_errors)
 TEST_F(conn, accept_poll_flags)
 {
 	struct timeval tv = { .tv_usec = 300 * 1000 };
-	int l, c1, c2, a1, a2, fl, ev;
+	int l, c1, c2, a1, a2, fl, ev, n;
+	struct row_want w;
+	struct proc_row r;
 	long t0, dt;
 
 	l = LISTENER(PORT, 8);
 	ASSERT_LE(0, l);
+	w = (struct row_want){ ETCP_LISTEN, proc_addr(ETCP_NS_ADDR_B), PORT,
+			       0, 0, inode_of(l) };
 	ev = poll_fd(l, POLLIN | POLLOUT, 0);
 	EXPECT_EQ(0, ev) TH_LOG("an idle listener polls 0x%x", ev);
 
@@ -605,6 +633,10 @@ TEST_F(conn, accept_poll_flags)
 	ev = poll_fd(l, POLLIN, WAIT_MS);
 	EXPECT_EQ(POLLIN, ev & (POLLIN | POLLERR | POLLHUP))
 		TH_LOG("listener with connections to accept polls 0x%x", ev);
+	/* Both children queued: c2's final ACK may still be on its way. */
+	n = wait_rxq(self->ns.b, PROC, &w, 2, WAIT_MS, &r);
+	ASSERT_EQ(1, n);
+	ASSERT_EQ(2U, r.rxq) TH_LOG("LISTEN rx_queue %u after two connects", r.rxq);
 
 	a1 = accept4(l, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	ASSERT_LE(0, a1) TH_LOG("accept4: %s", strerror(errno));
@@ -705,7 +737,7 @@ TEST_F(conn, backlog_overflow)
 			       i, ci.retransmits);
 		ASSERT_EQ(0, sock_name(c[i], &cs[i]));
 		/* The LISTEN row's rx_queue is the accept queue's length. */
-		n = wait_rows(self->ns.b, PROC, &w, 1, WAIT_MS, &r);
+		n = wait_rxq(self->ns.b, PROC, &w, i + 1, WAIT_MS, &r);
 		ASSERT_EQ(1, n);
 		EXPECT_EQ((unsigned int)i + 1, r.rxq)
 			TH_LOG("LISTEN rx_queue %u with %d children waiting", r.rxq, i + 1);
@@ -756,9 +788,9 @@ TEST_F(conn, backlog_overflow)
 		TH_LOG("third client not connected after accept() made room: revents 0x%x", ev);
 	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(c[2], variant->proto));
 	EXPECT_EQ(0, so_error(c[2]));
-	n = wait_rows(self->ns.b, PROC, &w, 1, 0, &r);
+	n = wait_rxq(self->ns.b, PROC, &w, 2, WAIT_MS, &r);
 	EXPECT_EQ(1, n);
-	EXPECT_EQ(2U, r.rxq);
+	EXPECT_EQ(2U, r.rxq) TH_LOG("LISTEN rx_queue %u: the third child not queued", r.rxq);
 
 	for (i = 1; i < 3; i++) {
 		plen = sizeof(peer);
@@ -810,7 +842,7 @@ TEST_F(conn, backlog_full_final_ack)
 		c[i] = CLIENT();
 		ASSERT_LE(0, c[i]);
 		ASSERT_EQ(0, connect_to(c[i], ETCP_NS_ADDR_B, PORT));
-		n = wait_rows(self->ns.b, PROC, &lrow, 1, WAIT_MS, &r);
+		n = wait_rxq(self->ns.b, PROC, &lrow, i + 1, WAIT_MS, &r);
 		ASSERT_EQ(1, n);
 		ASSERT_EQ((unsigned int)i + 1, r.rxq) TH_LOG("client %d not queued", i);
 	}
