@@ -592,10 +592,11 @@ TEST_F(conn, isn_distinct)
  * the ISN moves by the clock M alone: by the time between the two SYNs
  * (capture timestamps) divided by the clock's period, on both sides.
  * A first connection resolves the neighbours, which would otherwise hold
- * the first SYN back after its ISN was chosen; rounds 1 and 2, 200 ms
- * apart, are compared.  Tolerance: 10 ms or 10 %, for the time between
- * choosing the ISN and the segment reaching the capture (a vCPU may be
- * descheduled in between); a clock of twice or half the rate is 100 ms off.
+ * the first SYN back after its ISN was chosen; rounds 1 and 2, 1 s apart,
+ * are compared.  Tolerance: 10 %, for the time between choosing the ISN
+ * and the segment reaching the capture (a vCPU of a loaded host may be
+ * descheduled for tens of ms in between); a clock of twice or half the
+ * rate is 500 ms off.
  */
 TEST_F(conn, isn_same_tuple_advances_with_clock)
 {
@@ -612,7 +613,7 @@ TEST_F(conn, isn_same_tuple_advances_with_clock)
 	ASSERT_LE(0, lfd);
 	for (round = 0; round < 3; round++) {
 		if (round == 2)
-			pause_ms(200);
+			pause_ms(1000);
 		cfd = client_socket(self, variant, false);
 		ASSERT_LE(0, cfd);
 		ASSERT_EQ(0, bind_reuse(cfd, ETCP_NS_ADDR_A, RAW_PORT))
