@@ -49,6 +49,8 @@ extern const struct proto_ops etcp_stream_ops;
 #define ETCP_MAX_KEEPIDLE	32767
 #define ETCP_MAX_KEEPINTVL	32767
 #define ETCP_MAX_KEEPCNT	127
+/* The largest etcp_fin_timeout and ETCP_LINGER2, seconds. */
+#define ETCP_MAX_FIN_TIMEOUT	600
 /* RFC 6928: the initial congestion window, in segments, as Linux. */
 #define ETCP_INIT_CWND		10
 #define ETCP_INFINITE_SSTHRESH	0x7fffffff
@@ -104,6 +106,14 @@ enum etcp_mib_field {
 	ETCP_MIB_ABORTONTIMEOUT,	/* aborted: retries2 or keepalive */
 	ETCP_MIB_RCVPRUNED,		/* in-window data dropped: no memory */
 	ETCP_MIB_DATADUPS,		/* segments with only old data */
+	ETCP_MIB_ABORTONCLOSE,		/* close() with unread data: RST */
+	ETCP_MIB_ABORTONDATA,		/* SO_LINGER {1,0}, data after close */
+	ETCP_MIB_ABORTONLINGER,		/* orphaned FIN_WAIT_2 timed out */
+	ETCP_MIB_ABORTONMEMORY,		/* reset: too many orphans */
+	ETCP_MIB_TIMEWAITED,		/* TIME_WAIT entries that ran out */
+	ETCP_MIB_TIMEWAITKILLED,	/* ... ended by an RST */
+	ETCP_MIB_TIMEWAITRECYCLED,	/* ... ended by a new SYN */
+	ETCP_MIB_TIMEWAITOVERFLOW,	/* TIME_WAIT skipped: max_tw_buckets */
 	ETCP_MIB_MAX
 };
 
@@ -134,6 +144,14 @@ struct etcp_net {
 	struct hlist_head bhash[ETCP_BHASH_SIZE];
 	struct hlist_head lhash[ETCP_LHASH_SIZE];
 	struct hlist_nulls_head ehash[ETCP_EHASH_SIZE];
+
+	/* TIME_WAIT entries: by 4-tuple (RCU), by local port, all of them. */
+	struct hlist_head twhash[ETCP_EHASH_SIZE];
+	struct hlist_head tw_bhash[ETCP_BHASH_SIZE];
+	struct hlist_head all_tws;
+	atomic_t tw_count;
+	/* Sockets the application closed whose close is not over. */
+	atomic_t orphans;
 };
 
 /*
@@ -196,6 +214,8 @@ struct etcp_sock {
 	u8 nodelay:1;			/* ETCP_NODELAY */
 	u8 ack_pending:1;		/* the delayed-ACK timer owes an ACK */
 	u8 timer_mode;			/* what rtx_timer waits for: ETCP_TMR_* */
+	u8 fin_rcvd;			/* 1: RCV.NXT counts the peer's FIN */
+	int linger2;			/* ETCP_LINGER2 in s; 0: sysctl, <0: none */
 
 	/* Keepalive options, 0: the sysctl; seconds. */
 	u16 keepidle;
@@ -269,6 +289,37 @@ struct etcp_request {
 };
 
 /*
+ * A connection in TIME_WAIT (RFC 9293 3.6): what is left of a socket once
+ * both FINs are acknowledged, just enough to answer the peer for 2 * MSL
+ * and to keep the 4-tuple and the port from being reused meanwhile.  It
+ * does not hold a reference on its namespace: the namespace's exit
+ * purges it.  The hash and the timer share one reference, dropped by
+ * whoever unhashes the entry; lookups take their own.
+ */
+struct etcp_tw {
+	struct hlist_node node;		/* etcp_net.twhash, RCU */
+	struct hlist_node bind_node;	/* etcp_net.tw_bhash */
+	struct hlist_node all_node;	/* etcp_net.all_tws */
+	refcount_t refcnt;
+	struct timer_list timer;	/* 2 * MSL */
+	struct net *net;
+	struct rcu_head rcu;
+
+	__be32 laddr, raddr;
+	__be16 lport, rport;
+	int bound_dev_if;
+	u32 snd_nxt;			/* after our FIN */
+	u32 rcv_nxt;			/* after the peer's FIN */
+	u16 rcv_wnd;
+	u8 reuse:1;			/* the socket's SO_REUSEADDR */
+	u8 reuseport:1;
+	u8 bound_by_connect:1;		/* its port is shareable by connect() */
+	u8 tos;
+	kuid_t uid;
+	unsigned long timeout;		/* 2 * MSL when it began, jiffies */
+};
+
+/*
  * What the receive path parses once per segment; lives in skb->cb after
  * IP's own control block, which replies may still need.
  */
@@ -281,7 +332,7 @@ struct etcp_skb_cb {
 			u32 ack_seq;	/* SEG.ACK */
 			u16 wnd;	/* SEG.WND */
 			u16 mss;	/* MSS option, 0 if absent */
-			u8 owned:1;	/* a copy of ours: may take more data */
+			u32 tw_isn;	/* ISS for a SYN that ended TIME_WAIT */
 		};
 		struct {		/* an skb of the write queue */
 			u32 sent_us;	/* when last sent, etcp_clock_us() */
@@ -289,6 +340,8 @@ struct etcp_skb_cb {
 		};
 	};
 	u8 flags;			/* ETCP_FLAG_* */
+	u8 owned:1;			/* received: a copy of ours, may grow */
+	u8 tw_recycle:1;		/* received: tw_isn is set */
 };
 
 #define ETCP_SKB_CB(skb)	((struct etcp_skb_cb *)&((skb)->cb[0]))
@@ -381,10 +434,11 @@ static inline u32 etcp_wnd_end(const struct etcp_sock *esk)
 	return esk->snd_una + esk->snd_wnd;
 }
 
-/* Bytes the user can read now. */
+/* Bytes the user can read now (the peer's FIN takes a number, no byte). */
 static inline u32 etcp_inq(const struct etcp_sock *esk)
 {
-	return READ_ONCE(esk->rcv_nxt) - READ_ONCE(esk->copied_seq);
+	return READ_ONCE(esk->rcv_nxt) - READ_ONCE(esk->copied_seq) -
+	       READ_ONCE(esk->fin_rcvd);
 }
 
 /* The retransmission timeout with the current backoff. */
@@ -403,6 +457,9 @@ void etcp_purge_queues(struct sock *sk);
 int etcp_keepalive_intvl(const struct sock *sk);
 int etcp_keepalive_time(const struct sock *sk);
 int etcp_keepalive_probes(const struct sock *sk);
+int etcp_fin_timeout(const struct sock *sk);
+bool etcp_too_many_orphans(const struct sock *sk);
+bool etcp_orphan_fin_wait2(struct sock *sk);
 
 /* stream.c */
 int etcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
@@ -435,11 +492,15 @@ int etcp_listen_hash(struct sock *sk);
 int etcp_connect_hash(struct sock *sk);
 void etcp_ehash_add(struct sock *sk);
 void etcp_unhash(struct sock *sk);
-struct sock *etcp_lookup(struct net *net, __be32 saddr, __be16 sport,
-			 __be32 daddr, __be16 dport, int dif);
 struct sock *etcp_lookup_established(struct net *net, __be32 saddr,
 				     __be16 sport, __be32 daddr, __be16 dport,
 				     int dif);
+struct sock *etcp_lookup_listener(struct net *net, __be32 saddr, __be16 sport,
+				  __be32 daddr, __be16 dport, int dif);
+struct etcp_tw *etcp_tw_lookup(struct net *net, __be32 saddr, __be16 sport,
+			       __be32 daddr, __be16 dport, int dif);
+void etcp_tw_hash(struct etcp_net *en, struct etcp_tw *tw);
+bool etcp_tw_unhash(struct etcp_net *en, struct etcp_tw *tw);
 void etcp_hash_init(void);
 
 /* input.c */
@@ -460,6 +521,8 @@ int etcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len);
 u32 etcp_rcv_wnd_now(const struct etcp_sock *esk);
 u32 etcp_window_candidate(const struct sock *sk);
 void etcp_send_active_reset(struct sock *sk);
+void etcp_send_fin(struct sock *sk);
+void etcp_send_tw_ack(const struct etcp_tw *tw, struct sk_buff *in);
 void etcp_send_reset_reply(struct net *net, struct sk_buff *skb);
 int etcp_send_req_segment(const struct sock *listener,
 			  const struct etcp_request *req, u8 flags);
@@ -483,6 +546,18 @@ struct etcp_request *etcp_req_find(struct sock *listener,
 int etcp_req_rcv(struct sock *listener, struct etcp_request *req,
 		 struct sk_buff *skb);
 void etcp_listen_purge(struct sock *listener);
+void etcp_time_wait(struct sock *sk);
+
+/* What etcp_tw_rcv() leaves to the caller. */
+enum etcp_tw_verdict {
+	ETCP_TW_DONE,			/* handled (or dropped) */
+	ETCP_TW_SYN,			/* a new SYN ended it: to the listener */
+};
+
+enum etcp_tw_verdict etcp_tw_rcv(struct etcp_tw *tw, struct sk_buff *skb);
+void etcp_tw_recycle(struct etcp_tw *tw, struct sk_buff *skb);
+void etcp_tw_put(struct etcp_tw *tw);
+void etcp_tw_purge(struct net *net);
 extern long etcp_fixed_isn;
 u32 etcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
 int etcp_minisocks_init(void);

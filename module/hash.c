@@ -9,6 +9,8 @@
  *   bhash  every socket holding a local port, by port (sk_bind_node)
  *   lhash  listeners, by port (sk_node, RCU)
  *   ehash  everything else with a peer, by 4-tuple (sk_nulls_node, RCU)
+ *   twhash TIME_WAIT entries, by 4-tuple (RCU); tw_bhash the same by
+ *          local port, so that they hold their port as a socket would
  *
  * A socket is in lhash or ehash, never both: they share sk_node's storage.
  * Writers hold etcp_net.lock; the receive path only reads, under RCU, and
@@ -44,6 +46,13 @@ void etcp_hash_net_init(struct etcp_net *en)
 	/* The nulls value names the chain, so a reader can tell it strayed. */
 	for (i = 0; i < ETCP_EHASH_SIZE; i++)
 		INIT_HLIST_NULLS_HEAD(&en->ehash[i], i);
+	for (i = 0; i < ETCP_EHASH_SIZE; i++)
+		INIT_HLIST_HEAD(&en->twhash[i]);
+	for (i = 0; i < ETCP_BHASH_SIZE; i++)
+		INIT_HLIST_HEAD(&en->tw_bhash[i]);
+	INIT_HLIST_HEAD(&en->all_tws);
+	atomic_set(&en->tw_count, 0);
+	atomic_set(&en->orphans, 0);
 }
 
 void etcp_hash_net_exit(struct etcp_net *en)
@@ -54,6 +63,8 @@ void etcp_hash_net_exit(struct etcp_net *en)
 	 */
 	WARN_ON_ONCE(!hlist_empty(&en->all_socks));
 	WARN_ON_ONCE(!hlist_empty(&en->all_reqs));
+	/* etcp_tw_purge() ran before. */
+	WARN_ON_ONCE(!hlist_empty(&en->all_tws));
 }
 
 void etcp_sock_list_add(struct sock *sk)
@@ -123,14 +134,46 @@ static bool etcp_bind_conflict(const struct sock *sk, const struct sock *other)
 	return true;
 }
 
+/*
+ * The same for a TIME_WAIT entry on the port: SO_REUSEADDR on both the new
+ * socket and the one that left the entry lets them share it, as TCP's
+ * rule has it; SO_REUSEPORT on both always does.
+ */
+static bool etcp_tw_bind_conflict(const struct sock *sk,
+				  const struct etcp_tw *tw)
+{
+	__be32 a = inet_sk(sk)->inet_rcv_saddr;
+
+	if (a && a != tw->laddr)
+		return false;
+	if (sk->sk_bound_dev_if && tw->bound_dev_if &&
+	    sk->sk_bound_dev_if != tw->bound_dev_if)
+		return false;
+	if (sk->sk_reuse && tw->reuse)
+		return false;
+	if (sk->sk_reuseport && tw->reuseport)
+		return false;
+	return true;
+}
+
+static struct hlist_head *etcp_tw_bhash_bucket(struct etcp_net *en, u16 port)
+{
+	return &en->tw_bhash[port & (ETCP_BHASH_SIZE - 1)];
+}
+
 static bool etcp_port_in_use(struct etcp_net *en, const struct sock *sk,
 			     u16 port)
 {
+	struct etcp_tw *tw;
 	struct sock *other;
 
 	hlist_for_each_entry(other, etcp_bhash_bucket(en, port), sk_bind_node) {
 		if (other != sk && inet_sk(other)->inet_num == port &&
 		    etcp_bind_conflict(sk, other))
+			return true;
+	}
+	hlist_for_each_entry(tw, etcp_tw_bhash_bucket(en, port), bind_node) {
+		if (ntohs(tw->lport) == port && etcp_tw_bind_conflict(sk, tw))
 			return true;
 	}
 	return false;
@@ -298,12 +341,25 @@ void etcp_ehash_add(struct sock *sk)
 	spin_unlock_bh(&en->lock);
 }
 
-/* Is @sk's 4-tuple, with local port @port, already someone's? */
+/*
+ * Is @sk's 4-tuple, with local port @port, already someone's, a
+ * connection's or a TIME_WAIT entry's?
+ */
 static bool etcp_tuple_taken(struct etcp_net *en, const struct sock *sk,
 			     u16 port)
 {
 	const struct inet_sock *inet = inet_sk(sk);
+	struct etcp_tw *tw;
 	struct sock *other;
+
+	hlist_for_each_entry(tw, etcp_tw_bhash_bucket(en, port), bind_node) {
+		if (ntohs(tw->lport) == port &&
+		    tw->rport == inet->inet_dport &&
+		    tw->raddr == inet->inet_daddr &&
+		    (!inet->inet_rcv_saddr ||
+		     tw->laddr == inet->inet_rcv_saddr))
+			return true;
+	}
 
 	hlist_for_each_entry(other, etcp_bhash_bucket(en, port), sk_bind_node) {
 		const struct inet_sock *o = inet_sk(other);
@@ -326,11 +382,16 @@ static bool etcp_tuple_taken(struct etcp_net *en, const struct sock *sk,
 static bool etcp_port_free_for_connect(struct etcp_net *en,
 				       const struct sock *sk, u16 port)
 {
+	struct etcp_tw *tw;
 	struct sock *other;
 
 	hlist_for_each_entry(other, etcp_bhash_bucket(en, port), sk_bind_node) {
 		if (inet_sk(other)->inet_num == port &&
 		    !etcp_sk(other)->bound_by_connect)
+			return false;
+	}
+	hlist_for_each_entry(tw, etcp_tw_bhash_bucket(en, port), bind_node) {
+		if (ntohs(tw->lport) == port && !tw->bound_by_connect)
 			return false;
 	}
 	return !etcp_tuple_taken(en, sk, port);
@@ -388,6 +449,46 @@ void etcp_unhash(struct sock *sk)
 	/* ehash's reference; never the last, the caller holds one. */
 	if (was_hashed)
 		__sock_put(sk);
+}
+
+/* ---- TIME_WAIT entries ---- */
+
+static struct hlist_head *etcp_twhash_bucket(struct etcp_net *en,
+					     __be32 laddr, __be16 lport,
+					     __be32 raddr, __be16 rport)
+{
+	return &en->twhash[etcp_ehashfn(laddr, ntohs(lport), raddr, rport)];
+}
+
+/* Enter @tw in the tables, under etcp_net.lock; the caller's reference. */
+void etcp_tw_hash(struct etcp_net *en, struct etcp_tw *tw)
+{
+	struct hlist_head *head = etcp_twhash_bucket(en, tw->laddr, tw->lport,
+						     tw->raddr, tw->rport);
+
+	lockdep_assert_held(&en->lock);
+	hlist_add_head_rcu(&tw->node, head);
+	hlist_add_head(&tw->bind_node,
+		       etcp_tw_bhash_bucket(en, ntohs(tw->lport)));
+	hlist_add_head(&tw->all_node, &en->all_tws);
+	atomic_inc(&en->tw_count);
+}
+
+/* Take @tw out of the tables; false if somebody else already did. */
+bool etcp_tw_unhash(struct etcp_net *en, struct etcp_tw *tw)
+{
+	bool was_hashed;
+
+	spin_lock_bh(&en->lock);
+	was_hashed = !hlist_unhashed(&tw->node);
+	if (was_hashed) {
+		hlist_del_init_rcu(&tw->node);
+		hlist_del_init(&tw->bind_node);
+		hlist_del_init(&tw->all_node);
+		atomic_dec(&en->tw_count);
+	}
+	spin_unlock_bh(&en->lock);
+	return was_hashed;
 }
 
 /* ---- lookup, in softirq under RCU ---- */
@@ -507,22 +608,38 @@ struct sock *etcp_lookup_established(struct net *net, __be32 saddr,
 	return sk;
 }
 
-/*
- * The socket a segment from saddr:sport to daddr:dport belongs to: the
- * connection with that 4-tuple, else a listener on dport.  Returns it with
- * a reference held, or NULL.
- */
-struct sock *etcp_lookup(struct net *net, __be32 saddr, __be16 sport,
-			 __be32 daddr, __be16 dport, int dif)
+/* The TIME_WAIT entry of this 4-tuple, with a reference held, or NULL. */
+struct etcp_tw *etcp_tw_lookup(struct net *net, __be32 saddr, __be16 sport,
+			       __be32 daddr, __be16 dport, int dif)
 {
 	struct etcp_net *en = etcp_pernet(net);
-	u16 hport = ntohs(dport);
+	struct hlist_head *head = etcp_twhash_bucket(en, daddr, dport, saddr,
+						     sport);
+	struct etcp_tw *tw, *found = NULL;
+
+	rcu_read_lock();
+	hlist_for_each_entry_rcu(tw, head, node) {
+		if (tw->raddr == saddr && tw->rport == sport &&
+		    tw->laddr == daddr && tw->lport == dport &&
+		    (!tw->bound_dev_if || tw->bound_dev_if == dif) &&
+		    refcount_inc_not_zero(&tw->refcnt)) {
+			found = tw;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+/* The listener for daddr:dport, with a reference held, or NULL. */
+struct sock *etcp_lookup_listener(struct net *net, __be32 saddr, __be16 sport,
+				  __be32 daddr, __be16 dport, int dif)
+{
 	struct sock *sk;
 
 	rcu_read_lock();
-	sk = etcp_ehash_lookup(en, saddr, sport, daddr, hport, dif);
-	if (!sk)
-		sk = etcp_lhash_lookup(en, saddr, sport, daddr, hport, dif);
+	sk = etcp_lhash_lookup(etcp_pernet(net), saddr, sport, daddr,
+			       ntohs(dport), dif);
 	rcu_read_unlock();
 	return sk;
 }

@@ -101,6 +101,8 @@ static void etcp_fill_cb(struct sk_buff *skb)
 	cb->flags = etcp_tcp_flags(th) & (ETCP_FLAG_FIN | ETCP_FLAG_SYN |
 					  ETCP_FLAG_RST | ETCP_FLAG_PSH |
 					  ETCP_FLAG_ACK | ETCP_FLAG_URG);
+	cb->owned = 0;
+	cb->tw_recycle = 0;
 }
 
 static bool etcp_in_window(u32 seq, u32 start, u32 wnd)
@@ -127,8 +129,15 @@ bool etcp_seq_acceptable(u32 rcv_nxt, u32 rcv_wnd, const struct sk_buff *skb)
 	}
 	if (cb->end_seq == rcv_nxt)
 		return true;
+	/*
+	 * A closed window takes no data, but a bare FIN at RCV.NXT costs no
+	 * memory; refusing it would only make the peer send it again (Linux
+	 * accepts it too).
+	 */
 	if (!rcv_wnd)
-		return false;
+		return cb->seq == rcv_nxt && len == 1 &&
+		       (cb->flags & (ETCP_FLAG_FIN | ETCP_FLAG_SYN)) ==
+		       ETCP_FLAG_FIN;
 	return etcp_in_window(cb->seq, rcv_nxt, rcv_wnd) ||
 	       etcp_in_window(cb->end_seq - 1, rcv_nxt, rcv_wnd);
 }
@@ -282,6 +291,9 @@ static void etcp_rcv_reset(struct sock *sk)
 	if (sk->sk_state == TCP_SYN_RECV) {
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ATTEMPTFAILS);
 		etcp_reset(sk, ECONNREFUSED);
+	} else if (sk->sk_state == TCP_CLOSE_WAIT) {
+		/* The peer had finished sending: only our writes fail (Linux). */
+		etcp_reset(sk, EPIPE);
 	} else {
 		etcp_reset(sk, ECONNRESET);
 	}
@@ -471,20 +483,23 @@ static void etcp_data_acked_or_delayed(struct sock *sk, bool filled_gap)
 		etcp_schedule_delack(sk);
 }
 
-/* Move what the out-of-order queue holds from RCV.NXT on to the reader. */
+/*
+ * Move what the out-of-order queue holds from RCV.NXT on to the reader.
+ * Returns true when that reached the peer's FIN.
+ */
 static bool etcp_ofo_drain(struct sock *sk)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
 	struct sk_buff *skb;
-	bool moved = false;
 
 	while ((skb = skb_peek(&esk->ooo_queue))) {
 		struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+		bool fin = cb->flags & ETCP_FLAG_FIN;
 
 		if (etcp_after(cb->seq, esk->rcv_nxt))
 			break;
 		__skb_unlink(skb, &esk->ooo_queue);
-		if (!etcp_after(cb->end_seq, esk->rcv_nxt)) {
+		if (!etcp_after(cb->end_seq + fin, esk->rcv_nxt)) {
 			kfree_skb(skb);
 			continue;
 		}
@@ -493,13 +508,18 @@ static bool etcp_ofo_drain(struct sock *sk)
 			__skb_pull(skb, esk->rcv_nxt - cb->seq);
 			cb->seq = esk->rcv_nxt;
 		}
-		cb->owned = 0;
-		__skb_queue_tail(&sk->sk_receive_queue, skb);
-		esk->bytes_received += cb->end_seq - cb->seq;
-		WRITE_ONCE(esk->rcv_nxt, cb->end_seq);
-		moved = true;
+		if (skb->len) {
+			cb->owned = 0;
+			__skb_queue_tail(&sk->sk_receive_queue, skb);
+			esk->bytes_received += cb->end_seq - cb->seq;
+			WRITE_ONCE(esk->rcv_nxt, cb->end_seq);
+		} else {
+			kfree_skb(skb);
+		}
+		if (fin)
+			return true;
 	}
-	return moved;
+	return false;
 }
 
 /* Room for @size more bytes of receive memory. */
@@ -630,11 +650,54 @@ static void etcp_ofo_queue(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
+ * "eighth, check the FIN bit" (RFC 9293 3.10.7.4), the FIN in order: it
+ * takes a sequence number, the reader gets its end of file.  The ACK of
+ * a FIN in ESTABLISHED is delayed like any other, so that the FIN of an
+ * application that closes at once carries it (Linux's three-segment
+ * close); in FIN_WAIT_1 and FIN_WAIT_2 it goes at once.
+ */
+static void etcp_rcv_fin(struct sock *sk, bool filled_gap)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	WRITE_ONCE(esk->rcv_nxt, esk->rcv_nxt + 1);
+	WRITE_ONCE(esk->fin_rcvd, 1);
+	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
+	sock_set_flag(sk, SOCK_DONE);
+	/* Nothing beyond the FIN can be data of this connection. */
+	__skb_queue_purge(&esk->ooo_queue);
+
+	switch (sk->sk_state) {
+	case TCP_ESTABLISHED:
+		etcp_set_state(sk, TCP_CLOSE_WAIT);
+		etcp_data_acked_or_delayed(sk, filled_gap);
+		break;
+	case TCP_FIN_WAIT1:
+		/* Our FIN is not acknowledged yet: simultaneous close. */
+		etcp_send_ack(sk);
+		etcp_set_state(sk, TCP_CLOSING);
+		break;
+	case TCP_FIN_WAIT2:
+		etcp_send_ack(sk);
+		etcp_time_wait(sk);
+		return;
+	}
+	if (!sock_flag(sk, SOCK_DEAD)) {
+		sk->sk_state_change(sk);
+		sk_wake_async(sk, SOCK_WAKE_WAITD,
+			      sk->sk_shutdown == SHUTDOWN_MASK ? POLL_HUP :
+								  POLL_IN);
+	}
+}
+
+/*
  * "seventh, process the segment text" (ESTABLISHED, FIN-WAIT-1,
- * FIN-WAIT-2): the data from RCV.NXT on goes to the reader, what lies
- * beyond waits out of order, what lies outside the window was already
- * refused by the sequence check or is trimmed here ("only the portion
- * within the window is processed").  Returns true when the skb was taken.
+ * FIN-WAIT-2) and "eighth, check the FIN bit": the data from RCV.NXT on
+ * goes to the reader, what lies beyond waits out of order, what lies
+ * outside the window was already refused by the sequence check or is
+ * trimmed here ("only the portion within the window is processed"), and
+ * the FIN counts once everything before it arrived.  Returns true when
+ * the skb was taken.
  */
 static bool etcp_data_queue(struct sock *sk, struct sk_buff *skb)
 {
@@ -644,22 +707,26 @@ static bool etcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	u32 seq = cb->seq + !!(cb->flags & ETCP_FLAG_SYN);
 	u32 end = seq + len;
 	u32 wnd_end = esk->rcv_nxt + etcp_rcv_wnd_now(esk);
-	bool had_ofo;
+	bool fin = cb->flags & ETCP_FLAG_FIN;
+	bool queued = false, had_ofo;
 
-	if (!len)
+	if (!len && !fin)
 		return false;
 	__skb_pull(skb, tcp_hdr(skb)->doff * 4);
 
-	if (!etcp_after(end, esk->rcv_nxt)) {
+	if (!etcp_after(end + fin, esk->rcv_nxt)) {
 		/* Nothing new: the peer missed our ACK; repeat it now. */
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_DATADUPS);
 		etcp_send_ack(sk);
 		return false;
 	}
 	if (etcp_after(end, wnd_end)) {
+		/* The FIN lies beyond what the window lets in: it goes too. */
 		if (pskb_trim(skb, wnd_end - seq))
 			return false;
 		end = wnd_end;
+		fin = false;
+		cb->flags &= ~ETCP_FLAG_FIN;
 	}
 	if (etcp_before(seq, esk->rcv_nxt)) {
 		if (!pskb_pull(skb, esk->rcv_nxt - seq))
@@ -673,25 +740,84 @@ static bool etcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		esk->rcv_mss = min_t(u32, len, esk->advmss);
 
 	if (seq != esk->rcv_nxt) {
-		etcp_ofo_queue(sk, skb);
+		/* A FIN alone out of order: the peer sends it again. */
+		if (seq != end)
+			etcp_ofo_queue(sk, skb);
 		/* RFC 5681 4.2: out of order, a duplicate ACK at once. */
 		etcp_send_ack(sk);
-		return true;
+		return seq != end;
 	}
 
-	if (!etcp_queue_rcv(sk, skb)) {
-		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_RCVPRUNED);
-		etcp_send_ack(sk);
-		return false;
+	if (seq != end) {
+		if (!etcp_queue_rcv(sk, skb)) {
+			ETCP_INC_STATS(sock_net(sk), ETCP_MIB_RCVPRUNED);
+			etcp_send_ack(sk);
+			return false;
+		}
+		queued = true;
+		esk->bytes_received += end - seq;
+		WRITE_ONCE(esk->rcv_nxt, end);
 	}
-	esk->bytes_received += end - seq;
-	WRITE_ONCE(esk->rcv_nxt, end);
 	had_ofo = !skb_queue_empty(&esk->ooo_queue);
-	if (had_ofo)
-		etcp_ofo_drain(sk);
-	if (!sock_flag(sk, SOCK_DEAD))
+	if (had_ofo && !fin)
+		fin = etcp_ofo_drain(sk);
+	if (!sock_flag(sk, SOCK_DEAD) && esk->rcv_nxt != esk->copied_seq)
 		sk->sk_data_ready(sk);
-	etcp_data_acked_or_delayed(sk, had_ofo);
+	if (fin)
+		etcp_rcv_fin(sk, had_ofo);
+	else
+		etcp_data_acked_or_delayed(sk, had_ofo);
+	return queued;
+}
+
+/*
+ * "fifth, check the ACK field", the closing states: what acknowledging
+ * our FIN does.  Returns false when the connection ended here.
+ */
+static bool etcp_rcv_fin_acked(struct sock *sk)
+{
+	const struct etcp_sock *esk = etcp_sk(sk);
+
+	if (esk->snd_una != esk->write_seq)
+		return true;
+
+	switch (sk->sk_state) {
+	case TCP_FIN_WAIT1:
+		etcp_set_state(sk, TCP_FIN_WAIT2);
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | SEND_SHUTDOWN);
+		if (!sock_flag(sk, SOCK_DEAD)) {
+			sk->sk_state_change(sk);
+			return true;
+		}
+		return etcp_orphan_fin_wait2(sk);
+	case TCP_CLOSING:
+		etcp_time_wait(sk);
+		return false;
+	case TCP_LAST_ACK:
+		etcp_done(sk);
+		return false;
+	default:
+		return true;
+	}
+}
+
+/*
+ * RFC 1122 4.2.2.13: data arriving after the application closed (or shut
+ * down reading) has nobody to go to; the peer learns it by an RST and the
+ * connection ends, as in Linux and 4.4BSD.
+ */
+static bool etcp_rcv_data_after_close(struct sock *sk, struct sk_buff *skb)
+{
+	const struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+	u32 fin = !!(cb->flags & ETCP_FLAG_FIN);
+
+	if (!((1 << sk->sk_state) & (TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)) ||
+	    !(sk->sk_shutdown & RCV_SHUTDOWN) || cb->end_seq == cb->seq ||
+	    !etcp_after(cb->end_seq - fin, etcp_sk(sk)->rcv_nxt))
+		return false;
+	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONDATA);
+	etcp_send_reset_reply(sock_net(sk), skb);
+	etcp_reset(sk, ECONNRESET);
 	return true;
 }
 
@@ -741,18 +867,27 @@ static bool etcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 			return false;
 		}
 		etcp_established(sk, cb);
-	} else if (!etcp_rcv_ack(sk, cb)) {
+	} else if (!etcp_rcv_ack(sk, cb) || !etcp_rcv_fin_acked(sk)) {
 		return false;
 	}
 
 	/* "sixth, check the URG bit": etcp has no urgent data; ignored. */
 
-	/* "seventh, process the segment text". */
-	if (!((1 << sk->sk_state) &
-	      (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)))
+	if (etcp_rcv_data_after_close(sk, skb))
 		return false;
-	return etcp_data_queue(sk, skb);
-	/* "eighth, check the FIN bit" comes with connection termination. */
+
+	/* "seventh, process the segment text", "eighth, check the FIN bit". */
+	if ((1 << sk->sk_state) &
+	    (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2))
+		return etcp_data_queue(sk, skb);
+	/*
+	 * CLOSE_WAIT, CLOSING, LAST_ACK: the peer's FIN came already, so
+	 * new text cannot be; a retransmission of old data or of the FIN
+	 * means our ACK was lost: it goes again.
+	 */
+	if (cb->end_seq != cb->seq && !etcp_after(cb->end_seq, esk->rcv_nxt))
+		etcp_send_ack(sk);
+	return false;
 }
 
 /*
@@ -770,9 +905,10 @@ static void etcp_rcv(struct sock *sk, struct sk_buff *skb)
 		etcp_rcv_synsent(sk, skb);
 		break;
 	case TCP_CLOSE:
-		/* Closed since the lookup: as if there were no socket. */
-		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_NOSOCKET);
-		etcp_send_reset_reply(sock_net(sk), skb);
+		/*
+		 * Closed since the lookup, maybe into TIME_WAIT: dropped, as
+		 * Linux does; the peer's retransmission finds what is there now.
+		 */
 		break;
 	default:
 		if (etcp_rcv_synchronized(sk, skb))
@@ -841,6 +977,41 @@ static void etcp_rcv_socket(struct sock *sk, struct sk_buff *skb)
 	bh_unlock_sock(sk);
 }
 
+/*
+ * No connection has the segment's 4-tuple: a TIME_WAIT entry may, else a
+ * listener takes it.  A SYN that ends a TIME_WAIT goes on to the listener
+ * if there is one; without one the entry stays and ACKs it, as Linux's.
+ * Returns the listener with a reference, NULL, or ERR_PTR(-EALREADY) when
+ * the TIME_WAIT entry dealt with the segment.
+ */
+static struct sock *etcp_lookup_tw_or_listener(struct net *net,
+					       struct sk_buff *skb)
+{
+	const struct tcphdr *th = tcp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct etcp_tw *tw;
+	struct sock *sk;
+
+	tw = etcp_tw_lookup(net, iph->saddr, th->source, iph->daddr, th->dest,
+			    inet_iif(skb));
+	if (tw && etcp_tw_rcv(tw, skb) == ETCP_TW_DONE) {
+		etcp_tw_put(tw);
+		return ERR_PTR(-EALREADY);
+	}
+	sk = etcp_lookup_listener(net, iph->saddr, th->source, iph->daddr,
+				  th->dest, inet_iif(skb));
+	if (tw) {
+		if (sk)
+			etcp_tw_recycle(tw, skb);
+		else
+			etcp_send_tw_ack(tw, skb);
+		etcp_tw_put(tw);
+		if (!sk)
+			return ERR_PTR(-EALREADY);
+	}
+	return sk;
+}
+
 int etcp_v4_rcv(struct sk_buff *skb)
 {
 	struct net *net = dev_net(skb->dev);
@@ -869,8 +1040,12 @@ int etcp_v4_rcv(struct sk_buff *skb)
 	etcp_fill_cb(skb);
 
 	iph = ip_hdr(skb);
-	sk = etcp_lookup(net, iph->saddr, th->source, iph->daddr, th->dest,
-			 inet_iif(skb));
+	sk = etcp_lookup_established(net, iph->saddr, th->source, iph->daddr,
+				     th->dest, inet_iif(skb));
+	if (!sk)
+		sk = etcp_lookup_tw_or_listener(net, skb);
+	if (IS_ERR(sk))
+		goto discard;
 	if (!sk) {
 		ETCP_INC_STATS(net, ETCP_MIB_NOSOCKET);
 		etcp_send_reset_reply(net, skb);

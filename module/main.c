@@ -59,6 +59,7 @@ static void __net_exit etcp_net_exit(struct net *net)
 {
 	struct etcp_net *en = etcp_pernet(net);
 
+	etcp_tw_purge(net);
 	etcp_proc_net_exit(net);
 	etcp_sysctl_net_exit(net);
 	etcp_ctl_sock_exit(net);

@@ -8,6 +8,10 @@
  * Requests live under the listener's socket lock.  A request holds a
  * reference on its listener; the request's own references are the SYN
  * queue's and, while armed, its timer's.
+ *
+ * The end of a connection has its mini-socket too: the TIME_WAIT entry
+ * (struct etcp_tw) that replaces the socket for 2 * MSL once both FINs
+ * are acknowledged.
  */
 #include <linux/siphash.h>
 #include <linux/slab.h>
@@ -18,6 +22,7 @@
 #include "compat.h"
 
 static struct kmem_cache *etcp_request_cache __read_mostly;
+static struct kmem_cache *etcp_tw_cache __read_mostly;
 static siphash_key_t etcp_isn_key __read_mostly;
 
 /*
@@ -137,7 +142,12 @@ static struct etcp_request *etcp_req_alloc(struct sock *listener,
 	req->rport = th->source;
 	req->iif = inet_iif(skb);
 	req->irs = cb->seq;
-	req->iss = etcp_isn(req->laddr, req->raddr, req->lport, req->rport);
+	/* After a TIME_WAIT this SYN ended, above its last SND.NXT. */
+	if (cb->tw_recycle)
+		req->iss = cb->tw_isn;
+	else
+		req->iss = etcp_isn(req->laddr, req->raddr, req->lport,
+				    req->rport);
 	req->snd_wnd = cb->wnd;
 	req->mss = cb->mss ? cb->mss : ETCP_DEFAULT_MSS;
 	req->uid = listener->sk_uid;
@@ -438,16 +448,204 @@ void etcp_listen_purge(struct sock *listener)
 	}
 }
 
+/* ---- TIME_WAIT ---- */
+
+static void etcp_tw_free_rcu(struct rcu_head *head)
+{
+	kmem_cache_free(etcp_tw_cache, container_of(head, struct etcp_tw, rcu));
+}
+
+void etcp_tw_put(struct etcp_tw *tw)
+{
+	/* Lookups run under RCU only: free after a grace period. */
+	if (refcount_dec_and_test(&tw->refcnt))
+		call_rcu(&tw->rcu, etcp_tw_free_rcu);
+}
+
+/* Out of the tables for good: the tables' and timer's reference goes. */
+static void etcp_tw_kill(struct etcp_tw *tw)
+{
+	if (etcp_tw_unhash(etcp_pernet(tw->net), tw))
+		etcp_tw_put(tw);
+}
+
+/* Stop the timer and kill, unless the timer got there first. */
+static void etcp_tw_deschedule(struct etcp_tw *tw)
+{
+	if (timer_delete(&tw->timer))
+		etcp_tw_kill(tw);
+}
+
+/* 2 * MSL passed without a reason to stay (RFC 9293 3.10.8). */
+static void etcp_tw_timer(struct timer_list *t)
+{
+	struct etcp_tw *tw = etcp_timer_container_of(tw, t, timer);
+
+	ETCP_INC_STATS(tw->net, ETCP_MIB_TIMEWAITED);
+	etcp_tw_kill(tw);
+}
+
+/*
+ * Start 2 * MSL again, unless the timer fired meanwhile: a dying entry is
+ * not brought back.
+ */
+static void etcp_tw_restart(struct etcp_tw *tw)
+{
+	mod_timer_pending(&tw->timer, jiffies + tw->timeout);
+}
+
+static struct etcp_tw *etcp_tw_alloc(const struct sock *sk)
+{
+	const struct etcp_sock *esk = etcp_sk(sk);
+	const struct inet_sock *inet = inet_sk(sk);
+	struct etcp_net *en = etcp_pernet(sock_net(sk));
+	struct etcp_tw *tw;
+
+	tw = kmem_cache_zalloc(etcp_tw_cache, GFP_ATOMIC);
+	if (!tw)
+		return NULL;
+	refcount_set(&tw->refcnt, 1);	/* the tables' and the timer's */
+	timer_setup(&tw->timer, etcp_tw_timer, 0);
+	tw->net = sock_net(sk);
+	tw->laddr = inet->inet_rcv_saddr;
+	tw->raddr = inet->inet_daddr;
+	tw->lport = inet->inet_sport;
+	tw->rport = inet->inet_dport;
+	tw->bound_dev_if = sk->sk_bound_dev_if;
+	tw->snd_nxt = esk->snd_nxt;
+	tw->rcv_nxt = esk->rcv_nxt;
+	tw->rcv_wnd = esk->rcv_wnd;
+	tw->reuse = !!sk->sk_reuse;
+	tw->reuseport = !!sk->sk_reuseport;
+	tw->bound_by_connect = esk->bound_by_connect;
+	tw->tos = READ_ONCE(inet->tos);
+	tw->uid = sk->sk_uid;
+	/* The MSL of now: a later sysctl write is for later entries. */
+	tw->timeout = msecs_to_jiffies(2 * READ_ONCE(en->sysctl.msl));
+	return tw;
+}
+
+/*
+ * Both FINs are acknowledged (RFC 9293 3.10.7.4, FIN-WAIT-2 and CLOSING):
+ * the socket gives way to a TIME_WAIT entry for 2 * MSL.  The entry is in
+ * the tables before the socket leaves them, so that no segment finds
+ * neither.  Past etcp_max_tw_buckets the connection just closes, as TCP's
+ * does.  Called with the socket's spinlock held; the socket is done after.
+ */
+void etcp_time_wait(struct sock *sk)
+{
+	struct etcp_net *en = etcp_pernet(sock_net(sk));
+	struct etcp_tw *tw = NULL;
+
+	if (atomic_read(&en->tw_count) >=
+	    READ_ONCE(en->sysctl.max_tw_buckets))
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_TIMEWAITOVERFLOW);
+	else
+		tw = etcp_tw_alloc(sk);
+
+	if (tw) {
+		spin_lock_bh(&en->lock);
+		etcp_tw_hash(en, tw);
+		mod_timer(&tw->timer, jiffies + tw->timeout);
+		spin_unlock_bh(&en->lock);
+	}
+	etcp_done(sk);
+}
+
+/*
+ * RFC 9293 3.10.7.4 for TIME-WAIT, with what Linux adds:
+ *  - an RST at RCV.NXT ends the entry, unless etcp_rfc1337 asks to keep
+ *    it (RFC 1337, "TIME-WAIT assassination"); any other RST is ignored;
+ *  - a SYN above RCV.NXT may open a new connection (RFC 1122 4.2.2.13):
+ *    ETCP_TW_SYN, the caller looks for the listener;
+ *  - a bare ACK at RCV.NXT restarts 2 * MSL;
+ *  - anything else (the peer's FIN again, old data, a SYN below) is
+ *    answered with an ACK, and with an ACK of its own it restarts 2 * MSL.
+ * Takes no reference; the caller holds one.
+ */
+enum etcp_tw_verdict etcp_tw_rcv(struct etcp_tw *tw, struct sk_buff *skb)
+{
+	const struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+	struct etcp_net *en = etcp_pernet(tw->net);
+
+	if (cb->flags & ETCP_FLAG_RST) {
+		if (cb->seq == tw->rcv_nxt && !READ_ONCE(en->sysctl.rfc1337)) {
+			ETCP_INC_STATS(tw->net, ETCP_MIB_TIMEWAITKILLED);
+			etcp_tw_deschedule(tw);
+		}
+		return ETCP_TW_DONE;
+	}
+	if ((cb->flags & (ETCP_FLAG_SYN | ETCP_FLAG_ACK)) == ETCP_FLAG_SYN &&
+	    etcp_after(cb->seq, tw->rcv_nxt))
+		return ETCP_TW_SYN;
+
+	if (cb->flags & ETCP_FLAG_ACK)
+		etcp_tw_restart(tw);
+	if (cb->seq != tw->rcv_nxt || cb->end_seq != cb->seq)
+		etcp_send_tw_ack(tw, skb);
+	return ETCP_TW_DONE;
+}
+
+/*
+ * A SYN ended the entry and a listener takes it: the new connection's ISS
+ * lies above anything the old one sent, as RFC 1122 4.2.2.13 asks
+ * (Linux: SND.NXT + 65535 + 2).
+ */
+void etcp_tw_recycle(struct etcp_tw *tw, struct sk_buff *skb)
+{
+	struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+
+	cb->tw_isn = tw->snd_nxt + 65535 + 2;
+	cb->tw_recycle = 1;
+	ETCP_INC_STATS(tw->net, ETCP_MIB_TIMEWAITRECYCLED);
+	etcp_tw_deschedule(tw);
+}
+
+/*
+ * The namespace is going: its TIME_WAIT entries go with it.  Nothing can
+ * reach them any more but their timers, which are waited for.
+ */
+void etcp_tw_purge(struct net *net)
+{
+	struct etcp_net *en = etcp_pernet(net);
+	struct etcp_tw *tw;
+
+	for (;;) {
+		spin_lock_bh(&en->lock);
+		tw = hlist_entry_safe(en->all_tws.first, struct etcp_tw,
+				      all_node);
+		if (tw)
+			refcount_inc(&tw->refcnt);
+		spin_unlock_bh(&en->lock);
+		if (!tw)
+			break;
+		if (timer_delete_sync(&tw->timer))
+			etcp_tw_kill(tw);
+		etcp_tw_put(tw);
+	}
+}
+
 int etcp_minisocks_init(void)
 {
 	get_random_bytes(&etcp_isn_key, sizeof(etcp_isn_key));
 	etcp_request_cache = kmem_cache_create("etcp_request",
 					       sizeof(struct etcp_request), 0,
 					       SLAB_HWCACHE_ALIGN, NULL);
-	return etcp_request_cache ? 0 : -ENOMEM;
+	if (!etcp_request_cache)
+		return -ENOMEM;
+	etcp_tw_cache = kmem_cache_create("etcp_tw", sizeof(struct etcp_tw),
+					  0, SLAB_HWCACHE_ALIGN, NULL);
+	if (!etcp_tw_cache) {
+		kmem_cache_destroy(etcp_request_cache);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void etcp_minisocks_exit(void)
 {
+	/* TIME_WAIT entries freed after a grace period are freed now. */
+	rcu_barrier();
+	kmem_cache_destroy(etcp_tw_cache);
 	kmem_cache_destroy(etcp_request_cache);
 }

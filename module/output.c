@@ -229,46 +229,30 @@ void etcp_send_active_reset(struct sock *sk)
 }
 
 /*
- * The answer to a segment for no connection (RFC 9293 3.10.7.1): with an
- * ACK, <SEQ=SEG.ACK><CTL=RST>; without, <SEQ=0><ACK=SEG.SEQ+SEG.LEN>
- * <CTL=RST,ACK>.  Never an RST for an RST.  Sent from the namespace's
- * control socket, as the segment has no socket of its own.
+ * A segment in answer to @in that has no socket to come from (no
+ * connection, or a TIME_WAIT entry): sent from the namespace's control
+ * socket back along @in's path.
  */
-void etcp_send_reset_reply(struct net *net, struct sk_buff *in)
+static void etcp_send_reply(struct net *net, struct sk_buff *in,
+			    const struct etcp_seg *seg, u8 tos)
 {
-	const struct etcp_skb_cb *cb = ETCP_SKB_CB(in);
-	const struct tcphdr *th = tcp_hdr(in);
 	const struct iphdr *iph = ip_hdr(in);
 	struct sock *ctl_sk = etcp_pernet(net)->ctl_sk;
-	struct etcp_seg seg = {
-		.sport	= th->dest,
-		.dport	= th->source,
-	};
 	struct sk_buff *skb;
 	struct flowi4 fl4;
 	struct rtable *rt;
 
-	if (cb->flags & ETCP_FLAG_RST)
-		return;
 	/* Only for segments addressed to this host, not to a broadcast. */
 	if (skb_rtable(in)->rt_type != RTN_LOCAL)
 		return;
 
-	if (cb->flags & ETCP_FLAG_ACK) {
-		seg.seq = cb->ack_seq;
-		seg.flags = ETCP_FLAG_RST;
-	} else {
-		seg.ack = cb->end_seq;
-		seg.flags = ETCP_FLAG_RST | ETCP_FLAG_ACK;
-	}
-
 	rt = ip_route_output_ports(net, &fl4, NULL, iph->saddr, iph->daddr,
-				   th->source, th->dest, etcp_proto_num,
-				   RT_TOS(iph->tos), 0);
+				   seg->dport, seg->sport, etcp_proto_num,
+				   RT_TOS(tos), 0);
 	if (IS_ERR(rt))
 		return;
 
-	skb = etcp_build(&seg, GFP_ATOMIC);
+	skb = etcp_build(seg, GFP_ATOMIC);
 	if (!skb) {
 		ip_rt_put(rt);
 		return;
@@ -277,9 +261,55 @@ void etcp_send_reset_reply(struct net *net, struct sk_buff *in)
 	skb_dst_set(skb, &rt->dst);
 
 	ETCP_INC_STATS(net, ETCP_MIB_OUTSEGS);
-	ETCP_INC_STATS(net, ETCP_MIB_OUTRSTS);
+	if (seg->flags & ETCP_FLAG_RST)
+		ETCP_INC_STATS(net, ETCP_MIB_OUTRSTS);
 	ip_build_and_send_pkt(skb, ctl_sk, iph->daddr, iph->saddr, NULL,
-			      RT_TOS(iph->tos));
+			      RT_TOS(tos));
+}
+
+/*
+ * The answer to a segment for no connection (RFC 9293 3.10.7.1): with an
+ * ACK, <SEQ=SEG.ACK><CTL=RST>; without, <SEQ=0><ACK=SEG.SEQ+SEG.LEN>
+ * <CTL=RST,ACK>.  Never an RST for an RST.
+ */
+void etcp_send_reset_reply(struct net *net, struct sk_buff *in)
+{
+	const struct etcp_skb_cb *cb = ETCP_SKB_CB(in);
+	const struct tcphdr *th = tcp_hdr(in);
+	struct etcp_seg seg = {
+		.sport	= th->dest,
+		.dport	= th->source,
+	};
+
+	if (cb->flags & ETCP_FLAG_RST)
+		return;
+	if (cb->flags & ETCP_FLAG_ACK) {
+		seg.seq = cb->ack_seq;
+		seg.flags = ETCP_FLAG_RST;
+	} else {
+		seg.ack = cb->end_seq;
+		seg.flags = ETCP_FLAG_RST | ETCP_FLAG_ACK;
+	}
+	etcp_send_reply(net, in, &seg, ip_hdr(in)->tos);
+}
+
+/*
+ * TIME_WAIT's answer (RFC 9293 3.10.7.4): <SEQ=SND.NXT><ACK=RCV.NXT>
+ * <CTL=ACK> with the window last announced, SND.NXT and RCV.NXT both past
+ * the FINs.
+ */
+void etcp_send_tw_ack(const struct etcp_tw *tw, struct sk_buff *in)
+{
+	struct etcp_seg seg = {
+		.sport	= tw->lport,
+		.dport	= tw->rport,
+		.seq	= tw->snd_nxt,
+		.ack	= tw->rcv_nxt,
+		.flags	= ETCP_FLAG_ACK,
+		.window	= tw->rcv_wnd,
+	};
+
+	etcp_send_reply(tw->net, in, &seg, tw->tos);
 }
 
 /*
@@ -375,7 +405,8 @@ static int etcp_transmit_data(struct sock *sk, struct sk_buff *skb)
 	th->seq = htonl(cb->seq);
 	th->ack_seq = htonl(esk->rcv_nxt);
 	th->doff = sizeof(*th) / 4;
-	((u8 *)th)[13] = ETCP_FLAG_ACK | (cb->flags & ETCP_FLAG_PSH);
+	((u8 *)th)[13] = ETCP_FLAG_ACK |
+			 (cb->flags & (ETCP_FLAG_PSH | ETCP_FLAG_FIN));
 	th->window = htons(etcp_announce_window(sk));
 
 	csum = csum_partial(th, sizeof(*th), skb->csum);
@@ -417,7 +448,9 @@ static bool etcp_nagle_allows(struct sock *sk, const struct sk_buff *skb)
 {
 	const struct etcp_sock *esk = etcp_sk(sk);
 
-	if (skb->len >= esk->snd_mss || esk->nodelay || !esk->packets_out)
+	/* The FIN goes as soon as the data before it may (as Linux). */
+	if (skb->len >= esk->snd_mss || esk->nodelay || !esk->packets_out ||
+	    (ETCP_SKB_CB(skb)->flags & ETCP_FLAG_FIN))
 		return true;
 	if (!skb_queue_is_last(&sk->sk_write_queue, skb))
 		return true;
@@ -472,7 +505,8 @@ static int etcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 	*ETCP_SKB_CB(buff) = *cb;
 	ETCP_SKB_CB(buff)->seq = cb->seq + len;
 	cb->end_seq = cb->seq + len;
-	cb->flags &= ~ETCP_FLAG_PSH;
+	/* PSH and FIN belong to the end of the data: the second part. */
+	cb->flags &= ~(ETCP_FLAG_PSH | ETCP_FLAG_FIN);
 	buff->ip_summed = CHECKSUM_NONE;
 	etcp_recsum(skb);
 	etcp_recsum(buff);
@@ -569,8 +603,10 @@ void etcp_write_xmit(struct sock *sk, bool push)
 	struct etcp_sock *esk = etcp_sk(sk);
 	struct sk_buff *skb;
 
+	/* Where data or our FIN may still be (re)sent. */
 	if (!((1 << sk->sk_state) &
-	      (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT | TCPF_FIN_WAIT1)))
+	      (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT | TCPF_FIN_WAIT1 |
+	       TCPF_CLOSING | TCPF_LAST_ACK)))
 		return;
 
 	while ((skb = esk->send_head)) {
@@ -624,6 +660,43 @@ void etcp_probe_window(struct sock *sk)
 	}
 	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ZEROWINDOWPROBES);
 	etcp_send_probe(sk);
+}
+
+/*
+ * Queue our FIN behind all data (RFC 9293 3.10.4, CLOSE call): it rides on
+ * the last data segment if that has not left yet, as Linux sends it, or
+ * goes alone.  It takes one sequence number; the write queue keeps it
+ * until it is acknowledged, so it is retransmitted as data is.  Process
+ * context, the socket owned.
+ */
+void etcp_send_fin(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+	struct etcp_skb_cb *cb;
+
+	if (!skb || etcp_before(ETCP_SKB_CB(skb)->seq, esk->snd_max)) {
+		/* The FIN must be sent whatever the memory: never fails. */
+		skb = __alloc_skb(ETCP_MAX_HEADER, sk->sk_allocation | __GFP_NOFAIL,
+				  SKB_ALLOC_FCLONE, NUMA_NO_NODE);
+		skb_reserve(skb, ETCP_MAX_HEADER);
+		skb->ip_summed = CHECKSUM_NONE;
+		skb->csum = 0;
+		cb = ETCP_SKB_CB(skb);
+		memset(cb, 0, sizeof(*cb));
+		cb->seq = esk->write_seq;
+		cb->end_seq = esk->write_seq;
+		sk_wmem_queued_add(sk, skb->truesize);
+		sk_mem_charge(sk, skb->truesize);
+		__skb_queue_tail(&sk->sk_write_queue, skb);
+		if (!esk->send_head)
+			esk->send_head = skb;
+	}
+	cb = ETCP_SKB_CB(skb);
+	cb->flags |= ETCP_FLAG_FIN;
+	cb->end_seq++;
+	WRITE_ONCE(esk->write_seq, esk->write_seq + 1);
+	etcp_write_xmit(sk, true);
 }
 
 int etcp_ctl_sock_init(struct net *net)

@@ -12,26 +12,55 @@
 /* /proc/net/tcp pads every line to this width; so do we. */
 #define ETCP_PROC_LINE	149
 
+/* The lists /proc/net/etcp walks, one after the other. */
+enum {
+	ETCP_SEQ_SOCKS,			/* etcp_net.all_socks */
+	ETCP_SEQ_REQS,			/* etcp_net.all_reqs */
+	ETCP_SEQ_TWS,			/* etcp_net.all_tws */
+	ETCP_SEQ_LISTS
+};
+
 struct etcp_seq_state {
 	struct seq_net_private p;	/* first: seq_file_net() reads it */
 	int sl;				/* row number of the current entry */
-	bool in_reqs;			/* walking all_reqs, not all_socks */
+	int list;			/* ETCP_SEQ_*: which list v is on */
 };
 
-/* Entry @pos (0-based) of all_socks followed by all_reqs. */
+static struct hlist_head *etcp_seq_list(struct etcp_net *en, int list)
+{
+	switch (list) {
+	case ETCP_SEQ_SOCKS:
+		return &en->all_socks;
+	case ETCP_SEQ_REQS:
+		return &en->all_reqs;
+	default:
+		return &en->all_tws;
+	}
+}
+
+/* The first entry of the lists from st->list on, or NULL. */
+static struct hlist_node *etcp_seq_first(struct etcp_net *en,
+					 struct etcp_seq_state *st)
+{
+	for (; st->list < ETCP_SEQ_LISTS; st->list++) {
+		struct hlist_node *node = etcp_seq_list(en, st->list)->first;
+
+		if (node)
+			return node;
+	}
+	return NULL;
+}
+
+/* Entry @pos (0-based) of all_socks, all_reqs and all_tws in a row. */
 static struct hlist_node *etcp_seq_idx(struct etcp_net *en,
 				       struct etcp_seq_state *st, loff_t pos)
 {
 	struct hlist_node *node;
 
-	st->in_reqs = false;
-	hlist_for_each(node, &en->all_socks)
-		if (pos-- == 0)
-			return node;
-	st->in_reqs = true;
-	hlist_for_each(node, &en->all_reqs)
-		if (pos-- == 0)
-			return node;
+	for (st->list = 0; st->list < ETCP_SEQ_LISTS; st->list++)
+		hlist_for_each(node, etcp_seq_list(en, st->list))
+			if (pos-- == 0)
+				return node;
 	return NULL;
 }
 
@@ -61,10 +90,8 @@ static void *etcp_seq_next(struct seq_file *seq, void *v, loff_t *pos)
 		return etcp_seq_idx(en, st, 0);
 	if (node->next)
 		return node->next;
-	if (st->in_reqs)
-		return NULL;
-	st->in_reqs = true;
-	return en->all_reqs.first;
+	st->list++;
+	return etcp_seq_first(en, st);
 }
 
 static void etcp_seq_stop(struct seq_file *seq, void *v)
@@ -142,6 +169,23 @@ static void etcp_seq_show_req(struct seq_file *seq, struct etcp_request *req,
 		   0, 0, 0, req);
 }
 
+/*
+ * A TIME_WAIT entry, as /proc/net/tcp shows one (get_timewait4_sock):
+ * timer 3 with the time left, no queues, no inode.
+ */
+static void etcp_seq_show_tw(struct seq_file *seq, struct etcp_tw *tw, int sl)
+{
+	long when = jiffies_delta_to_clock_t(READ_ONCE(tw->timer.expires) -
+					     jiffies);
+
+	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5d %8d %d %d %pK",
+		   sl,
+		   (__force u32)tw->laddr, ntohs(tw->lport),
+		   (__force u32)tw->raddr, ntohs(tw->rport),
+		   TCP_TIME_WAIT, 0, 0, 3, when, 0, 0, 0, 0,
+		   refcount_read(&tw->refcnt), tw);
+}
+
 static int etcp_seq_show(struct seq_file *seq, void *v)
 {
 	struct etcp_seq_state *st = seq->private;
@@ -149,9 +193,12 @@ static int etcp_seq_show(struct seq_file *seq, void *v)
 	seq_setwidth(seq, ETCP_PROC_LINE);
 	if (v == SEQ_START_TOKEN)
 		seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode");
-	else if (st->in_reqs)
+	else if (st->list == ETCP_SEQ_REQS)
 		etcp_seq_show_req(seq, hlist_entry(v, struct etcp_request,
 						   all_node), st->sl);
+	else if (st->list == ETCP_SEQ_TWS)
+		etcp_seq_show_tw(seq, hlist_entry(v, struct etcp_tw, all_node),
+				 st->sl);
 	else
 		etcp_seq_show_sock(seq, &hlist_entry(v, struct etcp_sock,
 						     all_node)->inet.sk, st->sl);
@@ -195,6 +242,14 @@ static const char * const etcp_mib_names[ETCP_MIB_MAX] = {
 	[ETCP_MIB_ABORTONTIMEOUT]	= "AbortOnTimeout",
 	[ETCP_MIB_RCVPRUNED]		= "RcvPruned",
 	[ETCP_MIB_DATADUPS]		= "DataDups",
+	[ETCP_MIB_ABORTONCLOSE]		= "AbortOnClose",
+	[ETCP_MIB_ABORTONDATA]		= "AbortOnData",
+	[ETCP_MIB_ABORTONLINGER]	= "AbortOnLinger",
+	[ETCP_MIB_ABORTONMEMORY]	= "AbortOnMemory",
+	[ETCP_MIB_TIMEWAITED]		= "TimeWaited",
+	[ETCP_MIB_TIMEWAITKILLED]	= "TimeWaitKilled",
+	[ETCP_MIB_TIMEWAITRECYCLED]	= "TimeWaitRecycled",
+	[ETCP_MIB_TIMEWAITOVERFLOW]	= "TimeWaitOverflow",
 };
 
 static unsigned long etcp_mib_sum(struct etcp_mib __percpu *mib, int field)
@@ -207,7 +262,11 @@ static unsigned long etcp_mib_sum(struct etcp_mib __percpu *mib, int field)
 	return sum;
 }
 
-/* One "Name value" pair a line: easy to read, easy to grep. */
+/*
+ * One "Name value" pair a line: easy to read, easy to grep.  The counters
+ * come first, then the two gauges /proc/net/sockstat gives TCP ("orphan",
+ * "tw").
+ */
 static int etcp_stat_show(struct seq_file *seq, void *v)
 {
 	struct etcp_net *en = etcp_pernet(seq_file_single_net(seq));
@@ -216,6 +275,8 @@ static int etcp_stat_show(struct seq_file *seq, void *v)
 	for (i = 0; i < ETCP_MIB_MAX; i++)
 		seq_printf(seq, "%s %lu\n", etcp_mib_names[i],
 			   etcp_mib_sum(en->mib, i));
+	seq_printf(seq, "Orphans %d\n", atomic_read(&en->orphans));
+	seq_printf(seq, "TimeWait %d\n", atomic_read(&en->tw_count));
 	return 0;
 }
 

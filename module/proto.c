@@ -14,6 +14,7 @@
 #include <net/ip.h>
 #include <net/route.h>
 #include <net/sock.h>
+#include <net/xfrm.h>
 
 #include "etcp.h"
 #include "compat.h"
@@ -62,7 +63,27 @@ void etcp_purge_queues(struct sock *sk)
 	sk_mem_reclaim(sk);
 }
 
-/* The connection is over: CLOSE, no timers, and wake whoever waits. */
+static void etcp_destroy_sock(struct sock *sk);
+
+/*
+ * The end of an orphan: the application closed it long ago, its close is
+ * over now.  The reference the socket layer held passed to etcp in
+ * etcp_close(); it goes here.  Called with the socket's spinlock held.
+ */
+static void etcp_destroy_orphan(struct sock *sk)
+{
+	WARN_ON_ONCE(!sock_flag(sk, SOCK_DEAD));
+	WARN_ON_ONCE(sk->sk_state != TCP_CLOSE);
+	etcp_destroy_sock(sk);
+	xfrm_sk_free_policy(sk);
+	atomic_dec(&etcp_pernet(sock_net(sk))->orphans);
+	sock_put(sk);
+}
+
+/*
+ * The connection is over: CLOSE, no timers, and wake whoever waits; an
+ * orphan has nobody left to tell and goes.
+ */
 void etcp_done(struct sock *sk)
 {
 	etcp_set_state(sk, TCP_CLOSE);
@@ -71,6 +92,8 @@ void etcp_done(struct sock *sk)
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_state_change(sk);
+	else
+		etcp_destroy_orphan(sk);
 }
 
 /* The connection failed or was reset: report @err, then close. */
@@ -119,6 +142,28 @@ int etcp_keepalive_probes(const struct sock *sk)
 	return v ? v : READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.keepalive_probes);
 }
 
+/* How long an orphaned FIN_WAIT_2 lives: ETCP_LINGER2, else the sysctl. */
+int etcp_fin_timeout(const struct sock *sk)
+{
+	int v = etcp_sk(sk)->linger2;
+
+	return v > 0 ? v : READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.fin_timeout);
+}
+
+/*
+ * More orphans in the namespace than etcp_max_orphans allows (the
+ * caller's among them): it must be reset rather than kept.
+ */
+bool etcp_too_many_orphans(const struct sock *sk)
+{
+	struct etcp_net *en = etcp_pernet(sock_net(sk));
+
+	if (atomic_read(&en->orphans) <= READ_ONCE(en->sysctl.max_orphans))
+		return false;
+	net_info_ratelimited("etcp: too many orphaned sockets\n");
+	return true;
+}
+
 /* Keepalive runs in the states where a peer can silently vanish. */
 static bool etcp_keepalive_state(const struct sock *sk)
 {
@@ -158,6 +203,7 @@ void etcp_init_transfer(struct sock *sk)
 	esk->probes_out = 0;
 	esk->keepalive_probes = 0;
 	esk->backoff = 0;
+	esk->fin_rcvd = 0;
 	etcp_cong_init(sk);
 	if (sock_flag(sk, SOCK_KEEPOPEN))
 		etcp_keepalive_restart(sk);
@@ -325,21 +371,132 @@ static int etcp_disconnect(struct sock *sk, int flags)
 	sock_reset_flag(sk, SOCK_DONE);
 	etcp_sk(sk)->write_seq = etcp_sk(sk)->snd_una;
 	etcp_sk(sk)->copied_seq = etcp_sk(sk)->rcv_nxt;
+	etcp_sk(sk)->fin_rcvd = 0;
 	sk_dst_reset(sk);
 	sk_error_report(sk);
 	return 0;
 }
 
+/*
+ * The CLOSE call (RFC 9293 3.10.4) and shutdown(SHUT_WR): the state the
+ * connection moves to, and whether that takes a FIN.
+ */
+static bool etcp_close_state(struct sock *sk)
+{
+	switch (sk->sk_state) {
+	case TCP_ESTABLISHED:
+		etcp_set_state(sk, TCP_FIN_WAIT1);
+		return true;
+	case TCP_CLOSE_WAIT:
+		etcp_set_state(sk, TCP_LAST_ACK);
+		return true;
+	default:
+		/* A FIN is on its way already, or there is nothing to end. */
+		return false;
+	}
+}
+
+/* proto->shutdown, from inet_shutdown() with the socket locked. */
+static void etcp_shutdown(struct sock *sk, int how)
+{
+	if (!(how & SEND_SHUTDOWN))
+		return;
+	if (etcp_close_state(sk))
+		etcp_send_fin(sk);
+}
+
+/*
+ * An orphan just reached FIN_WAIT_2: it waits etcp_fin_timeout (or
+ * ETCP_LINGER2) for the peer's FIN, or, with ETCP_LINGER2 negative, is
+ * reset at once.  Returns false when it was reset (and is gone).
+ */
+bool etcp_orphan_fin_wait2(struct sock *sk)
+{
+	if (etcp_sk(sk)->linger2 < 0) {
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONLINGER);
+		etcp_send_active_reset(sk);
+		etcp_done(sk);
+		return false;
+	}
+	etcp_reset_keepalive(sk, etcp_fin_timeout(sk) * HZ);
+	return true;
+}
+
+/* What close() does to the connection before the socket is orphaned. */
+static void etcp_close_connection(struct sock *sk)
+{
+	if (sk->sk_state == TCP_CLOSE) {
+		/* Never connected, or reset already: nothing to tell. */
+		etcp_purge_queues(sk);
+	} else if (sk->sk_state == TCP_LISTEN || sk->sk_state == TCP_SYN_SENT) {
+		etcp_abort(sk);
+	} else if (etcp_inq(etcp_sk(sk))) {
+		/*
+		 * RFC 1122 4.2.2.13, RFC 2525 2.17: data the application will
+		 * never read is lost; say so with an RST rather than a FIN.
+		 */
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONCLOSE);
+		etcp_abort(sk);
+	} else if (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime) {
+		/* SO_LINGER {1, 0}: the abortive close (RFC 9293 3.10.5). */
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONDATA);
+		etcp_abort(sk);
+	} else if (sk->sk_state == TCP_SYN_RECV) {
+		/*
+		 * Only a simultaneous open leaves a full socket in SYN_RECV;
+		 * its close resets rather than queueing a FIN for later.
+		 */
+		etcp_abort(sk);
+	} else if (etcp_close_state(sk)) {
+		etcp_send_fin(sk);
+	}
+}
+
+/*
+ * proto->close.  The connection ends as the application asked (FIN, or RST
+ * for an abort), SO_LINGER {1, n} waits for the FIN to be acknowledged,
+ * and the socket becomes an orphan that finishes its close on its own
+ * (FIN_WAIT_1/2, CLOSING, LAST_ACK) and is destroyed when it reaches
+ * CLOSE (etcp_done()).  As for TCP, the orphan is reset instead when
+ * there are too many (etcp_max_orphans).
+ */
 static void etcp_close(struct sock *sk, long timeout)
 {
+	struct etcp_net *en = etcp_pernet(sock_net(sk));
+	int state;
+
 	lock_sock(sk);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
-	/* The orderly close (FIN) arrives with connection termination. */
-	etcp_abort(sk);
+	etcp_close_connection(sk);
+	sk_stream_wait_close(sk, timeout);
+
+	state = sk->sk_state;
+	sock_hold(sk);
+	sock_orphan(sk);
+	atomic_inc(&en->orphans);
+	/* The backlog and deferred timer work now see an orphan. */
 	release_sock(sk);
 
-	/* destroy, unhash, orphan and drop the socket layer's reference */
-	sk_common_release(sk);
+	local_bh_disable();
+	bh_lock_sock(sk);
+	if (state == TCP_CLOSE) {
+		etcp_destroy_orphan(sk);
+		goto out;
+	}
+	/* Reached CLOSE meanwhile: etcp_done() destroyed it. */
+	if (sk->sk_state == TCP_CLOSE)
+		goto out;
+	if (sk->sk_state == TCP_FIN_WAIT2 && !etcp_orphan_fin_wait2(sk))
+		goto out;
+	if (etcp_too_many_orphans(sk)) {
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONMEMORY);
+		etcp_send_active_reset(sk);
+		etcp_done(sk);
+	}
+out:
+	bh_unlock_sock(sk);
+	local_bh_enable();
+	sock_put(sk);
 }
 
 /* Sleep until the accept queue has a child, like inet_csk_accept(). */
@@ -549,6 +706,9 @@ static int etcp_getsockopt(struct sock *sk, int level, int optname,
 	case ETCP_KEEPCNT:
 		return etcp_getsockopt_int(etcp_keepalive_probes(sk), optval,
 					   optlen);
+	case ETCP_LINGER2:
+		return etcp_getsockopt_int(esk->linger2 < 0 ? -1 :
+					   etcp_fin_timeout(sk), optval, optlen);
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -593,6 +753,12 @@ static int etcp_setsockopt_int(struct sock *sk, int optname, int val)
 			return -EINVAL;
 		esk->keepcnt = val;
 		return 0;
+	case ETCP_LINGER2:
+		/* As TCP_LINGER2, but past etcp_fin_timeout's range: EINVAL. */
+		if (val > ETCP_MAX_FIN_TIMEOUT)
+			return -EINVAL;
+		esk->linger2 = val < 0 ? -1 : val;
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -621,6 +787,7 @@ struct proto etcp_prot = {
 	.name		= "ETCP",
 	.owner		= THIS_MODULE,
 	.close		= etcp_close,
+	.shutdown	= etcp_shutdown,
 	.connect	= etcp_v4_connect,
 	.disconnect	= etcp_disconnect,
 	.accept		= etcp_compat_accept,

@@ -34,7 +34,7 @@ static const struct etcp_sysctl_def etcp_sysctl_defs[] = {
 	ETCP_SYSCTL(syn_retries, 6, 1, 127),		/* tcp_syn_retries */
 	ETCP_SYSCTL(synack_retries, 5, 1, 127),		/* tcp_synack_retries */
 	ETCP_SYSCTL(msl, 30000, 1, 600000),		/* TCP: fixed 60 s */
-	ETCP_SYSCTL(fin_timeout, 60, 1, 600),		/* tcp_fin_timeout */
+	ETCP_SYSCTL(fin_timeout, 60, 1, ETCP_MAX_FIN_TIMEOUT),		/* tcp_fin_timeout */
 	ETCP_SYSCTL(max_orphans, 65536, 0, INT_MAX),	/* tcp_max_orphans */
 	ETCP_SYSCTL(max_tw_buckets, 262144, 0, INT_MAX), /* tcp_max_tw_buckets */
 	ETCP_SYSCTL(rfc1337, 0, 0, 1),			/* tcp_rfc1337 */

@@ -44,6 +44,20 @@ static void etcp_abort_timeout(struct sock *sk)
 }
 
 /*
+ * An orphan that has to send again while the namespace holds more orphans
+ * than etcp_max_orphans is reset instead, as TCP's are.
+ */
+static bool etcp_orphan_out_of_resources(struct sock *sk)
+{
+	if (!sock_flag(sk, SOCK_DEAD) || !etcp_too_many_orphans(sk))
+		return false;
+	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONMEMORY);
+	etcp_send_active_reset(sk);
+	etcp_done(sk);
+	return true;
+}
+
+/*
  * SYN (or SYN-ACK after a simultaneous open) unanswered.  RFC 6298 5.5:
  * back off by doubling from one second; after syn_retries retransmissions
  * and one more backed-off wait, give up: connect() fails with ETIMEDOUT and
@@ -84,6 +98,8 @@ static void etcp_retransmit_timeout(struct sock *sk)
 		etcp_abort_timeout(sk);
 		return;
 	}
+	if (etcp_orphan_out_of_resources(sk))
+		return;
 	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_TIMEOUTS);
 	etcp_cong_rto(sk);
 	esk->packets_out = 0;
@@ -107,6 +123,8 @@ static void etcp_persist_timeout(struct sock *sk)
 	struct etcp_sock *esk = etcp_sk(sk);
 
 	if (esk->packets_out || !esk->send_head)
+		return;
+	if (etcp_orphan_out_of_resources(sk))
 		return;
 	if (esk->probes_out >= etcp_retries2(sk)) {
 		etcp_abort_timeout(sk);
@@ -172,7 +190,19 @@ static void etcp_keepalive_expired(struct sock *sk)
 	struct etcp_sock *esk = etcp_sk(sk);
 	unsigned long idle, idle_max, intvl;
 
-	if (timer_pending(&sk->sk_timer) || !sock_flag(sk, SOCK_KEEPOPEN) ||
+	if (timer_pending(&sk->sk_timer))
+		return;
+	/*
+	 * An orphan in FIN_WAIT_2 uses this timer for etcp_fin_timeout: the
+	 * peer never sent its FIN, so it is reset and freed, as TCP's is.
+	 */
+	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD)) {
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONLINGER);
+		etcp_send_active_reset(sk);
+		etcp_done(sk);
+		return;
+	}
+	if (!sock_flag(sk, SOCK_KEEPOPEN) ||
 	    !((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
 				     TCPF_FIN_WAIT2)))
 		return;
