@@ -67,11 +67,13 @@ wait_until() {
 
 idle() { [ "$(refcnt)" = 0 ]; }
 
-# rmmod once nothing holds the module any more (socket frees may be
-# deferred by RCU, so its count can drop a moment after close()).
+# rmmod once nothing holds the module any more: socket frees may be
+# deferred by RCU, so its count can drop a moment after close(), and the
+# orphans earlier tests left closing (their teardown shortens
+# etcp_retries2 and etcp_fin_timeout) hold it until they end.
 unload() {
 	loaded || return 0
-	if ! wait_until 5000 idle; then
+	if ! wait_until 30000 idle; then
 		log "etcp still in use (refcnt $(refcnt)) with no socket open"
 		return 1
 	fi

@@ -132,8 +132,26 @@ int etcp_ns_create(const char *name)
 	return fd;
 }
 
+/*
+ * Before a test's namespace goes: etcp connections the test left closing
+ * (a FIN a raw peer never acknowledges, an orphan waiting for a FIN) end
+ * within a second or two rather than after etcp_retries2's minutes.  An
+ * orphan holds its namespace (and the module) as TCP's do, and the suite
+ * unloads the module at its end.  Sockets still open are reset when the
+ * test exits.  Errors are ignored: etcp may not be loaded.
+ */
+static void etcp_ns_reap(int nsfd)
+{
+	if (nsfd < 0)
+		return;
+	ns_sysctl_write(nsfd, "net/ipv4/etcp_max_orphans", "0");
+	ns_sysctl_write(nsfd, "net/ipv4/etcp_fin_timeout", "1");
+	ns_sysctl_write(nsfd, "net/ipv4/etcp_retries2", "1");
+}
+
 void etcp_ns_delete(const char *name, int fd)
 {
+	etcp_ns_reap(fd);
 	if (fd >= 0)
 		close(fd);
 	if (name && name[0])
@@ -185,6 +203,8 @@ err:
 void etcp_netns_teardown(struct etcp_netns *ns)
 {
 	ns_leave();
+	etcp_ns_reap(ns->a);
+	etcp_ns_reap(ns->b);
 	if (ns->a >= 0)
 		close(ns->a);
 	if (ns->b >= 0)
