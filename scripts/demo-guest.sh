@@ -209,4 +209,63 @@ tshark -r /tmp/data.pcap -d ip.proto==253,tcp -o tcp.relative_sequence_numbers:T
 say "Counters of namespace A"
 run ip netns exec $A cat /proc/net/etcp_stat
 
-say "Next steps of the project: the orderly close (FIN, TIME_WAIT), RST handling and attacks."
+close_demo() {
+	local port=$1 linger=$2
+	ip netns exec $A tcpdump -U -ni ea -w /tmp/close.pcap ip proto 253 2>/dev/null &
+	CAP=$!
+	ip netns exec $B python3 - "$port" "$linger" <<'PY' &
+import socket, sys, time
+l = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 253)
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("10.0.1.2", int(sys.argv[1]))); l.listen(1)
+c, _ = l.accept()
+while c.recv(100):
+    pass
+print("B: read() returned 0: A is done sending; B closes %s" %
+      ("after %s s" % sys.argv[2] if float(sys.argv[2]) else "at once"))
+time.sleep(float(sys.argv[2]))
+c.close()
+PY
+	SRV=$!
+	for i in $(seq 100); do
+		ip netns exec $B grep -q ":$(printf %04X "$port") .* 0A " /proc/net/etcp && break
+		sleep 0.1
+	done
+	ip netns exec $A python3 - "$port" <<'PY'
+import socket, sys, time
+NAMES = {1: "ESTABLISHED", 4: "FIN_WAIT1", 5: "FIN_WAIT2", 6: "TIME_WAIT",
+         7: "CLOSE", 11: "CLOSING"}
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 253)
+s.connect(("10.0.1.2", port))
+s.send(b"bye")
+s.close()
+t, seen = time.monotonic(), None
+while time.monotonic() - t < 3:
+    rows = [l.split() for l in open("/proc/net/etcp")][1:]
+    st = [int(r[3], 16) for r in rows if r[2].endswith(":%04X" % port)]
+    st = st[0] if st else None
+    if st != seen:
+        print("A: %5.0f ms  %s" % ((time.monotonic() - t) * 1000,
+              NAMES.get(st, "gone from /proc/net/etcp")))
+        seen = st
+    time.sleep(0.005)
+PY
+	wait $SRV
+	sleep 0.5
+	kill $CAP; wait $CAP 2>/dev/null
+	tshark -r /tmp/close.pcap -d ip.proto==253,tcp -o tcp.relative_sequence_numbers:TRUE \
+		-T fields -e frame.time_relative -e ip.src -e tcp.flags.str -e tcp.seq -e tcp.ack \
+		-e tcp.len 2>/dev/null | tail -n "$3"
+}
+
+say "The orderly close: A sends 3 bytes and closes, B closes 0.2 s after read() returns 0"
+run ip netns exec $A sysctl -qw net.ipv4.etcp_msl=1000
+close_demo 5003 0.2 5
+echo "(FIN, the ACK of it 40 ms later (delayed ACK), B's FIN, A's ACK;"
+echo " A in TIME_WAIT for 2 * etcp_msl = 2 s)"
+
+say "The three-segment close: B closes at once, its FIN carries the ACK of A's"
+close_demo 5004 0 4
+
+say "Next steps of the project: RST validation, half-open connections and attacks."
