@@ -437,8 +437,12 @@ static inline u32 etcp_wnd_end(const struct etcp_sock *esk)
 /* Bytes the user can read now (the peer's FIN takes a number, no byte). */
 static inline u32 etcp_inq(const struct etcp_sock *esk)
 {
-	return READ_ONCE(esk->rcv_nxt) - READ_ONCE(esk->copied_seq) -
-	       READ_ONCE(esk->fin_rcvd);
+	u32 n = READ_ONCE(esk->rcv_nxt) - READ_ONCE(esk->copied_seq);
+
+	/* A lockless reader may see fin_rcvd before the RCV.NXT it counts. */
+	if (n && READ_ONCE(esk->fin_rcvd))
+		n--;
+	return n;
 }
 
 /* The retransmission timeout with the current backoff. */
@@ -521,7 +525,7 @@ int etcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len);
 u32 etcp_rcv_wnd_now(const struct etcp_sock *esk);
 u32 etcp_window_candidate(const struct sock *sk);
 void etcp_send_active_reset(struct sock *sk);
-void etcp_send_fin(struct sock *sk);
+bool etcp_send_fin(struct sock *sk, gfp_t gfp);
 void etcp_send_tw_ack(const struct etcp_tw *tw, struct sk_buff *in);
 void etcp_send_reset_reply(struct net *net, struct sk_buff *skb);
 int etcp_send_req_segment(const struct sock *listener,

@@ -223,6 +223,14 @@ static void etcp_established(struct sock *sk, const struct etcp_skb_cb *cb)
 		sk->sk_state_change(sk);
 		sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
 	}
+	/* shutdown(SHUT_WR) in SYN_RECV (simultaneous open): the FIN now. */
+	if (sk->sk_shutdown & SEND_SHUTDOWN) {
+		etcp_set_state(sk, TCP_FIN_WAIT1);
+		if (!etcp_send_fin(sk, GFP_ATOMIC)) {
+			etcp_send_active_reset(sk);
+			etcp_reset(sk, ENOMEM);
+		}
+	}
 }
 
 /* RFC 9293 3.10.7.3: a segment for a socket in SYN_SENT. */
@@ -260,7 +268,7 @@ static void etcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 
 	/* "fourth, check the SYN bit". */
 	esk->irs = cb->seq;
-	esk->rcv_nxt = cb->seq + 1;
+	WRITE_ONCE(esk->rcv_nxt, cb->seq + 1);
 	esk->rcv_wup = esk->rcv_nxt;
 	esk->snd_mss = etcp_snd_mss(esk, cb->mss);
 
@@ -992,6 +1000,11 @@ static struct sock *etcp_lookup_tw_or_listener(struct net *net,
 	struct etcp_tw *tw;
 	struct sock *sk;
 
+	/*
+	 * A socket going into TIME_WAIT enters its entry before it leaves
+	 * ehash: having seen it gone, see the entry (weakly ordered CPUs).
+	 */
+	smp_rmb();
 	tw = etcp_tw_lookup(net, iph->saddr, th->source, iph->daddr, th->dest,
 			    inet_iif(skb));
 	if (tw && etcp_tw_rcv(tw, skb) == ETCP_TW_DONE) {

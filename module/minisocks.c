@@ -470,10 +470,12 @@ static void etcp_tw_kill(struct etcp_tw *tw)
 }
 
 /* Stop the timer and kill, unless the timer got there first. */
-static void etcp_tw_deschedule(struct etcp_tw *tw)
+static bool etcp_tw_deschedule(struct etcp_tw *tw)
 {
-	if (timer_delete(&tw->timer))
-		etcp_tw_kill(tw);
+	if (!timer_delete(&tw->timer))
+		return false;
+	etcp_tw_kill(tw);
+	return true;
 }
 
 /* 2 * MSL passed without a reason to stay (RFC 9293 3.10.8). */
@@ -544,9 +546,10 @@ void etcp_time_wait(struct sock *sk)
 		tw = etcp_tw_alloc(sk);
 
 	if (tw) {
+		/* Armed before a lookup can find it to restart or kill it. */
 		spin_lock_bh(&en->lock);
-		etcp_tw_hash(en, tw);
 		mod_timer(&tw->timer, jiffies + tw->timeout);
+		etcp_tw_hash(en, tw);
 		spin_unlock_bh(&en->lock);
 	}
 	etcp_done(sk);
@@ -569,10 +572,9 @@ enum etcp_tw_verdict etcp_tw_rcv(struct etcp_tw *tw, struct sk_buff *skb)
 	struct etcp_net *en = etcp_pernet(tw->net);
 
 	if (cb->flags & ETCP_FLAG_RST) {
-		if (cb->seq == tw->rcv_nxt && !READ_ONCE(en->sysctl.rfc1337)) {
+		if (cb->seq == tw->rcv_nxt && !READ_ONCE(en->sysctl.rfc1337) &&
+		    etcp_tw_deschedule(tw))
 			ETCP_INC_STATS(tw->net, ETCP_MIB_TIMEWAITKILLED);
-			etcp_tw_deschedule(tw);
-		}
 		return ETCP_TW_DONE;
 	}
 	if ((cb->flags & (ETCP_FLAG_SYN | ETCP_FLAG_ACK)) == ETCP_FLAG_SYN &&
@@ -597,8 +599,8 @@ void etcp_tw_recycle(struct etcp_tw *tw, struct sk_buff *skb)
 
 	cb->tw_isn = tw->snd_nxt + 65535 + 2;
 	cb->tw_recycle = 1;
-	ETCP_INC_STATS(tw->net, ETCP_MIB_TIMEWAITRECYCLED);
-	etcp_tw_deschedule(tw);
+	if (etcp_tw_deschedule(tw))
+		ETCP_INC_STATS(tw->net, ETCP_MIB_TIMEWAITRECYCLED);
 }
 
 /*

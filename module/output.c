@@ -666,19 +666,24 @@ void etcp_probe_window(struct sock *sk)
  * Queue our FIN behind all data (RFC 9293 3.10.4, CLOSE call): it rides on
  * the last data segment if that has not left yet, as Linux sends it, or
  * goes alone.  It takes one sequence number; the write queue keeps it
- * until it is acknowledged, so it is retransmitted as data is.  Process
- * context, the socket owned.
+ * until it is acknowledged, so it is retransmitted as data is.  In process
+ * context (@gfp may sleep) it cannot fail; from softirq it may, and
+ * returns false.
  */
-void etcp_send_fin(struct sock *sk)
+bool etcp_send_fin(struct sock *sk, gfp_t gfp)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
 	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
 	struct etcp_skb_cb *cb;
 
 	if (!skb || etcp_before(ETCP_SKB_CB(skb)->seq, esk->snd_max)) {
-		/* The FIN must be sent whatever the memory: never fails. */
-		skb = __alloc_skb(ETCP_MAX_HEADER, sk->sk_allocation | __GFP_NOFAIL,
-				  SKB_ALLOC_FCLONE, NUMA_NO_NODE);
+		/* The FIN must be sent whatever the memory, where it can wait. */
+		if (gfpflags_allow_blocking(gfp))
+			gfp |= __GFP_NOFAIL;
+		skb = __alloc_skb(ETCP_MAX_HEADER, gfp, SKB_ALLOC_FCLONE,
+				  NUMA_NO_NODE);
+		if (!skb)
+			return false;
 		skb_reserve(skb, ETCP_MAX_HEADER);
 		skb->ip_summed = CHECKSUM_NONE;
 		skb->csum = 0;
@@ -697,6 +702,7 @@ void etcp_send_fin(struct sock *sk)
 	cb->end_seq++;
 	WRITE_ONCE(esk->write_seq, esk->write_seq + 1);
 	etcp_write_xmit(sk, true);
+	return true;
 }
 
 int etcp_ctl_sock_init(struct net *net)

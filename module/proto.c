@@ -195,7 +195,7 @@ void etcp_init_transfer(struct sock *sk)
 	esk->max_window = esk->snd_wnd;
 	esk->send_head = NULL;
 	esk->packets_out = 0;
-	esk->copied_seq = esk->rcv_nxt;
+	WRITE_ONCE(esk->copied_seq, esk->rcv_nxt);
 	esk->rcv_wup = esk->rcv_nxt;
 	esk->ack_sent = esk->rcv_nxt;
 	esk->rcv_mss = min_t(u16, esk->advmss, ETCP_DEFAULT_MSS);
@@ -203,7 +203,7 @@ void etcp_init_transfer(struct sock *sk)
 	esk->probes_out = 0;
 	esk->keepalive_probes = 0;
 	esk->backoff = 0;
-	esk->fin_rcvd = 0;
+	WRITE_ONCE(esk->fin_rcvd, 0);
 	etcp_cong_init(sk);
 	if (sock_flag(sk, SOCK_KEEPOPEN))
 		etcp_keepalive_restart(sk);
@@ -370,8 +370,8 @@ static int etcp_disconnect(struct sock *sk, int flags)
 	WRITE_ONCE(sk->sk_shutdown, 0);
 	sock_reset_flag(sk, SOCK_DONE);
 	etcp_sk(sk)->write_seq = etcp_sk(sk)->snd_una;
-	etcp_sk(sk)->copied_seq = etcp_sk(sk)->rcv_nxt;
-	etcp_sk(sk)->fin_rcvd = 0;
+	WRITE_ONCE(etcp_sk(sk)->copied_seq, etcp_sk(sk)->rcv_nxt);
+	WRITE_ONCE(etcp_sk(sk)->fin_rcvd, 0);
 	sk_dst_reset(sk);
 	sk_error_report(sk);
 	return 0;
@@ -401,8 +401,9 @@ static void etcp_shutdown(struct sock *sk, int how)
 {
 	if (!(how & SEND_SHUTDOWN))
 		return;
+	/* In SYN_RECV the FIN waits for ESTABLISHED (etcp_established()). */
 	if (etcp_close_state(sk))
-		etcp_send_fin(sk);
+		etcp_send_fin(sk, sk->sk_allocation);
 }
 
 /*
@@ -430,6 +431,12 @@ static void etcp_close_connection(struct sock *sk)
 		etcp_purge_queues(sk);
 	} else if (sk->sk_state == TCP_LISTEN || sk->sk_state == TCP_SYN_SENT) {
 		etcp_abort(sk);
+	} else if (sk->sk_state == TCP_SYN_RECV) {
+		/*
+		 * Only a simultaneous open leaves a full socket in SYN_RECV;
+		 * its close resets rather than queueing a FIN for later.
+		 */
+		etcp_abort(sk);
 	} else if (etcp_inq(etcp_sk(sk))) {
 		/*
 		 * RFC 1122 4.2.2.13, RFC 2525 2.17: data the application will
@@ -441,14 +448,8 @@ static void etcp_close_connection(struct sock *sk)
 		/* SO_LINGER {1, 0}: the abortive close (RFC 9293 3.10.5). */
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONDATA);
 		etcp_abort(sk);
-	} else if (sk->sk_state == TCP_SYN_RECV) {
-		/*
-		 * Only a simultaneous open leaves a full socket in SYN_RECV;
-		 * its close resets rather than queueing a FIN for later.
-		 */
-		etcp_abort(sk);
 	} else if (etcp_close_state(sk)) {
-		etcp_send_fin(sk);
+		etcp_send_fin(sk, sk->sk_allocation);
 	}
 }
 
@@ -463,39 +464,37 @@ static void etcp_close_connection(struct sock *sk)
 static void etcp_close(struct sock *sk, long timeout)
 {
 	struct etcp_net *en = etcp_pernet(sock_net(sk));
-	int state;
 
 	lock_sock(sk);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	etcp_close_connection(sk);
 	sk_stream_wait_close(sk, timeout);
 
-	state = sk->sk_state;
+	/*
+	 * Orphan it while still owning it, so that neither the backlog nor
+	 * a timer sees an orphan before its FIN_WAIT_2 timer and the orphan
+	 * limit are settled; release_sock() then runs both as an orphan's.
+	 * The reference held here outlives a destruction in between.
+	 */
 	sock_hold(sk);
 	sock_orphan(sk);
 	atomic_inc(&en->orphans);
-	/* The backlog and deferred timer work now see an orphan. */
-	release_sock(sk);
 
 	local_bh_disable();
 	bh_lock_sock(sk);
-	if (state == TCP_CLOSE) {
+	if (sk->sk_state == TCP_CLOSE) {
 		etcp_destroy_orphan(sk);
-		goto out;
+	} else if (sk->sk_state != TCP_FIN_WAIT2 ||
+		   etcp_orphan_fin_wait2(sk)) {
+		if (etcp_too_many_orphans(sk)) {
+			ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONMEMORY);
+			etcp_send_active_reset(sk);
+			etcp_done(sk);
+		}
 	}
-	/* Reached CLOSE meanwhile: etcp_done() destroyed it. */
-	if (sk->sk_state == TCP_CLOSE)
-		goto out;
-	if (sk->sk_state == TCP_FIN_WAIT2 && !etcp_orphan_fin_wait2(sk))
-		goto out;
-	if (etcp_too_many_orphans(sk)) {
-		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONMEMORY);
-		etcp_send_active_reset(sk);
-		etcp_done(sk);
-	}
-out:
 	bh_unlock_sock(sk);
 	local_bh_enable();
+	release_sock(sk);
 	sock_put(sk);
 }
 
@@ -707,7 +706,7 @@ static int etcp_getsockopt(struct sock *sk, int level, int optname,
 		return etcp_getsockopt_int(etcp_keepalive_probes(sk), optval,
 					   optlen);
 	case ETCP_LINGER2:
-		return etcp_getsockopt_int(esk->linger2 < 0 ? -1 :
+		return etcp_getsockopt_int(READ_ONCE(esk->linger2) < 0 ? -1 :
 					   etcp_fin_timeout(sk), optval, optlen);
 	default:
 		return -ENOPROTOOPT;
@@ -757,7 +756,7 @@ static int etcp_setsockopt_int(struct sock *sk, int optname, int val)
 		/* As TCP_LINGER2, but past etcp_fin_timeout's range: EINVAL. */
 		if (val > ETCP_MAX_FIN_TIMEOUT)
 			return -EINVAL;
-		esk->linger2 = val < 0 ? -1 : val;
+		WRITE_ONCE(esk->linger2, val < 0 ? -1 : val);
 		return 0;
 	default:
 		return -ENOPROTOOPT;

@@ -126,6 +126,15 @@ static void etcp_persist_timeout(struct sock *sk)
 		return;
 	if (etcp_orphan_out_of_resources(sk))
 		return;
+	/*
+	 * Nobody will ever read what an orphan still has to send: a peer
+	 * that keeps its window closed must not keep it forever (Linux
+	 * gives up after tcp_orphan_retries probes).
+	 */
+	if (sock_flag(sk, SOCK_DEAD) && esk->backoff >= etcp_retries2(sk)) {
+		etcp_abort_timeout(sk);
+		return;
+	}
 	if (esk->probes_out >= etcp_retries2(sk)) {
 		etcp_abort_timeout(sk);
 		return;
@@ -172,7 +181,7 @@ static void etcp_delack_expired(struct sock *sk)
 	struct etcp_sock *esk = etcp_sk(sk);
 
 	if (timer_pending(&esk->delack_timer) || !esk->ack_pending ||
-	    !etcp_state_synchronized(sk->sk_state))
+	    ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN | TCPF_SYN_SENT)))
 		return;
 	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_DELAYEDACKS);
 	etcp_send_ack(sk);
