@@ -160,7 +160,7 @@ bool etcp_too_many_orphans(const struct sock *sk)
 
 	if (atomic_read(&en->orphans) <= READ_ONCE(en->sysctl.max_orphans))
 		return false;
-	net_info_ratelimited("etcp: too many orphaned sockets\n");
+	net_info_ratelimited("too many orphaned sockets\n");
 	return true;
 }
 
