@@ -1537,6 +1537,77 @@ TEST_F(close_etcp, max_orphans)
 	EXPECT_EQ(0, stat_now(self->ns.a, "Orphans"));
 }
 
+#define NR_TIMER_ORPH	3
+
+/*
+ * The limit also holds for orphans that already exist: three orphans
+ * retransmit their FIN into a peer that drops everything (FIN_WAIT1,
+ * "Orphans 3"); etcp_max_orphans is then lowered to 1.  Each orphan's next
+ * retransmission finds too many and resets instead, until one is left:
+ * exactly two resets (AbortOnMemory + 2), one FIN_WAIT1 row, "Orphans 1".
+ * Once the peer takes segments again, the survivor's FIN gets through.
+ */
+TEST_F_TIMEOUT(close_etcp, max_orphans_timer, 90)
+{
+	struct pair p[NR_TIMER_ORPH];
+	long before, after, orphans;
+	unsigned short port;
+	int i, l, st, err, left;
+
+	if (!have_prog("nft"))
+		SKIP(return, "needs nft(8)");
+	ASSERT_EQ(0, set_sysctl(self->ns.a, IPPROTO_ETCP, "retries2", 8));
+	port = self->port++;
+	l = listen_on(self->ns.b, IPPROTO_ETCP, ETCP_NS_ADDR_B, port, NR_TIMER_ORPH);
+	ASSERT_LE(0, l);
+	for (i = 0; i < NR_TIMER_ORPH; i++) {
+		p[i].c = ns_socket(self->ns.a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_ETCP);
+		ASSERT_LE(0, p[i].c);
+		err = connect_to(p[i].c, ETCP_NS_ADDR_B, port);
+		ASSERT_EQ(0, err) TH_LOG("connect %d: %s", i, strerror(-err));
+		p[i].s = accept_wait(l, WAIT_MS);
+		ASSERT_LE(0, p[i].s);
+		ASSERT_EQ(0, tuple_of(p[i].c, &p[i].tc));
+	}
+	close(l);
+	ASSERT_EQ(0, nft_drop(self->ns.b, IPPROTO_ETCP, "input", ""));
+	before = stat_now(self->ns.a, "AbortOnMemory");
+	ASSERT_LE(0, before);
+
+	for (i = 0; i < NR_TIMER_ORPH; i++) {
+		ASSERT_EQ(0, close(p[i].c));
+		st = wait_row(self->ns.a, IPPROTO_ETCP, &p[i].tc, ETCP_FIN_WAIT1, WAIT_MS, NULL);
+		EXPECT_EQ(ETCP_FIN_WAIT1, st) TH_LOG("orphan %d: %s", i, state_name(st));
+	}
+	orphans = stat_now(self->ns.a, "Orphans");
+	EXPECT_EQ(NR_TIMER_ORPH, orphans) TH_LOG("Orphans gauge %ld", orphans);
+	EXPECT_EQ(before, stat_now(self->ns.a, "AbortOnMemory"));
+
+	ASSERT_EQ(0, set_sysctl(self->ns.a, IPPROTO_ETCP, "max_orphans", 1));
+	after = wait_counter(self->ns.a, IPPROTO_ETCP, "AbortOnMemory",
+			     before + NR_TIMER_ORPH - 1, 3 * WAIT_MS);
+	EXPECT_EQ(before + NR_TIMER_ORPH - 1, after)
+		TH_LOG("AbortOnMemory %ld -> %ld", before, after);
+	/* One more round of retransmissions must not reset the last one. */
+	pause_ms(1000);
+	EXPECT_EQ(after, stat_now(self->ns.a, "AbortOnMemory"));
+	orphans = stat_now(self->ns.a, "Orphans");
+	EXPECT_EQ(1, orphans) TH_LOG("Orphans gauge %ld", orphans);
+	left = count_rows(self->ns.a, IPPROTO_ETCP, ETCP_FIN_WAIT1, 0);
+	EXPECT_EQ(1, left) TH_LOG("%d FIN_WAIT1 rows left", left);
+
+	ASSERT_EQ(0, nft_flush(self->ns.b));
+	for (i = 0; i < NR_TIMER_ORPH; i++) {
+		st = wait_row(self->ns.a, IPPROTO_ETCP, &p[i].tc, ETCP_FIN_WAIT2, 3 * WAIT_MS,
+			      NULL);
+		if (st == ETCP_FIN_WAIT2)
+			break;
+	}
+	EXPECT_GT(NR_TIMER_ORPH, i) TH_LOG("the surviving orphan's FIN never got through");
+	for (i = 0; i < NR_TIMER_ORPH; i++)
+		close(p[i].s);
+}
+
 /* ------------------------------------------------------ netns teardown */
 
 /*
