@@ -96,6 +96,9 @@ enum etcp_mib_field {
 	ETCP_MIB_OUTOFWINDOW,		/* segment outside the receive window */
 	ETCP_MIB_BACKLOGDROPS,		/* dropped: socket backlog full */
 	ETCP_MIB_CHALLENGEACKS,		/* RFC 5961 challenge ACKs sent */
+	ETCP_MIB_CHALLENGEACKSKIPPED,	/* ... not sent: over the limit */
+	ETCP_MIB_INRSTS,		/* segments with RST received */
+	ETCP_MIB_ACKINVALID,		/* ACK of unsent or too old data */
 	ETCP_MIB_RETRANSSEGS,		/* data segments sent again */
 	ETCP_MIB_FASTRETRANS,		/* ... of them after three duplicate ACKs */
 	ETCP_MIB_TIMEOUTS,		/* retransmission timer expiries */
@@ -152,6 +155,11 @@ struct etcp_net {
 	atomic_t tw_count;
 	/* Sockets the application closed whose close is not over. */
 	atomic_t orphans;
+
+	/* RFC 5961 10: challenge ACKs left in the current second. */
+	spinlock_t challenge_lock;
+	unsigned long challenge_stamp;	/* jiffies / HZ of that second */
+	u32 challenge_count;
 };
 
 /*

@@ -53,6 +53,8 @@ void etcp_hash_net_init(struct etcp_net *en)
 	INIT_HLIST_HEAD(&en->all_tws);
 	atomic_set(&en->tw_count, 0);
 	atomic_set(&en->orphans, 0);
+	spin_lock_init(&en->challenge_lock);
+	en->challenge_stamp = jiffies / HZ - 1;
 }
 
 void etcp_hash_net_exit(struct etcp_net *en)

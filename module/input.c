@@ -308,13 +308,48 @@ static void etcp_rcv_reset(struct sock *sk)
 }
 
 /*
- * RFC 5961 3.2, 4.2: an RST inside the window but not at RCV.NXT, or any
- * SYN, on a synchronized connection is answered with an ACK the true peer
- * can act on; an attacker who guessed the window learns nothing.
+ * RFC 5961 10: at most etcp_challenge_ack_limit challenge ACKs a second in
+ * the namespace.  The budget of each second is drawn at random between
+ * half and one and a half times the limit, so that counting the ACKs of a
+ * second tells an off-path attacker nothing about another connection's
+ * (CVE-2016-5696 read a global, exact limit as a side channel).
+ */
+static bool etcp_challenge_allowed(struct net *net)
+{
+	struct etcp_net *en = etcp_pernet(net);
+	unsigned long now = jiffies / HZ;
+	bool ok = false;
+
+	spin_lock(&en->challenge_lock);
+	if (now != en->challenge_stamp) {
+		u32 limit = READ_ONCE(en->sysctl.challenge_ack_limit);
+
+		en->challenge_stamp = now;
+		en->challenge_count = limit ? limit / 2 + get_random_u32_below(limit) : 0;
+	}
+	if (en->challenge_count) {
+		en->challenge_count--;
+		ok = true;
+	}
+	spin_unlock(&en->challenge_lock);
+	return ok;
+}
+
+/*
+ * RFC 5961 3.2, 4.2, 5.2: an RST inside the window but not at RCV.NXT, a
+ * SYN on a synchronized connection, or an ACK of what was never sent is
+ * answered with an ACK the true peer can act on; an attacker who guessed
+ * the window learns nothing.
  */
 static void etcp_send_challenge_ack(struct sock *sk)
 {
-	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_CHALLENGEACKS);
+	struct net *net = sock_net(sk);
+
+	if (!etcp_challenge_allowed(net)) {
+		ETCP_INC_STATS(net, ETCP_MIB_CHALLENGEACKSKIPPED);
+		return;
+	}
+	ETCP_INC_STATS(net, ETCP_MIB_CHALLENGEACKS);
 	etcp_send_ack(sk);
 }
 
@@ -442,11 +477,15 @@ static bool etcp_rcv_ack(struct sock *sk, const struct etcp_skb_cb *cb)
 	u32 prior_wnd = esk->snd_wnd;
 
 	/*
-	 * "If the ACK acks something not yet sent ... send an ACK, drop".
-	 * After a go-back-N, "sent" reaches SND.MAX.
+	 * "If the ACK acks something not yet sent ... send an ACK, drop";
+	 * after a go-back-N, "sent" reaches SND.MAX.  RFC 5961 5.2 also drops
+	 * an ACK older than SND.UNA - MAX.SND.WND, which no peer sends but
+	 * a blind attacker may; both answers are challenge ACKs.
 	 */
-	if (etcp_after(cb->ack_seq, esk->snd_max)) {
-		etcp_send_ack(sk);
+	if (etcp_after(cb->ack_seq, esk->snd_max) ||
+	    etcp_before(cb->ack_seq, esk->snd_una - esk->max_window)) {
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ACKINVALID);
+		etcp_send_challenge_ack(sk);
 		return false;
 	}
 	/* Any acceptable ACK answers the zero-window probes. */
@@ -841,7 +880,10 @@ static bool etcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 	/* "first, check sequence number". */
 	if (!etcp_seq_acceptable(esk->rcv_nxt, etcp_rcv_wnd_now(esk), skb)) {
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_OUTOFWINDOW);
-		if (!(cb->flags & ETCP_FLAG_RST))
+		/* RFC 5961 4.2: a SYN, whatever its number, is challenged. */
+		if (cb->flags & ETCP_FLAG_SYN)
+			etcp_send_challenge_ack(sk);
+		else if (!(cb->flags & ETCP_FLAG_RST))
 			etcp_send_ack(sk);
 		return false;
 	}
@@ -1051,6 +1093,8 @@ int etcp_v4_rcv(struct sk_buff *skb)
 		goto discard;
 	}
 	etcp_fill_cb(skb);
+	if (ETCP_SKB_CB(skb)->flags & ETCP_FLAG_RST)
+		ETCP_INC_STATS(net, ETCP_MIB_INRSTS);
 
 	iph = ip_hdr(skb);
 	sk = etcp_lookup_established(net, iph->saddr, th->source, iph->daddr,
