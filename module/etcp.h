@@ -472,8 +472,11 @@ int etcp_keepalive_probes(const struct sock *sk);
 int etcp_fin_timeout(const struct sock *sk);
 bool etcp_too_many_orphans(const struct sock *sk);
 bool etcp_orphan_fin_wait2(struct sock *sk);
+void etcp_abort_linger(struct sock *sk);
+bool etcp_orphan_out_of_resources(struct sock *sk);
 
 /* stream.c */
+struct sk_buff *etcp_write_new(struct sock *sk, gfp_t gfp);
 int etcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
 int etcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 		 int *addr_len);

@@ -680,22 +680,9 @@ bool etcp_send_fin(struct sock *sk, gfp_t gfp)
 		/* The FIN must be sent whatever the memory, where it can wait. */
 		if (gfpflags_allow_blocking(gfp))
 			gfp |= __GFP_NOFAIL;
-		skb = __alloc_skb(ETCP_MAX_HEADER, gfp, SKB_ALLOC_FCLONE,
-				  NUMA_NO_NODE);
+		skb = etcp_write_new(sk, gfp);
 		if (!skb)
 			return false;
-		skb_reserve(skb, ETCP_MAX_HEADER);
-		skb->ip_summed = CHECKSUM_NONE;
-		skb->csum = 0;
-		cb = ETCP_SKB_CB(skb);
-		memset(cb, 0, sizeof(*cb));
-		cb->seq = esk->write_seq;
-		cb->end_seq = esk->write_seq;
-		sk_wmem_queued_add(sk, skb->truesize);
-		sk_mem_charge(sk, skb->truesize);
-		__skb_queue_tail(&sk->sk_write_queue, skb);
-		if (!esk->send_head)
-			esk->send_head = skb;
 	}
 	cb = ETCP_SKB_CB(skb);
 	cb->flags |= ETCP_FLAG_FIN;

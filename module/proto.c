@@ -406,6 +406,29 @@ static void etcp_shutdown(struct sock *sk, int how)
 		etcp_send_fin(sk, sk->sk_allocation);
 }
 
+/* An orphaned FIN_WAIT_2 gives up on the peer's FIN: RST, and it goes. */
+void etcp_abort_linger(struct sock *sk)
+{
+	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONLINGER);
+	etcp_send_active_reset(sk);
+	etcp_done(sk);
+}
+
+/*
+ * An orphan (just closed, or with something to send again) while the
+ * namespace holds more orphans than etcp_max_orphans is reset instead,
+ * as TCP's are.  Returns true when it was.
+ */
+bool etcp_orphan_out_of_resources(struct sock *sk)
+{
+	if (!sock_flag(sk, SOCK_DEAD) || !etcp_too_many_orphans(sk))
+		return false;
+	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONMEMORY);
+	etcp_send_active_reset(sk);
+	etcp_done(sk);
+	return true;
+}
+
 /*
  * An orphan just reached FIN_WAIT_2: it waits etcp_fin_timeout (or
  * ETCP_LINGER2) for the peer's FIN, or, with ETCP_LINGER2 negative, is
@@ -414,9 +437,7 @@ static void etcp_shutdown(struct sock *sk, int how)
 bool etcp_orphan_fin_wait2(struct sock *sk)
 {
 	if (etcp_sk(sk)->linger2 < 0) {
-		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONLINGER);
-		etcp_send_active_reset(sk);
-		etcp_done(sk);
+		etcp_abort_linger(sk);
 		return false;
 	}
 	etcp_reset_keepalive(sk, etcp_fin_timeout(sk) * HZ);
@@ -486,11 +507,7 @@ static void etcp_close(struct sock *sk, long timeout)
 		etcp_destroy_orphan(sk);
 	} else if (sk->sk_state != TCP_FIN_WAIT2 ||
 		   etcp_orphan_fin_wait2(sk)) {
-		if (etcp_too_many_orphans(sk)) {
-			ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONMEMORY);
-			etcp_send_active_reset(sk);
-			etcp_done(sk);
-		}
+		etcp_orphan_out_of_resources(sk);
 	}
 	bh_unlock_sock(sk);
 	local_bh_enable();

@@ -75,15 +75,17 @@ static struct sk_buff *etcp_write_tail(struct sock *sk)
 	return skb;
 }
 
-/* A new, empty skb at the end of the write queue, charged to the socket. */
-static struct sk_buff *etcp_write_new(struct sock *sk)
+/*
+ * A new, empty skb at the end of the write queue, charged to the socket;
+ * also the FIN's (etcp_send_fin()).
+ */
+struct sk_buff *etcp_write_new(struct sock *sk, gfp_t gfp)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
 	struct etcp_skb_cb *cb;
 	struct sk_buff *skb;
 
-	skb = __alloc_skb(ETCP_MAX_HEADER, sk->sk_allocation, SKB_ALLOC_FCLONE,
-			  NUMA_NO_NODE);
+	skb = __alloc_skb(ETCP_MAX_HEADER, gfp, SKB_ALLOC_FCLONE, NUMA_NO_NODE);
 	if (!skb)
 		return NULL;
 	skb_reserve(skb, ETCP_MAX_HEADER);
@@ -193,7 +195,7 @@ static int etcp_sendmsg_locked(struct sock *sk, struct msghdr *msg)
 		if (!skb) {
 			if (!etcp_wmem_free(sk))
 				goto wait_for_space;
-			skb = etcp_write_new(sk);
+			skb = etcp_write_new(sk, sk->sk_allocation);
 			if (!skb)
 				goto wait_for_space;
 		}
@@ -207,7 +209,7 @@ static int etcp_sendmsg_locked(struct sock *sk, struct msghdr *msg)
 			goto do_error;
 		if (!copy) {
 			/* No fragment slot left: close this skb off. */
-			if (!etcp_write_new(sk))
+			if (!etcp_write_new(sk, sk->sk_allocation))
 				goto wait_for_space;
 			continue;
 		}

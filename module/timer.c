@@ -44,20 +44,6 @@ static void etcp_abort_timeout(struct sock *sk)
 }
 
 /*
- * An orphan that has to send again while the namespace holds more orphans
- * than etcp_max_orphans is reset instead, as TCP's are.
- */
-static bool etcp_orphan_out_of_resources(struct sock *sk)
-{
-	if (!sock_flag(sk, SOCK_DEAD) || !etcp_too_many_orphans(sk))
-		return false;
-	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONMEMORY);
-	etcp_send_active_reset(sk);
-	etcp_done(sk);
-	return true;
-}
-
-/*
  * SYN (or SYN-ACK after a simultaneous open) unanswered.  RFC 6298 5.5:
  * back off by doubling from one second; after syn_retries retransmissions
  * and one more backed-off wait, give up: connect() fails with ETIMEDOUT and
@@ -206,9 +192,7 @@ static void etcp_keepalive_expired(struct sock *sk)
 	 * peer never sent its FIN, so it is reset and freed, as TCP's is.
 	 */
 	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD)) {
-		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONLINGER);
-		etcp_send_active_reset(sk);
-		etcp_done(sk);
+		etcp_abort_linger(sk);
 		return;
 	}
 	if (!sock_flag(sk, SOCK_KEEPOPEN) ||
