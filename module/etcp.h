@@ -466,6 +466,7 @@ void etcp_reset(struct sock *sk, int err);
 u16 etcp_mss_for_mtu(const struct sock *sk, unsigned int mtu);
 void etcp_init_transfer(struct sock *sk);
 void etcp_purge_queues(struct sock *sk);
+void etcp_discard_unread(struct sock *sk);
 int etcp_keepalive_intvl(const struct sock *sk);
 int etcp_keepalive_time(const struct sock *sk);
 int etcp_keepalive_probes(const struct sock *sk);

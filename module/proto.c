@@ -63,6 +63,22 @@ void etcp_purge_queues(struct sock *sk)
 	sk_mem_reclaim(sk);
 }
 
+/*
+ * A received RST: "All segment queues should be flushed" (RFC 9293
+ * 3.10.7.4), what the reader has not read yet included; its next read
+ * reports the reset.  RCV.NXT is left as it was for ETCP_INFO.
+ */
+void etcp_discard_unread(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	__skb_queue_purge(&sk->sk_receive_queue);
+	/* copied_seq first: a lockless etcp_inq() reads 0 from here on. */
+	WRITE_ONCE(esk->copied_seq, esk->rcv_nxt);
+	WRITE_ONCE(esk->fin_rcvd, 0);
+	sk_mem_reclaim(sk);
+}
+
 static void etcp_destroy_sock(struct sock *sk);
 
 /*
