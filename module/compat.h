@@ -6,6 +6,7 @@
 #ifndef _ETCP_COMPAT_H
 #define _ETCP_COMPAT_H
 
+#include <linux/slab.h>
 #include <linux/version.h>
 
 #include <linux/timer.h>
@@ -76,6 +77,22 @@ static inline int etcp_compat_ioctl(struct sock *sk, int cmd,
 static inline int etcp_compat_ioctl(struct sock *sk, int cmd, int *karg)
 {
 	return etcp_ioctl(sk, cmd, karg);
+}
+#endif
+
+/*
+ * etcp's caches keep their names in /proc/slabinfo (the tests watch them
+ * for leaks): SLAB_NO_MERGE since 6.5; before, a cache with a constructor
+ * is never merged with another, so it gets one that does nothing (the
+ * objects are zeroed at allocation anyway).
+ */
+#ifdef SLAB_NO_MERGE
+#define ETCP_SLAB_FLAGS		(SLAB_HWCACHE_ALIGN | SLAB_NO_MERGE)
+#define etcp_slab_ctor		NULL
+#else
+#define ETCP_SLAB_FLAGS		SLAB_HWCACHE_ALIGN
+static inline void etcp_slab_ctor(void *obj)
+{
 }
 #endif
 

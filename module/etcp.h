@@ -92,7 +92,7 @@ enum etcp_mib_field {
 	ETCP_MIB_SYNRETRANS,		/* SYN and SYN-ACK retransmissions */
 	ETCP_MIB_REQTIMEOUTS,		/* requests dropped after synack_retries */
 	ETCP_MIB_LISTENOVERFLOWS,	/* SYN or ACK dropped: accept queue full */
-	ETCP_MIB_LISTENDROPS,		/* SYN dropped: SYN queue full */
+	ETCP_MIB_LISTENDROPS,		/* oldest request dropped: SYN queue full */
 	ETCP_MIB_OUTOFWINDOW,		/* segment outside the receive window */
 	ETCP_MIB_BACKLOGDROPS,		/* dropped: socket backlog full */
 	ETCP_MIB_CHALLENGEACKS,		/* RFC 5961 challenge ACKs sent */

@@ -155,11 +155,30 @@ static struct etcp_request *etcp_req_alloc(struct sock *listener,
 }
 
 /*
+ * The SYN queue is full: the oldest request goes to make room.  In a flood
+ * of SYNs from forged addresses the oldest entries are the flood's, which
+ * nobody will ever answer, while a real client's request completes within
+ * a round trip: it is always let in and lives as long as backlog newer
+ * SYNs take to arrive.  The evicted peer, if real, is told nothing; its
+ * SYN timer tries again, as after any lost SYN-ACK.
+ */
+static void etcp_req_evict_oldest(struct sock *listener)
+{
+	struct etcp_request *oldest;
+
+	oldest = list_first_entry(&etcp_sk(listener)->syn_queue,
+				  struct etcp_request, node);
+	ETCP_INC_STATS(sock_net(listener), ETCP_MIB_LISTENDROPS);
+	etcp_req_unlink(listener, oldest);
+}
+
+/*
  * RFC 9293 3.10.7.2, LISTEN, "third, check for a SYN": "Set RCV.NXT to
  * SEG.SEQ+1, IRS is set to SEG.SEQ ... ISS should be selected and a SYN
  * segment sent of the form <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>".
- * A full accept queue or SYN queue drops the SYN, as TCP without syncookies
- * does: the client's retransmission tries again.
+ * A full accept queue drops the SYN, as TCP does: the client's
+ * retransmission tries again.  A full SYN queue (as many requests as the
+ * backlog) makes room instead.
  */
 int etcp_conn_request(struct sock *listener, struct sk_buff *skb)
 {
@@ -171,12 +190,10 @@ int etcp_conn_request(struct sock *listener, struct sk_buff *skb)
 		ETCP_INC_STATS(net, ETCP_MIB_LISTENOVERFLOWS);
 		return -ENOBUFS;
 	}
-	if (lesk->syn_qlen >= max(READ_ONCE(listener->sk_max_ack_backlog), 1U)) {
-		ETCP_INC_STATS(net, ETCP_MIB_LISTENDROPS);
-		return -ENOBUFS;
-	}
 	if (skb_rtable(skb)->rt_flags & (RTCF_BROADCAST | RTCF_MULTICAST))
 		return -EINVAL;
+	if (lesk->syn_qlen >= max(READ_ONCE(listener->sk_max_ack_backlog), 1U))
+		etcp_req_evict_oldest(listener);
 
 	req = etcp_req_alloc(listener, skb);
 	if (!req)
@@ -632,11 +649,11 @@ int etcp_minisocks_init(void)
 	get_random_bytes(&etcp_isn_key, sizeof(etcp_isn_key));
 	etcp_request_cache = kmem_cache_create("etcp_request",
 					       sizeof(struct etcp_request), 0,
-					       SLAB_HWCACHE_ALIGN, NULL);
+					       ETCP_SLAB_FLAGS, etcp_slab_ctor);
 	if (!etcp_request_cache)
 		return -ENOMEM;
 	etcp_tw_cache = kmem_cache_create("etcp_tw", sizeof(struct etcp_tw),
-					  0, SLAB_HWCACHE_ALIGN, NULL);
+					  0, ETCP_SLAB_FLAGS, etcp_slab_ctor);
 	if (!etcp_tw_cache) {
 		kmem_cache_destroy(etcp_request_cache);
 		return -ENOMEM;

@@ -23,6 +23,10 @@
  *                        challenge ACK - RFC 5961 5.2
  *   challenge_ack_limit  etcp_challenge_ack_limit, per namespace, with a
  *                        random budget per second - RFC 5961 7
+ *   syn_flood            SYNs from forged ports that never answer: the
+ *                        SYN queue stays at the backlog, the oldest
+ *                        request goes, real clients connect during the
+ *                        flood, the requests expire after it
  *
  * The challenge ACK is <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> of the attacked
  * end, checked as absolute numbers (from ETCP_INFO) and as numbers
@@ -36,6 +40,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -667,6 +673,236 @@ TEST_F(attack, challenge_ack_limit)
 	/* 320 RSTs later the connection still carries data. */
 	ASSERT_EQ(0, ns_sysctl_write(self->ns.b, LIMIT_SYSCTL, "1000"));
 	transfer(_metadata, self, 5000, 6);
+}
+
+/* ------------------------------------------------------------ SYN flood */
+
+#define FLOOD_PORT	5001		/* a listener of its own */
+#define FLOOD_BACKLOG	64
+#define FLOOD_SPORT	10000		/* forged sources: 10000..19999 */
+#define FLOOD_NPORTS	10000
+#define FLOOD_CLIENTS	10
+#define FLOOD_BURST	32		/* SYNs between pauses of 2 ms */
+
+struct flood {
+	int fd;				/* raw socket in netns a */
+	atomic_bool stop;
+	atomic_long sent;
+};
+
+/*
+ * SYNs from 10.0.1.1 ports 10000..19999 to FLOOD_PORT, each port a new
+ * request, until told to stop.  The SYN-ACKs are dropped in netns a, so
+ * to the listener these are sources that never answer.  About 16000
+ * SYNs a second: the SYN queue refills with forged requests in ~4 ms.
+ */
+static void *flood_run(void *arg)
+{
+	struct flood *f = arg;
+	struct etcp_raw_seg seg = {
+		.saddr = ETCP_NS_ADDR_A, .daddr = ETCP_NS_ADDR_B,
+		.dport = FLOOD_PORT, .flags = ETCP_TH_SYN, .window = 65535,
+	};
+	long i;
+
+	for (i = 0; !atomic_load(&f->stop); i++) {
+		seg.sport = FLOOD_SPORT + i % FLOOD_NPORTS;
+		seg.seq = (uint32_t)(i * 2654435761u);
+		if (etcp_raw_send(f->fd, &seg))
+			break;
+		atomic_store(&f->sent, i + 1);
+		if (i % FLOOD_BURST == FLOOD_BURST - 1)
+			pause_ms(2);
+	}
+	return NULL;
+}
+
+/* SYN_RECV rows of FLOOD_PORT in netns b, or -1. */
+static int flood_requests(int nsfd)
+{
+	static char text[1 << 18];
+	struct proc_row r;
+	char *line;
+	int n = 0;
+
+	if (ns_proc_net_read(nsfd, "etcp", text, sizeof(text)) < 0)
+		return -1;
+	for (line = strchr(text, '\n'); line; line = strchr(line, '\n')) {
+		line++;
+		if (!proc_row_scan(line, &r) && r.st == ETCP_SYN_RECV &&
+		    r.lport == FLOOD_PORT)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Objects in use in an etcp slab cache (its name is its own: etcp's caches
+ * are never merged), -1 without /proc/slabinfo.  SLUB counts a slab a CPU
+ * holds as full: shrinking the cache first puts those back on the lists,
+ * so that at rest the number is exact; while others allocate it may be
+ * up to *per_slab too high.
+ */
+static long slab_active(const char *cache, long *per_slab)
+{
+	char line[512];
+	size_t len = strlen(cache);
+	long n = -1, objs;
+	FILE *f;
+
+	snprintf(line, sizeof(line), "/sys/kernel/slab/%s/shrink", cache);
+	f = fopen(line, "w");
+	if (f) {
+		fputs("1", f);
+		fclose(f);
+	}
+	f = fopen("/proc/slabinfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, cache, len) && line[len] == ' ') {
+			if (sscanf(line + len, "%ld %ld %*d %ld", &n, &objs, per_slab) != 3)
+				n = -1;
+			break;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/* A real client: connect, 4 KB each way, close.  0 or -errno. */
+static int flood_client(struct __test_metadata *_metadata,
+			FIXTURE_DATA(attack) *self, int lfd, int *retrans)
+{
+	char out[4096], in[4096];
+	struct sinfo si;
+	int c, a, ret;
+	size_t i;
+
+	c = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, IPPROTO_ETCP);
+	if (c < 0)
+		return -errno;
+	ret = set_nonblock(c, true);
+	if (!ret && connect(c, (struct sockaddr *)&(struct sockaddr_in){
+			.sin_family = AF_INET, .sin_port = htons(FLOOD_PORT),
+			.sin_addr.s_addr = inet_addr(ETCP_NS_ADDR_B) },
+		    sizeof(struct sockaddr_in)) && errno != EINPROGRESS)
+		ret = -errno;
+	if (!ret && !(poll_fd(c, POLLOUT, 10000) & POLLOUT))
+		ret = -ETIMEDOUT;
+	if (!ret)
+		ret = -so_error(c);
+	if (!ret)
+		ret = set_nonblock(c, false);
+	if (ret) {
+		close(c);
+		return ret;
+	}
+	EXPECT_EQ(0, sinfo_get(c, IPPROTO_ETCP, &si));
+	*retrans = si.total_retrans;
+	a = accept_wait(lfd, WAIT_MS);
+	if (a < 0) {
+		close(c);
+		return -ENOTCONN;
+	}
+	for (i = 0; i < sizeof(out); i++)
+		out[i] = (char)(i * 31 + *retrans);
+	ret = send_all(c, out, sizeof(out));
+	if (!ret)
+		ret = recv_exact(a, in, sizeof(in), 10000);
+	if (!ret && memcmp(out, in, sizeof(in)))
+		ret = -EBADMSG;
+	if (!ret)
+		ret = send_all(a, in, sizeof(in));
+	if (!ret)
+		ret = recv_exact(c, out, sizeof(out), 10000);
+	if (!ret && memcmp(out, in, sizeof(in)))
+		ret = -EBADMSG;
+	close(a);
+	close(c);
+	return ret;
+}
+
+/*
+ * A SYN flood from forged sources against a listener with backlog 64:
+ * the SYN queue never holds more than 64 requests (the oldest goes, and
+ * is counted ListenDrops), every real client connects and exchanges data
+ * while the flood goes on, and once it stops the forged requests expire
+ * (etcp_synack_retries 1: after 1 + 2 s) and memory returns to what it
+ * was.  Without eviction the forged requests would hold the queue and
+ * the real SYNs would be dropped for as long as the flood lasts.
+ */
+TEST_F(attack, syn_flood)
+{
+	struct flood f = { .fd = self->raw_a };
+	long drops0, drops, reqs0, reqs, reqs_end, per_slab = 0, sent;
+	int l, i, n, max_n = 0, retrans, total_retrans = 0, ret;
+	int64_t t0;
+	pthread_t th;
+
+	if (!have_prog("nft"))
+		SKIP(return, "needs nft(8)");
+	ASSERT_EQ(0, ns_sysctl_write(self->ns.b, "net/ipv4/etcp_synack_retries", "1"));
+	ASSERT_EQ(0, ns_cmd(self->ns.a, "nft 'add table inet etcp_flood; "
+			    "add chain inet etcp_flood in { type filter hook input priority 0; }; "
+			    "add rule inet etcp_flood in meta l4proto %d th sport %d "
+			    "th dport %d-%d drop'", IPPROTO_ETCP, FLOOD_PORT, FLOOD_SPORT,
+			    FLOOD_SPORT + FLOOD_NPORTS - 1));
+	l = listen_on(self->ns.b, IPPROTO_ETCP, ETCP_NS_ADDR_B, FLOOD_PORT, FLOOD_BACKLOG);
+	ASSERT_LE(0, l);
+	reqs0 = slab_active("etcp_request", &per_slab);
+	ASSERT_LE(0, reqs0) TH_LOG("no etcp_request cache in /proc/slabinfo");
+	drops0 = stat_now(self->ns.b, "ListenDrops");
+	ASSERT_LE(0, drops0);
+
+	t0 = now_ms();
+	ASSERT_EQ(0, pthread_create(&th, NULL, flood_run, &f));
+	/* Until the queue is full of forged requests. */
+	for (i = 0; i < 2000 && flood_requests(self->ns.b) < FLOOD_BACKLOG; i++)
+		pause_ms(5);
+	/* A client every 100 ms for a second, against the full queue. */
+	for (i = 0; i < FLOOD_CLIENTS; i++) {
+		pause_ms(100);
+		ret = flood_client(_metadata, self, l, &retrans);
+		EXPECT_EQ(0, ret) TH_LOG("client %d during the flood: %s", i, strerror(-ret));
+		total_retrans += retrans;
+		n = flood_requests(self->ns.b);
+		max_n = n > max_n ? n : max_n;
+	}
+	reqs = slab_active("etcp_request", &per_slab);
+	atomic_store(&f.stop, true);
+	pthread_join(th, NULL);
+	sent = atomic_load(&f.sent);
+	drops = stat_now(self->ns.b, "ListenDrops") - drops0;
+
+	TH_LOG("%ld forged SYNs in %lld ms, %ld evicted; %d clients needed %d SYN retransmissions; up to %d requests; etcp_request objects %ld -> %ld (%ld a slab)",
+	       sent, (long long)(now_ms() - t0), drops, FLOOD_CLIENTS, total_retrans,
+	       max_n, reqs0, reqs, per_slab);
+	EXPECT_LE(10 * FLOOD_BACKLOG, sent) TH_LOG("the flood hardly ran");
+	EXPECT_EQ(FLOOD_BACKLOG, max_n) TH_LOG("the SYN queue was not kept at its bound");
+	/* Every forged request but the last backlog's worth was evicted. */
+	EXPECT_LE(sent - FLOOD_BACKLOG, drops);
+	/* The real clients' requests may have been evicted too, then retried. */
+	EXPECT_GE(sent + total_retrans, drops);
+	EXPECT_GE(reqs0 + FLOOD_BACKLOG + 4 * per_slab, reqs) TH_LOG("requests unbounded");
+
+	/* Over: SYN-ACK at 0 s, again at 1 s, given up at 3 s. */
+	for (i = 0; i < 1000 && flood_requests(self->ns.b) > 0; i++)
+		pause_ms(10);
+	EXPECT_EQ(0, flood_requests(self->ns.b)) TH_LOG("forged requests outlived synack_retries");
+	ret = flood_client(_metadata, self, l, &retrans);
+	EXPECT_EQ(0, ret) TH_LOG("client after the flood: %s", strerror(-ret));
+	EXPECT_EQ(0, retrans) TH_LOG("the first SYN after the flood did not get through");
+	close(l);
+	for (i = 0; i < 300; i++) {
+		reqs_end = slab_active("etcp_request", &per_slab);
+		if (reqs_end <= reqs0)
+			break;
+		pause_ms(10);
+	}
+	EXPECT_EQ(reqs0, reqs_end) TH_LOG("etcp_request objects: %ld at the start, %ld at the end",
+					  reqs0, reqs_end);
+	ns_cmd(self->ns.a, "nft delete table inet etcp_flood");
 }
 
 TEST_HARNESS_MAIN
