@@ -37,6 +37,8 @@ extern const struct proto_ops etcp_stream_ops;
 #define ETCP_MAX_HEADER		(MAX_HEADER + sizeof(struct iphdr) + 60)
 /* RFC 6298 2.1: initial RTO of one second; Linux caps backoff at 120 s. */
 #define ETCP_TIMEOUT_INIT	HZ
+/* Answers to pure out-of-window segments, per connection (tcp_invalid_ratelimit). */
+#define ETCP_OOW_ACK_INTERVAL	(HZ / 2)
 #define ETCP_RTO_MAX		(120 * HZ)
 /* RFC 6298 2.4 asks for at least one second; Linux, and etcp, use 200 ms. */
 #define ETCP_RTO_MIN		(HZ / 5)
@@ -117,6 +119,8 @@ enum etcp_mib_field {
 	ETCP_MIB_TIMEWAITKILLED,	/* ... ended by an RST */
 	ETCP_MIB_TIMEWAITRECYCLED,	/* ... ended by a new SYN */
 	ETCP_MIB_TIMEWAITOVERFLOW,	/* TIME_WAIT skipped: max_tw_buckets */
+	ETCP_MIB_ACKSKIPPEDSEQ,		/* out-of-window ACK not sent: limit */
+	ETCP_MIB_ACKSKIPPEDTIMEWAIT,	/* ... by a TIME_WAIT entry */
 	ETCP_MIB_MAX
 };
 
@@ -230,6 +234,7 @@ struct etcp_sock {
 	u16 keepintvl;
 	u8 keepcnt;
 	unsigned long rcv_tstamp;	/* jiffies of the last segment received */
+	unsigned long oow_ack_stamp;	/* jiffies of the last out-of-window ACK */
 
 	/* Timer work that found the user holding the socket: ETCP_*_DEFERRED. */
 	unsigned long deferred;
@@ -325,6 +330,7 @@ struct etcp_tw {
 	u8 tos;
 	kuid_t uid;
 	unsigned long timeout;		/* 2 * MSL when it began, jiffies */
+	unsigned long oow_ack_stamp;	/* as etcp_sock's */
 };
 
 /*
@@ -539,6 +545,9 @@ u32 etcp_window_candidate(const struct sock *sk);
 void etcp_send_active_reset(struct sock *sk);
 bool etcp_send_fin(struct sock *sk, gfp_t gfp);
 void etcp_send_tw_ack(const struct etcp_tw *tw, struct sk_buff *in);
+bool etcp_oow_ack_limited(struct net *net, const struct sk_buff *skb,
+			  unsigned long *stamp, int mib);
+void etcp_tw_answer(struct etcp_tw *tw, struct sk_buff *skb);
 void etcp_send_reset_reply(struct net *net, struct sk_buff *skb);
 int etcp_send_req_segment(const struct sock *listener,
 			  const struct etcp_request *req, u8 flags);

@@ -356,6 +356,32 @@ static void etcp_send_challenge_ack(struct sock *sk)
 }
 
 /*
+ * An unacceptable segment is answered with an ACK (RFC 9293 3.10.7.4).
+ * Two ends that disagree about the window would answer each other's
+ * answers for ever, and a forger could draw one answer per segment: an
+ * answer to a segment with neither text nor FIN goes at most once per
+ * ETCP_OOW_ACK_INTERVAL per connection (as Linux's tcp_invalid_ratelimit).
+ * Text or a FIN behind RCV.NXT is a retransmission whose ACK was lost: it
+ * is always answered.  The stamp is raced for by lockless TIME_WAIT
+ * readers; at worst one ACK too many goes.
+ */
+bool etcp_oow_ack_limited(struct net *net, const struct sk_buff *skb,
+			  unsigned long *stamp, int mib)
+{
+	const struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+	unsigned long last = READ_ONCE(*stamp), now = jiffies;
+
+	if (cb->end_seq != cb->seq && !(cb->flags & ETCP_FLAG_SYN))
+		return false;
+	if (last && time_before(now, last + ETCP_OOW_ACK_INTERVAL)) {
+		ETCP_INC_STATS(net, mib);
+		return true;
+	}
+	WRITE_ONCE(*stamp, now);
+	return false;
+}
+
+/*
  * In SYN_RECV after a simultaneous open, the peer's SYN-ACK (figure 8,
  * line 6) repeats the SYN we have and acknowledges ours: it completes the
  * handshake rather than being a new SYN.
@@ -885,7 +911,10 @@ static bool etcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 		/* RFC 5961 4.2: a SYN, whatever its number, is challenged. */
 		if (cb->flags & ETCP_FLAG_SYN)
 			etcp_send_challenge_ack(sk);
-		else if (!(cb->flags & ETCP_FLAG_RST))
+		else if (!(cb->flags & ETCP_FLAG_RST) &&
+			 !etcp_oow_ack_limited(sock_net(sk), skb,
+					       &esk->oow_ack_stamp,
+					       ETCP_MIB_ACKSKIPPEDSEQ))
 			etcp_send_ack(sk);
 		return false;
 	}
@@ -1061,7 +1090,7 @@ static struct sock *etcp_lookup_tw_or_listener(struct net *net,
 		if (sk)
 			etcp_tw_recycle(tw, skb);
 		else
-			etcp_send_tw_ack(tw, skb);
+			etcp_tw_answer(tw, skb);
 		etcp_tw_put(tw);
 		if (!sk)
 			return ERR_PTR(-EALREADY);

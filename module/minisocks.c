@@ -601,8 +601,16 @@ enum etcp_tw_verdict etcp_tw_rcv(struct etcp_tw *tw, struct sk_buff *skb)
 	if (cb->flags & ETCP_FLAG_ACK)
 		etcp_tw_restart(tw);
 	if (cb->seq != tw->rcv_nxt || cb->end_seq != cb->seq)
-		etcp_send_tw_ack(tw, skb);
+		etcp_tw_answer(tw, skb);
 	return ETCP_TW_DONE;
+}
+
+/* TIME_WAIT's ACK to a segment it cannot accept, within the limit. */
+void etcp_tw_answer(struct etcp_tw *tw, struct sk_buff *skb)
+{
+	if (!etcp_oow_ack_limited(tw->net, skb, &tw->oow_ack_stamp,
+				  ETCP_MIB_ACKSKIPPEDTIMEWAIT))
+		etcp_send_tw_ack(tw, skb);
 }
 
 /*

@@ -253,6 +253,8 @@ static const char * const etcp_mib_names[ETCP_MIB_MAX] = {
 	[ETCP_MIB_TIMEWAITKILLED]	= "TimeWaitKilled",
 	[ETCP_MIB_TIMEWAITRECYCLED]	= "TimeWaitRecycled",
 	[ETCP_MIB_TIMEWAITOVERFLOW]	= "TimeWaitOverflow",
+	[ETCP_MIB_ACKSKIPPEDSEQ]	= "AckSkippedSeq",
+	[ETCP_MIB_ACKSKIPPEDTIMEWAIT]	= "AckSkippedTimeWait",
 };
 
 static unsigned long etcp_mib_sum(struct etcp_mib __percpu *mib, int field)

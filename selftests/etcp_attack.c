@@ -23,6 +23,9 @@
  *                        challenge ACK - RFC 5961 5.2
  *   challenge_ack_limit  etcp_challenge_ack_limit, per namespace, with a
  *                        random budget per second - RFC 5961 7
+ *   oow_ack_limit        pure segments out of the window are answered
+ *                        at most every 500 ms, by a connection and by a
+ *                        TIME_WAIT entry; data always is (ACK loops)
  *   syn_flood            SYNs from forged ports that never answer: the
  *                        SYN queue stays at the backlog, the oldest
  *                        request goes, real clients connect during the
@@ -673,6 +676,108 @@ TEST_F(attack, challenge_ack_limit)
 	/* 320 RSTs later the connection still carries data. */
 	ASSERT_EQ(0, ns_sysctl_write(self->ns.b, LIMIT_SYSCTL, "1000"));
 	transfer(_metadata, self, 5000, 6);
+}
+
+/* ------------------------------------------------------------ ACK loops */
+
+#define OOW_BURST	10
+
+static bool ack_from_client(const struct etcp_cap_seg *seg, const void *cport)
+{
+	return seg->out && seg->sport == *(const unsigned short *)cport &&
+	       seg->flags == ETCP_TH_ACK;
+}
+
+/*
+ * Send OOW_BURST copies of seg with raw_fd and return how many answers
+ * (segments matching fn) the capture saw after them; *span_ms is how long
+ * the burst took to send.
+ */
+static size_t oow_burst(FIXTURE_DATA(attack) *self, int raw_fd,
+			const struct etcp_raw_seg *seg, etcp_cap_match_fn *fn,
+			int64_t *span_ms)
+{
+	size_t n0 = self->cap->n;
+	int64_t t0 = now_ms();
+	int i;
+
+	for (i = 0; i < OOW_BURST; i++)
+		if (etcp_raw_send(raw_fd, seg))
+			return 0;
+	*span_ms = now_ms() - t0;
+	quiet(self->cap, QUIET_MS);
+	return etcp_cap_count(self->cap, n0, fn, &self->cport);
+}
+
+/*
+ * An ACK answers a segment outside the window (RFC 9293 3.10.7.4), but
+ * two ends disagreeing about the window would answer each other for ever:
+ * without text, at most one answer per 500 ms per connection, the rest
+ * counted AckSkippedSeq (Linux: tcp_invalid_ratelimit); with text, always
+ * (a retransmission whose ACK was lost).  A TIME_WAIT entry the same
+ * (AckSkippedTimeWait).
+ */
+TEST_F(attack, oow_ack_limit)
+{
+	static const char data[100];
+	struct etcp_raw_seg seg;
+	struct stats s0, s1;
+	struct sinfo a0, c0;
+	int64_t span;
+	size_t n;
+	long skipped;
+
+	settle(_metadata, self);
+	ASSERT_EQ(0, sinfo_get(self->cfd, IPPROTO_ETCP, &c0));
+	ASSERT_EQ(0, sinfo_get(self->afd, IPPROTO_ETCP, &a0));
+	ASSERT_EQ(0, stats_read(self->ns.b, &s0));
+	seg = to_server(self, ETCP_TH_ACK, a0.rcv_nxt + FAR, a0.snd_nxt);
+	n = oow_burst(self, self->raw_a, &seg, from_server, &span);
+	ASSERT_EQ(0, stats_read(self->ns.b, &s1));
+	skipped = delta(&s0, &s1, "AckSkippedSeq");
+	TH_LOG("%d pure segments out of the window in %lld ms: %zu answered, %ld skipped",
+	       OOW_BURST, (long long)span, n, skipped);
+	EXPECT_LE(1U, n) TH_LOG("not even the first was answered: %s", EXCH);
+	EXPECT_GE((size_t)(1 + span / 500), n) TH_LOG("no limit: %s", EXCH);
+	EXPECT_EQ(OOW_BURST, (long)n + skipped);
+	EXPECT_EQ(OOW_BURST, delta(&s0, &s1, "OutOfWindow"));
+
+	/* Text out of the window: every one answered, whatever the limit. */
+	seg.data = data;
+	seg.datalen = sizeof(data);
+	ASSERT_EQ(0, stats_read(self->ns.b, &s0));
+	n = oow_burst(self, self->raw_a, &seg, from_server, &span);
+	ASSERT_EQ(0, stats_read(self->ns.b, &s1));
+	EXPECT_EQ((size_t)OOW_BURST, n) TH_LOG("segments with text not all answered: %s", EXCH);
+	EXPECT_EQ(0, delta(&s0, &s1, "AckSkippedSeq"));
+	expect_unchanged(_metadata, self, &c0, &a0, "after out-of-window segments");
+
+	/*
+	 * The client ends in TIME_WAIT; the server's segments reach the entry.
+	 * The server's socket is gone, so netns b resets the entry's answer:
+	 * etcp_rfc1337 keeps the entry alive for the rest of the burst.
+	 */
+	ASSERT_EQ(0, ns_sysctl_write(self->ns.a, "net/ipv4/etcp_rfc1337", "1"));
+	close(self->cfd);
+	self->cfd = -1;
+	close(self->afd);
+	self->afd = -1;
+	ASSERT_EQ(0, wait_stat(self->ns.a, "TimeWait", 1, WAIT_MS)) TH_LOG("%s", EXCH);
+	quiet(self->cap, QUIET_MS);
+	ASSERT_EQ(0, stats_read(self->ns.a, &s0));
+	seg = (struct etcp_raw_seg){
+		.saddr = ETCP_NS_ADDR_B, .daddr = ETCP_NS_ADDR_A,
+		.sport = PORT, .dport = self->cport, .flags = ETCP_TH_ACK,
+		.seq = c0.rcv_nxt + FAR, .ack = c0.snd_nxt + 1, .window = 65535,
+	};
+	n = oow_burst(self, self->raw_b, &seg, ack_from_client, &span);
+	ASSERT_EQ(0, stats_read(self->ns.a, &s1));
+	skipped = delta(&s0, &s1, "AckSkippedTimeWait");
+	TH_LOG("TIME_WAIT: %d in %lld ms: %zu answered, %ld skipped", OOW_BURST,
+	       (long long)span, n, skipped);
+	EXPECT_LE(1U, n) TH_LOG("TIME_WAIT did not answer: %s", EXCH);
+	EXPECT_GE((size_t)(1 + span / 500), n) TH_LOG("TIME_WAIT: no limit: %s", EXCH);
+	EXPECT_EQ(OOW_BURST, (long)n + skipped) TH_LOG("%s", EXCH);
 }
 
 /* ------------------------------------------------------------ SYN flood */
