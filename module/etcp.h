@@ -85,6 +85,7 @@ enum etcp_mib_field {
 	ETCP_MIB_INCSUMERRORS,		/* dropped: bad checksum */
 	ETCP_MIB_INHDRERRORS,		/* dropped: malformed header */
 	ETCP_MIB_INBADOPTS,		/* dropped: malformed options */
+	ETCP_MIB_INDISCARDS,		/* dropped unanswered by an RFC 9293 rule */
 	ETCP_MIB_NOSOCKET,		/* no socket for the segment: RST */
 	ETCP_MIB_OUTRSTS,		/* RSTs sent */
 	ETCP_MIB_ACTIVEOPENS,		/* CLOSE -> SYN_SENT */
@@ -298,6 +299,7 @@ struct etcp_request {
 	u16 mss;			/* the peer's MSS */
 	u8 retransmits;
 	u32 synack_us;			/* when the SYN-ACK first left */
+	unsigned long oow_ack_stamp;	/* as etcp_sock's */
 	kuid_t uid;			/* the listener's, for /proc */
 };
 
@@ -545,6 +547,7 @@ u32 etcp_window_candidate(const struct sock *sk);
 void etcp_send_active_reset(struct sock *sk);
 bool etcp_send_fin(struct sock *sk, gfp_t gfp);
 void etcp_send_tw_ack(const struct etcp_tw *tw, struct sk_buff *in);
+bool etcp_challenge_allowed(struct net *net);
 bool etcp_oow_ack_limited(struct net *net, const struct sk_buff *skb,
 			  unsigned long *stamp, int mib);
 void etcp_tw_answer(struct etcp_tw *tw, struct sk_buff *skb);

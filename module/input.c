@@ -179,7 +179,7 @@ static void etcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 	}
 	/* "first, check for a RST": an incoming RST is ignored. */
 	if (cb->flags & ETCP_FLAG_RST)
-		return;
+		goto ignored;
 	/* "second, check for an ACK": <SEQ=SEG.ACK><CTL=RST>. */
 	if (cb->flags & ETCP_FLAG_ACK) {
 		if (!etcp_rcv_to_new_child(sk, skb))
@@ -187,9 +187,13 @@ static void etcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 	/* "third, check for a SYN". */
-	if (cb->flags & ETCP_FLAG_SYN)
+	if (cb->flags & ETCP_FLAG_SYN) {
 		etcp_conn_request(sk, skb);
+		return;
+	}
 	/* "fourth, other data or control": dropped. */
+ignored:
+	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_INDISCARDS);
 }
 
 /* The peer's MSS, no larger than what our own route takes. */
@@ -245,7 +249,9 @@ static void etcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	 */
 	if ((cb->flags & ETCP_FLAG_ACK) &&
 	    (!etcp_after(cb->ack_seq, esk->iss) || etcp_after(cb->ack_seq, esk->snd_nxt))) {
-		if (!(cb->flags & ETCP_FLAG_RST))
+		if (cb->flags & ETCP_FLAG_RST)
+			ETCP_INC_STATS(sock_net(sk), ETCP_MIB_INDISCARDS);
+		else
 			etcp_send_reset_reply(sock_net(sk), skb);
 		return;
 	}
@@ -258,13 +264,17 @@ static void etcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 		if (cb->flags & ETCP_FLAG_ACK) {
 			ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ATTEMPTFAILS);
 			etcp_reset(sk, ECONNREFUSED);
+		} else {
+			ETCP_INC_STATS(sock_net(sk), ETCP_MIB_INDISCARDS);
 		}
 		return;
 	}
 
 	/* "fifth, if neither of the SYN or RST bits is set, drop". */
-	if (!(cb->flags & ETCP_FLAG_SYN))
+	if (!(cb->flags & ETCP_FLAG_SYN)) {
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_INDISCARDS);
 		return;
+	}
 
 	/* "fourth, check the SYN bit". */
 	esk->irs = cb->seq;
@@ -316,7 +326,7 @@ static void etcp_rcv_reset(struct sock *sk)
  * second tells an off-path attacker nothing about another connection's
  * (CVE-2016-5696 read a global, exact limit as a side channel).
  */
-static bool etcp_challenge_allowed(struct net *net)
+static bool etcp_challenge_budget(struct net *net)
 {
 	struct etcp_net *en = etcp_pernet(net);
 	unsigned long now = jiffies / HZ;
@@ -343,16 +353,20 @@ static bool etcp_challenge_allowed(struct net *net)
  * answered with an ACK the true peer can act on; an attacker who guessed
  * the window learns nothing.
  */
-static void etcp_send_challenge_ack(struct sock *sk)
+bool etcp_challenge_allowed(struct net *net)
 {
-	struct net *net = sock_net(sk);
-
-	if (!etcp_challenge_allowed(net)) {
+	if (!etcp_challenge_budget(net)) {
 		ETCP_INC_STATS(net, ETCP_MIB_CHALLENGEACKSKIPPED);
-		return;
+		return false;
 	}
 	ETCP_INC_STATS(net, ETCP_MIB_CHALLENGEACKS);
-	etcp_send_ack(sk);
+	return true;
+}
+
+static void etcp_send_challenge_ack(struct sock *sk)
+{
+	if (etcp_challenge_allowed(sock_net(sk)))
+		etcp_send_ack(sk);
 }
 
 /*
@@ -937,8 +951,10 @@ static bool etcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 	}
 
 	/* "fifth, check the ACK field": "if the ACK bit is off, drop". */
-	if (!(cb->flags & ETCP_FLAG_ACK))
+	if (!(cb->flags & ETCP_FLAG_ACK)) {
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_INDISCARDS);
 		return false;
+	}
 
 	if (sk->sk_state == TCP_SYN_RECV) {
 		/* "If SND.UNA < SEG.ACK =< SND.NXT, enter ESTABLISHED". */
@@ -990,6 +1006,7 @@ static void etcp_rcv(struct sock *sk, struct sk_buff *skb)
 		 * Closed since the lookup, maybe into TIME_WAIT: dropped, as
 		 * Linux does; the peer's retransmission finds what is there now.
 		 */
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_INDISCARDS);
 		break;
 	default:
 		if (etcp_rcv_synchronized(sk, skb))
@@ -1107,8 +1124,10 @@ int etcp_v4_rcv(struct sk_buff *skb)
 
 	ETCP_INC_STATS(net, ETCP_MIB_INSEGS);
 
-	if (skb->pkt_type != PACKET_HOST)
+	if (skb->pkt_type != PACKET_HOST) {
+		ETCP_INC_STATS(net, ETCP_MIB_INDISCARDS);
 		goto discard;
+	}
 
 	if (!etcp_pull_header(skb)) {
 		ETCP_INC_STATS(net, ETCP_MIB_INHDRERRORS);

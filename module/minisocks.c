@@ -378,7 +378,9 @@ int etcp_req_rcv(struct sock *listener, struct etcp_request *req,
 	/* "first, check sequence number": if not acceptable, ACK and drop. */
 	if (!etcp_seq_acceptable(rcv_nxt, etcp_select_window(listener), skb)) {
 		ETCP_INC_STATS(net, ETCP_MIB_OUTOFWINDOW);
-		if (!(cb->flags & ETCP_FLAG_RST))
+		if (!(cb->flags & ETCP_FLAG_RST) &&
+		    !etcp_oow_ack_limited(net, skb, &req->oow_ack_stamp,
+					  ETCP_MIB_ACKSKIPPEDSEQ))
 			etcp_send_req_segment(listener, req, ETCP_FLAG_ACK);
 		return 0;
 	}
@@ -392,8 +394,7 @@ int etcp_req_rcv(struct sock *listener, struct etcp_request *req,
 		if (cb->seq == rcv_nxt) {
 			ETCP_INC_STATS(net, ETCP_MIB_ATTEMPTFAILS);
 			etcp_req_unlink(listener, req);
-		} else {
-			ETCP_INC_STATS(net, ETCP_MIB_CHALLENGEACKS);
+		} else if (etcp_challenge_allowed(net)) {
 			etcp_send_req_segment(listener, req, ETCP_FLAG_ACK);
 		}
 		return 0;
@@ -407,8 +408,10 @@ int etcp_req_rcv(struct sock *listener, struct etcp_request *req,
 	}
 
 	/* "fifth, check the ACK field": "if the ACK bit is off drop". */
-	if (!(cb->flags & ETCP_FLAG_ACK))
+	if (!(cb->flags & ETCP_FLAG_ACK)) {
+		ETCP_INC_STATS(net, ETCP_MIB_INDISCARDS);
 		return 0;
+	}
 	if (cb->ack_seq != req->iss + 1) {
 		/*
 		 * "If the segment acknowledgment is not acceptable, form a
@@ -589,9 +592,12 @@ enum etcp_tw_verdict etcp_tw_rcv(struct etcp_tw *tw, struct sk_buff *skb)
 	struct etcp_net *en = etcp_pernet(tw->net);
 
 	if (cb->flags & ETCP_FLAG_RST) {
-		if (cb->seq == tw->rcv_nxt && !READ_ONCE(en->sysctl.rfc1337) &&
-		    etcp_tw_deschedule(tw))
-			ETCP_INC_STATS(tw->net, ETCP_MIB_TIMEWAITKILLED);
+		if (cb->seq == tw->rcv_nxt && !READ_ONCE(en->sysctl.rfc1337)) {
+			if (etcp_tw_deschedule(tw))
+				ETCP_INC_STATS(tw->net, ETCP_MIB_TIMEWAITKILLED);
+		} else {
+			ETCP_INC_STATS(tw->net, ETCP_MIB_INDISCARDS);
+		}
 		return ETCP_TW_DONE;
 	}
 	if ((cb->flags & (ETCP_FLAG_SYN | ETCP_FLAG_ACK)) == ETCP_FLAG_SYN &&

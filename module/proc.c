@@ -219,6 +219,7 @@ static const char * const etcp_mib_names[ETCP_MIB_MAX] = {
 	[ETCP_MIB_INCSUMERRORS]		= "InCsumErrors",
 	[ETCP_MIB_INHDRERRORS]		= "InHdrErrors",
 	[ETCP_MIB_INBADOPTS]		= "InBadOptions",
+	[ETCP_MIB_INDISCARDS]		= "InDiscards",
 	[ETCP_MIB_NOSOCKET]		= "NoSocket",
 	[ETCP_MIB_OUTRSTS]		= "OutRsts",
 	[ETCP_MIB_ACTIVEOPENS]		= "ActiveOpens",

@@ -23,6 +23,9 @@
  *                        challenge ACK - RFC 5961 5.2
  *   challenge_ack_limit  etcp_challenge_ack_limit, per namespace, with a
  *                        random budget per second - RFC 5961 7
+ *   unanswered_drops     what RFC 9293 drops without a word (an RST to
+ *                        a listener, no control bit, no ACK bit) is
+ *                        counted InDiscards and answered by nothing
  *   oow_ack_limit        pure segments out of the window are answered
  *                        at most every 500 ms, by a connection and by a
  *                        TIME_WAIT entry; data always is (ACK loops)
@@ -676,6 +679,58 @@ TEST_F(attack, challenge_ack_limit)
 	/* 320 RSTs later the connection still carries data. */
 	ASSERT_EQ(0, ns_sysctl_write(self->ns.b, LIMIT_SYSCTL, "1000"));
 	transfer(_metadata, self, 5000, 6);
+}
+
+/* ------------------------------------------------------------ silent drops */
+
+static bool to_client_port(const struct etcp_cap_seg *seg, const void *cport)
+{
+	return !seg->out && seg->dport == *(const unsigned short *)cport;
+}
+
+/*
+ * RFC 9293 3.10.7.2: a listener ignores an RST and drops a segment with
+ * neither SYN, ACK nor RST; 3.10.7.4 "fifth": a segment without ACK is
+ * dropped.  No answer, each counted InDiscards.
+ */
+TEST_F(attack, unanswered_drops)
+{
+	struct etcp_raw_seg seg;
+	struct stats s0, s1;
+	struct sinfo a0, c0;
+	size_t n0;
+
+	settle(_metadata, self);
+	ASSERT_EQ(0, sinfo_get(self->cfd, IPPROTO_ETCP, &c0));
+	ASSERT_EQ(0, sinfo_get(self->afd, IPPROTO_ETCP, &a0));
+	ASSERT_EQ(0, stats_read(self->ns.b, &s0));
+	n0 = self->cap->n;
+
+	/* To the listener from a port with no connection: RST, no flags. */
+	seg = to_server(self, ETCP_TH_RST, 1000, 0);
+	seg.sport = PROBE_PORT;
+	ASSERT_EQ(0, etcp_raw_send(self->raw_a, &seg));
+	seg.flags = 0;
+	ASSERT_EQ(0, etcp_raw_send(self->raw_a, &seg));
+	/* To the connection, at RCV.NXT but without ACK, with text. */
+	seg = to_server(self, ETCP_TH_PSH, a0.rcv_nxt, 0);
+	seg.data = "forged";
+	seg.datalen = 6;
+	ASSERT_EQ(0, etcp_raw_send(self->raw_a, &seg));
+
+	ASSERT_EQ(0, wait_stat(self->ns.b, "InDiscards", stat_of(&s0, "InDiscards") + 3, WAIT_MS))
+		TH_LOG("InDiscards +%ld", stat_now(self->ns.b, "InDiscards") -
+		       stat_of(&s0, "InDiscards"));
+	quiet(self->cap, QUIET_MS);
+	ASSERT_EQ(0, stats_read(self->ns.b, &s1));
+	EXPECT_EQ(3, delta(&s0, &s1, "InDiscards"));
+	EXPECT_EQ(0, delta(&s0, &s1, "OutRsts"));
+	EXPECT_EQ(0U, etcp_cap_count(self->cap, n0, to_client_port,
+				     &(unsigned short){ PROBE_PORT }))
+		TH_LOG("the listener answered: %s", EXCH);
+	EXPECT_EQ(0U, etcp_cap_count(self->cap, n0, from_server, &self->cport))
+		TH_LOG("the connection answered: %s", EXCH);
+	expect_unchanged(_metadata, self, &c0, &a0, "after segments without ACK");
 }
 
 /* ------------------------------------------------------------ ACK loops */
