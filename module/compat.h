@@ -83,16 +83,32 @@ static inline int etcp_compat_ioctl(struct sock *sk, int cmd, int *karg)
 /*
  * etcp's caches keep their names in /proc/slabinfo (the tests watch them
  * for leaks): SLAB_NO_MERGE since 6.5; before, a cache with a constructor
- * is never merged with another, so it gets one that does nothing (the
- * objects are zeroed at allocation anyway).
+ * is never merged with another, so it gets one that does nothing.  A cache
+ * with a constructor must not be asked for zeroed objects (SLUB warns):
+ * etcp_cache_zalloc() zeroes them itself there.
  */
 #ifdef SLAB_NO_MERGE
 #define ETCP_SLAB_FLAGS		(SLAB_HWCACHE_ALIGN | SLAB_NO_MERGE)
 #define etcp_slab_ctor		NULL
+
+static inline void *etcp_cache_zalloc(struct kmem_cache *cache, gfp_t gfp)
+{
+	return kmem_cache_zalloc(cache, gfp);
+}
 #else
 #define ETCP_SLAB_FLAGS		SLAB_HWCACHE_ALIGN
+
 static inline void etcp_slab_ctor(void *obj)
 {
+}
+
+static inline void *etcp_cache_zalloc(struct kmem_cache *cache, gfp_t gfp)
+{
+	void *obj = kmem_cache_alloc(cache, gfp);
+
+	if (obj)
+		memset(obj, 0, kmem_cache_size(cache));
+	return obj;
 }
 #endif
 

@@ -126,7 +126,7 @@ static struct etcp_request *etcp_req_alloc(struct sock *listener,
 	const struct iphdr *iph = ip_hdr(skb);
 	struct etcp_request *req;
 
-	req = kmem_cache_zalloc(etcp_request_cache, GFP_ATOMIC);
+	req = etcp_cache_zalloc(etcp_request_cache, GFP_ATOMIC);
 	if (!req)
 		return NULL;
 
@@ -523,7 +523,7 @@ static struct etcp_tw *etcp_tw_alloc(const struct sock *sk)
 	struct etcp_net *en = etcp_pernet(sock_net(sk));
 	struct etcp_tw *tw;
 
-	tw = kmem_cache_zalloc(etcp_tw_cache, GFP_ATOMIC);
+	tw = etcp_cache_zalloc(etcp_tw_cache, GFP_ATOMIC);
 	if (!tw)
 		return NULL;
 	refcount_set(&tw->refcnt, 1);	/* the tables' and the timer's */
