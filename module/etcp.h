@@ -37,8 +37,6 @@ extern const struct proto_ops etcp_stream_ops;
 #define ETCP_MAX_HEADER		(MAX_HEADER + sizeof(struct iphdr) + 60)
 /* RFC 6298 2.1: initial RTO of one second; Linux caps backoff at 120 s. */
 #define ETCP_TIMEOUT_INIT	HZ
-/* Answers to pure out-of-window segments, per connection (tcp_invalid_ratelimit). */
-#define ETCP_OOW_ACK_INTERVAL	(HZ / 2)
 #define ETCP_RTO_MAX		(120 * HZ)
 /* RFC 6298 2.4 asks for at least one second; Linux, and etcp, use 200 ms. */
 #define ETCP_RTO_MIN		(HZ / 5)
@@ -76,6 +74,7 @@ struct etcp_sysctl {
 	int keepalive_intvl;		/* s */
 	int keepalive_probes;
 	int challenge_ack_limit;	/* per second */
+	int invalid_ratelimit;		/* ms */
 };
 
 /* Counters shown in /proc/net/etcp_stat; names in proc.c. */

@@ -374,7 +374,8 @@ static void etcp_send_challenge_ack(struct sock *sk)
  * Two ends that disagree about the window would answer each other's
  * answers for ever, and a forger could draw one answer per segment: an
  * answer to a segment with neither text nor FIN goes at most once per
- * ETCP_OOW_ACK_INTERVAL per connection (as Linux's tcp_invalid_ratelimit).
+ * etcp_invalid_ratelimit ms per connection (Linux: tcp_invalid_ratelimit;
+ * 0 turns the limit off).
  * Text or a FIN behind RCV.NXT is a retransmission whose ACK was lost: it
  * is always answered.  The stamp is raced for by lockless TIME_WAIT
  * readers; at worst one ACK too many goes.
@@ -383,11 +384,12 @@ bool etcp_oow_ack_limited(struct net *net, const struct sk_buff *skb,
 			  unsigned long *stamp, int mib)
 {
 	const struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+	int ms = READ_ONCE(etcp_pernet(net)->sysctl.invalid_ratelimit);
 	unsigned long last = READ_ONCE(*stamp), now = jiffies;
 
-	if (cb->end_seq != cb->seq && !(cb->flags & ETCP_FLAG_SYN))
+	if (!ms || (cb->end_seq != cb->seq && !(cb->flags & ETCP_FLAG_SYN)))
 		return false;
-	if (last && time_before(now, last + ETCP_OOW_ACK_INTERVAL)) {
+	if (last && time_before(now, last + msecs_to_jiffies(ms))) {
 		ETCP_INC_STATS(net, mib);
 		return true;
 	}

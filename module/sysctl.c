@@ -43,6 +43,7 @@ static const struct etcp_sysctl_def etcp_sysctl_defs[] = {
 	ETCP_SYSCTL(keepalive_intvl, 75, 1, 32767),	/* tcp_keepalive_intvl */
 	ETCP_SYSCTL(keepalive_probes, 9, 1, 32767),	/* tcp_keepalive_probes */
 	ETCP_SYSCTL(challenge_ack_limit, 1000, 0, INT_MAX), /* RFC 5961 */
+	ETCP_SYSCTL(invalid_ratelimit, 500, 0, 60000),	/* tcp_invalid_ratelimit */
 };
 
 #define ETCP_NR_SYSCTL	ARRAY_SIZE(etcp_sysctl_defs)

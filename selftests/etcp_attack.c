@@ -768,7 +768,8 @@ static size_t oow_burst(FIXTURE_DATA(attack) *self, int raw_fd,
  * An ACK answers a segment outside the window (RFC 9293 3.10.7.4), but
  * two ends disagreeing about the window would answer each other for ever:
  * without text, at most one answer per 500 ms per connection, the rest
- * counted AckSkippedSeq (Linux: tcp_invalid_ratelimit); with text, always
+ * counted AckSkippedSeq (etcp_invalid_ratelimit 500, as Linux's
+ * tcp_invalid_ratelimit; 0 answers every one); with text, always
  * (a retransmission whose ACK was lost).  A TIME_WAIT entry the same
  * (AckSkippedTimeWait).
  */
@@ -796,6 +797,15 @@ TEST_F(attack, oow_ack_limit)
 	EXPECT_GE((size_t)(1 + span / 500), n) TH_LOG("no limit: %s", EXCH);
 	EXPECT_EQ(OOW_BURST, (long)n + skipped);
 	EXPECT_EQ(OOW_BURST, delta(&s0, &s1, "OutOfWindow"));
+
+	/* etcp_invalid_ratelimit 0: every one answered. */
+	ASSERT_EQ(0, ns_sysctl_write(self->ns.b, "net/ipv4/etcp_invalid_ratelimit", "0"));
+	ASSERT_EQ(0, stats_read(self->ns.b, &s0));
+	n = oow_burst(self, self->raw_a, &seg, from_server, &span);
+	ASSERT_EQ(0, stats_read(self->ns.b, &s1));
+	EXPECT_EQ((size_t)OOW_BURST, n) TH_LOG("limit 0: %s", EXCH);
+	EXPECT_EQ(0, delta(&s0, &s1, "AckSkippedSeq"));
+	ASSERT_EQ(0, ns_sysctl_write(self->ns.b, "net/ipv4/etcp_invalid_ratelimit", "500"));
 
 	/* Text out of the window: every one answered, whatever the limit. */
 	seg.data = data;

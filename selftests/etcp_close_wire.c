@@ -424,6 +424,8 @@ static void env_teardown(struct env *e)
 	etcp_netns_teardown(&e->ns);
 }
 
+#define ETCP_RATELIMIT_OFF	"net/ipv4/etcp_invalid_ratelimit"
+
 static int env_setup(struct env *e, int proto, const char **why)
 {
 	static const char * const tcp_off[] = {
@@ -462,6 +464,14 @@ static int env_setup(struct env *e, int proto, const char **why)
 			if (ret)
 				goto err;
 		}
+	} else {
+		/* Every answer to an out-of-window segment, as TCP's above. */
+		*why = "cannot turn etcp_invalid_ratelimit off";
+		ret = ns_sysctl_write(e->ns.a, ETCP_RATELIMIT_OFF, "0");
+		if (!ret)
+			ret = ns_sysctl_write(e->ns.b, ETCP_RATELIMIT_OFF, "0");
+		if (ret)
+			goto err;
 	}
 	*why = "cannot open /proc/net/{tcp,etcp} in the namespaces";
 	e->pa = proc_open(e->ns.a, proto);

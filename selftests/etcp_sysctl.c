@@ -32,7 +32,8 @@
 	X(keepalive_time,	7200,	1,	32767) \
 	X(keepalive_intvl,	75,	1,	32767) \
 	X(keepalive_probes,	9,	1,	32767) \
-	X(challenge_ack_limit,	1000,	0,	INT_MAX)
+	X(challenge_ack_limit,	1000,	0,	INT_MAX) \
+	X(invalid_ratelimit,	500,	0,	60000)
 
 #define SYSCTL_DIR	"net/ipv4"
 #define VALUE_MAX	32

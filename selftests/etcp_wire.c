@@ -21,7 +21,7 @@
  * TCP does.  TCP is made comparable in its namespaces: timestamps, SACK,
  * window scaling and ECN off (only the MSS option, 1460 on the veth),
  * no autocorking, no rate limit on the ACKs answering out-of-window
- * segments (tcp_invalid_ratelimit).  Where Linux TCP's ACK policy differs
+ * segments (tcp_invalid_ratelimit; etcp_invalid_ratelimit for etcp).  Where Linux TCP's ACK policy differs
  * from the RFC's, the TCP variant alone gets a socket option: TCP_QUICKACK=0
  * on the receiver right before a delayed-ACK measurement (Linux ACKs the
  * first segments of a connection at once) and SO_RCVLOWAT for the ACK of
@@ -456,6 +456,8 @@ static void env_teardown(struct env *e)
  * nothing left behind: the harness skips the teardown when the setup
  * fails.
  */
+#define ETCP_RATELIMIT_OFF	"net/ipv4/etcp_invalid_ratelimit"
+
 static int env_setup(struct env *e, int proto, const char **why)
 {
 	static const char * const tcp_off[] = {
@@ -490,6 +492,14 @@ static int env_setup(struct env *e, int proto, const char **why)
 			if (ret)
 				goto err;
 		}
+	} else {
+		/* Every answer to an out-of-window segment, as TCP's above. */
+		*why = "cannot turn etcp_invalid_ratelimit off";
+		ret = ns_sysctl_write(e->ns.a, ETCP_RATELIMIT_OFF, "0");
+		if (!ret)
+			ret = ns_sysctl_write(e->ns.b, ETCP_RATELIMIT_OFF, "0");
+		if (ret)
+			goto err;
 	}
 	*why = "cannot start the capture on " ETCP_NS_IF_A;
 	e->cap = etcp_cap_start(e->ns.a, ETCP_NS_IF_A, proto);
