@@ -92,6 +92,8 @@
 #define CLIENT_BYTES	100
 
 #define PROC_SIZE	(64 * 1024)
+/* ~15 s each under TCG with the default count; room for a larger one. */
+#define TEST_TIMEOUT	180
 
 static const char *const splat[] = {
 	"WARNING", "BUG", "Oops", "refcount", "KASAN", "general protection",
@@ -908,7 +910,7 @@ static void check_host(struct __test_metadata *_metadata, FIXTURE_DATA(fuzz) *se
 
 /* ------------------------------------------------------------ cases */
 
-TEST_F(fuzz, fuzz_established)
+TEST_F_TIMEOUT(fuzz, fuzz_established, TEST_TIMEOUT)
 {
 	struct fuzz *f = &self->f;
 	struct pump pp = {};
@@ -1064,7 +1066,7 @@ static void *server_run(void *arg)
 	return NULL;
 }
 
-TEST_F(fuzz, fuzz_listener)
+TEST_F_TIMEOUT(fuzz, fuzz_listener, TEST_TIMEOUT)
 {
 	struct fuzz *f = &self->f;
 	struct clients c = {};
