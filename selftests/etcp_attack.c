@@ -76,54 +76,6 @@
 
 #define EXCH		etcp_cap_str(self->cap)
 
-/* ------------------------------------------------------------ counters */
-
-struct stats {
-	char text[4096];
-};
-
-static int stats_read(int nsfd, struct stats *s)
-{
-	ssize_t n = ns_proc_net_read(nsfd, "etcp_stat", s->text, sizeof(s->text));
-
-	return n < 0 ? (int)n : 0;
-}
-
-static long stat_of(const struct stats *s, const char *name)
-{
-	size_t len = strlen(name);
-	const char *p = s->text;
-
-	while (p && *p) {
-		if (!strncmp(p, name, len) && p[len] == ' ')
-			return strtol(p + len + 1, NULL, 10);
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return -1;
-}
-
-/* Counter b minus counter a. */
-static long delta(const struct stats *a, const struct stats *b, const char *name)
-{
-	return stat_of(b, name) - stat_of(a, name);
-}
-
-/* Poll until counter name of nsfd reaches value: 0 or -ETIMEDOUT. */
-static int wait_stat(int nsfd, const char *name, long value, int ms)
-{
-	int64_t deadline = now_ms() + ms;
-
-	for (;;) {
-		if (stat_now(nsfd, name) >= value)
-			return 0;
-		if (now_ms() > deadline)
-			return -ETIMEDOUT;
-		pause_ms(5);
-	}
-}
-
 /* Poll until the socket is in state: 0 or -ETIMEDOUT. */
 static int wait_state(int fd, int state, int ms)
 {
@@ -401,10 +353,10 @@ TEST_F(attack, blind_rst)
 	EXPECT_EQ(0U, etcp_cap_count(self->cap, n0, from_server, &self->cport))
 		TH_LOG("an RST out of the window was answered: %s", EXCH);
 	ASSERT_EQ(0, stats_read(self->ns.b, &s1));
-	EXPECT_EQ(1, delta(&s0, &s1, "InRsts"));
-	EXPECT_EQ(0, delta(&s0, &s1, "ChallengeAcks"));
-	EXPECT_EQ(0, delta(&s0, &s1, "EstabResets"));
-	EXPECT_EQ(0, delta(&s0, &s1, "OutSegs"));
+	EXPECT_EQ(1, stat_delta(&s0, &s1, "InRsts"));
+	EXPECT_EQ(0, stat_delta(&s0, &s1, "ChallengeAcks"));
+	EXPECT_EQ(0, stat_delta(&s0, &s1, "EstabResets"));
+	EXPECT_EQ(0, stat_delta(&s0, &s1, "OutSegs"));
 	expect_unchanged(_metadata, self, &c0, &a0, "RST out of the window");
 
 	/* In the window, not exact: one challenge ACK, nothing changes. */
@@ -414,11 +366,11 @@ TEST_F(attack, blind_rst)
 	ASSERT_EQ(0, etcp_raw_send(self->raw_a, &seg));
 	expect_chack(_metadata, self, n0, &a0, "RST at RCV.NXT+100");
 	ASSERT_EQ(0, stats_read(self->ns.b, &s1));
-	EXPECT_EQ(1, delta(&s0, &s1, "InRsts"));
-	EXPECT_EQ(1, delta(&s0, &s1, "ChallengeAcks"));
-	EXPECT_EQ(0, delta(&s0, &s1, "ChallengeAckSkipped"));
-	EXPECT_EQ(0, delta(&s0, &s1, "OutOfWindow"));
-	EXPECT_EQ(0, delta(&s0, &s1, "EstabResets"));
+	EXPECT_EQ(1, stat_delta(&s0, &s1, "InRsts"));
+	EXPECT_EQ(1, stat_delta(&s0, &s1, "ChallengeAcks"));
+	EXPECT_EQ(0, stat_delta(&s0, &s1, "ChallengeAckSkipped"));
+	EXPECT_EQ(0, stat_delta(&s0, &s1, "OutOfWindow"));
+	EXPECT_EQ(0, stat_delta(&s0, &s1, "EstabResets"));
 	expect_unchanged(_metadata, self, &c0, &a0, "RST in the window");
 	transfer(_metadata, self, 3000, 1);
 
@@ -439,8 +391,8 @@ TEST_F(attack, blind_rst)
 	EXPECT_EQ(0U, etcp_cap_count(self->cap, n0, from_server, &self->cport))
 		TH_LOG("the server answered the RST: %s", EXCH);
 	ASSERT_EQ(0, stats_read(self->ns.b, &s1));
-	EXPECT_EQ(1, delta(&s0, &s1, "InRsts"));
-	EXPECT_EQ(0, delta(&s0, &s1, "ChallengeAcks"));
+	EXPECT_EQ(1, stat_delta(&s0, &s1, "InRsts"));
+	EXPECT_EQ(0, stat_delta(&s0, &s1, "ChallengeAcks"));
 	/* The client never heard of it. */
 	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(self->cfd, IPPROTO_ETCP));
 }
@@ -478,13 +430,13 @@ TEST_F(attack, blind_syn)
 		EXPECT_EQ(0U, etcp_cap_count(self->cap, n0, rst_from_server, &self->cport))
 			TH_LOG("%s: the server sent an RST: %s", syns[i].what, EXCH);
 		ASSERT_EQ(0, stats_read(self->ns.b, &s1));
-		EXPECT_EQ(1, delta(&s0, &s1, "ChallengeAcks"))
+		EXPECT_EQ(1, stat_delta(&s0, &s1, "ChallengeAcks"))
 			TH_LOG("%s: not a counted challenge ACK (ChallengeAcks +%ld, OutOfWindow +%ld)",
 			       syns[i].what,
-			       delta(&s0, &s1, "ChallengeAcks"), delta(&s0, &s1, "OutOfWindow"));
-		EXPECT_EQ(0, delta(&s0, &s1, "EstabResets")) TH_LOG("%s", syns[i].what);
-		EXPECT_EQ(0, delta(&s0, &s1, "OutRsts")) TH_LOG("%s", syns[i].what);
-		EXPECT_EQ(0, delta(&s0, &s1, "PassiveOpens")) TH_LOG("%s", syns[i].what);
+			       stat_delta(&s0, &s1, "ChallengeAcks"), stat_delta(&s0, &s1, "OutOfWindow"));
+		EXPECT_EQ(0, stat_delta(&s0, &s1, "EstabResets")) TH_LOG("%s", syns[i].what);
+		EXPECT_EQ(0, stat_delta(&s0, &s1, "OutRsts")) TH_LOG("%s", syns[i].what);
+		EXPECT_EQ(0, stat_delta(&s0, &s1, "PassiveOpens")) TH_LOG("%s", syns[i].what);
 		expect_unchanged(_metadata, self, &c0, &a0, syns[i].what);
 	}
 	transfer(_metadata, self, 5000, 3);
@@ -527,9 +479,9 @@ TEST_F(attack, ack_unsent_data)
 		ASSERT_EQ(0, etcp_raw_send(self->raw_a, &seg));
 		expect_chack(_metadata, self, n0, &a0, what);
 		ASSERT_EQ(0, stats_read(self->ns.b, &s1));
-		EXPECT_EQ(1, delta(&s0, &s1, "AckInvalid")) TH_LOG("%s", what);
-		EXPECT_EQ(1, delta(&s0, &s1, "ChallengeAcks")) TH_LOG("%s", what);
-		EXPECT_EQ(0, delta(&s0, &s1, "OutOfWindow")) TH_LOG("%s", what);
+		EXPECT_EQ(1, stat_delta(&s0, &s1, "AckInvalid")) TH_LOG("%s", what);
+		EXPECT_EQ(1, stat_delta(&s0, &s1, "ChallengeAcks")) TH_LOG("%s", what);
+		EXPECT_EQ(0, stat_delta(&s0, &s1, "OutOfWindow")) TH_LOG("%s", what);
 		expect_unchanged(_metadata, self, &c0, &a0, what);
 	}
 
@@ -543,8 +495,8 @@ TEST_F(attack, ack_unsent_data)
 	EXPECT_EQ(0U, etcp_cap_count(self->cap, n0, from_server, &self->cport))
 		TH_LOG("an old ACK within the window was answered: %s", EXCH);
 	ASSERT_EQ(0, stats_read(self->ns.b, &s1));
-	EXPECT_EQ(0, delta(&s0, &s1, "AckInvalid"));
-	EXPECT_EQ(0, delta(&s0, &s1, "ChallengeAcks"));
+	EXPECT_EQ(0, stat_delta(&s0, &s1, "AckInvalid"));
+	EXPECT_EQ(0, stat_delta(&s0, &s1, "ChallengeAcks"));
 	expect_unchanged(_metadata, self, &c0, &a0, "ACK at SND.UNA-1000");
 
 	/* The forged payload never reached the reader; real data does. */
@@ -616,13 +568,13 @@ TEST_F(attack, challenge_ack_limit)
 	       BURST, (long long)((t_last - t_first) / 1000000), first, last, nack, allowed);
 	EXPECT_LE(LIMIT / 2, (long)nack) TH_LOG("fewer than limit/2 challenge ACKs: %s", EXCH);
 	EXPECT_GE(allowed, (long)nack) TH_LOG("the limit was not applied: %s", EXCH);
-	EXPECT_EQ((long)nack, delta(&s0, &s1, "ChallengeAcks"))
+	EXPECT_EQ((long)nack, stat_delta(&s0, &s1, "ChallengeAcks"))
 		TH_LOG("ChallengeAcks does not count what was sent");
-	EXPECT_EQ(BURST, delta(&s0, &s1, "ChallengeAcks") + delta(&s0, &s1, "ChallengeAckSkipped"))
-		TH_LOG("sent %ld + skipped %ld", delta(&s0, &s1, "ChallengeAcks"),
-		       delta(&s0, &s1, "ChallengeAckSkipped"));
-	EXPECT_EQ(BURST, delta(&s0, &s1, "InRsts"));
-	EXPECT_EQ(0, delta(&s0, &s1, "EstabResets"));
+	EXPECT_EQ(BURST, stat_delta(&s0, &s1, "ChallengeAcks") + stat_delta(&s0, &s1, "ChallengeAckSkipped"))
+		TH_LOG("sent %ld + skipped %ld", stat_delta(&s0, &s1, "ChallengeAcks"),
+		       stat_delta(&s0, &s1, "ChallengeAckSkipped"));
+	EXPECT_EQ(BURST, stat_delta(&s0, &s1, "InRsts"));
+	EXPECT_EQ(0, stat_delta(&s0, &s1, "EstabResets"));
 	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(self->afd, IPPROTO_ETCP));
 
 	/*
@@ -644,9 +596,9 @@ TEST_F(attack, challenge_ack_limit)
 	EXPECT_EQ(0U, etcp_cap_count(self->cap, n0, from_server, &self->cport))
 		TH_LOG("limit 0, yet the server answered: %s", EXCH);
 	ASSERT_EQ(0, stats_read(self->ns.b, &s1));
-	EXPECT_EQ(0, delta(&s0, &s1, "ChallengeAcks"));
-	EXPECT_EQ(20, delta(&s0, &s1, "ChallengeAckSkipped"));
-	EXPECT_EQ(20, delta(&s0, &s1, "InRsts"));
+	EXPECT_EQ(0, stat_delta(&s0, &s1, "ChallengeAcks"));
+	EXPECT_EQ(20, stat_delta(&s0, &s1, "ChallengeAckSkipped"));
+	EXPECT_EQ(20, stat_delta(&s0, &s1, "InRsts"));
 
 	/* Netns a keeps its own (default) limit: the client still answers. */
 	ASSERT_EQ(0, sinfo_get(self->cfd, IPPROTO_ETCP, &c0));
@@ -672,8 +624,8 @@ TEST_F(attack, challenge_ack_limit)
 		EXPECT_EQ(c0.rcv_nxt, self->cap->seg[idx].ack) TH_LOG("%s", EXCH);
 	}
 	ASSERT_EQ(0, stats_read(self->ns.a, &s1));
-	EXPECT_EQ(1, delta(&s0, &s1, "ChallengeAcks"));
-	EXPECT_EQ(0, delta(&s0, &s1, "ChallengeAckSkipped"));
+	EXPECT_EQ(1, stat_delta(&s0, &s1, "ChallengeAcks"));
+	EXPECT_EQ(0, stat_delta(&s0, &s1, "ChallengeAckSkipped"));
 	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(self->cfd, IPPROTO_ETCP));
 
 	/* 320 RSTs later the connection still carries data. */

@@ -159,47 +159,6 @@ static int wait_row(int nsfd, const char *file, unsigned int lport,
 	}
 }
 
-/* /proc/net/etcp_stat: "Name value" lines. */
-struct stats {
-	char text[4096];
-};
-
-static int stats_read(int nsfd, struct stats *s)
-{
-	ssize_t n = ns_proc_net_read(nsfd, "etcp_stat", s->text, sizeof(s->text));
-
-	return n < 0 ? (int)n : 0;
-}
-
-static long stat_of(const struct stats *s, const char *name)
-{
-	size_t len = strlen(name);
-	const char *p = s->text;
-
-	while (p && *p) {
-		if (!strncmp(p, name, len) && p[len] == ' ')
-			return strtol(p + len + 1, NULL, 10);
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return -1;
-}
-
-/* Poll until counter name of nsfd reaches value: 0 or -ETIMEDOUT. */
-static int wait_stat(int nsfd, const char *name, long value, int ms)
-{
-	int64_t deadline = now_ms() + ms;
-
-	for (;;) {
-		if (stat_now(nsfd, name) >= value)
-			return 0;
-		if (now_ms() > deadline)
-			return -ETIMEDOUT;
-		pause_ms(5);
-	}
-}
-
 /* Segment selectors for etcp_cap_*_match(). */
 static bool from_port(const struct etcp_cap_seg *seg, const void *port)
 {

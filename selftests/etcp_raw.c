@@ -112,16 +112,16 @@ ssize_t etcp_raw_build(const struct etcp_raw_seg *seg, int ipproto,
 	return len;
 }
 
-int etcp_raw_send(int fd, const struct etcp_raw_seg *seg)
+int etcp_raw_send_bytes(int fd, const char *saddr, const char *daddr,
+			const void *buf, size_t len)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
 		struct cmsghdr align;
 	} ctrl = {};
 	struct sockaddr_in dst = { .sin_family = AF_INET };
-	uint8_t pkt[RAW_HDR_MAX + 1500];
 	struct in_pktinfo pi = {};
-	struct iovec iov;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 	struct msghdr msg = {
 		.msg_name = &dst,
 		.msg_namelen = sizeof(dst),
@@ -130,8 +130,28 @@ int etcp_raw_send(int fd, const struct etcp_raw_seg *seg)
 		.msg_control = ctrl.buf,
 		.msg_controllen = sizeof(ctrl.buf),
 	};
-	socklen_t plen = sizeof(int);
 	struct cmsghdr *cm;
+
+	if (inet_pton(AF_INET, daddr, &dst.sin_addr) != 1 ||
+	    inet_pton(AF_INET, saddr, &pi.ipi_spec_dst) != 1)
+		return -EINVAL;
+	/* The source the checksum was computed for, not the route's choice. */
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = IPPROTO_IP;
+	cm->cmsg_type = IP_PKTINFO;
+	cm->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+
+	errno = 0;
+	if (sendmsg(fd, &msg, 0) != (ssize_t)len)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+int etcp_raw_send(int fd, const struct etcp_raw_seg *seg)
+{
+	uint8_t pkt[RAW_HDR_MAX + 1500];
+	socklen_t plen = sizeof(int);
 	int proto;
 	ssize_t len;
 
@@ -140,20 +160,7 @@ int etcp_raw_send(int fd, const struct etcp_raw_seg *seg)
 	len = etcp_raw_build(seg, proto, pkt, sizeof(pkt));
 	if (len < 0)
 		return len;
-	inet_pton(AF_INET, seg->daddr, &dst.sin_addr);
-	/* The source the checksum was computed for, not the route's choice. */
-	inet_pton(AF_INET, seg->saddr, &pi.ipi_spec_dst);
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = IPPROTO_IP;
-	cm->cmsg_type = IP_PKTINFO;
-	cm->cmsg_len = CMSG_LEN(sizeof(pi));
-	memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-
-	iov.iov_base = pkt;
-	iov.iov_len = len;
-	if (sendmsg(fd, &msg, 0) != len)
-		return errno ? -errno : -EIO;
-	return 0;
+	return etcp_raw_send_bytes(fd, seg->saddr, seg->daddr, pkt, len);
 }
 
 static int64_t raw_monotonic_ms(void)

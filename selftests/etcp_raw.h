@@ -68,6 +68,13 @@ ssize_t etcp_raw_build(const struct etcp_raw_seg *seg, int ipproto,
 int etcp_raw_send(int fd, const struct etcp_raw_seg *seg);
 
 /*
+ * Send @len arbitrary bytes (0..1480) as the transport segment, exactly
+ * as given, from @saddr to @daddr on raw socket fd: 0 or -errno.
+ */
+int etcp_raw_send_bytes(int fd, const char *saddr, const char *daddr,
+			const void *buf, size_t len);
+
+/*
  * The next datagram the namespace received that fn accepts (NULL: any),
  * parsed as etcp_cap_parse() does (rseq/rack -1, t the CLOCK_REALTIME ns
  * of arrival): 0, or -ETIMEDOUT after timeout_ms.  seg->csum checks the

@@ -328,6 +328,46 @@ long stat_now(int nsfd, const char *name)
 	return read_counter(nsfd, IPPROTO_ETCP, name);
 }
 
+int stats_read(int nsfd, struct stats *s)
+{
+	ssize_t n = ns_proc_net_read(nsfd, "etcp_stat", s->text, sizeof(s->text));
+
+	return n < 0 ? (int)n : 0;
+}
+
+long stat_of(const struct stats *s, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p = s->text;
+
+	while (p && *p) {
+		if (!strncmp(p, name, len) && p[len] == ' ')
+			return strtol(p + len + 1, NULL, 10);
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}
+
+long stat_delta(const struct stats *a, const struct stats *b, const char *name)
+{
+	return stat_of(b, name) - stat_of(a, name);
+}
+
+int wait_stat(int nsfd, const char *name, long value, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+
+	for (;;) {
+		if (stat_now(nsfd, name) >= value)
+			return 0;
+		if (now_ms() > deadline)
+			return -ETIMEDOUT;
+		pause_ms(5);
+	}
+}
+
 /* ------------------------------------------------- /proc/net/{tcp,etcp} */
 
 int proc_row_scan(const char *line, struct proc_row *r)

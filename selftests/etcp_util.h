@@ -107,6 +107,20 @@ long read_counter(int nsfd, int proto, const char *name);
 /* etcp's counter @name in nsfd (/proc/net/etcp_stat), or -1. */
 long stat_now(int nsfd, const char *name);
 
+/* A snapshot of /proc/net/etcp_stat, to compare counters before and after. */
+struct stats {
+	char text[4096];
+};
+
+/* Read the snapshot of nsfd: 0 or -errno. */
+int stats_read(int nsfd, struct stats *s);
+/* Counter @name in the snapshot, or -1. */
+long stat_of(const struct stats *s, const char *name);
+/* Counter @name in @b minus the one in @a. */
+long stat_delta(const struct stats *a, const struct stats *b, const char *name);
+/* Poll until counter @name of nsfd reaches @value: 0 or -ETIMEDOUT. */
+int wait_stat(int nsfd, const char *name, long value, int ms);
+
 /* ------------------------------------------------- /proc/net/{tcp,etcp} */
 
 /* One row, in /proc/net/tcp's columns up to the inode. */

@@ -1,0 +1,1108 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * etcp selftests: hostile input never hurts the host.  Tens of thousands
+ * of malformed and random protocol-253 segments go to a live connection
+ * and to a listener while they carry real data; afterwards every byte of
+ * the data is compared, the counters say each segment was dropped for the
+ * reason it had to be, nothing is left in /proc/net/etcp or the slab
+ * caches, and the kernel log is clean.
+ *
+ *   netns a (client)                          netns b (server)
+ *   10.0.1.1 ea ------------- veth ------------- eb 10.0.1.2
+ *   raw socket (forged to b)                 listener :5000, :5999 closed
+ *                                            raw socket (forged to a)
+ *
+ *   fuzz_established  a transfer both ways while the fuzzer hits the
+ *                     connection's exact 4-tuple in both directions; the
+ *                     bytes arrive intact, neither end leaves ESTABLISHED
+ *                     or sees an error, both close with FINs, no RST
+ *   fuzz_listener     the listener's port (from forged source ports of
+ *                     10.0.1.1) and a closed port, while 20 real clients
+ *                     connect, exchange 100 bytes and close
+ *
+ * The generator (seeded; ETCP_FUZZ_SEED=<n> replays a run, ETCP_FUZZ_N=<n>
+ * sets the number of segments per case) makes: random bytes of 0..60 and
+ * 0..1480; headers truncated to 0..19 bytes; data offsets 0..15 whatever
+ * the length; every flag byte 0..255 with random reserved bits; options of
+ * kind 0, 1, 2 and random kinds with lengths 0, 1, 2 and overlong, MSS of
+ * length != 4 and of value 0, 1, 65535, options cut by the data offset;
+ * windows 0 and 65535; SEQ and ACK at the wrap edges (0, 1, 2^31 - 1,
+ * 2^31, 2^32 - 1) and, for the live connection, relative to the target's
+ * RCV.NXT, SND.UNA and SND.NXT (ETCP_INFO, read every few dozen segments)
+ * at -2^31, -RCV.WND-1, -1, 0, +1, +RCV.WND, +2^31; good and bad checksums;
+ * payloads.
+ *
+ * Every segment is classified here the way etcp_v4_rcv() does, in its
+ * order: header (shorter than 20 bytes, data offset under 5 or past the
+ * end: InHdrErrors), then checksum (InCsumErrors), then options
+ * (InBadOptions), else well-formed.  The counters must grow by exactly
+ * the numbers sent of each kind (less what /proc/net/softnet_stat says the
+ * network itself dropped).
+ *
+ * No transport can protect a connection from a forged segment that is in
+ * the window with an acceptable ACK and a good checksum: it would inject
+ * data, and an RST at exactly RCV.NXT would reset it - that is RFC 9293,
+ * not a bug.  So toward the live 4-tuple the generator never sends a
+ * well-formed segment with a good checksum whose SEQ lies within 2^25 of
+ * the target's RCV.NXT as last read (the transfer moves RCV.NXT by far
+ * less between two reads): such a segment gets a bad checksum instead.
+ * Segments far from the window may carry any flags, RST and SYN included
+ * (dropped, or answered with an ACK or a challenge ACK), and any ACK.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/etcp.h>
+
+#include "etcp_capture.h"
+#include "etcp_netns.h"
+#include "etcp_raw.h"
+#include "etcp_util.h"
+#include "kselftest_harness.h"
+
+#define PORT		5000	/* the listener, in netns b */
+#define CLOSED_PORT	5999	/* nothing listens there */
+/* Forged source ports: below the ephemeral range, so no real client's. */
+#define FORGED_SPORT	1024
+#define FORGED_SPORTS	512
+#define BACKLOG		1024	/* above FORGED_SPORTS: real SYNs always fit */
+
+#define DEFAULT_N	20000	/* segments per case */
+#define SYNC_EVERY	64	/* segments between two looks at the counters */
+#define FAR		(1U << 25)	/* live tuple: SEQ at least this far from RCV.NXT */
+#define SEG_MAX		1480	/* what fits a 1500-byte MTU after the IP header */
+
+#define WAIT_MS		3000
+#define XFER_MIN	(2U << 20)	/* bytes each way at least */
+#define XFER_MAX	(96U << 20)	/* and at most */
+#define XFER_MS		60000
+#define CLIENTS		20
+#define CLIENT_BYTES	100
+
+#define PROC_SIZE	(64 * 1024)
+/* ~15 s each under TCG with the default count; room for a larger one. */
+#define TEST_TIMEOUT	180
+
+static const char *const splat[] = {
+	"WARNING", "BUG", "Oops", "refcount", "KASAN", "general protection",
+	"Call Trace",
+};
+
+/* ------------------------------------------------------------ PRNG */
+
+/* splitmix64: small, fast, and the same sequence for the same seed. */
+static uint64_t rnd64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* 0..n-1 */
+static uint32_t rnd(uint64_t *s, uint32_t n)
+{
+	return n ? (uint32_t)(rnd64(s) % n) : 0;
+}
+
+static uint64_t fuzz_seed(void)
+{
+	const char *env = getenv("ETCP_FUZZ_SEED");
+	struct timespec ts;
+
+	if (env && *env)
+		return strtoull(env, NULL, 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000003ULL ^ (uint64_t)ts.tv_nsec ^
+	       (uint64_t)getpid() << 32;
+}
+
+static long fuzz_count(void)
+{
+	const char *env = getenv("ETCP_FUZZ_N");
+	long n = env && *env ? strtol(env, NULL, 0) : DEFAULT_N;
+
+	return n > 0 ? n : DEFAULT_N;
+}
+
+/* ------------------------------------------------------------ classes */
+
+/* What etcp_v4_rcv() makes of a segment, in the order it checks. */
+enum verdict { V_HDR, V_CSUM, V_OPTS, V_OK, V_NR };
+
+static const char *const verdict_stat[V_NR] = {
+	"InHdrErrors", "InCsumErrors", "InBadOptions", NULL,
+};
+
+/* RFC 9293 3.2 as etcp_parse_options() applies it. */
+static bool options_ok(const uint8_t *p, int left)
+{
+	while (left > 0) {
+		uint8_t kind = p[0], len;
+
+		if (kind == ETCP_OPT_EOL)
+			break;
+		if (kind == ETCP_OPT_NOP) {
+			p++;
+			left--;
+			continue;
+		}
+		if (left < 2)
+			return false;
+		len = p[1];
+		if (len < 2 || len > left)
+			return false;
+		if (kind == ETCP_OPT_MSS && len != 4)
+			return false;
+		p += len;
+		left -= len;
+	}
+	return true;
+}
+
+static enum verdict classify(struct in_addr s, struct in_addr d,
+			     const uint8_t *p, size_t len)
+{
+	size_t hdrlen;
+
+	if (len < 20)
+		return V_HDR;
+	hdrlen = (p[12] >> 4) * 4;
+	if (hdrlen < 20 || hdrlen > len)
+		return V_HDR;
+	/* Summed with its checksum field, a right segment sums to zero. */
+	if (etcp_raw_csum(s, d, IPPROTO_ETCP, p, len))
+		return V_CSUM;
+	if (!options_ok(p + 20, hdrlen - 20))
+		return V_OPTS;
+	return V_OK;
+}
+
+/* ------------------------------------------------------------ fuzzer */
+
+enum { NS_A, NS_B, NS_NR };
+
+struct target {
+	const char *name;
+	int raw;		/* the forging raw socket */
+	int ns;			/* NS_*: where the segment arrives */
+	const char *saddr, *daddr;
+	struct in_addr s, d;
+	uint16_t sport, dport;
+	bool forged_sport;	/* sport from FORGED_SPORT + 0..FORGED_SPORTS-1 */
+	bool closed;		/* nothing listens at dport */
+	int live_fd;		/* the socket attacked (ETCP_INFO), or -1 */
+	struct etcp_info snap;	/* its numbers, as last read */
+};
+
+/* What each namespace must have counted. */
+struct expect {
+	long v[V_NR];		/* by verdict */
+	long ok_rst;		/* well-formed with RST: InRsts */
+	long ok_live;		/* well-formed to a live tuple: OutOfWindow */
+	long ok_live_syn;	/* ... with SYN: a challenge ACK each */
+	long ok_closed;		/* well-formed to the closed port: NoSocket */
+};
+
+struct fuzz {
+	uint64_t rng;
+	long n;
+	struct target t[4];
+	int nt;
+	int nsfd[NS_NR];
+	struct stats base[NS_NR];
+	struct expect exp[NS_NR];
+	long guarded;		/* near the live window: made bad-checksum */
+	long send_err, last_errno;
+	long lagged;		/* syncs that gave up waiting */
+	long flags_next;	/* the next flag byte of the "flags" class */
+	long done;		/* segments sent, for other threads */
+};
+
+static void target_init(struct target *t, const char *name, int raw, int ns,
+			const char *saddr, const char *daddr,
+			uint16_t sport, uint16_t dport, int live_fd)
+{
+	memset(t, 0, sizeof(*t));
+	t->name = name;
+	t->raw = raw;
+	t->ns = ns;
+	t->saddr = saddr;
+	t->daddr = daddr;
+	inet_pton(AF_INET, saddr, &t->s);
+	inet_pton(AF_INET, daddr, &t->d);
+	t->sport = sport;
+	t->dport = dport;
+	t->live_fd = live_fd;
+}
+
+static void refresh_snaps(struct fuzz *f)
+{
+	int i;
+
+	for (i = 0; i < f->nt; i++)
+		if (f->t[i].live_fd >= 0)
+			etcp_info_of(f->t[i].live_fd, &f->t[i].snap);
+}
+
+static const uint32_t edges[] = { 0, 1, 0x7fffffff, 0x80000000, 0xffffffff };
+
+/* A SEQ or ACK: a wrap edge, random, or relative to @base (live only). */
+static uint32_t pick_num(struct fuzz *f, const struct target *t, uint32_t base)
+{
+	int64_t wnd = t->snap.etcpi_rcv_wnd;
+	const int64_t rel[] = {
+		-(1LL << 31), -wnd - 1, -1, 0, 1, wnd, 1LL << 31,
+	};
+
+	switch (rnd(&f->rng, t->live_fd >= 0 ? 4 : 2)) {
+	case 0:
+		return edges[rnd(&f->rng, ARRAY_SIZE(edges))];
+	case 2:
+		return base + (uint32_t)rel[rnd(&f->rng, ARRAY_SIZE(rel))];
+	case 3:
+		/* Far from the window: well-formed ones reach the socket. */
+		return base + FAR + rnd(&f->rng, 0U - 2 * FAR - 2 * SEG_MAX);
+	default:
+		return (uint32_t)rnd64(&f->rng);
+	}
+}
+
+static void fill_random(struct fuzz *f, uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)rnd64(&f->rng);
+}
+
+/*
+ * Option bytes, at most 40: EOL, NOP, MSS right and wrong, unknown kinds
+ * right and wrong, lengths 0, 1, 2 and past the end, a kind without its
+ * length byte at the very end.  Returns their number.
+ */
+static size_t gen_opts(struct fuzz *f, uint8_t *o)
+{
+	static const uint16_t mss[] = { 0, 1, 536, 1460, 65535 };
+	static const uint8_t badlen[] = { 0, 1, 2, 3, 5, 6, 8, 40, 255 };
+	size_t n = 0, max = 4 * (1 + rnd(&f->rng, 10)), k;
+
+	while (n < max) {
+		switch (rnd(&f->rng, 9)) {
+		case 0:
+			o[n++] = ETCP_OPT_EOL;
+			break;
+		case 1:
+			o[n++] = ETCP_OPT_NOP;
+			break;
+		case 2:
+		case 3:
+			n += etcp_raw_opt_mss(o + n, mss[rnd(&f->rng, ARRAY_SIZE(mss))]);
+			break;
+		case 4:
+			o[n++] = ETCP_OPT_MSS;
+			o[n++] = badlen[rnd(&f->rng, ARRAY_SIZE(badlen))];
+			break;
+		case 5:
+			/* An unknown kind of any length, overlong ones too. */
+			o[n] = 3 + rnd(&f->rng, 253);
+			o[n + 1] = rnd(&f->rng, 4) ? badlen[rnd(&f->rng, ARRAY_SIZE(badlen))] :
+						     (uint8_t)(max - n + 1 + rnd(&f->rng, 3));
+			n += 2;
+			break;
+		case 6:
+			/* A good unknown option. */
+			k = 2 + rnd(&f->rng, 9);
+			o[n] = 3 + rnd(&f->rng, 253);
+			o[n + 1] = k;
+			fill_random(f, o + n + 2, k - 2);
+			n += k;
+			break;
+		case 7:
+			/* Unterminated: a kind in the last byte, no length. */
+			while (n + 1 < max)
+				o[n++] = ETCP_OPT_NOP;
+			o[n++] = 2 + rnd(&f->rng, 254);
+			break;
+		default:
+			o[n++] = (uint8_t)rnd64(&f->rng);
+			break;
+		}
+	}
+	return max;	/* bytes past max (up to 11) are cut off */
+}
+
+static void set_csum(struct fuzz *f, const struct target *t, uint8_t *p,
+		     size_t len, bool good)
+{
+	uint16_t c;
+
+	if (len < 18)
+		return;
+	p[16] = p[17] = 0;
+	c = etcp_raw_csum(t->s, t->d, IPPROTO_ETCP, p, len);
+	if (!good)
+		c ^= 1 + rnd(&f->rng, 0xfffe);
+	p[16] = c >> 8;
+	p[17] = c;
+}
+
+enum { C_RAND_SMALL, C_RAND_BIG, C_TRUNC, C_DOFF, C_FLAGS, C_OPTS, C_SEQ,
+       C_BADSUM, C_NR };
+
+/* One segment for target t into p: its length. */
+static size_t gen(struct fuzz *f, struct target *t, uint8_t *p)
+{
+	static const uint16_t windows[] = { 0, 65535 };
+	uint8_t opts[64], data[SEG_MAX];
+	struct etcp_raw_seg seg = {
+		.saddr = t->saddr, .daddr = t->daddr,
+		.sport = t->sport, .dport = t->dport,
+	};
+	int cls = rnd(&f->rng, C_NR);
+	bool good = rnd(&f->rng, 8) != 0;
+	ssize_t len;
+
+	if (t->forged_sport)
+		seg.sport = FORGED_SPORT + rnd(&f->rng, FORGED_SPORTS);
+	if (cls == C_RAND_SMALL || cls == C_RAND_BIG) {
+		len = rnd(&f->rng, (cls == C_RAND_SMALL ? 60 : SEG_MAX) + 1);
+		fill_random(f, p, len);
+		if (len >= 4) {
+			/* Aimed at the target, otherwise random. */
+			p[0] = seg.sport >> 8;
+			p[1] = seg.sport;
+			p[2] = seg.dport >> 8;
+			p[3] = seg.dport;
+		}
+		if (!rnd(&f->rng, 4))
+			set_csum(f, t, p, len, true);
+		return len;
+	}
+
+	seg.seq = pick_num(f, t, t->snap.etcpi_rcv_nxt);
+	seg.ack = pick_num(f, t, rnd(&f->rng, 2) ? t->snap.etcpi_snd_una :
+						   t->snap.etcpi_snd_nxt);
+	seg.flags = cls == C_FLAGS ? (uint8_t)f->flags_next++ : (uint8_t)rnd64(&f->rng);
+	seg.window = rnd(&f->rng, 3) ? windows[rnd(&f->rng, 2)] : (uint16_t)rnd64(&f->rng);
+	if (!rnd(&f->rng, 4))
+		seg.urg = (uint16_t)rnd64(&f->rng);
+	if (cls == C_OPTS || !rnd(&f->rng, 4)) {
+		seg.optlen = gen_opts(f, opts);
+		seg.opts = opts;
+	}
+	if (rnd(&f->rng, 2)) {
+		seg.datalen = rnd(&f->rng, rnd(&f->rng, 4) ? 65 : SEG_MAX - 60 + 1);
+		fill_random(f, data, seg.datalen);
+		seg.data = data;
+	}
+	if (cls == C_DOFF)
+		seg.doff = rnd(&f->rng, 16);
+	if (cls == C_TRUNC)
+		seg.trunc = rnd(&f->rng, 20);
+	len = etcp_raw_build(&seg, IPPROTO_ETCP, p, SEG_MAX);
+	if (len < 0)
+		return 0;
+	if (cls == C_TRUNC && !seg.trunc)
+		len = 0;		/* trunc 0 means "all": send nothing */
+	if (cls == C_FLAGS)
+		p[12] |= rnd(&f->rng, 16);	/* the reserved bits */
+	if (cls != C_TRUNC)
+		set_csum(f, t, p, len, cls != C_BADSUM && (good || cls == C_DOFF));
+	return len;
+}
+
+/* Well-formed, good checksum, SEQ near the live target's window? */
+static bool dangerous(const struct target *t, const uint8_t *p)
+{
+	uint32_t seq = (uint32_t)p[4] << 24 | p[5] << 16 | p[6] << 8 | p[7];
+	uint32_t d = seq - t->snap.etcpi_rcv_nxt;
+
+	return t->live_fd >= 0 && (d < FAR || d > 0U - FAR - 2 * SEG_MAX);
+}
+
+static void account(struct fuzz *f, const struct target *t, const uint8_t *p,
+		    enum verdict v)
+{
+	struct expect *e = &f->exp[t->ns];
+
+	e->v[v]++;
+	if (v != V_OK)
+		return;
+	if (p[13] & ETCP_TH_RST)
+		e->ok_rst++;
+	if (t->live_fd >= 0) {
+		e->ok_live++;
+		if (p[13] & ETCP_TH_SYN)
+			e->ok_live_syn++;
+	}
+	if (t->closed)
+		e->ok_closed++;
+}
+
+static long malformed(const struct stats *s)
+{
+	return stat_of(s, "InHdrErrors") + stat_of(s, "InCsumErrors") +
+	       stat_of(s, "InBadOptions");
+}
+
+/*
+ * Let the receiver catch up (the per-CPU backlog takes 1000 packets, a
+ * raw socket sends faster than TCG processes them): wait until each
+ * namespace counted every malformed segment sent so far.
+ */
+static void sync_counts(struct fuzz *f, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+	struct stats s;
+	int i;
+
+	for (i = 0; i < NS_NR; i++) {
+		long want = f->exp[i].v[V_HDR] + f->exp[i].v[V_CSUM] + f->exp[i].v[V_OPTS];
+
+		for (;;) {
+			if (stats_read(f->nsfd[i], &s))
+				break;
+			if (malformed(&s) - malformed(&f->base[i]) >= want)
+				break;
+			if (now_ms() > deadline) {
+				f->lagged++;
+				break;
+			}
+			pause_ms(1);
+		}
+	}
+	refresh_snaps(f);
+}
+
+static void fuzz_init(struct fuzz *f, const struct etcp_netns *ns)
+{
+	int i;
+
+	memset(f, 0, sizeof(*f));
+	f->rng = fuzz_seed();
+	f->n = fuzz_count();
+	f->nsfd[NS_A] = ns->a;
+	f->nsfd[NS_B] = ns->b;
+	for (i = 0; i < NS_NR; i++)
+		stats_read(f->nsfd[i], &f->base[i]);
+}
+
+/* Send f->n segments, each to a random target. */
+static void fuzz_run(struct fuzz *f)
+{
+	uint8_t p[SEG_MAX + 64];
+	long i;
+
+	refresh_snaps(f);
+	for (i = 0; i < f->n; i++) {
+		struct target *t = &f->t[rnd(&f->rng, f->nt)];
+		size_t len = gen(f, t, p);
+		enum verdict v = classify(t->s, t->d, p, len);
+		int ret;
+
+		if (v == V_OK && dangerous(t, p)) {
+			set_csum(f, t, p, len, false);
+			v = classify(t->s, t->d, p, len);
+			f->guarded++;
+		}
+		ret = etcp_raw_send_bytes(t->raw, t->saddr, t->daddr, p, len);
+		if (ret) {
+			f->send_err++;
+			f->last_errno = -ret;
+		} else {
+			account(f, t, p, v);
+		}
+		__atomic_store_n(&f->done, i + 1, __ATOMIC_RELEASE);
+		if (i % SYNC_EVERY == SYNC_EVERY - 1)
+			sync_counts(f, 1000);
+	}
+	sync_counts(f, WAIT_MS);
+}
+
+/* Packets the network stack dropped (per-CPU backlog full), all CPUs. */
+static long softnet_drops(void)
+{
+	unsigned int processed, dropped;
+	char line[512];
+	long sum = 0;
+	FILE *fp = fopen("/proc/net/softnet_stat", "r");
+
+	if (!fp)
+		return 0;
+	while (fgets(line, sizeof(line), fp))
+		if (sscanf(line, "%x %x", &processed, &dropped) == 2)
+			sum += dropped;
+	fclose(fp);
+	return sum;
+}
+
+/*
+ * The drop counters of every namespace grew by exactly what was sent of
+ * each kind; @lost packets may have been dropped before etcp saw them.
+ */
+static void check_counts(struct __test_metadata *_metadata, struct fuzz *f,
+			 long lost)
+{
+	int i, v;
+
+	for (i = 0; i < NS_NR; i++) {
+		const struct expect *e = &f->exp[i];
+		const char *nsn = i == NS_A ? "netns a" : "netns b";
+		struct stats s;
+
+		/* The last ones may still be on their way. */
+		for (v = 0; v < V_OPTS + 1; v++)
+			wait_stat(f->nsfd[i], verdict_stat[v],
+				  stat_of(&f->base[i], verdict_stat[v]) + e->v[v] - lost, 2000);
+		ASSERT_EQ(0, stats_read(f->nsfd[i], &s));
+		TH_LOG("%s: sent %ld bad header, %ld bad checksum, %ld bad options, "
+		       "%ld well-formed (%ld RST, %ld to a live tuple, %ld SYN, %ld to a closed port)",
+		       nsn, e->v[V_HDR], e->v[V_CSUM], e->v[V_OPTS], e->v[V_OK],
+		       e->ok_rst, e->ok_live, e->ok_live_syn, e->ok_closed);
+		for (v = 0; v < V_OPTS + 1; v++) {
+			long got = stat_delta(&f->base[i], &s, verdict_stat[v]);
+
+			EXPECT_LE(e->v[v] - lost, got)
+				TH_LOG("%s: %s +%ld, sent %ld (network drops %ld)",
+				       nsn, verdict_stat[v], got, e->v[v], lost);
+			EXPECT_GE(e->v[v], got)
+				TH_LOG("%s: %s +%ld, sent %ld: a segment counted for the wrong reason",
+				       nsn, verdict_stat[v], got, e->v[v]);
+		}
+		EXPECT_LE(e->ok_rst - lost, stat_delta(&f->base[i], &s, "InRsts"))
+			TH_LOG("%s: InRsts", nsn);
+		EXPECT_LE(e->ok_live - lost - stat_delta(&f->base[i], &s, "BacklogDrops"),
+			  stat_delta(&f->base[i], &s, "OutOfWindow"))
+			TH_LOG("%s: well-formed segments far from the window not counted OutOfWindow",
+			       nsn);
+		EXPECT_LE(e->ok_live_syn - lost - stat_delta(&f->base[i], &s, "BacklogDrops"),
+			  stat_delta(&f->base[i], &s, "ChallengeAcks") +
+			  stat_delta(&f->base[i], &s, "ChallengeAckSkipped"))
+			TH_LOG("%s: SYNs on a live connection not challenged", nsn);
+		EXPECT_LE(e->ok_closed - lost, stat_delta(&f->base[i], &s, "NoSocket"))
+			TH_LOG("%s: NoSocket", nsn);
+	}
+}
+
+/* ------------------------------------------------------------ host */
+
+/* A raw socket that forges and never reads: a filter drops its copies. */
+static int raw_forger(int nsfd)
+{
+	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
+	struct sock_fprog prog = { .len = 1, .filter = &drop };
+	int fd = etcp_raw_open(nsfd, IPPROTO_ETCP);
+
+	if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Active objects of slab cache @name after a shrink (which flushes the
+ * per-CPU slabs, so the count is exact), or -1 when /proc/slabinfo does
+ * not list it (SLUB merged it into another cache).
+ */
+static long slab_active(const char *name)
+{
+	size_t len = strlen(name);
+	char path[128], line[512];
+	long active = -1;
+	FILE *fp;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) < 0)
+			active = -1;
+		close(fd);
+	}
+	fp = fopen("/proc/slabinfo", "r");
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp)) {
+		if (!strncmp(line, name, len) && line[len] == ' ') {
+			active = strtol(line + len, NULL, 10);
+			break;
+		}
+	}
+	fclose(fp);
+	return active;
+}
+
+/* Rows of /proc/net/etcp in nsfd, or -1. */
+static int proc_rows(int nsfd)
+{
+	static char text[PROC_SIZE];
+	struct proc_row r;
+	char *p;
+	int n = 0;
+
+	if (ns_proc_net_read(nsfd, "etcp", text, sizeof(text)) < 0)
+		return -1;
+	for (p = strchr(text, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
+		if (!proc_row_scan(p + 1, &r))
+			n++;
+	return n;
+}
+
+/* The kernel's log since @fd was opened: the first line of a splat, or NULL. */
+static const char *kmsg_splat(int fd, char *buf, size_t size)
+{
+	size_t i;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, buf, size - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten records: read on */
+		if (n <= 0)
+			return NULL;
+		buf[n] = '\0';
+		for (i = 0; i < ARRAY_SIZE(splat); i++)
+			if (strstr(buf, splat[i]))
+				return buf;
+	}
+}
+
+/* ------------------------------------------------------------ transfer */
+
+static uint8_t pat(uint64_t off, int dir)
+{
+	return (uint8_t)(off * 31 + (off >> 9) * 7 + (off >> 17) + dir * 101);
+}
+
+/*
+ * Both directions of a connection at once: fd[0] sends direction 0 to
+ * fd[1], fd[1] sends direction 1 to fd[0].  Data flows until stop is set
+ * (and XFER_MIN went each way), then each end shuts down its sending side
+ * and reads to end of file, checking every byte.  The state and SO_ERROR
+ * of both ends are taken when stop is first seen.
+ */
+struct pump {
+	int fd[2];
+	int stop;
+	uint64_t sent[2], rcvd[2];	/* by direction */
+	int64_t bad_at[2];		/* first byte received wrong, or -1 */
+	int state_at_stop[2], error_at_stop[2];
+	int err;			/* errno of the first failure */
+	const char *where;
+};
+
+static void pump_fail(struct pump *pp, int err, const char *where)
+{
+	if (!pp->err) {
+		pp->err = err;
+		pp->where = where;
+	}
+}
+
+static void *pump_run(void *arg)
+{
+	static uint8_t out[2][65536], in[2][65536];
+	struct pump *pp = arg;
+	bool shut[2] = { false, false }, eof[2] = { false, false }, seen_stop = false;
+	int64_t deadline = now_ms() + XFER_MS;
+	int i;
+
+	pp->bad_at[0] = pp->bad_at[1] = -1;
+	while (!eof[0] || !eof[1]) {
+		struct pollfd pfd[2];
+		bool stop = __atomic_load_n(&pp->stop, __ATOMIC_ACQUIRE);
+
+		if (now_ms() > deadline) {
+			pump_fail(pp, ETIMEDOUT, "transfer");
+			break;
+		}
+		/* Before either end shuts down: a FIN makes CLOSE_WAIT. */
+		if (stop && !seen_stop) {
+			for (i = 0; i < 2; i++) {
+				pp->state_at_stop[i] = sock_state(pp->fd[i], IPPROTO_ETCP);
+				pp->error_at_stop[i] = so_error(pp->fd[i]);
+			}
+			seen_stop = true;
+		}
+		for (i = 0; i < 2; i++) {
+			pfd[i].fd = pp->fd[i];
+			pfd[i].events = eof[i] ? 0 : POLLIN;
+			if (!shut[i] && (pp->sent[i] < XFER_MAX || stop))
+				pfd[i].events |= POLLOUT;
+		}
+		if (poll(pfd, 2, 100) < 0 && errno != EINTR) {
+			pump_fail(pp, errno, "poll");
+			break;
+		}
+		for (i = 0; i < 2; i++) {
+			ssize_t n;
+			size_t k;
+
+			if (!shut[i] && stop && pp->sent[i] >= XFER_MIN) {
+				if (shutdown(pp->fd[i], SHUT_WR))
+					pump_fail(pp, errno, "shutdown");
+				shut[i] = true;
+			} else if (!shut[i] && (pfd[i].revents & POLLOUT) &&
+				   pp->sent[i] < XFER_MAX) {
+				for (k = 0; k < sizeof(out[i]); k++)
+					out[i][k] = pat(pp->sent[i] + k, i);
+				n = send(pp->fd[i], out[i], sizeof(out[i]),
+					 MSG_DONTWAIT | MSG_NOSIGNAL);
+				if (n > 0)
+					pp->sent[i] += n;
+				else if (n < 0 && errno != EAGAIN)
+					pump_fail(pp, errno, "send");
+			}
+			if (eof[i] || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			/* fd[i] reads the other direction. */
+			n = recv(pp->fd[i], in[i], sizeof(in[i]), MSG_DONTWAIT);
+			if (n < 0 && errno != EAGAIN) {
+				pump_fail(pp, errno, "recv");
+				eof[i] = true;
+			} else if (!n) {
+				eof[i] = true;
+			}
+			for (k = 0; n > 0 && k < (size_t)n; k++) {
+				if (pp->bad_at[!i] < 0 && in[i][k] != pat(pp->rcvd[!i] + k, !i))
+					pp->bad_at[!i] = pp->rcvd[!i] + k;
+			}
+			if (n > 0)
+				pp->rcvd[!i] += n;
+		}
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------ fixture */
+
+FIXTURE(fuzz) {
+	struct etcp_netns ns;
+	int raw_a, raw_b;
+	int lfd, cfd, afd;
+	int kmsg;
+	long slab[3];
+	struct fuzz f;
+};
+
+static const char *const caches[] = { "ETCP", "etcp_request", "etcp_tw" };
+
+FIXTURE_SETUP(fuzz)
+{
+	const char *why = etcp_netns_unsupported();
+	size_t i;
+
+	self->raw_a = self->raw_b = self->lfd = self->cfd = self->afd = -1;
+	self->kmsg = -1;
+	if (why)
+		ETCP_SETUP_SKIP("%s", why);
+	/* From now on, whatever the kernel logs is this test's. */
+	self->kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, self->kmsg) TH_LOG("/dev/kmsg: %s", strerror(errno));
+	ASSERT_LE(0, lseek(self->kmsg, 0, SEEK_END));
+	for (i = 0; i < ARRAY_SIZE(caches); i++)
+		self->slab[i] = slab_active(caches[i]);
+
+	ASSERT_EQ(0, two_ns_setup(&self->ns)) TH_LOG("cannot set up the namespaces");
+	ASSERT_EQ(0, ns_sysctl_write(self->ns.a, "net/ipv4/etcp_msl", "100"));
+	ASSERT_EQ(0, ns_sysctl_write(self->ns.b, "net/ipv4/etcp_msl", "100"));
+	/* Forged requests are gone within 1 + 2 s. */
+	ASSERT_EQ(0, ns_sysctl_write(self->ns.b, "net/ipv4/etcp_synack_retries", "1"));
+	self->raw_a = raw_forger(self->ns.a);
+	ASSERT_LE(0, self->raw_a) TH_LOG("raw socket in a: %s", strerror(errno));
+	self->raw_b = raw_forger(self->ns.b);
+	ASSERT_LE(0, self->raw_b) TH_LOG("raw socket in b: %s", strerror(errno));
+	self->lfd = listen_on(self->ns.b, IPPROTO_ETCP, ETCP_NS_ADDR_B, PORT, BACKLOG);
+	ASSERT_LE(0, self->lfd) TH_LOG("listen: %s", strerror(errno));
+}
+
+FIXTURE_TEARDOWN(fuzz)
+{
+	if (self->afd >= 0)
+		close(self->afd);
+	if (self->cfd >= 0)
+		close(self->cfd);
+	if (self->lfd >= 0)
+		close(self->lfd);
+	if (self->raw_a >= 0)
+		close(self->raw_a);
+	if (self->raw_b >= 0)
+		close(self->raw_b);
+	if (self->kmsg >= 0)
+		close(self->kmsg);
+	etcp_netns_teardown(&self->ns);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/*
+ * After a case: every socket closed, then no request, connection or
+ * TIME_WAIT entry left in either namespace, no orphan, the slab caches
+ * back where they were, and nothing in the kernel log.
+ */
+static void check_host(struct __test_metadata *_metadata, FIXTURE_DATA(fuzz) *self)
+{
+	int64_t deadline;
+	char buf[8192];
+	const char *line;
+	size_t i;
+	int ra, rb;
+
+	close_fd(&self->afd);
+	close_fd(&self->cfd);
+	close_fd(&self->lfd);
+	/* Requests: 1 + 2 s of SYN-ACKs; TIME_WAIT: 2 * 100 ms. */
+	deadline = now_ms() + 3 * WAIT_MS;
+	do {
+		ra = proc_rows(self->ns.a);
+		rb = proc_rows(self->ns.b);
+		if (!ra && !rb)
+			break;
+		pause_ms(20);
+	} while (now_ms() < deadline);
+	EXPECT_EQ(0, ra) TH_LOG("netns a: %d rows left in /proc/net/etcp", ra);
+	EXPECT_EQ(0, rb) TH_LOG("netns b: %d rows left in /proc/net/etcp", rb);
+	EXPECT_EQ(0, stat_now(self->ns.a, "Orphans"));
+	EXPECT_EQ(0, stat_now(self->ns.b, "Orphans"));
+	EXPECT_EQ(0, stat_now(self->ns.a, "TimeWait"));
+	EXPECT_EQ(0, stat_now(self->ns.b, "TimeWait"));
+
+	for (i = 0; i < ARRAY_SIZE(caches); i++) {
+		long now;
+
+		if (self->slab[i] < 0) {
+			TH_LOG("slab cache %s is not in /proc/slabinfo (merged by SLUB): not checked",
+			       caches[i]);
+			continue;
+		}
+		/* Freed after an RCU grace period: give it a few seconds. */
+		deadline = now_ms() + WAIT_MS;
+		while ((now = slab_active(caches[i])) > self->slab[i] && now_ms() < deadline)
+			pause_ms(50);
+		EXPECT_GE(self->slab[i], now)
+			TH_LOG("slab cache %s: %ld active objects, %ld before the test",
+			       caches[i], now, self->slab[i]);
+	}
+
+	line = kmsg_splat(self->kmsg, buf, sizeof(buf));
+	EXPECT_EQ(NULL, line) TH_LOG("kernel log: %s", line);
+}
+
+/* ------------------------------------------------------------ cases */
+
+TEST_F_TIMEOUT(fuzz, fuzz_established, TEST_TIMEOUT)
+{
+	struct fuzz *f = &self->f;
+	struct pump pp = {};
+	struct stats s0[NS_NR], s1[NS_NR];
+	unsigned short cport;
+	pthread_t th;
+	long lost;
+	int i, ret;
+
+	self->cfd = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, IPPROTO_ETCP);
+	ASSERT_LE(0, self->cfd);
+	ret = connect_to(self->cfd, ETCP_NS_ADDR_B, PORT);
+	ASSERT_EQ(0, ret) TH_LOG("connect: %s", strerror(-ret));
+	self->afd = accept_wait(self->lfd, WAIT_MS);
+	ASSERT_LE(0, self->afd) TH_LOG("accept: %s", strerror(errno));
+	cport = local_port(self->cfd);
+
+	fuzz_init(f, &self->ns);
+	TH_LOG("seed %llu (ETCP_FUZZ_SEED replays it), %ld segments",
+	       (unsigned long long)f->rng, f->n);
+	target_init(&f->t[0], "a>b live", self->raw_a, NS_B, ETCP_NS_ADDR_A,
+		    ETCP_NS_ADDR_B, cport, PORT, self->afd);
+	target_init(&f->t[1], "b>a live", self->raw_b, NS_A, ETCP_NS_ADDR_B,
+		    ETCP_NS_ADDR_A, PORT, cport, self->cfd);
+	f->nt = 2;
+	for (i = 0; i < NS_NR; i++)
+		ASSERT_EQ(0, stats_read(f->nsfd[i], &s0[i]));
+	lost = softnet_drops();
+
+	pp.fd[0] = self->cfd;
+	pp.fd[1] = self->afd;
+	ASSERT_EQ(0, pthread_create(&th, NULL, pump_run, &pp));
+	/* The transfer is under way before the first forged segment. */
+	while (!__atomic_load_n(&pp.rcvd[0], __ATOMIC_RELAXED) && !pp.err)
+		pause_ms(1);
+	fuzz_run(f);
+	__atomic_store_n(&pp.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	lost = softnet_drops() - lost;
+
+	TH_LOG("%ld sent (%ld near the window made bad-checksum), %ld send errors, %ld slow syncs; "
+	       "%llu and %llu bytes moved, network drops %ld",
+	       f->n, f->guarded, f->send_err, f->lagged,
+	       (unsigned long long)pp.sent[0], (unsigned long long)pp.sent[1], lost);
+	EXPECT_EQ(0, f->send_err) TH_LOG("raw send: %s", strerror(f->last_errno));
+	ASSERT_EQ(0, pp.err) TH_LOG("transfer: %s: %s", pp.where, strerror(pp.err));
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(pp.sent[i], pp.rcvd[i]) TH_LOG("direction %s", i ? "b>a" : "a>b");
+		EXPECT_EQ(-1, pp.bad_at[i]) TH_LOG("direction %s: byte %lld is wrong",
+						   i ? "b>a" : "a>b", (long long)pp.bad_at[i]);
+		EXPECT_EQ(ETCP_ESTABLISHED, pp.state_at_stop[i])
+			TH_LOG("%s left ESTABLISHED during the fuzz", i ? "server" : "client");
+		EXPECT_EQ(0, pp.error_at_stop[i]) TH_LOG("%s: SO_ERROR %s",
+			  i ? "server" : "client", strerror(pp.error_at_stop[i]));
+	}
+	check_counts(_metadata, f, lost);
+
+	/* Both ends read the other's FIN: closing now sends no RST. */
+	close_fd(&self->afd);
+	close_fd(&self->cfd);
+	for (i = 0; i < NS_NR; i++) {
+		ASSERT_EQ(0, stats_read(f->nsfd[i], &s1[i]));
+		EXPECT_EQ(0, stat_delta(&s0[i], &s1[i], "EstabResets"));
+		EXPECT_EQ(0, stat_delta(&s0[i], &s1[i], "OutRsts"))
+			TH_LOG("netns %c sent an RST", "ab"[i]);
+		EXPECT_EQ(0, stat_delta(&s0[i], &s1[i], "AbortOnClose"));
+	}
+	check_host(_metadata, self);
+}
+
+/* Real clients, spread over the fuzz: connect, 100 bytes there and back. */
+struct clients {
+	struct fuzz *f;
+	int nsfd, lfd;
+	int ok, err;
+	const char *what;
+};
+
+static void *client_run(void *arg)
+{
+	struct clients *c = arg;
+	char out[CLIENT_BYTES], in[CLIENT_BYTES];
+	int i, k;
+
+	for (i = 0; i < CLIENTS; i++) {
+		int64_t deadline = now_ms() + 20000;
+		size_t got = 0;
+		int fd;
+
+		/* Client i starts when i/CLIENTS of the fuzz is sent. */
+		while (__atomic_load_n(&c->f->done, __ATOMIC_ACQUIRE) < c->f->n * i / CLIENTS)
+			pause_ms(2);
+		for (k = 0; k < CLIENT_BYTES; k++)
+			out[k] = (char)(i * 7 + k);
+		fd = ns_socket(c->nsfd, AF_INET, SOCK_STREAM, IPPROTO_ETCP);
+		if (fd < 0) {
+			c->err = errno;
+			c->what = "socket";
+			break;
+		}
+		set_timeo(fd, SO_RCVTIMEO, 10000);
+		if (connect_to(fd, ETCP_NS_ADDR_B, PORT) ||
+		    send(fd, out, sizeof(out), MSG_NOSIGNAL) != sizeof(out)) {
+			c->err = errno;
+			c->what = "connect/send";
+			close(fd);
+			break;
+		}
+		while (got < sizeof(in) && now_ms() < deadline) {
+			ssize_t n = recv(fd, in + got, sizeof(in) - got, 0);
+
+			if (n <= 0)
+				break;
+			got += n;
+		}
+		close(fd);
+		if (got != sizeof(in) || memcmp(in, out, sizeof(in))) {
+			c->err = got != sizeof(in) ? (errno ? errno : EPIPE) : EBADMSG;
+			c->what = "echo";
+			break;
+		}
+		c->ok++;
+	}
+	return NULL;
+}
+
+/* The server side: accept, echo, wait for the client's FIN, close. */
+static void *server_run(void *arg)
+{
+	struct clients *c = arg;
+	char buf[CLIENT_BYTES];
+	int i;
+
+	for (i = 0; i < CLIENTS; i++) {
+		size_t got = 0;
+		ssize_t n;
+		int fd = accept_wait(c->lfd, 30000);
+
+		if (fd < 0)
+			break;
+		set_timeo(fd, SO_RCVTIMEO, 10000);
+		while (got < sizeof(buf)) {
+			n = recv(fd, buf + got, sizeof(buf) - got, 0);
+			if (n <= 0)
+				break;
+			got += n;
+		}
+		if (got == sizeof(buf) &&
+		    send(fd, buf, sizeof(buf), MSG_NOSIGNAL) == sizeof(buf))
+			n = recv(fd, buf, sizeof(buf), 0);	/* the FIN */
+		close(fd);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(fuzz, fuzz_listener, TEST_TIMEOUT)
+{
+	struct fuzz *f = &self->f;
+	struct clients c = {};
+	pthread_t cth, sth;
+	long lost;
+
+	fuzz_init(f, &self->ns);
+	TH_LOG("seed %llu (ETCP_FUZZ_SEED replays it), %ld segments",
+	       (unsigned long long)f->rng, f->n);
+	target_init(&f->t[0], "listener", self->raw_a, NS_B, ETCP_NS_ADDR_A,
+		    ETCP_NS_ADDR_B, 0, PORT, -1);
+	f->t[0].forged_sport = true;
+	target_init(&f->t[1], "closed port", self->raw_a, NS_B, ETCP_NS_ADDR_A,
+		    ETCP_NS_ADDR_B, 0, CLOSED_PORT, -1);
+	f->t[1].forged_sport = true;
+	f->t[1].closed = true;
+	f->nt = 2;
+	lost = softnet_drops();
+
+	c.f = f;
+	c.nsfd = self->ns.a;
+	c.lfd = self->lfd;
+	ASSERT_EQ(0, pthread_create(&sth, NULL, server_run, &c));
+	ASSERT_EQ(0, pthread_create(&cth, NULL, client_run, &c));
+	fuzz_run(f);
+	pthread_join(cth, NULL);
+	pthread_join(sth, NULL);
+	lost = softnet_drops() - lost;
+
+	TH_LOG("%ld sent, %ld send errors, %ld slow syncs, network drops %ld; %d clients served",
+	       f->n, f->send_err, f->lagged, lost, c.ok);
+	EXPECT_EQ(0, f->send_err) TH_LOG("raw send: %s", strerror(f->last_errno));
+	EXPECT_EQ(CLIENTS, c.ok) TH_LOG("client %d: %s: %s", c.ok, c.what, strerror(c.err));
+	EXPECT_EQ(ETCP_LISTEN, sock_state(self->lfd, IPPROTO_ETCP));
+	check_counts(_metadata, f, lost);
+	check_host(_metadata, self);
+}
+
+TEST_HARNESS_MAIN
