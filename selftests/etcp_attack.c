@@ -675,8 +675,8 @@ TEST_F(attack, unanswered_drops)
 		       stat_of(&s0, "InDiscards"));
 	quiet(self->cap, QUIET_MS);
 	ASSERT_EQ(0, stats_read(self->ns.b, &s1));
-	EXPECT_EQ(3, delta(&s0, &s1, "InDiscards"));
-	EXPECT_EQ(0, delta(&s0, &s1, "OutRsts"));
+	EXPECT_EQ(3, stat_delta(&s0, &s1, "InDiscards"));
+	EXPECT_EQ(0, stat_delta(&s0, &s1, "OutRsts"));
 	EXPECT_EQ(0U, etcp_cap_count(self->cap, n0, to_client_port,
 				     &(unsigned short){ PROBE_PORT }))
 		TH_LOG("the listener answered: %s", EXCH);
@@ -742,13 +742,13 @@ TEST_F(attack, oow_ack_limit)
 	seg = to_server(self, ETCP_TH_ACK, a0.rcv_nxt + FAR, a0.snd_nxt);
 	n = oow_burst(self, self->raw_a, &seg, from_server, &span);
 	ASSERT_EQ(0, stats_read(self->ns.b, &s1));
-	skipped = delta(&s0, &s1, "AckSkippedSeq");
+	skipped = stat_delta(&s0, &s1, "AckSkippedSeq");
 	TH_LOG("%d pure segments out of the window in %lld ms: %zu answered, %ld skipped",
 	       OOW_BURST, (long long)span, n, skipped);
 	EXPECT_LE(1U, n) TH_LOG("not even the first was answered: %s", EXCH);
 	EXPECT_GE((size_t)(1 + span / 500), n) TH_LOG("no limit: %s", EXCH);
 	EXPECT_EQ(OOW_BURST, (long)n + skipped);
-	EXPECT_EQ(OOW_BURST, delta(&s0, &s1, "OutOfWindow"));
+	EXPECT_EQ(OOW_BURST, stat_delta(&s0, &s1, "OutOfWindow"));
 
 	/* etcp_invalid_ratelimit 0: every one answered. */
 	ASSERT_EQ(0, ns_sysctl_write(self->ns.b, "net/ipv4/etcp_invalid_ratelimit", "0"));
@@ -756,7 +756,7 @@ TEST_F(attack, oow_ack_limit)
 	n = oow_burst(self, self->raw_a, &seg, from_server, &span);
 	ASSERT_EQ(0, stats_read(self->ns.b, &s1));
 	EXPECT_EQ((size_t)OOW_BURST, n) TH_LOG("limit 0: %s", EXCH);
-	EXPECT_EQ(0, delta(&s0, &s1, "AckSkippedSeq"));
+	EXPECT_EQ(0, stat_delta(&s0, &s1, "AckSkippedSeq"));
 	ASSERT_EQ(0, ns_sysctl_write(self->ns.b, "net/ipv4/etcp_invalid_ratelimit", "500"));
 
 	/* Text out of the window: every one answered, whatever the limit. */
@@ -766,7 +766,7 @@ TEST_F(attack, oow_ack_limit)
 	n = oow_burst(self, self->raw_a, &seg, from_server, &span);
 	ASSERT_EQ(0, stats_read(self->ns.b, &s1));
 	EXPECT_EQ((size_t)OOW_BURST, n) TH_LOG("segments with text not all answered: %s", EXCH);
-	EXPECT_EQ(0, delta(&s0, &s1, "AckSkippedSeq"));
+	EXPECT_EQ(0, stat_delta(&s0, &s1, "AckSkippedSeq"));
 	expect_unchanged(_metadata, self, &c0, &a0, "after out-of-window segments");
 
 	/*
@@ -789,7 +789,7 @@ TEST_F(attack, oow_ack_limit)
 	};
 	n = oow_burst(self, self->raw_b, &seg, ack_from_client, &span);
 	ASSERT_EQ(0, stats_read(self->ns.a, &s1));
-	skipped = delta(&s0, &s1, "AckSkippedTimeWait");
+	skipped = stat_delta(&s0, &s1, "AckSkippedTimeWait");
 	TH_LOG("TIME_WAIT: %d in %lld ms: %zu answered, %ld skipped", OOW_BURST,
 	       (long long)span, n, skipped);
 	EXPECT_LE(1U, n) TH_LOG("TIME_WAIT did not answer: %s", EXCH);
@@ -855,40 +855,6 @@ static int flood_requests(int nsfd)
 		    r.lport == FLOOD_PORT)
 			n++;
 	}
-	return n;
-}
-
-/*
- * Objects in use in an etcp slab cache (its name is its own: etcp's caches
- * are never merged), -1 without /proc/slabinfo.  SLUB counts a slab a CPU
- * holds as full: shrinking the cache first puts those back on the lists,
- * so that at rest the number is exact; while others allocate it may be
- * up to *per_slab too high.
- */
-static long slab_active(const char *cache, long *per_slab)
-{
-	char line[512];
-	size_t len = strlen(cache);
-	long n = -1, objs;
-	FILE *f;
-
-	snprintf(line, sizeof(line), "/sys/kernel/slab/%s/shrink", cache);
-	f = fopen(line, "w");
-	if (f) {
-		fputs("1", f);
-		fclose(f);
-	}
-	f = fopen("/proc/slabinfo", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, cache, len) && line[len] == ' ') {
-			if (sscanf(line + len, "%ld %ld %*d %ld", &n, &objs, per_slab) != 3)
-				n = -1;
-			break;
-		}
-	}
-	fclose(f);
 	return n;
 }
 

@@ -381,6 +381,44 @@ int proc_row_scan(const char *line, struct proc_row *r)
 	return n == 14 ? 0 : -1;
 }
 
+/* ------------------------------------------------------------ slabs */
+
+/*
+ * Objects in use in slab cache @cache, or -1 when /proc/slabinfo has no
+ * line for it (SLUB merged it into another; etcp's own are never merged).
+ * SLUB counts a slab a CPU holds as full: shrinking the cache first puts
+ * those back on the lists, so that at rest the count is exact; while
+ * others allocate it may be up to a slab (*per_slab objects) too high.
+ */
+long slab_active(const char *cache, long *per_slab)
+{
+	char line[512];
+	size_t len = strlen(cache);
+	long n = -1, objs, per = 0;
+	FILE *f;
+
+	snprintf(line, sizeof(line), "/sys/kernel/slab/%s/shrink", cache);
+	f = fopen(line, "w");
+	if (f) {
+		fputs("1", f);
+		fclose(f);
+	}
+	f = fopen("/proc/slabinfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, cache, len) && line[len] == ' ') {
+			if (sscanf(line + len, "%ld %ld %*d %ld", &n, &objs, &per) != 3)
+				n = -1;
+			break;
+		}
+	}
+	fclose(f);
+	if (per_slab)
+		*per_slab = per;
+	return n;
+}
+
 /* ------------------------------------------------------------ misc */
 
 bool have_prog(const char *prog)

@@ -138,6 +138,7 @@ int proc_row_scan(const char *line, struct proc_row *r);
 /* ------------------------------------------------------------ misc */
 
 /* Is @prog an executable in $PATH?  (No shell: under TCG every exec counts.) */
+long slab_active(const char *cache, long *per_slab);
 bool have_prog(const char *prog);
 /*
  * Pin to the first CPU allowed: segments sent one after the other from
