@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -339,6 +340,49 @@ int proc_row_scan(const char *line, struct proc_row *r)
 		   &r->txq, &r->rxq, &r->tr, &r->when, &r->retr, &r->uid,
 		   &r->timeout, &r->inode);
 	return n == 14 ? 0 : -1;
+}
+
+/* ------------------------------------------------------------ nftables */
+
+int ns_nft(int nsfd, const char *script)
+{
+	pid_t pid;
+	int st;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		if (setns(nsfd, CLONE_NEWNET))
+			_exit(126);
+		execlp("nft", "nft", script, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &st, 0) < 0)
+		return -errno;
+	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+		fprintf(stderr, "# nft '%s' failed (status 0x%x)\n", script, st);
+		return -ECHILD;
+	}
+	return 0;
+}
+
+int ns_nft_drop(int nsfd, int proto, const char *hook, const char *match)
+{
+	char script[512];
+
+	snprintf(script, sizeof(script),
+		 "add table inet " ETCP_NFT_TABLE "; "
+		 "add chain inet " ETCP_NFT_TABLE " %1$s { type filter hook %1$s priority 0; }; "
+		 "add rule inet " ETCP_NFT_TABLE " %1$s meta l4proto %2$d %3$s drop",
+		 hook, proto, match);
+	return ns_nft(nsfd, script);
+}
+
+int ns_nft_flush(int nsfd)
+{
+	return ns_nft(nsfd, "delete table inet " ETCP_NFT_TABLE);
 }
 
 /* ------------------------------------------------------------ misc */
