@@ -382,7 +382,8 @@ int ns_nft_drop(int nsfd, int proto, const char *hook, const char *match)
 
 int ns_nft_flush(int nsfd)
 {
-	return ns_nft(nsfd, "delete table inet " ETCP_NFT_TABLE);
+	/* Adding it first makes this a no-op when there is no table. */
+	return ns_nft(nsfd, "add table inet " ETCP_NFT_TABLE "; delete table inet " ETCP_NFT_TABLE);
 }
 
 /* ------------------------------------------------------------ misc */

@@ -131,7 +131,8 @@ int ns_nft(int nsfd, const char *script);
 /*
  * Drop the segments of @proto matching @match (nft syntax, "" for all) on
  * @hook ("input" or "output") of nsfd.  The rules go into ETCP_NFT_TABLE;
- * ns_nft_flush() removes them all.  0 or -errno.
+ * ns_nft_flush() removes them all (and does nothing when there are none).
+ * 0 or -errno.
  */
 int ns_nft_drop(int nsfd, int proto, const char *hook, const char *match);
 int ns_nft_flush(int nsfd);
