@@ -105,7 +105,7 @@
 #include "kselftest_harness.h"
 
 #define PORT		5000	/* the first listener; each pair takes the next */
-#define NFT_TABLE	"etcp_close"
+#define NFT_TABLE	ETCP_NFT_TABLE
 /* Generous for TCG: what should take microseconds may take a second. */
 #define WAIT_MS		5000
 /* An orphaned FIN_WAIT2 ends this early or late (see above). */
@@ -502,7 +502,7 @@ static long wait_counter(int nsfd, int proto, const char *name, long min, int ti
 	}
 }
 
-/* ------------------------------------------------------------ sysctl, nft */
+/* ------------------------------------------------------------ sysctl */
 
 /* net.ipv4.etcp_@name (or tcp_@name) of nsfd = @val: 0 or -errno. */
 static int set_sysctl(int nsfd, int proto, const char *name, long val)
@@ -513,53 +513,6 @@ static int set_sysctl(int nsfd, int proto, const char *name, long val)
 		 proto == IPPROTO_ETCP ? "etcp" : "tcp", name);
 	snprintf(buf, sizeof(buf), "%ld", val);
 	return ns_sysctl_write(nsfd, path, buf);
-}
-
-/* Run "nft SCRIPT" inside nsfd: 0, or -ECHILD if it failed. */
-static int nft_in(int nsfd, const char *script)
-{
-	pid_t pid;
-	int st;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (!pid) {
-		if (setns(nsfd, CLONE_NEWNET))
-			_exit(126);
-		execlp("nft", "nft", script, (char *)NULL);
-		_exit(127);
-	}
-	if (waitpid(pid, &st, 0) < 0)
-		return -errno;
-	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-		fprintf(stderr, "# nft '%s' failed (status 0x%x)\n", script, st);
-		return -ECHILD;
-	}
-	return 0;
-}
-
-/*
- * Drop the segments of @proto matching @match (nft syntax, "" for all) on
- * @hook ("input" or "output") of nsfd.  The rules go into one table,
- * nft_flush() removes them all.
- */
-static int nft_drop(int nsfd, int proto, const char *hook, const char *match)
-{
-	char script[512];
-
-	snprintf(script, sizeof(script),
-		 "add table inet " NFT_TABLE "; "
-		 "add chain inet " NFT_TABLE " %1$s { type filter hook %1$s priority 0; }; "
-		 "add rule inet " NFT_TABLE " %1$s meta l4proto %2$d %3$s drop",
-		 hook, proto, match);
-	return nft_in(nsfd, script);
-}
-
-static int nft_flush(int nsfd)
-{
-	return nft_in(nsfd, "delete table inet " NFT_TABLE);
 }
 
 /* nft match: segments whose flags are exactly ACK (no data flag check). */
@@ -796,7 +749,7 @@ TEST_F(close, passive_close_states)
 	EXPECT_STATE(p.s, ETCP_CLOSE_WAIT, "server after the client's FIN");
 	EXPECT_EQ(0, read(p.s, buf, sizeof(buf)));
 
-	ASSERT_EQ(0, nft_drop(self->ns.b, variant->proto, "input", PURE_ACK));
+	ASSERT_EQ(0, ns_nft_drop(self->ns.b, variant->proto, "input", PURE_ACK));
 	ASSERT_EQ(0, close(p.s));
 	st = conn_row(self->ns.b, variant->proto, &p.ts, &r);
 	EXPECT_EQ(ETCP_LAST_ACK, st) TH_LOG("%s server's row right after close(): %s",
@@ -808,7 +761,7 @@ TEST_F(close, passive_close_states)
 	EXPECT_EQ(ETCP_LAST_ACK, st) TH_LOG("server's row 500 ms later, its ACKs dropped: %s",
 					    state_name(st));
 
-	ASSERT_EQ(0, nft_flush(self->ns.b));
+	ASSERT_EQ(0, ns_nft_flush(self->ns.b));
 	EXPECT_ROW(self->ns.b, &p.ts, 0, &r, "server once its FIN is ACKed");
 }
 
@@ -1174,7 +1127,7 @@ TEST_F(close, linger_timeout)
 
 	open_pair(_metadata, self, variant->proto, &p);
 	ASSERT_EQ(0, set_linger(p.c, 1, 1));
-	ASSERT_EQ(0, nft_drop(self->ns.b, variant->proto, "input", ""));
+	ASSERT_EQ(0, ns_nft_drop(self->ns.b, variant->proto, "input", ""));
 	ASSERT_EQ(0, send_pat(p.c, 0, 1000));
 	t0 = now_ms();
 	ASSERT_EQ(0, close(p.c));
@@ -1188,7 +1141,7 @@ TEST_F(close, linger_timeout)
 					     state_name(st));
 	EXPECT_EQ(0, r.inode);
 
-	ASSERT_EQ(0, nft_flush(self->ns.b));
+	ASSERT_EQ(0, ns_nft_flush(self->ns.b));
 	got = recv_pat(p.s, 0, 1000);
 	EXPECT_EQ(1000, got) TH_LOG("the peer got %ld of 1000 bytes", got);
 	EXPECT_TRUE(wait_event(p.s, POLLIN, WAIT_MS) & POLLIN);
@@ -1570,7 +1523,7 @@ TEST_F_TIMEOUT(close_etcp, max_orphans_timer, 90)
 		ASSERT_EQ(0, tuple_of(p[i].c, &p[i].tc));
 	}
 	close(l);
-	ASSERT_EQ(0, nft_drop(self->ns.b, IPPROTO_ETCP, "input", ""));
+	ASSERT_EQ(0, ns_nft_drop(self->ns.b, IPPROTO_ETCP, "input", ""));
 	before = stat_now(self->ns.a, "AbortOnMemory");
 	ASSERT_LE(0, before);
 
@@ -1596,7 +1549,7 @@ TEST_F_TIMEOUT(close_etcp, max_orphans_timer, 90)
 	left = count_rows(self->ns.a, IPPROTO_ETCP, ETCP_FIN_WAIT1, 0);
 	EXPECT_EQ(1, left) TH_LOG("%d FIN_WAIT1 rows left", left);
 
-	ASSERT_EQ(0, nft_flush(self->ns.b));
+	ASSERT_EQ(0, ns_nft_flush(self->ns.b));
 	for (i = 0; i < NR_TIMER_ORPH; i++) {
 		st = wait_row(self->ns.a, IPPROTO_ETCP, &p[i].tc, ETCP_FIN_WAIT2, 3 * WAIT_MS,
 			      NULL);
@@ -1728,7 +1681,7 @@ static void child_states(const struct etcp_netns *ns, int out)
 		 "add rule inet " NFT_TABLE " in meta l4proto %1$d @th,0,16 == %5$d "
 		 PURE_ACK " drop",
 		 IPPROTO_ETCP, TD_LAST_ACK, TD_FIN_WAIT1, TD_PORT_DROP, TD_SYN_RECV);
-	if (nft_in(ns->b, script))
+	if (ns_nft(ns->b, script))
 		CHILD_FAIL("nft");
 	close(c[2]);
 	close(c[3]);

@@ -288,31 +288,6 @@ static long wait_counter(int nsfd, int proto, const char *name, long min,
 
 /* ------------------------------------------------------------------ nft */
 
-/* Run "nft SCRIPT" inside nsfd: 0, or -ECHILD if it failed. */
-static int nft_in(int nsfd, const char *script)
-{
-	pid_t pid;
-	int st;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (!pid) {
-		if (setns(nsfd, CLONE_NEWNET))
-			_exit(126);
-		execlp("nft", "nft", script, (char *)NULL);
-		_exit(127);
-	}
-	if (waitpid(pid, &st, 0) < 0)
-		return -errno;
-	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-		fprintf(stderr, "# nft '%s' failed (status 0x%x)\n", script, st);
-		return -ECHILD;
-	}
-	return 0;
-}
-
 /*
  * In netns b, drop every incoming segment of @proto whose flags are exactly
  * ACK (from source port @sport only, if not 0): the client's third segment
@@ -326,11 +301,11 @@ static int drop_pure_acks_from(const struct etcp_netns *ns, int proto, int sport
 	if (sport)
 		snprintf(match, sizeof(match), "@th,0,16 == %d ", sport);
 	snprintf(script, sizeof(script),
-		 "add table inet etcp_t; "
-		 "add chain inet etcp_t in { type filter hook input priority 0; }; "
-		 "add rule inet etcp_t in meta l4proto %d %s@th,104,8 == 0x10 drop",
+		 "add table inet " ETCP_NFT_TABLE "; "
+		 "add chain inet " ETCP_NFT_TABLE " in { type filter hook input priority 0; }; "
+		 "add rule inet " ETCP_NFT_TABLE " in meta l4proto %d %s@th,104,8 == 0x10 drop",
 		 proto, match);
-	return nft_in(ns->b, script);
+	return ns_nft(ns->b, script);
 }
 
 static int drop_pure_acks(const struct etcp_netns *ns, int proto)
@@ -340,7 +315,7 @@ static int drop_pure_acks(const struct etcp_netns *ns, int proto)
 
 static int allow_acks(const struct etcp_netns *ns)
 {
-	return nft_in(ns->b, "delete table inet etcp_t");
+	return ns_nft_flush(ns->b);
 }
 
 /* ------------------------------------------------------------- fixtures */

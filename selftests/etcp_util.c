@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -417,6 +418,49 @@ long slab_active(const char *cache, long *per_slab)
 	if (per_slab)
 		*per_slab = per;
 	return n;
+
+/* ------------------------------------------------------------ nftables */
+
+int ns_nft(int nsfd, const char *script)
+{
+	pid_t pid;
+	int st;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		if (setns(nsfd, CLONE_NEWNET))
+			_exit(126);
+		execlp("nft", "nft", script, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &st, 0) < 0)
+		return -errno;
+	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+		fprintf(stderr, "# nft '%s' failed (status 0x%x)\n", script, st);
+		return -ECHILD;
+	}
+	return 0;
+}
+
+int ns_nft_drop(int nsfd, int proto, const char *hook, const char *match)
+{
+	char script[512];
+
+	snprintf(script, sizeof(script),
+		 "add table inet " ETCP_NFT_TABLE "; "
+		 "add chain inet " ETCP_NFT_TABLE " %1$s { type filter hook %1$s priority 0; }; "
+		 "add rule inet " ETCP_NFT_TABLE " %1$s meta l4proto %2$d %3$s drop",
+		 hook, proto, match);
+	return ns_nft(nsfd, script);
+}
+
+int ns_nft_flush(int nsfd)
+{
+	/* Adding it first makes this a no-op when there is no table. */
+	return ns_nft(nsfd, "add table inet " ETCP_NFT_TABLE "; delete table inet " ETCP_NFT_TABLE);
 }
 
 /* ------------------------------------------------------------ misc */

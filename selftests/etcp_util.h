@@ -135,6 +135,22 @@ struct proc_row {
 /* Scan one row of /proc/net/tcp or /proc/net/etcp into @r: 0, or -1. */
 int proc_row_scan(const char *line, struct proc_row *r);
 
+/* ------------------------------------------------------------ nftables */
+
+/* The one table the ns_nft*() helpers (and tests' own scripts) use. */
+#define ETCP_NFT_TABLE	"etcp_t"
+
+/* Run "nft @script" inside nsfd (no shell): 0, or -ECHILD if it failed. */
+int ns_nft(int nsfd, const char *script);
+/*
+ * Drop the segments of @proto matching @match (nft syntax, "" for all) on
+ * @hook ("input" or "output") of nsfd.  The rules go into ETCP_NFT_TABLE;
+ * ns_nft_flush() removes them all (and does nothing when there are none).
+ * 0 or -errno.
+ */
+int ns_nft_drop(int nsfd, int proto, const char *hook, const char *match);
+int ns_nft_flush(int nsfd);
+
 /* ------------------------------------------------------------ misc */
 
 /* Is @prog an executable in $PATH?  (No shell: under TCG every exec counts.) */
