@@ -418,6 +418,7 @@ long slab_active(const char *cache, long *per_slab)
 	if (per_slab)
 		*per_slab = per;
 	return n;
+}
 
 /* ------------------------------------------------------------ nftables */
 
