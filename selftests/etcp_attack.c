@@ -92,43 +92,6 @@ static int wait_state(int fd, int state, int ms)
 
 /* ------------------------------------------------------------ data */
 
-static int send_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* Exactly len bytes within ms: 0, -ETIMEDOUT, -EPIPE (EOF) or -errno. */
-static int recv_exact(int fd, char *buf, size_t len, int ms)
-{
-	int64_t deadline = now_ms() + ms;
-
-	while (len) {
-		int left = (int)(deadline - now_ms());
-		ssize_t n;
-
-		if (left <= 0 || poll_fd(fd, POLLIN, left) <= 0)
-			return -ETIMEDOUT;
-		n = recv(fd, buf, len, MSG_DONTWAIT);
-		if (n < 0 && errno == EAGAIN)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (!n)
-			return -EPIPE;
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /* ------------------------------------------------------------ fixture */
 
 FIXTURE(attack) {

@@ -171,14 +171,6 @@ static int set_nodelay(int fd, int proto)
 	return sockopt_set(fd, SOL_ETCP, ETCP_NODELAY, 1);
 }
 
-static void close_abort(int fd)
-{
-	if (fd < 0)
-		return;
-	set_abort_on_close(fd);
-	close(fd);
-}
-
 /*
  * A listener on 10.0.1.2:@port in netns b, made by this thread, which
  * lives in netns a (ns_socket() would return to the netns this thread

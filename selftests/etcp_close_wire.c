@@ -134,47 +134,6 @@ static void no_quickack(int fd, int proto)
 }
 
 /* send() all of buf (blocking): 0 or -errno. */
-static int send_all(int fd, const void *buf, size_t n)
-{
-	size_t done = 0;
-	ssize_t r;
-
-	while (done < n) {
-		r = send(fd, (const char *)buf + done, n - done, MSG_NOSIGNAL);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r ? -errno : -EIO;
-		done += r;
-	}
-	return 0;
-}
-
-/* Read exactly n bytes within ms: 0, -ETIMEDOUT, -EPIPE on EOF, -errno. */
-static int recv_exact(int fd, void *buf, size_t n, int ms)
-{
-	int64_t deadline = now_ms() + ms, left;
-	size_t got = 0;
-	ssize_t r;
-
-	while (got < n) {
-		r = recv(fd, (char *)buf + got, n - got, MSG_DONTWAIT);
-		if (r > 0) {
-			got += r;
-			continue;
-		}
-		if (!r)
-			return -EPIPE;
-		if (errno != EAGAIN && errno != EINTR)
-			return -errno;
-		left = deadline - now_ms();
-		if (left <= 0)
-			return -ETIMEDOUT;
-		poll_one(fd, POLLIN, left);
-	}
-	return 0;
-}
-
 /*
  * Wait up to ms for the end of the stream: 0 when read() returned 0,
  * -EPROTO when data came instead, -ETIMEDOUT, or -errno.
@@ -191,15 +150,6 @@ static int read_eof(int fd, int ms)
 	if (r > 0)
 		return -EPROTO;
 	return errno == EAGAIN ? -ETIMEDOUT : -errno;
-}
-
-/* SO_LINGER {1, 0} and close(): an RST, no TIME_WAIT. */
-static void close_abort(int fd)
-{
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	close(fd);
 }
 
 /* ------------------------------------------------------------ selectors */

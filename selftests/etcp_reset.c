@@ -85,28 +85,6 @@ ETCP_ENV_CHECK()
 
 /* ------------------------------------------------------------ helpers */
 
-static int send_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* SO_LINGER {1, 0} and close(): an RST, no TIME_WAIT. */
-static void close_abort(int fd)
-{
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	close(fd);
-}
-
 /* recv() of one byte, without waiting: its result, errno in *err. */
 static ssize_t recv_now(int fd, int *err)
 {

@@ -382,6 +382,61 @@ int proc_row_scan(const char *line, struct proc_row *r)
 	return n == 14 ? 0 : -1;
 }
 
+/* ------------------------------------------------------------ data */
+
+/* All n bytes, blocking: 0 or -errno (-EIO if send() returned 0). */
+int send_all(int fd, const void *buf, size_t n)
+{
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < n) {
+		r = send(fd, (const char *)buf + done, n - done, MSG_NOSIGNAL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r ? -errno : -EIO;
+		done += r;
+	}
+	return 0;
+}
+
+/* Read exactly n bytes within ms: 0, -ETIMEDOUT, -EPIPE on EOF, -errno. */
+int recv_exact(int fd, void *buf, size_t n, int ms)
+{
+	int64_t deadline = now_ms() + ms, left;
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		r = recv(fd, (char *)buf + got, n - got, MSG_DONTWAIT);
+		if (r > 0) {
+			got += r;
+			continue;
+		}
+		if (!r)
+			return -EPIPE;
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		left = deadline - now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		poll_one(fd, POLLIN, left);
+	}
+	return 0;
+}
+
+/* SO_LINGER {1, 0} and close(): an RST, no TIME_WAIT.  fd < 0: nothing. */
+void close_abort(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
 /* ------------------------------------------------------------ slabs */
 
 /*

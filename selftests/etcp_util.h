@@ -154,6 +154,9 @@ int ns_nft_flush(int nsfd);
 /* ------------------------------------------------------------ misc */
 
 /* Is @prog an executable in $PATH?  (No shell: under TCG every exec counts.) */
+int send_all(int fd, const void *buf, size_t n);
+int recv_exact(int fd, void *buf, size_t n, int ms);
+void close_abort(int fd);
 long slab_active(const char *cache, long *per_slab);
 bool have_prog(const char *prog);
 /*

@@ -161,47 +161,6 @@ static size_t check(const uint8_t *buf, size_t off, size_t n, int dir)
 }
 
 /* send() all of buf (blocking): 0 or -errno. */
-static int send_all(int fd, const void *buf, size_t n)
-{
-	size_t done = 0;
-	ssize_t r;
-
-	while (done < n) {
-		r = send(fd, (const char *)buf + done, n - done, MSG_NOSIGNAL);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r ? -errno : -EIO;
-		done += r;
-	}
-	return 0;
-}
-
-/* Read exactly n bytes within ms: 0, -ETIMEDOUT, -EPIPE on EOF, -errno. */
-static int recv_exact(int fd, void *buf, size_t n, int ms)
-{
-	int64_t deadline = now_ms() + ms, left;
-	size_t got = 0;
-	ssize_t r;
-
-	while (got < n) {
-		r = recv(fd, (char *)buf + got, n - got, MSG_DONTWAIT);
-		if (r > 0) {
-			got += r;
-			continue;
-		}
-		if (!r)
-			return -EPIPE;
-		if (errno != EAGAIN && errno != EINTR)
-			return -errno;
-		left = deadline - now_ms();
-		if (left <= 0)
-			return -ETIMEDOUT;
-		poll_one(fd, POLLIN, left);
-	}
-	return 0;
-}
-
 /*
  * Read n bytes of stream dir starting at offset off and check them: 0,
  * -EBADMSG with *bad at the first wrong offset, or recv_exact()'s errors.
