@@ -64,9 +64,10 @@ void etcp_purge_queues(struct sock *sk)
 }
 
 /*
- * A received RST: "All segment queues should be flushed" (RFC 9293
- * 3.10.7.4), what the reader has not read yet included; its next read
- * reports the reset.  RCV.NXT is left as it was for ETCP_INFO.
+ * What the reader has not read yet goes: after a received RST ("All
+ * segment queues should be flushed", RFC 9293 3.10.7.4), so that the next
+ * read reports the reset, and on disconnect.  RCV.NXT is left as it was
+ * for ETCP_INFO.
  */
 void etcp_discard_unread(struct sock *sk)
 {
@@ -386,8 +387,7 @@ static int etcp_disconnect(struct sock *sk, int flags)
 	WRITE_ONCE(sk->sk_shutdown, 0);
 	sock_reset_flag(sk, SOCK_DONE);
 	etcp_sk(sk)->write_seq = etcp_sk(sk)->snd_una;
-	WRITE_ONCE(etcp_sk(sk)->copied_seq, etcp_sk(sk)->rcv_nxt);
-	WRITE_ONCE(etcp_sk(sk)->fin_rcvd, 0);
+	etcp_discard_unread(sk);
 	sk_dst_reset(sk);
 	sk_error_report(sk);
 	return 0;
