@@ -70,13 +70,10 @@ idle() { [ "$(refcnt)" = 0 ]; }
 # rmmod once nothing holds the module any more: socket frees may be
 # deferred by RCU, so its count can drop a moment after close(), and the
 # orphans earlier tests left closing (their teardown shortens
-# etcp_retries2 and etcp_fin_timeout) hold it until they end: their last
-# retransmission comes one backed-off RTO later, which after the fuzz
-# test's load took over 30 s once in CI (the module unloaded a moment
-# later), hence 120 s.
+# etcp_retries2 and etcp_fin_timeout) hold it until they end.
 unload() {
 	loaded || return 0
-	if ! wait_until 120000 idle; then
+	if ! wait_until 30000 idle; then
 		log "etcp still in use (refcnt $(refcnt)) with no socket open"
 		return 1
 	fi
