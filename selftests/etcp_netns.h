@@ -50,6 +50,7 @@ void etcp_ns_delete(const char *name, int fd);
  */
 int etcp_netns_setup(struct etcp_netns *ns);
 /* Leave any namespace entered and delete both; safe on a partial setup. */
+void etcp_netns_reap(const struct etcp_netns *ns);
 void etcp_netns_teardown(struct etcp_netns *ns);
 /* Poll until ea and eb report IFF_RUNNING (carrier), up to timeout_ms. */
 int etcp_netns_wait_carrier(const struct etcp_netns *ns, int timeout_ms);

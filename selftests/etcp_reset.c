@@ -279,6 +279,7 @@ FIXTURE_TEARDOWN(reset)
 {
 	if (getenv("ETCP_CAP_DUMP") && self->cap)
 		TH_LOG("%s", EXCH);
+	etcp_netns_reap(&self->ns);
 	if (self->afd >= 0)
 		close(self->afd);
 	if (self->cfd >= 0)
