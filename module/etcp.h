@@ -31,6 +31,12 @@ extern const struct proto_ops etcp_stream_ops;
 /* Bounds of ETCP_MAXSEG, as TCP_MAXSEG's (TCP_MIN_MSS, MAX_TCP_WINDOW). */
 #define ETCP_MIN_MSS		88
 #define ETCP_MAX_MSS		32767
+/*
+ * The smallest segment a peer's MSS option can make us send: Linux's
+ * tcp_min_snd_mss default since CVE-2019-11479 (an MSS of 1 would turn
+ * one write into a segment per byte).
+ */
+#define ETCP_MIN_SND_MSS	48
 /* IP and etcp headers without options: MSS = MTU - 40 (RFC 9293 3.7.1). */
 #define ETCP_HDRS_LEN		(sizeof(struct iphdr) + sizeof(struct tcphdr))
 /* Room for the link, IP and the longest etcp header in front of a segment. */
@@ -121,6 +127,9 @@ enum etcp_mib_field {
 	ETCP_MIB_TIMEWAITOVERFLOW,	/* TIME_WAIT skipped: max_tw_buckets */
 	ETCP_MIB_ACKSKIPPEDSEQ,		/* out-of-window ACK not sent: limit */
 	ETCP_MIB_ACKSKIPPEDTIMEWAIT,	/* ... by a TIME_WAIT entry */
+	ETCP_MIB_INNONLINEAR,		/* segments with data in page fragments */
+	ETCP_MIB_OFOPRUNED,		/* out-of-order data given back: memory */
+	ETCP_MIB_RCVCOLLAPSED,		/* small segments copied into a buffer */
 	ETCP_MIB_MAX
 };
 
@@ -214,7 +223,8 @@ struct etcp_sock {
 	u8 ca_state;			/* ETCP_CA_* */
 	u8 dupacks;
 
-	u16 snd_mss;			/* largest segment we send */
+	u16 snd_mss;			/* largest segment we send: etcp_sync_mss() */
+	u16 mss_clamp;			/* the peer's MSS, bounded: etcp_peer_mss() */
 	u16 advmss;			/* MSS we announce */
 	u16 user_mss;			/* ETCP_MAXSEG, 0 if unset */
 	u8 syn_retries;			/* ETCP_SYNCNT, 0: the sysctl */
@@ -295,7 +305,7 @@ struct etcp_request {
 	int iif;			/* where the SYN arrived */
 	u32 iss, irs;
 	u32 snd_wnd;			/* the SYN's window */
-	u16 mss;			/* the peer's MSS */
+	u16 mss;			/* the peer's MSS option, 0: none */
 	u8 retransmits;
 	u32 synack_us;			/* when the SYN-ACK first left */
 	unsigned long oow_ack_stamp;	/* as etcp_sock's */
@@ -554,6 +564,8 @@ void etcp_send_reset_reply(struct net *net, struct sk_buff *skb);
 int etcp_send_req_segment(const struct sock *listener,
 			  const struct etcp_request *req, u8 flags);
 u16 etcp_select_window(const struct sock *sk);
+u16 etcp_peer_mss(const struct etcp_sock *esk, u16 opt);
+void etcp_sync_mss(struct sock *sk);
 int etcp_ctl_sock_init(struct net *net);
 void etcp_ctl_sock_exit(struct net *net);
 

@@ -14,6 +14,7 @@
 #include <net/ip.h>
 #include <net/checksum.h>
 #include <net/sock.h>
+#include <net/xfrm.h>
 
 #include "etcp.h"
 #include "compat.h"
@@ -196,12 +197,6 @@ ignored:
 	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_INDISCARDS);
 }
 
-/* The peer's MSS, no larger than what our own route takes. */
-static u16 etcp_snd_mss(const struct etcp_sock *esk, u16 peer_mss)
-{
-	return min_t(u16, peer_mss ? peer_mss : ETCP_DEFAULT_MSS, esk->advmss);
-}
-
 static void etcp_update_wnd(struct etcp_sock *esk, const struct etcp_skb_cb *cb)
 {
 	esk->snd_wnd = cb->wnd;
@@ -280,7 +275,7 @@ static void etcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	esk->irs = cb->seq;
 	WRITE_ONCE(esk->rcv_nxt, cb->seq + 1);
 	esk->rcv_wup = esk->rcv_nxt;
-	esk->snd_mss = etcp_snd_mss(esk, cb->mss);
+	esk->mss_clamp = etcp_peer_mss(esk, cb->mss);
 
 	if (cb->flags & ETCP_FLAG_ACK) {
 		/* "If SND.UNA > ISS (our SYN has been ACKed)": ESTABLISHED. */
@@ -540,7 +535,10 @@ static bool etcp_rcv_ack(struct sock *sk, const struct etcp_skb_cb *cb)
 	    (etcp_before(esk->snd_wl1, cb->seq) ||
 	     (esk->snd_wl1 == cb->seq && !etcp_before(cb->ack_seq, esk->snd_wl2)))) {
 		etcp_update_wnd(esk, cb);
-		esk->max_window = max(esk->max_window, esk->snd_wnd);
+		if (esk->snd_wnd > esk->max_window) {
+			esk->max_window = esk->snd_wnd;
+			etcp_sync_mss(sk);
+		}
 	}
 
 	if (etcp_after(cb->ack_seq, esk->snd_una))
@@ -594,13 +592,19 @@ static bool etcp_ofo_drain(struct sock *sk)
 			kfree_skb(skb);
 			continue;
 		}
-		/* Overlapping what came in order: only the new part. */
+		/*
+		 * Overlapping what came in order: only the new part.  The
+		 * data may sit in page fragments, as a NIC delivers it; if
+		 * it cannot be pulled, the peer sends it again.
+		 */
 		if (etcp_before(cb->seq, esk->rcv_nxt)) {
-			__skb_pull(skb, esk->rcv_nxt - cb->seq);
+			if (!pskb_pull(skb, esk->rcv_nxt - cb->seq)) {
+				kfree_skb(skb);
+				break;
+			}
 			cb->seq = esk->rcv_nxt;
 		}
 		if (skb->len) {
-			cb->owned = 0;
 			__skb_queue_tail(&sk->sk_receive_queue, skb);
 			esk->bytes_received += cb->end_seq - cb->seq;
 			WRITE_ONCE(esk->rcv_nxt, cb->end_seq);
@@ -621,33 +625,83 @@ static bool etcp_rmem_room(const struct sock *sk, unsigned int size)
 }
 
 /*
+ * Receive memory is short: give back out-of-order data from the far end,
+ * which the peer would send last anyway, until @size more bytes fit, but
+ * nothing that starts at or before @seq: that lies nearer RCV.NXT than
+ * what it would make room for (Linux's tcp_prune_ofo_queue()).  The peer
+ * sends what went again.  Returns true when @size fits now.
+ */
+static bool etcp_prune_ofo(struct sock *sk, unsigned int size, u32 seq)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct sk_buff *skb;
+
+	while (!etcp_rmem_room(sk, size)) {
+		skb = skb_peek_tail(&esk->ooo_queue);
+		if (!skb || !etcp_after(ETCP_SKB_CB(skb)->seq, seq))
+			return false;
+		__skb_unlink(skb, &esk->ooo_queue);
+		kfree_skb(skb);
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_OFOPRUNED);
+	}
+	return true;
+}
+
+/*
+ * Room for @size more bytes of data starting at @seq: within the receive
+ * memory, after the out-of-order queue gave back what lies beyond @seq.
+ * Data at RCV.NXT is always taken when the reader has nothing left to
+ * read, however small the buffer: refusing it would refuse every
+ * retransmission of it too, and the connection would stall until it
+ * timed out.
+ */
+static bool etcp_rcv_room(struct sock *sk, unsigned int size, u32 seq)
+{
+	if (etcp_rmem_room(sk, size) || etcp_prune_ofo(sk, size, seq))
+		return true;
+	return seq == etcp_sk(sk)->rcv_nxt &&
+	       skb_queue_empty(&sk->sk_receive_queue);
+}
+
+/*
  * Small segments cost a whole buffer each (a peer's segment arrives with
  * the truesize of the skb it was sent in).  Their bytes go into a buffer
  * of ours instead, where later small segments join them, so that memory
- * stays close to the data and to the window we announced.
+ * stays close to the data and to the window we announced; in the
+ * out-of-order queue too, so that a peer sending many small segments
+ * beyond a hole cannot fill the memory the hole needs.
  */
 #define ETCP_RCV_COPY_MAX	512
 #define ETCP_RCV_COPY_SIZE	SKB_WITH_OVERHEAD(2048)
 
-static bool etcp_rcv_append(struct sock *sk, struct sk_buff *skb)
+/*
+ * Copy @skb's bytes onto @tail, a buffer of ours whose data ends where
+ * @skb's begins.  A FIN stays at the end of the segment it came with.
+ */
+static bool etcp_rcv_append(struct sock *sk, struct sk_buff *tail,
+			    struct sk_buff *skb)
 {
-	struct sk_buff *tail = skb_peek_tail(&sk->sk_receive_queue);
+	const struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
 	struct etcp_skb_cb *tcb;
 
 	if (!tail || skb->len > ETCP_RCV_COPY_MAX)
 		return false;
 	tcb = ETCP_SKB_CB(tail);
-	if (!tcb->owned || skb_tailroom(tail) < skb->len)
+	if (!tcb->owned || tcb->end_seq != cb->seq ||
+	    ((tcb->flags | cb->flags) & ETCP_FLAG_FIN) ||
+	    skb_tailroom(tail) < skb->len)
 		return false;
 	if (skb_copy_bits(skb, 0, skb_put(tail, skb->len), skb->len)) {
 		__skb_trim(tail, tail->len - skb->len);
 		return false;
 	}
 	tcb->end_seq += skb->len;
+	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_RCVCOLLAPSED);
 	return true;
 }
 
-static struct sk_buff *etcp_rcv_copy(struct sock *sk, struct sk_buff *skb)
+/* A buffer of ours holding a copy of small @skb, or NULL. */
+static struct sk_buff *etcp_rcv_copy(struct sk_buff *skb)
 {
 	struct sk_buff *nskb;
 
@@ -666,32 +720,48 @@ static struct sk_buff *etcp_rcv_copy(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
+ * @skb, or the copy of it etcp_rcv_copy() makes, charged to the socket's
+ * receive memory if etcp_rcv_room() finds room for it.  NULL when there
+ * is none: @skb is still the caller's then, to drop; the peer sends the
+ * data again.
+ */
+static struct sk_buff *etcp_rcv_charge(struct sock *sk, struct sk_buff *skb)
+{
+	struct sk_buff *nskb = etcp_rcv_copy(skb);
+
+	if (!etcp_rcv_room(sk, (nskb ? nskb : skb)->truesize,
+			   ETCP_SKB_CB(skb)->seq)) {
+		kfree_skb(nskb);
+		return NULL;
+	}
+	if (nskb) {
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_RCVCOLLAPSED);
+		consume_skb(skb);
+		skb = nskb;
+	} else {
+		ETCP_SKB_CB(skb)->owned = 0;
+	}
+	skb_set_owner_r(skb, sk);
+	return skb;
+}
+
+/*
  * Put in-order data on the receive queue, charged to the socket's receive
  * memory.  Returns false when there is no room: the data is dropped and
  * the peer sends it again.
  */
 static bool etcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 {
-	struct sk_buff *nskb;
+	struct sk_buff *charged;
 
-	if (etcp_rcv_append(sk, skb)) {
+	if (etcp_rcv_append(sk, skb_peek_tail(&sk->sk_receive_queue), skb)) {
 		consume_skb(skb);
 		return true;
 	}
-	nskb = etcp_rcv_copy(sk, skb);
-	if (nskb) {
-		if (!etcp_rmem_room(sk, nskb->truesize)) {
-			kfree_skb(nskb);
-			return false;
-		}
-		consume_skb(skb);
-		skb = nskb;
-	} else if (!etcp_rmem_room(sk, skb->truesize)) {
+	charged = etcp_rcv_charge(sk, skb);
+	if (!charged)
 		return false;
-	}
-	ETCP_SKB_CB(skb)->owned = !!nskb;
-	skb_set_owner_r(skb, sk);
-	__skb_queue_tail(&sk->sk_receive_queue, skb);
+	__skb_queue_tail(&sk->sk_receive_queue, charged);
 	return true;
 }
 
@@ -699,13 +769,15 @@ static bool etcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
  * A segment beyond RCV.NXT waits in the out-of-order queue, sorted by
  * sequence.  One that brings nothing new is dropped; ones the new segment
  * covers entirely go.  Partial overlaps are trimmed when the data moves
- * to the reader.
+ * to the reader, so the bytes that came first are the ones read, as
+ * with Linux.
  */
 static void etcp_ofo_queue(struct sock *sk, struct sk_buff *skb)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
 	struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
-	struct sk_buff *prev = NULL, *p, *next;
+	struct sk_buff *prev = NULL, *p, *next, *charged;
+	u32 end_seq;
 
 	skb_queue_reverse_walk(&esk->ooo_queue, p) {
 		if (!etcp_after(ETCP_SKB_CB(p)->seq, cb->seq)) {
@@ -718,22 +790,28 @@ static void etcp_ofo_queue(struct sock *sk, struct sk_buff *skb)
 		kfree_skb(skb);
 		return;
 	}
-	if (!etcp_rmem_room(sk, skb->truesize)) {
-		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_RCVPRUNED);
-		kfree_skb(skb);
-		return;
-	}
-	skb_set_owner_r(skb, sk);
-	cb->owned = 0;
-	if (prev)
-		__skb_queue_after(&esk->ooo_queue, prev, skb);
-	else
-		__skb_queue_head(&esk->ooo_queue, skb);
 	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_OFOQUEUE);
+	if (etcp_rcv_append(sk, prev, skb)) {
+		consume_skb(skb);
+		skb = prev;
+	} else {
+		charged = etcp_rcv_charge(sk, skb);
+		if (!charged) {
+			ETCP_INC_STATS(sock_net(sk), ETCP_MIB_RCVPRUNED);
+			kfree_skb(skb);
+			return;
+		}
+		skb = charged;
+		if (prev)
+			__skb_queue_after(&esk->ooo_queue, prev, skb);
+		else
+			__skb_queue_head(&esk->ooo_queue, skb);
+	}
 
+	end_seq = ETCP_SKB_CB(skb)->end_seq;
 	while (!skb_queue_is_last(&esk->ooo_queue, skb)) {
 		next = skb->next;
-		if (etcp_after(ETCP_SKB_CB(next)->end_seq, cb->end_seq))
+		if (etcp_after(ETCP_SKB_CB(next)->end_seq, end_seq))
 			break;
 		__skb_unlink(next, &esk->ooo_queue);
 		kfree_skb(next);
@@ -1117,6 +1195,23 @@ static struct sock *etcp_lookup_tw_or_listener(struct net *net,
 	return sk;
 }
 
+/*
+ * IPsec (RFC 4301 5.2): a segment must have come as the inbound policies
+ * require, the socket's own (IP_XFRM_POLICY) first when there is a
+ * socket.  etcp does this rather than IP (.no_policy), as TCP does, so
+ * that a socket's policy counts.  Drops are counted by xfrm and here.
+ */
+static bool etcp_policy_ok(struct net *net, struct sock *sk,
+			   struct sk_buff *skb)
+{
+	if (!xfrm4_policy_check(sk, XFRM_POLICY_IN, skb)) {
+		ETCP_INC_STATS(net, ETCP_MIB_INDISCARDS);
+		return false;
+	}
+	nf_reset_ct(skb);
+	return true;
+}
+
 int etcp_v4_rcv(struct sk_buff *skb)
 {
 	struct net *net = dev_net(skb->dev);
@@ -1126,7 +1221,14 @@ int etcp_v4_rcv(struct sk_buff *skb)
 
 	ETCP_INC_STATS(net, ETCP_MIB_INSEGS);
 
-	if (skb->pkt_type != PACKET_HOST) {
+	/*
+	 * Only what is addressed to one of this host's unicast addresses: a
+	 * connection has no other kind, and no RST answers a broadcast
+	 * (RFC 1122 4.2.3.10).  Decided here, while the skb still has its
+	 * route: the socket backlog may drop it.
+	 */
+	if (skb->pkt_type != PACKET_HOST ||
+	    skb_rtable(skb)->rt_type != RTN_LOCAL) {
 		ETCP_INC_STATS(net, ETCP_MIB_INDISCARDS);
 		goto discard;
 	}
@@ -1139,6 +1241,9 @@ int etcp_v4_rcv(struct sk_buff *skb)
 		ETCP_INC_STATS(net, ETCP_MIB_INCSUMERRORS);
 		goto discard;
 	}
+	/* Data in page fragments, as NICs and veth deliver large frames. */
+	if (skb_headlen(skb) < skb->len)
+		ETCP_INC_STATS(net, ETCP_MIB_INNONLINEAR);
 	th = tcp_hdr(skb);
 	if (!etcp_parse_options(th, ETCP_SKB_CB(skb))) {
 		ETCP_INC_STATS(net, ETCP_MIB_INBADOPTS);
@@ -1151,8 +1256,11 @@ int etcp_v4_rcv(struct sk_buff *skb)
 	iph = ip_hdr(skb);
 	sk = etcp_lookup_established(net, iph->saddr, th->source, iph->daddr,
 				     th->dest, inet_iif(skb));
-	if (!sk)
+	if (!sk) {
+		if (!etcp_policy_ok(net, NULL, skb))
+			goto discard;
 		sk = etcp_lookup_tw_or_listener(net, skb);
+	}
 	if (IS_ERR(sk))
 		goto discard;
 	if (!sk) {
@@ -1160,10 +1268,14 @@ int etcp_v4_rcv(struct sk_buff *skb)
 		etcp_send_reset_reply(net, skb);
 		goto discard;
 	}
+	if (!etcp_policy_ok(net, sk, skb))
+		goto discard_put;
 	etcp_rcv_socket(sk, skb);
 	sock_put(sk);
 	return 0;
 
+discard_put:
+	sock_put(sk);
 discard:
 	kfree_skb(skb);
 	return 0;

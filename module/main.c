@@ -76,6 +76,8 @@ static struct pernet_operations etcp_net_ops = {
 
 static struct net_protocol etcp_protocol = {
 	.handler	= etcp_v4_rcv,
+	/* etcp_v4_rcv() checks IPsec policy itself, the socket's included. */
+	.no_policy	= 1,
 };
 
 static struct inet_protosw etcp_protosw = {

@@ -149,7 +149,7 @@ static struct etcp_request *etcp_req_alloc(struct sock *listener,
 		req->iss = etcp_isn(req->laddr, req->raddr, req->lport,
 				    req->rport);
 	req->snd_wnd = cb->wnd;
-	req->mss = cb->mss ? cb->mss : ETCP_DEFAULT_MSS;
+	req->mss = cb->mss;
 	req->uid = listener->sk_uid;
 	return req;
 }
@@ -190,8 +190,6 @@ int etcp_conn_request(struct sock *listener, struct sk_buff *skb)
 		ETCP_INC_STATS(net, ETCP_MIB_LISTENOVERFLOWS);
 		return -ENOBUFS;
 	}
-	if (skb_rtable(skb)->rt_flags & (RTCF_BROADCAST | RTCF_MULTICAST))
-		return -EINVAL;
 	if (lesk->syn_qlen >= max(READ_ONCE(listener->sk_max_ack_backlog), 1U))
 		etcp_req_evict_oldest(listener);
 
@@ -285,7 +283,7 @@ static void etcp_child_route(struct sock *child, const struct etcp_request *req)
 		sk_dst_set(child, &rt->dst);
 	}
 	esk->advmss = etcp_mss_for_mtu(child, mtu);
-	esk->snd_mss = min_t(u16, req->mss, esk->advmss);
+	esk->mss_clamp = etcp_peer_mss(esk, req->mss);
 	esk->rcv_wnd = etcp_select_window(child);
 	etcp_init_transfer(child);
 	/* RFC 6298 2.2 from the SYN-ACK, unless it was sent again (Karn). */

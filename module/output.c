@@ -86,6 +86,39 @@ u16 etcp_select_window(const struct sock *sk)
 	return min_t(int, max(space, 0) / 2, ETCP_MAX_WINDOW);
 }
 
+/*
+ * The MSS a peer's SYN announces, as we use it: 536 without the option
+ * (RFC 9293 3.7.1), no larger than our own route and ETCP_MAXSEG allow,
+ * and never below ETCP_MIN_SND_MSS.
+ */
+u16 etcp_peer_mss(const struct etcp_sock *esk, u16 opt)
+{
+	u16 mss = min_t(u16, opt ? opt : ETCP_DEFAULT_MSS, esk->advmss);
+
+	return max_t(u16, mss, ETCP_MIN_SND_MSS);
+}
+
+/*
+ * The segment size in use: the peer's MSS, bounded by half the largest
+ * window it offered, as Linux bounds it (tcp_bound_to_half_wnd; RFC 9293
+ * 3.8.6.2.1 measures the sender's SWS avoidance against Max(SND.WND)).
+ * A peer whose window is smaller than one MSS then gets two segments a
+ * window instead of waiting for the persist timer; a window of at most
+ * 536 bytes is used whole.
+ */
+void etcp_sync_mss(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	u32 cutoff = esk->max_window;
+	u16 mss = esk->mss_clamp;
+
+	if (cutoff > ETCP_DEFAULT_MSS)
+		cutoff >>= 1;
+	if (cutoff && mss > cutoff)
+		mss = max_t(u32, cutoff, ETCP_MIN_SND_MSS);
+	esk->snd_mss = mss;
+}
+
 /* What is left of the window we last announced: RCV.WND now. */
 u32 etcp_rcv_wnd_now(const struct etcp_sock *esk)
 {
@@ -241,10 +274,6 @@ static void etcp_send_reply(struct net *net, struct sk_buff *in,
 	struct sk_buff *skb;
 	struct flowi4 fl4;
 	struct rtable *rt;
-
-	/* Only for segments addressed to this host, not to a broadcast. */
-	if (skb_rtable(in)->rt_type != RTN_LOCAL)
-		return;
 
 	rt = ip_route_output_ports(net, &fl4, NULL, iph->saddr, iph->daddr,
 				   seg->dport, seg->sport, etcp_proto_num,

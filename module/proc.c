@@ -256,6 +256,9 @@ static const char * const etcp_mib_names[ETCP_MIB_MAX] = {
 	[ETCP_MIB_TIMEWAITOVERFLOW]	= "TimeWaitOverflow",
 	[ETCP_MIB_ACKSKIPPEDSEQ]	= "AckSkippedSeq",
 	[ETCP_MIB_ACKSKIPPEDTIMEWAIT]	= "AckSkippedTimeWait",
+	[ETCP_MIB_INNONLINEAR]		= "InNonLinear",
+	[ETCP_MIB_OFOPRUNED]		= "OfoPruned",
+	[ETCP_MIB_RCVCOLLAPSED]		= "RcvCollapsed",
 };
 
 static unsigned long etcp_mib_sum(struct etcp_mib __percpu *mib, int field)

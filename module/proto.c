@@ -205,11 +205,11 @@ void etcp_init_transfer(struct sock *sk)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
 
-	esk->write_seq = esk->snd_nxt;
 	esk->snd_max = esk->snd_nxt;
 	esk->write_seq = esk->snd_nxt;	/* tx_queue 1 in SYN_SENT, as TCP */
 	esk->snd_sml = esk->snd_una;
 	esk->max_window = esk->snd_wnd;
+	etcp_sync_mss(sk);
 	esk->send_head = NULL;
 	esk->packets_out = 0;
 	WRITE_ONCE(esk->copied_seq, esk->rcv_nxt);
@@ -248,6 +248,7 @@ static int etcp_init_sock(struct sock *sk)
 	INIT_LIST_HEAD(&esk->accept_node);
 	etcp_init_timers(sk);
 	esk->snd_mss = ETCP_DEFAULT_MSS;
+	esk->mss_clamp = ETCP_DEFAULT_MSS;
 	esk->rto = ETCP_TIMEOUT_INIT;
 	etcp_cong_init(sk);
 	/* Lookups run under RCU only: free the memory after a grace period. */
@@ -317,7 +318,8 @@ static int etcp_v4_connect(struct sock *sk, struct sockaddr *uaddr,
 	sk_dst_set(sk, &rt->dst);
 
 	esk->advmss = etcp_mss_for_mtu(sk, dst_mtu(&rt->dst));
-	esk->snd_mss = min_t(u16, ETCP_DEFAULT_MSS, esk->advmss);
+	esk->mss_clamp = etcp_peer_mss(esk, 0);
+	esk->snd_mss = esk->mss_clamp;
 	esk->iss = etcp_isn(inet->inet_saddr, inet->inet_daddr,
 			    inet->inet_sport, inet->inet_dport);
 	esk->snd_una = esk->iss;
@@ -837,6 +839,11 @@ struct proto etcp_prot = {
 	.get_port	= etcp_get_port,
 	.put_port	= etcp_put_port,
 	.obj_size	= sizeof(struct etcp_sock),
+	/*
+	 * A stream socket gets its port from bind() or connect(), never
+	 * from a send() before either (which fails with EPIPE), as TCP's.
+	 */
+	.no_autobind	= true,
 };
 
 const struct proto_ops etcp_stream_ops = {

@@ -151,6 +151,33 @@ static int etcp_copy_to_skb(struct sock *sk, struct sk_buff *skb,
 }
 
 /*
+ * Drop the write queue's tail if it is an skb this write queued (by
+ * etcp_write_new()) and put no byte in: the copy into it faulted, or the
+ * write waits or ends first.  Sent, it would be a segment without data,
+ * which takes no sequence number and so is never acknowledged: the
+ * retransmission timer would resend it until etcp_retries2 aborted a
+ * connection whose peer is alive.  So it goes before anything is pushed
+ * or the socket lock is let go (as Linux's tcp_remove_empty_skb()).  Only
+ * an skb that never left qualifies: not one the send head has passed,
+ * nor a FIN's (it takes a number).
+ */
+static void etcp_remove_empty_skb(struct sock *sk)
+{
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (!skb || skb->len || !esk->send_head ||
+	    ETCP_SKB_CB(skb)->end_seq != ETCP_SKB_CB(skb)->seq ||
+	    etcp_before(ETCP_SKB_CB(skb)->seq, esk->snd_max))
+		return;
+	/* The tail, unsent: the send head is this skb or one before it. */
+	if (esk->send_head == skb)
+		esk->send_head = NULL;
+	__skb_unlink(skb, &sk->sk_write_queue);
+	etcp_wmem_free_skb(sk, skb);
+}
+
+/*
  * The end of a write: its last segment carries PSH (RFC 9293 3.9.1.2, as
  * Linux marks it) and whatever may leave, leaves.
  */
@@ -224,6 +251,8 @@ static int etcp_sendmsg_locked(struct sock *sk, struct msghdr *msg)
 
 wait_for_space:
 		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		/* Neither the push nor an ACK while we sleep may send it. */
+		etcp_remove_empty_skb(sk);
 		if (copied)
 			etcp_push(sk);
 		err = sk_stream_wait_memory(sk, &timeo);
@@ -234,6 +263,7 @@ wait_for_space:
 	return copied;
 
 do_error:
+	etcp_remove_empty_skb(sk);
 	if (copied) {
 		etcp_push(sk);
 		return copied;
