@@ -158,7 +158,7 @@ struct etcp_net {
 	struct hlist_head all_socks;	/* every etcp socket: /proc/net/etcp */
 	struct hlist_head all_reqs;	/* every SYN_RECV request: same */
 	struct hlist_head bhash[ETCP_BHASH_SIZE];
-	struct hlist_head lhash[ETCP_LHASH_SIZE];
+	struct hlist_nulls_head lhash[ETCP_LHASH_SIZE];
 	struct hlist_nulls_head ehash[ETCP_EHASH_SIZE];
 
 	/* TIME_WAIT entries: by 4-tuple (RCU), by local port, all of them. */

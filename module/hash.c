@@ -13,6 +13,11 @@
  *          local port, so that they hold their port as a socket would
  *
  * A socket is in lhash or ehash, never both: they share sk_node's storage.
+ * Both are nulls lists, each chain ending in a value of its own, because
+ * a socket may move from one table to the other without a grace period
+ * (a listener shut down and connected; a connection disconnected and
+ * listening): a reader that followed it into a chain of the other table
+ * sees the wrong end value and starts over.
  * Writers hold etcp_net.lock; the receive path only reads, under RCU, and
  * takes a reference on what it finds.
  */
@@ -24,6 +29,9 @@
 #include <net/sock.h>
 
 #include "etcp.h"
+
+/* lhash's chains end in nulls values after ehash's. */
+#define ETCP_LHASH_NULLS	ETCP_EHASH_SIZE
 
 static u32 etcp_ehash_secret __read_mostly;
 
@@ -41,11 +49,11 @@ void etcp_hash_net_init(struct etcp_net *en)
 	INIT_HLIST_HEAD(&en->all_reqs);
 	for (i = 0; i < ETCP_BHASH_SIZE; i++)
 		INIT_HLIST_HEAD(&en->bhash[i]);
-	for (i = 0; i < ETCP_LHASH_SIZE; i++)
-		INIT_HLIST_HEAD(&en->lhash[i]);
 	/* The nulls value names the chain, so a reader can tell it strayed. */
 	for (i = 0; i < ETCP_EHASH_SIZE; i++)
 		INIT_HLIST_NULLS_HEAD(&en->ehash[i], i);
+	for (i = 0; i < ETCP_LHASH_SIZE; i++)
+		INIT_HLIST_NULLS_HEAD(&en->lhash[i], ETCP_LHASH_NULLS + i);
 	for (i = 0; i < ETCP_EHASH_SIZE; i++)
 		INIT_HLIST_HEAD(&en->twhash[i]);
 	for (i = 0; i < ETCP_BHASH_SIZE; i++)
@@ -275,9 +283,9 @@ void etcp_inherit_port(struct sock *child, struct sock *listener)
 
 /* ---- listeners ---- */
 
-static struct hlist_head *etcp_lhash_bucket(struct etcp_net *en, u16 port)
+static u32 etcp_lhash_slot(u16 port)
 {
-	return &en->lhash[port & (ETCP_LHASH_SIZE - 1)];
+	return port & (ETCP_LHASH_SIZE - 1);
 }
 
 /*
@@ -308,8 +316,8 @@ int etcp_listen_hash(struct sock *sk)
 	if (etcp_listen_conflict(en, sk))
 		err = -EADDRINUSE;
 	else
-		hlist_add_head_rcu(&sk->sk_node,
-				   etcp_lhash_bucket(en, inet_sk(sk)->inet_num));
+		hlist_nulls_add_head_rcu(&sk->sk_nulls_node,
+			&en->lhash[etcp_lhash_slot(inet_sk(sk)->inet_num)]);
 	spin_unlock_bh(&en->lock);
 	return err;
 }
@@ -439,12 +447,8 @@ void etcp_unhash(struct sock *sk)
 
 	spin_lock_bh(&en->lock);
 	if (!sk_unhashed(sk)) {
-		if (sk->sk_state == TCP_LISTEN) {
-			hlist_del_init_rcu(&sk->sk_node);
-		} else {
-			hlist_nulls_del_init_rcu(&sk->sk_nulls_node);
-			was_hashed = true;
-		}
+		hlist_nulls_del_init_rcu(&sk->sk_nulls_node);
+		was_hashed = sk->sk_state != TCP_LISTEN;
 	}
 	spin_unlock_bh(&en->lock);
 
@@ -558,18 +562,28 @@ static int etcp_listen_score(const struct sock *sk, __be32 daddr, u16 dport,
 /*
  * The best listener for daddr:dport.  Listeners sharing the best score
  * through SO_REUSEPORT split the connections by a hash of the peer, as
- * TCP's do, so one peer always reaches the same one.
+ * TCP's do, so one peer always reaches the same one.  A walk that strayed
+ * into another chain (see the top of this file) starts over; what it saw
+ * of another chain is no listener of ours unless it is in LISTEN.
  */
 static struct sock *etcp_lhash_lookup(struct etcp_net *en, __be32 saddr,
 				      __be16 sport, __be32 daddr, u16 dport,
 				      int dif)
 {
-	struct hlist_head *head = etcp_lhash_bucket(en, dport);
-	struct sock *sk, *best = NULL;
-	int score, best_score = 0;
-	unsigned int n = 0, pick;
+	u32 slot = etcp_lhash_slot(dport);
+	struct hlist_nulls_head *head = &en->lhash[slot];
+	struct hlist_nulls_node *node;
+	struct sock *sk, *best;
+	int score, best_score;
+	unsigned int n, pick;
 
-	sk_for_each_rcu(sk, head) {
+begin:
+	best = NULL;
+	best_score = 0;
+	n = 0;
+	sk_nulls_for_each_rcu(sk, node, head) {
+		if (READ_ONCE(sk->sk_state) != TCP_LISTEN)
+			continue;
 		score = etcp_listen_score(sk, daddr, dport, dif);
 		if (score > best_score) {
 			best = sk;
@@ -579,12 +593,15 @@ static struct sock *etcp_lhash_lookup(struct etcp_net *en, __be32 saddr,
 			n++;
 		}
 	}
+	if (get_nulls_value(node) != ETCP_LHASH_NULLS + slot)
+		goto begin;
 	if (best && best->sk_reuseport && n > 1) {
 		pick = reciprocal_scale(jhash_2words((__force u32)saddr,
 						     (__force u32)sport,
 						     etcp_ehash_secret), n);
-		sk_for_each_rcu(sk, head) {
-			if (etcp_listen_score(sk, daddr, dport, dif) ==
+		sk_nulls_for_each_rcu(sk, node, head) {
+			if (READ_ONCE(sk->sk_state) == TCP_LISTEN &&
+			    etcp_listen_score(sk, daddr, dport, dif) ==
 			    best_score && sk->sk_reuseport && !pick--) {
 				best = sk;
 				break;
