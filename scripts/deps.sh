@@ -16,6 +16,8 @@ PKGS=(
 	qemu-system-x86 busybox-static
 	iproute2 nftables tcpdump tshark
 	procps python3
+	# scripts/debug-kernel.sh (the KASAN/lockdep/kmemleak kernel)
+	flex bison perl lz4 libelf-dev libssl-dev
 )
 
 need_root() {
