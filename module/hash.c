@@ -310,14 +310,14 @@ static bool etcp_listen_conflict(struct etcp_net *en, const struct sock *sk)
 int etcp_listen_hash(struct sock *sk)
 {
 	struct etcp_net *en = etcp_pernet(sock_net(sk));
+	u32 slot = etcp_lhash_slot(inet_sk(sk)->inet_num);
 	int err = 0;
 
 	spin_lock_bh(&en->lock);
 	if (etcp_listen_conflict(en, sk))
 		err = -EADDRINUSE;
 	else
-		hlist_nulls_add_head_rcu(&sk->sk_nulls_node,
-			&en->lhash[etcp_lhash_slot(inet_sk(sk)->inet_num)]);
+		hlist_nulls_add_head_rcu(&sk->sk_nulls_node, &en->lhash[slot]);
 	spin_unlock_bh(&en->lock);
 	return err;
 }
