@@ -15,7 +15,9 @@
 #else
 #include <linux/unaligned.h>
 #endif
+#include <net/inet_sock.h>
 #include <net/net_namespace.h>
+#include <net/route.h>
 #include <net/sock.h>
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
@@ -111,5 +113,29 @@ static inline void *etcp_cache_zalloc(struct kmem_cache *cache, gfp_t gfp)
 	return obj;
 }
 #endif
+
+/*
+ * The TOS a connected socket's route is looked up with, as ip_queue_xmit()
+ * does it: 6.1 carries SO_DONTROUTE in it (RT_CONN_FLAGS), kernels without
+ * that macro take it from the socket itself (ip_sock_rt_scope()).
+ */
+static inline u8 etcp_compat_rt_conn_tos(const struct sock *sk)
+{
+#ifdef RT_CONN_FLAGS
+	return RT_CONN_FLAGS(sk);
+#else
+	return ip_sock_rt_tos(sk);
+#endif
+}
+
+/* 6.6 moved IP_RECVERR from a bit field of inet_sock to its inet_flags. */
+static inline bool etcp_compat_recverr(const struct sock *sk)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
+	return inet_sk(sk)->recverr;
+#else
+	return inet_test_bit(RECVERR, sk);
+#endif
+}
 
 #endif /* _ETCP_COMPAT_H */

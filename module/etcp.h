@@ -130,6 +130,7 @@ enum etcp_mib_field {
 	ETCP_MIB_INNONLINEAR,		/* segments with data in page fragments */
 	ETCP_MIB_OFOPRUNED,		/* out-of-order data given back: memory */
 	ETCP_MIB_RCVCOLLAPSED,		/* small segments copied into a buffer */
+	ETCP_MIB_OUTOFWINDOWICMPS,	/* ICMP error quoting a seq not in flight */
 	ETCP_MIB_MAX
 };
 
@@ -249,6 +250,10 @@ struct etcp_sock {
 	/* Timer work that found the user holding the socket: ETCP_*_DEFERRED. */
 	unsigned long deferred;
 
+	/* Path MTU discovery (RFC 1191), icmp.c. */
+	u32 pmtu;			/* the path MTU mss_clamp was bounded to */
+	u32 mtu_info;			/* MTU of the last "fragmentation needed" */
+
 	struct timer_list rtx_timer;	/* (SYN) retransmission, window probe */
 	struct timer_list delack_timer;
 	/* keepalive: sk->sk_timer */
@@ -286,6 +291,7 @@ enum {
 	ETCP_RTX_DEFERRED,
 	ETCP_DELACK_DEFERRED,
 	ETCP_KEEPALIVE_DEFERRED,
+	ETCP_MTU_REDUCED_DEFERRED,	/* an ICMP lowered the path MTU */
 };
 
 /*
@@ -566,6 +572,7 @@ int etcp_send_req_segment(const struct sock *listener,
 u16 etcp_select_window(const struct sock *sk);
 u16 etcp_peer_mss(const struct etcp_sock *esk, u16 opt);
 void etcp_sync_mss(struct sock *sk);
+void etcp_simple_retransmit(struct sock *sk);
 int etcp_ctl_sock_init(struct net *net);
 void etcp_ctl_sock_exit(struct net *net);
 
@@ -609,5 +616,10 @@ void etcp_sysctl_net_exit(struct net *net);
 /* proc.c */
 int etcp_proc_net_init(struct net *net);
 void etcp_proc_net_exit(struct net *net);
+
+/* icmp.c */
+int etcp_v4_err(struct sk_buff *skb, u32 info);
+void etcp_mtu_reduced(struct sock *sk);
+void etcp_pmtu_init(struct sock *sk);
 
 #endif /* _ETCP_H */

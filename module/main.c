@@ -78,6 +78,9 @@ static struct net_protocol etcp_protocol = {
 	.handler	= etcp_v4_rcv,
 	/* etcp_v4_rcv() checks IPsec policy itself, the socket's included. */
 	.no_policy	= 1,
+	.err_handler	= etcp_v4_err,
+	/* The quoted sequence number is checked (RFC 5927 4.1), as TCP's. */
+	.icmp_strict_tag_validation = 1,
 };
 
 static struct inet_protosw etcp_protosw = {
@@ -95,7 +98,7 @@ static void etcp_check_layout(void)
 	BUILD_BUG_ON((int)ETCP_LISTEN != (int)TCP_LISTEN);
 	BUILD_BUG_ON((int)ETCP_CLOSING != (int)TCP_CLOSING);
 	/* uapi structure: a size change breaks programs built earlier. */
-	BUILD_BUG_ON(sizeof(struct etcp_info) != 88);
+	BUILD_BUG_ON(sizeof(struct etcp_info) != 96);
 	BUILD_BUG_ON(SOL_ETCP != IPPROTO_ETCP);
 	/* The module alias spells SOCK_STREAM as 1. */
 	BUILD_BUG_ON(SOCK_STREAM != 1);

@@ -641,6 +641,10 @@ void etcp_write_xmit(struct sock *sk, bool push)
 	while ((skb = esk->send_head)) {
 		if (esk->packets_out >= esk->snd_cwnd)
 			break;
+		/* Queued before the path MTU fell (icmp.c): cut to size. */
+		if (skb->len > esk->snd_mss &&
+		    etcp_fragment(sk, skb, esk->snd_mss))
+			break;
 		if (etcp_after(ETCP_SKB_CB(skb)->end_seq, etcp_wnd_end(esk)))
 			break;
 		if (!push && !etcp_nagle_allows(sk, skb))
@@ -666,6 +670,43 @@ bool etcp_retransmit_head(struct sock *sk)
 }
 
 /*
+ * The path MTU fell below the size of segments in flight (icmp.c, RFC
+ * 1191): the router that said so dropped one of them, and those of the
+ * same size behind it went the same way.  Rather than wait for the
+ * retransmission timeout, go back to the first segment larger than the
+ * new MSS and send on from there, etcp_write_xmit() cutting each to the
+ * new size (Linux: tcp_simple_retransmit()).  The congestion window
+ * stays: it counts segments, which are only smaller now, and nothing says
+ * the network is congested.  But the resent data draws duplicate ACKs,
+ * which must not start a fast recovery: the connection is in LOSS until
+ * SND.MAX is acknowledged, unless a recovery is running already.
+ */
+void etcp_simple_retransmit(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+	u32 in_flight = 0;
+
+	while (skb && skb != esk->send_head && skb->len <= esk->snd_mss) {
+		in_flight++;
+		skb = etcp_write_next(sk, skb);
+	}
+	/* Nothing in flight is too large: what waits is cut when it goes. */
+	if (!skb || skb == esk->send_head)
+		return;
+
+	esk->send_head = skb;
+	esk->snd_nxt = ETCP_SKB_CB(skb)->seq;
+	esk->packets_out = in_flight;
+	if (esk->ca_state == ETCP_CA_OPEN) {
+		esk->recover = esk->snd_max;
+		esk->ca_state = ETCP_CA_LOSS;
+		esk->dupacks = 0;
+	}
+	etcp_write_xmit(sk, true);
+}
+
+/*
  * The persist timer expired with data waiting and nothing in flight.  If
  * the window has room for part of the next segment, that part goes (as
  * Linux's tcp_write_wakeup()); with the window closed, a zero-window
@@ -679,7 +720,8 @@ void etcp_probe_window(struct sock *sk)
 
 	if (!skb)
 		return;
-	room = etcp_wnd_end(esk) - ETCP_SKB_CB(skb)->seq;
+	room = min_t(s32, etcp_wnd_end(esk) - ETCP_SKB_CB(skb)->seq,
+		     esk->snd_mss);
 	if (room > 0) {
 		if (skb->len > room && etcp_fragment(sk, skb, room))
 			return;

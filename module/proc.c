@@ -259,6 +259,7 @@ static const char * const etcp_mib_names[ETCP_MIB_MAX] = {
 	[ETCP_MIB_INNONLINEAR]		= "InNonLinear",
 	[ETCP_MIB_OFOPRUNED]		= "OfoPruned",
 	[ETCP_MIB_RCVCOLLAPSED]		= "RcvCollapsed",
+	[ETCP_MIB_OUTOFWINDOWICMPS]	= "OutOfWindowIcmps",
 };
 
 static unsigned long etcp_mib_sum(struct etcp_mib __percpu *mib, int field)

@@ -209,6 +209,7 @@ void etcp_init_transfer(struct sock *sk)
 	esk->write_seq = esk->snd_nxt;	/* tx_queue 1 in SYN_SENT, as TCP */
 	esk->snd_sml = esk->snd_una;
 	esk->max_window = esk->snd_wnd;
+	etcp_pmtu_init(sk);
 	etcp_sync_mss(sk);
 	esk->send_head = NULL;
 	esk->packets_out = 0;
@@ -317,7 +318,8 @@ static int etcp_v4_connect(struct sock *sk, struct sockaddr *uaddr,
 	}
 	sk_dst_set(sk, &rt->dst);
 
-	esk->advmss = etcp_mss_for_mtu(sk, dst_mtu(&rt->dst));
+	esk->pmtu = dst_mtu(&rt->dst);
+	esk->advmss = etcp_mss_for_mtu(sk, esk->pmtu);
 	esk->mss_clamp = etcp_peer_mss(esk, 0);
 	esk->snd_mss = esk->mss_clamp;
 	esk->iss = etcp_isn(inet->inet_saddr, inet->inet_daddr,
@@ -666,6 +668,7 @@ static void etcp_get_info(const struct sock *sk, struct etcp_info *info)
 	info->etcpi_segs_in = esk->segs_in;
 	info->etcpi_bytes_acked = esk->bytes_acked;
 	info->etcpi_bytes_received = esk->bytes_received;
+	info->etcpi_pmtu = esk->pmtu;
 }
 
 static int etcp_getsockopt_info(struct sock *sk, char __user *optval,

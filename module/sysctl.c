@@ -29,19 +29,33 @@ struct etcp_sysctl_def {
 	.def = dflt, .min = lo, .max = hi,				\
 }
 
-/* The table of DESIGN.md; the TCP counterpart is in the comment. */
+/*
+ * The table of DESIGN.md; the TCP counterpart is in the comment.  Each
+ * range fits where the value goes: the counts are compared with u8
+ * counters (a socket's retransmits, probes_out and keepalive_probes, a
+ * request's retransmits), the keepalive times are ETCP_KEEPIDLE's and
+ * ETCP_KEEPINTVL's ranges and times HZ stay ints, as the ms and s of
+ * msl, fin_timeout and invalid_ratelimit do, and the largest challenge
+ * ACK budget of a second, limit / 2 + limit - 1, fits its u32.  Where a
+ * TCP socket option has a range, the sysctl has the same.
+ */
 static const struct etcp_sysctl_def etcp_sysctl_defs[] = {
-	ETCP_SYSCTL(syn_retries, 6, 1, 127),		/* tcp_syn_retries */
-	ETCP_SYSCTL(synack_retries, 5, 1, 127),		/* tcp_synack_retries */
+	ETCP_SYSCTL(syn_retries, 6, 1, ETCP_MAX_SYNCNT),	/* tcp_syn_retries */
+	ETCP_SYSCTL(synack_retries, 5, 1, ETCP_MAX_SYNCNT),	/* tcp_synack_retries */
 	ETCP_SYSCTL(msl, 30000, 1, 600000),		/* TCP: fixed 60 s */
 	ETCP_SYSCTL(fin_timeout, 60, 1, ETCP_MAX_FIN_TIMEOUT),		/* tcp_fin_timeout */
 	ETCP_SYSCTL(max_orphans, 65536, 0, INT_MAX),	/* tcp_max_orphans */
 	ETCP_SYSCTL(max_tw_buckets, 262144, 0, INT_MAX), /* tcp_max_tw_buckets */
 	ETCP_SYSCTL(rfc1337, 0, 0, 1),			/* tcp_rfc1337 */
 	ETCP_SYSCTL(retries2, 15, 1, 127),		/* tcp_retries2 */
-	ETCP_SYSCTL(keepalive_time, 7200, 1, 32767),	/* tcp_keepalive_time */
-	ETCP_SYSCTL(keepalive_intvl, 75, 1, 32767),	/* tcp_keepalive_intvl */
-	ETCP_SYSCTL(keepalive_probes, 9, 1, 32767),	/* tcp_keepalive_probes */
+	ETCP_SYSCTL(keepalive_time, 7200, 1, ETCP_MAX_KEEPIDLE), /* tcp_keepalive_time */
+	ETCP_SYSCTL(keepalive_intvl, 75, 1, ETCP_MAX_KEEPINTVL), /* tcp_keepalive_intvl */
+	/*
+	 * esk->keepalive_probes counts up to this in a u8: 256 or more
+	 * would never be reached and a dead peer never detected.  127 is
+	 * TCP_KEEPCNT's bound (MAX_TCP_KEEPCNT), as ETCP_KEEPCNT's.
+	 */
+	ETCP_SYSCTL(keepalive_probes, 9, 1, ETCP_MAX_KEEPCNT), /* tcp_keepalive_probes */
 	ETCP_SYSCTL(challenge_ack_limit, 1000, 0, INT_MAX), /* RFC 5961 */
 	ETCP_SYSCTL(invalid_ratelimit, 500, 0, 60000),	/* tcp_invalid_ratelimit */
 };

@@ -33,14 +33,28 @@ static int etcp_retries2(const struct sock *sk)
 }
 
 /*
+ * The error a connection that timed out reports: ETIMEDOUT, unless an ICMP
+ * error arrived meanwhile (icmp.c keeps it in sk_err_soft): RFC 1122
+ * 4.2.3.9 and RFC 9293 3.9.2.2 want a soft error passed on to the
+ * application, and the unreachable host is the likelier reason for the
+ * silence (Linux: tcp_write_err()).
+ */
+static int etcp_timeout_error(const struct sock *sk)
+{
+	int err = READ_ONCE(sk->sk_err_soft);
+
+	return err ? err : ETIMEDOUT;
+}
+
+/*
  * Give up on the peer (RFC 9293 3.8.3, R2; RFC 1122 4.2.3.5): it is told
- * with an RST, and the user gets ETIMEDOUT.
+ * with an RST, and the user gets ETIMEDOUT (or the soft error).
  */
 static void etcp_abort_timeout(struct sock *sk)
 {
 	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONTIMEOUT);
 	etcp_send_active_reset(sk);
-	etcp_reset(sk, ETIMEDOUT);
+	etcp_reset(sk, etcp_timeout_error(sk));
 }
 
 /*
@@ -56,7 +70,7 @@ static void etcp_syn_timeout(struct sock *sk)
 
 	if (esk->retransmits >= etcp_syn_retries(sk)) {
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ATTEMPTFAILS);
-		etcp_reset(sk, ETIMEDOUT);
+		etcp_reset(sk, etcp_timeout_error(sk));
 		return;
 	}
 	esk->retransmits++;
@@ -264,7 +278,8 @@ static void etcp_keepalive_timer(struct timer_list *t)
 /*
  * proto->release_cb: release_sock() calls it with the socket's spinlock
  * held, after the backlog ran.  Each deferred bit carries the reference
- * its timer held; the user's own reference keeps the socket meanwhile.
+ * its timer (or, for the MTU, the ICMP handler) held; the user's own
+ * reference keeps the socket meanwhile.
  */
 void etcp_release_cb(struct sock *sk)
 {
@@ -272,6 +287,11 @@ void etcp_release_cb(struct sock *sk)
 
 	if (!READ_ONCE(esk->deferred))
 		return;
+	/* First, so that a retransmission due now uses the new MSS. */
+	if (test_and_clear_bit(ETCP_MTU_REDUCED_DEFERRED, &esk->deferred)) {
+		etcp_mtu_reduced(sk);
+		__sock_put(sk);
+	}
 	if (test_and_clear_bit(ETCP_RTX_DEFERRED, &esk->deferred)) {
 		etcp_rtx_expired(sk);
 		__sock_put(sk);
@@ -341,5 +361,7 @@ void etcp_clear_timers(struct sock *sk)
 	if (test_and_clear_bit(ETCP_DELACK_DEFERRED, &esk->deferred))
 		__sock_put(sk);
 	if (test_and_clear_bit(ETCP_KEEPALIVE_DEFERRED, &esk->deferred))
+		__sock_put(sk);
+	if (test_and_clear_bit(ETCP_MTU_REDUCED_DEFERRED, &esk->deferred))
 		__sock_put(sk);
 }

@@ -174,6 +174,7 @@ int etcp_netns_setup(struct etcp_netns *ns)
 	memset(ns, 0, sizeof(*ns));
 	ns->a = -1;
 	ns->b = -1;
+	ns->c = -1;
 	snprintf(ns->name_a, sizeof(ns->name_a), "etcp-a-%d", pid);
 	snprintf(ns->name_b, sizeof(ns->name_b), "etcp-b-%d", pid);
 
@@ -209,6 +210,8 @@ void etcp_netns_reap(const struct etcp_netns *ns)
 {
 	etcp_ns_reap(ns->a);
 	etcp_ns_reap(ns->b);
+	if (ns->name_c[0])
+		etcp_ns_reap(ns->c);
 }
 
 void etcp_netns_teardown(struct etcp_netns *ns)
@@ -219,14 +222,18 @@ void etcp_netns_teardown(struct etcp_netns *ns)
 		close(ns->a);
 	if (ns->b >= 0)
 		close(ns->b);
-	/* Deleting either namespace destroys the veth pair. */
+	/* A fixture that never called etcp_netns_add_c() may leave c 0. */
+	if (ns->name_c[0] && ns->c >= 0)
+		close(ns->c);
+	/* Deleting either namespace of a pair destroys the veth pair. */
 	if (ns->name_a[0] && ns->name_b[0])
-		etcp_run("for n in %s %s; do "
+		etcp_run("for n in %s %s %s; do "
 			 "if [ -e %s/$n ]; then ip netns del $n; fi; done",
-			 ns->name_a, ns->name_b, ETCP_NETNS_RUN_DIR);
+			 ns->name_a, ns->name_b, ns->name_c, ETCP_NETNS_RUN_DIR);
 	memset(ns, 0, sizeof(*ns));
 	ns->a = -1;
 	ns->b = -1;
+	ns->c = -1;
 }
 
 static long etcp_now_ms(void)
@@ -276,6 +283,56 @@ int etcp_netns_wait_carrier(const struct etcp_netns *ns, int timeout_ms)
 			return -ETIMEDOUT;
 		nanosleep(&pause, NULL);
 	}
+}
+
+int etcp_netns_add_c(struct etcp_netns *ns, int timeout_ms)
+{
+	struct timespec pause = { .tv_nsec = ETCP_POLL_NS };
+	long deadline;
+	int ret, b2, c;
+
+	snprintf(ns->name_c, sizeof(ns->name_c), "etcp-c-%d", getpid());
+	ret = etcp_run("set -e; ip netns add %1$s; "
+		       "ip link add %2$s netns %3$s type veth peer name %4$s netns %1$s; "
+		       ETCP_NS_CONFIG("%3$s", "%2$s", ETCP_NS_ADDR_B2) "; "
+		       ETCP_NS_CONFIG("%1$s", "%4$s", ETCP_NS_ADDR_C) "; "
+		       "ip -n %1$s route add default via %5$s; "
+		       "ip -n %6$s route add default via %7$s",
+		       ns->name_c, ETCP_NS_IF_B2, ns->name_b, ETCP_NS_IF_C,
+		       ETCP_NS_ADDR_B2, ns->name_a, ETCP_NS_ADDR_B);
+	if (ret)
+		goto err;
+	ret = etcp_ns_open(ns->name_c);
+	if (ret < 0)
+		goto err;
+	ns->c = ret;
+	ret = ns_sysctl_write(ns->b, "net/ipv4/ip_forward", "1");
+	if (ret)
+		goto err;
+
+	deadline = etcp_now_ms() + timeout_ms;
+	for (;;) {
+		b2 = etcp_link_running(ns->b, ETCP_NS_IF_B2);
+		c = etcp_link_running(ns->c, ETCP_NS_IF_C);
+		ret = b2 < 0 ? b2 : c;
+		if (ret < 0)
+			goto err;
+		if (b2 && c)
+			return 0;
+		if (etcp_now_ms() > deadline) {
+			ret = -ETIMEDOUT;
+			goto err;
+		}
+		nanosleep(&pause, NULL);
+	}
+
+err:
+	/* Deleting c takes the pair, and with it a's route's next hop. */
+	etcp_ns_delete(ns->name_c, ns->c);
+	etcp_run("ip -n %s route del default 2>/dev/null || true", ns->name_a);
+	ns->name_c[0] = '\0';
+	ns->c = -1;
+	return ret;
 }
 
 int ns_enter(int nsfd)

@@ -25,11 +25,29 @@
 #define ETCP_NS_IF_B		"eb"
 #define ETCP_NS_NAME_MAX	32
 
+/*
+ * etcp_netns_add_c() puts a third namespace behind b, which becomes a
+ * router between a and c:
+ *
+ *   netns a             netns b (forwarding)              netns c
+ *   ea 10.0.1.1 ---- eb 10.0.1.2   eb2 10.0.2.1 ---- ec 10.0.2.2
+ *
+ * a and c send everything outside their own subnet to b (default routes),
+ * so an address that is neither reaches b, which answers as its routes
+ * and filters say.  b has no default route.
+ */
+#define ETCP_NS_ADDR_B2		"10.0.2.1"
+#define ETCP_NS_ADDR_C		"10.0.2.2"
+#define ETCP_NS_IF_B2		"eb2"
+#define ETCP_NS_IF_C		"ec"
+
 struct etcp_netns {
 	char name_a[ETCP_NS_NAME_MAX];
 	char name_b[ETCP_NS_NAME_MAX];
+	char name_c[ETCP_NS_NAME_MAX];	/* "" without etcp_netns_add_c() */
 	int a;			/* fd of netns a, -1 when absent */
 	int b;			/* fd of netns b, -1 when absent */
+	int c;			/* fd of netns c, -1 when absent */
 };
 
 /* Run a shell command; its output goes to stderr prefixed "# ". */
@@ -49,7 +67,14 @@ void etcp_ns_delete(const char *name, int fd);
  * -errno returned, so FIXTURE_SETUP may simply ASSERT on the result.
  */
 int etcp_netns_setup(struct etcp_netns *ns);
-/* Leave any namespace entered and delete both; safe on a partial setup. */
+/*
+ * After etcp_netns_setup(): create netns c, the veth pair eb2-ec, the
+ * addresses and default routes, turn forwarding on in b and wait up to
+ * timeout_ms for the new pair's carrier.  On failure c is removed again
+ * (a and b stay) and -errno returned.
+ */
+int etcp_netns_add_c(struct etcp_netns *ns, int timeout_ms);
+/* Leave any namespace entered and delete all; safe on a partial setup. */
 void etcp_netns_reap(const struct etcp_netns *ns);
 void etcp_netns_teardown(struct etcp_netns *ns);
 /* Poll until ea and eb report IFF_RUNNING (carrier), up to timeout_ms. */

@@ -80,6 +80,8 @@ struct etcp_info {
 
 	__u64	etcpi_bytes_acked;	/* bytes of ours the peer acknowledged */
 	__u64	etcpi_bytes_received;	/* bytes of the peer's we received */
+
+	__u32	etcpi_pmtu;		/* path MTU the send MSS is bounded by */
 };
 
 #endif /* _UAPI_LINUX_ETCP_H */
