@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * etcp selftests: protocol registration and bind().
+ * etcp selftests: protocol registration, bind() and the bounds of the
+ * socket options.
  *
- * The bind tests run the same body over TCP and etcp (FIXTURE_VARIANT):
- * the TCP run proves that the test expects what Linux TCP does, the etcp
- * run that etcp does the same.
+ * The bind and option tests run the same body over TCP and etcp
+ * (FIXTURE_VARIANT): the TCP run proves that the test expects what Linux
+ * TCP does, the etcp run that etcp does the same.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,6 +233,29 @@ TEST_F(bind, getsockname_after_bind)
 	close(fd);
 }
 
+/*
+ * send() on a socket neither bound nor connected fails with EPIPE and
+ * leaves it unbound: a stream socket takes no port from a send (TCP's
+ * proto has no_autobind; etcp once bound one here).
+ */
+TEST_F(bind, send_unconnected_epipe_binds_nothing)
+{
+	struct sockaddr_in sin = {};
+	socklen_t len = sizeof(sin);
+	int fd;
+
+	fd = bind_socket(self, variant);
+	ASSERT_LE(0, fd) TH_LOG("%s socket: %s", proto_name(variant->proto),
+				strerror(errno));
+	EXPECT_EQ(-1, send(fd, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT));
+	EXPECT_EQ(EPIPE, errno) TH_LOG("send before connect: %s",
+				       strerror(errno));
+	ASSERT_EQ(0, getsockname(fd, (struct sockaddr *)&sin, &len));
+	EXPECT_EQ(0, ntohs(sin.sin_port))
+		TH_LOG("send() bound local port %u", ntohs(sin.sin_port));
+	close(fd);
+}
+
 static int set_port_range(FIXTURE_DATA(bind) *self, int low, int high)
 {
 	char range[32];
@@ -401,6 +426,133 @@ TEST_F(bind, short_addrlen_is_einval)
 		TH_LOG("bind with a short sockaddr_in failed with %s, not EINVAL",
 		       strerror(errno));
 	close(fd);
+}
+
+/* ------------------------------------- option bounds, over TCP and etcp */
+
+FIXTURE(options) {
+	struct etcp_netns ns;
+};
+
+FIXTURE_VARIANT(options) {
+	int proto;
+};
+
+FIXTURE_VARIANT_ADD(options, tcp) {
+	.proto = IPPROTO_TCP,
+};
+
+FIXTURE_VARIANT_ADD(options, etcp) {
+	.proto = IPPROTO_ETCP,
+};
+
+FIXTURE_SETUP(options)
+{
+	const char *why = etcp_netns_unsupported();
+
+	if (why)
+		ETCP_SETUP_SKIP("%s", why);
+	ASSERT_EQ(0, two_ns_setup(&self->ns))
+		TH_LOG("cannot set up the two network namespaces");
+}
+
+FIXTURE_TEARDOWN(options)
+{
+	etcp_netns_teardown(&self->ns);
+}
+
+/*
+ * The integer options at SOL_ETCP (numbered as TCP's) and their ranges,
+ * TCP's where TCP has the option: SYNCNT and KEEPCNT as MAX_TCP_SYNCNT and
+ * MAX_TCP_KEEPCNT (the fields are u8), MAXSEG 88..32767 with 0 to unset
+ * (TCP_MIN_MSS, MAX_TCP_WINDOW; u16), KEEPIDLE and KEEPINTVL 1..32767 s
+ * (MAX_TCP_KEEP*; u16).  LINGER2 is etcp's own above 0: up to
+ * etcp_fin_timeout's 600 s, where TCP_LINGER2 clamps instead of failing.
+ */
+static const struct opt_range {
+	const char *name;
+	int opt, lo, hi;
+	bool has_lo;		/* below lo is EINVAL (LINGER2: < 0 means -1) */
+	bool etcp_only;
+} opt_ranges[] = {
+	{ "SYNCNT",	ETCP_SYNCNT,	1,  127,   true,  false },
+	{ "MAXSEG",	ETCP_MAXSEG,	88, 32767, true,  false },
+	{ "KEEPIDLE",	ETCP_KEEPIDLE,	1,  32767, true,  false },
+	{ "KEEPINTVL",	ETCP_KEEPINTVL,	1,  32767, true,  false },
+	{ "KEEPCNT",	ETCP_KEEPCNT,	1,  127,   true,  false },
+	{ "LINGER2",	ETCP_LINGER2,	1,  600,   false, true },
+};
+
+/*
+ * Each option's maximum is accepted and read back; the maximum + 1, the
+ * values that a u8 or u16 field would wrap into the range (256 + lo,
+ * 65536 + lo), INT_MAX and (where there is a minimum) the minimum - 1 all
+ * fail with EINVAL and leave the maximum in place; the minimum is
+ * accepted.  Checked on a socket before connect() and on a connected one.
+ * NODELAY is a flag: any value but 0 sets it.
+ */
+TEST_F(options, bounds)
+{
+	int lvl = variant->proto, fd[2], i, k, v, ret;
+	unsigned int j;
+	int l, a;
+
+	l = ns_socket(self->ns.b, AF_INET, SOCK_STREAM, variant->proto);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, bind_to(l, ETCP_NS_ADDR_B, PORT));
+	ASSERT_EQ(0, listen(l, 8));
+	fd[0] = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, variant->proto);
+	ASSERT_LE(0, fd[0]);
+	fd[1] = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, variant->proto);
+	ASSERT_LE(0, fd[1]);
+	ASSERT_EQ(0, connect_to(fd[1], ETCP_NS_ADDR_B, PORT));
+	a = accept_wait(l, 5000);
+	ASSERT_LE(0, a) TH_LOG("accept: %s", strerror(errno));
+
+	EXPECT_EQ(0, sockopt_get(fd[0], lvl, ETCP_NODELAY));
+	EXPECT_EQ(0, sockopt_set(fd[0], lvl, ETCP_NODELAY, 5));
+	EXPECT_EQ(1, sockopt_get(fd[0], lvl, ETCP_NODELAY));
+	EXPECT_EQ(0, sockopt_set(fd[0], lvl, ETCP_NODELAY, 0));
+	EXPECT_EQ(0, sockopt_get(fd[0], lvl, ETCP_NODELAY));
+
+	for (k = 0; k < 2; k++) {
+		for (j = 0; j < ARRAY_SIZE(opt_ranges); j++) {
+			const struct opt_range *r = &opt_ranges[j];
+			const int bad[] = { r->hi + 1, 256 + r->lo, 65536 + r->lo, INT_MAX,
+					    r->lo - 1 };
+			int nbad = ARRAY_SIZE(bad) - !r->has_lo;
+
+			if (r->etcp_only && variant->proto != IPPROTO_ETCP)
+				continue;
+			/* A connected socket's MAXSEG reads as the MSS in use. */
+			if (k && r->opt == ETCP_MAXSEG)
+				continue;
+			ret = sockopt_set(fd[k], lvl, r->opt, r->hi);
+			EXPECT_EQ(0, ret) TH_LOG("%s %s = %d (maximum), %s: %s",
+						 proto_name(variant->proto), r->name, r->hi,
+						 k ? "connected" : "unconnected", strerror(-ret));
+			EXPECT_EQ(r->hi, sockopt_get(fd[k], lvl, r->opt));
+			for (i = 0; i < nbad; i++) {
+				if (bad[i] >= r->lo && bad[i] <= r->hi)
+					continue;
+				ret = sockopt_set(fd[k], lvl, r->opt, bad[i]);
+				EXPECT_EQ(-EINVAL, ret)
+					TH_LOG("%s %s = %d: %s, not EINVAL",
+					       proto_name(variant->proto), r->name, bad[i],
+					       ret ? strerror(-ret) : "accepted");
+				v = sockopt_get(fd[k], lvl, r->opt);
+				EXPECT_EQ(r->hi, v)
+					TH_LOG("%s %s reads %d after %d was refused",
+					       proto_name(variant->proto), r->name, v, bad[i]);
+			}
+			EXPECT_EQ(0, sockopt_set(fd[k], lvl, r->opt, r->lo));
+			EXPECT_EQ(r->lo, sockopt_get(fd[k], lvl, r->opt));
+		}
+	}
+	close(a);
+	close(fd[0]);
+	close(fd[1]);
+	close(l);
 }
 
 TEST_HARNESS_MAIN

@@ -8,7 +8,8 @@
  *
  * send/recv and their relatives (write/read, sendmsg/recvmsg, writev/readv,
  * MSG_PEEK, MSG_DONTWAIT, MSG_WAITALL, O_NONBLOCK), the errors of sockets
- * that never connected or whose peer reset them (and SIGPIPE),
+ * that never connected or whose peer reset them (and SIGPIPE), send()s
+ * that fail (EFAULT, EAGAIN, EINTR) and must leave nothing behind,
  * SO_RCVTIMEO/SO_SNDTIMEO, SO_RCVLOWAT, SIOCINQ/SIOCOUTQ, poll and epoll
  * readiness, a closed receive window, and the integrity of every byte of
  * transfers up to 100 MiB, in both directions at once, over a clean link
@@ -60,6 +61,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -68,6 +70,7 @@
 
 #include <linux/etcp.h>
 
+#include "etcp_capture.h"
 #include "etcp_netns.h"
 #include "etcp_util.h"
 #include "kselftest_harness.h"
@@ -766,6 +769,7 @@ ETCP_ENV_CHECK()
 FIXTURE(stream) {
 	struct etcp_netns ns;
 	unsigned short port;	/* of the next listener */
+	struct etcp_cap *cap;	/* segments on ea, for the tests that look */
 };
 
 FIXTURE_VARIANT(stream) {
@@ -789,10 +793,12 @@ FIXTURE_SETUP(stream)
 	ASSERT_EQ(0, two_ns_setup(&self->ns))
 		TH_LOG("cannot set up the two network namespaces");
 	self->port = PORT;
+	self->cap = NULL;
 }
 
 FIXTURE_TEARDOWN(stream)
 {
+	etcp_cap_stop(self->cap);
 	etcp_netns_teardown(&self->ns);
 }
 
@@ -1341,6 +1347,300 @@ TEST_F(stream, msg_oob)
 	close(s);
 }
 
+/* --------------------------------------------------- failed sends */
+
+/* The retries2 sysctl of the variant's protocol. */
+#define RETRIES2	(IS_ETCP ? "net/ipv4/etcp_retries2" : "net/ipv4/tcp_retries2")
+/*
+ * How long a connection is watched for what a segment without data left
+ * on the write queue would bring: no ACK can acknowledge it (it takes no
+ * sequence number), so the retransmission timer (200 ms at least) backs
+ * off 0.2, 0.4, 0.8 s and, with retries2 at 3, aborts after 3 s.
+ */
+#define QUIET_MS	3000
+
+/*
+ * Watch @fd for @ms (0: look once): true when it stayed ESTABLISHED with
+ * @retrans retransmissions (TCP_INFO/ETCP_INFO) all along and no
+ * retransmission timeout pending on a segment (retransmits 0; etcp's
+ * resends of a segment without data would count there only).  *si holds
+ * what was seen last.
+ */
+static bool stays_quiet(int fd, int proto, uint32_t retrans, int ms, struct sinfo *si)
+{
+	long deadline = now_ms() + ms;
+
+	for (;;) {
+		if (sinfo_get(fd, proto, si) || si->state != ETCP_ESTABLISHED ||
+		    si->total_retrans != retrans || si->retransmits)
+			return false;
+		if (now_ms() >= deadline)
+			return true;
+		pause_ms(20);
+	}
+}
+
+/*
+ * The client @fd in netns a stays established for @ms without a
+ * retransmission beyond @retrans; for etcp the namespace's counters
+ * since @st0 agree (no RetransSegs, Timeouts or AbortOnTimeout).
+ */
+static void expect_quiet(struct __test_metadata *_metadata, FIXTURE_DATA(stream) *self,
+			 int proto, int fd, uint32_t retrans, const struct stats *st0,
+			 int ms, const char *what)
+{
+	static const char * const mibs[] = { "RetransSegs", "Timeouts", "AbortOnTimeout" };
+	struct stats st1;
+	struct sinfo si;
+	unsigned int i;
+
+	EXPECT_TRUE(stays_quiet(fd, proto, retrans, ms, &si))
+		TH_LOG("%s: %s state %d, retransmitted %u (%u before), now %d, SIOCOUTQ %d",
+		       what, proto_name(proto), si.state, si.total_retrans, retrans,
+		       si.retransmits, ioctl_int(fd, SIOCOUTQ));
+	if (proto != IPPROTO_ETCP)
+		return;
+	ASSERT_EQ(0, stats_read(self->ns.a, &st1));
+	for (i = 0; i < ARRAY_SIZE(mibs); i++) {
+		EXPECT_EQ(0, stat_delta(st0, &st1, mibs[i]))
+			TH_LOG("%s: %s grew by %ld", what, mibs[i],
+			       stat_delta(st0, &st1, mibs[i]));
+	}
+}
+
+/*
+ * send() of an unmapped buffer fails EFAULT and queues nothing (SIOCOUTQ
+ * 0).  Nothing of it may leave later either: an empty skb left on the
+ * write queue would go out with the next ACK (here, of the peer's data)
+ * as a segment no ACK acknowledges, retransmitted until retries2 (3 here)
+ * aborted the connection with its peer alive.  So: the peer's data comes
+ * in, QUIET_MS pass without a retransmission, and data still flows the
+ * other way afterwards, everything acknowledged.
+ */
+TEST_F(stream, send_efault)
+{
+	struct stats st0;
+	int c, s, err;
+	ssize_t n;
+
+	open_pair(_metadata, self, variant->proto, NULL, &c, &s);
+	ASSERT_EQ(0, ns_sysctl_write(self->ns.a, RETRIES2, "3"));
+	ASSERT_EQ(0, stats_read(self->ns.a, &st0));
+	n = send(c, (void *)1, 100, MSG_NOSIGNAL);
+	err = errno;
+	EXPECT_EQ(-1, n) TH_LOG("%s send() from address 1 returned %zd", PROTO, n);
+	EXPECT_EQ(EFAULT, err) TH_LOG("%s send() from address 1: %s", PROTO, strerror(err));
+	EXPECT_EQ(0, ioctl_int(c, SIOCOUTQ));
+	EXPECT_EQ(0, ioctl_int(c, SIOCOUTQNSD));
+
+	ASSERT_EQ(0, send_pat(s, SEED_BA, 0, 100));
+	EXPECT_RECV(c, SEED_BA, 0, 100, "the peer's data after a send() that faulted");
+	expect_quiet(_metadata, self, variant->proto, c, 0, &st0, QUIET_MS,
+		     "after EFAULT and the peer's data");
+
+	ASSERT_EQ(0, send_pat(c, SEED_AB, 0, 100));
+	EXPECT_RECV(s, SEED_AB, 0, 100, "data sent after a send() that faulted");
+	EXPECT_EQ(0, wait_ioctl(c, SIOCOUTQ, 0, WAIT_MS));
+	expect_quiet(_metadata, self, variant->proto, c, 0, &st0, 0, "after more data");
+	close(c);
+	close(s);
+}
+
+/*
+ * send() of two pages of which the second is unmapped: the call takes
+ * some of the first page (etcp: the segments it filled before the fault;
+ * TCP copies larger pieces and usually takes nothing) and returns their
+ * count, or fails EFAULT having taken nothing.  Exactly those bytes
+ * arrive, then the next send()'s; only segments with data leave the
+ * client (captured on ea: it has nothing to acknowledge), nothing is
+ * retransmitted, and the connection stays established.
+ */
+TEST_F(stream, send_efault_partial)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	const struct etcp_cap_seg *seg;
+	unsigned short cport;
+	size_t from, i, empty = 0;
+	unsigned char *buf;
+	struct stats st0;
+	long long wire = 0;
+	int c, s, err;
+	ssize_t n;
+
+	buf = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	pat_fill(SEED_AB, 0, buf, page);
+	ASSERT_EQ(0, mprotect(buf + page, page, PROT_NONE));
+
+	open_pair(_metadata, self, variant->proto, NULL, &c, &s);
+	ASSERT_EQ(0, ns_sysctl_write(self->ns.a, RETRIES2, "3"));
+	cport = local_port(c);
+	self->cap = etcp_cap_start(self->ns.a, ETCP_NS_IF_A, variant->proto);
+	ASSERT_NE(NULL, self->cap) TH_LOG("capture on %s: %s", ETCP_NS_IF_A, strerror(errno));
+	ASSERT_EQ(0, stats_read(self->ns.a, &st0));
+	from = etcp_cap_poll(self->cap);
+
+	n = send(c, buf, 2 * page, MSG_NOSIGNAL);
+	err = errno;
+	TH_LOG("%s: send() of a readable and an unmapped page: %zd (%s)", PROTO, n,
+	       n < 0 ? strerror(err) : "bytes");
+	if (n < 0) {
+		EXPECT_EQ(EFAULT, err);
+		n = 0;
+	}
+	EXPECT_GE(page, n) TH_LOG("send() took %zd bytes, %ld were readable", n, page);
+	EXPECT_RECV(s, SEED_AB, 0, n, "what the faulting send() took");
+	EXPECT_EQ(0, wait_ioctl(c, SIOCOUTQ, 0, WAIT_MS));
+
+	etcp_cap_poll(self->cap);
+	for (i = from; i < self->cap->n; i++) {
+		seg = &self->cap->seg[i];
+		if (!seg->out || seg->sport != cport)
+			continue;
+		if (seg->len)
+			wire += seg->len;
+		else
+			empty++;
+	}
+	EXPECT_EQ(0U, empty) TH_LOG("%zu segments without data left the client: %s",
+				    empty, etcp_cap_str(self->cap));
+	EXPECT_EQ(n, wire) TH_LOG("%lld bytes on the wire for %zd taken: %s", wire, n,
+				  etcp_cap_str(self->cap));
+
+	ASSERT_EQ(0, send_pat(c, SEED_AB, n, 1000));
+	EXPECT_RECV(s, SEED_AB, n, 1000, "the next send()'s bytes");
+	EXPECT_EQ(0, wait_ioctl(c, SIOCOUTQ, 0, WAIT_MS));
+	EXPECT_EQ(0, ioctl_int(s, SIOCINQ)) TH_LOG("more bytes arrived than were taken");
+	expect_quiet(_metadata, self, variant->proto, c, 0, &st0, 0, "after a partial send()");
+	munmap(buf, 2 * page);
+	close(c);
+	close(s);
+}
+
+/* SIGALRMs this process received since send_full_buffer set the timer. */
+static int alarms;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	/* Lock-free, so safe in a signal handler. */
+	__atomic_add_fetch(&alarms, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * Top the send buffer of @fd up with stream SEED_AB from @pos until
+ * send(MSG_DONTWAIT) fails EAGAIN once nothing is in flight any more
+ * (SIOCOUTQ == SIOCOUTQNSD) and data waits (the peer's window is shut):
+ * then no ACK can make room.  The bytes written, or -errno (-ETIMEDOUT:
+ * it never settled).
+ */
+static long long fill_shut(int fd, uint64_t pos, int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+	unsigned char buf[1000];
+	long long written = 0;
+	int outq, nsd;
+	ssize_t n;
+
+	for (;;) {
+		pat_fill(SEED_AB, pos + written, buf, sizeof(buf));
+		n = send(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			written += n;
+			continue;
+		}
+		if (n == 0 || errno != EAGAIN)
+			return n ? -errno : -EIO;
+		outq = ioctl_int(fd, SIOCOUTQ);
+		nsd = ioctl_int(fd, SIOCOUTQNSD);
+		if (outq < 0 || nsd < 0)
+			return outq < 0 ? outq : nsd;
+		if (outq == nsd && nsd > 0)
+			return written;
+		if (now_ms() > deadline)
+			return -ETIMEDOUT;
+		pause_step();
+	}
+}
+
+/*
+ * Against a peer that does not read, with the send buffer full and the
+ * window shut: send() with MSG_DONTWAIT fails EAGAIN at once, and a
+ * blocking send() that a signal interrupts (its handler installed without
+ * SA_RESTART, the timer repeating every 100 ms in case one comes before
+ * the call sleeps) fails EINTR.  Neither takes a byte: once the peer
+ * reads, exactly the bytes written before arrive, then the next send()'s,
+ * all are acknowledged, and for QUIET_MS (retries2 3) nothing is
+ * retransmitted and the connection stays established.
+ */
+TEST_F(stream, send_full_buffer)
+{
+	struct itimerval every = { .it_interval = { 0, 100000 }, .it_value = { 0, 100000 } };
+	struct bufs b = { .c_snd = SMALL_BUF, .s_rcv = SMALL_BUF };
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	struct itimerval stop = {};
+	unsigned char buf[1000];
+	long long filled, more;
+	struct rx_result r;
+	struct stats st0;
+	struct sinfo si;
+	int c, s, outq, err;
+	char why[160];
+	long t0, ms;
+	ssize_t n;
+
+	open_pair(_metadata, self, variant->proto, &b, &c, &s);
+	ASSERT_EQ(0, ns_sysctl_write(self->ns.a, RETRIES2, "3"));
+	filled = fill_sndbuf(c, SEED_AB, 0);
+	ASSERT_LT(0, filled) TH_LOG("%s: filling against a receiver that does not read: %s",
+				    PROTO, filled ? strerror(-filled) : "nothing fit");
+	more = fill_shut(c, filled, WAIT_MS);
+	ASSERT_LE(0, more) TH_LOG("%s: waiting for the window to shut: %s", PROTO,
+				  strerror(-more));
+	filled += more;
+	ASSERT_EQ(0, sinfo_get(c, variant->proto, &si));
+	ASSERT_EQ(0, stats_read(self->ns.a, &st0));
+	outq = ioctl_int(c, SIOCOUTQ);
+	pat_fill(SEED_AB, filled, buf, sizeof(buf));
+
+	n = send(c, buf, sizeof(buf), MSG_DONTWAIT | MSG_NOSIGNAL);
+	err = errno;
+	EXPECT_EQ(-1, n) TH_LOG("%s MSG_DONTWAIT send() into a full buffer took %zd", PROTO, n);
+	EXPECT_EQ(EAGAIN, err) TH_LOG("%s MSG_DONTWAIT send() into a full buffer: %s", PROTO,
+				      strerror(err));
+	EXPECT_GE(outq, ioctl_int(c, SIOCOUTQ));
+
+	/* SO_SNDTIMEO bounds the call should every signal miss it. */
+	ASSERT_EQ(0, set_timeo(c, SO_SNDTIMEO, WAIT_MS));
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, &old));
+	__atomic_store_n(&alarms, 0, __ATOMIC_RELAXED);
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &every, NULL));
+	t0 = now_ms();
+	n = send(c, buf, sizeof(buf), MSG_NOSIGNAL);
+	err = errno;
+	ms = now_ms() - t0;
+	setitimer(ITIMER_REAL, &stop, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	EXPECT_EQ(-1, n) TH_LOG("%s blocking send() into a full buffer took %zd", PROTO, n);
+	EXPECT_EQ(EINTR, err) TH_LOG("%s blocking send(), full buffer, %ld ms, %d signals: %s",
+				     PROTO, ms, __atomic_load_n(&alarms, __ATOMIC_RELAXED),
+				     strerror(err));
+	EXPECT_GE(outq, ioctl_int(c, SIOCOUTQ));
+
+	EXPECT_TRUE(recv_pat(s, SEED_AB, 0, filled, 4 * WAIT_MS, &r))
+		TH_LOG("draining %lld bytes: %s", filled, rx_str(&r, filled, why, sizeof(why)));
+	EXPECT_EQ(0, wait_ioctl(c, SIOCOUTQ, 0, WAIT_MS));
+	EXPECT_EQ(0, ioctl_int(s, SIOCINQ)) TH_LOG("more bytes arrived than were written");
+	ASSERT_EQ(0, send_pat(c, SEED_AB, filled, sizeof(buf)));
+	EXPECT_RECV(s, SEED_AB, filled, sizeof(buf), "the next send()'s bytes");
+	EXPECT_EQ(0, wait_ioctl(c, SIOCOUTQ, 0, WAIT_MS));
+	expect_quiet(_metadata, self, variant->proto, c, si.total_retrans, &st0, QUIET_MS,
+		     "after EAGAIN and EINTR");
+	close(c);
+	close(s);
+}
+
 /* ----------------------------------------------------------- timeouts */
 
 /* SO_RCVTIMEO: recv fails EAGAIN after the timeout; the socket still works. */
@@ -1511,41 +1811,6 @@ TEST_F(stream, inq_outq)
 }
 
 /* SO_SNDBUF/SO_RCVBUF: doubled (as TCP), inherited by an accepted socket. */
-/*
- * ETCP_NODELAY and the keepalive options as TCP's (same numbers, same
- * bounds): a value out of range is EINVAL and the old value stays.
- */
-TEST_F(stream, option_ranges)
-{
-	static const struct { int opt, lo, hi; } r[] = {
-		{ ETCP_KEEPIDLE, 1, 32767 },
-		{ ETCP_KEEPINTVL, 1, 32767 },
-		{ ETCP_KEEPCNT, 1, 127 },
-	};
-	int lvl = variant->proto == IPPROTO_ETCP ? SOL_ETCP : IPPROTO_TCP;
-	unsigned int i;
-	int fd;
-
-	fd = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, variant->proto);
-	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, sockopt_get(fd, lvl, ETCP_NODELAY));
-	EXPECT_EQ(0, sockopt_set(fd, lvl, ETCP_NODELAY, 1));
-	EXPECT_EQ(1, sockopt_get(fd, lvl, ETCP_NODELAY));
-	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
-		EXPECT_EQ(0, sockopt_set(fd, lvl, r[i].opt, r[i].hi));
-		EXPECT_EQ(r[i].hi, sockopt_get(fd, lvl, r[i].opt));
-		EXPECT_EQ(-EINVAL, sockopt_set(fd, lvl, r[i].opt, r[i].lo - 1))
-			TH_LOG("%s option %d = %d", PROTO, r[i].opt, r[i].lo - 1);
-		EXPECT_EQ(-EINVAL, sockopt_set(fd, lvl, r[i].opt, r[i].hi + 1))
-			TH_LOG("%s option %d = %d", PROTO, r[i].opt, r[i].hi + 1);
-		EXPECT_EQ(r[i].hi, sockopt_get(fd, lvl, r[i].opt))
-			TH_LOG("%s option %d lost its value", PROTO, r[i].opt);
-		EXPECT_EQ(0, sockopt_set(fd, lvl, r[i].opt, r[i].lo));
-		EXPECT_EQ(r[i].lo, sockopt_get(fd, lvl, r[i].opt));
-	}
-	close(fd);
-}
-
 TEST_F(stream, buffer_sizes)
 {
 	int l, c, s;

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sched.h>
@@ -20,6 +21,8 @@
 #include <unistd.h>
 
 #include <linux/etcp.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 
 #include "etcp_capture.h"
 #include "etcp_netns.h"
@@ -573,4 +576,21 @@ size_t quiet(struct etcp_cap *cap, int ms)
 {
 	etcp_cap_wait(cap, (size_t)-1, ms);
 	return cap->n;
+}
+
+int ns_tso_off(int nsfd, const char *ifname)
+{
+	struct ethtool_value ev = { .cmd = ETHTOOL_STSO, .data = 0 };
+	struct ifreq ifr = {};
+	int fd, ret = 0;
+
+	fd = ns_socket(nsfd, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
+	ifr.ifr_data = (void *)&ev;
+	if (ioctl(fd, SIOCETHTOOL, &ifr))
+		ret = -errno;
+	close(fd);
+	return ret;
 }

@@ -174,6 +174,12 @@ size_t quiet(struct etcp_cap *cap, int ms);
 int two_ns_setup(struct etcp_netns *ns);
 
 /*
+ * TSO off on @ifname of nsfd, so that a capture there sees TCP's
+ * segments rather than GSO super-packets: 0 or -errno.
+ */
+int ns_tso_off(int nsfd, const char *ifname);
+
+/*
  * Define env_unsupported: why the namespaces cannot be made here, or
  * NULL.  Asked once by a constructor, before the harness forks a child
  * per test (it runs a shell, which costs under TCG).  Needs etcp_netns.h.
