@@ -22,6 +22,7 @@
 #include "etcp_capture.h"
 #include "etcp_netns.h"
 #include "etcp_raw.h"
+#include "etcp_util.h"
 
 #define CAP_MAX_FLOWS		512
 #define CAP_MAX_NAMES		64
@@ -56,22 +57,6 @@ struct etcp_cap_priv {
 	size_t textsize;
 	uint8_t pkt[CAP_PKT_MAX];
 };
-
-static int64_t cap_realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t cap_monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -202,7 +187,7 @@ struct etcp_cap *etcp_cap_start(int nsfd, const char *ifname, int ipproto)
 	}
 	cap->ipproto = ipproto;
 	/* Before the socket exists, so that no timestamp precedes it. */
-	cap->t0 = cap_realtime_ns();
+	cap->t0 = realtime_ns();
 
 	/* Protocol 0 receives nothing until bind() names the interface. */
 	cap->priv->fd = ns_socket(nsfd, AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -250,7 +235,7 @@ void etcp_cap_stop(struct etcp_cap *cap)
 
 int64_t etcp_cap_now(const struct etcp_cap *cap)
 {
-	return cap_realtime_ns() - cap->t0;
+	return realtime_ns() - cap->t0;
 }
 
 static struct cap_flow *cap_flow(struct etcp_cap *cap, struct in_addr saddr,
@@ -371,7 +356,7 @@ static int cap_read_one(struct etcp_cap *cap)
 		return 1;
 	}
 	/* A kernel without a stamp: the best we have is now. */
-	seg.t = (stamp < 0 ? cap_realtime_ns() : stamp) - cap->t0;
+	seg.t = (stamp < 0 ? realtime_ns() : stamp) - cap->t0;
 	seg.out = sll.sll_pkttype == PACKET_OUTGOING;
 	if (csum_pending)
 		seg.csum = -1;
@@ -397,7 +382,7 @@ size_t etcp_cap_poll(struct etcp_cap *cap)
 static void cap_wait_readable(struct etcp_cap *cap, int64_t deadline_ms)
 {
 	struct pollfd pfd = { .fd = cap->priv->fd, .events = POLLIN };
-	int64_t left = deadline_ms - cap_monotonic_ms();
+	int64_t left = deadline_ms - now_ms();
 
 	if (left > 0)
 		poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
@@ -405,12 +390,12 @@ static void cap_wait_readable(struct etcp_cap *cap, int64_t deadline_ms)
 
 int etcp_cap_wait(struct etcp_cap *cap, size_t n, int timeout_ms)
 {
-	int64_t deadline = cap_monotonic_ms() + timeout_ms;
+	int64_t deadline = now_ms() + timeout_ms;
 
 	for (;;) {
 		if (etcp_cap_poll(cap) >= n)
 			return 0;
-		if (cap_monotonic_ms() >= deadline)
+		if (now_ms() >= deadline)
 			return -ETIMEDOUT;
 		cap_wait_readable(cap, deadline);
 	}
@@ -439,7 +424,7 @@ long etcp_cap_find(const struct etcp_cap *cap, size_t from,
 long etcp_cap_wait_match(struct etcp_cap *cap, size_t from,
 			 etcp_cap_match_fn *fn, const void *arg, int timeout_ms)
 {
-	int64_t deadline = cap_monotonic_ms() + timeout_ms;
+	int64_t deadline = now_ms() + timeout_ms;
 	long i;
 
 	for (;;) {
@@ -450,7 +435,7 @@ long etcp_cap_wait_match(struct etcp_cap *cap, size_t from,
 		/* Only what arrived since is new. */
 		if (cap->n > from)
 			from = cap->n;
-		if (cap_monotonic_ms() >= deadline)
+		if (now_ms() >= deadline)
 			return -ETIMEDOUT;
 		cap_wait_readable(cap, deadline);
 	}

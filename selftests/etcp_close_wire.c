@@ -344,23 +344,6 @@ struct env {
 	struct watch *w[2];	/* sampled by every wait below */
 };
 
-static int tso_off(int nsfd, const char *ifname)
-{
-	struct ethtool_value ev = { .cmd = ETHTOOL_STSO, .data = 0 };
-	struct ifreq ifr = {};
-	int fd, ret = 0;
-
-	fd = ns_socket(nsfd, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
-	ifr.ifr_data = (void *)&ev;
-	if (ioctl(fd, SIOCETHTOOL, &ifr))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static void env_teardown(struct env *e)
 {
 	if (e->pa >= 0)
@@ -400,9 +383,9 @@ static int env_setup(struct env *e, int proto, const char **why)
 	if (ret)
 		goto err;
 	*why = "cannot turn TSO off on the veth";
-	ret = tso_off(e->ns.a, ETCP_NS_IF_A);
+	ret = ns_tso_off(e->ns.a, ETCP_NS_IF_A);
 	if (!ret)
-		ret = tso_off(e->ns.b, ETCP_NS_IF_B);
+		ret = ns_tso_off(e->ns.b, ETCP_NS_IF_B);
 	if (ret)
 		goto err;
 	if (proto == IPPROTO_TCP) {

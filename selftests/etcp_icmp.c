@@ -224,21 +224,6 @@ static int bulk(int sfd, int rfd, size_t len, int ms, size_t *done,
 	return 0;
 }
 
-/* The Internet checksum (RFC 1071) of @len bytes. */
-static uint16_t inet_csum(const uint8_t *p, size_t len)
-{
-	uint32_t sum = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum;
-}
-
 static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = v >> 8;
@@ -287,11 +272,11 @@ static int icmp_forge(int nsfd, const char *to, uint8_t type, uint8_t code,
 	if (inet_pton(AF_INET, q->daddr, &a) != 1)
 		return -EINVAL;
 	memcpy(ip + 16, &a, 4);
-	put16(ip + 10, inet_csum(ip, 20));
+	put16(ip + 10, etcp_inet_csum(ip, 20));
 	put16(th, q->sport);
 	put16(th + 2, q->dport);
 	put32(th + 4, q->seq);
-	put16(pkt + 2, inet_csum(pkt, sizeof(pkt)));
+	put16(pkt + 2, etcp_inet_csum(pkt, sizeof(pkt)));
 
 	fd = ns_socket(nsfd, AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
 	if (fd < 0)
@@ -301,45 +286,6 @@ static int icmp_forge(int nsfd, const char *to, uint8_t type, uint8_t code,
 		ret = -errno;
 	close(fd);
 	return ret;
-}
-
-/*
- * The state of the row of /proc/net/{tcp,etcp} in nsfd with these ports:
- * the state, 0 if there is none, or -errno.
- */
-static int row_state(int nsfd, int proto, unsigned int lport,
-		     unsigned int rport)
-{
-	static char text[64 * 1024];
-	char *line, *save = NULL;
-	struct proc_row r;
-	ssize_t n;
-
-	n = ns_proc_net_read(nsfd, proc_file(proto), text, sizeof(text));
-	if (n < 0)
-		return n;
-	line = strtok_r(text, "\n", &save);	/* the header */
-	while ((line = strtok_r(NULL, "\n", &save))) {
-		if (proc_row_scan(line, &r))
-			return -EPROTO;
-		if (r.lport == lport && r.rport == rport)
-			return r.st;
-	}
-	return 0;
-}
-
-/* Poll until the row's state is @st (0: gone): 0 or -ETIMEDOUT. */
-static int wait_row(int nsfd, int proto, unsigned int lport,
-		    unsigned int rport, int st, int ms)
-{
-	int64_t deadline = now_ms() + ms;
-
-	while (row_state(nsfd, proto, lport, rport) != st) {
-		if (now_ms() > deadline)
-			return -ETIMEDOUT;
-		pause_step();
-	}
-	return 0;
 }
 
 /* ------------------------------------------------------------ fixture */
@@ -902,7 +848,7 @@ TEST_F(icmp, request_unreachable)
 	ASSERT_EQ(0, etcp_raw_send(raw, &syn));
 	ret = etcp_raw_recv(raw, is_synack, NULL, &synack, WAIT_MS);
 	ASSERT_EQ(0, ret) TH_LOG("no SYN-ACK: %s", strerror(-ret));
-	ASSERT_EQ(0, wait_row(self->ns.c, variant->proto, PORT, RAW_PORT,
+	ASSERT_EQ(0, wait_row_state(self->ns.c, variant->proto, PORT, RAW_PORT,
 			      TCP_SYN_RECV, WAIT_MS));
 
 	oow0 = counter(self->ns.c, variant->proto, "OutOfWindowIcmps");
@@ -912,13 +858,13 @@ TEST_F(icmp, request_unreachable)
 				ICMP_C_HOST, 0, &q));
 	EXPECT_EQ(0, wait_counter(self->ns.c, variant->proto,
 				  "OutOfWindowIcmps", oow0 + 1, WAIT_MS));
-	EXPECT_EQ(TCP_SYN_RECV, row_state(self->ns.c, variant->proto, PORT,
+	EXPECT_EQ(TCP_SYN_RECV, proc_row_state(self->ns.c, variant->proto, PORT,
 					  RAW_PORT));
 
 	q.seq = synack.seq;
 	ASSERT_EQ(0, icmp_forge(self->ns.b, ETCP_NS_ADDR_C, ICMP_T_UNREACH,
 				ICMP_C_HOST, 0, &q));
-	EXPECT_EQ(0, wait_row(self->ns.c, variant->proto, PORT, RAW_PORT, 0,
+	EXPECT_EQ(0, wait_row_state(self->ns.c, variant->proto, PORT, RAW_PORT, 0,
 			      WAIT_MS))
 		TH_LOG("%s: the request is still there", variant->name);
 	EXPECT_EQ(oow0 + 1, counter(self->ns.c, variant->proto,

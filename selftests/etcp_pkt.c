@@ -20,26 +20,12 @@
 
 #include "etcp_netns.h"
 #include "etcp_pkt.h"
+#include "etcp_raw.h"
+#include "etcp_util.h"
 
 #define PKT_FRAME_MAX	(ETCP_PKT_ETH_HLEN + 65535)
 #define PKT_RCVBUF	(8 << 20)	/* a burst's answers wait while we send */
 #define PKT_WND		65535
-
-static int64_t pkt_realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t pkt_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ------------------------------------------------------------ the link */
 
@@ -154,7 +140,7 @@ int etcp_pkt_open(struct etcp_pkt *pk, int nsfd, const char *ifname,
 	pk->una = -1;
 	pk->edge = -1;
 	pk->ip_id = (uint16_t)getpid();
-	pk->t0 = pkt_realtime_ns();
+	pk->t0 = realtime_ns();
 	memcpy(pk->dmac, dmac, 6);
 	pk->hist = calloc(ETCP_PKT_HIST, sizeof(*pk->hist));
 	if (!pk->hist)
@@ -228,19 +214,6 @@ static void put16(uint8_t *p, uint16_t v)
 	p[1] = v;
 }
 
-/* The IPv4 header checksum (RFC 791) over @len bytes. */
-static uint16_t pkt_ip_csum(const uint8_t *p, size_t len)
-{
-	uint32_t sum = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 static bool pkt_in_conn(const struct etcp_pkt *pk, const struct etcp_cap_seg *seg);
 
 /* Remember a frame sent, parsed, if it is a segment of pk->ipproto. */
@@ -252,7 +225,7 @@ static void pkt_record_out(struct etcp_pkt *pk, const uint8_t *frame, size_t len
 	    etcp_cap_parse(frame + ETCP_PKT_ETH_HLEN, len - ETCP_PKT_ETH_HLEN,
 			   pk->ipproto, &seg))
 		return;
-	seg.t = pkt_realtime_ns();
+	seg.t = realtime_ns();
 	seg.out = true;
 	/* Ours, of the connection: the mirror of pkt_in_conn(). */
 	if (pk->conn && seg.seglen >= 20 &&
@@ -302,7 +275,7 @@ static void pkt_headers(struct etcp_pkt *pk, uint8_t *frame, struct in_addr sadd
 	ip[9] = pk->ipproto;
 	memcpy(ip + 12, &saddr, 4);
 	memcpy(ip + 16, &daddr, 4);
-	put16(ip + 10, pkt_ip_csum(ip, ETCP_PKT_IP_HLEN));
+	put16(ip + 10, etcp_inet_csum(ip, ETCP_PKT_IP_HLEN));
 }
 
 #define PKT_L4_OFF	(ETCP_PKT_ETH_HLEN + ETCP_PKT_IP_HLEN)
@@ -432,7 +405,7 @@ int etcp_pkt_recv(struct etcp_pkt *pk, etcp_cap_match_fn *fn, const void *arg,
 		  struct etcp_cap_seg *seg, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = pk->fd, .events = POLLIN };
-	int64_t deadline = pkt_now_ms() + timeout_ms, left;
+	int64_t deadline = now_ms() + timeout_ms, left;
 	int r;
 
 	for (;;) {
@@ -443,7 +416,7 @@ int etcp_pkt_recv(struct etcp_pkt *pk, etcp_cap_match_fn *fn, const void *arg,
 			continue;
 		if (r != -EAGAIN)
 			return r;
-		left = deadline - pkt_now_ms();
+		left = deadline - now_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
@@ -574,7 +547,7 @@ int etcp_pkt_next(struct etcp_pkt *pk, struct etcp_cap_seg *seg, int timeout_ms)
 
 int etcp_pkt_push(struct etcp_pkt *pk, const struct etcp_pkt_push *p, int *used)
 {
-	int64_t deadline = pkt_now_ms() + p->timeout_ms, quiet_since;
+	int64_t deadline = now_ms() + p->timeout_ms, quiet_since;
 	int64_t done = 1 + (int64_t)p->len;	/* the rack that covers it all */
 	struct etcp_cap_seg seg;
 	int rounds = 0, ret = 0;
@@ -585,7 +558,7 @@ int etcp_pkt_push(struct etcp_pkt *pk, const struct etcp_pkt_push *p, int *used)
 	while (pk->una < done) {
 		size_t from, to, off, n;
 
-		if (rounds == p->rounds || pkt_now_ms() > deadline) {
+		if (rounds == p->rounds || now_ms() > deadline) {
 			ret = -ETIMEDOUT;
 			break;
 		}
@@ -603,16 +576,16 @@ int etcp_pkt_push(struct etcp_pkt *pk, const struct etcp_pkt_push *p, int *used)
 				goto out;
 		}
 		/* ACKs until they cover what went, or none for rto_ms. */
-		quiet_since = pkt_now_ms();
+		quiet_since = now_ms();
 		while (pk->una < 1 + (int64_t)to &&
-		       pkt_now_ms() - quiet_since < p->rto_ms &&
-		       pkt_now_ms() <= deadline) {
+		       now_ms() - quiet_since < p->rto_ms &&
+		       now_ms() <= deadline) {
 			if (p->idle)
 				p->idle(p->arg);
 			acks = pk->acks;
 			etcp_pkt_recv(pk, etcp_pkt_of_conn, pk, &seg, PKT_PUSH_STEP_MS);
 			if (pk->acks != acks)
-				quiet_since = pkt_now_ms();
+				quiet_since = now_ms();
 		}
 		if (p->idle)
 			p->idle(p->arg);

@@ -18,6 +18,21 @@
 #define RAW_HDR_MAX	60
 #define RAW_PKT_MAX	65536
 
+uint16_t etcp_inet_csum(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
 uint16_t etcp_raw_csum(struct in_addr saddr, struct in_addr daddr, int ipproto,
 		       const void *seg, size_t len)
 {

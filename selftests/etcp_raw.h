@@ -86,6 +86,9 @@ int etcp_raw_recv(int fd, etcp_cap_match_fn *fn, const void *arg,
 /* Write the 4 bytes of an MSS option at p; returns 4. */
 size_t etcp_raw_opt_mss(uint8_t *p, uint16_t mss);
 
+/* The Internet checksum (RFC 1071) of @len bytes: IP and ICMP headers. */
+uint16_t etcp_inet_csum(const void *buf, size_t len);
+
 /* The Internet checksum of a segment over the pseudo-header (RFC 9293 3.1). */
 uint16_t etcp_raw_csum(struct in_addr saddr, struct in_addr daddr, int ipproto,
 		       const void *seg, size_t len);

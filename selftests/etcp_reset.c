@@ -116,41 +116,6 @@ static int wait_sock_state(int fd, int proto, int st, int ms)
 }
 
 /*
- * The state of the connection lport<->rport in nsfd's /proc/net/{etcp,tcp}
- * (request socks and TIME_WAIT entries included), ST_GONE if no row.
- */
-static int row_state(int nsfd, int proto, unsigned int lport, unsigned int rport)
-{
-	static char text[64 * 1024];
-	char *line, *save = NULL;
-	struct proc_row r;
-	int st = ST_GONE;
-
-	if (ns_proc_net_read(nsfd, proto == IPPROTO_ETCP ? "etcp" : "tcp",
-			     text, sizeof(text)) < 0)
-		return -1;
-	line = strtok_r(text, "\n", &save);	/* the header */
-	while (line && (line = strtok_r(NULL, "\n", &save))) {
-		if (!proc_row_scan(line, &r) && r.lport == lport && r.rport == rport)
-			st = r.st;
-	}
-	return st;
-}
-
-static int wait_row(int nsfd, int proto, unsigned int lport, unsigned int rport,
-		    int st, int ms)
-{
-	int64_t deadline = now_ms() + ms;
-
-	while (row_state(nsfd, proto, lport, rport) != st) {
-		if (now_ms() > deadline)
-			return -ETIMEDOUT;
-		pause_step();
-	}
-	return 0;
-}
-
-/*
  * A connection that is over: no row, or (etcp, whose /proc/net/etcp lists
  * every socket of the namespace) a socket the application still holds,
  * in CLOSE.  /proc/net/tcp shows only hashed sockets: no row.
@@ -171,7 +136,7 @@ static int wait_gone_no_tw(int nsfd, int proto, unsigned int lport,
 	bool tw = false;
 	int st;
 
-	while (!row_closed(st = row_state(nsfd, proto, lport, rport))) {
+	while (!row_closed(st = proc_row_state(nsfd, proto, lport, rport))) {
 		tw |= st == ST_TIME_WAIT;
 		if (now_ms() > deadline)
 			return -ETIMEDOUT;
@@ -477,7 +442,7 @@ TEST_F(reset, syn_sent)
 	EXPECT_NE(0, poll_one(self->cfd, POLLOUT, WAIT_MS) & (POLLERR | POLLHUP));
 	EXPECT_EQ(ECONNREFUSED, so_error(self->cfd)) TH_LOG("%s", EXCH);
 	EXPECT_EQ(ETCP_CLOSE, sock_state(self->cfd, PROTO));
-	EXPECT_TRUE(row_closed(row_state(self->ns.a, PROTO, CPORT, PORT)));
+	EXPECT_TRUE(row_closed(proc_row_state(self->ns.a, PROTO, CPORT, PORT)));
 	client_silent(_metadata, self, CPORT, (long)n0, "refused");
 	if (ETCP) {
 		EXPECT_EQ(4, stat_a(self, "InRsts") - in0);
@@ -513,15 +478,15 @@ TEST_F(reset, syn_recv)
 	ASSERT_LE(0, self->cfd);
 	ret = connect_to(self->cfd, ETCP_NS_ADDR_B, PORT);
 	ASSERT_EQ(0, ret) TH_LOG("connect: %s", strerror(-ret));
-	ASSERT_EQ(0, wait_row(self->ns.b, PROTO, PORT, CPORT, ETCP_SYN_RECV, WAIT_MS))
+	ASSERT_EQ(0, wait_row_state(self->ns.b, PROTO, PORT, CPORT, ETCP_SYN_RECV, WAIT_MS))
 		TH_LOG("no SYN_RECV row in b: %s", EXCH);
 	isyn = etcp_cap_wait_match(self->cap, 0, flags_from, &syn, WAIT_MS);
 	ASSERT_LE(0, isyn) TH_LOG("%s", EXCH);
 	seg.seq = self->cap->seg[isyn].seq + 1;	/* the request's RCV.NXT */
 	ASSERT_EQ(0, etcp_raw_send(self->raw_a, &seg));
-	EXPECT_EQ(0, wait_row(self->ns.b, PROTO, PORT, CPORT, ST_GONE, WAIT_MS))
+	EXPECT_EQ(0, wait_row_state(self->ns.b, PROTO, PORT, CPORT, ST_GONE, WAIT_MS))
 		TH_LOG("the request is still there (st %d): %s",
-		       row_state(self->ns.b, PROTO, PORT, CPORT), EXCH);
+		       proc_row_state(self->ns.b, PROTO, PORT, CPORT), EXCH);
 	EXPECT_EQ(ETCP_LISTEN, sock_state(self->lfd, PROTO));
 	fd = accept_wait(self->lfd, 300);
 	EXPECT_EQ(-1, fd) TH_LOG("a child was accepted");
@@ -712,7 +677,7 @@ static void reach_state(struct __test_metadata *_metadata, FIXTURE_DATA(reset) *
 	case ETCP_CLOSE_WAIT:
 		for (i = 0; i < nends; i++) {
 			ASSERT_EQ(0, shutdown(*ends[i].afd, SHUT_WR));
-			ASSERT_EQ(0, wait_row(self->ns.a, PROTO, ends[i].port, PORT,
+			ASSERT_EQ(0, wait_row_state(self->ns.a, PROTO, ends[i].port, PORT,
 					      ETCP_CLOSE_WAIT, WAIT_MS))
 				TH_LOG("no CLOSE_WAIT: %s", EXCH);
 			/*
@@ -738,9 +703,9 @@ static void reach_state(struct __test_metadata *_metadata, FIXTURE_DATA(reset) *
 		break;
 	}
 	for (i = 0; i < nends; i++)
-		ASSERT_EQ(0, wait_row(self->ns.a, PROTO, ends[i].port, PORT, state, WAIT_MS))
+		ASSERT_EQ(0, wait_row_state(self->ns.a, PROTO, ends[i].port, PORT, state, WAIT_MS))
 			TH_LOG("port %u is in state %d, not %d: %s", ends[i].port,
-			       row_state(self->ns.a, PROTO, ends[i].port, PORT), state, EXCH);
+			       proc_row_state(self->ns.a, PROTO, ends[i].port, PORT), state, EXCH);
 }
 
 /*
@@ -794,7 +759,7 @@ static void close_case_run(struct __test_metadata *_metadata, FIXTURE_DATA(reset
 	/* The orphan. */
 	if (nends > 1) {
 		EXPECT_EQ(0, wait_gone_no_tw(self->ns.a, PROTO, CPORT2, PORT, WAIT_MS));
-		EXPECT_EQ(ST_GONE, row_state(self->ns.a, PROTO, CPORT2, PORT))
+		EXPECT_EQ(ST_GONE, proc_row_state(self->ns.a, PROTO, CPORT2, PORT))
 			TH_LOG("the orphan's row stays: %s", EXCH);
 	}
 	/* Nothing from either afterwards. */
@@ -860,7 +825,7 @@ TEST_F(reset, half_open_server)
 	ASSERT_EQ(0, ns_nft_drop(self->ns.b, PROTO, "output", ""));
 	close_abort(self->afd);
 	self->afd = -1;
-	ASSERT_EQ(0, wait_row(self->ns.b, PROTO, PORT, CPORT, ST_GONE, WAIT_MS));
+	ASSERT_EQ(0, wait_row_state(self->ns.b, PROTO, PORT, CPORT, ST_GONE, WAIT_MS));
 	ASSERT_EQ(0, ns_nft_flush(self->ns.b));
 	if (ETCP) {
 		in0 = stat_a(self, "InRsts");
@@ -929,7 +894,7 @@ TEST_F(reset, half_open_client)
 	ASSERT_EQ(0, ns_nft_drop(self->ns.a, PROTO, "output", ""));
 	close_abort(self->cfd);
 	self->cfd = -1;
-	ASSERT_EQ(0, wait_row(self->ns.a, PROTO, CPORT, PORT, ST_GONE, WAIT_MS));
+	ASSERT_EQ(0, wait_row_state(self->ns.a, PROTO, CPORT, PORT, ST_GONE, WAIT_MS));
 	ASSERT_EQ(0, ns_nft_flush(self->ns.a));
 	etcp_cap_poll(self->cap);
 	ASSERT_TRUE(flow_next(self->cap, PORT, CPORT, &b_snd_nxt));

@@ -42,6 +42,14 @@ int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 void pause_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -383,6 +391,40 @@ int proc_row_scan(const char *line, struct proc_row *r)
 		   &r->txq, &r->rxq, &r->tr, &r->when, &r->retr, &r->uid,
 		   &r->timeout, &r->inode);
 	return n == 14 ? 0 : -1;
+}
+
+int proc_row_state(int nsfd, int proto, unsigned int lport, unsigned int rport)
+{
+	static char text[64 * 1024];
+	char *line, *save = NULL;
+	struct proc_row r;
+	ssize_t n;
+	int st = 0;
+
+	n = ns_proc_net_read(nsfd, proto == IPPROTO_ETCP ? "etcp" : "tcp",
+			     text, sizeof(text));
+	if (n < 0)
+		return n;
+	line = strtok_r(text, "\n", &save);	/* the header */
+	while (line && (line = strtok_r(NULL, "\n", &save))) {
+		if (!proc_row_scan(line, &r) && r.lport == lport &&
+		    r.rport == rport)
+			st = r.st;
+	}
+	return st;
+}
+
+int wait_row_state(int nsfd, int proto, unsigned int lport, unsigned int rport,
+		   int st, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+
+	while (proc_row_state(nsfd, proto, lport, rport) != st) {
+		if (now_ms() > deadline)
+			return -ETIMEDOUT;
+		pause_step();
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------ data */

@@ -21,6 +21,8 @@ struct etcp_info;
 
 /* CLOCK_MONOTONIC in milliseconds. */
 int64_t now_ms(void);
+/* CLOCK_REALTIME in nanoseconds (the clock of packet timestamps). */
+int64_t realtime_ns(void);
 /* Sleep for @ms milliseconds (an interrupted sleep ends early). */
 void pause_ms(int ms);
 /* Sleep one polling step (5 ms), between tries of a wait_*() loop. */
@@ -134,6 +136,15 @@ struct proc_row {
 
 /* Scan one row of /proc/net/tcp or /proc/net/etcp into @r: 0, or -1. */
 int proc_row_scan(const char *line, struct proc_row *r);
+/*
+ * The state of the last row lport<->rport of /proc/net/{etcp,tcp} (by
+ * @proto) in nsfd, requests and TIME_WAIT entries included: the state, 0
+ * if there is no such row, or -errno.
+ */
+int proc_row_state(int nsfd, int proto, unsigned int lport, unsigned int rport);
+/* Poll until proc_row_state() is @st (0: gone): 0 or -ETIMEDOUT. */
+int wait_row_state(int nsfd, int proto, unsigned int lport, unsigned int rport,
+		   int st, int ms);
 
 /* ------------------------------------------------------------ nftables */
 
