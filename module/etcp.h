@@ -587,6 +587,10 @@ void etcp_release_cb(struct sock *sk);
 
 /* minisocks.c */
 int etcp_conn_request(struct sock *listener, struct sk_buff *skb);
+struct etcp_request *etcp_req_lookup(struct sock *listener,
+				     __be32 laddr, __be16 lport,
+				     __be32 raddr, __be16 rport);
+void etcp_req_drop(struct sock *listener, struct etcp_request *req);
 struct etcp_request *etcp_req_find(struct sock *listener,
 				   const struct sk_buff *skb);
 int etcp_req_rcv(struct sock *listener, struct etcp_request *req,

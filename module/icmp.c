@@ -328,31 +328,19 @@ out:
 static void etcp_icmp_req_err(struct sock *listener, const struct iphdr *iph,
 			      const struct tcphdr *th, bool abort)
 {
-	struct net *net = sock_net(listener);
 	struct etcp_request *req;
-	int last;
 
 	bh_lock_sock(listener);
 	if (sock_owned_by_user(listener) || listener->sk_state != TCP_LISTEN)
 		goto out;
-	list_for_each_entry(req, &etcp_sk(listener)->syn_queue, node) {
-		if (req->lport != th->source || req->rport != th->dest ||
-		    req->laddr != iph->saddr || req->raddr != iph->daddr)
-			continue;
-		if (ntohl(th->seq) != req->iss) {
-			ETCP_INC_STATS(net, ETCP_MIB_OUTOFWINDOWICMPS);
-		} else if (abort) {
-			/*
-			 * minisocks.c owns the SYN queue: the request's timer
-			 * drops it, now, as after its last SYN-ACK went
-			 * unanswered.
-			 */
-			last = READ_ONCE(etcp_pernet(net)->sysctl.synack_retries);
-			req->retransmits = max_t(int, req->retransmits, last);
-			mod_timer_pending(&req->timer, jiffies);
-		}
-		break;
-	}
+	req = etcp_req_lookup(listener, iph->saddr, th->source, iph->daddr,
+			      th->dest);
+	if (!req)
+		goto out;
+	if (ntohl(th->seq) != req->iss)
+		ETCP_INC_STATS(sock_net(listener), ETCP_MIB_OUTOFWINDOWICMPS);
+	else if (abort)
+		etcp_req_drop(listener, req);
 out:
 	bh_unlock_sock(listener);
 }

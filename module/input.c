@@ -769,8 +769,8 @@ static bool etcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
  * A segment beyond RCV.NXT waits in the out-of-order queue, sorted by
  * sequence.  One that brings nothing new is dropped; ones the new segment
  * covers entirely go.  Partial overlaps are trimmed when the data moves
- * to the reader, so the bytes that came first are the ones read, as
- * with Linux.
+ * to the reader: where two segments overlap, the bytes of the one that
+ * begins first are read, as with Linux.
  */
 static void etcp_ofo_queue(struct sock *sk, struct sk_buff *skb)
 {

@@ -208,19 +208,40 @@ int etcp_conn_request(struct sock *listener, struct sk_buff *skb)
 	return 0;
 }
 
+/* @listener's request for this 4-tuple, or NULL; the listener is locked. */
+struct etcp_request *etcp_req_lookup(struct sock *listener,
+				     __be32 laddr, __be16 lport,
+				     __be32 raddr, __be16 rport)
+{
+	struct etcp_request *req;
+
+	list_for_each_entry(req, &etcp_sk(listener)->syn_queue, node) {
+		if (req->rport == rport && req->raddr == raddr &&
+		    req->laddr == laddr && req->lport == lport)
+			return req;
+	}
+	return NULL;
+}
+
+/* The request a segment arriving at @listener belongs to, or NULL. */
 struct etcp_request *etcp_req_find(struct sock *listener,
 				   const struct sk_buff *skb)
 {
 	const struct tcphdr *th = tcp_hdr(skb);
 	const struct iphdr *iph = ip_hdr(skb);
-	struct etcp_request *req;
 
-	list_for_each_entry(req, &etcp_sk(listener)->syn_queue, node) {
-		if (req->rport == th->source && req->raddr == iph->saddr &&
-		    req->laddr == iph->daddr && req->lport == th->dest)
-			return req;
-	}
-	return NULL;
+	return etcp_req_lookup(listener, iph->daddr, th->dest, iph->saddr,
+			       th->source);
+}
+
+/*
+ * An ICMP error says the peer of @req cannot be reached (icmp.c): the
+ * request goes, silently, as Linux's tcp_req_err() drops it; the peer's
+ * own SYN timer tries again.  The listener is locked.
+ */
+void etcp_req_drop(struct sock *listener, struct etcp_request *req)
+{
+	etcp_req_unlink(listener, req);
 }
 
 /* Set up a clone of the listener as the connection @req describes. */
