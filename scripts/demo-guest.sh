@@ -268,4 +268,4 @@ echo " A in TIME_WAIT for 2 * etcp_msl = 2 s)"
 say "The three-segment close: B closes at once, its FIN carries the ACK of A's"
 close_demo 5004 0 4
 
-say "Next steps of the project: RST validation, half-open connections and attacks."
+say "Resets, half-open connections, attacks, ICMP and hostile peers: see make check's selftests."
