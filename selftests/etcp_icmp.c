@@ -76,24 +76,13 @@ ETCP_ENV_CHECK()
 
 /* ------------------------------------------------------------ helpers */
 
-static const char *proc_file(int proto)
-{
-	return proto == IPPROTO_ETCP ? "etcp" : "tcp";
-}
-
-/* A counter etcp and TCP share the name of (TcpExt for TCP), or -1. */
-static long counter(int nsfd, int proto, const char *name)
-{
-	return read_counter(nsfd, proto, name);
-}
-
 /* Poll until counter @name of nsfd is at least @value: 0 or -ETIMEDOUT. */
 static int wait_counter(int nsfd, int proto, const char *name, long value,
 			int ms)
 {
 	int64_t deadline = now_ms() + ms;
 
-	while (counter(nsfd, proto, name) < value) {
+	while (read_counter(nsfd, proto, name) < value) {
 		if (now_ms() > deadline)
 			return -ETIMEDOUT;
 		pause_step();
@@ -488,7 +477,7 @@ static const char *syn_retrans_name(int proto)
  */
 TEST_F(icmp, connect_unreachable)
 {
-	long retrans0 = counter(self->ns.a, variant->proto,
+	long retrans0 = read_counter(self->ns.a, variant->proto,
 				syn_retrans_name(variant->proto));
 	int64_t t0, ms;
 	unsigned int i;
@@ -515,7 +504,7 @@ TEST_F(icmp, connect_unreachable)
 		EXPECT_EQ(TCP_CLOSE, sock_state(fd, variant->proto));
 		close(fd);
 	}
-	EXPECT_EQ(retrans0, counter(self->ns.a, variant->proto,
+	EXPECT_EQ(retrans0, read_counter(self->ns.a, variant->proto,
 				    syn_retrans_name(variant->proto)))
 		TH_LOG("a SYN was retransmitted");
 	if (variant->proto == IPPROTO_ETCP)
@@ -766,7 +755,7 @@ TEST_F(icmp, forged_out_of_window)
 	una = syn->seq + 1;
 	etcp_cap_stop(cap);
 
-	oow0 = counter(self->ns.a, variant->proto, "OutOfWindowIcmps");
+	oow0 = read_counter(self->ns.a, variant->proto, "OutOfWindowIcmps");
 	ASSERT_LE(0, oow0);
 
 	/* Far outside, on either side of the window. */
@@ -780,7 +769,7 @@ TEST_F(icmp, forged_out_of_window)
 			   oow0 + 2, WAIT_MS);
 	EXPECT_EQ(0, ret) TH_LOG("%s: OutOfWindowIcmps %ld, want %ld",
 				 variant->name,
-				 counter(self->ns.a, variant->proto, "OutOfWindowIcmps"),
+				 read_counter(self->ns.a, variant->proto, "OutOfWindowIcmps"),
 				 oow0 + 2);
 	ASSERT_EQ(0, path_of(cfd, variant->proto, &pmtu, &mss));
 	EXPECT_EQ(MTU_LINK, pmtu);
@@ -799,7 +788,7 @@ TEST_F(icmp, forged_out_of_window)
 	ret = wait_so_error(cfd, EHOSTUNREACH, WAIT_MS);
 	EXPECT_EQ(0, ret) TH_LOG("%s: SO_ERROR %s, want EHOSTUNREACH",
 				 variant->name, ret > 0 ? strerror(ret) : "none");
-	EXPECT_EQ(oow0 + 2, counter(self->ns.a, variant->proto, "OutOfWindowIcmps"));
+	EXPECT_EQ(oow0 + 2, read_counter(self->ns.a, variant->proto, "OutOfWindowIcmps"));
 
 	/* The connection is none the worse. */
 	EXPECT_EQ(TCP_ESTABLISHED, sock_state(cfd, variant->proto));
@@ -851,7 +840,7 @@ TEST_F(icmp, request_unreachable)
 	ASSERT_EQ(0, wait_row_state(self->ns.c, variant->proto, PORT, RAW_PORT,
 			      TCP_SYN_RECV, WAIT_MS));
 
-	oow0 = counter(self->ns.c, variant->proto, "OutOfWindowIcmps");
+	oow0 = read_counter(self->ns.c, variant->proto, "OutOfWindowIcmps");
 	ASSERT_LE(0, oow0);
 	q.seq = synack.seq + 1000;
 	ASSERT_EQ(0, icmp_forge(self->ns.b, ETCP_NS_ADDR_C, ICMP_T_UNREACH,
@@ -867,7 +856,7 @@ TEST_F(icmp, request_unreachable)
 	EXPECT_EQ(0, wait_row_state(self->ns.c, variant->proto, PORT, RAW_PORT, 0,
 			      WAIT_MS))
 		TH_LOG("%s: the request is still there", variant->name);
-	EXPECT_EQ(oow0 + 1, counter(self->ns.c, variant->proto,
+	EXPECT_EQ(oow0 + 1, read_counter(self->ns.c, variant->proto,
 				    "OutOfWindowIcmps"));
 
 	close(raw);
