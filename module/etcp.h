@@ -142,6 +142,13 @@ struct etcp_mib {
 #define ETCP_BHASH_SIZE		256	/* bound ports */
 #define ETCP_LHASH_SIZE		32	/* listeners, by port */
 #define ETCP_EHASH_SIZE		1024	/* connections, by 4-tuple */
+/*
+ * Every socket, request and TIME_WAIT entry, in chains by address, for
+ * /proc/net/etcp: a reader resumes in the chain it stopped in, not from
+ * the start of one long list.
+ */
+#define ETCP_ALL_BITS		8
+#define ETCP_ALL_SIZE		BIT(ETCP_ALL_BITS)
 
 struct etcp_net {
 	struct etcp_sysctl sysctl;
@@ -156,8 +163,8 @@ struct etcp_net {
 	 * so one BH-safe lock per namespace is enough.
 	 */
 	spinlock_t lock;
-	struct hlist_head all_socks;	/* every etcp socket: /proc/net/etcp */
-	struct hlist_head all_reqs;	/* every SYN_RECV request: same */
+	struct hlist_head all_socks[ETCP_ALL_SIZE];	/* every etcp socket */
+	struct hlist_head all_reqs[ETCP_ALL_SIZE];	/* every request */
 	struct hlist_head bhash[ETCP_BHASH_SIZE];
 	struct hlist_nulls_head lhash[ETCP_LHASH_SIZE];
 	struct hlist_nulls_head ehash[ETCP_EHASH_SIZE];
@@ -165,7 +172,7 @@ struct etcp_net {
 	/* TIME_WAIT entries: by 4-tuple (RCU), by local port, all of them. */
 	struct hlist_head twhash[ETCP_EHASH_SIZE];
 	struct hlist_head tw_bhash[ETCP_BHASH_SIZE];
-	struct hlist_head all_tws;
+	struct hlist_head all_tws[ETCP_ALL_SIZE];
 	atomic_t tw_count;
 	/* Sockets the application closed whose close is not over. */
 	atomic_t orphans;
@@ -265,9 +272,12 @@ struct etcp_sock {
 	u64 bytes_acked;
 	u64 bytes_received;
 
-	/* A listener's queues; both are under its socket lock. */
-	struct list_head syn_queue;	/* struct etcp_request, SYN_RECV */
+	/* A listener's queues; all under its socket lock. */
+	struct list_head syn_queue;	/* struct etcp_request, oldest first */
 	unsigned int syn_qlen;
+	struct hlist_head *syn_table;	/* the same requests, by 4-tuple */
+	u32 syn_table_mask;		/* buckets - 1, a power of two - 1 */
+	u32 syn_table_seed;
 	struct list_head accept_queue;	/* established children */
 	struct list_head accept_node;	/* a child's place in it */
 };
@@ -301,6 +311,7 @@ enum {
  */
 struct etcp_request {
 	struct list_head node;		/* listener's syn_queue */
+	struct hlist_node hash_node;	/* listener's syn_table */
 	struct hlist_node all_node;	/* etcp_net.all_reqs */
 	refcount_t refcnt;		/* the queue's, the timer's */
 	struct sock *listener;		/* holds a reference */
@@ -596,6 +607,8 @@ struct etcp_request *etcp_req_find(struct sock *listener,
 int etcp_req_rcv(struct sock *listener, struct etcp_request *req,
 		 struct sk_buff *skb);
 void etcp_listen_purge(struct sock *listener);
+int etcp_syn_table_fit(struct sock *listener, int backlog);
+void etcp_syn_table_free(struct sock *listener);
 void etcp_time_wait(struct sock *sk);
 
 /* What etcp_tw_rcv() leaves to the caller. */

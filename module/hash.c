@@ -21,6 +21,7 @@
  * Writers hold etcp_net.lock; the receive path only reads, under RCU, and
  * takes a reference on what it finds.
  */
+#include <linux/hash.h>
 #include <linux/jhash.h>
 #include <linux/random.h>
 #include <linux/rculist.h>
@@ -45,8 +46,11 @@ void etcp_hash_net_init(struct etcp_net *en)
 	int i;
 
 	spin_lock_init(&en->lock);
-	INIT_HLIST_HEAD(&en->all_socks);
-	INIT_HLIST_HEAD(&en->all_reqs);
+	for (i = 0; i < ETCP_ALL_SIZE; i++) {
+		INIT_HLIST_HEAD(&en->all_socks[i]);
+		INIT_HLIST_HEAD(&en->all_reqs[i]);
+		INIT_HLIST_HEAD(&en->all_tws[i]);
+	}
 	for (i = 0; i < ETCP_BHASH_SIZE; i++)
 		INIT_HLIST_HEAD(&en->bhash[i]);
 	/* The nulls value names the chain, so a reader can tell it strayed. */
@@ -58,7 +62,6 @@ void etcp_hash_net_init(struct etcp_net *en)
 		INIT_HLIST_HEAD(&en->twhash[i]);
 	for (i = 0; i < ETCP_BHASH_SIZE; i++)
 		INIT_HLIST_HEAD(&en->tw_bhash[i]);
-	INIT_HLIST_HEAD(&en->all_tws);
 	atomic_set(&en->tw_count, 0);
 	atomic_set(&en->orphans, 0);
 	spin_lock_init(&en->challenge_lock);
@@ -67,14 +70,25 @@ void etcp_hash_net_init(struct etcp_net *en)
 
 void etcp_hash_net_exit(struct etcp_net *en)
 {
-	/*
-	 * A user socket, and every request and child of one, holds a
-	 * reference on its namespace, so none can be left now.
-	 */
-	WARN_ON_ONCE(!hlist_empty(&en->all_socks));
-	WARN_ON_ONCE(!hlist_empty(&en->all_reqs));
-	/* etcp_tw_purge() ran before. */
-	WARN_ON_ONCE(!hlist_empty(&en->all_tws));
+	int i;
+
+	for (i = 0; i < ETCP_ALL_SIZE; i++) {
+		/*
+		 * A user socket, and every request and child of one, holds
+		 * a reference on its namespace, so none can be left now.
+		 */
+		WARN_ON_ONCE(!hlist_empty(&en->all_socks[i]));
+		WARN_ON_ONCE(!hlist_empty(&en->all_reqs[i]));
+		/* etcp_tw_purge() ran before. */
+		WARN_ON_ONCE(!hlist_empty(&en->all_tws[i]));
+	}
+}
+
+/* @entry's chain in one of etcp_net's all_* tables. */
+static struct hlist_head *etcp_all_bucket(struct hlist_head *all,
+					  const void *entry)
+{
+	return &all[hash_ptr(entry, ETCP_ALL_BITS)];
 }
 
 void etcp_sock_list_add(struct sock *sk)
@@ -82,7 +96,8 @@ void etcp_sock_list_add(struct sock *sk)
 	struct etcp_net *en = etcp_pernet(sock_net(sk));
 
 	spin_lock_bh(&en->lock);
-	hlist_add_head(&etcp_sk(sk)->all_node, &en->all_socks);
+	hlist_add_head(&etcp_sk(sk)->all_node,
+		       etcp_all_bucket(en->all_socks, sk));
 	spin_unlock_bh(&en->lock);
 }
 
@@ -100,7 +115,7 @@ void etcp_req_list_add(struct net *net, struct etcp_request *req)
 	struct etcp_net *en = etcp_pernet(net);
 
 	spin_lock_bh(&en->lock);
-	hlist_add_head(&req->all_node, &en->all_reqs);
+	hlist_add_head(&req->all_node, etcp_all_bucket(en->all_reqs, req));
 	spin_unlock_bh(&en->lock);
 }
 
@@ -476,7 +491,7 @@ void etcp_tw_hash(struct etcp_net *en, struct etcp_tw *tw)
 	hlist_add_head_rcu(&tw->node, head);
 	hlist_add_head(&tw->bind_node,
 		       etcp_tw_bhash_bucket(en, ntohs(tw->lport)));
-	hlist_add_head(&tw->all_node, &en->all_tws);
+	hlist_add_head(&tw->all_node, etcp_all_bucket(en->all_tws, tw));
 	atomic_inc(&en->tw_count);
 }
 

@@ -5,14 +5,19 @@
  * the ACK that completes the handshake turns it into a full socket on the
  * accept queue (line 5), where accept() finds it.
  *
- * Requests live under the listener's socket lock.  A request holds a
- * reference on its listener; the request's own references are the SYN
- * queue's and, while armed, its timer's.
+ * Requests live under the listener's socket lock, on two structures: the
+ * SYN queue, oldest first (the one to evict, the order to reset in), and
+ * a hash table by 4-tuple, which finds the request of a segment in O(1)
+ * however many a flood has queued.  A request holds a reference on its
+ * listener; the request's own references are the SYN queue's and, while
+ * armed, its timer's.
  *
  * The end of a connection has its mini-socket too: the TIME_WAIT entry
  * (struct etcp_tw) that replaces the socket for 2 * MSL once both FINs
  * are acknowledged.
  */
+#include <linux/jhash.h>
+#include <linux/log2.h>
 #include <linux/siphash.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
@@ -20,6 +25,14 @@
 
 #include "etcp.h"
 #include "compat.h"
+
+/*
+ * Buckets of a listener's request table: as many as its backlog (the SYN
+ * queue's limit), so that a full queue averages a request a bucket, within
+ * bounds; 2^16 buckets take 512 KiB.
+ */
+#define ETCP_SYN_TABLE_MIN	8
+#define ETCP_SYN_TABLE_MAX	65536
 
 static struct kmem_cache *etcp_request_cache __read_mostly;
 static struct kmem_cache *etcp_tw_cache __read_mostly;
@@ -67,12 +80,82 @@ static void etcp_req_arm(struct etcp_request *req, unsigned long timeout)
 		refcount_inc(&req->refcnt);
 }
 
-/* Take @req off the SYN queue; the listener is locked. */
-static void etcp_req_unlink(struct sock *listener, struct etcp_request *req)
+static struct hlist_head *etcp_syn_bucket(const struct etcp_sock *lesk,
+					  __be32 laddr, __be32 raddr,
+					  __be16 rport)
+{
+	u32 hash = jhash_3words((__force u32)laddr, (__force u32)raddr,
+				(__force u32)rport, lesk->syn_table_seed);
+
+	return &lesk->syn_table[hash & lesk->syn_table_mask];
+}
+
+static struct hlist_head *etcp_req_bucket(const struct sock *listener,
+					  const struct etcp_request *req)
+{
+	return etcp_syn_bucket(etcp_sk(listener), req->laddr, req->raddr,
+			       req->rport);
+}
+
+/*
+ * listen(): a table with room for @backlog requests.  A larger backlog
+ * than before (listen() again) rehashes what is queued into a larger
+ * table; if that cannot be had, the old one serves, with longer chains.
+ * Process context, the listener owned by the caller: neither the
+ * receive path nor a request's timer touches the queue meanwhile.
+ */
+int etcp_syn_table_fit(struct sock *listener, int backlog)
+{
+	struct etcp_sock *lesk = etcp_sk(listener);
+	struct hlist_head *old = lesk->syn_table;
+	struct etcp_request *req;
+	struct hlist_head *table;
+	unsigned int size, i;
+
+	size = roundup_pow_of_two(clamp(backlog, ETCP_SYN_TABLE_MIN,
+					ETCP_SYN_TABLE_MAX));
+	if (old && size <= lesk->syn_table_mask + 1)
+		return 0;
+	table = kvmalloc_array(size, sizeof(*table), GFP_KERNEL_ACCOUNT);
+	if (!table)
+		return old ? 0 : -ENOMEM;
+	for (i = 0; i < size; i++)
+		INIT_HLIST_HEAD(&table[i]);
+
+	lesk->syn_table = table;
+	lesk->syn_table_mask = size - 1;
+	lesk->syn_table_seed = get_random_u32();
+	list_for_each_entry(req, &lesk->syn_queue, node)
+		hlist_add_head(&req->hash_node,
+			       etcp_req_bucket(listener, req));
+	kvfree(old);
+	return 0;
+}
+
+/* The listener stopped listening and its SYN queue is empty. */
+void etcp_syn_table_free(struct sock *listener)
+{
+	struct etcp_sock *lesk = etcp_sk(listener);
+
+	WARN_ON_ONCE(lesk->syn_qlen);
+	kvfree(lesk->syn_table);
+	lesk->syn_table = NULL;
+	lesk->syn_table_mask = 0;
+}
+
+/* Take @req off the SYN queue and the table; the listener is locked. */
+static void etcp_req_dequeue(struct sock *listener, struct etcp_request *req)
 {
 	list_del_init(&req->node);
+	hlist_del_init(&req->hash_node);
 	etcp_sk(listener)->syn_qlen--;
 	etcp_req_list_del(sock_net(listener), req);
+}
+
+/* Dequeue @req and drop the queue's and an armed timer's references. */
+static void etcp_req_unlink(struct sock *listener, struct etcp_request *req)
+{
+	etcp_req_dequeue(listener, req);
 	if (timer_delete(&req->timer))
 		etcp_req_put(req);
 	etcp_req_put(req);
@@ -131,6 +214,7 @@ static struct etcp_request *etcp_req_alloc(struct sock *listener,
 		return NULL;
 
 	INIT_LIST_HEAD(&req->node);
+	INIT_HLIST_NODE(&req->hash_node);
 	refcount_set(&req->refcnt, 1);		/* the SYN queue's */
 	sock_hold(listener);
 	req->listener = listener;
@@ -198,6 +282,7 @@ int etcp_conn_request(struct sock *listener, struct sk_buff *skb)
 		return -ENOMEM;
 
 	list_add_tail(&req->node, &lesk->syn_queue);
+	hlist_add_head(&req->hash_node, etcp_req_bucket(listener, req));
 	lesk->syn_qlen++;
 	etcp_req_list_add(net, req);
 	ETCP_INC_STATS(net, ETCP_MIB_PASSIVEOPENS);
@@ -213,9 +298,11 @@ struct etcp_request *etcp_req_lookup(struct sock *listener,
 				     __be32 laddr, __be16 lport,
 				     __be32 raddr, __be16 rport)
 {
+	const struct etcp_sock *lesk = etcp_sk(listener);
 	struct etcp_request *req;
 
-	list_for_each_entry(req, &etcp_sk(listener)->syn_queue, node) {
+	hlist_for_each_entry(req, etcp_syn_bucket(lesk, laddr, raddr, rport),
+			     hash_node) {
 		if (req->rport == rport && req->raddr == raddr &&
 		    req->laddr == laddr && req->lport == lport)
 			return req;
@@ -257,6 +344,8 @@ static void etcp_child_init(struct sock *child, const struct etcp_request *req,
 	WRITE_ONCE(child->sk_ack_backlog, 0);
 	INIT_LIST_HEAD(&esk->syn_queue);
 	esk->syn_qlen = 0;
+	esk->syn_table = NULL;
+	esk->syn_table_mask = 0;
 	INIT_LIST_HEAD(&esk->accept_queue);
 	INIT_LIST_HEAD(&esk->accept_node);
 	skb_queue_head_init(&esk->ooo_queue);
@@ -471,9 +560,7 @@ void etcp_listen_purge(struct sock *listener)
 	list_for_each_entry_safe(req, rtmp, &lesk->syn_queue, node) {
 		etcp_send_req_segment(listener, req,
 				      ETCP_FLAG_RST | ETCP_FLAG_ACK);
-		list_del_init(&req->node);
-		lesk->syn_qlen--;
-		etcp_req_list_del(sock_net(listener), req);
+		etcp_req_dequeue(listener, req);
 		/* The timer may be waiting for us to release the listener. */
 		if (timer_delete_sync(&req->timer))
 			etcp_req_put(req);
@@ -485,6 +572,7 @@ void etcp_listen_purge(struct sock *listener)
 		sk_acceptq_removed(listener);
 		etcp_child_abort(&child->inet.sk);
 	}
+	etcp_syn_table_free(listener);
 }
 
 /* ---- TIME_WAIT ---- */
@@ -653,6 +741,26 @@ void etcp_tw_recycle(struct etcp_tw *tw, struct sk_buff *skb)
 		ETCP_INC_STATS(tw->net, ETCP_MIB_TIMEWAITRECYCLED);
 }
 
+/* Kill the entries on one chain of etcp_net.all_tws, timers waited for. */
+static void etcp_tw_purge_chain(struct etcp_net *en, struct hlist_head *chain)
+{
+	struct etcp_tw *tw;
+
+	for (;;) {
+		spin_lock_bh(&en->lock);
+		tw = hlist_entry_safe(chain->first, struct etcp_tw, all_node);
+		if (tw)
+			refcount_inc(&tw->refcnt);
+		spin_unlock_bh(&en->lock);
+		if (!tw)
+			return;
+		/* Killed by us or by the timer, it is off the chain after. */
+		if (timer_delete_sync(&tw->timer))
+			etcp_tw_kill(tw);
+		etcp_tw_put(tw);
+	}
+}
+
 /*
  * The namespace is going: its TIME_WAIT entries go with it.  Nothing can
  * reach them any more but their timers, which are waited for.
@@ -660,21 +768,10 @@ void etcp_tw_recycle(struct etcp_tw *tw, struct sk_buff *skb)
 void etcp_tw_purge(struct net *net)
 {
 	struct etcp_net *en = etcp_pernet(net);
-	struct etcp_tw *tw;
+	int i;
 
-	for (;;) {
-		spin_lock_bh(&en->lock);
-		tw = hlist_entry_safe(en->all_tws.first, struct etcp_tw,
-				      all_node);
-		if (tw)
-			refcount_inc(&tw->refcnt);
-		spin_unlock_bh(&en->lock);
-		if (!tw)
-			break;
-		if (timer_delete_sync(&tw->timer))
-			etcp_tw_kill(tw);
-		etcp_tw_put(tw);
-	}
+	for (i = 0; i < ETCP_ALL_SIZE; i++)
+		etcp_tw_purge_chain(en, &en->all_tws[i]);
 }
 
 int etcp_minisocks_init(void)

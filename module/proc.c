@@ -12,7 +12,7 @@
 /* /proc/net/tcp pads every line to this width; so do we. */
 #define ETCP_PROC_LINE	149
 
-/* The lists /proc/net/etcp walks, one after the other. */
+/* The tables /proc/net/etcp walks, one after the other. */
 enum {
 	ETCP_SEQ_SOCKS,			/* etcp_net.all_socks */
 	ETCP_SEQ_REQS,			/* etcp_net.all_reqs */
@@ -20,48 +20,103 @@ enum {
 	ETCP_SEQ_LISTS
 };
 
+/*
+ * Where the walk is: the current entry's table, chain and place in the
+ * chain, its row, and its position in the file.  A read() that goes on
+ * where the last one stopped (as cat's do) resumes in that chain, as
+ * /proc/net/tcp does in its hash bucket, so that reading the file costs
+ * time linear in its length; any other position is walked to from the
+ * start.  Entries that come and go meanwhile may be missed or shown
+ * twice, as with /proc/net/tcp.
+ */
 struct etcp_seq_state {
 	struct seq_net_private p;	/* first: seq_file_net() reads it */
-	int sl;				/* row number of the current entry */
-	int list;			/* ETCP_SEQ_*: which list v is on */
+	int list;			/* ETCP_SEQ_* */
+	int bucket;			/* 0..ETCP_ALL_SIZE - 1 */
+	int offset;			/* entries before it in its chain */
+	int num;			/* row number */
+	loff_t last_pos;		/* *pos of the current entry */
 };
 
-static struct hlist_head *etcp_seq_list(struct etcp_net *en, int list)
+static struct hlist_head *etcp_seq_chain(struct etcp_net *en, int list,
+					 int bucket)
 {
 	switch (list) {
 	case ETCP_SEQ_SOCKS:
-		return &en->all_socks;
+		return &en->all_socks[bucket];
 	case ETCP_SEQ_REQS:
-		return &en->all_reqs;
+		return &en->all_reqs[bucket];
 	default:
-		return &en->all_tws;
+		return &en->all_tws[bucket];
 	}
 }
 
-/* The first entry of the lists from st->list on, or NULL. */
-static struct hlist_node *etcp_seq_first(struct etcp_net *en,
-					 struct etcp_seq_state *st)
+/* The first entry of the chains from st's on, or NULL at the end. */
+static struct hlist_node *etcp_seq_chain_first(struct etcp_net *en,
+					       struct etcp_seq_state *st)
 {
-	for (; st->list < ETCP_SEQ_LISTS; st->list++) {
-		struct hlist_node *node = etcp_seq_list(en, st->list)->first;
+	for (; st->list < ETCP_SEQ_LISTS; st->list++, st->bucket = 0) {
+		for (; st->bucket < ETCP_ALL_SIZE; st->bucket++) {
+			struct hlist_node *node;
 
-		if (node)
-			return node;
+			node = etcp_seq_chain(en, st->list, st->bucket)->first;
+			if (node) {
+				st->offset = 0;
+				return node;
+			}
+		}
 	}
 	return NULL;
 }
 
-/* Entry @pos (0-based) of all_socks, all_reqs and all_tws in a row. */
+/* The entry after @node, and st moved to it. */
+static struct hlist_node *etcp_seq_step(struct etcp_net *en,
+					struct etcp_seq_state *st,
+					struct hlist_node *node)
+{
+	st->num++;
+	if (node->next) {
+		st->offset++;
+		return node->next;
+	}
+	st->bucket++;
+	return etcp_seq_chain_first(en, st);
+}
+
+/* Entry @pos (0-based) of the tables in a row: walked from the start. */
 static struct hlist_node *etcp_seq_idx(struct etcp_net *en,
 				       struct etcp_seq_state *st, loff_t pos)
 {
 	struct hlist_node *node;
 
-	for (st->list = 0; st->list < ETCP_SEQ_LISTS; st->list++)
-		hlist_for_each(node, etcp_seq_list(en, st->list))
-			if (pos-- == 0)
-				return node;
-	return NULL;
+	st->list = 0;
+	st->bucket = 0;
+	st->num = 0;
+	node = etcp_seq_chain_first(en, st);
+	while (node && pos--)
+		node = etcp_seq_step(en, st, node);
+	return node;
+}
+
+/*
+ * The entry st names, found again after the lock was let go: its chain
+ * is walked, no more.  A chain that got shorter goes on with the next.
+ */
+static struct hlist_node *etcp_seq_resume(struct etcp_net *en,
+					  struct etcp_seq_state *st)
+{
+	struct hlist_node *node;
+	int skip = st->offset;
+
+	if (st->list >= ETCP_SEQ_LISTS)
+		return NULL;
+	node = etcp_seq_chain(en, st->list, st->bucket)->first;
+	while (node && skip--)
+		node = node->next;
+	if (node)
+		return node;
+	st->bucket++;
+	return etcp_seq_chain_first(en, st);
 }
 
 static void *etcp_seq_start(struct seq_file *seq, loff_t *pos)
@@ -69,29 +124,33 @@ static void *etcp_seq_start(struct seq_file *seq, loff_t *pos)
 {
 	struct etcp_net *en = etcp_pernet(seq_file_net(seq));
 	struct etcp_seq_state *st = seq->private;
+	void *v;
 
-	/* Held until etcp_seq_stop(): the lists cannot change under us. */
+	/*
+	 * Held until etcp_seq_stop(), which seq_file calls at the latest
+	 * when a page of rows is full: the tables cannot change under us,
+	 * and the time BHs stay off is bounded by a page's worth of rows.
+	 */
 	spin_lock_bh(&en->lock);
-	st->sl = *pos - 1;
 	if (!*pos)
-		return SEQ_START_TOKEN;
-	return etcp_seq_idx(en, st, *pos - 1);
+		v = SEQ_START_TOKEN;
+	else if (*pos == st->last_pos)
+		v = etcp_seq_resume(en, st);
+	else
+		v = etcp_seq_idx(en, st, *pos - 1);
+	st->last_pos = *pos;
+	return v;
 }
 
 static void *etcp_seq_next(struct seq_file *seq, void *v, loff_t *pos)
 {
 	struct etcp_net *en = etcp_pernet(seq_file_net(seq));
 	struct etcp_seq_state *st = seq->private;
-	struct hlist_node *node = v;
 
-	++*pos;
-	st->sl++;
+	st->last_pos = ++*pos;
 	if (v == SEQ_START_TOKEN)
 		return etcp_seq_idx(en, st, 0);
-	if (node->next)
-		return node->next;
-	st->list++;
-	return etcp_seq_first(en, st);
+	return etcp_seq_step(en, st, v);
 }
 
 static void etcp_seq_stop(struct seq_file *seq, void *v)
@@ -195,13 +254,13 @@ static int etcp_seq_show(struct seq_file *seq, void *v)
 		seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode");
 	else if (st->list == ETCP_SEQ_REQS)
 		etcp_seq_show_req(seq, hlist_entry(v, struct etcp_request,
-						   all_node), st->sl);
+						   all_node), st->num);
 	else if (st->list == ETCP_SEQ_TWS)
 		etcp_seq_show_tw(seq, hlist_entry(v, struct etcp_tw, all_node),
-				 st->sl);
+				 st->num);
 	else
 		etcp_seq_show_sock(seq, &hlist_entry(v, struct etcp_sock,
-						     all_node)->inet.sk, st->sl);
+						     all_node)->inet.sk, st->num);
 	seq_pad(seq, '\n');
 	return 0;
 }

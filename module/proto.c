@@ -631,10 +631,16 @@ static int etcp_listen(struct socket *sock, int backlog)
 	    !((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
 		goto out;
 
+	/* The table first: a listening socket must be able to queue. */
+	err = etcp_syn_table_fit(sk, backlog);
+	if (err)
+		goto out;
 	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
-	err = 0;
-	if (sk->sk_state != TCP_LISTEN)
+	if (sk->sk_state != TCP_LISTEN) {
 		err = etcp_listen_start(sk);
+		if (err)
+			etcp_syn_table_free(sk);
+	}
 out:
 	release_sock(sk);
 	return err;

@@ -33,6 +33,9 @@
  *                        SYN queue stays at the backlog, the oldest
  *                        request goes, real clients connect during the
  *                        flood, the requests expire after it
+ *   syn_table            a thousand requests on one listener, its backlog
+ *                        raised while they wait: each final ACK finds its
+ *                        own request, /proc/net/etcp lists each once
  *
  * The challenge ACK is <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> of the attacked
  * end, checked as absolute numbers (from ETCP_INFO) and as numbers
@@ -100,6 +103,7 @@ FIXTURE(attack) {
 	int raw_a, raw_b;	/* forging toward b, toward a */
 	int lfd, cfd, afd;
 	unsigned short cport;
+	bool isn_fixed;		/* fixed_isn written: "-1" at teardown */
 };
 
 FIXTURE_SETUP(attack)
@@ -136,6 +140,8 @@ FIXTURE_TEARDOWN(attack)
 {
 	if (getenv("ETCP_CAP_DUMP") && self->cap)
 		TH_LOG("%s", EXCH);
+	if (self->isn_fixed)
+		fixed_isn_write("-1");
 	if (self->afd >= 0)
 		close(self->afd);
 	if (self->cfd >= 0)
@@ -802,8 +808,8 @@ static void *flood_run(void *arg)
 	return NULL;
 }
 
-/* SYN_RECV rows of FLOOD_PORT in netns b, or -1. */
-static int flood_requests(int nsfd)
+/* SYN_RECV rows of @port in netns nsfd, or -1. */
+static int syn_recv_rows(int nsfd, unsigned int port)
 {
 	static char text[1 << 18];
 	struct proc_row r;
@@ -815,7 +821,7 @@ static int flood_requests(int nsfd)
 	for (line = strchr(text, '\n'); line; line = strchr(line, '\n')) {
 		line++;
 		if (!proc_row_scan(line, &r) && r.st == ETCP_SYN_RECV &&
-		    r.lport == FLOOD_PORT)
+		    r.lport == port)
 			n++;
 	}
 	return n;
@@ -909,7 +915,7 @@ TEST_F(attack, syn_flood)
 	t0 = now_ms();
 	ASSERT_EQ(0, pthread_create(&th, NULL, flood_run, &f));
 	/* Until the queue is full of forged requests. */
-	for (i = 0; i < 2000 && flood_requests(self->ns.b) < FLOOD_BACKLOG; i++)
+	for (i = 0; i < 2000 && syn_recv_rows(self->ns.b, FLOOD_PORT) < FLOOD_BACKLOG; i++)
 		pause_ms(5);
 	/* A client every 100 ms for a second, against the full queue. */
 	for (i = 0; i < FLOOD_CLIENTS; i++) {
@@ -917,7 +923,7 @@ TEST_F(attack, syn_flood)
 		ret = flood_client(_metadata, self, l, &retrans);
 		EXPECT_EQ(0, ret) TH_LOG("client %d during the flood: %s", i, strerror(-ret));
 		total_retrans += retrans;
-		n = flood_requests(self->ns.b);
+		n = syn_recv_rows(self->ns.b, FLOOD_PORT);
 		max_n = n > max_n ? n : max_n;
 	}
 	reqs = slab_active("etcp_request", &per_slab);
@@ -940,9 +946,9 @@ TEST_F(attack, syn_flood)
 	EXPECT_GE(reqs0 + FLOOD_BACKLOG + 4 * per_slab, reqs) TH_LOG("requests unbounded");
 
 	/* Over: SYN-ACK at 0 s, again at 1 s, given up at 3 s. */
-	for (i = 0; i < 1000 && flood_requests(self->ns.b) > 0; i++)
+	for (i = 0; i < 1000 && syn_recv_rows(self->ns.b, FLOOD_PORT) > 0; i++)
 		pause_ms(10);
-	EXPECT_EQ(0, flood_requests(self->ns.b)) TH_LOG("forged requests outlived synack_retries");
+	EXPECT_EQ(0, syn_recv_rows(self->ns.b, FLOOD_PORT)) TH_LOG("forged requests outlived synack_retries");
 	ret = flood_client(_metadata, self, l, &retrans);
 	EXPECT_EQ(0, ret) TH_LOG("client after the flood: %s", strerror(-ret));
 	EXPECT_EQ(0, retrans) TH_LOG("the first SYN after the flood did not get through");
@@ -956,6 +962,135 @@ TEST_F(attack, syn_flood)
 	EXPECT_EQ(reqs0, reqs_end) TH_LOG("etcp_request objects: %ld at the start, %ld at the end",
 					  reqs0, reqs_end);
 	ns_cmd(self->ns.a, "nft delete table inet etcp_flood");
+}
+
+/* ------------------------------------------------------------ SYN table */
+
+#define TABLE_PORT	5002
+#define TABLE_SPORT	20000		/* forged sources: 20000.. */
+#define TABLE_REQS	1000
+#define TABLE_FIRST	100		/* requests queued before the rehash */
+#define TABLE_BACKLOG0	128
+#define TABLE_BACKLOG	2048
+#define TABLE_ISS	305419896u	/* fixed_isn: every request's ISS */
+#define TABLE_IRS(i)	(1000000u * (i))
+
+/* Request @i's SYN, or with @ack its handshake's final ACK. */
+static int table_send(int raw_fd, int i, bool ack)
+{
+	struct etcp_raw_seg seg = {
+		.saddr = ETCP_NS_ADDR_A, .daddr = ETCP_NS_ADDR_B,
+		.sport = TABLE_SPORT + i, .dport = TABLE_PORT,
+		.flags = ack ? ETCP_TH_ACK : ETCP_TH_SYN, .window = 65535,
+		.seq = TABLE_IRS(i) + ack, .ack = ack ? TABLE_ISS + 1 : 0,
+	};
+
+	return etcp_raw_send(raw_fd, &seg);
+}
+
+/* Poll until @port has @n SYN_RECV rows: the last count read. */
+static int wait_syn_recv_rows(int nsfd, unsigned int port, int n, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+	int rows;
+
+	while ((rows = syn_recv_rows(nsfd, port)) != n && now_ms() < deadline)
+		pause_step();
+	return rows;
+}
+
+/*
+ * Every row of /proc/net/etcp in netns nsfd, read through many pages: the
+ * row numbers run 0, 1, 2, ..., and each request of TABLE_PORT appears
+ * once.  The number of its requests, or -1.
+ */
+static int table_rows_once(struct __test_metadata *_metadata, int nsfd)
+{
+	static char text[1 << 18];
+	static unsigned char seen[TABLE_REQS];
+	int n = 0, sl = 0, i;
+	struct proc_row r;
+	char *line;
+
+	memset(seen, 0, sizeof(seen));
+	if (ns_proc_net_read(nsfd, "etcp", text, sizeof(text)) < 0)
+		return -1;
+	for (line = strchr(text, '\n'); line && line[1]; line = strchr(line, '\n')) {
+		line++;
+		if (proc_row_scan(line, &r))
+			continue;
+		EXPECT_EQ(sl, r.sl) TH_LOG("row %d numbered %d", sl, r.sl);
+		sl++;
+		i = (int)r.rport - TABLE_SPORT;
+		if (r.st != ETCP_SYN_RECV || r.lport != TABLE_PORT || i < 0 || i >= TABLE_REQS)
+			continue;
+		EXPECT_EQ(0, seen[i]++) TH_LOG("request from port %u listed twice", r.rport);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * A thousand requests on one listener, 100 queued with backlog 128 and
+ * 900 more after listen() raised it to 2048 (which gives the listener a
+ * larger request table and rehashes the 100): the final ACK of each, sent
+ * in an order unrelated to the SYNs', completes exactly that request -
+ * accept() returns the forged peer's port, every port once - with no
+ * request evicted or reset on the way.  Meanwhile /proc/net/etcp, some
+ * 150 KB read a page at a time, lists each request exactly once with
+ * consecutive row numbers.  All requests have the same ISS (fixed_isn),
+ * so an ACK that found the wrong request would complete it: only the
+ * right lookup gives each port its child.
+ */
+TEST_F_TIMEOUT(attack, syn_table, 300)
+{
+	long drops0, fails0;
+	static unsigned char got[TABLE_REQS];
+	struct sockaddr_in peer;
+	socklen_t len;
+	int l, i, k, a, n;
+	char isn[16];
+
+	ASSERT_EQ(0, ns_nft_drop(self->ns.a, IPPROTO_ETCP, "input",
+				 "th sport 5002 th dport 20000-20999"));
+	snprintf(isn, sizeof(isn), "%u", TABLE_ISS);
+	ASSERT_EQ(0, fixed_isn_write(isn));
+	self->isn_fixed = true;
+	l = listen_on(self->ns.b, IPPROTO_ETCP, ETCP_NS_ADDR_B, TABLE_PORT, TABLE_BACKLOG0);
+	ASSERT_LE(0, l);
+	drops0 = stat_now(self->ns.b, "ListenDrops");
+	fails0 = stat_now(self->ns.b, "AttemptFails");
+
+	for (i = 0; i < TABLE_FIRST; i++)
+		ASSERT_EQ(0, table_send(self->raw_a, i, false));
+	n = wait_syn_recv_rows(self->ns.b, TABLE_PORT, TABLE_FIRST, 10000);
+	ASSERT_EQ(TABLE_FIRST, n) TH_LOG("requests before listen() again");
+	ASSERT_EQ(0, listen(l, TABLE_BACKLOG)) TH_LOG("listen(): %s", strerror(errno));
+	for (; i < TABLE_REQS; i++)
+		ASSERT_EQ(0, table_send(self->raw_a, i, false));
+	n = wait_syn_recv_rows(self->ns.b, TABLE_PORT, TABLE_REQS, 30000);
+	ASSERT_EQ(TABLE_REQS, n) TH_LOG("requests after listen() again");
+	EXPECT_EQ(TABLE_REQS, table_rows_once(_metadata, self->ns.b));
+
+	/* 7 is prime to 1000: every request once, far from the SYNs' order. */
+	for (k = 0; k < TABLE_REQS; k++)
+		ASSERT_EQ(0, table_send(self->raw_a, (k * 7) % TABLE_REQS, true));
+	memset(got, 0, sizeof(got));
+	for (k = 0; k < TABLE_REQS; k++) {
+		a = accept_wait(l, 10000);
+		ASSERT_LE(0, a) TH_LOG("child %d: %s", k, strerror(errno));
+		len = sizeof(peer);
+		ASSERT_EQ(0, getpeername(a, (struct sockaddr *)&peer, &len));
+		i = ntohs(peer.sin_port) - TABLE_SPORT;
+		ASSERT_TRUE(i >= 0 && i < TABLE_REQS) TH_LOG("child of port %u", ntohs(peer.sin_port));
+		EXPECT_EQ(0, got[i]++) TH_LOG("two children for port %d", TABLE_SPORT + i);
+		EXPECT_EQ(ETCP_ESTABLISHED, sock_state(a, IPPROTO_ETCP));
+		close_abort(a);
+	}
+	EXPECT_EQ(0, syn_recv_rows(self->ns.b, TABLE_PORT));
+	EXPECT_EQ(drops0, stat_now(self->ns.b, "ListenDrops"));
+	EXPECT_EQ(fails0, stat_now(self->ns.b, "AttemptFails"));
+	close(l);
 }
 
 TEST_HARNESS_MAIN

@@ -520,6 +520,20 @@ long slab_active(const char *cache, long *per_slab)
 	return n;
 }
 
+int fixed_isn_write(const char *val)
+{
+	size_t len = strlen(val);
+	int fd, ret = 0;
+
+	fd = open("/sys/module/etcp/parameters/fixed_isn", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, len) != (ssize_t)len)
+		ret = errno ? -errno : -EIO;
+	close(fd);
+	return ret;
+}
+
 /* ------------------------------------------------------------ nftables */
 
 int ns_nft(int nsfd, const char *script)

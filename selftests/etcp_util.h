@@ -164,11 +164,16 @@ int ns_nft_flush(int nsfd);
 
 /* ------------------------------------------------------------ misc */
 
-/* Is @prog an executable in $PATH?  (No shell: under TCG every exec counts.) */
 int send_all(int fd, const void *buf, size_t n);
 int recv_exact(int fd, void *buf, size_t n, int ms);
 void close_abort(int fd);
 long slab_active(const char *cache, long *per_slab);
+/*
+ * etcp's fixed_isn module parameter (global, not per namespace): every new
+ * connection's ISS is @val; "-1" brings back RFC 6528 ISNs.  0 or -errno.
+ */
+int fixed_isn_write(const char *val);
+/* Is @prog an executable in $PATH?  (No shell: under TCG every exec counts.) */
 bool have_prog(const char *prog);
 /*
  * Pin to the first CPU allowed: segments sent one after the other from

@@ -74,7 +74,6 @@
 #define RAW_PORT	41000	/* the raw peer, in netns a */
 #define NFT_TABLE	"etcp_wire"
 #define MSS		1460	/* veth MTU 1500 - 40 */
-#define FIXED_ISN_PATH	"/sys/module/etcp/parameters/fixed_isn"
 
 #define MS		1000000LL	/* ns */
 #define WAIT_MS		3000	/* for what should happen at once */
@@ -364,21 +363,6 @@ struct env {
 	int proto;
 	bool isn_fixed;		/* fixed_isn was written: restore -1 */
 };
-
-/* The module parameter is global: no namespace to enter. */
-static int fixed_isn_write(const char *val)
-{
-	size_t len = strlen(val);
-	int fd, ret = 0;
-
-	fd = open(FIXED_ISN_PATH, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, len) != (ssize_t)len)
-		ret = errno ? -errno : -EIO;
-	close(fd);
-	return ret;
-}
 
 static void env_teardown(struct env *e)
 {
@@ -1831,7 +1815,7 @@ TEST_F_TIMEOUT(wire_etcp, wrap_fixed_isn, 120)
 	long idx;
 
 	ret = fixed_isn_write("4294967280");
-	ASSERT_EQ(0, ret) TH_LOG("writing %s: %s", FIXED_ISN_PATH, strerror(-ret));
+	ASSERT_EQ(0, ret) TH_LOG("writing fixed_isn: %s", strerror(-ret));
 	self->e.isn_fixed = true;
 	ret = pair_open(&self->e, &p, 0, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
