@@ -8,9 +8,10 @@
  * caches, and the kernel log is clean.
  *
  *   netns a (client)                          netns b (server)
- *   10.0.1.1 ea ------------- veth ------------- eb 10.0.1.2
+ *   10.0.1.1 ea ------- veth, MTU 9000 -------- eb 10.0.1.2
  *   raw socket (forged to b)                 listener :5000, :5999 closed
- *                                            raw socket (forged to a)
+ *   packet socket on ea (frames to eb)       raw socket (forged to a)
+ *                                            packet socket on eb (frames to ea)
  *
  *   fuzz_established  a transfer both ways while the fuzzer hits the
  *                     connection's exact 4-tuple in both directions; the
@@ -20,24 +21,45 @@
  *                     10.0.1.1) and a closed port, while 20 real clients
  *                     connect, exchange 100 bytes and close
  *
+ * Two ways in.  Most segments leave a raw IP socket in the sending
+ * namespace (etcp_raw.h), which only ever builds linear skbs.  About one
+ * in three (LINK_SHARE, the generator decides) goes instead as a whole
+ * Ethernet frame from a packet socket on the sending end of the veth pair
+ * (etcp_pkt.h), with the same addresses: the kernel builds a frame of a
+ * page or more paged and veth hands it up as it is, so etcp sees what a
+ * NIC or virtio gives it, headers pulled into the linear part and the
+ * payload in page fragments.  The link's MTU of 9000 lets those segments
+ * be drawn from lengths up to 8980 bytes (payloads up to 8920, more than
+ * two pages) where raw ones stop at 1480; the real connections, opened
+ * after the MTU was raised, send segments of up to 8960 bytes.  Neither
+ * forging socket reads anything: a filter drops every copy it would get.
+ *
  * The generator (seeded; ETCP_FUZZ_SEED=<n> replays a run, ETCP_FUZZ_N=<n>
  * sets the number of segments per case) makes: random bytes of 0..60 and
- * 0..1480; headers truncated to 0..19 bytes; data offsets 0..15 whatever
- * the length; every flag byte 0..255 with random reserved bits; options of
- * kind 0, 1, 2 and random kinds with lengths 0, 1, 2 and overlong, MSS of
- * length != 4 and of value 0, 1, 65535, options cut by the data offset;
- * windows 0 and 65535; SEQ and ACK at the wrap edges (0, 1, 2^31 - 1,
- * 2^31, 2^32 - 1) and, for the live connection, relative to the target's
- * RCV.NXT, SND.UNA and SND.NXT (ETCP_INFO, read every few dozen segments)
- * at -2^31, -RCV.WND-1, -1, 0, +1, +RCV.WND, +2^31; good and bad checksums;
- * payloads.
+ * 0..1480 (0..8980 from the link); headers truncated to 0..19 bytes; data
+ * offsets 0..15 whatever the length; every flag byte 0..255 with random
+ * reserved bits; options of kind 0, 1, 2 and random kinds with lengths 0,
+ * 1, 2 and overlong, MSS of length != 4 and of value 0, 1, 65535, options
+ * cut by the data offset; windows 0 and 65535; SEQ and ACK at the wrap
+ * edges (0, 1, 2^31 - 1, 2^31, 2^32 - 1) and, for the live connection,
+ * relative to the target's RCV.NXT, SND.UNA and SND.NXT (ETCP_INFO, read
+ * every few dozen segments) at -2^31, -RCV.WND-1, -1, 0, +1, +RCV.WND,
+ * +2^31; good and bad checksums; payloads of 0..64 bytes or, for one raw
+ * segment in four and one link segment in two, of any length that fits.
  *
- * Every segment is classified here the way etcp_v4_rcv() does, in its
- * order: header (shorter than 20 bytes, data offset under 5 or past the
- * end: InHdrErrors), then checksum (InCsumErrors), then options
- * (InBadOptions), else well-formed.  The counters must grow by exactly
- * the numbers sent of each kind (less what /proc/net/softnet_stat says the
- * network itself dropped).
+ * Every segment, whichever way it went, is classified here the way
+ * etcp_v4_rcv() does, in its order: header (shorter than 20 bytes, data
+ * offset under 5 or past the end: InHdrErrors), then checksum
+ * (InCsumErrors), then options (InBadOptions), else well-formed.  The
+ * counters must grow by exactly the numbers sent of each kind (less what
+ * /proc/net/softnet_stat says the network itself dropped; a packet socket
+ * reports such a drop as ENOBUFS, where a raw socket says nothing, so that
+ * segment counts as sent).  InNonLinear, counted between the checksum and
+ * the options, must grow by at least the number of link frames of a page
+ * or more with a good header and checksum: the witness that paged
+ * segments were fed.  Real data, which etcp sends from page fragments,
+ * adds to it: in fuzz_established the transfer's segments outnumber the
+ * fuzzer's, in fuzz_listener the 20 clients' hardly count.
  *
  * No transport can protect a connection from a forged segment that is in
  * the window with an acceptable ACK and a good checksum: it would inject
@@ -68,6 +90,7 @@
 
 #include "etcp_capture.h"
 #include "etcp_netns.h"
+#include "etcp_pkt.h"
 #include "etcp_raw.h"
 #include "etcp_util.h"
 #include "kselftest_harness.h"
@@ -82,7 +105,13 @@
 #define DEFAULT_N	20000	/* segments per case */
 #define SYNC_EVERY	64	/* segments between two looks at the counters */
 #define FAR		(1U << 25)	/* live tuple: SEQ at least this far from RCV.NXT */
-#define SEG_MAX		1480	/* what fits a 1500-byte MTU after the IP header */
+#define RAW_SEG_MAX	1480	/* raw socket: what a 1500-byte MTU would carry */
+/* Packet socket: what the link's MTU carries after the IP header. */
+#define LINK_SEG_MAX	(ETCP_PKT_MTU - ETCP_PKT_IP_HLEN)
+#define SEG_MAX		LINK_SEG_MAX	/* the longest segment either way */
+#define LINK_SHARE	3	/* one segment in this many goes by the link */
+/* From this many link segments to a namespace on, paged ones are certain. */
+#define WITNESS_MIN	200
 
 #define WAIT_MS		3000
 #define XFER_MIN	(2U << 20)	/* bytes each way at least */
@@ -198,6 +227,7 @@ enum { NS_A, NS_B, NS_NR };
 struct target {
 	const char *name;
 	int raw;		/* the forging raw socket */
+	struct etcp_pkt *link;	/* the packet socket toward ns, or NULL */
 	int ns;			/* NS_*: where the segment arrives */
 	const char *saddr, *daddr;
 	struct in_addr s, d;
@@ -215,6 +245,9 @@ struct expect {
 	long ok_live;		/* well-formed to a live tuple: OutOfWindow */
 	long ok_live_syn;	/* ... with SYN: a challenge ACK each */
 	long ok_closed;		/* well-formed to the closed port: NoSocket */
+	long link;		/* of all these, sent by the link */
+	long link_paged;	/* ... in frames of a page or more */
+	long nonlinear;		/* ... of them past header and checksum: InNonLinear */
 };
 
 struct fuzz {
@@ -227,18 +260,21 @@ struct fuzz {
 	struct expect exp[NS_NR];
 	long guarded;		/* near the live window: made bad-checksum */
 	long send_err, last_errno;
+	long link_nobufs;	/* link frames the veth dropped (ENOBUFS) */
 	long lagged;		/* syncs that gave up waiting */
 	long flags_next;	/* the next flag byte of the "flags" class */
 	long done;		/* segments sent, for other threads */
 };
 
-static void target_init(struct target *t, const char *name, int raw, int ns,
-			const char *saddr, const char *daddr,
-			uint16_t sport, uint16_t dport, int live_fd)
+static void target_init(struct target *t, const char *name, int raw,
+			struct etcp_pkt *link, int ns, const char *saddr,
+			const char *daddr, uint16_t sport, uint16_t dport,
+			int live_fd)
 {
 	memset(t, 0, sizeof(*t));
 	t->name = name;
 	t->raw = raw;
+	t->link = link;
 	t->ns = ns;
 	t->saddr = saddr;
 	t->daddr = daddr;
@@ -363,8 +399,11 @@ static void set_csum(struct fuzz *f, const struct target *t, uint8_t *p,
 enum { C_RAND_SMALL, C_RAND_BIG, C_TRUNC, C_DOFF, C_FLAGS, C_OPTS, C_SEQ,
        C_BADSUM, C_NR };
 
-/* One segment for target t into p: its length. */
-static size_t gen(struct fuzz *f, struct target *t, uint8_t *p)
+/*
+ * One segment for target t into p: its length.  @link: it goes by the
+ * link, which carries up to LINK_SEG_MAX bytes, and more often long data.
+ */
+static size_t gen(struct fuzz *f, struct target *t, bool link, uint8_t *p)
 {
 	static const uint16_t windows[] = { 0, 65535 };
 	uint8_t opts[64], data[SEG_MAX];
@@ -372,6 +411,7 @@ static size_t gen(struct fuzz *f, struct target *t, uint8_t *p)
 		.saddr = t->saddr, .daddr = t->daddr,
 		.sport = t->sport, .dport = t->dport,
 	};
+	size_t max = link ? LINK_SEG_MAX : RAW_SEG_MAX;
 	int cls = rnd(&f->rng, C_NR);
 	bool good = rnd(&f->rng, 8) != 0;
 	ssize_t len;
@@ -379,7 +419,7 @@ static size_t gen(struct fuzz *f, struct target *t, uint8_t *p)
 	if (t->forged_sport)
 		seg.sport = FORGED_SPORT + rnd(&f->rng, FORGED_SPORTS);
 	if (cls == C_RAND_SMALL || cls == C_RAND_BIG) {
-		len = rnd(&f->rng, (cls == C_RAND_SMALL ? 60 : SEG_MAX) + 1);
+		len = rnd(&f->rng, (cls == C_RAND_SMALL ? 60 : max) + 1);
 		fill_random(f, p, len);
 		if (len >= 4) {
 			/* Aimed at the target, otherwise random. */
@@ -405,7 +445,8 @@ static size_t gen(struct fuzz *f, struct target *t, uint8_t *p)
 		seg.opts = opts;
 	}
 	if (rnd(&f->rng, 2)) {
-		seg.datalen = rnd(&f->rng, rnd(&f->rng, 4) ? 65 : SEG_MAX - 60 + 1);
+		/* Long: one in four raw, one in two by the link. */
+		seg.datalen = rnd(&f->rng, rnd(&f->rng, link ? 2 : 4) ? 65 : max - 60 + 1);
 		fill_random(f, data, seg.datalen);
 		seg.data = data;
 	}
@@ -413,7 +454,7 @@ static size_t gen(struct fuzz *f, struct target *t, uint8_t *p)
 		seg.doff = rnd(&f->rng, 16);
 	if (cls == C_TRUNC)
 		seg.trunc = rnd(&f->rng, 20);
-	len = etcp_raw_build(&seg, IPPROTO_ETCP, p, SEG_MAX);
+	len = etcp_raw_build(&seg, IPPROTO_ETCP, p, max);
 	if (len < 0)
 		return 0;
 	if (cls == C_TRUNC && !seg.trunc)
@@ -434,12 +475,18 @@ static bool dangerous(const struct target *t, const uint8_t *p)
 	return t->live_fd >= 0 && (d < FAR || d > 0U - FAR - 2 * SEG_MAX);
 }
 
+/* @link: sent by the link, @paged: in a frame of a page or more. */
 static void account(struct fuzz *f, const struct target *t, const uint8_t *p,
-		    enum verdict v)
+		    enum verdict v, bool link, bool paged)
 {
 	struct expect *e = &f->exp[t->ns];
 
 	e->v[v]++;
+	e->link += link;
+	e->link_paged += paged;
+	/* etcp_v4_rcv() counts InNonLinear after the checksum. */
+	if (paged && (v == V_OPTS || v == V_OK))
+		e->nonlinear++;
 	if (v != V_OK)
 		return;
 	if (p[13] & ETCP_TH_RST)
@@ -501,7 +548,28 @@ static void fuzz_init(struct fuzz *f, const struct etcp_netns *ns)
 		stats_read(f->nsfd[i], &f->base[i]);
 }
 
-/* Send f->n segments, each to a random target. */
+/*
+ * Send @len bytes by the link: 0 or -errno, *@paged set if the frame went
+ * out paged (etcp_pkt counts those).  The veth drops a frame the receiving
+ * backlog has no room for, counts it in softnet_stat and says ENOBUFS,
+ * which a raw socket keeps to itself: so such a frame counts as sent, as
+ * a raw one would, and lost (but not as paged: it never arrived).
+ */
+static int link_send(struct fuzz *f, struct target *t, const uint8_t *p,
+		     size_t len, bool *paged)
+{
+	size_t before = t->link->paged;
+	int ret = etcp_pkt_send_ip(t->link, t->saddr, t->daddr, p, len);
+
+	*paged = t->link->paged != before;
+	if (ret == -ENOBUFS) {
+		f->link_nobufs++;
+		return 0;
+	}
+	return ret;
+}
+
+/* Send f->n segments, each to a random target, by the link or raw. */
 static void fuzz_run(struct fuzz *f)
 {
 	uint8_t p[SEG_MAX + 64];
@@ -510,7 +578,8 @@ static void fuzz_run(struct fuzz *f)
 	refresh_snaps(f);
 	for (i = 0; i < f->n; i++) {
 		struct target *t = &f->t[rnd(&f->rng, f->nt)];
-		size_t len = gen(f, t, p);
+		bool link = t->link && !rnd(&f->rng, LINK_SHARE), paged = false;
+		size_t len = gen(f, t, link, p);
 		enum verdict v = classify(t->s, t->d, p, len);
 		int ret;
 
@@ -519,12 +588,15 @@ static void fuzz_run(struct fuzz *f)
 			v = classify(t->s, t->d, p, len);
 			f->guarded++;
 		}
-		ret = etcp_raw_send_bytes(t->raw, t->saddr, t->daddr, p, len);
+		if (link)
+			ret = link_send(f, t, p, len, &paged);
+		else
+			ret = etcp_raw_send_bytes(t->raw, t->saddr, t->daddr, p, len);
 		if (ret) {
 			f->send_err++;
 			f->last_errno = -ret;
 		} else {
-			account(f, t, p, v);
+			account(f, t, p, v, link, paged);
 		}
 		__atomic_store_n(&f->done, i + 1, __ATOMIC_RELEASE);
 		if (i % SYNC_EVERY == SYNC_EVERY - 1)
@@ -563,6 +635,7 @@ static void check_counts(struct __test_metadata *_metadata, struct fuzz *f,
 		const struct expect *e = &f->exp[i];
 		const char *nsn = i == NS_A ? "netns a" : "netns b";
 		struct stats s;
+		long got;
 
 		/* The last ones may still be on their way. */
 		for (v = 0; v < V_OPTS + 1; v++)
@@ -574,8 +647,7 @@ static void check_counts(struct __test_metadata *_metadata, struct fuzz *f,
 		       nsn, e->v[V_HDR], e->v[V_CSUM], e->v[V_OPTS], e->v[V_OK],
 		       e->ok_rst, e->ok_live, e->ok_live_syn, e->ok_closed);
 		for (v = 0; v < V_OPTS + 1; v++) {
-			long got = stat_delta(&f->base[i], &s, verdict_stat[v]);
-
+			got = stat_delta(&f->base[i], &s, verdict_stat[v]);
 			EXPECT_LE(e->v[v] - lost, got)
 				TH_LOG("%s: %s +%ld, sent %ld (network drops %ld)",
 				       nsn, verdict_stat[v], got, e->v[v], lost);
@@ -595,23 +667,71 @@ static void check_counts(struct __test_metadata *_metadata, struct fuzz *f,
 			TH_LOG("%s: SYNs on a live connection not challenged", nsn);
 		EXPECT_LE(e->ok_closed - lost, stat_delta(&f->base[i], &s, "NoSocket"))
 			TH_LOG("%s: NoSocket", nsn);
+
+		/*
+		 * The witness: what went paged arrived paged.  "Paged" is a
+		 * frame of a page or more, "checked" one of them that passed
+		 * header and checksum, which InNonLinear must count.
+		 */
+		got = stat_delta(&f->base[i], &s, "InNonLinear");
+		TH_LOG("%s: %ld by the link, %ld paged, %ld paged and checked; InNonLinear +%ld",
+		       nsn, e->link, e->link_paged, e->nonlinear, got);
+		if (!e->link)
+			continue;
+		ASSERT_LE(0, stat_of(&s, "InNonLinear"))
+			TH_LOG("no InNonLinear in /proc/net/etcp_stat");
+		if (e->link >= WITNESS_MIN)
+			EXPECT_LT(0, e->nonlinear)
+				TH_LOG("%s: %ld by the link, none paged and checked", nsn, e->link);
+		EXPECT_LE(e->nonlinear - lost, got)
+			TH_LOG("%s: %ld paged and checked, InNonLinear +%ld (network drops %ld): the payload did not arrive in page fragments",
+			       nsn, e->nonlinear, got, lost);
 	}
 }
 
 /* ------------------------------------------------------------ host */
 
-/* A raw socket that forges and never reads: a filter drops its copies. */
-static int raw_forger(int nsfd)
+/* A socket filter that drops everything: 0 or -errno. */
+static int drop_all(int fd)
 {
 	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
 	struct sock_fprog prog = { .len = 1, .filter = &drop };
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ? -errno : 0;
+}
+
+/* A raw socket that forges and never reads: a filter drops its copies. */
+static int raw_forger(int nsfd)
+{
 	int fd = etcp_raw_open(nsfd, IPPROTO_ETCP);
 
-	if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog))) {
+	if (fd >= 0 && drop_all(fd)) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+/*
+ * A packet socket on @ifname of nsfd that sends frames to the other end's
+ * MAC (that of @peer_if in peer_ns) and never reads: every frame on the
+ * link would otherwise be copied to it.  0, or -errno with @pk closed.
+ */
+static int link_forger(struct etcp_pkt *pk, int nsfd, const char *ifname,
+		       int peer_ns, const char *peer_if, const char *saddr,
+		       const char *daddr)
+{
+	uint8_t mac[6];
+	int ret;
+
+	ret = etcp_pkt_if_mac(peer_ns, peer_if, mac);
+	if (!ret)
+		ret = etcp_pkt_open(pk, nsfd, ifname, IPPROTO_ETCP, saddr, daddr, mac);
+	if (!ret)
+		ret = drop_all(pk->fd);
+	if (ret)
+		etcp_pkt_close(pk);
+	return ret;
 }
 
 /* Rows of /proc/net/etcp in nsfd, or -1. */
@@ -761,6 +881,8 @@ static void *pump_run(void *arg)
 FIXTURE(fuzz) {
 	struct etcp_netns ns;
 	int raw_a, raw_b;
+	struct etcp_pkt link_ab;	/* on ea, frames to eb */
+	struct etcp_pkt link_ba;	/* on eb, frames to ea */
 	int lfd, cfd, afd;
 	int kmsg;
 	long slab[3];
@@ -773,9 +895,14 @@ FIXTURE_SETUP(fuzz)
 {
 	const char *why = etcp_netns_unsupported();
 	size_t i;
+	int ret;
 
 	self->raw_a = self->raw_b = self->lfd = self->cfd = self->afd = -1;
 	self->kmsg = -1;
+	memset(&self->link_ab, 0, sizeof(self->link_ab));
+	memset(&self->link_ba, 0, sizeof(self->link_ba));
+	self->link_ab.fd = -1;
+	self->link_ba.fd = -1;
 	if (why)
 		ETCP_SETUP_SKIP("%s", why);
 	/* From now on, whatever the kernel logs is this test's. */
@@ -794,6 +921,15 @@ FIXTURE_SETUP(fuzz)
 	ASSERT_LE(0, self->raw_a) TH_LOG("raw socket in a: %s", strerror(errno));
 	self->raw_b = raw_forger(self->ns.b);
 	ASSERT_LE(0, self->raw_b) TH_LOG("raw socket in b: %s", strerror(errno));
+	/* MTU 9000 on both ends, before any connection takes its MSS. */
+	ret = etcp_pkt_link(&self->ns, ETCP_PKT_ADDR, ETCP_PKT_MTU);
+	ASSERT_EQ(0, ret) TH_LOG("link setup: %s", strerror(-ret));
+	ret = link_forger(&self->link_ab, self->ns.a, ETCP_NS_IF_A, self->ns.b,
+			  ETCP_NS_IF_B, ETCP_NS_ADDR_A, ETCP_NS_ADDR_B);
+	ASSERT_EQ(0, ret) TH_LOG("packet socket on ea: %s", strerror(-ret));
+	ret = link_forger(&self->link_ba, self->ns.b, ETCP_NS_IF_B, self->ns.a,
+			  ETCP_NS_IF_A, ETCP_NS_ADDR_B, ETCP_NS_ADDR_A);
+	ASSERT_EQ(0, ret) TH_LOG("packet socket on eb: %s", strerror(-ret));
 	self->lfd = listen_on(self->ns.b, IPPROTO_ETCP, ETCP_NS_ADDR_B, PORT, BACKLOG);
 	ASSERT_LE(0, self->lfd) TH_LOG("listen: %s", strerror(errno));
 }
@@ -810,6 +946,8 @@ FIXTURE_TEARDOWN(fuzz)
 		close(self->raw_a);
 	if (self->raw_b >= 0)
 		close(self->raw_b);
+	etcp_pkt_close(&self->link_ab);
+	etcp_pkt_close(&self->link_ba);
 	if (self->kmsg >= 0)
 		close(self->kmsg);
 	etcp_netns_teardown(&self->ns);
@@ -897,10 +1035,10 @@ TEST_F_TIMEOUT(fuzz, fuzz_established, TEST_TIMEOUT)
 	fuzz_init(f, &self->ns);
 	TH_LOG("seed %llu (ETCP_FUZZ_SEED replays it), %ld segments",
 	       (unsigned long long)f->rng, f->n);
-	target_init(&f->t[0], "a>b live", self->raw_a, NS_B, ETCP_NS_ADDR_A,
-		    ETCP_NS_ADDR_B, cport, PORT, self->afd);
-	target_init(&f->t[1], "b>a live", self->raw_b, NS_A, ETCP_NS_ADDR_B,
-		    ETCP_NS_ADDR_A, PORT, cport, self->cfd);
+	target_init(&f->t[0], "a>b live", self->raw_a, &self->link_ab, NS_B,
+		    ETCP_NS_ADDR_A, ETCP_NS_ADDR_B, cport, PORT, self->afd);
+	target_init(&f->t[1], "b>a live", self->raw_b, &self->link_ba, NS_A,
+		    ETCP_NS_ADDR_B, ETCP_NS_ADDR_A, PORT, cport, self->cfd);
 	f->nt = 2;
 	for (i = 0; i < NS_NR; i++)
 		ASSERT_EQ(0, stats_read(f->nsfd[i], &s0[i]));
@@ -918,10 +1056,11 @@ TEST_F_TIMEOUT(fuzz, fuzz_established, TEST_TIMEOUT)
 	lost = softnet_drops() - lost;
 
 	TH_LOG("%ld sent (%ld near the window made bad-checksum), %ld send errors, %ld slow syncs; "
-	       "%llu and %llu bytes moved, network drops %ld",
+	       "%llu and %llu bytes moved, network drops %ld (%ld seen by the link)",
 	       f->n, f->guarded, f->send_err, f->lagged,
-	       (unsigned long long)pp.sent[0], (unsigned long long)pp.sent[1], lost);
-	EXPECT_EQ(0, f->send_err) TH_LOG("raw send: %s", strerror(f->last_errno));
+	       (unsigned long long)pp.sent[0], (unsigned long long)pp.sent[1], lost,
+	       f->link_nobufs);
+	EXPECT_EQ(0, f->send_err) TH_LOG("send: %s", strerror(f->last_errno));
 	ASSERT_EQ(0, pp.err) TH_LOG("transfer: %s: %s", pp.where, strerror(pp.err));
 	for (i = 0; i < 2; i++) {
 		EXPECT_EQ(pp.sent[i], pp.rcvd[i]) TH_LOG("direction %s", i ? "b>a" : "a>b");
@@ -1042,11 +1181,11 @@ TEST_F_TIMEOUT(fuzz, fuzz_listener, TEST_TIMEOUT)
 	fuzz_init(f, &self->ns);
 	TH_LOG("seed %llu (ETCP_FUZZ_SEED replays it), %ld segments",
 	       (unsigned long long)f->rng, f->n);
-	target_init(&f->t[0], "listener", self->raw_a, NS_B, ETCP_NS_ADDR_A,
-		    ETCP_NS_ADDR_B, 0, PORT, -1);
+	target_init(&f->t[0], "listener", self->raw_a, &self->link_ab, NS_B,
+		    ETCP_NS_ADDR_A, ETCP_NS_ADDR_B, 0, PORT, -1);
 	f->t[0].forged_sport = true;
-	target_init(&f->t[1], "closed port", self->raw_a, NS_B, ETCP_NS_ADDR_A,
-		    ETCP_NS_ADDR_B, 0, CLOSED_PORT, -1);
+	target_init(&f->t[1], "closed port", self->raw_a, &self->link_ab, NS_B,
+		    ETCP_NS_ADDR_A, ETCP_NS_ADDR_B, 0, CLOSED_PORT, -1);
 	f->t[1].forged_sport = true;
 	f->t[1].closed = true;
 	f->nt = 2;
@@ -1062,9 +1201,9 @@ TEST_F_TIMEOUT(fuzz, fuzz_listener, TEST_TIMEOUT)
 	pthread_join(sth, NULL);
 	lost = softnet_drops() - lost;
 
-	TH_LOG("%ld sent, %ld send errors, %ld slow syncs, network drops %ld; %d clients served",
-	       f->n, f->send_err, f->lagged, lost, c.ok);
-	EXPECT_EQ(0, f->send_err) TH_LOG("raw send: %s", strerror(f->last_errno));
+	TH_LOG("%ld sent, %ld send errors, %ld slow syncs, network drops %ld (%ld seen by the link); %d clients served",
+	       f->n, f->send_err, f->lagged, lost, f->link_nobufs, c.ok);
+	EXPECT_EQ(0, f->send_err) TH_LOG("send: %s", strerror(f->last_errno));
 	EXPECT_EQ(CLIENTS, c.ok) TH_LOG("client %d: %s: %s", c.ok, c.what, strerror(c.err));
 	EXPECT_EQ(ETCP_LISTEN, sock_state(self->lfd, IPPROTO_ETCP));
 	check_counts(_metadata, f, lost);
