@@ -527,8 +527,13 @@ static bool etcp_rcv_ack(struct sock *sk, const struct etcp_skb_cb *cb)
 		etcp_send_challenge_ack(sk);
 		return false;
 	}
-	/* Any acceptable ACK answers the zero-window probes. */
+	/*
+	 * Any acceptable ACK answers the zero-window probes, and shows the
+	 * path works: a soft error an ICMP left (icmp.c) is forgotten, as
+	 * Linux's tcp_ack() forgets it, so a later timeout says ETIMEDOUT.
+	 */
 	esk->probes_out = 0;
+	WRITE_ONCE(sk->sk_err_soft, 0);
 
 	/* "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated". */
 	if (!etcp_before(cb->ack_seq, esk->snd_una) &&

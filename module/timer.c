@@ -81,6 +81,20 @@ static void etcp_syn_timeout(struct sock *sk)
 }
 
 /*
+ * One more doubling of the timeout.  The count stops at etcp_retries2, as
+ * Linux's does for window probes: an orphan's persist timer compares it
+ * with that limit, and it cannot wrap.  The timeout itself stops growing
+ * at ETCP_RTO_MAX long before.
+ */
+static void etcp_backoff_inc(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (esk->backoff < etcp_retries2(sk))
+		esk->backoff++;
+}
+
+/*
  * RFC 6298 5.4-5.6: retransmit the earliest unacknowledged segment, double
  * the timeout, restart the timer.  RFC 5681 3.1: everything in flight is
  * taken for lost, so sending starts again from SND.UNA (go-back-N, as BSD
@@ -106,8 +120,7 @@ static void etcp_retransmit_timeout(struct sock *sk)
 	esk->send_head = skb_peek(&sk->sk_write_queue);
 	esk->snd_nxt = esk->snd_una;
 	esk->retransmits++;
-	if (esk->backoff < 31)
-		esk->backoff++;
+	etcp_backoff_inc(sk);
 	esk->timer_mode = ETCP_TMR_NONE;
 	etcp_write_xmit(sk, true);
 }
@@ -140,8 +153,7 @@ static void etcp_persist_timeout(struct sock *sk)
 		return;
 	}
 	esk->probes_out++;
-	if (esk->backoff < 31)
-		esk->backoff++;
+	etcp_backoff_inc(sk);
 	etcp_probe_window(sk);
 	/* RTO for what the probe sent, else the next, backed-off probe. */
 	etcp_rearm_rtx(sk);

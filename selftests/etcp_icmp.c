@@ -26,6 +26,7 @@
  *   established_soft_error an unreachable on an open connection is only
  *                          a soft error (SO_ERROR), the connection lives
  *   timeout_reports_soft_error  ...and is what a later timeout reports
+ *   ack_forgets_soft_error ...unless an ACK came since: then ETIMEDOUT
  *   forged_out_of_window   an error quoting a sequence number not in
  *                          flight changes nothing and is counted
  *   request_unreachable    a request whose SYN-ACK a host unreachable
@@ -36,6 +37,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/errqueue.h>
+#include <linux/sockios.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -384,6 +386,42 @@ static int connect_c(FIXTURE_DATA(icmp) *self,
 	return fd;
 }
 
+/*
+ * A listener in c and a client in a connected to it, with a's retries2
+ * at 3 so that a silent path kills the client within seconds: the
+ * client's fd, or -errno; *lfd and *afd are the listener and the child.
+ */
+static int connect_c_retries3(FIXTURE_DATA(icmp) *self,
+			      const FIXTURE_VARIANT(icmp) *variant,
+			      int *lfd, int *afd)
+{
+	char knob[64];
+
+	snprintf(knob, sizeof(knob), "net/ipv4/%s_retries2", variant->name);
+	if (ns_sysctl_write(self->ns.a, knob, "3"))
+		return -EIO;
+	*lfd = listen_on(self->ns.c, variant->proto, ETCP_NS_ADDR_C, PORT, 4);
+	if (*lfd < 0)
+		return -errno;
+	return connect_c(self, variant, *lfd, afd);
+}
+
+/* @cfd's connection dies within 30 s, and recv() then fails with @err. */
+static void expect_dies_with(struct __test_metadata *_metadata,
+			     const FIXTURE_VARIANT(icmp) *variant, int cfd,
+			     int err)
+{
+	char buf[16];
+	int rev;
+
+	rev = poll_fd(cfd, POLLIN, 30000);
+	ASSERT_TRUE(rev > 0 && (rev & POLLERR)) TH_LOG("%s: no error within 30 s (revents 0x%x)",
+					  variant->name, rev);
+	EXPECT_EQ(-1, recv(cfd, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(err, errno) TH_LOG("%s: %s, want %s", variant->name,
+				     strerror(errno), strerror(err));
+}
+
 /* ------------------------------------------------------------ tests */
 
 /*
@@ -690,28 +728,62 @@ TEST_F_TIMEOUT(icmp, established_soft_error, 60)
  */
 TEST_F_TIMEOUT(icmp, timeout_reports_soft_error, 60)
 {
-	char knob[64], buf[100] = {};
-	int lfd, cfd, afd, rev;
-	ssize_t n;
+	char buf[100] = {};
+	int lfd, cfd, afd;
 
-	snprintf(knob, sizeof(knob), "net/ipv4/%s_retries2", variant->name);
-	ASSERT_EQ(0, ns_sysctl_write(self->ns.a, knob, "3"));
-	lfd = listen_on(self->ns.c, variant->proto, ETCP_NS_ADDR_C, PORT, 4);
-	ASSERT_LE(0, lfd);
-	cfd = connect_c(self, variant, lfd, &afd);
+	cfd = connect_c_retries3(self, variant, &lfd, &afd);
 	ASSERT_LE(0, cfd) TH_LOG("connect: %s", strerror(-cfd));
-
 	ASSERT_EQ(0, ns_cmd(self->ns.b, "ip route add unreachable %s/32",
 			    ETCP_NS_ADDR_C));
 	ASSERT_EQ(0, send_all(cfd, buf, sizeof(buf)));
-	rev = poll_fd(cfd, POLLIN, 30000);
-	ASSERT_TRUE(rev > 0 && (rev & POLLERR)) TH_LOG("%s: no error within 30 s (revents 0x%x)",
-					  variant->name, rev);
-	n = recv(cfd, buf, sizeof(buf), MSG_DONTWAIT);
-	EXPECT_EQ(-1, n);
-	EXPECT_EQ(EHOSTUNREACH, errno) TH_LOG("%s: %s", variant->name,
-					      strerror(errno));
+	expect_dies_with(_metadata, variant, cfd, EHOSTUNREACH);
 	EXPECT_EQ(TCP_CLOSE, sock_state(cfd, variant->proto));
+
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
+/*
+ * An acceptable ACK shows the path works again: the soft error of an
+ * earlier "host unreachable" is forgotten (Linux's tcp_ack() clears
+ * sk_err_soft), so a later timeout on a path that went silent reports
+ * ETIMEDOUT, not the stale EHOSTUNREACH.  SO_ERROR is never read before
+ * the end, which would clear the soft error by itself.
+ */
+TEST_F_TIMEOUT(icmp, ack_forgets_soft_error, 60)
+{
+	char buf[1000] = {};
+	int lfd, cfd, afd, i;
+	struct sinfo si;
+
+	cfd = connect_c_retries3(self, variant, &lfd, &afd);
+	ASSERT_LE(0, cfd) TH_LOG("connect: %s", strerror(-cfd));
+
+	/* Unreachable until the first retransmission: the ICMP came before. */
+	ASSERT_EQ(0, ns_cmd(self->ns.b, "ip route add unreachable %s/32",
+			    ETCP_NS_ADDR_C));
+	ASSERT_EQ(0, send_all(cfd, buf, sizeof(buf)));
+	for (i = 0; i < 2000; i++) {
+		ASSERT_EQ(0, sinfo_get(cfd, variant->proto, &si));
+		if (si.total_retrans)
+			break;
+		pause_step();
+	}
+	ASSERT_LT(0, si.total_retrans) TH_LOG("%s: no retransmission", variant->name);
+	ASSERT_EQ(0, ns_cmd(self->ns.b, "ip route del unreachable %s/32",
+			    ETCP_NS_ADDR_C));
+	ASSERT_EQ(0, recv_exact(afd, buf, sizeof(buf), 20000));
+	for (i = 0; i < 2000 && ioctl_int(cfd, SIOCOUTQ) > 0; i++)
+		pause_step();
+	ASSERT_EQ(0, ioctl_int(cfd, SIOCOUTQ)) TH_LOG("%s: data never acknowledged",
+						     variant->name);
+
+	/* Now the path drops everything without a word. */
+	ASSERT_EQ(0, ns_cmd(self->ns.b, "ip route add blackhole %s/32",
+			    ETCP_NS_ADDR_C));
+	ASSERT_EQ(0, send_all(cfd, buf, 100));
+	expect_dies_with(_metadata, variant, cfd, ETIMEDOUT);
 
 	close(afd);
 	close(cfd);
