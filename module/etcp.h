@@ -558,6 +558,7 @@ int etcp_v4_rcv(struct sk_buff *skb);
 int etcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
 void etcp_child_rcv(struct sock *child, struct sk_buff *skb);
 bool etcp_seq_acceptable(u32 rcv_nxt, u32 rcv_wnd, const struct sk_buff *skb);
+bool etcp_rst_acceptable(int state, u32 seq, u32 rcv_nxt);
 
 /* output.c */
 void etcp_send_syn(struct sock *sk);

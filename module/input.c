@@ -112,6 +112,25 @@ static bool etcp_in_window(u32 seq, u32 start, u32 wnd)
 }
 
 /*
+ * Does an RST numbered @seq end a connection in @state whose RCV.NXT is
+ * @rcv_nxt?  The one rule for every state past SYN_SENT (which has its
+ * own, by the ACK field): RFC 5961 3.2 narrows RFC 9293's "in the window"
+ * to exactly RCV.NXT; elsewhere in the window an RST draws a challenge
+ * ACK, outside it is dropped.  Linux (tcp_reset_check()) also takes
+ * RCV.NXT - 1 once the peer's FIN is in (CLOSE_WAIT, LAST_ACK, CLOSING):
+ * the FIN took that number, and a stack that resets after its FIN may
+ * number the RST as the FIN.  Requests and TIME_WAIT take RCV.NXT only,
+ * as Linux's do.
+ */
+bool etcp_rst_acceptable(int state, u32 seq, u32 rcv_nxt)
+{
+	if (seq == rcv_nxt)
+		return true;
+	return seq == rcv_nxt - 1 &&
+	       ((1 << state) & (TCPF_CLOSE_WAIT | TCPF_LAST_ACK | TCPF_CLOSING));
+}
+
+/*
  * RFC 9293 3.10.7.4, "first check sequence number": the four cases of
  * SEG.LEN and RCV.WND being zero or not.  What lies before RCV.NXT is old
  * and trimmed ("only the new parts are processed"), so a segment that ends
@@ -1006,6 +1025,12 @@ static bool etcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 
 	/* "first, check sequence number". */
 	if (!etcp_seq_acceptable(esk->rcv_nxt, etcp_rcv_wnd_now(esk), skb)) {
+		/* RCV.NXT - 1 after the peer's FIN: outside, yet accepted. */
+		if ((cb->flags & ETCP_FLAG_RST) &&
+		    etcp_rst_acceptable(sk->sk_state, cb->seq, esk->rcv_nxt)) {
+			etcp_rcv_reset(sk);
+			return false;
+		}
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_OUTOFWINDOW);
 		/* RFC 5961 4.2: a SYN, whatever its number, is challenged. */
 		if (cb->flags & ETCP_FLAG_SYN)
@@ -1022,7 +1047,7 @@ static bool etcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 
 	/* "second, check the RST bit" (RFC 5961 3.2). */
 	if (cb->flags & ETCP_FLAG_RST) {
-		if (cb->seq == esk->rcv_nxt)
+		if (etcp_rst_acceptable(sk->sk_state, cb->seq, esk->rcv_nxt))
 			etcp_rcv_reset(sk);
 		else
 			etcp_send_challenge_ack(sk);

@@ -499,7 +499,7 @@ int etcp_req_rcv(struct sock *listener, struct etcp_request *req,
 	 * RCV.NXT does that, one elsewhere in the window gets a challenge ACK.
 	 */
 	if (cb->flags & ETCP_FLAG_RST) {
-		if (cb->seq == rcv_nxt) {
+		if (etcp_rst_acceptable(TCP_SYN_RECV, cb->seq, rcv_nxt)) {
 			ETCP_INC_STATS(net, ETCP_MIB_ATTEMPTFAILS);
 			etcp_req_unlink(listener, req);
 		} else if (etcp_challenge_allowed(net)) {
@@ -699,7 +699,8 @@ enum etcp_tw_verdict etcp_tw_rcv(struct etcp_tw *tw, struct sk_buff *skb)
 	struct etcp_net *en = etcp_pernet(tw->net);
 
 	if (cb->flags & ETCP_FLAG_RST) {
-		if (cb->seq == tw->rcv_nxt && !READ_ONCE(en->sysctl.rfc1337)) {
+		if (etcp_rst_acceptable(TCP_TIME_WAIT, cb->seq, tw->rcv_nxt) &&
+		    !READ_ONCE(en->sysctl.rfc1337)) {
 			if (etcp_tw_deschedule(tw))
 				ETCP_INC_STATS(tw->net, ETCP_MIB_TIMEWAITKILLED);
 		} else {

@@ -30,6 +30,11 @@
  *                      no TIME_WAIT, no segment afterwards, the errno of
  *                      the next recv() and send(); the orphan freed, the
  *                      Orphans gauge back to 0 (etcp)
+ *   closing_at_fin, last_ack_at_fin, close_wait_at_fin
+ *                      the same with the RST at RCV.NXT - 1, the peer's
+ *                      FIN's number, which Linux accepts there
+ *   fin_wait2_before_rcv_nxt
+ *                      ...and nowhere else: ignored in FIN_WAIT2
  *   half_open_server   figure 11: the server forgot; the client's data
  *                      draws <SEQ=SEG.ACK><CTL=RST>: ECONNRESET
  *   half_open_client   figure 10: the client forgot and connects again
@@ -318,11 +323,11 @@ static void connect_pair(struct __test_metadata *_metadata,
 
 /*
  * Forge, from the server's 4-tuple toward the client, an RST (flags) at
- * the client's RCV.NXT as the capture knows it.  The index of the forged
- * segment in the capture is stored in *idx.
+ * the client's RCV.NXT as the capture knows it, plus @off.  The index of
+ * the forged segment in the capture is stored in *idx.
  */
-static void rst_to_client(struct __test_metadata *_metadata, FIXTURE_DATA(reset) *self,
-			  unsigned short cport, uint8_t flags, long *idx)
+static void rst_to_client_at(struct __test_metadata *_metadata, FIXTURE_DATA(reset) *self,
+			     unsigned short cport, uint8_t flags, int off, long *idx)
 {
 	struct etcp_cap_sel sel = { .mask = ETCP_TH_RST, .flags = ETCP_TH_RST, .sport = PORT };
 	struct etcp_raw_seg seg = {
@@ -334,10 +339,17 @@ static void rst_to_client(struct __test_metadata *_metadata, FIXTURE_DATA(reset)
 	etcp_cap_poll(self->cap);
 	n0 = self->cap->n;
 	ASSERT_TRUE(flow_next(self->cap, PORT, cport, &seg.seq)) TH_LOG("%s", EXCH);
+	seg.seq += off;
 	ASSERT_EQ(0, etcp_raw_send(self->raw_b, &seg));
 	sel.dport = cport;
 	*idx = etcp_cap_wait_match(self->cap, n0, sel_to, &sel, WAIT_MS);
 	ASSERT_LE(0, *idx) TH_LOG("the forged RST was not seen: %s", EXCH);
+}
+
+static void rst_to_client(struct __test_metadata *_metadata, FIXTURE_DATA(reset) *self,
+			  unsigned short cport, uint8_t flags, long *idx)
+{
+	rst_to_client_at(_metadata, self, cport, flags, 0, idx);
 }
 
 /* Nothing more leaves client port cport after segment idx. */
@@ -724,7 +736,7 @@ static void reach_state(struct __test_metadata *_metadata, FIXTURE_DATA(reset) *
  * sending).
  */
 static void close_case_run(struct __test_metadata *_metadata, FIXTURE_DATA(reset) *self,
-			   const FIXTURE_VARIANT(reset) *variant, int state,
+			   const FIXTURE_VARIANT(reset) *variant, int state, int off,
 			   ssize_t recv_ret, int recv_err, int send_err_want)
 {
 	struct end ends[2] = {
@@ -745,7 +757,7 @@ static void close_case_run(struct __test_metadata *_metadata, FIXTURE_DATA(reset
 		EXPECT_EQ(nends - 1, stat_a(self, "Orphans"));
 	}
 	for (i = 0; i < nends; i++)
-		rst_to_client(_metadata, self, ends[i].port, ETCP_TH_RST, &idx[i]);
+		rst_to_client_at(_metadata, self, ends[i].port, ETCP_TH_RST, off, &idx[i]);
 
 	/* The held one. */
 	EXPECT_EQ(0, wait_sock_state(self->cfd, PROTO, ETCP_CLOSE, WAIT_MS))
@@ -780,27 +792,67 @@ static void close_case_run(struct __test_metadata *_metadata, FIXTURE_DATA(reset
 
 TEST_F(reset, fin_wait1)
 {
-	close_case_run(_metadata, self, variant, ETCP_FIN_WAIT1, -1, ECONNRESET, EPIPE);
+	close_case_run(_metadata, self, variant, ETCP_FIN_WAIT1, 0, -1, ECONNRESET, EPIPE);
 }
 
 TEST_F(reset, fin_wait2)
 {
-	close_case_run(_metadata, self, variant, ETCP_FIN_WAIT2, -1, ECONNRESET, EPIPE);
+	close_case_run(_metadata, self, variant, ETCP_FIN_WAIT2, 0, -1, ECONNRESET, EPIPE);
 }
 
 TEST_F(reset, closing)
 {
-	close_case_run(_metadata, self, variant, ETCP_CLOSING, 0, 0, ECONNRESET);
+	close_case_run(_metadata, self, variant, ETCP_CLOSING, 0, 0, 0, ECONNRESET);
 }
 
 TEST_F(reset, last_ack)
 {
-	close_case_run(_metadata, self, variant, ETCP_LAST_ACK, 0, 0, ECONNRESET);
+	close_case_run(_metadata, self, variant, ETCP_LAST_ACK, 0, 0, 0, ECONNRESET);
 }
 
 TEST_F(reset, close_wait)
 {
-	close_case_run(_metadata, self, variant, ETCP_CLOSE_WAIT, 0, 0, EPIPE);
+	close_case_run(_metadata, self, variant, ETCP_CLOSE_WAIT, 0, 0, 0, EPIPE);
+}
+
+/*
+ * Linux's one exception to "exactly RCV.NXT" (tcp_reset_check()): once
+ * the peer's FIN is in, the FIN's own number, RCV.NXT - 1, resets too,
+ * with everything the exact RST does.
+ */
+TEST_F(reset, closing_at_fin)
+{
+	close_case_run(_metadata, self, variant, ETCP_CLOSING, -1, 0, 0, ECONNRESET);
+}
+
+TEST_F(reset, last_ack_at_fin)
+{
+	close_case_run(_metadata, self, variant, ETCP_LAST_ACK, -1, 0, 0, ECONNRESET);
+}
+
+TEST_F(reset, close_wait_at_fin)
+{
+	close_case_run(_metadata, self, variant, ETCP_CLOSE_WAIT, -1, 0, 0, EPIPE);
+}
+
+/*
+ * ...and only then: in FIN_WAIT2 the peer's FIN has not come, RCV.NXT - 1
+ * numbers old data, and an RST there is outside the window: dropped,
+ * unanswered, the connection as it was.
+ */
+TEST_F(reset, fin_wait2_before_rcv_nxt)
+{
+	struct etcp_cap_sel any = { .mask = 0, .flags = 0, .sport = CPORT };
+	struct end e = { CPORT, &self->cfd, &self->afd, false };
+	long idx;
+
+	connect_pair_at(_metadata, self, PROTO, CPORT, &self->cfd, &self->afd);
+	reach_state(_metadata, self, variant, ETCP_FIN_WAIT2, &e, 1);
+	rst_to_client_at(_metadata, self, CPORT, ETCP_TH_RST, -1, &idx);
+	quiet(self->cap, QUIET_MS);
+	EXPECT_EQ(0U, etcp_cap_count(self->cap, idx + 1, flags_from, &any))
+		TH_LOG("the client answered an RST outside the window: %s", EXCH);
+	EXPECT_EQ(ETCP_FIN_WAIT2, sock_state(self->cfd, PROTO));
 }
 
 /* ------------------------------------------------------------ half-open */
