@@ -20,6 +20,8 @@
 #include <net/route.h>
 #include <net/sock.h>
 
+#include "etcp.h"		/* what the adapters below call */
+
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
 #error "etcp needs Linux 6.1 or newer"
 #endif
@@ -47,7 +49,6 @@ etcp_compat_register_sysctl(struct net *net, struct ctl_table *table, size_t n)
 #endif
 
 /* 6.10 passes accept()'s arguments in a struct. */
-struct sock *etcp_accept(struct sock *sk, int flags, int *err);
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 10, 0)
 static inline struct sock *etcp_compat_accept(struct sock *sk, int flags,
 					      int *err, bool kern)
@@ -63,7 +64,6 @@ static inline struct sock *etcp_compat_accept(struct sock *sk,
 #endif
 
 /* 6.5 hands proto->ioctl a kernel int instead of the user's pointer. */
-int etcp_ioctl(struct sock *sk, int cmd, int *karg);
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
 static inline int etcp_compat_ioctl(struct sock *sk, int cmd,
 				    unsigned long arg)

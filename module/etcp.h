@@ -497,18 +497,11 @@ static inline unsigned long etcp_rto_backoff(const struct etcp_sock *esk)
 void etcp_set_state(struct sock *sk, int state);
 void etcp_done(struct sock *sk);
 void etcp_reset(struct sock *sk, int err);
+struct sock *etcp_accept(struct sock *sk, int flags, int *err);
 u16 etcp_mss_for_mtu(const struct sock *sk, unsigned int mtu);
 void etcp_init_transfer(struct sock *sk);
 void etcp_purge_queues(struct sock *sk);
 void etcp_discard_unread(struct sock *sk);
-int etcp_keepalive_intvl(const struct sock *sk);
-int etcp_keepalive_time(const struct sock *sk);
-int etcp_keepalive_probes(const struct sock *sk);
-int etcp_fin_timeout(const struct sock *sk);
-bool etcp_too_many_orphans(const struct sock *sk);
-bool etcp_orphan_fin_wait2(struct sock *sk);
-void etcp_abort_linger(struct sock *sk);
-bool etcp_orphan_out_of_resources(struct sock *sk);
 
 /* stream.c */
 struct sk_buff *etcp_write_new(struct sock *sk, gfp_t gfp);
@@ -559,6 +552,9 @@ int etcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
 void etcp_child_rcv(struct sock *child, struct sk_buff *skb);
 bool etcp_seq_acceptable(u32 rcv_nxt, u32 rcv_wnd, const struct sk_buff *skb);
 bool etcp_rst_acceptable(int state, u32 seq, u32 rcv_nxt);
+bool etcp_challenge_allowed(struct net *net);
+bool etcp_oow_ack_limited(struct net *net, const struct sk_buff *skb,
+			  unsigned long *stamp, int mib);
 
 /* output.c */
 void etcp_send_syn(struct sock *sk);
@@ -567,17 +563,12 @@ void etcp_send_probe(struct sock *sk);
 void etcp_write_xmit(struct sock *sk, bool push);
 bool etcp_retransmit_head(struct sock *sk);
 void etcp_probe_window(struct sock *sk);
-void etcp_rearm_rtx(struct sock *sk);
 int etcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len);
 u32 etcp_rcv_wnd_now(const struct etcp_sock *esk);
 u32 etcp_window_candidate(const struct sock *sk);
 void etcp_send_active_reset(struct sock *sk);
 bool etcp_send_fin(struct sock *sk, gfp_t gfp);
 void etcp_send_tw_ack(const struct etcp_tw *tw, struct sk_buff *in);
-bool etcp_challenge_allowed(struct net *net);
-bool etcp_oow_ack_limited(struct net *net, const struct sk_buff *skb,
-			  unsigned long *stamp, int mib);
-void etcp_tw_answer(struct etcp_tw *tw, struct sk_buff *skb);
 void etcp_send_reset_reply(struct net *net, struct sk_buff *skb);
 int etcp_send_req_segment(const struct sock *listener,
 			  const struct etcp_request *req, u8 flags);
@@ -589,6 +580,18 @@ int etcp_ctl_sock_init(struct net *net);
 void etcp_ctl_sock_exit(struct net *net);
 
 /* timer.c */
+int etcp_keepalive_time(const struct sock *sk);
+int etcp_keepalive_intvl(const struct sock *sk);
+int etcp_keepalive_probes(const struct sock *sk);
+bool etcp_keepalive_state(const struct sock *sk);
+void etcp_keepalive_restart(struct sock *sk);
+int etcp_fin_timeout(const struct sock *sk);
+bool etcp_too_many_orphans(const struct sock *sk);
+void etcp_abort_linger(struct sock *sk);
+bool etcp_orphan_out_of_resources(struct sock *sk);
+bool etcp_orphan_fin_wait2(struct sock *sk);
+void etcp_check_timer(struct sock *sk);
+void etcp_rearm_rtx(struct sock *sk);
 void etcp_init_timers(struct sock *sk);
 void etcp_clear_timers(struct sock *sk);
 void etcp_arm_rtx(struct sock *sk, unsigned long timeout);
@@ -619,6 +622,7 @@ enum etcp_tw_verdict {
 };
 
 enum etcp_tw_verdict etcp_tw_rcv(struct etcp_tw *tw, struct sk_buff *skb);
+void etcp_tw_answer(struct etcp_tw *tw, struct sk_buff *skb);
 void etcp_tw_recycle(struct etcp_tw *tw, struct sk_buff *skb);
 void etcp_tw_put(struct etcp_tw *tw);
 void etcp_tw_purge(struct net *net);

@@ -1137,6 +1137,20 @@ static u32 etcp_backlog_limit(const struct sock *sk)
 }
 
 /*
+ * With @sk's spinlock held: process the segment now, or, while the user
+ * owns the socket, leave it to release_sock() (within the backlog's limit).
+ */
+static void etcp_rcv_or_backlog(struct sock *sk, struct sk_buff *skb)
+{
+	if (!sock_owned_by_user(sk)) {
+		etcp_rcv(sk, skb);
+	} else if (sk_add_backlog(sk, skb, etcp_backlog_limit(sk))) {
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_BACKLOGDROPS);
+		kfree_skb(skb);
+	}
+}
+
+/*
  * A segment the listener passes on to a child (one that completed the
  * child's handshake and carries data, or one that raced with it): the
  * child processes a copy.  Called with the listener locked; the child lock
@@ -1149,12 +1163,7 @@ void etcp_child_rcv(struct sock *child, struct sk_buff *skb)
 	if (!nskb)
 		return;
 	bh_lock_sock(child);
-	if (!sock_owned_by_user(child)) {
-		etcp_rcv(child, nskb);
-	} else if (sk_add_backlog(child, nskb, etcp_backlog_limit(child))) {
-		ETCP_INC_STATS(sock_net(child), ETCP_MIB_BACKLOGDROPS);
-		kfree_skb(nskb);
-	}
+	etcp_rcv_or_backlog(child, nskb);
 	bh_unlock_sock(child);
 }
 
@@ -1172,56 +1181,38 @@ int etcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
-/* Process now, or leave it to the user's release_sock(). */
-static void etcp_rcv_socket(struct sock *sk, struct sk_buff *skb)
-{
-	bh_lock_sock_nested(sk);
-	if (!sock_owned_by_user(sk)) {
-		etcp_rcv(sk, skb);
-	} else if (sk_add_backlog(sk, skb, etcp_backlog_limit(sk))) {
-		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_BACKLOGDROPS);
-		kfree_skb(skb);
-	}
-	bh_unlock_sock(sk);
-}
-
-/*
- * No connection has the segment's 4-tuple: a TIME_WAIT entry may, else a
- * listener takes it.  A SYN that ends a TIME_WAIT goes on to the listener
- * if there is one; without one the entry stays and ACKs it, as Linux's.
- * Returns the listener with a reference, NULL, or ERR_PTR(-EALREADY) when
- * the TIME_WAIT entry dealt with the segment.
- */
-static struct sock *etcp_lookup_tw_or_listener(struct net *net,
-					       struct sk_buff *skb)
+/* The listener for the segment's destination, with a reference, or NULL. */
+static struct sock *etcp_skb_listener(struct net *net,
+				      const struct sk_buff *skb)
 {
 	const struct tcphdr *th = tcp_hdr(skb);
 	const struct iphdr *iph = ip_hdr(skb);
-	struct etcp_tw *tw;
-	struct sock *sk;
 
-	/*
-	 * A socket going into TIME_WAIT enters its entry before it leaves
-	 * ehash: having seen it gone, see the entry (weakly ordered CPUs).
-	 */
-	smp_rmb();
-	tw = etcp_tw_lookup(net, iph->saddr, th->source, iph->daddr, th->dest,
-			    inet_iif(skb));
-	if (tw && etcp_tw_rcv(tw, skb) == ETCP_TW_DONE) {
-		etcp_tw_put(tw);
-		return ERR_PTR(-EALREADY);
-	}
-	sk = etcp_lookup_listener(net, iph->saddr, th->source, iph->daddr,
-				  th->dest, inet_iif(skb));
-	if (tw) {
+	return etcp_lookup_listener(net, iph->saddr, th->source, iph->daddr,
+				    th->dest, inet_iif(skb));
+}
+
+/*
+ * The TIME_WAIT entry @tw has the segment's 4-tuple and handles it, unless
+ * it is a SYN that may open a new connection: then a listener takes it
+ * and the entry goes; without a listener the entry stays and ACKs it, as
+ * Linux's.  Returns the listener the segment goes on to (with a
+ * reference), or NULL when the entry dealt with it.  Consumes the
+ * caller's reference on @tw.
+ */
+static struct sock *etcp_tw_segment(struct net *net, struct etcp_tw *tw,
+				    struct sk_buff *skb)
+{
+	struct sock *sk = NULL;
+
+	if (etcp_tw_rcv(tw, skb) == ETCP_TW_SYN) {
+		sk = etcp_skb_listener(net, skb);
 		if (sk)
 			etcp_tw_recycle(tw, skb);
 		else
 			etcp_tw_answer(tw, skb);
-		etcp_tw_put(tw);
-		if (!sk)
-			return ERR_PTR(-EALREADY);
 	}
+	etcp_tw_put(tw);
 	return sk;
 }
 
@@ -1247,6 +1238,7 @@ int etcp_v4_rcv(struct sk_buff *skb)
 	struct net *net = dev_net(skb->dev);
 	const struct iphdr *iph;
 	const struct tcphdr *th;
+	struct etcp_tw *tw;
 	struct sock *sk;
 
 	ETCP_INC_STATS(net, ETCP_MIB_INSEGS);
@@ -1289,10 +1281,22 @@ int etcp_v4_rcv(struct sk_buff *skb)
 	if (!sk) {
 		if (!etcp_policy_ok(net, NULL, skb))
 			goto discard;
-		sk = etcp_lookup_tw_or_listener(net, skb);
+		/*
+		 * A socket going into TIME_WAIT enters its entry before it
+		 * leaves ehash: having seen it gone, see the entry (weakly
+		 * ordered CPUs).
+		 */
+		smp_rmb();
+		tw = etcp_tw_lookup(net, iph->saddr, th->source, iph->daddr,
+				    th->dest, inet_iif(skb));
+		if (tw) {
+			sk = etcp_tw_segment(net, tw, skb);
+			if (!sk)
+				goto discard;
+		} else {
+			sk = etcp_skb_listener(net, skb);
+		}
 	}
-	if (IS_ERR(sk))
-		goto discard;
 	if (!sk) {
 		ETCP_INC_STATS(net, ETCP_MIB_NOSOCKET);
 		etcp_send_reset_reply(net, skb);
@@ -1300,7 +1304,9 @@ int etcp_v4_rcv(struct sk_buff *skb)
 	}
 	if (!etcp_policy_ok(net, sk, skb))
 		goto discard_put;
-	etcp_rcv_socket(sk, skb);
+	bh_lock_sock_nested(sk);
+	etcp_rcv_or_backlog(sk, skb);
+	bh_unlock_sock(sk);
 	sock_put(sk);
 	return 0;
 

@@ -623,6 +623,16 @@ static void etcp_tw_restart(struct etcp_tw *tw)
 	mod_timer_pending(&tw->timer, jiffies + tw->timeout);
 }
 
+/*
+ * How long TIME_WAIT lasts: 2 * MSL (RFC 9293 3.6), the MSL being
+ * etcp_msl when the entry is made; a later write is for later entries.
+ * Every restart waits as long again (etcp_tw_restart()).
+ */
+static unsigned long etcp_tw_len(struct etcp_net *en)
+{
+	return msecs_to_jiffies(2 * READ_ONCE(en->sysctl.msl));
+}
+
 static struct etcp_tw *etcp_tw_alloc(const struct sock *sk)
 {
 	const struct etcp_sock *esk = etcp_sk(sk);
@@ -649,8 +659,7 @@ static struct etcp_tw *etcp_tw_alloc(const struct sock *sk)
 	tw->bound_by_connect = esk->bound_by_connect;
 	tw->tos = READ_ONCE(inet->tos);
 	tw->uid = sk->sk_uid;
-	/* The MSL of now: a later sysctl write is for later entries. */
-	tw->timeout = msecs_to_jiffies(2 * READ_ONCE(en->sysctl.msl));
+	tw->timeout = etcp_tw_len(en);
 	return tw;
 }
 

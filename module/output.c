@@ -583,45 +583,6 @@ int etcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len)
 }
 
 /*
- * Keep the retransmission timer in step with what is outstanding (RFC 6298
- * 5.1, 5.2): running while data is in flight, otherwise the persist timer
- * while data waits for the peer's window, otherwise nothing.
- */
-static void etcp_check_timer(struct sock *sk)
-{
-	struct etcp_sock *esk = etcp_sk(sk);
-
-	if (esk->packets_out) {
-		if (esk->timer_mode != ETCP_TMR_RETRANS ||
-		    !timer_pending(&esk->rtx_timer)) {
-			esk->timer_mode = ETCP_TMR_RETRANS;
-			etcp_arm_rtx(sk, etcp_rto_backoff(esk));
-		}
-	} else if (esk->send_head) {
-		if (esk->timer_mode != ETCP_TMR_PROBE ||
-		    !timer_pending(&esk->rtx_timer)) {
-			esk->timer_mode = ETCP_TMR_PROBE;
-			etcp_arm_rtx(sk, etcp_rto_backoff(esk));
-		}
-	} else if (esk->timer_mode != ETCP_TMR_NONE) {
-		etcp_stop_rtx(sk);
-	}
-}
-
-/* Restart the retransmission timer after new data was acknowledged. */
-void etcp_rearm_rtx(struct sock *sk)
-{
-	struct etcp_sock *esk = etcp_sk(sk);
-
-	if (esk->packets_out) {
-		esk->timer_mode = ETCP_TMR_RETRANS;
-		etcp_arm_rtx(sk, etcp_rto_backoff(esk));
-	} else {
-		etcp_check_timer(sk);
-	}
-}
-
-/*
  * Send what the peer's window, the congestion window and Nagle allow,
  * from the send head on.  A segment that does not fit the peer's window
  * waits; when nothing is in flight the persist timer probes the window

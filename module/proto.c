@@ -138,65 +138,6 @@ u16 etcp_mss_for_mtu(const struct sock *sk, unsigned int mtu)
 	return clamp_t(unsigned int, mss, ETCP_MIN_MSS, ETCP_MAX_MSS);
 }
 
-int etcp_keepalive_time(const struct sock *sk)
-{
-	int v = etcp_sk(sk)->keepidle;
-
-	return v ? v : READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.keepalive_time);
-}
-
-int etcp_keepalive_intvl(const struct sock *sk)
-{
-	int v = etcp_sk(sk)->keepintvl;
-
-	return v ? v : READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.keepalive_intvl);
-}
-
-int etcp_keepalive_probes(const struct sock *sk)
-{
-	int v = etcp_sk(sk)->keepcnt;
-
-	return v ? v : READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.keepalive_probes);
-}
-
-/* How long an orphaned FIN_WAIT_2 lives: ETCP_LINGER2, else the sysctl. */
-int etcp_fin_timeout(const struct sock *sk)
-{
-	int v = etcp_sk(sk)->linger2;
-
-	return v > 0 ? v : READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.fin_timeout);
-}
-
-/*
- * More orphans in the namespace than etcp_max_orphans allows (the
- * caller's among them): it must be reset rather than kept.
- */
-bool etcp_too_many_orphans(const struct sock *sk)
-{
-	struct etcp_net *en = etcp_pernet(sock_net(sk));
-
-	if (atomic_read(&en->orphans) <= READ_ONCE(en->sysctl.max_orphans))
-		return false;
-	net_info_ratelimited("too many orphaned sockets\n");
-	return true;
-}
-
-/* Keepalive runs in the states where a peer can silently vanish. */
-static bool etcp_keepalive_state(const struct sock *sk)
-{
-	return (1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
-				      TCPF_FIN_WAIT2);
-}
-
-/* (Re)start the keepalive wait, counting the idle time already spent. */
-static void etcp_keepalive_restart(struct sock *sk)
-{
-	unsigned long idle = jiffies - etcp_sk(sk)->rcv_tstamp;
-	unsigned long limit = etcp_keepalive_time(sk) * HZ;
-
-	etcp_reset_keepalive(sk, idle < limit ? limit - idle : 0);
-}
-
 /*
  * The connection is synchronized (either end): the send and receive
  * sides start from the numbers the handshake settled.
@@ -424,44 +365,6 @@ static void etcp_shutdown(struct sock *sk, int how)
 	/* In SYN_RECV the FIN waits for ESTABLISHED (etcp_established()). */
 	if (etcp_close_state(sk))
 		etcp_send_fin(sk, sk->sk_allocation);
-}
-
-/* An orphaned FIN_WAIT_2 gives up on the peer's FIN: RST, and it goes. */
-void etcp_abort_linger(struct sock *sk)
-{
-	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONLINGER);
-	etcp_send_active_reset(sk);
-	etcp_done(sk);
-}
-
-/*
- * An orphan (just closed, or with something to send again) while the
- * namespace holds more orphans than etcp_max_orphans is reset instead,
- * as TCP's are.  Returns true when it was.
- */
-bool etcp_orphan_out_of_resources(struct sock *sk)
-{
-	if (!sock_flag(sk, SOCK_DEAD) || !etcp_too_many_orphans(sk))
-		return false;
-	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONMEMORY);
-	etcp_send_active_reset(sk);
-	etcp_done(sk);
-	return true;
-}
-
-/*
- * An orphan just reached FIN_WAIT_2: it waits etcp_fin_timeout (or
- * ETCP_LINGER2) for the peer's FIN, or, with ETCP_LINGER2 negative, is
- * reset at once.  Returns false when it was reset (and is gone).
- */
-bool etcp_orphan_fin_wait2(struct sock *sk)
-{
-	if (etcp_sk(sk)->linger2 < 0) {
-		etcp_abort_linger(sk);
-		return false;
-	}
-	etcp_reset_keepalive(sk, etcp_fin_timeout(sk) * HZ);
-	return true;
 }
 
 /* What close() does to the connection before the socket is orphaned. */

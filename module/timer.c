@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * etcp: a full socket's timers.
+ * etcp: a full socket's timers, and the policy that sets them: how long
+ * each waits (sysctl or socket option), when the retransmission timer
+ * runs, and when an orphan is given up.
  *
  *   rtx_timer     SYN / SYN-ACK retransmission; once synchronized the
  *                 retransmission timeout (RFC 6298) or the persist timer
@@ -31,6 +33,146 @@ static int etcp_retries2(const struct sock *sk)
 {
 	return READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.retries2);
 }
+
+/* ---- policy: how long each timer waits, and when an orphan goes ---- */
+
+int etcp_keepalive_time(const struct sock *sk)
+{
+	int v = etcp_sk(sk)->keepidle;
+
+	return v ? v : READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.keepalive_time);
+}
+
+int etcp_keepalive_intvl(const struct sock *sk)
+{
+	int v = etcp_sk(sk)->keepintvl;
+
+	return v ? v : READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.keepalive_intvl);
+}
+
+int etcp_keepalive_probes(const struct sock *sk)
+{
+	int v = etcp_sk(sk)->keepcnt;
+
+	return v ? v : READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.keepalive_probes);
+}
+
+/* How long an orphaned FIN_WAIT_2 lives: ETCP_LINGER2, else the sysctl. */
+int etcp_fin_timeout(const struct sock *sk)
+{
+	int v = etcp_sk(sk)->linger2;
+
+	return v > 0 ? v : READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.fin_timeout);
+}
+
+/*
+ * More orphans in the namespace than etcp_max_orphans allows (the
+ * caller's among them): it must be reset rather than kept.
+ */
+bool etcp_too_many_orphans(const struct sock *sk)
+{
+	struct etcp_net *en = etcp_pernet(sock_net(sk));
+
+	if (atomic_read(&en->orphans) <= READ_ONCE(en->sysctl.max_orphans))
+		return false;
+	net_info_ratelimited("too many orphaned sockets\n");
+	return true;
+}
+
+/* Keepalive runs in the states where a peer can silently vanish. */
+bool etcp_keepalive_state(const struct sock *sk)
+{
+	return (1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+				      TCPF_FIN_WAIT2);
+}
+
+/* (Re)start the keepalive wait, counting the idle time already spent. */
+void etcp_keepalive_restart(struct sock *sk)
+{
+	unsigned long idle = jiffies - etcp_sk(sk)->rcv_tstamp;
+	unsigned long limit = etcp_keepalive_time(sk) * HZ;
+
+	etcp_reset_keepalive(sk, idle < limit ? limit - idle : 0);
+}
+
+/* An orphaned FIN_WAIT_2 gives up on the peer's FIN: RST, and it goes. */
+void etcp_abort_linger(struct sock *sk)
+{
+	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONLINGER);
+	etcp_send_active_reset(sk);
+	etcp_done(sk);
+}
+
+/*
+ * An orphan (just closed, or with something to send again) while the
+ * namespace holds more orphans than etcp_max_orphans is reset instead,
+ * as TCP's are.  Returns true when it was.
+ */
+bool etcp_orphan_out_of_resources(struct sock *sk)
+{
+	if (!sock_flag(sk, SOCK_DEAD) || !etcp_too_many_orphans(sk))
+		return false;
+	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONMEMORY);
+	etcp_send_active_reset(sk);
+	etcp_done(sk);
+	return true;
+}
+
+/*
+ * An orphan just reached FIN_WAIT_2: it waits etcp_fin_timeout (or
+ * ETCP_LINGER2) for the peer's FIN, or, with ETCP_LINGER2 negative, is
+ * reset at once.  Returns false when it was reset (and is gone).
+ */
+bool etcp_orphan_fin_wait2(struct sock *sk)
+{
+	if (etcp_sk(sk)->linger2 < 0) {
+		etcp_abort_linger(sk);
+		return false;
+	}
+	etcp_reset_keepalive(sk, etcp_fin_timeout(sk) * HZ);
+	return true;
+}
+
+/*
+ * Keep the retransmission timer in step with what is outstanding (RFC 6298
+ * 5.1, 5.2): running while data is in flight, otherwise the persist timer
+ * while data waits for the peer's window, otherwise nothing.
+ */
+void etcp_check_timer(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (esk->packets_out) {
+		if (esk->timer_mode != ETCP_TMR_RETRANS ||
+		    !timer_pending(&esk->rtx_timer)) {
+			esk->timer_mode = ETCP_TMR_RETRANS;
+			etcp_arm_rtx(sk, etcp_rto_backoff(esk));
+		}
+	} else if (esk->send_head) {
+		if (esk->timer_mode != ETCP_TMR_PROBE ||
+		    !timer_pending(&esk->rtx_timer)) {
+			esk->timer_mode = ETCP_TMR_PROBE;
+			etcp_arm_rtx(sk, etcp_rto_backoff(esk));
+		}
+	} else if (esk->timer_mode != ETCP_TMR_NONE) {
+		etcp_stop_rtx(sk);
+	}
+}
+
+/* Restart the retransmission timer after new data was acknowledged. */
+void etcp_rearm_rtx(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (esk->packets_out) {
+		esk->timer_mode = ETCP_TMR_RETRANS;
+		etcp_arm_rtx(sk, etcp_rto_backoff(esk));
+	} else {
+		etcp_check_timer(sk);
+	}
+}
+
+/* ---- the timers ---- */
 
 /*
  * The error a connection that timed out reports: ETIMEDOUT, unless an ICMP
