@@ -553,8 +553,8 @@ void etcp_child_rcv(struct sock *child, struct sk_buff *skb);
 bool etcp_seq_acceptable(u32 rcv_nxt, u32 rcv_wnd, const struct sk_buff *skb);
 bool etcp_rst_acceptable(int state, u32 seq, u32 rcv_nxt);
 bool etcp_challenge_allowed(struct net *net);
-bool etcp_oow_ack_limited(struct net *net, const struct sk_buff *skb,
-			  unsigned long *stamp, int mib);
+bool etcp_oow_answer(struct net *net, const struct sk_buff *skb,
+		     unsigned long *stamp, int mib);
 
 /* output.c */
 void etcp_send_syn(struct sock *sk);

@@ -384,31 +384,34 @@ static void etcp_send_challenge_ack(struct sock *sk)
 }
 
 /*
- * An unacceptable segment is answered with an ACK (RFC 9293 3.10.7.4).
- * Two ends that disagree about the window would answer each other's
- * answers for ever, and a forger could draw one answer per segment: an
- * answer to a segment with neither text nor FIN goes at most once per
+ * Is an unacceptable segment answered with an ACK?  RFC 9293 3.10.7.4
+ * answers it "(unless the RST bit is set, if so drop the segment)".  Two
+ * ends that disagree about the window would answer each other's answers
+ * for ever, and a forger could draw one answer per segment: an answer to
+ * a segment with neither text nor FIN goes at most once per
  * etcp_invalid_ratelimit ms per connection (Linux: tcp_invalid_ratelimit;
- * 0 turns the limit off).
- * Text or a FIN behind RCV.NXT is a retransmission whose ACK was lost: it
- * is always answered.  The stamp is raced for by lockless TIME_WAIT
- * readers; at worst one ACK too many goes.
+ * 0 turns the limit off), and one held back is counted in @mib.  Text or
+ * a FIN behind RCV.NXT is a retransmission whose ACK was lost: it is
+ * always answered.  The stamp is raced for by lockless TIME_WAIT readers;
+ * at worst one ACK too many goes.
  */
-bool etcp_oow_ack_limited(struct net *net, const struct sk_buff *skb,
-			  unsigned long *stamp, int mib)
+bool etcp_oow_answer(struct net *net, const struct sk_buff *skb,
+		     unsigned long *stamp, int mib)
 {
 	const struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
 	int ms = READ_ONCE(etcp_pernet(net)->sysctl.invalid_ratelimit);
 	unsigned long last = READ_ONCE(*stamp), now = jiffies;
 
-	if (!ms || (cb->end_seq != cb->seq && !(cb->flags & ETCP_FLAG_SYN)))
+	if (cb->flags & ETCP_FLAG_RST)
 		return false;
+	if (!ms || (cb->end_seq != cb->seq && !(cb->flags & ETCP_FLAG_SYN)))
+		return true;
 	if (last && time_before(now, last + msecs_to_jiffies(ms))) {
 		ETCP_INC_STATS(net, mib);
-		return true;
+		return false;
 	}
 	WRITE_ONCE(*stamp, now);
-	return false;
+	return true;
 }
 
 /*
@@ -1035,10 +1038,8 @@ static bool etcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 		/* RFC 5961 4.2: a SYN, whatever its number, is challenged. */
 		if (cb->flags & ETCP_FLAG_SYN)
 			etcp_send_challenge_ack(sk);
-		else if (!(cb->flags & ETCP_FLAG_RST) &&
-			 !etcp_oow_ack_limited(sock_net(sk), skb,
-					       &esk->oow_ack_stamp,
-					       ETCP_MIB_ACKSKIPPEDSEQ))
+		else if (etcp_oow_answer(sock_net(sk), skb, &esk->oow_ack_stamp,
+					 ETCP_MIB_ACKSKIPPEDSEQ))
 			etcp_send_ack(sk);
 		return false;
 	}

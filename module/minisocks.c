@@ -486,9 +486,8 @@ int etcp_req_rcv(struct sock *listener, struct etcp_request *req,
 	/* "first, check sequence number": if not acceptable, ACK and drop. */
 	if (!etcp_seq_acceptable(rcv_nxt, etcp_select_window(listener), skb)) {
 		ETCP_INC_STATS(net, ETCP_MIB_OUTOFWINDOW);
-		if (!(cb->flags & ETCP_FLAG_RST) &&
-		    !etcp_oow_ack_limited(net, skb, &req->oow_ack_stamp,
-					  ETCP_MIB_ACKSKIPPEDSEQ))
+		if (etcp_oow_answer(net, skb, &req->oow_ack_stamp,
+				    ETCP_MIB_ACKSKIPPEDSEQ))
 			etcp_send_req_segment(listener, req, ETCP_FLAG_ACK);
 		return 0;
 	}
@@ -731,8 +730,8 @@ enum etcp_tw_verdict etcp_tw_rcv(struct etcp_tw *tw, struct sk_buff *skb)
 /* TIME_WAIT's ACK to a segment it cannot accept, within the limit. */
 void etcp_tw_answer(struct etcp_tw *tw, struct sk_buff *skb)
 {
-	if (!etcp_oow_ack_limited(tw->net, skb, &tw->oow_ack_stamp,
-				  ETCP_MIB_ACKSKIPPEDTIMEWAIT))
+	if (etcp_oow_answer(tw->net, skb, &tw->oow_ack_stamp,
+			    ETCP_MIB_ACKSKIPPEDTIMEWAIT))
 		etcp_send_tw_ack(tw, skb);
 }
 
