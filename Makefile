@@ -61,7 +61,7 @@ deps:
 demo:
 	scripts/demo.sh
 
-# BENCH_ARGS: scripts/bench.sh's options, e.g. "-k 6.12.117+deb12-amd64 -t 5".
+# BENCH_ARGS: scripts/bench.sh's options, e.g. "-k 6.12 -t 5".
 bench:
 	scripts/deps.sh
 	scripts/bench.sh $(BENCH_ARGS)

@@ -30,14 +30,15 @@ struct etcp_sysctl_def {
 }
 
 /*
- * The table of DESIGN.md; the TCP counterpart is in the comment.  Each
- * range fits where the value goes: the counts are compared with u8
- * counters (a socket's retransmits, probes_out and keepalive_probes, a
- * request's retransmits), the keepalive times are ETCP_KEEPIDLE's and
- * ETCP_KEEPINTVL's ranges and times HZ stay ints, as the ms and s of
- * msl, fin_timeout and invalid_ratelimit do, and the largest challenge
- * ACK budget of a second, limit / 2 + limit - 1, fits its u32.  Where a
- * TCP socket option has a range, the sysctl has the same.
+ * The sysctls of the README's table; each TCP counterpart is in the
+ * comment.  Each range fits where the value goes: the counts are compared
+ * with u8 counters (a socket's retransmits, probes_out and
+ * keepalive_probes, a request's retransmits), the keepalive times are
+ * ETCP_KEEPIDLE's and ETCP_KEEPINTVL's ranges and times HZ stay ints, as
+ * the ms and s of msl, fin_timeout and invalid_ratelimit do, and the
+ * largest challenge ACK budget of a second, limit / 2 + limit - 1, fits
+ * its u32.  Where a TCP socket option has a range, the sysctl has the
+ * same.
  */
 static const struct etcp_sysctl_def etcp_sysctl_defs[] = {
 	ETCP_SYSCTL(syn_retries, 6, 1, ETCP_MAX_SYNCNT),	/* tcp_syn_retries */

@@ -136,7 +136,7 @@ newest_kernel() {
 		sed 's/^vmlinuz-//' | sort -V | tail -n 1
 }
 
-# -k takes a full version (6.12.117+deb12-amd64) or a series (6.1, 6.12).
+# -k takes a series (6.1, 6.12) or a full release as uname -r prints it.
 resolve_kver() {
 	local k=$1
 	if [ -e "/boot/vmlinuz-$k" ]; then
