@@ -79,20 +79,6 @@
 
 #define EXCH		etcp_cap_str(self->cap)
 
-/* Poll until the socket is in state: 0 or -ETIMEDOUT. */
-static int wait_state(int fd, int state, int ms)
-{
-	int64_t deadline = now_ms() + ms;
-
-	for (;;) {
-		if (sock_state(fd, IPPROTO_ETCP) == state)
-			return 0;
-		if (now_ms() > deadline)
-			return -ETIMEDOUT;
-		pause_ms(5);
-	}
-}
-
 /* ------------------------------------------------------------ data */
 
 /* ------------------------------------------------------------ fixture */
@@ -142,16 +128,8 @@ FIXTURE_TEARDOWN(attack)
 		TH_LOG("%s", EXCH);
 	if (self->isn_fixed)
 		fixed_isn_write("-1");
-	if (self->afd >= 0)
-		close(self->afd);
-	if (self->cfd >= 0)
-		close(self->cfd);
-	if (self->lfd >= 0)
-		close(self->lfd);
-	if (self->raw_a >= 0)
-		close(self->raw_a);
-	if (self->raw_b >= 0)
-		close(self->raw_b);
+	close_fds(&self->afd, &self->cfd, &self->lfd, &self->raw_a,
+		  &self->raw_b, NULL);
 	etcp_cap_stop(self->cap);
 	self->cap = NULL;
 	etcp_netns_teardown(&self->ns);
@@ -352,7 +330,7 @@ TEST_F(attack, blind_rst)
 	ASSERT_EQ(0, etcp_raw_send(self->raw_a, &seg));
 	ASSERT_EQ(0, wait_stat(self->ns.b, "EstabResets", stat_of(&s0, "EstabResets") + 1, WAIT_MS))
 		TH_LOG("an RST at RCV.NXT did not reset the connection: %s", EXCH);
-	EXPECT_EQ(0, wait_state(self->afd, ETCP_CLOSE, WAIT_MS));
+	EXPECT_EQ(ETCP_CLOSE, wait_sock_state(self->afd, IPPROTO_ETCP, ETCP_CLOSE, WAIT_MS));
 	n = recv(self->afd, buf, sizeof(buf), MSG_DONTWAIT);
 	EXPECT_EQ(-1, n);
 	EXPECT_EQ(ECONNRESET, errno) TH_LOG("recv after the RST: %s", strerror(errno));
@@ -936,8 +914,13 @@ TEST_F(attack, syn_flood)
 	       sent, (long long)(now_ms() - t0), drops, FLOOD_CLIENTS, total_retrans,
 	       max_n, reqs0, reqs, per_slab);
 	EXPECT_LE(10 * FLOOD_BACKLOG, sent) TH_LOG("the flood hardly ran");
-	/* /proc reads the requests without the listener's lock: one may be missed. */
-	EXPECT_GE(FLOOD_BACKLOG, max_n) TH_LOG("the SYN queue grew past the backlog");
+	/*
+	 * /proc reads the requests a page at a time, without the listener's
+	 * lock: a request evicted after its row was read and the one that
+	 * replaced it may both be counted, one may be missed.  Queue growth
+	 * without bound would still show; the exact bound is the next check.
+	 */
+	EXPECT_GE(2 * FLOOD_BACKLOG, max_n) TH_LOG("the SYN queue grew past the backlog");
 	EXPECT_LE(FLOOD_BACKLOG - 2, max_n) TH_LOG("the SYN queue was not kept full");
 	/* Every forged request but the last backlog's worth was evicted. */
 	EXPECT_LE(sent - FLOOD_BACKLOG, drops);

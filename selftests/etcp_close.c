@@ -100,6 +100,7 @@
 
 #include <linux/etcp.h>
 
+#include "etcp_fixture.h"
 #include "etcp_netns.h"
 #include "etcp_util.h"
 #include "kselftest_harness.h"
@@ -124,74 +125,6 @@
 #define POLL_RDEOF	(POLLIN | POLLRDNORM | POLLRDHUP)
 
 /* ------------------------------------------------------------ helpers */
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-static const char *state_name(int st)
-{
-	static const char * const names[] = {
-		[0] = "gone", [ETCP_ESTABLISHED] = "ESTABLISHED",
-		[ETCP_SYN_SENT] = "SYN_SENT", [ETCP_SYN_RECV] = "SYN_RECV",
-		[ETCP_FIN_WAIT1] = "FIN_WAIT1", [ETCP_FIN_WAIT2] = "FIN_WAIT2",
-		[ETCP_TIME_WAIT] = "TIME_WAIT", [ETCP_CLOSE] = "CLOSE",
-		[ETCP_CLOSE_WAIT] = "CLOSE_WAIT", [ETCP_LAST_ACK] = "LAST_ACK",
-		[ETCP_LISTEN] = "LISTEN", [ETCP_CLOSING] = "CLOSING",
-	};
-
-	if (st < 0)
-		return "error";
-	if (st > ETCP_CLOSING)
-		return "?";
-	return names[st];
-}
-
-/* Poll until the state of @fd is @st: the last state seen. */
-static int wait_sock_state(int fd, int proto, int st, int timeout_ms)
-{
-	int64_t deadline = now_ms() + timeout_ms;
-	int cur;
-
-	for (;;) {
-		cur = sock_state(fd, proto);
-		if (cur == st || now_ms() > deadline)
-			return cur;
-		pause_step();
-	}
-}
-
-/* Poll until @fd reports one of @events: its revents, 0 on timeout. */
-static int wait_event(int fd, short events, int timeout_ms)
-{
-	int64_t deadline = now_ms() + timeout_ms;
-	int ev;
-
-	for (;;) {
-		ev = poll_fd(fd, events, timeout_ms);
-		if (ev < 0 || (ev & (events | POLLERR)) || now_ms() > deadline)
-			return ev;
-		pause_step();
-	}
-}
-
-/* Poll until ioctl(@req) gives @want: the last value, or -errno. */
-static int wait_ioctl(int fd, unsigned long req, int want, int timeout_ms)
-{
-	int64_t deadline = now_ms() + timeout_ms;
-	int val;
-
-	for (;;) {
-		val = ioctl_int(fd, req);
-		if (val < 0 || val == want || now_ms() > deadline)
-			return val;
-		pause_step();
-	}
-}
 
 /* Byte @i of the test streams. */
 static unsigned char pat(size_t i)
@@ -249,23 +182,6 @@ static long recv_pat(int fd, size_t pos, size_t len)
 		got += n;
 	}
 	return got;
-}
-
-/* SIGPIPEs this process received since catch_sigpipe(). */
-static volatile sig_atomic_t sigpipes;
-
-static void on_sigpipe(int sig)
-{
-	(void)sig;
-	sigpipes++;
-}
-
-static int catch_sigpipe(void)
-{
-	struct sigaction sa = { .sa_handler = on_sigpipe };
-
-	sigpipes = 0;
-	return sigaction(SIGPIPE, &sa, NULL) ? -errno : 0;
 }
 
 static int set_linger(int fd, int onoff, int secs)
@@ -504,17 +420,6 @@ static long wait_counter(int nsfd, int proto, const char *name, long min, int ti
 
 /* ------------------------------------------------------------ sysctl */
 
-/* net.ipv4.etcp_@name (or tcp_@name) of nsfd = @val: 0 or -errno. */
-static int set_sysctl(int nsfd, int proto, const char *name, long val)
-{
-	char path[96], buf[32];
-
-	snprintf(path, sizeof(path), "net/ipv4/%s_%s",
-		 proto == IPPROTO_ETCP ? "etcp" : "tcp", name);
-	snprintf(buf, sizeof(buf), "%ld", val);
-	return ns_sysctl_write(nsfd, path, buf);
-}
-
 /* nft match: segments whose flags are exactly ACK (no data flag check). */
 #define PURE_ACK	"@th,104,8 == 0x10"
 
@@ -527,20 +432,7 @@ FIXTURE(close) {
 	unsigned short port;	/* of the next listener */
 };
 
-FIXTURE_VARIANT(close) {
-	int proto;
-	const char *name;
-};
-
-FIXTURE_VARIANT_ADD(close, tcp) {
-	.proto = IPPROTO_TCP,
-	.name = "tcp",
-};
-
-FIXTURE_VARIANT_ADD(close, etcp) {
-	.proto = IPPROTO_ETCP,
-	.name = "etcp",
-};
+ETCP_PROTO_VARIANTS(close);
 
 FIXTURE_SETUP(close)
 {
@@ -549,7 +441,7 @@ FIXTURE_SETUP(close)
 
 	if (why)
 		ETCP_SETUP_SKIP("%s", why);
-	if (only && *only && strcmp(only, variant->name))
+	if (only && *only && strcmp(only, proto_name(variant->proto)))
 		ETCP_SETUP_SKIP("ETCP_CLOSE_ONLY=%s", only);
 	signal(SIGPIPE, SIG_IGN);
 	ASSERT_EQ(0, two_ns_setup(&self->ns))
@@ -696,7 +588,7 @@ TEST_F(close, active_close_states)
 	long got;
 
 	if (IS_ETCP)
-		ASSERT_EQ(0, set_sysctl(self->ns.a, variant->proto, "msl", 100));
+		ASSERT_EQ(0, proto_sysctl_set(self->ns.a, variant->proto, "msl", 100));
 	open_pair(_metadata, self, variant->proto, &p);
 	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(p.c, variant->proto));
 	ASSERT_EQ(0, send_pat(p.c, 0, 1000));
@@ -756,7 +648,7 @@ TEST_F(close, passive_close_states)
 					    PROTO, state_name(st));
 	EXPECT_EQ(0, r.inode) TH_LOG("orphan row with inode %lu", r.inode);
 	EXPECT_ROW(self->ns.a, &p.tc, ETCP_TIME_WAIT, &r, "client after the server's FIN");
-	sleep_ms(500);
+	pause_ms(500);
 	st = conn_row(self->ns.b, variant->proto, &p.ts, &r);
 	EXPECT_EQ(ETCP_LAST_ACK, st) TH_LOG("server's row 500 ms later, its ACKs dropped: %s",
 					    state_name(st));
@@ -784,11 +676,11 @@ TEST_F(close, half_close)
 	int st;
 
 	ASSERT_EQ(0, catch_sigpipe());
-	ASSERT_EQ(0, set_sysctl(self->ns.a, variant->proto, "fin_timeout", 1));
+	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, variant->proto, "fin_timeout", 1));
 	open_pair(_metadata, self, variant->proto, &p);
 	ASSERT_EQ(0, shutdown(p.c, SHUT_WR));
 	EXPECT_STATE(p.c, ETCP_FIN_WAIT2, "client after shutdown(SHUT_WR)");
-	EXPECT_TRUE(wait_event(p.s, POLLIN, WAIT_MS) & POLLIN);
+	EXPECT_TRUE(wait_event(p.s, POLLIN | POLLERR, WAIT_MS) & POLLIN);
 	n = read(p.s, buf, sizeof(buf));
 	EXPECT_EQ(0, n) TH_LOG("server read %zd (%s), not EOF", n,
 			       n < 0 ? strerror(errno) : "bytes");
@@ -809,7 +701,7 @@ TEST_F(close, half_close)
 	EXPECT_EQ(1, sigpipes) TH_LOG("%d SIGPIPEs for a send without MSG_NOSIGNAL", sigpipes);
 
 	/* fin_timeout is for orphans: this one is held by the application. */
-	sleep_ms(2000);
+	pause_ms(2000);
 	st = sock_state(p.c, variant->proto);
 	EXPECT_EQ(ETCP_FIN_WAIT2, st) TH_LOG("%s half-closed client 2 s later, fin_timeout 1: %s",
 					     PROTO, state_name(st));
@@ -821,7 +713,7 @@ TEST_F(close, half_close)
 	EXPECT_EQ(100, got) TH_LOG("client read %ld of 100 bytes after 2 s", got);
 
 	ASSERT_EQ(0, close(p.s));
-	EXPECT_TRUE(wait_event(p.c, POLLIN, WAIT_MS) & POLLIN);
+	EXPECT_TRUE(wait_event(p.c, POLLIN | POLLERR, WAIT_MS) & POLLIN);
 	n = read(p.c, buf, sizeof(buf));
 	EXPECT_EQ(0, n) TH_LOG("client read %zd (%s) after the server's FIN", n,
 			       n < 0 ? strerror(errno) : "bytes");
@@ -907,7 +799,7 @@ TEST_F(close, shut_rdwr)
 	ev = poll_fd(p.c, POLL_ALL, 0);
 	EXPECT_EQ(POLL_RDEOF | POLLHUP | POLL_WR, ev)
 		TH_LOG("%s revents 0x%x after SHUT_RDWR", PROTO, ev);
-	EXPECT_TRUE(wait_event(p.s, POLLIN, WAIT_MS) & POLLIN);
+	EXPECT_TRUE(wait_event(p.s, POLLIN | POLLERR, WAIT_MS) & POLLIN);
 	n = recv(p.s, buf, sizeof(buf), MSG_DONTWAIT);
 	EXPECT_EQ(0, n) TH_LOG("peer recv %zd (%s), not EOF", n, n < 0 ? strerror(errno) : "");
 	EXPECT_EQ(ETCP_CLOSE_WAIT, sock_state(p.s, variant->proto));
@@ -944,7 +836,7 @@ static void *later_fn(void *arg)
 {
 	struct later *l = arg;
 
-	sleep_ms(l->delay_ms);
+	pause_ms(l->delay_ms);
 	if (l->shut)
 		shutdown(l->fd, SHUT_WR);
 	else
@@ -1012,7 +904,7 @@ TEST_F(close, poll_after_fin)
 			TH_LOG("%s revents 0x%x after both directions were shut", PROTO, ev);
 		if (k == 1) {
 			/* The client held on: it reads the server's FIN. */
-			EXPECT_TRUE(wait_event(p.c, POLLIN, WAIT_MS) & POLLIN);
+			EXPECT_TRUE(wait_event(p.c, POLLIN | POLLERR, WAIT_MS) & POLLIN);
 			n = read(p.c, buf, sizeof(buf));
 			EXPECT_EQ(0, n);
 			EXPECT_STATE(p.c, ETCP_CLOSE, "client after both FINs");
@@ -1144,7 +1036,7 @@ TEST_F(close, linger_timeout)
 	ASSERT_EQ(0, ns_nft_flush(self->ns.b));
 	got = recv_pat(p.s, 0, 1000);
 	EXPECT_EQ(1000, got) TH_LOG("the peer got %ld of 1000 bytes", got);
-	EXPECT_TRUE(wait_event(p.s, POLLIN, WAIT_MS) & POLLIN);
+	EXPECT_TRUE(wait_event(p.s, POLLIN | POLLERR, WAIT_MS) & POLLIN);
 	EXPECT_EQ(0, read(p.s, buf, sizeof(buf)));
 	EXPECT_ROW(self->ns.a, &p.tc, ETCP_FIN_WAIT2, &r, "orphan once the peer ACKs");
 	close(p.s);
@@ -1178,7 +1070,7 @@ static void expect_expiry_seen(struct __test_metadata *_metadata, int proto, int
 			TH_LOG("AbortOnLinger %ld -> %ld", linger_before, after);
 		return;
 	}
-	sleep_ms(100);
+	pause_ms(100);
 	ev = poll_fd(p->s, POLL_ALL, 0);
 	if (!(ev & POLLERR)) {
 		EXPECT_EQ(POLL_RDEOF | POLL_WR, ev) TH_LOG("tcp: revents 0x%x", ev);
@@ -1201,7 +1093,7 @@ TEST_F(close, orphan_fin_timeout)
 	long linger;
 	struct pair p;
 
-	ASSERT_EQ(0, set_sysctl(self->ns.a, variant->proto, "fin_timeout", 1));
+	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, variant->proto, "fin_timeout", 1));
 	open_pair(_metadata, self, variant->proto, &p);
 	w.t = p.tc;
 	linger = counter(self->ns.a, variant->proto, "AbortOnLinger");
@@ -1227,7 +1119,7 @@ TEST_F(close, linger2_option)
 	struct pair p;
 	int st;
 
-	ASSERT_EQ(0, set_sysctl(self->ns.a, variant->proto, "fin_timeout", 30));
+	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, variant->proto, "fin_timeout", 30));
 	open_pair(_metadata, self, variant->proto, &p);
 	ASSERT_EQ(0, sockopt_set(p.c, SOL_PROTO, ETCP_LINGER2, 1));
 	EXPECT_EQ(1, sockopt_get(p.c, SOL_PROTO, ETCP_LINGER2));
@@ -1266,11 +1158,11 @@ TEST_F(close, linger2_ranges)
 {
 	int fd, sol = SOL_PROTO;
 
-	ASSERT_EQ(0, set_sysctl(self->ns.a, variant->proto, "fin_timeout", 45));
+	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, variant->proto, "fin_timeout", 45));
 	fd = ns_socket(self->ns.a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, variant->proto);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(45, sockopt_get(fd, sol, ETCP_LINGER2));
-	ASSERT_EQ(0, set_sysctl(self->ns.a, variant->proto, "fin_timeout", 50));
+	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, variant->proto, "fin_timeout", 50));
 	EXPECT_EQ(50, sockopt_get(fd, sol, ETCP_LINGER2));
 	EXPECT_EQ(0, sockopt_set(fd, sol, ETCP_LINGER2, 5));
 	EXPECT_EQ(5, sockopt_get(fd, sol, ETCP_LINGER2));
@@ -1312,11 +1204,11 @@ TEST_F(close, data_after_close_rst)
 	char buf[16];
 	ssize_t n;
 
-	ASSERT_EQ(0, set_sysctl(self->ns.a, variant->proto, "fin_timeout", 90));
+	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, variant->proto, "fin_timeout", 90));
 	open_pair(_metadata, self, variant->proto, &p);
 	ASSERT_EQ(0, close(p.c));
 	ASSERT_ROW(self->ns.a, &p.tc, ETCP_FIN_WAIT2, &r, "client after close()");
-	EXPECT_TRUE(wait_event(p.s, POLLIN, WAIT_MS) & POLLIN);
+	EXPECT_TRUE(wait_event(p.s, POLLIN | POLLERR, WAIT_MS) & POLLIN);
 	EXPECT_EQ(0, read(p.s, buf, sizeof(buf)));
 	before = counter(self->ns.a, variant->proto, "AbortOnData");
 	ASSERT_LE(0, before);
@@ -1342,8 +1234,8 @@ TEST_F(close, sysctl_per_netns)
 			      { .nsfd = self->ns.a } };
 	struct pair p, q, r;
 
-	ASSERT_EQ(0, set_sysctl(self->ns.a, variant->proto, "fin_timeout", 1));
-	ASSERT_EQ(0, set_sysctl(self->ns.b, variant->proto, "fin_timeout", 3));
+	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, variant->proto, "fin_timeout", 1));
+	ASSERT_EQ(0, proto_sysctl_set(self->ns.b, variant->proto, "fin_timeout", 3));
 	open_pair(_metadata, self, variant->proto, &p);
 	open_pair(_metadata, self, variant->proto, &q);
 	open_pair(_metadata, self, variant->proto, &r);
@@ -1355,7 +1247,7 @@ TEST_F(close, sysctl_per_netns)
 	watch_expiry_until(variant->proto, w, 2, 0, 1000 + WAIT_MS);
 	EXPECT_LIFETIME(&w[0], 1, "orphan in netns a, fin_timeout 1");
 
-	ASSERT_EQ(0, set_sysctl(self->ns.a, variant->proto, "fin_timeout", 2));
+	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, variant->proto, "fin_timeout", 2));
 	ASSERT_EQ(0, close_watched(r.c, &w[2]));
 	watch_expiry(variant->proto, w, 3, 3000 + WAIT_MS);
 	EXPECT_LIFETIME(&w[1], 3, "orphan in netns b, fin_timeout 3");
@@ -1415,8 +1307,8 @@ TEST_F(close_etcp, max_orphans)
 	char buf[16];
 	ssize_t n;
 
-	ASSERT_EQ(0, set_sysctl(self->ns.a, IPPROTO_ETCP, "max_orphans", MAX_ORPH));
-	ASSERT_EQ(0, set_sysctl(self->ns.a, IPPROTO_ETCP, "fin_timeout", 30));
+	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, IPPROTO_ETCP, "max_orphans", MAX_ORPH));
+	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, IPPROTO_ETCP, "fin_timeout", 30));
 	port = self->port++;
 	l = listen_on(self->ns.b, IPPROTO_ETCP, ETCP_NS_ADDR_B, port, NR_ORPH);
 	ASSERT_LE(0, l);
@@ -1509,7 +1401,7 @@ TEST_F_TIMEOUT(close_etcp, max_orphans_timer, 90)
 
 	if (!have_prog("nft"))
 		SKIP(return, "needs nft(8)");
-	ASSERT_EQ(0, set_sysctl(self->ns.a, IPPROTO_ETCP, "retries2", 8));
+	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, IPPROTO_ETCP, "retries2", 8));
 	port = self->port++;
 	l = listen_on(self->ns.b, IPPROTO_ETCP, ETCP_NS_ADDR_B, port, NR_TIMER_ORPH);
 	ASSERT_LE(0, l);
@@ -1536,7 +1428,7 @@ TEST_F_TIMEOUT(close_etcp, max_orphans_timer, 90)
 	EXPECT_EQ(NR_TIMER_ORPH, orphans) TH_LOG("Orphans gauge %ld", orphans);
 	EXPECT_EQ(before, stat_now(self->ns.a, "AbortOnMemory"));
 
-	ASSERT_EQ(0, set_sysctl(self->ns.a, IPPROTO_ETCP, "max_orphans", 1));
+	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, IPPROTO_ETCP, "max_orphans", 1));
 	after = wait_counter(self->ns.a, IPPROTO_ETCP, "AbortOnMemory",
 			     before + NR_TIMER_ORPH - 1, 3 * WAIT_MS);
 	EXPECT_EQ(before + NR_TIMER_ORPH - 1, after)
@@ -1773,7 +1665,7 @@ TEST_F_TIMEOUT(teardown, netns_delete_unload, 90)
 	t0 = now_ms();
 	deadline = t0 + 30000;
 	while ((refcnt = module_refcnt()) != 0 && now_ms() < deadline)
-		sleep_ms(20);
+		pause_ms(20);
 	ASSERT_EQ(0, refcnt) TH_LOG("etcp refcnt still %ld 30 s after the namespaces went",
 				    refcnt);
 	fprintf(stderr, "# etcp refcnt 0 %lld ms after the namespaces went\n",

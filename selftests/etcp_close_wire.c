@@ -68,6 +68,7 @@
 #include <linux/sockios.h>
 
 #include "etcp_capture.h"
+#include "etcp_fixture.h"
 #include "etcp_netns.h"
 #include "etcp_util.h"
 #include "etcp_raw.h"
@@ -77,7 +78,6 @@
 #define PORT2		5001	/* a second listener, for another 4-tuple */
 #define FIXED_CPORT	40001	/* a client port bound explicitly */
 #define EPH_PORT	40002	/* the only ephemeral port, where one is needed */
-#define NFT_TABLE	"etcp_cw"
 #define MSS		1460
 #define DATA_LEN	100	/* what the client sends before closing */
 
@@ -95,11 +95,11 @@
 
 #define ST_GONE		0	/* no row: closed */
 
-#define EXCH		etcp_cap_str(self->e.cap)
-#define CAP		(self->e.cap)
-#define NS		(&self->e.ns)
-#define PROTO		(self->e.proto)
-#define ETCP		(self->e.proto == IPPROTO_ETCP)
+#define EXCH		etcp_cap_str(self->e.env.cap)
+#define CAP		(self->e.env.cap)
+#define NS		(&self->e.env.ns)
+#define PROTO		(self->e.env.proto)
+#define ETCP		(self->e.env.proto == IPPROTO_ETCP)
 
 /* ------------------------------------------------------------ helpers */
 
@@ -113,27 +113,6 @@ static bool within_ms(int64_t ns, int64_t lo_ms, int64_t hi_ms)
 	return ns >= lo_ms * MS && ns <= hi_ms * MS;
 }
 
-/* Poll until everything fd sent is acknowledged: 0 or -ETIMEDOUT. */
-static int wait_acked(int fd, int ms)
-{
-	int64_t deadline = now_ms() + ms;
-
-	while (ioctl_int(fd, SIOCOUTQ) != 0) {
-		if (now_ms() > deadline)
-			return -ETIMEDOUT;
-		pause_ms(2);
-	}
-	return 0;
-}
-
-/* Linux TCP's quickack mode off until the next delayed ACK (see etcp_wire.c). */
-static void no_quickack(int fd, int proto)
-{
-	if (proto == IPPROTO_TCP)
-		sockopt_set(fd, IPPROTO_TCP, TCP_QUICKACK, 0);
-}
-
-/* send() all of buf (blocking): 0 or -errno. */
 /*
  * Wait up to ms for the end of the stream: 0 when read() returned 0,
  * -EPROTO when data came instead, -ETIMEDOUT, or -errno.
@@ -308,17 +287,6 @@ static int proc_state(int pfd, const struct key *k, struct proc_row *out)
 	return r.st;
 }
 
-static const char *st_name(int st)
-{
-	static const char * const names[] = {
-		"CLOSED(no row)", "ESTABLISHED", "SYN_SENT", "SYN_RECV",
-		"FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT", "CLOSE", "CLOSE_WAIT",
-		"LAST_ACK", "LISTEN", "CLOSING",
-	};
-
-	return st >= 0 && st < (int)ARRAY_SIZE(names) ? names[st] : "?";
-}
-
 /*
  * The states a row goes through, sampled while a test waits: each change
  * with its time on the capture's clock.
@@ -337,9 +305,7 @@ struct watch {
 /* ------------------------------------------------------------ fixture */
 
 struct env {
-	struct etcp_netns ns;
-	struct etcp_cap *cap;
-	int proto;
+	struct etcp_env env;	/* namespaces, capture, protocol */
 	int pa, pb;		/* /proc/net/{tcp,etcp} of a and b */
 	struct watch *w[2];	/* sampled by every wait below */
 };
@@ -352,75 +318,39 @@ static void env_teardown(struct env *e)
 		close(e->pb);
 	e->pa = -1;
 	e->pb = -1;
-	etcp_cap_stop(e->cap);
-	e->cap = NULL;
-	etcp_netns_teardown(&e->ns);
+	etcp_env_teardown(&e->env);
 }
 
-#define ETCP_RATELIMIT_OFF	"net/ipv4/etcp_invalid_ratelimit"
-
+/*
+ * The wire environment (etcp_fixture.h) with TCP's tw_reuse off too, and
+ * /proc/net/{tcp,etcp} open in both namespaces.
+ */
 static int env_setup(struct env *e, int proto, const char **why)
 {
-	static const char * const tcp_off[] = {
-		"net/ipv4/tcp_timestamps", "net/ipv4/tcp_sack",
-		"net/ipv4/tcp_window_scaling", "net/ipv4/tcp_ecn",
-		"net/ipv4/tcp_autocorking", "net/ipv4/tcp_invalid_ratelimit",
-		"net/ipv4/tcp_tw_reuse",
-	};
-	int ret, i;
+	int ret;
 
 	memset(e, 0, sizeof(*e));
-	e->proto = proto;
 	e->pa = -1;
 	e->pb = -1;
-	pin_cpu();
-	*why = "cannot create the two network namespaces";
-	ret = etcp_netns_setup(&e->ns);
+	ret = etcp_env_setup(&e->env, proto, ETCP_ENV_EXACT, why);
 	if (ret)
 		return ret;
-	*why = "the veth pair has no carrier";
-	ret = etcp_netns_wait_carrier(&e->ns, 5000);
-	if (ret)
-		goto err;
-	*why = "cannot turn TSO off on the veth";
-	ret = ns_tso_off(e->ns.a, ETCP_NS_IF_A);
-	if (!ret)
-		ret = ns_tso_off(e->ns.b, ETCP_NS_IF_B);
-	if (ret)
-		goto err;
 	if (proto == IPPROTO_TCP) {
-		*why = "cannot make TCP comparable (sysctls)";
-		for (i = 0; i < (int)ARRAY_SIZE(tcp_off); i++) {
-			ret = ns_sysctl_write(e->ns.a, tcp_off[i], "0");
-			if (!ret)
-				ret = ns_sysctl_write(e->ns.b, tcp_off[i], "0");
-			if (ret)
-				goto err;
-		}
-	} else {
-		/* Every answer to an out-of-window segment, as TCP's above. */
-		*why = "cannot turn etcp_invalid_ratelimit off";
-		ret = ns_sysctl_write(e->ns.a, ETCP_RATELIMIT_OFF, "0");
-		if (!ret)
-			ret = ns_sysctl_write(e->ns.b, ETCP_RATELIMIT_OFF, "0");
+		*why = "cannot turn tcp_tw_reuse off";
+		ret = ns_sysctl_write(e->env.ns.a, "net/ipv4/tcp_tw_reuse", "0") ?:
+		      ns_sysctl_write(e->env.ns.b, "net/ipv4/tcp_tw_reuse", "0");
 		if (ret)
 			goto err;
 	}
 	*why = "cannot open /proc/net/{tcp,etcp} in the namespaces";
-	e->pa = proc_open(e->ns.a, proto);
+	e->pa = proc_open(e->env.ns.a, proto);
 	if (e->pa < 0) {
 		ret = e->pa;
 		goto err;
 	}
-	e->pb = proc_open(e->ns.b, proto);
+	e->pb = proc_open(e->env.ns.b, proto);
 	if (e->pb < 0) {
 		ret = e->pb;
-		goto err;
-	}
-	*why = "cannot start the capture on " ETCP_NS_IF_A;
-	e->cap = etcp_cap_start(e->ns.a, ETCP_NS_IF_A, proto);
-	if (!e->cap) {
-		ret = -errno;
 		goto err;
 	}
 	return 0;
@@ -430,34 +360,12 @@ err:
 	return ret;
 }
 
-/* net/ipv4/<etcp|tcp>_<name> of nsfd. */
-static int psysctl(const struct env *e, int nsfd, const char *name,
-		   const char *val)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "net/ipv4/%s_%s",
-		 e->proto == IPPROTO_ETCP ? "etcp" : "tcp", name);
-	return ns_sysctl_write(nsfd, path, val);
-}
-
 /* A counter: etcp's name or TCP's (TcpExt) twin; -1 if absent. */
 static long counter(const struct env *e, int nsfd, const char *etcp_name,
 		    const char *tcp_name)
 {
-	return read_counter(nsfd, e->proto,
-			    e->proto == IPPROTO_ETCP ? etcp_name : tcp_name);
-}
-
-/* Drop this protocol's segments matching match at hook of nsfd. */
-static int nft_drop(const struct env *e, int nsfd, const char *hook,
-		    const char *match)
-{
-	return ns_cmd(nsfd,
-		      "nft 'add table inet " NFT_TABLE "; "
-		      "add chain inet " NFT_TABLE " %s { type filter hook %s priority 0; }; "
-		      "add rule inet " NFT_TABLE " %s meta l4proto %d %s counter drop'",
-		      hook, hook, hook, e->proto, match);
+	return read_counter(nsfd, e->env.proto,
+			    e->env.proto == IPPROTO_ETCP ? etcp_name : tcp_name);
 }
 
 #define NFT_RST		"@th,104,8 & 0x04 == 0x04"
@@ -465,10 +373,10 @@ static int nft_drop(const struct env *e, int nsfd, const char *hook,
 /* netem delay on both ends of the veth. */
 static int netem_both(const struct env *e, int ms)
 {
-	int ret = ns_cmd(e->ns.a, "tc qdisc add dev " ETCP_NS_IF_A
+	int ret = ns_cmd(e->env.ns.a, "tc qdisc add dev " ETCP_NS_IF_A
 			 " root netem delay %dms", ms);
 
-	return ret ?: ns_cmd(e->ns.b, "tc qdisc add dev " ETCP_NS_IF_B
+	return ret ?: ns_cmd(e->env.ns.b, "tc qdisc add dev " ETCP_NS_IF_B
 			     " root netem delay %dms", ms);
 }
 
@@ -495,7 +403,7 @@ static void tick(struct env *e)
 		if (st < 0 || (w->n && w->st[w->n - 1] == st) || w->n == WATCH_MAX)
 			continue;
 		w->st[w->n] = st;
-		w->t[w->n] = etcp_cap_now(e->cap);
+		w->t[w->n] = etcp_cap_now(e->env.cap);
 		w->n++;
 	}
 }
@@ -508,7 +416,7 @@ static const char *watch_str(struct watch *w)
 	w->text[0] = '\0';
 	for (i = 0; i < w->n; i++)
 		len += snprintf(w->text + len, sizeof(w->text) - len, "%s%s@%.1f",
-				i ? " -> " : "", st_name(w->st[i]), msec(w->t[i]));
+				i ? " -> " : "", state_name(w->st[i]), msec(w->t[i]));
 	return w->text;
 }
 
@@ -543,7 +451,7 @@ static long wait_sel(struct env *e, size_t from, const struct wsel *w, int ms)
 
 	for (;;) {
 		tick(e);
-		i = etcp_cap_wait_match(e->cap, from, wsel_match, w, 2);
+		i = etcp_cap_wait_match(e->env.cap, from, wsel_match, w, 2);
 		if (i >= 0)
 			return i;
 		if (now_ms() > deadline)
@@ -554,9 +462,9 @@ static long wait_sel(struct env *e, size_t from, const struct wsel *w, int ms)
 /* Until the capture's clock reads t (ns), sampling. */
 static void wait_until(struct env *e, int64_t t)
 {
-	while (etcp_cap_now(e->cap) < t) {
+	while (etcp_cap_now(e->env.cap) < t) {
 		tick(e);
-		etcp_cap_wait(e->cap, (size_t)-1, 2);
+		etcp_cap_wait(e->env.cap, (size_t)-1, 2);
 	}
 }
 
@@ -574,13 +482,13 @@ static int wait_row(struct env *e, int pfd, const struct key *k, int st,
 		tick(e);
 		if (proc_state(pfd, k, r) == st) {
 			if (t)
-				*t = etcp_cap_now(e->cap);
+				*t = etcp_cap_now(e->env.cap);
 			tick(e);	/* the watches see it too */
 			return 0;
 		}
 		if (now_ms() > deadline)
 			return -ETIMEDOUT;
-		etcp_cap_poll(e->cap);
+		etcp_cap_poll(e->env.cap);
 		pause_step();
 	}
 }
@@ -632,13 +540,13 @@ static int pair_open_at(struct env *e, struct pair *p, int lfd,
 	p->lfd = lfd;
 	if (lfd < 0) {
 		*why = "listener";
-		p->lfd = listen_on(e->ns.b, e->proto, ETCP_NS_ADDR_B, port, 8);
+		p->lfd = listen_on(e->env.ns.b, e->env.proto, ETCP_NS_ADDR_B, port, 8);
 		if (p->lfd < 0)
 			return -errno;
 		p->own_lfd = true;
 	}
 	*why = "client socket";
-	p->c = ns_socket(e->ns.a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, e->proto);
+	p->c = ns_socket(e->env.ns.a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, e->env.proto);
 	if (p->c < 0)
 		return -errno;
 	if (cport) {
@@ -671,7 +579,7 @@ static int pair_open_at(struct env *e, struct pair *p, int lfd,
 	ret = wait_acked(p->c, WAIT_MS);
 	if (ret)
 		return ret;
-	p->n0 = etcp_cap_poll(e->cap);
+	p->n0 = etcp_cap_poll(e->env.cap);
 	return 0;
 }
 
@@ -729,8 +637,8 @@ static int close_both(struct env *e, struct pair *p, bool client_first,
 	cl->ack = wait_sel(e, cl->fin2 + 1, a, WAIT_MS);
 	if (cl->ack < 0)
 		return -ETIMEDOUT;
-	cl->fin1_seq = e->cap->seg[cl->fin1].seq;
-	cl->fin2_seq = e->cap->seg[cl->fin2].seq;
+	cl->fin1_seq = e->env.cap->seg[cl->fin1].seq;
+	cl->fin2_seq = e->env.cap->seg[cl->fin2].seq;
 	return 0;
 }
 
@@ -777,17 +685,7 @@ FIXTURE(cw) {
 	struct env e;
 };
 
-FIXTURE_VARIANT(cw) {
-	int proto;
-};
-
-FIXTURE_VARIANT_ADD(cw, tcp) {
-	.proto = IPPROTO_TCP,
-};
-
-FIXTURE_VARIANT_ADD(cw, etcp) {
-	.proto = IPPROTO_ETCP,
-};
+ETCP_PROTO_VARIANTS(cw);
 
 FIXTURE_SETUP(cw)
 {
@@ -802,7 +700,7 @@ FIXTURE_SETUP(cw)
 
 FIXTURE_TEARDOWN(cw)
 {
-	if (getenv("ETCP_CAP_DUMP") && self->e.cap)
+	if (getenv("ETCP_CAP_DUMP") && self->e.env.cap)
 		TH_LOG("%s", EXCH);
 	env_teardown(&self->e);
 }
@@ -1221,14 +1119,14 @@ TEST_F_TIMEOUT(cw, fin_retransmit, 60)
 	struct pair p;
 	int ret, k, rto;
 
-	ASSERT_EQ(0, psysctl(&self->e, NS->a, "retries2", "3"));
+	ASSERT_EQ(0, proto_sysctl_set(NS->a, PROTO, "retries2", 3));
 	if (!ETCP)
-		ASSERT_EQ(0, psysctl(&self->e, NS->a, "orphan_retries", "2"));
+		ASSERT_EQ(0, proto_sysctl_set(NS->a, PROTO, "orphan_retries", 2));
 	ret = pair_open(&self->e, &p, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 	cfin.sport = p.cport;
 	aborts = counter(&self->e, NS->a, "AbortOnTimeout", "TCPAbortOnTimeout");
-	ASSERT_EQ(0, nft_drop(&self->e, NS->b, "output", ""));
+	ASSERT_EQ(0, ns_nft_drop(NS->b, PROTO, "output", ""));
 	watch_init(&wc, self->e.pa, p.kc);
 	self->e.w[0] = &wc;
 	/* The RTO the socket starts from: 200 ms, or a bit more on a busy host. */
@@ -1320,7 +1218,7 @@ TEST_F(cw, tw_dup_fin)
 		ASSERT_EQ(0, ns_sysctl_write(NS->a, "net/ipv4/etcp_msl", "500"));
 	ret = pair_open(&self->e, &p, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
-	ASSERT_EQ(0, nft_drop(&self->e, NS->b, "output", NFT_RST));
+	ASSERT_EQ(0, ns_nft_drop(NS->b, PROTO, "output", NFT_RST));
 	raw = etcp_raw_open(NS->b, PROTO);
 	ASSERT_LE(0, raw);
 	ret = close_both(&self->e, &p, true, &cl, &why);
@@ -1393,7 +1291,7 @@ TEST_F(cw, tw_rst)
 	ASSERT_LE(0, raw);
 
 	for (rfc = 0; rfc <= 1; rfc++) {
-		ASSERT_EQ(0, psysctl(&self->e, NS->a, "rfc1337", rfc ? "1" : "0"));
+		ASSERT_EQ(0, proto_sysctl_set(NS->a, PROTO, "rfc1337", rfc));
 		ret = pair_open_at(&self->e, &p, lfd, PORT, 0, &why);
 		ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 		ret = close_both(&self->e, &p, true, &cl, &why);
@@ -1469,7 +1367,7 @@ TEST_F(cw, tw_syn_reuse)
 
 	ret = pair_open(&self->e, &p, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
-	ASSERT_EQ(0, nft_drop(&self->e, NS->a, "output", NFT_RST));
+	ASSERT_EQ(0, ns_nft_drop(NS->a, PROTO, "output", NFT_RST));
 	raw = etcp_raw_open(NS->a, PROTO);
 	ASSERT_LE(0, raw);
 	ret = close_both(&self->e, &p, false, &cl, &why);
@@ -1697,7 +1595,7 @@ TEST_F(cw, max_tw_buckets)
 	const char *why;
 	int ret, i, lfd;
 
-	ASSERT_EQ(0, psysctl(&self->e, NS->a, "max_tw_buckets", "2"));
+	ASSERT_EQ(0, proto_sysctl_set(NS->a, PROTO, "max_tw_buckets", 2));
 	overflow = counter(&self->e, NS->a, "TimeWaitOverflow", "TCPTimeWaitOverflow");
 	lfd = listen_on(NS->b, PROTO, ETCP_NS_ADDR_B, PORT, 8);
 	ASSERT_LE(0, lfd);
@@ -1710,7 +1608,7 @@ TEST_F(cw, max_tw_buckets)
 		EXPECT_EQ(2, CAP->seg[cl[i].ack].rack) TH_LOG("%s", EXCH);
 		EXPECT_EQ(0, wait_row(&self->e, self->e.pa, &p[i].kc,
 				      i < 2 ? ETCP_TIME_WAIT : ST_GONE, WAIT_MS, NULL, NULL))
-			TH_LOG("connection %d: %s", i, st_name(proc_state(self->e.pa, &p[i].kc,
+			TH_LOG("connection %d: %s", i, state_name(proc_state(self->e.pa, &p[i].kc,
 									  NULL)));
 	}
 	quiet(CAP, QUIET_MS);
@@ -1745,7 +1643,7 @@ FIXTURE_SETUP(cw_etcp)
 
 FIXTURE_TEARDOWN(cw_etcp)
 {
-	if (getenv("ETCP_CAP_DUMP") && self->e.cap)
+	if (getenv("ETCP_CAP_DUMP") && self->e.env.cap)
 		TH_LOG("%s", EXCH);
 	env_teardown(&self->e);
 }

@@ -50,6 +50,7 @@
 #include <linux/etcp.h>
 
 #include "etcp_capture.h"
+#include "etcp_fixture.h"
 #include "etcp_netns.h"
 #include "etcp_util.h"
 #include "etcp_raw.h"
@@ -58,7 +59,6 @@
 #define PORT		5000	/* the listener, in netns b */
 #define CLOSED_PORT	5999	/* nothing listens there */
 #define RAW_PORT	41000	/* hand-made segments from netns a */
-#define NFT_TABLE	"etcp_test"
 
 #define MS		1000000LL	/* ns */
 #define GAP_TOL_MS	250	/* spacing of retransmissions */
@@ -181,90 +181,25 @@ static bool reply_from(const struct etcp_cap_seg *seg, const void *port)
 /* ------------------------------------------------------------ fixtures */
 
 /*
- * What both fixtures hold.  nftables tables and netem qdiscs a test adds
- * live in the namespaces and go with them in the teardown.
+ * The wire environment (etcp_fixture.h) and, for TCP, the classic SYN
+ * backoff: since 6.7 the first SYN retransmissions come at linear 1 s
+ * intervals (default 4 of them); etcp mirrors the classic doubling.
+ * Older kernels have no such knob.  nftables tables and netem qdiscs a
+ * test adds live in the namespaces and go with them in the teardown.
  */
-struct env {
-	struct etcp_netns ns;
-	struct etcp_cap *cap;
-	int proto;
-};
-
-static void env_teardown(struct env *e)
+static int env_setup(struct etcp_env *e, int proto, const char **why)
 {
-	etcp_cap_stop(e->cap);
-	e->cap = NULL;
-	/* Takes the nftables tables and qdiscs with the namespaces. */
-	etcp_netns_teardown(&e->ns);
-}
+	int ret = etcp_env_setup(e, proto, 0, why);
 
-/*
- * Namespaces, carrier, TCP's options off (for the TCP variant), the
- * capture on ea.  0, or a negative errno with why set and nothing left
- * behind: the harness skips the teardown when the setup fails.
- */
-static int env_setup(struct env *e, int proto, const char **why)
-{
-	static const char * const tcp_off[] = {
-		"net/ipv4/tcp_timestamps", "net/ipv4/tcp_sack",
-		"net/ipv4/tcp_window_scaling", "net/ipv4/tcp_ecn",
-	};
-	int ret, i;
-
-	e->proto = proto;
-	pin_cpu();
-	*why = "cannot create the two network namespaces";
-	ret = etcp_netns_setup(&e->ns);
-	if (ret)
+	if (ret || proto != IPPROTO_TCP)
 		return ret;
-	*why = "the veth pair has no carrier";
-	ret = etcp_netns_wait_carrier(&e->ns, 5000);
-	if (ret)
-		goto err;
-	if (proto == IPPROTO_TCP) {
-		*why = "cannot turn TCP's SYN options off";
-		for (i = 0; i < 4; i++) {
-			ret = ns_sysctl_write(e->ns.a, tcp_off[i], "0");
-			if (!ret)
-				ret = ns_sysctl_write(e->ns.b, tcp_off[i], "0");
-			if (ret)
-				goto err;
-		}
-		/*
-		 * Since 6.7 the first SYN retransmissions come at linear 1 s
-		 * intervals (default 4 of them); etcp mirrors the classic
-		 * doubling.  Older kernels have no such knob.
-		 */
-		*why = "cannot turn tcp_syn_linear_timeouts off";
-		ret = ns_sysctl_write(e->ns.a, "net/ipv4/tcp_syn_linear_timeouts", "0");
-		if (ret && ret != -ENOENT)
-			goto err;
-	}
-	*why = "cannot start the capture on " ETCP_NS_IF_A;
-	e->cap = etcp_cap_start(e->ns.a, ETCP_NS_IF_A, proto);
-	if (!e->cap) {
-		ret = -errno;
-		goto err;
+	*why = "cannot turn tcp_syn_linear_timeouts off";
+	ret = ns_sysctl_write(e->ns.a, "net/ipv4/tcp_syn_linear_timeouts", "0");
+	if (ret && ret != -ENOENT) {
+		etcp_env_teardown(e);
+		return ret;
 	}
 	return 0;
-
-err:
-	env_teardown(e);
-	return ret;
-}
-
-/*
- * Drop this protocol's segments matching match (nft syntax, e.g.
- * "@th,104,8 & 0x12 == 0x02") at hook ("input" or "output") of netns a or b.
- */
-static int nft_drop(struct env *e, bool in_b, const char *hook,
-		    const char *match)
-{
-	return ns_cmd(in_b ? e->ns.b : e->ns.a,
-		      "nft 'add table inet " NFT_TABLE "; "
-		      "add chain inet " NFT_TABLE " %s { type filter hook %s priority 0; }; "
-		      "add rule inet " NFT_TABLE " %s meta l4proto %d %s counter drop'",
-		      hook, hook, hook, e->proto, match);
 }
 
 /* netem delay on ifname of nsfd. */
@@ -291,7 +226,7 @@ static int set_mtu(int nsfd, const char *ifname, int mtu)
 }
 
 FIXTURE(conn) {
-	struct env e;
+	struct etcp_env e;
 	struct etcp_cap *cap;
 	struct etcp_netns *ns;
 };
@@ -331,7 +266,7 @@ FIXTURE_TEARDOWN(conn)
 {
 	if (getenv("ETCP_CAP_DUMP") && self->cap)
 		TH_LOG("%s", EXCH);
-	env_teardown(&self->e);
+	etcp_env_teardown(&self->e);
 }
 
 static bool is_etcp(const FIXTURE_VARIANT(conn) *variant)
@@ -345,16 +280,6 @@ static int client_socket(FIXTURE_DATA(conn) *self,
 	return ns_socket(self->ns->a, AF_INET,
 			 SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0),
 			 variant->proto);
-}
-
-static int sysctl_set(int nsfd, const FIXTURE_VARIANT(conn) *variant,
-		      const char *knob, int val)
-{
-	char name[64], v[16];
-
-	snprintf(name, sizeof(name), "net/ipv4/%s_%s", variant->name, knob);
-	snprintf(v, sizeof(v), "%d", val);
-	return ns_sysctl_write(nsfd, name, v);
 }
 
 /* ------------------------------------------------------------ handshake */
@@ -697,7 +622,7 @@ TEST_F(conn, mss_default_536_without_option)
 	struct sinfo ai;
 	long idx;
 
-	ASSERT_EQ(0, nft_drop(&self->e, false, "output", "@th,104,8 & 0x04 == 0x04"));
+	ASSERT_EQ(0, ns_nft_drop(self->ns->a, variant->proto, "output", "@th,104,8 & 0x04 == 0x04"));
 	lfd = listen_on(self->ns->b, variant->proto, ETCP_NS_ADDR_B, PORT, 8);
 	ASSERT_LE(0, lfd);
 	raw = etcp_raw_open(self->ns->a, variant->proto);
@@ -845,8 +770,8 @@ TEST_F_TIMEOUT(conn, syn_timeout, 60)
 	long idx[3], from = 0;
 	struct row r;
 
-	ASSERT_EQ(0, nft_drop(&self->e, true, "input", DROP_SYN));
-	ASSERT_EQ(0, sysctl_set(self->ns->a, variant, "syn_retries", 2));
+	ASSERT_EQ(0, ns_nft_drop(self->ns->b, variant->proto, "input", DROP_SYN));
+	ASSERT_EQ(0, proto_sysctl_set(self->ns->a, variant->proto, "syn_retries", 2));
 	lfd = listen_on(self->ns->b, variant->proto, ETCP_NS_ADDR_B, PORT, 8);
 	ASSERT_LE(0, lfd);
 	cfd = client_socket(self, variant, true);
@@ -917,8 +842,8 @@ TEST_F_TIMEOUT(conn, syncnt_overrides_sysctl, 60)
 	int cfd, fresh, ret;
 	int64_t t_ret;
 
-	ASSERT_EQ(0, nft_drop(&self->e, true, "input", DROP_SYN));
-	ASSERT_EQ(0, sysctl_set(self->ns->a, variant, "syn_retries", 3));
+	ASSERT_EQ(0, ns_nft_drop(self->ns->b, variant->proto, "input", DROP_SYN));
+	ASSERT_EQ(0, proto_sysctl_set(self->ns->a, variant->proto, "syn_retries", 3));
 	cfd = client_socket(self, variant, false);
 	ASSERT_LE(0, cfd);
 	fresh = client_socket(self, variant, false);
@@ -970,8 +895,8 @@ TEST_F_TIMEOUT(conn, synack_retries_when_ack_lost, 60)
 	int64_t t_gone;
 	struct row r;
 
-	ASSERT_EQ(0, nft_drop(&self->e, true, "input", DROP_PURE_ACK));
-	ASSERT_EQ(0, sysctl_set(self->ns->b, variant, "synack_retries", 2));
+	ASSERT_EQ(0, ns_nft_drop(self->ns->b, variant->proto, "input", DROP_PURE_ACK));
+	ASSERT_EQ(0, proto_sysctl_set(self->ns->b, variant->proto, "synack_retries", 2));
 	lfd = listen_on(self->ns->b, variant->proto, ETCP_NS_ADDR_B, PORT, 8);
 	ASSERT_LE(0, lfd);
 	cfd = client_socket(self, variant, false);
@@ -1160,7 +1085,7 @@ static void synsent_setup(struct __test_metadata *_metadata,
 	struct sinfo si;
 	long idx;
 
-	ASSERT_EQ(0, nft_drop(&self->e, true, "input", ""));
+	ASSERT_EQ(0, ns_nft_drop(self->ns->b, variant->proto, "input", ""));
 	ss->raw = etcp_raw_open(self->ns->b, variant->proto);
 	ASSERT_LE(0, ss->raw) TH_LOG("raw socket: %s", strerror(errno));
 	ss->cfd = client_socket(self, variant, true);
@@ -1334,7 +1259,7 @@ TEST_F(conn, synsent_rst_acking_syn_refuses)
 /* ------------------------------------------------------------ malformed input */
 
 FIXTURE(malformed) {
-	struct env e;
+	struct etcp_env e;
 	struct etcp_cap *cap;
 	struct etcp_netns *ns;
 	int raw;
@@ -1354,7 +1279,7 @@ FIXTURE_SETUP(malformed)
 	self->raw = etcp_raw_open(self->ns->a, IPPROTO_ETCP);
 	if (self->raw < 0) {
 		ret = -errno;
-		env_teardown(&self->e);
+		etcp_env_teardown(&self->e);
 		ASSERT_EQ(0, ret) TH_LOG("raw socket: %s", strerror(-ret));
 	}
 }
@@ -1365,7 +1290,7 @@ FIXTURE_TEARDOWN(malformed)
 		TH_LOG("%s", EXCH);
 	if (self->raw >= 0)
 		close(self->raw);
-	env_teardown(&self->e);
+	etcp_env_teardown(&self->e);
 }
 
 /* One way to break a segment, and the counter that must take it. */

@@ -41,6 +41,7 @@
 
 #include <linux/etcp.h>
 
+#include "etcp_fixture.h"
 #include "etcp_netns.h"
 #include "etcp_util.h"
 #include "kselftest_harness.h"
@@ -127,36 +128,6 @@ static int connect_nb(int fd, const char *addr, unsigned short port)
 	int err = set_nonblock(fd, true);
 
 	return err ? err : connect_to(fd, addr, port);
-}
-
-/* Poll until @fd is in @state: @state, or the last state seen. */
-static int wait_state(int fd, int proto, int state, int timeout_ms)
-{
-	long deadline = now_ms() + timeout_ms;
-	int st;
-
-	for (;;) {
-		st = sock_state(fd, proto);
-		if (st == state || now_ms() > deadline)
-			return st;
-		pause_step();
-	}
-}
-
-static const char *state_name(int st)
-{
-	static const char * const names[] = {
-		[ETCP_ESTABLISHED] = "ESTABLISHED", [ETCP_SYN_SENT] = "SYN_SENT",
-		[ETCP_SYN_RECV] = "SYN_RECV", [ETCP_FIN_WAIT1] = "FIN_WAIT1",
-		[ETCP_FIN_WAIT2] = "FIN_WAIT2", [ETCP_TIME_WAIT] = "TIME_WAIT",
-		[ETCP_CLOSE] = "CLOSE", [ETCP_CLOSE_WAIT] = "CLOSE_WAIT",
-		[ETCP_LAST_ACK] = "LAST_ACK", [ETCP_LISTEN] = "LISTEN",
-		[ETCP_CLOSING] = "CLOSING",
-	};
-
-	if (st > 0 && st <= ETCP_CLOSING)
-		return names[st];
-	return "?";
 }
 
 /* A socket of @proto in nsfd: bound to addr:port, listening. -1 + errno. */
@@ -339,17 +310,7 @@ FIXTURE(conn) {
 	struct etcp_netns ns;
 };
 
-FIXTURE_VARIANT(conn) {
-	int proto;
-};
-
-FIXTURE_VARIANT_ADD(conn, tcp) {
-	.proto = IPPROTO_TCP,
-};
-
-FIXTURE_VARIANT_ADD(conn, etcp) {
-	.proto = IPPROTO_ETCP,
-};
+ETCP_PROTO_VARIANTS(conn);
 
 FIXTURE_SETUP(conn)
 {
@@ -929,7 +890,7 @@ static void expect_reset(struct __test_metadata *_metadata, int fd, int proto,
 	ev = poll_fd(fd, 0, WAIT_MS);
 	EXPECT_EQ(POLLERR | POLLHUP, ev & (POLLERR | POLLHUP))
 		TH_LOG("%s: revents 0x%x, not reset", who, ev);
-	st = wait_state(fd, proto, ETCP_CLOSE, WAIT_MS);
+	st = wait_sock_state(fd, proto, ETCP_CLOSE, WAIT_MS);
 	EXPECT_EQ(ETCP_CLOSE, st) TH_LOG("%s in %s, not CLOSE", who, state_name(st));
 	EXPECT_EQ(ECONNRESET, so_error(fd)) TH_LOG("%s: SO_ERROR not ECONNRESET", who);
 }

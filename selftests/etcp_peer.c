@@ -55,6 +55,7 @@
 #include <linux/xfrm.h>
 
 #include "etcp_capture.h"
+#include "etcp_fixture.h"
 #include "etcp_netns.h"
 #include "etcp_util.h"
 #include "etcp_raw.h"
@@ -100,17 +101,7 @@ FIXTURE(peer) {
 	size_t n0;		/* segments recorded after the handshake */
 };
 
-FIXTURE_VARIANT(peer) {
-	int proto;
-};
-
-FIXTURE_VARIANT_ADD(peer, tcp) {
-	.proto = IPPROTO_TCP,
-};
-
-FIXTURE_VARIANT_ADD(peer, etcp) {
-	.proto = IPPROTO_ETCP,
-};
+ETCP_PROTO_VARIANTS(peer);
 
 FIXTURE_SETUP(peer)
 {
@@ -142,12 +133,7 @@ FIXTURE_TEARDOWN(peer)
 		close_abort(self->fd);
 	if (self->cfd >= 0)
 		close_abort(self->cfd);
-	if (self->lfd >= 0)
-		close(self->lfd);
-	if (self->lfd2 >= 0)
-		close(self->lfd2);
-	if (self->raw >= 0)
-		close(self->raw);
+	close_fds(&self->lfd, &self->lfd2, &self->raw, NULL);
 	etcp_cap_stop(self->cap);
 	self->cap = NULL;
 	/* Takes the nftables table, xfrm policies and routes with them. */

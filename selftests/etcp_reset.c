@@ -65,6 +65,7 @@
 #include <linux/sockios.h>
 
 #include "etcp_capture.h"
+#include "etcp_fixture.h"
 #include "etcp_netns.h"
 #include "etcp_util.h"
 #include "etcp_raw.h"
@@ -106,18 +107,6 @@ static ssize_t recv_now(int fd, int *err)
 static int send_err(int fd)
 {
 	return send(fd, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? errno : 0;
-}
-
-static int wait_sock_state(int fd, int proto, int st, int ms)
-{
-	int64_t deadline = now_ms() + ms;
-
-	while (sock_state(fd, proto) != st) {
-		if (now_ms() > deadline)
-			return -ETIMEDOUT;
-		pause_step();
-	}
-	return 0;
 }
 
 /*
@@ -200,17 +189,7 @@ FIXTURE(reset) {
 	int cfd2, afd2;		/* a second pair, from CPORT2 */
 };
 
-FIXTURE_VARIANT(reset) {
-	int proto;
-};
-
-FIXTURE_VARIANT_ADD(reset, tcp) {
-	.proto = IPPROTO_TCP,
-};
-
-FIXTURE_VARIANT_ADD(reset, etcp) {
-	.proto = IPPROTO_ETCP,
-};
+ETCP_PROTO_VARIANTS(reset);
 
 FIXTURE_SETUP(reset)
 {
@@ -250,20 +229,8 @@ FIXTURE_TEARDOWN(reset)
 	if (getenv("ETCP_CAP_DUMP") && self->cap)
 		TH_LOG("%s", EXCH);
 	etcp_netns_reap(&self->ns);
-	if (self->afd >= 0)
-		close(self->afd);
-	if (self->cfd >= 0)
-		close(self->cfd);
-	if (self->afd2 >= 0)
-		close(self->afd2);
-	if (self->cfd2 >= 0)
-		close(self->cfd2);
-	if (self->lfd >= 0)
-		close(self->lfd);
-	if (self->raw_a >= 0)
-		close(self->raw_a);
-	if (self->raw_b >= 0)
-		close(self->raw_b);
+	close_fds(&self->afd, &self->cfd, &self->afd2, &self->cfd2, &self->lfd,
+		  &self->raw_a, &self->raw_b, NULL);
 	etcp_cap_stop(self->cap);
 	self->cap = NULL;
 	/* The namespaces take the nftables rules with them. */
@@ -568,7 +535,7 @@ TEST_F(reset, established)
 	}
 
 	rst_to_client(_metadata, self, CPORT, ETCP_TH_RST, &idx);
-	ASSERT_EQ(0, wait_sock_state(self->cfd, PROTO, ETCP_CLOSE, WAIT_MS))
+	ASSERT_EQ(ETCP_CLOSE, wait_sock_state(self->cfd, PROTO, ETCP_CLOSE, WAIT_MS))
 		TH_LOG("state %d after the RST: %s", sock_state(self->cfd, PROTO), EXCH);
 	rev = poll_one(self->cfd, POLLIN | POLLOUT, 0);
 	EXPECT_EQ(POLLERR | POLLHUP, rev & (POLLERR | POLLHUP)) TH_LOG("revents 0x%x", rev);
@@ -760,7 +727,7 @@ static void close_case_run(struct __test_metadata *_metadata, FIXTURE_DATA(reset
 		rst_to_client_at(_metadata, self, ends[i].port, ETCP_TH_RST, off, &idx[i]);
 
 	/* The held one. */
-	EXPECT_EQ(0, wait_sock_state(self->cfd, PROTO, ETCP_CLOSE, WAIT_MS))
+	EXPECT_EQ(ETCP_CLOSE, wait_sock_state(self->cfd, PROTO, ETCP_CLOSE, WAIT_MS))
 		TH_LOG("state %d after the RST: %s", sock_state(self->cfd, PROTO), EXCH);
 	EXPECT_EQ(0, wait_gone_no_tw(self->ns.a, PROTO, CPORT, PORT, WAIT_MS));
 	n = recv_now(self->cfd, &err);
@@ -904,7 +871,7 @@ TEST_F(reset, half_open_server)
 	EXPECT_EQ(1, r->rseq);
 	EXPECT_EQ(0, r->len);
 
-	ASSERT_EQ(0, wait_sock_state(self->cfd, PROTO, ETCP_CLOSE, WAIT_MS)) TH_LOG("%s", EXCH);
+	ASSERT_EQ(ETCP_CLOSE, wait_sock_state(self->cfd, PROTO, ETCP_CLOSE, WAIT_MS)) TH_LOG("%s", EXCH);
 	n = recv_now(self->cfd, &err);
 	EXPECT_EQ(-1, n);
 	EXPECT_EQ(ECONNRESET, err) TH_LOG("recv %zd, %s", n, strerror(err));

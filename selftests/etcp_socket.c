@@ -20,6 +20,7 @@
 
 #include <linux/etcp.h>
 
+#include "etcp_fixture.h"
 #include "etcp_netns.h"
 #include "etcp_util.h"
 #include "kselftest_harness.h"
@@ -96,24 +97,7 @@ TEST(other_experimental_proto_unsupported)
 
 /* ----------------------------------------------- port tables, no variants */
 
-FIXTURE(ports) {
-	struct etcp_netns ns;
-};
-
-FIXTURE_SETUP(ports)
-{
-	const char *why = etcp_netns_unsupported();
-
-	if (why)
-		ETCP_SETUP_SKIP("%s", why);
-	ASSERT_EQ(0, etcp_netns_setup(&self->ns))
-		TH_LOG("cannot create the two network namespaces");
-}
-
-FIXTURE_TEARDOWN(ports)
-{
-	etcp_netns_teardown(&self->ns);
-}
+ETCP_NETNS_FIXTURE(ports, etcp_netns_setup);
 
 /* TCP and etcp keep separate port tables: both may own 10.0.1.1:5000. */
 TEST_F(ports, tcp_and_etcp_share_addr_port)
@@ -162,36 +146,8 @@ TEST_F(ports, same_port_in_two_netns)
 
 /* -------------------------------------------- bind(), over TCP and etcp */
 
-FIXTURE(bind) {
-	struct etcp_netns ns;
-};
-
-FIXTURE_VARIANT(bind) {
-	int proto;
-};
-
-FIXTURE_VARIANT_ADD(bind, tcp) {
-	.proto = IPPROTO_TCP,
-};
-
-FIXTURE_VARIANT_ADD(bind, etcp) {
-	.proto = IPPROTO_ETCP,
-};
-
-FIXTURE_SETUP(bind)
-{
-	const char *why = etcp_netns_unsupported();
-
-	if (why)
-		ETCP_SETUP_SKIP("%s", why);
-	ASSERT_EQ(0, etcp_netns_setup(&self->ns))
-		TH_LOG("cannot create the two network namespaces");
-}
-
-FIXTURE_TEARDOWN(bind)
-{
-	etcp_netns_teardown(&self->ns);
-}
+ETCP_NETNS_FIXTURE(bind, etcp_netns_setup);
+ETCP_PROTO_VARIANTS(bind);
 
 /* A socket of the variant's protocol in netns a; -1 with errno on error. */
 static int bind_socket(FIXTURE_DATA(bind) *self,
@@ -430,36 +386,8 @@ TEST_F(bind, short_addrlen_is_einval)
 
 /* ------------------------------------- option bounds, over TCP and etcp */
 
-FIXTURE(options) {
-	struct etcp_netns ns;
-};
-
-FIXTURE_VARIANT(options) {
-	int proto;
-};
-
-FIXTURE_VARIANT_ADD(options, tcp) {
-	.proto = IPPROTO_TCP,
-};
-
-FIXTURE_VARIANT_ADD(options, etcp) {
-	.proto = IPPROTO_ETCP,
-};
-
-FIXTURE_SETUP(options)
-{
-	const char *why = etcp_netns_unsupported();
-
-	if (why)
-		ETCP_SETUP_SKIP("%s", why);
-	ASSERT_EQ(0, two_ns_setup(&self->ns))
-		TH_LOG("cannot set up the two network namespaces");
-}
-
-FIXTURE_TEARDOWN(options)
-{
-	etcp_netns_teardown(&self->ns);
-}
+ETCP_NETNS_FIXTURE(options, two_ns_setup);
+ETCP_PROTO_VARIANTS(options);
 
 /*
  * The integer options at SOL_ETCP (numbered as TCP's) and their ranges,

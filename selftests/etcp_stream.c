@@ -71,6 +71,7 @@
 #include <linux/etcp.h>
 
 #include "etcp_capture.h"
+#include "etcp_fixture.h"
 #include "etcp_netns.h"
 #include "etcp_util.h"
 #include "kselftest_harness.h"
@@ -120,42 +121,6 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-/* Poll until @fd reports one of @events: its revents, 0 on timeout. */
-static int wait_event(int fd, short events, int timeout_ms)
-{
-	long deadline = now_ms() + timeout_ms;
-	int ev;
-
-	for (;;) {
-		ev = poll_fd(fd, events, timeout_ms);
-		if (ev < 0 || (ev & events) || now_ms() > deadline)
-			return ev;
-		pause_step();
-	}
-}
-
-/* Poll until ioctl(@req) gives @want: the last value, or -errno. */
-static int wait_ioctl(int fd, unsigned long req, int want, int timeout_ms)
-{
-	long deadline = now_ms() + timeout_ms;
-	int val;
-
-	for (;;) {
-		val = ioctl_int(fd, req);
-		if (val < 0 || val == want || now_ms() > deadline)
-			return val;
-		pause_step();
-	}
-}
-
 /* RFC 4898's byte counters, which TCP_INFO and ETCP_INFO both have. */
 static int conn_bytes(int fd, int proto, uint64_t *acked, uint64_t *received)
 {
@@ -178,23 +143,6 @@ static int conn_bytes(int fd, int proto, uint64_t *acked, uint64_t *received)
 		*received = ti.tcpi_bytes_received;
 	}
 	return 0;
-}
-
-/* SIGPIPEs this process received since catch_sigpipe(). */
-static volatile sig_atomic_t sigpipes;
-
-static void on_sigpipe(int sig)
-{
-	(void)sig;
-	sigpipes++;
-}
-
-static int catch_sigpipe(void)
-{
-	struct sigaction sa = { .sa_handler = on_sigpipe };
-
-	sigpipes = 0;
-	return sigaction(SIGPIPE, &sa, NULL) ? -errno : 0;
 }
 
 /* The peer aborts: SO_LINGER {1, 0} and close() send an RST. */
@@ -422,7 +370,7 @@ static void *bg_send_fn(void *arg)
 	}
 	for (i = 0; i < b->count; i++) {
 		if (b->delay_ms)
-			sleep_ms(b->delay_ms);
+			pause_ms(b->delay_ms);
 		pat_fill(b->seed, b->pos + total, buf, b->len);
 		/* Blocking: all of it, or what fit before SO_SNDTIMEO. */
 		n = send(b->fd, buf, b->len, MSG_NOSIGNAL);
@@ -772,17 +720,7 @@ FIXTURE(stream) {
 	struct etcp_cap *cap;	/* segments on ea, for the tests that look */
 };
 
-FIXTURE_VARIANT(stream) {
-	int proto;
-};
-
-FIXTURE_VARIANT_ADD(stream, tcp) {
-	.proto = IPPROTO_TCP,
-};
-
-FIXTURE_VARIANT_ADD(stream, etcp) {
-	.proto = IPPROTO_ETCP,
-};
+ETCP_PROTO_VARIANTS(stream);
 
 FIXTURE_SETUP(stream)
 {
@@ -1213,7 +1151,7 @@ TEST_F(stream, send_while_connecting)
 	ASSERT_EQ(0, set_timeo(c, SO_SNDTIMEO, 3 * WAIT_MS));
 	bg.fd = c;
 	ASSERT_EQ(0, bg_send_start(&bg));
-	sleep_ms(200);
+	pause_ms(200);
 	EXPECT_FALSE(bg_send_done(&bg))
 		TH_LOG("a blocking send in SYN_SENT returned %lld at once", bg.ret);
 	EXPECT_EQ(ETCP_SYN_SENT, sock_state(c, variant->proto));
@@ -2016,7 +1954,7 @@ TEST_F(stream, zero_window)
 	bg.fd = c;
 	bg.pos = written;
 	ASSERT_EQ(0, bg_send_start(&bg));
-	sleep_ms(300);
+	pause_ms(300);
 	EXPECT_FALSE(bg_send_done(&bg))
 		TH_LOG("a blocking send returned %lld with the window shut", bg.ret);
 

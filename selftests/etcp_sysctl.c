@@ -23,6 +23,7 @@
 
 #include <linux/etcp.h>
 
+#include "etcp_fixture.h"
 #include "etcp_netns.h"
 #include "etcp_util.h"
 #include "kselftest_harness.h"
@@ -84,9 +85,7 @@ static int sysctl_put_long(int nsfd, const char *name, long val)
 
 /* ------------------------------------------------- one fixture per row */
 
-FIXTURE(sysctl) {
-	struct etcp_netns ns;
-};
+ETCP_NETNS_FIXTURE(sysctl, etcp_netns_setup);
 
 FIXTURE_VARIANT(sysctl) {
 	const char *name;
@@ -100,21 +99,6 @@ FIXTURE_VARIANT(sysctl) {
 		.name = "etcp_" #n, .def = (d), .min = (lo), .max = (hi), \
 	};
 ETCP_SYSCTLS(ETCP_SYSCTL_VARIANT)
-
-FIXTURE_SETUP(sysctl)
-{
-	const char *why = etcp_netns_unsupported();
-
-	if (why)
-		ETCP_SETUP_SKIP("%s", why);
-	ASSERT_EQ(0, etcp_netns_setup(&self->ns))
-		TH_LOG("cannot create the two network namespaces");
-}
-
-FIXTURE_TEARDOWN(sysctl)
-{
-	etcp_netns_teardown(&self->ns);
-}
 
 /* A value in range that is not the default. */
 static long other_value(const FIXTURE_VARIANT(sysctl) *variant)
@@ -238,24 +222,7 @@ static const char *const etcp_sysctl_names[] = {
 
 #define ETCP_NR_SYSCTLS ARRAY_SIZE(etcp_sysctl_names)
 
-FIXTURE(files) {
-	struct etcp_netns ns;
-};
-
-FIXTURE_SETUP(files)
-{
-	const char *why = etcp_netns_unsupported();
-
-	if (why)
-		ETCP_SETUP_SKIP("%s", why);
-	ASSERT_EQ(0, etcp_netns_setup(&self->ns))
-		TH_LOG("cannot create the two network namespaces");
-}
-
-FIXTURE_TEARDOWN(files)
-{
-	etcp_netns_teardown(&self->ns);
-}
+ETCP_NETNS_FIXTURE(files, etcp_netns_setup);
 
 static int known_index(const char *name)
 {
@@ -364,12 +331,7 @@ FIXTURE_SETUP(keepalive)
 
 FIXTURE_TEARDOWN(keepalive)
 {
-	if (self->s >= 0)
-		close(self->s);
-	if (self->c >= 0)
-		close(self->c);
-	if (self->l >= 0)
-		close(self->l);
+	close_fds(&self->s, &self->c, &self->l, NULL);
 	etcp_netns_teardown(&self->ns);
 }
 

@@ -10,6 +10,8 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +56,8 @@ void pause_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
-	nanosleep(&ts, NULL);
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
 }
 
 void pause_step(void)
@@ -166,6 +169,32 @@ int poll_fd(int fd, short events, int timeout_ms)
 	return n ? pfd.revents : 0;
 }
 
+int wait_event(int fd, short events, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+	int ev;
+
+	for (;;) {
+		ev = poll_fd(fd, events, ms);
+		if (ev < 0 || (ev & events) || now_ms() > deadline)
+			return ev;
+		pause_step();
+	}
+}
+
+int wait_ioctl(int fd, unsigned long req, int want, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+	int val;
+
+	for (;;) {
+		val = ioctl_int(fd, req);
+		if (val < 0 || val == want || now_ms() > deadline)
+			return val;
+		pause_step();
+	}
+}
+
 /* ------------------------------------------------------------ options */
 
 int sockopt_get(int fd, int level, int opt)
@@ -220,6 +249,18 @@ int ioctl_int(int fd, unsigned long req)
 
 /* ------------------------------------------------------------ state */
 
+/* The fields ETCP_INFO has under TCP_INFO's names, with prefix @p. */
+#define SINFO_COMMON(si, info, p) do {					\
+	(si)->state = (info).p##state;					\
+	(si)->retransmits = (info).p##retransmits;			\
+	(si)->backoff = (info).p##backoff;				\
+	(si)->rto = (info).p##rto;					\
+	(si)->snd_mss = (info).p##snd_mss;				\
+	(si)->snd_cwnd = (info).p##snd_cwnd;				\
+	(si)->snd_ssthresh = (info).p##snd_ssthresh;			\
+	(si)->total_retrans = (info).p##total_retrans;			\
+} while (0)
+
 int sinfo_get(int fd, int proto, struct sinfo *si)
 {
 	socklen_t len;
@@ -232,14 +273,7 @@ int sinfo_get(int fd, int proto, struct sinfo *si)
 		len = sizeof(ei);
 		if (getsockopt(fd, SOL_ETCP, ETCP_INFO, &ei, &len))
 			return -errno;
-		si->state = ei.etcpi_state;
-		si->retransmits = ei.etcpi_retransmits;
-		si->backoff = ei.etcpi_backoff;
-		si->rto = ei.etcpi_rto;
-		si->snd_mss = ei.etcpi_snd_mss;
-		si->snd_cwnd = ei.etcpi_snd_cwnd;
-		si->snd_ssthresh = ei.etcpi_snd_ssthresh;
-		si->total_retrans = ei.etcpi_total_retrans;
+		SINFO_COMMON(si, ei, etcpi_);
 		si->iss = ei.etcpi_iss;
 		si->irs = ei.etcpi_irs;
 		si->snd_una = ei.etcpi_snd_una;
@@ -256,14 +290,7 @@ int sinfo_get(int fd, int proto, struct sinfo *si)
 		len = sizeof(ti);
 		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
 			return -errno;
-		si->state = ti.tcpi_state;
-		si->retransmits = ti.tcpi_retransmits;
-		si->backoff = ti.tcpi_backoff;
-		si->rto = ti.tcpi_rto;
-		si->snd_mss = ti.tcpi_snd_mss;
-		si->snd_cwnd = ti.tcpi_snd_cwnd;
-		si->snd_ssthresh = ti.tcpi_snd_ssthresh;
-		si->total_retrans = ti.tcpi_total_retrans;
+		SINFO_COMMON(si, ti, tcpi_);
 	}
 	return 0;
 }
@@ -273,6 +300,37 @@ int sock_state(int fd, int proto)
 	struct sinfo si;
 
 	return sinfo_get(fd, proto, &si) ? -1 : si.state;
+}
+
+int wait_sock_state(int fd, int proto, int st, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+	int cur;
+
+	for (;;) {
+		cur = sock_state(fd, proto);
+		if (cur == st || now_ms() > deadline)
+			return cur;
+		pause_step();
+	}
+}
+
+const char *state_name(int st)
+{
+	static const char * const names[] = {
+		[0] = "gone", [ETCP_ESTABLISHED] = "ESTABLISHED",
+		[ETCP_SYN_SENT] = "SYN_SENT", [ETCP_SYN_RECV] = "SYN_RECV",
+		[ETCP_FIN_WAIT1] = "FIN_WAIT1", [ETCP_FIN_WAIT2] = "FIN_WAIT2",
+		[ETCP_TIME_WAIT] = "TIME_WAIT", [ETCP_CLOSE] = "CLOSE",
+		[ETCP_CLOSE_WAIT] = "CLOSE_WAIT", [ETCP_LAST_ACK] = "LAST_ACK",
+		[ETCP_LISTEN] = "LISTEN", [ETCP_CLOSING] = "CLOSING",
+	};
+
+	if (st < 0)
+		return "error";
+	if (st > ETCP_CLOSING)
+		return "?";
+	return names[st];
 }
 
 int etcp_info_of(int fd, struct etcp_info *ei)
@@ -482,6 +540,53 @@ void close_abort(int fd)
 	close(fd);
 }
 
+void close_fds(int *fd, ...)
+{
+	va_list ap;
+
+	va_start(ap, fd);
+	for (; fd; fd = va_arg(ap, int *)) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+	va_end(ap);
+}
+
+int wait_acked(int fd, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+
+	while (ioctl_int(fd, SIOCOUTQ) != 0) {
+		if (now_ms() > deadline)
+			return -ETIMEDOUT;
+		pause_ms(2);
+	}
+	return 0;
+}
+
+void no_quickack(int fd, int proto)
+{
+	if (proto == IPPROTO_TCP)
+		sockopt_set(fd, IPPROTO_TCP, TCP_QUICKACK, 0);
+}
+
+volatile sig_atomic_t sigpipes;
+
+static void on_sigpipe(int sig)
+{
+	(void)sig;
+	sigpipes++;
+}
+
+int catch_sigpipe(void)
+{
+	struct sigaction sa = { .sa_handler = on_sigpipe };
+
+	sigpipes = 0;
+	return sigaction(SIGPIPE, &sa, NULL) ? -errno : 0;
+}
+
 /* ------------------------------------------------------------ slabs */
 
 /*
@@ -532,6 +637,18 @@ int fixed_isn_write(const char *val)
 		ret = errno ? -errno : -EIO;
 	close(fd);
 	return ret;
+}
+
+/* ------------------------------------------------------------ sysctls */
+
+int proto_sysctl_set(int nsfd, int proto, const char *knob, long val)
+{
+	char path[96], buf[32];
+
+	snprintf(path, sizeof(path), "net/ipv4/%s_%s",
+		 proto == IPPROTO_ETCP ? "etcp" : "tcp", knob);
+	snprintf(buf, sizeof(buf), "%ld", val);
+	return ns_sysctl_write(nsfd, path, buf);
 }
 
 /* ------------------------------------------------------------ nftables */

@@ -9,6 +9,7 @@
 #define _ETCP_UTIL_H
 
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,7 +24,7 @@ struct etcp_info;
 int64_t now_ms(void);
 /* CLOCK_REALTIME in nanoseconds (the clock of packet timestamps). */
 int64_t realtime_ns(void);
-/* Sleep for @ms milliseconds (an interrupted sleep ends early). */
+/* Sleep for @ms milliseconds (a signal handler does not cut it short). */
 void pause_ms(int ms);
 /* Sleep one polling step (5 ms), between tries of a wait_*() loop. */
 void pause_step(void);
@@ -58,6 +59,13 @@ int poll_one(int fd, short events, int ms);
  * revents, 0 on timeout, -1 on error.
  */
 int poll_fd(int fd, short events, int timeout_ms);
+/*
+ * Poll until @fd reports one of @events (add POLLERR to stop on an error
+ * too): its revents, 0 on timeout, -1 on error.
+ */
+int wait_event(int fd, short events, int ms);
+/* Poll until ioctl(@req) gives @want: the last value, or -errno. */
+int wait_ioctl(int fd, unsigned long req, int want, int ms);
 
 /* ------------------------------------------------------------ options */
 
@@ -95,6 +103,10 @@ struct sinfo {
 int sinfo_get(int fd, int proto, struct sinfo *si);
 /* The state of @fd (TCP's numbers, etcp's too), or -1. */
 int sock_state(int fd, int proto);
+/* Poll until the state of @fd is @st: the last state seen (@st, or not). */
+int wait_sock_state(int fd, int proto, int st, int ms);
+/* The name of state @st: "gone" for 0 (no socket or row), "error" below. */
+const char *state_name(int st);
 /* ETCP_INFO of @fd into @ei (zeroed first): 0, -errno, or -EPROTO if short. */
 int etcp_info_of(int fd, struct etcp_info *ei);
 
@@ -146,6 +158,14 @@ int proc_row_state(int nsfd, int proto, unsigned int lport, unsigned int rport);
 int wait_row_state(int nsfd, int proto, unsigned int lport, unsigned int rport,
 		   int st, int ms);
 
+/* ------------------------------------------------------------ sysctls */
+
+/*
+ * net/ipv4/<etcp|tcp>_@knob (by @proto) of nsfd = @val: 0 or -errno.  The
+ * knobs etcp shares with TCP have TCP's names after the prefix.
+ */
+int proto_sysctl_set(int nsfd, int proto, const char *knob, long val);
+
 /* ------------------------------------------------------------ nftables */
 
 /* The one table the ns_nft*() helpers (and tests' own scripts) use. */
@@ -163,6 +183,26 @@ int ns_nft_drop(int nsfd, int proto, const char *hook, const char *match);
 int ns_nft_flush(int nsfd);
 
 /* ------------------------------------------------------------ misc */
+
+/*
+ * Close every fd the NULL-terminated list of int pointers names, where it
+ * is >= 0, and set it to -1: a fixture's teardown in one call.
+ */
+void close_fds(int *fd, ...);
+/* Poll until everything @fd sent is acknowledged: 0 or -ETIMEDOUT. */
+int wait_acked(int fd, int ms);
+/*
+ * Linux TCP ACKs at once in "quickack" mode (the first segments of a
+ * connection, after a delayed ACK timer fired); TCP_QUICKACK=0 leaves it
+ * until the next delayed ACK.  etcp has no such mode: nothing to do.
+ */
+void no_quickack(int fd, int proto);
+/*
+ * catch_sigpipe() counts SIGPIPEs in sigpipes, from 0, instead of dying of
+ * them: 0 or -errno.
+ */
+extern volatile sig_atomic_t sigpipes;
+int catch_sigpipe(void);
 
 int send_all(int fd, const void *buf, size_t n);
 int recv_exact(int fd, void *buf, size_t n, int ms);

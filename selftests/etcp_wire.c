@@ -65,6 +65,7 @@
 #include <linux/sockios.h>
 
 #include "etcp_capture.h"
+#include "etcp_fixture.h"
 #include "etcp_netns.h"
 #include "etcp_util.h"
 #include "etcp_raw.h"
@@ -72,7 +73,6 @@
 
 #define PORT		5000	/* the listener, in netns b */
 #define RAW_PORT	41000	/* the raw peer, in netns a */
-#define NFT_TABLE	"etcp_wire"
 #define MSS		1460	/* veth MTU 1500 - 40 */
 
 #define MS		1000000LL	/* ns */
@@ -104,30 +104,6 @@ static double msec(int64_t ns)
 static bool within_ms(int64_t ns, int64_t lo_ms, int64_t hi_ms)
 {
 	return ns >= lo_ms * MS && ns <= hi_ms * MS;
-}
-
-/* Poll until everything fd sent is acknowledged: 0 or -ETIMEDOUT. */
-static int wait_acked(int fd, int ms)
-{
-	int64_t deadline = now_ms() + ms;
-
-	while (ioctl_int(fd, SIOCOUTQ) != 0) {
-		if (now_ms() > deadline)
-			return -ETIMEDOUT;
-		pause_ms(2);
-	}
-	return 0;
-}
-
-/*
- * Linux TCP ACKs at once in "quickack" mode (the first segments of a
- * connection, after a delayed ACK timer fired); TCP_QUICKACK=0 leaves it
- * until the next delayed ACK.  etcp has no such mode: nothing to do.
- */
-static void no_quickack(int fd, int proto)
-{
-	if (proto == IPPROTO_TCP)
-		sockopt_set(fd, IPPROTO_TCP, TCP_QUICKACK, 0);
 }
 
 /* The test stream: byte off of direction dir, never periodic in an MSS. */
@@ -357,106 +333,10 @@ static long wait_nth(struct etcp_cap *cap, size_t from, const struct wsel *w,
 
 /* ------------------------------------------------------------ fixtures */
 
-struct env {
-	struct etcp_netns ns;
-	struct etcp_cap *cap;
-	int proto;
-	bool isn_fixed;		/* fixed_isn was written: restore -1 */
-};
-
-static void env_teardown(struct env *e)
-{
-	if (e->isn_fixed)
-		fixed_isn_write("-1");
-	e->isn_fixed = false;
-	etcp_cap_stop(e->cap);
-	e->cap = NULL;
-	/* Takes the nftables tables with the namespaces. */
-	etcp_netns_teardown(&e->ns);
-}
-
-/*
- * Namespaces, carrier, TSO off, TCP made comparable (for the TCP
- * variant), the capture on ea.  0, or a negative errno with why set and
- * nothing left behind: the harness skips the teardown when the setup
- * fails.
- */
-#define ETCP_RATELIMIT_OFF	"net/ipv4/etcp_invalid_ratelimit"
-
-static int env_setup(struct env *e, int proto, const char **why)
-{
-	static const char * const tcp_off[] = {
-		"net/ipv4/tcp_timestamps", "net/ipv4/tcp_sack",
-		"net/ipv4/tcp_window_scaling", "net/ipv4/tcp_ecn",
-		"net/ipv4/tcp_autocorking", "net/ipv4/tcp_invalid_ratelimit",
-	};
-	int ret, i;
-
-	e->proto = proto;
-	pin_cpu();
-	*why = "cannot create the two network namespaces";
-	ret = etcp_netns_setup(&e->ns);
-	if (ret)
-		return ret;
-	*why = "the veth pair has no carrier";
-	ret = etcp_netns_wait_carrier(&e->ns, 5000);
-	if (ret)
-		goto err;
-	*why = "cannot turn TSO off on the veth";
-	ret = ns_tso_off(e->ns.a, ETCP_NS_IF_A);
-	if (!ret)
-		ret = ns_tso_off(e->ns.b, ETCP_NS_IF_B);
-	if (ret)
-		goto err;
-	if (proto == IPPROTO_TCP) {
-		*why = "cannot make TCP comparable (sysctls)";
-		for (i = 0; i < (int)ARRAY_SIZE(tcp_off); i++) {
-			ret = ns_sysctl_write(e->ns.a, tcp_off[i], "0");
-			if (!ret)
-				ret = ns_sysctl_write(e->ns.b, tcp_off[i], "0");
-			if (ret)
-				goto err;
-		}
-	} else {
-		/* Every answer to an out-of-window segment, as TCP's above. */
-		*why = "cannot turn etcp_invalid_ratelimit off";
-		ret = ns_sysctl_write(e->ns.a, ETCP_RATELIMIT_OFF, "0");
-		if (!ret)
-			ret = ns_sysctl_write(e->ns.b, ETCP_RATELIMIT_OFF, "0");
-		if (ret)
-			goto err;
-	}
-	*why = "cannot start the capture on " ETCP_NS_IF_A;
-	e->cap = etcp_cap_start(e->ns.a, ETCP_NS_IF_A, proto);
-	if (!e->cap) {
-		ret = -errno;
-		goto err;
-	}
-	return 0;
-
-err:
-	env_teardown(e);
-	return ret;
-}
-
-/*
- * Drop this protocol's segments matching match (nft syntax, "" for all)
- * at hook ("input" or "output") of nsfd.
- */
-static int nft_drop(struct env *e, int nsfd, const char *hook,
-		    const char *match)
-{
-	return ns_cmd(nsfd,
-		      "nft 'add table inet " NFT_TABLE "; "
-		      "add chain inet " NFT_TABLE " %s { type filter hook %s priority 0; }; "
-		      "add rule inet " NFT_TABLE " %s meta l4proto %d %s counter drop'",
-		      hook, hook, hook, e->proto, match);
-}
-
 /* The peer goes away: netns b takes no segment of the protocol in. */
-static int peer_gone(struct env *e)
+static int peer_gone(struct etcp_env *e)
 {
-	return nft_drop(e, e->ns.b, "input", "");
+	return ns_nft_drop(e->ns.b, e->proto, "input", "");
 }
 
 /* A client in a connected to a listener in b, and the accepted socket. */
@@ -478,7 +358,7 @@ static void pair_init(struct pair *p)
  * ends get a send buffer large enough for any one send() of a test: a
  * send() that waits for room pushes (PSH) what it queued so far.
  */
-static int pair_open(struct env *e, struct pair *p, int rcvbuf,
+static int pair_open(struct etcp_env *e, struct pair *p, int rcvbuf,
 		     const char **why)
 {
 	pair_init(p);
@@ -537,7 +417,7 @@ struct rawpeer {
 	size_t n0;		/* segments recorded after the handshake */
 };
 
-static int raw_seg_send(const struct env *e, const struct rawpeer *rp,
+static int raw_seg_send(const struct etcp_env *e, const struct rawpeer *rp,
 			uint8_t flags, uint32_t seq, uint32_t ack,
 			const void *data, size_t len)
 {
@@ -558,14 +438,14 @@ static int raw_seg_send(const struct env *e, const struct rawpeer *rp,
 }
 
 /* Data at stream offset off of the raw peer, ACKing the server's ISS + 1. */
-static int raw_data(const struct env *e, const struct rawpeer *rp, size_t off,
+static int raw_data(const struct etcp_env *e, const struct rawpeer *rp, size_t off,
 		    const void *data, size_t len)
 {
 	return raw_seg_send(e, rp, ETCP_TH_ACK | ETCP_TH_PSH,
 			    rp->isn + 1 + (uint32_t)off, rp->iss + 1, data, len);
 }
 
-static int rawpeer_open(struct env *e, struct rawpeer *rp, uint32_t isn,
+static int rawpeer_open(struct etcp_env *e, struct rawpeer *rp, uint32_t isn,
 			const char **why)
 {
 	struct wsel synack = {
@@ -580,7 +460,7 @@ static int rawpeer_open(struct env *e, struct rawpeer *rp, uint32_t isn,
 	rp->afd = -1;
 	rp->isn = isn;
 	*why = "nft: drop netns a's RSTs";
-	ret = nft_drop(e, e->ns.a, "output", "@th,104,8 & 0x04 == 0x04");
+	ret = ns_nft_drop(e->ns.a, e->proto, "output", "@th,104,8 & 0x04 == 0x04");
 	if (ret)
 		return ret;
 	*why = "listener";
@@ -634,20 +514,10 @@ static void rawpeer_close(struct rawpeer *rp)
 ETCP_ENV_CHECK()
 
 FIXTURE(wire) {
-	struct env e;
+	struct etcp_env e;
 };
 
-FIXTURE_VARIANT(wire) {
-	int proto;
-};
-
-FIXTURE_VARIANT_ADD(wire, tcp) {
-	.proto = IPPROTO_TCP,
-};
-
-FIXTURE_VARIANT_ADD(wire, etcp) {
-	.proto = IPPROTO_ETCP,
-};
+ETCP_PROTO_VARIANTS(wire);
 
 FIXTURE_SETUP(wire)
 {
@@ -656,7 +526,7 @@ FIXTURE_SETUP(wire)
 
 	if (why)
 		ETCP_SETUP_SKIP("%s", why);
-	ret = env_setup(&self->e, variant->proto, &why);
+	ret = etcp_env_setup(&self->e, variant->proto, ETCP_ENV_EXACT, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 }
 
@@ -664,12 +534,7 @@ FIXTURE_TEARDOWN(wire)
 {
 	if (getenv("ETCP_CAP_DUMP") && self->e.cap)
 		TH_LOG("%s", EXCH);
-	env_teardown(&self->e);
-}
-
-static bool is_etcp(const struct env *e)
-{
-	return e->proto == IPPROTO_ETCP;
+	etcp_env_teardown(&self->e);
 }
 
 /* ------------------------------------------------------------ seq/ack */
@@ -752,7 +617,7 @@ TEST_F(wire, seq_ack_walk)
 		EXPECT_EQ(1 + REQ_LEN, rp[i]->rack)
 			TH_LOG("reply %zu does not ACK the request: %s", i, EXCH);
 		EXPECT_EQ(i == 3 ? ETCP_TH_ACK | ETCP_TH_PSH : ETCP_TH_ACK,
-			  rp[i]->flags & (i == 3 || is_etcp(&self->e) ? 0xff : ~ETCP_TH_PSH))
+			  rp[i]->flags & (i == 3 || etcp_env_is_etcp(&self->e) ? 0xff : ~ETCP_TH_PSH))
 			TH_LOG("PSH only on the last segment of the reply: %s", EXCH);
 	}
 	/* A server that took longer than the delayed ACK may ACK first. */
@@ -809,7 +674,7 @@ TEST_F(wire, segmentation_and_merging)
 		EXPECT_EQ(1 + i * MSS, d[i]->rseq) TH_LOG("segment %d: %s", i, EXCH);
 		EXPECT_EQ(i < 3 ? MSS : 100, d[i]->len) TH_LOG("segment %d: %s", i, EXCH);
 		EXPECT_EQ(i < 3 ? ETCP_TH_ACK : ETCP_TH_ACK | ETCP_TH_PSH,
-			  d[i]->flags & (i == 3 || is_etcp(&self->e) ? 0xff : ~ETCP_TH_PSH))
+			  d[i]->flags & (i == 3 || etcp_env_is_etcp(&self->e) ? 0xff : ~ETCP_TH_PSH))
 			TH_LOG("segment %d: %s", i, EXCH);
 	}
 	ASSERT_EQ(0, wait_acked(p.c, WAIT_MS)) TH_LOG("not all ACKed: %s", EXCH);
@@ -963,7 +828,7 @@ TEST_F(wire, delayed_ack)
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 	cdata.sport = p.cport;
 	fill(buf, 0, sizeof(buf), 0);
-	if (is_etcp(&self->e))
+	if (etcp_env_is_etcp(&self->e))
 		delacks = stat_now(NS->b, "DelayedAcks");
 
 	no_quickack(p.s, PROTO);
@@ -980,7 +845,7 @@ TEST_F(wire, delayed_ack)
 	EXPECT_EQ(1U, count_sel(CAP, p.n0, &(struct wsel){ .what = W_SPORT, .sport = PORT }))
 		TH_LOG("more than one segment from the server: %s", EXCH);
 	ASSERT_EQ(0, recv_check(p.s, 0, 10, 0, WAIT_MS, &bad));
-	if (is_etcp(&self->e))
+	if (etcp_env_is_etcp(&self->e))
 		EXPECT_EQ(delacks + 1, stat_now(NS->b, "DelayedAcks"));
 	quiet(CAP, QUIET_MS);
 
@@ -992,7 +857,7 @@ TEST_F(wire, delayed_ack)
 	 */
 	n1 = CAP->n;
 	no_quickack(p.s, PROTO);
-	if (!is_etcp(&self->e))
+	if (!etcp_env_is_etcp(&self->e))
 		ASSERT_EQ(0, sockopt_set(p.s, SOL_SOCKET, SO_RCVLOWAT, 3 * MSS));
 	ASSERT_EQ(0, send_all(p.c, buf + 10, 2 * MSS));
 	sack.rack = 11 + 2 * MSS;
@@ -1045,7 +910,7 @@ static long answer_at_once(struct etcp_cap *cap, size_t from, int64_t rack,
 }
 
 /* Send and wait until the capture has the segment: its index + 1. */
-static long raw_data_sent(struct env *e, struct rawpeer *rp, size_t off,
+static long raw_data_sent(struct etcp_env *e, struct rawpeer *rp, size_t off,
 			  const uint8_t *stream, size_t len)
 {
 	struct wsel w = { .what = W_SPORT | W_RSEQ | W_LEN, .sport = RAW_PORT,
@@ -1081,7 +946,7 @@ TEST_F(wire, out_of_order_and_trim)
 	ret = rawpeer_open(&self->e, &rp, RAW_ISN, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s: %s", why, strerror(-ret), EXCH);
 	fill(stream, 0, sizeof(stream), 0);
-	if (is_etcp(&self->e)) {
+	if (etcp_env_is_etcp(&self->e)) {
 		ofo = stat_now(NS->b, "OfoQueue");
 		oow = stat_now(NS->b, "OutOfWindow");
 		dups = stat_now(NS->b, "DataDups");
@@ -1148,7 +1013,7 @@ TEST_F(wire, out_of_order_and_trim)
 	ASSERT_EQ(0, recv_check(rp.afd, 2500, 500, 0, WAIT_MS, &bad))
 		TH_LOG("the last 500 bytes are wrong at %zu", bad);
 
-	if (is_etcp(&self->e)) {
+	if (etcp_env_is_etcp(&self->e)) {
 		struct sinfo si;
 
 		EXPECT_LE(ofo + 1, stat_now(NS->b, "OfoQueue"));
@@ -1177,7 +1042,7 @@ TEST_F(wire, out_of_order_and_trim)
  * announces window 0: the bytes written, the index of that segment.  One
  * more write after it leaves data waiting to be sent.
  */
-static int fill_window(struct env *e, struct pair *p, size_t *sent, long *zidx)
+static int fill_window(struct etcp_env *e, struct pair *p, size_t *sent, long *zidx)
 {
 	static uint8_t buf[16384];
 	struct wsel zero = { .what = W_SPORT | W_WIN | W_LEN, .sport = p->cport };
@@ -1279,7 +1144,7 @@ TEST_F(wire, window_update)
 		    upd->rack == zero->rack)
 		TH_LOG("not a pure ACK window update: %s", EXCH);
 	EXPECT_LE(MSS, upd->window) TH_LOG("%s", EXCH);
-	if (is_etcp(&self->e))
+	if (etcp_env_is_etcp(&self->e))
 		EXPECT_EQ(0, upd->window % MSS) TH_LOG("window not an MSS multiple: %s", EXCH);
 	EXPECT_TRUE(within_ms(d_upd, 0, AT_ONCE_MS))
 		TH_LOG("the window update left %.3f ms after the read: %s", msec(d_upd), EXCH);
@@ -1331,7 +1196,7 @@ TEST_F_TIMEOUT(wire, zero_window_probes, 60)
 	ret = fill_window(&self->e, &p, &sent, &zidx);
 	ASSERT_EQ(0, ret) TH_LOG("the window never closed: %s", EXCH);
 	EXPECT_LT(0, ioctl_int(p.s, SIOCOUTQNSD)) TH_LOG("no data waiting to be sent");
-	if (is_etcp(&self->e))
+	if (etcp_env_is_etcp(&self->e))
 		probes = stat_now(NS->b, "ZeroWindowProbes");
 	zero = &CAP->seg[zidx];
 	probe.rseq = zero->rack - 1;
@@ -1355,7 +1220,7 @@ TEST_F_TIMEOUT(wire, zero_window_probes, 60)
 			TH_LOG("probe %d answered after %.3f ms: %s", k,
 			       msec(ans->t - pr[k]->t), EXCH);
 	}
-	if (is_etcp(&self->e))
+	if (etcp_env_is_etcp(&self->e))
 		EXPECT_EQ(probes + NR_PROBES, stat_now(NS->b, "ZeroWindowProbes"));
 	for (k = 0; k < NR_PROBES; k++) {
 		EXPECT_TRUE(within_ms(gap[k], want_ms[k] - 10,
@@ -1407,7 +1272,7 @@ TEST_F(wire, fast_retransmit)
 	EXPECT_EQ(10U, s0.snd_cwnd);
 	EXPECT_EQ(0x7fffffffU, s0.snd_ssthresh);
 	EXPECT_EQ(0U, s0.total_retrans);
-	if (is_etcp(&self->e)) {
+	if (etcp_env_is_etcp(&self->e)) {
 		fast = stat_now(NS->b, "FastRetrans");
 		retrans = stat_now(NS->b, "RetransSegs");
 	}
@@ -1444,7 +1309,7 @@ TEST_F(wire, fast_retransmit)
 	ASSERT_EQ(0, sinfo_get(rp.afd, PROTO, &s1));
 	EXPECT_EQ(1U, s1.total_retrans);
 	EXPECT_GT(0x7fffffffU, s1.snd_ssthresh);
-	if (is_etcp(&self->e)) {
+	if (etcp_env_is_etcp(&self->e)) {
 		EXPECT_EQ((FR_SEGS - 1) / 2, (int)s1.snd_ssthresh)
 			TH_LOG("ssthresh %u after a fast retransmit with %d segments in flight",
 			       s1.snd_ssthresh, FR_SEGS - 1);
@@ -1500,7 +1365,7 @@ TEST_F_TIMEOUT(wire, keepalive, 60)
 	ASSERT_EQ(0, sockopt_set(p.c, PROTO, ETCP_KEEPCNT, KA_CNT));
 	EXPECT_EQ(1, sockopt_get(p.c, PROTO, ETCP_KEEPIDLE));
 	EXPECT_EQ(KA_CNT, sockopt_get(p.c, PROTO, ETCP_KEEPCNT));
-	if (is_etcp(&self->e)) {
+	if (etcp_env_is_etcp(&self->e)) {
 		kap = stat_now(NS->a, "KeepAliveProbes");
 		aborts = stat_now(NS->a, "AbortOnTimeout");
 	}
@@ -1563,7 +1428,7 @@ TEST_F_TIMEOUT(wire, keepalive, 60)
 			      1000 + KA_CNT * 1000 + 300))
 		TH_LOG("RST %.3f s after the last answer: %s", sec(r->t - last->t), EXCH);
 	EXPECT_TRUE(within_ms(t_err - r->t, 0, 100));
-	if (is_etcp(&self->e)) {
+	if (etcp_env_is_etcp(&self->e)) {
 		EXPECT_EQ(kap + (long)count_sel(CAP, p.n0, &probe),
 			  stat_now(NS->a, "KeepAliveProbes"));
 		EXPECT_EQ(aborts + 1, stat_now(NS->a, "AbortOnTimeout"));
@@ -1641,7 +1506,7 @@ TEST_F(wire, handshake_ack_with_data)
 	size_t bad, from, k;
 	long idx;
 
-	ASSERT_EQ(0, nft_drop(&self->e, self->e.ns.a, "output",
+	ASSERT_EQ(0, ns_nft_drop(self->e.ns.a, PROTO, "output",
 			      "@th,104,8 & 0x04 == 0x04"));
 	rp.lfd = listen_on(self->e.ns.b, self->e.proto, ETCP_NS_ADDR_B, PORT, 8);
 	ASSERT_LE(0, rp.lfd);
@@ -1679,7 +1544,7 @@ TEST_F(wire, handshake_ack_with_data)
 /* ------------------------------------------------------------ etcp only */
 
 FIXTURE(wire_etcp) {
-	struct env e;
+	struct etcp_env e;
 };
 
 FIXTURE_SETUP(wire_etcp)
@@ -1689,7 +1554,7 @@ FIXTURE_SETUP(wire_etcp)
 
 	if (why)
 		ETCP_SETUP_SKIP("%s", why);
-	ret = env_setup(&self->e, IPPROTO_ETCP, &why);
+	ret = etcp_env_setup(&self->e, IPPROTO_ETCP, ETCP_ENV_EXACT, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 }
 
@@ -1697,7 +1562,7 @@ FIXTURE_TEARDOWN(wire_etcp)
 {
 	if (getenv("ETCP_CAP_DUMP") && self->e.cap)
 		TH_LOG("%s", EXCH);
-	env_teardown(&self->e);
+	etcp_env_teardown(&self->e);
 }
 
 #define RETRIES2	3

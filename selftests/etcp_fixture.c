@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Fixture pieces shared by the etcp selftests: see etcp_fixture.h. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include <linux/etcp.h>
+
+#include "etcp_capture.h"
+#include "etcp_fixture.h"
+#include "etcp_util.h"
+
+#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* A sysctl of both namespaces: 0 or -errno. */
+static int both_sysctl(const struct etcp_netns *ns, const char *name,
+		       const char *val)
+{
+	return ns_sysctl_write(ns->a, name, val) ?:
+	       ns_sysctl_write(ns->b, name, val);
+}
+
+void etcp_env_teardown(struct etcp_env *e)
+{
+	if (e->isn_fixed)
+		fixed_isn_write("-1");
+	e->isn_fixed = false;
+	etcp_cap_stop(e->cap);
+	e->cap = NULL;
+	etcp_netns_teardown(&e->ns);
+}
+
+int etcp_env_setup(struct etcp_env *e, int proto, unsigned int flags,
+		   const char **why)
+{
+	/* The SYN options first; the rest only for ETCP_ENV_EXACT. */
+	static const char * const tcp_off[] = {
+		"net/ipv4/tcp_timestamps", "net/ipv4/tcp_sack",
+		"net/ipv4/tcp_window_scaling", "net/ipv4/tcp_ecn",
+		"net/ipv4/tcp_autocorking", "net/ipv4/tcp_invalid_ratelimit",
+	};
+	unsigned int n_off = flags & ETCP_ENV_EXACT ? ARRAY_LEN(tcp_off) : 4;
+	unsigned int i;
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	e->proto = proto;
+	pin_cpu();
+	*why = "cannot create the two network namespaces";
+	ret = etcp_netns_setup(&e->ns);
+	if (ret)
+		return ret;
+	*why = "the veth pair has no carrier";
+	ret = etcp_netns_wait_carrier(&e->ns, 5000);
+	if (ret)
+		goto err;
+	if (flags & ETCP_ENV_EXACT) {
+		*why = "cannot turn TSO off on the veth";
+		ret = ns_tso_off(e->ns.a, ETCP_NS_IF_A) ?:
+		      ns_tso_off(e->ns.b, ETCP_NS_IF_B);
+		if (ret)
+			goto err;
+	}
+	if (proto == IPPROTO_TCP) {
+		*why = "cannot make TCP comparable (sysctls)";
+		for (i = 0; i < n_off && !ret; i++)
+			ret = both_sysctl(&e->ns, tcp_off[i], "0");
+	} else if (flags & ETCP_ENV_EXACT) {
+		*why = "cannot turn etcp_invalid_ratelimit off";
+		ret = both_sysctl(&e->ns, "net/ipv4/etcp_invalid_ratelimit", "0");
+	}
+	if (ret)
+		goto err;
+	*why = "cannot start the capture on " ETCP_NS_IF_A;
+	e->cap = etcp_cap_start(e->ns.a, ETCP_NS_IF_A, proto);
+	if (!e->cap) {
+		ret = -errno;
+		goto err;
+	}
+	return 0;
+
+err:
+	etcp_env_teardown(e);
+	return ret;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Fixture pieces the etcp selftests share: the TCP/etcp variant pair, the
+ * fixture that is only the two namespaces, and the "wire" environment
+ * (namespaces, TCP made comparable, a capture on ea).
+ *
+ * The macros expand to kselftest_harness.h constructs, so a test includes
+ * that header before using them; the functions, like etcp_netns.h's,
+ * return 0 or -errno and know nothing of the harness.
+ */
+#ifndef _ETCP_FIXTURE_H
+#define _ETCP_FIXTURE_H
+
+#include <stdbool.h>
+
+#include "etcp_netns.h"
+
+struct etcp_cap;
+
+/*
+ * FIXTURE_VARIANT(@f) holding only the protocol, and its two variants
+ * "tcp" and "etcp": the TCP run proves that the test expects what Linux
+ * TCP does.
+ */
+#define ETCP_PROTO_VARIANTS(f)						\
+FIXTURE_VARIANT(f) {							\
+	int proto;							\
+};									\
+FIXTURE_VARIANT_ADD(f, tcp) {						\
+	.proto = IPPROTO_TCP,						\
+};									\
+FIXTURE_VARIANT_ADD(f, etcp) {						\
+	.proto = IPPROTO_ETCP,						\
+}
+
+/*
+ * FIXTURE(@f) that is only the two namespaces (self->ns), made by @setup
+ * (etcp_netns_setup, or two_ns_setup for TCP's MSS to be etcp's), with
+ * its setup (skipped where they cannot be made) and teardown.
+ */
+#define ETCP_NETNS_FIXTURE(f, setup)					\
+FIXTURE(f) {								\
+	struct etcp_netns ns;						\
+};									\
+FIXTURE_SETUP(f)							\
+{									\
+	const char *why = etcp_netns_unsupported();			\
+									\
+	if (why)							\
+		ETCP_SETUP_SKIP("%s", why);				\
+	ASSERT_EQ(0, setup(&self->ns))					\
+		TH_LOG("cannot set up the two network namespaces");	\
+}									\
+FIXTURE_TEARDOWN(f)							\
+{									\
+	etcp_netns_teardown(&self->ns);					\
+}
+
+/*
+ * The wire environment: the namespaces with carrier, @proto's capture on
+ * ea, and for TCP the SYN options etcp lacks turned off (timestamps, SACK,
+ * window scaling, ECN), so that both send the same segments.
+ */
+struct etcp_env {
+	struct etcp_netns ns;
+	struct etcp_cap *cap;
+	int proto;
+	bool isn_fixed;		/* fixed_isn was written: the teardown restores -1 */
+};
+
+/*
+ * ETCP_ENV_EXACT: every segment as sent, and every answer: TSO off on the
+ * veth (the capture sees segments, not GSO super-packets), no TCP
+ * autocorking, and no rate limit on the ACKs answering out-of-window
+ * segments (tcp_invalid_ratelimit, etcp_invalid_ratelimit).
+ */
+#define ETCP_ENV_EXACT		0x1
+
+/*
+ * Set @e up (pinned to one CPU, see pin_cpu()): 0, or -errno with *@why
+ * saying what failed and nothing left behind (the harness skips the
+ * teardown when the setup fails).
+ */
+int etcp_env_setup(struct etcp_env *e, int proto, unsigned int flags,
+		   const char **why);
+/* Undo etcp_env_setup(); the namespaces take nft tables and qdiscs along. */
+void etcp_env_teardown(struct etcp_env *e);
+
+static inline bool etcp_env_is_etcp(const struct etcp_env *e)
+{
+	return e->proto == IPPROTO_ETCP;
+}
+
+#endif /* _ETCP_FIXTURE_H */
