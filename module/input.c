@@ -316,12 +316,13 @@ static void etcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 /*
  * RFC 9293 3.10.7.4, "second, check the RST bit", SYN-RECEIVED from an
  * active open: "the connection was refused"; a synchronized connection:
- * "connection reset".  The caller checked SEG.SEQ = RCV.NXT (RFC 5961 3.2).
- * Unread data goes with the connection.
+ * "connection reset".  The caller asked etcp_rst_acceptable().  RFC 9293
+ * would flush the data not yet read too; Linux keeps it, and reads return
+ * it before the error, which applications rely on (a server that answers
+ * and closes with SO_LINGER {1, 0}): so does etcp.
  */
 static void etcp_rcv_reset(struct sock *sk)
 {
-	etcp_discard_unread(sk);
 	if (sk->sk_state == TCP_SYN_RECV) {
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ATTEMPTFAILS);
 		etcp_reset(sk, ECONNREFUSED);

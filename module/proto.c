@@ -64,10 +64,8 @@ void etcp_purge_queues(struct sock *sk)
 }
 
 /*
- * What the reader has not read yet goes: after a received RST ("All
- * segment queues should be flushed", RFC 9293 3.10.7.4), so that the next
- * read reports the reset, and on disconnect.  RCV.NXT is left as it was
- * for ETCP_INFO.
+ * What the reader has not read yet goes, on disconnect (connect() with
+ * AF_UNSPEC).  RCV.NXT is left as it was for ETCP_INFO.
  */
 void etcp_discard_unread(struct sock *sk)
 {
