@@ -50,6 +50,21 @@ void etcp_rtt_sample(struct sock *sk, u32 rtt_us)
 	esk->backoff = 0;
 }
 
+/*
+ * The handshake is over.  Unless our SYN (or SYN-ACK) was sent again, its
+ * round trip, from @sent_us, is the first sample (RFC 6298 2.2; Karn: a
+ * retransmitted one is ambiguous).  Without it the RTO starts at 3 s, not
+ * at the 1 s that just proved too short or at the SYN's backed-off value
+ * (RFC 6298 5.7, as Linux's TCP_TIMEOUT_FALLBACK).
+ */
+void etcp_rtt_handshake(struct sock *sk, bool sampled, u32 sent_us)
+{
+	if (sampled)
+		etcp_rtt_sample(sk, etcp_clock_us() - sent_us);
+	else
+		etcp_sk(sk)->rto = ETCP_TIMEOUT_FALLBACK;
+}
+
 /* RFC 6928 initial window; ssthresh "arbitrarily high" (RFC 5681 3.1). */
 void etcp_cong_init(struct sock *sk)
 {

@@ -44,6 +44,8 @@ extern const struct proto_ops etcp_stream_ops;
 /* RFC 6298 2.1: initial RTO of one second; Linux caps backoff at 120 s. */
 #define ETCP_TIMEOUT_INIT	HZ
 #define ETCP_RTO_MAX		(120 * HZ)
+/* RFC 6298 5.7: the RTO after a handshake that gave no RTT sample. */
+#define ETCP_TIMEOUT_FALLBACK	(3 * HZ)
 /* RFC 6298 2.4 asks for at least one second; Linux, and etcp, use 200 ms. */
 #define ETCP_RTO_MIN		(HZ / 5)
 /* A request's timer that finds the listener owned retries this soon. */
@@ -515,6 +517,7 @@ void etcp_cleanup_rbuf(struct sock *sk);
 
 /* cong.c */
 void etcp_rtt_sample(struct sock *sk, u32 rtt_us);
+void etcp_rtt_handshake(struct sock *sk, bool sampled, u32 sent_us);
 void etcp_cong_init(struct sock *sk);
 void etcp_cong_ack(struct sock *sk, u32 acked, u32 prior_packets);
 void etcp_cong_enter_recovery(struct sock *sk);

@@ -231,9 +231,8 @@ static void etcp_established(struct sock *sk, const struct etcp_skb_cb *cb)
 	esk->snd_una = cb->ack_seq;
 	etcp_update_wnd(esk, cb);
 	etcp_clear_timers(sk);
-	/* RFC 6298 2.2 from the SYN, unless it was sent again (Karn). */
-	if (esk->active_open && !esk->retransmits)
-		etcp_rtt_sample(sk, etcp_clock_us() - esk->syn_us);
+	etcp_rtt_handshake(sk, esk->active_open && !esk->retransmits,
+			   esk->syn_us);
 	esk->retransmits = 0;
 	etcp_init_transfer(sk);
 	etcp_set_state(sk, TCP_ESTABLISHED);

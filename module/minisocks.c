@@ -396,9 +396,9 @@ static void etcp_child_route(struct sock *child, const struct etcp_request *req)
 	esk->mss_clamp = etcp_peer_mss(esk, req->mss);
 	esk->rcv_wnd = etcp_select_window(child);
 	etcp_init_transfer(child);
-	/* RFC 6298 2.2 from the SYN-ACK, unless it was sent again (Karn). */
-	if (!req->retransmits && req->synack_us)
-		etcp_rtt_sample(child, etcp_clock_us() - req->synack_us);
+	/* synack_us 0: the SYN came twice, so did the SYN-ACK. */
+	etcp_rtt_handshake(child, !req->retransmits && req->synack_us,
+			   req->synack_us);
 }
 
 /*

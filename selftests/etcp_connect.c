@@ -834,6 +834,69 @@ TEST_F_TIMEOUT(conn, syn_timeout, 60)
 }
 
 /*
+ * RFC 6298 5.7 (Linux: TCP_TIMEOUT_FALLBACK): a handshake that gives no
+ * RTT sample - the SYN, or the SYN-ACK, had to be sent again, and Karn's
+ * rule throws the ambiguous measurement away - leaves the RTO at 3 s, not
+ * at 1 s or the SYN's backed-off value.  First the client's first SYN is
+ * lost: the client has no sample, the server (its SYN-ACK went once)
+ * has one.  Then the server's first SYN-ACK is lost: neither has one.
+ * TCP remembers the first connection's RTT per destination (tcp_metrics)
+ * and would start the second from it; etcp keeps no such cache, so TCP's
+ * is switched off to compare the rule itself.
+ */
+TEST_F_TIMEOUT(conn, rto_fallback_without_sample, 60)
+{
+	static const char * const drop[2][2] = {
+		{ "b", DROP_SYN }, { "a", "@th,104,8 & 0x12 == 0x12" },
+	};
+	struct sinfo ci, ai;
+	unsigned short cport;
+	int lfd, cfd, afd, k, ev;
+	size_t from;
+	long idx;
+
+	ASSERT_EQ(0, ns_sysctl_write(self->ns->a, "net/ipv4/tcp_no_metrics_save", "1"));
+	ASSERT_EQ(0, ns_sysctl_write(self->ns->b, "net/ipv4/tcp_no_metrics_save", "1"));
+	lfd = listen_on(self->ns->b, variant->proto, ETCP_NS_ADDR_B, PORT, 8);
+	ASSERT_LE(0, lfd);
+	for (k = 0; k < 2; k++) {
+		int nsfd = drop[k][0][0] == 'a' ? self->ns->a : self->ns->b;
+		uint8_t flags = k ? ETCP_TH_SYN | ETCP_TH_ACK : ETCP_TH_SYN;
+		struct etcp_cap_sel first = { .mask = 0xff, .flags = flags };
+
+		ASSERT_EQ(0, ns_nft_drop(nsfd, variant->proto, "input", drop[k][1]));
+		from = etcp_cap_poll(self->cap);
+		cfd = client_socket(self, variant, true);
+		ASSERT_LE(0, cfd);
+		ASSERT_EQ(-EINPROGRESS, connect_to(cfd, ETCP_NS_ADDR_B, PORT));
+		cport = local_port(cfd);
+		if (k)
+			first.dport = cport;
+		else
+			first.sport = cport;
+		/* The first one is lost; let its retransmission through. */
+		idx = etcp_cap_wait_match(self->cap, from, etcp_cap_sel_match, &first, 3000);
+		ASSERT_LE(0, idx) TH_LOG("case %d: nothing to lose: %s", k, EXCH);
+		ASSERT_EQ(0, ns_nft_flush(nsfd));
+		ev = poll_one(cfd, POLLOUT, 10000);
+		ASSERT_EQ(POLLOUT, ev & (POLLOUT | POLLERR)) TH_LOG("case %d: %s", k, EXCH);
+		afd = accept_wait(lfd, WAIT_MS);
+		ASSERT_LE(0, afd);
+		ASSERT_EQ(0, sinfo_get(cfd, variant->proto, &ci));
+		ASSERT_EQ(0, sinfo_get(afd, variant->proto, &ai));
+		EXPECT_EQ(3000000U, ci.rto) TH_LOG("case %d: client RTO %u us: %s", k, ci.rto, EXCH);
+		if (k) {
+			EXPECT_EQ(3000000U, ai.rto) TH_LOG("server RTO %u us: %s", ai.rto, EXCH);
+		} else {
+			EXPECT_GT(1000000U, ai.rto) TH_LOG("server RTO %u us: %s", ai.rto, EXCH);
+		}
+		close(afd);
+		close(cfd);
+	}
+	close(lfd);
+}
+
+/*
  * ETCP_SYNCNT=1 (TCP_SYNCNT) beats etcp_syn_retries=3: two SYNs, 1 s
  * apart, and a blocking connect() returns ETIMEDOUT at 3 s.
  */
