@@ -62,6 +62,7 @@
 #include <linux/sockios.h>
 
 #include "etcp_capture.h"
+#include "etcp_fixture.h"
 #include "etcp_netns.h"
 #include "etcp_util.h"
 #include "etcp_raw.h"
@@ -102,15 +103,9 @@ FIXTURE_SETUP(attack)
 		ETCP_SETUP_SKIP("%s", why);
 	pin_cpu();
 	ASSERT_EQ(0, two_ns_setup(&self->ns)) TH_LOG("cannot set up the namespaces");
-	self->cap = etcp_cap_start(self->ns.a, ETCP_NS_IF_A, IPPROTO_ETCP);
-	ASSERT_NE(NULL, self->cap) TH_LOG("capture: %s", strerror(errno));
-	self->raw_a = etcp_raw_open(self->ns.a, IPPROTO_ETCP);
-	ASSERT_LE(0, self->raw_a) TH_LOG("raw socket in a: %s", strerror(errno));
-	self->raw_b = etcp_raw_open(self->ns.b, IPPROTO_ETCP);
-	ASSERT_LE(0, self->raw_b) TH_LOG("raw socket in b: %s", strerror(errno));
-
-	self->lfd = listen_on(self->ns.b, IPPROTO_ETCP, ETCP_NS_ADDR_B, PORT, 8);
-	ASSERT_LE(0, self->lfd) TH_LOG("listen: %s", strerror(errno));
+	ret = etcp_forge_setup(&self->ns, IPPROTO_ETCP, PORT, &self->cap, &self->raw_a,
+			       &self->raw_b, &self->lfd, &why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 	self->cfd = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, IPPROTO_ETCP);
 	ASSERT_LE(0, self->cfd);
 	ret = connect_to(self->cfd, ETCP_NS_ADDR_B, PORT);
@@ -786,23 +781,12 @@ static void *flood_run(void *arg)
 	return NULL;
 }
 
-/* SYN_RECV rows of @port in netns nsfd, or -1. */
+/* SYN_RECV rows of @port in netns nsfd, or -errno. */
 static int syn_recv_rows(int nsfd, unsigned int port)
 {
-	static char text[1 << 18];
-	struct proc_row r;
-	char *line;
-	int n = 0;
+	struct row_key k = { .lport = port, .st = ETCP_SYN_RECV };
 
-	if (ns_proc_net_read(nsfd, "etcp", text, sizeof(text)) < 0)
-		return -1;
-	for (line = strchr(text, '\n'); line; line = strchr(line, '\n')) {
-		line++;
-		if (!proc_row_scan(line, &r) && r.st == ETCP_SYN_RECV &&
-		    r.lport == port)
-			n++;
-	}
-	return n;
+	return proc_rows(nsfd, "etcp", row_key_match, &k, NULL);
 }
 
 /* A real client: connect, 4 KB each way, close.  0 or -errno. */

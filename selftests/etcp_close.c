@@ -116,7 +116,6 @@
 #define LINGER_FAST_MS	500
 #define LINGER_MIN_MS	900
 #define LINGER_MAX_MS	2000
-#define PROC_SIZE	(128 * 1024)
 
 /* poll() events of a connected socket (errors are reported anyway). */
 #define POLL_ALL	(POLLIN | POLLPRI | POLLOUT | POLLRDNORM | POLLRDBAND | \
@@ -214,11 +213,6 @@ static int tuple_of(int fd, struct tuple *t)
 	return 0;
 }
 
-static const char *proc_file(int proto)
-{
-	return proto == IPPROTO_ETCP ? "etcp" : "tcp";
-}
-
 /*
  * /proc/net/etcp lists every etcp socket, also one in CLOSE that its
  * application still holds (a new one, or one whose connection ended:
@@ -231,6 +225,15 @@ static bool held_close(const struct proc_row *r)
 	return r->st == ETCP_CLOSE && r->inode;
 }
 
+/* A row_filter: the row of connection @arg (a struct tuple), unless held_close(). */
+static bool conn_match(const struct proc_row *r, const void *arg)
+{
+	const struct tuple *t = arg;
+
+	return r->laddr == t->laddr && r->lport == t->lport &&
+	       r->raddr == t->raddr && r->rport == t->rport && !held_close(r);
+}
+
 /*
  * The row of connection @t in /proc/net/{tcp,etcp} of nsfd: its state
  * (the row in *@out), 0 when there is none, -EEXIST if there are several,
@@ -238,31 +241,15 @@ static bool held_close(const struct proc_row *r)
  */
 static int conn_row(int nsfd, int proto, const struct tuple *t, struct proc_row *out)
 {
-	char *text, *line, *save = NULL;
 	struct proc_row r;
-	int found = 0, st = 0;
-	ssize_t n;
+	int n;
 
-	text = malloc(PROC_SIZE);
-	if (!text)
-		return -ENOMEM;
-	n = ns_proc_net_read(nsfd, proc_file(proto), text, PROC_SIZE);
-	if (n < 0) {
-		free(text);
+	n = proc_rows(nsfd, proc_table(proto), conn_match, t, &r);
+	if (n <= 0)
 		return n;
-	}
-	line = strtok_r(text, "\n", &save);	/* the header */
-	while (line && (line = strtok_r(NULL, "\n", &save))) {
-		if (proc_row_scan(line, &r) || r.laddr != t->laddr || r.lport != t->lport ||
-		    r.raddr != t->raddr || r.rport != t->rport || held_close(&r))
-			continue;
-		found++;
-		st = r.st;
-		if (out)
-			*out = r;
-	}
-	free(text);
-	return found > 1 ? -EEXIST : st;
+	if (out)
+		*out = r;
+	return n > 1 ? -EEXIST : (int)r.st;
 }
 
 /* Poll until conn_row() gives @st (0: no row): the last value. */
@@ -283,27 +270,9 @@ static int wait_row(int nsfd, int proto, const struct tuple *t, int st, int time
 /* Rows of /proc/net/{tcp,etcp} of nsfd in state @st with local port @lport (0: any). */
 static int count_rows(int nsfd, int proto, int st, unsigned int lport)
 {
-	char *text, *line, *save = NULL;
-	struct proc_row r;
-	int found = 0;
-	ssize_t n;
+	struct row_key k = { .lport = lport, .st = st };
 
-	text = malloc(PROC_SIZE);
-	if (!text)
-		return -ENOMEM;
-	n = ns_proc_net_read(nsfd, proc_file(proto), text, PROC_SIZE);
-	if (n < 0) {
-		free(text);
-		return n;
-	}
-	line = strtok_r(text, "\n", &save);
-	while (line && (line = strtok_r(NULL, "\n", &save))) {
-		if (proc_row_scan(line, &r) || (int)r.st != st || (lport && r.lport != lport))
-			continue;
-		found++;
-	}
-	free(text);
-	return found;
+	return proc_rows(nsfd, proc_table(proto), row_key_match, &k, NULL);
 }
 
 /*
@@ -393,29 +362,30 @@ static int close_watched(int fd, struct watch *w)
 
 /* ------------------------------------------------------------ counters */
 
-/* etcp's counter @name, or TCP's TcpExt twin "TCP<name>": the value or -1. */
-static long counter(int nsfd, int proto, const char *name)
+/* etcp's counter @name, or TCP's TcpExt twin "TCP<name>" (in @buf). */
+static const char *counter_name(int proto, const char *name, char *buf, size_t size)
 {
-	char tcp_name[64];
-
 	if (proto == IPPROTO_ETCP)
-		return read_counter(nsfd, proto, name);
-	snprintf(tcp_name, sizeof(tcp_name), "TCP%s", name);
-	return read_counter(nsfd, proto, tcp_name);
+		return name;
+	snprintf(buf, size, "TCP%s", name);
+	return buf;
 }
 
-/* Poll until counter @name is at least @min: its value. */
-static long wait_counter(int nsfd, int proto, const char *name, long min, int timeout_ms)
+/* counter_name()'s value: the value or -1. */
+static long counter(int nsfd, int proto, const char *name)
 {
-	int64_t deadline = now_ms() + timeout_ms;
-	long val;
+	char buf[64];
 
-	for (;;) {
-		val = counter(nsfd, proto, name);
-		if (val >= min || now_ms() > deadline)
-			return val;
-		pause_step();
-	}
+	return read_counter(nsfd, proto, counter_name(proto, name, buf, sizeof(buf)));
+}
+
+/* Poll until counter() @name is at least @min: its value. */
+static long wait_abort(int nsfd, int proto, const char *name, long min, int timeout_ms)
+{
+	char buf[64];
+
+	return wait_counter(nsfd, proto, counter_name(proto, name, buf, sizeof(buf)), min,
+			    timeout_ms);
 }
 
 /* ------------------------------------------------------------ sysctl */
@@ -489,6 +459,26 @@ static void open_pair_ns(struct __test_metadata *_metadata, const struct etcp_ne
 
 #define open_pair(_metadata, self, proto, p) \
 	open_pair_ns(_metadata, &(self)->ns, &(self)->port, proto, p)
+
+/* @n etcp pairs @p[0 .. @n - 1] on one listener on @port (closed again); client tuples only. */
+static void open_pairs(struct __test_metadata *_metadata, const struct etcp_netns *ns,
+		       unsigned short port, struct pair *p, int n)
+{
+	int i, l, err;
+
+	l = listen_on(ns->b, IPPROTO_ETCP, ETCP_NS_ADDR_B, port, n);
+	ASSERT_LE(0, l);
+	for (i = 0; i < n; i++) {
+		p[i].c = ns_socket(ns->a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_ETCP);
+		ASSERT_LE(0, p[i].c);
+		err = connect_to(p[i].c, ETCP_NS_ADDR_B, port);
+		ASSERT_EQ(0, err) TH_LOG("connect %d: %s", i, strerror(-err));
+		p[i].s = accept_wait(l, WAIT_MS);
+		ASSERT_LE(0, p[i].s);
+		ASSERT_EQ(0, tuple_of(p[i].c, &p[i].tc));
+	}
+	close(l);
+}
 
 /* Assert the row of @t in nsfd reaches state @st within WAIT_MS; the row in *@r. */
 #define ASSERT_ROW(nsfd, t, st, r, what) do { \
@@ -818,7 +808,7 @@ TEST_F(close, shut_rdwr)
 	expect_reset_in_close_wait(_metadata, variant->proto, p.s, "peer sending after SHUT_RDWR");
 	EXPECT_STATE(p.c, ETCP_CLOSE, "client after data past its SHUT_RD");
 	EXPECT_EQ(ECONNRESET, so_error(p.c));
-	after = wait_counter(self->ns.a, variant->proto, "AbortOnData", before + 1, WAIT_MS);
+	after = wait_abort(self->ns.a, variant->proto, "AbortOnData", before + 1, WAIT_MS);
 	EXPECT_EQ(before + 1, after) TH_LOG("AbortOnData %ld -> %ld", before, after);
 	EXPECT_EQ(0, count_rows(self->ns.a, variant->proto, ETCP_TIME_WAIT, p.tc.lport));
 	close(p.c);
@@ -943,8 +933,8 @@ TEST_F(close, unread_data_close_rst)
 		EXPECT_EQ(0, st) TH_LOG("%s server row right after close() with unread data: %s",
 					PROTO, state_name(st));
 		expect_reset(_metadata, variant->proto, p.c, k == 1, "client");
-		after = wait_counter(self->ns.b, variant->proto, "AbortOnClose", before + 1,
-				     WAIT_MS);
+		after = wait_abort(self->ns.b, variant->proto, "AbortOnClose", before + 1,
+				   WAIT_MS);
 		EXPECT_EQ(before + 1, after) TH_LOG("AbortOnClose %ld -> %ld", before, after);
 		EXPECT_EQ(0, conn_row(self->ns.b, variant->proto, &p.ts, NULL));
 		EXPECT_EQ(0, conn_row(self->ns.a, variant->proto, &p.tc, NULL));
@@ -1065,7 +1055,7 @@ static void expect_expiry_seen(struct __test_metadata *_metadata, int proto, int
 
 	if (proto == IPPROTO_ETCP) {
 		expect_reset_in_close_wait(_metadata, proto, p->s, "peer of an expired orphan");
-		after = wait_counter(nsfd, proto, "AbortOnLinger", linger_before + 1, WAIT_MS);
+		after = wait_abort(nsfd, proto, "AbortOnLinger", linger_before + 1, WAIT_MS);
 		EXPECT_EQ(linger_before + 1, after)
 			TH_LOG("AbortOnLinger %ld -> %ld", linger_before, after);
 		return;
@@ -1216,7 +1206,7 @@ TEST_F(close, data_after_close_rst)
 	EXPECT_EQ(4, n) TH_LOG("send to the orphan: %s", n < 0 ? strerror(errno) : "short");
 	expect_reset_in_close_wait(_metadata, variant->proto, p.s, "peer sending to an orphan");
 	EXPECT_ROW(self->ns.a, &p.tc, 0, &r, "orphan after data");
-	after = wait_counter(self->ns.a, variant->proto, "AbortOnData", before + 1, WAIT_MS);
+	after = wait_abort(self->ns.a, variant->proto, "AbortOnData", before + 1, WAIT_MS);
 	EXPECT_EQ(before + 1, after) TH_LOG("AbortOnData %ld -> %ld", before, after);
 	close(p.s);
 }
@@ -1303,25 +1293,14 @@ TEST_F(close_etcp, max_orphans)
 	struct pair p[NR_ORPH];
 	long before, after, orphans;
 	unsigned short port;
-	int i, l, st, err;
+	int i, st, err;
 	char buf[16];
 	ssize_t n;
 
 	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, IPPROTO_ETCP, "max_orphans", MAX_ORPH));
 	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, IPPROTO_ETCP, "fin_timeout", 30));
 	port = self->port++;
-	l = listen_on(self->ns.b, IPPROTO_ETCP, ETCP_NS_ADDR_B, port, NR_ORPH);
-	ASSERT_LE(0, l);
-	for (i = 0; i < NR_ORPH; i++) {
-		p[i].c = ns_socket(self->ns.a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_ETCP);
-		ASSERT_LE(0, p[i].c);
-		err = connect_to(p[i].c, ETCP_NS_ADDR_B, port);
-		ASSERT_EQ(0, err) TH_LOG("connect %d: %s", i, strerror(-err));
-		p[i].s = accept_wait(l, WAIT_MS);
-		ASSERT_LE(0, p[i].s);
-		ASSERT_EQ(0, tuple_of(p[i].c, &p[i].tc));
-	}
-	close(l);
+	open_pairs(_metadata, &self->ns, port, p, NR_ORPH);
 	before = stat_now(self->ns.a, "AbortOnMemory");
 	ASSERT_LE(0, before);
 	EXPECT_EQ(0, stat_now(self->ns.a, "Orphans"));
@@ -1338,8 +1317,8 @@ TEST_F(close_etcp, max_orphans)
 	EXPECT_EQ(MAX_ORPH, count_rows(self->ns.a, IPPROTO_ETCP, ETCP_FIN_WAIT2, 0));
 	orphans = stat_now(self->ns.a, "Orphans");
 	EXPECT_EQ(MAX_ORPH, orphans) TH_LOG("Orphans gauge %ld", orphans);
-	after = wait_counter(self->ns.a, IPPROTO_ETCP, "AbortOnMemory",
-			     before + NR_ORPH - MAX_ORPH, WAIT_MS);
+	after = wait_abort(self->ns.a, IPPROTO_ETCP, "AbortOnMemory",
+			   before + NR_ORPH - MAX_ORPH, WAIT_MS);
 	EXPECT_EQ(before + NR_ORPH - MAX_ORPH, after)
 		TH_LOG("AbortOnMemory %ld -> %ld", before, after);
 
@@ -1397,24 +1376,13 @@ TEST_F_TIMEOUT(close_etcp, max_orphans_timer, 90)
 	struct pair p[NR_TIMER_ORPH];
 	long before, after, orphans;
 	unsigned short port;
-	int i, l, st, err, left;
+	int i, st, left;
 
 	if (!have_prog("nft"))
 		SKIP(return, "needs nft(8)");
 	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, IPPROTO_ETCP, "retries2", 8));
 	port = self->port++;
-	l = listen_on(self->ns.b, IPPROTO_ETCP, ETCP_NS_ADDR_B, port, NR_TIMER_ORPH);
-	ASSERT_LE(0, l);
-	for (i = 0; i < NR_TIMER_ORPH; i++) {
-		p[i].c = ns_socket(self->ns.a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_ETCP);
-		ASSERT_LE(0, p[i].c);
-		err = connect_to(p[i].c, ETCP_NS_ADDR_B, port);
-		ASSERT_EQ(0, err) TH_LOG("connect %d: %s", i, strerror(-err));
-		p[i].s = accept_wait(l, WAIT_MS);
-		ASSERT_LE(0, p[i].s);
-		ASSERT_EQ(0, tuple_of(p[i].c, &p[i].tc));
-	}
-	close(l);
+	open_pairs(_metadata, &self->ns, port, p, NR_TIMER_ORPH);
 	ASSERT_EQ(0, ns_nft_drop(self->ns.b, IPPROTO_ETCP, "input", ""));
 	before = stat_now(self->ns.a, "AbortOnMemory");
 	ASSERT_LE(0, before);
@@ -1429,8 +1397,8 @@ TEST_F_TIMEOUT(close_etcp, max_orphans_timer, 90)
 	EXPECT_EQ(before, stat_now(self->ns.a, "AbortOnMemory"));
 
 	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, IPPROTO_ETCP, "max_orphans", 1));
-	after = wait_counter(self->ns.a, IPPROTO_ETCP, "AbortOnMemory",
-			     before + NR_TIMER_ORPH - 1, 3 * WAIT_MS);
+	after = wait_abort(self->ns.a, IPPROTO_ETCP, "AbortOnMemory",
+			   before + NR_TIMER_ORPH - 1, 3 * WAIT_MS);
 	EXPECT_EQ(before + NR_TIMER_ORPH - 1, after)
 		TH_LOG("AbortOnMemory %ld -> %ld", before, after);
 	/* One more round of retransmissions must not reset the last one. */

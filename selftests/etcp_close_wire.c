@@ -198,87 +198,36 @@ static struct key key_of(const char *laddr, unsigned int lport,
 	return (struct key){ proc_addr(laddr), lport, proc_addr(raddr), rport };
 }
 
-#define PROC_SIZE	(64 * 1024)
+#define PROC_SIZE	(256 * 1024)
 
 /* /proc/net/etcp or /proc/net/tcp of nsfd, opened there: an fd or -errno. */
 static int proc_open(int nsfd, int proto)
 {
-	const char *path = proto == IPPROTO_ETCP ? "/proc/net/etcp" : "/proc/net/tcp";
-	int fd, ret;
-
-	ret = ns_enter(nsfd);
-	if (ret)
-		return ret;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	ret = fd < 0 ? -errno : fd;
-	if (ns_leave()) {
-		if (fd >= 0)
-			close(fd);
-		return -EBADFD;
-	}
-	return ret;
-}
-
-/* The whole table again, NUL-terminated: its length or -errno. */
-static ssize_t proc_reread(int pfd, char *buf, size_t size)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	if (lseek(pfd, 0, SEEK_SET) < 0)
-		return -errno;
-	while (len + 1 < size) {
-		n = read(pfd, buf + len, size - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (!n)
-			break;
-		len += n;
-	}
-	buf[len] = '\0';
-	return len;
+	return ns_open(nsfd, proto == IPPROTO_ETCP ? "/proc/net/etcp" : "/proc/net/tcp");
 }
 
 /*
  * Rows matching k (fields 0 are wildcards) and, unless st is 0, in state
  * st: their number, the last one in *out; or -errno.
  */
-static int proc_rows(int pfd, const struct key *k, unsigned int st,
-		     struct proc_row *out)
+static int key_rows(int pfd, const struct key *k, unsigned int st,
+		    struct proc_row *out)
 {
 	static char text[PROC_SIZE];
-	char *line, *save = NULL;
-	struct proc_row r;
-	int found = 0;
+	struct row_key rk = { k->laddr, k->lport, k->raddr, k->rport, st };
 	ssize_t n;
 
-	n = proc_reread(pfd, text, sizeof(text));
+	n = fd_reread(pfd, text, sizeof(text));
 	if (n < 0)
 		return n;
-	line = strtok_r(text, "\n", &save);	/* the header */
-	while (line && (line = strtok_r(NULL, "\n", &save))) {
-		if (proc_row_scan(line, &r))
-			continue;
-		if ((k->laddr && r.laddr != k->laddr) ||
-		    (k->lport && r.lport != k->lport) ||
-		    (k->raddr && r.raddr != k->raddr) ||
-		    (k->rport && r.rport != k->rport) ||
-		    (st && r.st != st))
-			continue;
-		found++;
-		if (out)
-			*out = r;
-	}
-	return found;
+	return proc_text_rows(text, row_key_match, &rk, out);
 }
 
 /* The state of the row of k (ST_GONE when there is none), or -errno. */
 static int proc_state(int pfd, const struct key *k, struct proc_row *out)
 {
 	struct proc_row r;
-	int n = proc_rows(pfd, k, 0, &r);
+	int n = key_rows(pfd, k, 0, &r);
 
 	if (n <= 0)
 		return n;
@@ -1440,6 +1389,27 @@ TEST_F(cw, tw_syn_reuse)
 }
 
 /*
+ * An ephemeral connect() from netns a to @port, listened on by @lfd: it
+ * succeeds (@what says what it is), from EPH_PORT, and is accepted.
+ */
+static void eph_connect(struct __test_metadata *_metadata, FIXTURE_DATA(cw) *self,
+			int lfd, unsigned short port, const char *what)
+{
+	int fd, afd;
+
+	fd = ns_socket(NS->a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, connect_to(fd, ETCP_NS_ADDR_B, port))
+		TH_LOG("%s: %s", what, strerror(errno));
+	EXPECT_EQ(EPH_PORT, local_port(fd));
+	afd = accept_wait(lfd, WAIT_MS);
+	EXPECT_LE(0, afd);
+	if (afd >= 0)
+		close_abort(afd);
+	close_abort(fd);
+}
+
+/*
  * What a TIME_WAIT holds (etcp: msl 1000, so that it lasts the test and
  * then ends):
  * - server restart: the server closed first, its TIME_WAIT holds
@@ -1540,16 +1510,7 @@ TEST_F(cw, tw_bind)
 	EXPECT_EQ(-EADDRNOTAVAIL, connect_to(fd, ETCP_NS_ADDR_B, PORT))
 		TH_LOG("an ephemeral connect() took the port in TIME_WAIT with that peer");
 	close(fd);
-	fd = ns_socket(NS->a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
-	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, connect_to(fd, ETCP_NS_ADDR_B, PORT2))
-		TH_LOG("an ephemeral connect() to another peer port: %s", strerror(errno));
-	EXPECT_EQ(EPH_PORT, local_port(fd));
-	afd = accept_wait(l2, WAIT_MS);
-	EXPECT_LE(0, afd);
-	if (afd >= 0)
-		close_abort(afd);
-	close_abort(fd);
+	eph_connect(_metadata, self, l2, PORT2, "an ephemeral connect() to another peer port");
 
 	if (ETCP) {
 		/* After the entries: the ports are free again. */
@@ -1563,16 +1524,8 @@ TEST_F(cw, tw_bind)
 		EXPECT_EQ(0, bind_to(fd, ETCP_NS_ADDR_A, FIXED_CPORT))
 			TH_LOG("bind() after TIME_WAIT ended: %s", strerror(errno));
 		close(fd);
-		fd = ns_socket(NS->a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
-		ASSERT_LE(0, fd);
-		EXPECT_EQ(0, connect_to(fd, ETCP_NS_ADDR_B, PORT))
-			TH_LOG("ephemeral connect() after TIME_WAIT ended: %s", strerror(errno));
-		EXPECT_EQ(EPH_PORT, local_port(fd));
-		afd = accept_wait(lfd, WAIT_MS);
-		EXPECT_LE(0, afd);
-		if (afd >= 0)
-			close_abort(afd);
-		close_abort(fd);
+		eph_connect(_metadata, self, lfd, PORT,
+			    "ephemeral connect() after TIME_WAIT ended");
 	}
 	close(l2);
 	close(lfd);
@@ -1612,8 +1565,8 @@ TEST_F(cw, max_tw_buckets)
 									  NULL)));
 	}
 	quiet(CAP, QUIET_MS);
-	EXPECT_EQ(2, proc_rows(self->e.pa, &tw, ETCP_TIME_WAIT, NULL));
-	EXPECT_EQ(2, proc_rows(self->e.pa, &tw, 0, NULL))
+	EXPECT_EQ(2, key_rows(self->e.pa, &tw, ETCP_TIME_WAIT, NULL));
+	EXPECT_EQ(2, key_rows(self->e.pa, &tw, 0, NULL))
 		TH_LOG("other rows than the 2 TIME_WAITs");
 	EXPECT_EQ(overflow + 2, counter(&self->e, NS->a, "TimeWaitOverflow",
 					"TCPTimeWaitOverflow"));

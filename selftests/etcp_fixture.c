@@ -9,6 +9,7 @@
 
 #include "etcp_capture.h"
 #include "etcp_fixture.h"
+#include "etcp_raw.h"
 #include "etcp_util.h"
 
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
@@ -83,4 +84,27 @@ int etcp_env_setup(struct etcp_env *e, int proto, unsigned int flags,
 err:
 	etcp_env_teardown(e);
 	return ret;
+}
+
+int etcp_forge_setup(const struct etcp_netns *ns, int proto, unsigned short port,
+		     struct etcp_cap **cap, int *raw_a, int *raw_b, int *lfd,
+		     const char **why)
+{
+	*why = "capture";
+	*cap = etcp_cap_start(ns->a, ETCP_NS_IF_A, proto);
+	if (!*cap)
+		return -errno;
+	*why = "raw socket in a";
+	*raw_a = etcp_raw_open(ns->a, proto);
+	if (*raw_a < 0)
+		return -errno;
+	*why = "raw socket in b";
+	*raw_b = etcp_raw_open(ns->b, proto);
+	if (*raw_b < 0)
+		return -errno;
+	*why = "listen";
+	*lfd = listen_on(ns->b, proto, ETCP_NS_ADDR_B, port, 8);
+	if (*lfd < 0)
+		return -errno;
+	return 0;
 }

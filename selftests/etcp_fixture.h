@@ -91,4 +91,15 @@ static inline bool etcp_env_is_etcp(const struct etcp_env *e)
 	return e->proto == IPPROTO_ETCP;
 }
 
+/*
+ * The forging fixtures' setting, over namespaces @ns already set up: a
+ * capture of @proto on ea (*@cap), a raw @proto socket in a (*@raw_a) and
+ * in b (*@raw_b), and a listener on ETCP_NS_ADDR_B:@port (*@lfd).  0, or
+ * -errno with *@why saying what failed; what was made is in the fields,
+ * for the teardown to close.
+ */
+int etcp_forge_setup(const struct etcp_netns *ns, int proto, unsigned short port,
+		     struct etcp_cap **cap, int *raw_a, int *raw_b, int *lfd,
+		     const char **why);
+
 #endif /* _ETCP_FIXTURE_H */

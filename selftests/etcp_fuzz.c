@@ -120,7 +120,6 @@
 #define CLIENTS		20
 #define CLIENT_BYTES	100
 
-#define PROC_SIZE	(64 * 1024)
 /* ~15 s each under TCG with the default count; room for a larger one. */
 #define TEST_TIMEOUT	180
 
@@ -739,22 +738,6 @@ static int link_forger(struct etcp_pkt *pk, int nsfd, const char *ifname,
 	return ret;
 }
 
-/* Rows of /proc/net/etcp in nsfd, or -1. */
-static int proc_rows(int nsfd)
-{
-	static char text[PROC_SIZE];
-	struct proc_row r;
-	char *p;
-	int n = 0;
-
-	if (ns_proc_net_read(nsfd, "etcp", text, sizeof(text)) < 0)
-		return -1;
-	for (p = strchr(text, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
-		if (!proc_row_scan(p + 1, &r))
-			n++;
-	return n;
-}
-
 /* The kernel's log since @fd was opened: the first line of a splat, or NULL. */
 static const char *kmsg_splat(int fd, char *buf, size_t size)
 {
@@ -976,8 +959,8 @@ static void check_host(struct __test_metadata *_metadata, FIXTURE_DATA(fuzz) *se
 	/* Requests: 1 + 2 s of SYN-ACKs; TIME_WAIT: 2 * 100 ms. */
 	deadline = now_ms() + 3 * WAIT_MS;
 	do {
-		ra = proc_rows(self->ns.a);
-		rb = proc_rows(self->ns.b);
+		ra = proc_rows(self->ns.a, "etcp", NULL, NULL, NULL);
+		rb = proc_rows(self->ns.b, "etcp", NULL, NULL, NULL);
 		if (!ra && !rb)
 			break;
 		pause_ms(20);

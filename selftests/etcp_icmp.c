@@ -79,17 +79,9 @@ ETCP_ENV_CHECK()
 /* ------------------------------------------------------------ helpers */
 
 /* Poll until counter @name of nsfd is at least @value: 0 or -ETIMEDOUT. */
-static int wait_counter(int nsfd, int proto, const char *name, long value,
-			int ms)
+static int counter_reaches(int nsfd, int proto, const char *name, long value, int ms)
 {
-	int64_t deadline = now_ms() + ms;
-
-	while (read_counter(nsfd, proto, name) < value) {
-		if (now_ms() > deadline)
-			return -ETIMEDOUT;
-		pause_step();
-	}
-	return 0;
+	return wait_counter(nsfd, proto, name, value, ms) >= value ? 0 : -ETIMEDOUT;
 }
 
 /* The path MTU and send MSS of @fd: ETCP_INFO or TCP_INFO.  0 or -errno. */
@@ -837,8 +829,8 @@ TEST_F(icmp, forged_out_of_window)
 	q.seq = una - 0x40000000;
 	ASSERT_EQ(0, icmp_forge(self->ns.c, ETCP_NS_ADDR_A, ICMP_T_UNREACH,
 				ICMP_C_HOST, 0, &q));
-	ret = wait_counter(self->ns.a, variant->proto, "OutOfWindowIcmps",
-			   oow0 + 2, WAIT_MS);
+	ret = counter_reaches(self->ns.a, variant->proto, "OutOfWindowIcmps",
+			      oow0 + 2, WAIT_MS);
 	EXPECT_EQ(0, ret) TH_LOG("%s: OutOfWindowIcmps %ld, want %ld",
 				 variant->name,
 				 read_counter(self->ns.a, variant->proto, "OutOfWindowIcmps"),
@@ -917,8 +909,8 @@ TEST_F(icmp, request_unreachable)
 	q.seq = synack.seq + 1000;
 	ASSERT_EQ(0, icmp_forge(self->ns.b, ETCP_NS_ADDR_C, ICMP_T_UNREACH,
 				ICMP_C_HOST, 0, &q));
-	EXPECT_EQ(0, wait_counter(self->ns.c, variant->proto,
-				  "OutOfWindowIcmps", oow0 + 1, WAIT_MS));
+	EXPECT_EQ(0, counter_reaches(self->ns.c, variant->proto,
+				     "OutOfWindowIcmps", oow0 + 1, WAIT_MS));
 	EXPECT_EQ(TCP_SYN_RECV, proc_row_state(self->ns.c, variant->proto, PORT,
 					  RAW_PORT));
 

@@ -55,7 +55,6 @@
 #define VETH_MSS	1460
 /* Generous for TCG: what should take microseconds may take a second. */
 #define WAIT_MS		5000
-#define PROC_SIZE	(256 * 1024)
 /* An option number neither SOL_TCP nor SOL_ETCP knows. */
 #define OPT_UNKNOWN	9999
 
@@ -161,8 +160,10 @@ struct row_want {
 	long inode;
 };
 
-static bool row_matches(const struct proc_row *r, const struct row_want *w)
+static bool row_matches(const struct proc_row *r, const void *want)
 {
+	const struct row_want *w = want;
+
 	return (w->st == ANY || r->st == w->st) &&
 	       (w->laddr == ANY || r->laddr == w->laddr) &&
 	       (w->lport == ANY || r->lport == w->lport) &&
@@ -178,29 +179,7 @@ static bool row_matches(const struct proc_row *r, const struct row_want *w)
 static int find_rows(int nsfd, const char *file, const struct row_want *w,
 		     struct proc_row *out)
 {
-	char *text, *line, *save = NULL;
-	struct proc_row r;
-	int found = 0;
-	ssize_t n;
-
-	text = malloc(PROC_SIZE);
-	if (!text)
-		return -ENOMEM;
-	n = ns_proc_net_read(nsfd, file, text, PROC_SIZE);
-	if (n < 0) {
-		free(text);
-		return n;
-	}
-	line = strtok_r(text, "\n", &save);	/* the header */
-	while (line && (line = strtok_r(NULL, "\n", &save))) {
-		if (proc_row_scan(line, &r) || !row_matches(&r, w))
-			continue;
-		found++;
-		if (out)
-			*out = r;
-	}
-	free(text);
-	return found;
+	return proc_rows(nsfd, file, row_matches, w, out);
 }
 
 /* Poll until find_rows() gives @count (ANY: at least one) rows. */
@@ -236,23 +215,6 @@ static int wait_rxq(int nsfd, const char *file, const struct row_want *w,
 		n = find_rows(nsfd, file, w, out);
 		if (n < 0 || (n == 1 && out->rxq == rxq) || now_ms() > deadline)
 			return n;
-		pause_step();
-	}
-}
-
-/* ------------------------------------------------------------- counters */
-
-/* Poll until counter @name is at least @min: its value. */
-static long wait_counter(int nsfd, int proto, const char *name, long min,
-			 int timeout_ms)
-{
-	long deadline = now_ms() + timeout_ms;
-	long val;
-
-	for (;;) {
-		val = read_counter(nsfd, proto, name);
-		if (val >= min || now_ms() > deadline)
-			return val;
 		pause_step();
 	}
 }

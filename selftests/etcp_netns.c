@@ -421,23 +421,40 @@ static ssize_t etcp_read_fd(int fd, char *buf, size_t size)
 	return len;
 }
 
-ssize_t ns_read_file(int nsfd, const char *path, char *buf, size_t size)
+ssize_t fd_reread(int fd, char *buf, size_t size)
 {
-	ssize_t ret;
-	int fd;
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return -errno;
+	return etcp_read_fd(fd, buf, size);
+}
+
+int ns_open(int nsfd, const char *path)
+{
+	int fd, ret;
 
 	ret = ns_enter(nsfd);
 	if (ret)
 		return ret;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-	} else {
-		ret = etcp_read_fd(fd, buf, size);
-		close(fd);
-	}
-	if (ns_leave())
+	ret = fd < 0 ? -errno : fd;
+	if (ns_leave()) {
+		if (fd >= 0)
+			close(fd);
 		return -EBADFD;
+	}
+	return ret;
+}
+
+ssize_t ns_read_file(int nsfd, const char *path, char *buf, size_t size)
+{
+	ssize_t ret;
+	int fd;
+
+	fd = ns_open(nsfd, path);
+	if (fd < 0)
+		return fd;
+	ret = etcp_read_fd(fd, buf, size);
+	close(fd);
 	return ret;
 }
 

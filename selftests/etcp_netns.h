@@ -106,6 +106,15 @@ int ns_socket(int nsfd, int domain, int type, int proto);
 ssize_t ns_read_file(int nsfd, const char *path, char *buf, size_t size);
 int ns_write_file(int nsfd, const char *path, const char *data, size_t len);
 
+/* @path opened read-only inside nsfd, to be read again and again: an fd or -errno. */
+int ns_open(int nsfd, const char *path);
+/*
+ * The whole of @fd again from its start (a /proc file shows it as it is
+ * now), NUL-terminated: the length, -ENOBUFS if @size is too small, or
+ * -errno.
+ */
+ssize_t fd_reread(int fd, char *buf, size_t size);
+
 /* NAME is relative to /proc/sys, e.g. "net/ipv4/etcp_msl". */
 ssize_t ns_sysctl_read(int nsfd, const char *name, char *buf, size_t size);
 int ns_sysctl_get(int nsfd, const char *name, long *val);

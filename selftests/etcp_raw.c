@@ -18,10 +18,10 @@
 #define RAW_HDR_MAX	60
 #define RAW_PKT_MAX	65536
 
-uint16_t etcp_inet_csum(const void *buf, size_t len)
+/* @sum plus the 16-bit big-endian words of @buf, folded and complemented. */
+static uint16_t csum_finish(uint32_t sum, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
-	uint32_t sum = 0;
 	size_t i;
 
 	for (i = 0; i + 1 < len; i += 2)
@@ -33,12 +33,15 @@ uint16_t etcp_inet_csum(const void *buf, size_t len)
 	return (uint16_t)~sum;
 }
 
+uint16_t etcp_inet_csum(const void *buf, size_t len)
+{
+	return csum_finish(0, buf, len);
+}
+
 uint16_t etcp_raw_csum(struct in_addr saddr, struct in_addr daddr, int ipproto,
 		       const void *seg, size_t len)
 {
-	const uint8_t *p = seg;
 	uint32_t sum = 0;
-	size_t i;
 
 	/* Pseudo-header: source, destination, zero, protocol, length. */
 	sum += ntohl(saddr.s_addr) >> 16;
@@ -47,13 +50,7 @@ uint16_t etcp_raw_csum(struct in_addr saddr, struct in_addr daddr, int ipproto,
 	sum += ntohl(daddr.s_addr) & 0xffff;
 	sum += (uint8_t)ipproto;
 	sum += (uint32_t)len;	/* < 65536: fits the 16-bit field */
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return csum_finish(sum, seg, len);
 }
 
 size_t etcp_raw_opt_mss(uint8_t *p, uint16_t mss)

@@ -197,7 +197,8 @@ FIXTURE_SETUP(reset)
 	static const char * const tcp_off[] = {
 		"net/ipv4/tcp_sack", "net/ipv4/tcp_ecn", "net/ipv4/tcp_invalid_ratelimit",
 	};
-	int i;
+	const char *why;
+	int i, ret;
 
 	self->raw_a = self->raw_b = self->lfd = self->cfd = self->afd = -1;
 	self->cfd2 = self->afd2 = -1;
@@ -214,14 +215,9 @@ FIXTURE_SETUP(reset)
 			ASSERT_EQ(0, ns_sysctl_write(self->ns.b, tcp_off[i], "0"));
 		}
 	}
-	self->cap = etcp_cap_start(self->ns.a, ETCP_NS_IF_A, PROTO);
-	ASSERT_NE(NULL, self->cap) TH_LOG("capture: %s", strerror(errno));
-	self->raw_a = etcp_raw_open(self->ns.a, PROTO);
-	ASSERT_LE(0, self->raw_a) TH_LOG("raw socket in a: %s", strerror(errno));
-	self->raw_b = etcp_raw_open(self->ns.b, PROTO);
-	ASSERT_LE(0, self->raw_b) TH_LOG("raw socket in b: %s", strerror(errno));
-	self->lfd = listen_on(self->ns.b, PROTO, ETCP_NS_ADDR_B, PORT, 8);
-	ASSERT_LE(0, self->lfd) TH_LOG("listen: %s", strerror(errno));
+	ret = etcp_forge_setup(&self->ns, PROTO, PORT, &self->cap, &self->raw_a,
+			       &self->raw_b, &self->lfd, &why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 }
 
 FIXTURE_TEARDOWN(reset)

@@ -2003,25 +2003,35 @@ TEST_F_TIMEOUT(stream, integrity_sizes, 180)
 	close(s);
 }
 
+/* @bytes each way at once over a new pair, as @o says; @what names it in failures. */
+static void xfer_each_way(struct __test_metadata *_metadata, FIXTURE_DATA(stream) *self,
+			  int proto, uint64_t bytes, const struct xfer_opt *o,
+			  const char *what)
+{
+	struct flow f[2];
+	int c, s;
+
+	open_pair(_metadata, self, proto, NULL, &c, &s);
+	flow_init(&f[0], "a->b", c, s, SEED_AB);
+	flow_init(&f[1], "b->a", s, c, SEED_BA);
+	f[0].total = bytes;
+	f[1].total = bytes;
+	run_xfer(_metadata, proto, f, 2, o, what);
+	flow_free(&f[0]);
+	flow_free(&f[1]);
+	close(c);
+	close(s);
+}
+
 /* 4 MiB each way at once, writes and reads of random sizes (1 to 64 KiB). */
 TEST_F_TIMEOUT(stream, integrity_random, 120)
 {
 	struct xfer_opt o = { .wmax = 65536, .rmax = 65536, .random = true,
 			      .seed = size_seed(), .timeout_ms = 90000 };
-	struct flow f[2];
-	int c, s;
 
 	TH_LOG("random sizes: ETCP_STREAM_SEED=%u", o.seed);
-	open_pair(_metadata, self, variant->proto, NULL, &c, &s);
-	flow_init(&f[0], "a->b", c, s, SEED_AB);
-	flow_init(&f[1], "b->a", s, c, SEED_BA);
-	f[0].total = 4 * MIB;
-	f[1].total = 4 * MIB;
-	run_xfer(_metadata, variant->proto, f, 2, &o, "4 MiB each way, random sizes");
-	flow_free(&f[0]);
-	flow_free(&f[1]);
-	close(c);
-	close(s);
+	xfer_each_way(_metadata, self, variant->proto, 4 * MIB, &o,
+		      "4 MiB each way, random sizes");
 }
 
 /* A blocking sender or receiver thread for integrity_threads. */
@@ -2147,19 +2157,8 @@ TEST_F_TIMEOUT(stream, integrity_threads, 120)
 TEST_F_TIMEOUT(stream, integrity_100mib, 300)
 {
 	struct xfer_opt o = { .wmax = CHUNK, .rmax = CHUNK, .timeout_ms = 240000 };
-	struct flow f[2];
-	int c, s;
 
-	open_pair(_metadata, self, variant->proto, NULL, &c, &s);
-	flow_init(&f[0], "a->b", c, s, SEED_AB);
-	flow_init(&f[1], "b->a", s, c, SEED_BA);
-	f[0].total = 100 * MIB;
-	f[1].total = 100 * MIB;
-	run_xfer(_metadata, variant->proto, f, 2, &o, "100 MiB each way");
-	flow_free(&f[0]);
-	flow_free(&f[1]);
-	close(c);
-	close(s);
+	xfer_each_way(_metadata, self, variant->proto, 100 * MIB, &o, "100 MiB each way");
 }
 
 /* -------------------------------------------------------------- netem */
@@ -2173,9 +2172,7 @@ static void netem_xfer(struct __test_metadata *_metadata, FIXTURE_DATA(stream) *
 {
 	struct xfer_opt o = { .wmax = 65536, .rmax = 65536, .random = true,
 			      .seed = size_seed(), .timeout_ms = 90000 };
-	struct flow f[2];
 	char what[128];
-	int c, s;
 
 	if (!have_prog("tc"))
 		SKIP(return, "needs tc(8)");
@@ -2183,18 +2180,9 @@ static void netem_xfer(struct __test_metadata *_metadata, FIXTURE_DATA(stream) *
 			    ETCP_NS_IF_A, args));
 	ASSERT_EQ(0, ns_cmd(self->ns.b, "tc qdisc add dev %s root netem %s",
 			    ETCP_NS_IF_B, args));
-	open_pair(_metadata, self, proto, NULL, &c, &s);
-	flow_init(&f[0], "a->b", c, s, SEED_AB);
-	flow_init(&f[1], "b->a", s, c, SEED_BA);
-	f[0].total = bytes;
-	f[1].total = bytes;
 	snprintf(what, sizeof(what), "netem %s, %llu KiB each way (ETCP_STREAM_SEED=%u)",
 		 args, (unsigned long long)(bytes / KIB), o.seed);
-	run_xfer(_metadata, proto, f, 2, &o, what);
-	flow_free(&f[0]);
-	flow_free(&f[1]);
-	close(c);
-	close(s);
+	xfer_each_way(_metadata, self, proto, bytes, &o, what);
 }
 
 TEST_F_TIMEOUT(stream, netem_loss_1, 120)

@@ -393,6 +393,19 @@ out:
 	return val;
 }
 
+long wait_counter(int nsfd, int proto, const char *name, long min, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+	long val;
+
+	for (;;) {
+		val = read_counter(nsfd, proto, name);
+		if (val >= min || now_ms() > deadline)
+			return val;
+		pause_step();
+	}
+}
+
 long stat_now(int nsfd, const char *name)
 {
 	return read_counter(nsfd, IPPROTO_ETCP, name);
@@ -451,25 +464,66 @@ int proc_row_scan(const char *line, struct proc_row *r)
 	return n == 14 ? 0 : -1;
 }
 
-int proc_row_state(int nsfd, int proto, unsigned int lport, unsigned int rport)
+const char *proc_table(int proto)
 {
-	static char text[64 * 1024];
+	return proto == IPPROTO_ETCP ? "etcp" : "tcp";
+}
+
+bool row_key_match(const struct proc_row *r, const void *key)
+{
+	const struct row_key *k = key;
+
+	return (!k->laddr || r->laddr == k->laddr) &&
+	       (!k->lport || r->lport == k->lport) &&
+	       (!k->raddr || r->raddr == k->raddr) &&
+	       (!k->rport || r->rport == k->rport) &&
+	       (!k->st || r->st == k->st);
+}
+
+int proc_text_rows(char *text, row_filter fn, const void *arg, struct proc_row *out)
+{
 	char *line, *save = NULL;
 	struct proc_row r;
-	ssize_t n;
-	int st = 0;
+	int found = 0;
 
-	n = ns_proc_net_read(nsfd, proto == IPPROTO_ETCP ? "etcp" : "tcp",
-			     text, sizeof(text));
-	if (n < 0)
-		return n;
 	line = strtok_r(text, "\n", &save);	/* the header */
 	while (line && (line = strtok_r(NULL, "\n", &save))) {
-		if (!proc_row_scan(line, &r) && r.lport == lport &&
-		    r.rport == rport)
-			st = r.st;
+		if (proc_row_scan(line, &r) || (fn && !fn(&r, arg)))
+			continue;
+		found++;
+		if (out)
+			*out = r;
 	}
-	return st;
+	return found;
+}
+
+/* Large enough for a few thousand rows. */
+#define PROC_TABLE_SIZE		(256 * 1024)
+
+int proc_rows(int nsfd, const char *file, row_filter fn, const void *arg,
+	      struct proc_row *out)
+{
+	ssize_t n;
+	char *text;
+
+	text = malloc(PROC_TABLE_SIZE);
+	if (!text)
+		return -ENOMEM;
+	n = ns_proc_net_read(nsfd, file, text, PROC_TABLE_SIZE);
+	if (n >= 0)
+		n = proc_text_rows(text, fn, arg, out);
+	free(text);
+	return n;
+}
+
+int proc_row_state(int nsfd, int proto, unsigned int lport, unsigned int rport)
+{
+	struct row_key k = { .lport = lport, .rport = rport };
+	struct proc_row r;
+	int n;
+
+	n = proc_rows(nsfd, proc_table(proto), row_key_match, &k, &r);
+	return n > 0 ? (int)r.st : n;
 }
 
 int wait_row_state(int nsfd, int proto, unsigned int lport, unsigned int rport,

@@ -118,6 +118,8 @@ int etcp_info_of(int fd, struct etcp_info *ei);
  * of names followed by a line of values).  -1 if absent.
  */
 long read_counter(int nsfd, int proto, const char *name);
+/* Poll until read_counter() is at least @min: its last value. */
+long wait_counter(int nsfd, int proto, const char *name, long min, int ms);
 /* etcp's counter @name in nsfd (/proc/net/etcp_stat), or -1. */
 long stat_now(int nsfd, const char *name);
 
@@ -148,6 +150,29 @@ struct proc_row {
 
 /* Scan one row of /proc/net/tcp or /proc/net/etcp into @r: 0, or -1. */
 int proc_row_scan(const char *line, struct proc_row *r);
+/* "etcp" or "tcp" by @proto: the file under /proc/net listing its sockets. */
+const char *proc_table(int proto);
+
+/* Which rows proc_rows() counts: those for which it returns true. */
+typedef bool (*row_filter)(const struct proc_row *r, const void *arg);
+/*
+ * A row_filter whose @arg is a struct row_key: the fields of the key that
+ * are not 0 must match (addresses as the row shows them, ports in host
+ * order; st 0: any state).
+ */
+struct row_key {
+	unsigned int laddr, lport, raddr, rport, st;
+};
+bool row_key_match(const struct proc_row *r, const void *key);
+/*
+ * The rows of the table @text (as read from /proc/net/{tcp,etcp}, header
+ * first; cut into lines in place) that @fn with @arg accepts (all if @fn
+ * is NULL): their number, the last of them in *@out (if @out).
+ */
+int proc_text_rows(char *text, row_filter fn, const void *arg, struct proc_row *out);
+/* proc_text_rows() over /proc/net/@file of nsfd read now, or -errno. */
+int proc_rows(int nsfd, const char *file, row_filter fn, const void *arg,
+	      struct proc_row *out);
 /*
  * The state of the last row lport<->rport of /proc/net/{etcp,tcp} (by
  * @proto) in nsfd, requests and TIME_WAIT entries included: the state, 0

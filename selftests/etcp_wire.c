@@ -353,6 +353,16 @@ static void pair_init(struct pair *p)
 	p->s = -1;
 }
 
+/* The capture holds the handshake's three segments: 0, *@n0 their count. */
+static int handshake_seen(const struct etcp_env *e, size_t *n0, const char **why)
+{
+	*why = "the handshake was not captured";
+	if (etcp_cap_wait(e->cap, 3, WAIT_MS))
+		return -ETIMEDOUT;
+	*n0 = e->cap->n;
+	return 0;
+}
+
 /*
  * rcvbuf: SO_RCVBUF of the client before connect(), 0 to leave it.  Both
  * ends get a send buffer large enough for any one send() of a test: a
@@ -387,22 +397,12 @@ static int pair_open(struct etcp_env *e, struct pair *p, int rcvbuf,
 	if (sockopt_set(p->s, SOL_SOCKET, SO_SNDBUF, SNDBUF))
 		return -errno;
 	p->cport = local_port(p->c);
-	*why = "the handshake was not captured";
-	if (etcp_cap_wait(e->cap, 3, WAIT_MS))
-		return -ETIMEDOUT;
-	p->n0 = e->cap->n;
-	return 0;
+	return handshake_seen(e, &p->n0, why);
 }
 
 static void pair_close(struct pair *p)
 {
-	if (p->s >= 0)
-		close(p->s);
-	if (p->c >= 0)
-		close(p->c);
-	if (p->lfd >= 0)
-		close(p->lfd);
-	pair_init(p);
+	close_fds(&p->s, &p->c, &p->lfd, NULL);
 }
 
 /*
@@ -491,24 +491,35 @@ static int rawpeer_open(struct etcp_env *e, struct rawpeer *rp, uint32_t isn,
 	rp->afd = accept_wait(rp->lfd, WAIT_MS);
 	if (rp->afd < 0)
 		return -errno;
-	*why = "the handshake was not captured";
-	if (etcp_cap_wait(e->cap, 3, WAIT_MS))
-		return -ETIMEDOUT;
-	rp->n0 = e->cap->n;
-	return 0;
+	return handshake_seen(e, &rp->n0, why);
 }
 
 static void rawpeer_close(struct rawpeer *rp)
 {
-	if (rp->afd >= 0)
-		close(rp->afd);
-	if (rp->lfd >= 0)
-		close(rp->lfd);
-	if (rp->raw >= 0)
-		close(rp->raw);
-	rp->raw = -1;
-	rp->lfd = -1;
-	rp->afd = -1;
+	close_fds(&rp->afd, &rp->lfd, &rp->raw, NULL);
+}
+
+/*
+ * The setup and teardown of fixture @f, whose data is the environment e:
+ * exact (ETCP_ENV_EXACT) for @proto; the exchange is dumped at the end
+ * when ETCP_CAP_DUMP is set.
+ */
+#define WIRE_SETUP_TEARDOWN(f, proto)					\
+FIXTURE_SETUP(f)							\
+{									\
+	const char *why = env_unsupported;				\
+	int ret;							\
+									\
+	if (why)							\
+		ETCP_SETUP_SKIP("%s", why);				\
+	ret = etcp_env_setup(&self->e, proto, ETCP_ENV_EXACT, &why);	\
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));	\
+}									\
+FIXTURE_TEARDOWN(f)							\
+{									\
+	if (getenv("ETCP_CAP_DUMP") && self->e.cap)			\
+		TH_LOG("%s", EXCH);					\
+	etcp_env_teardown(&self->e);					\
 }
 
 ETCP_ENV_CHECK()
@@ -519,23 +530,7 @@ FIXTURE(wire) {
 
 ETCP_PROTO_VARIANTS(wire);
 
-FIXTURE_SETUP(wire)
-{
-	const char *why = env_unsupported;
-	int ret;
-
-	if (why)
-		ETCP_SETUP_SKIP("%s", why);
-	ret = etcp_env_setup(&self->e, variant->proto, ETCP_ENV_EXACT, &why);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
-}
-
-FIXTURE_TEARDOWN(wire)
-{
-	if (getenv("ETCP_CAP_DUMP") && self->e.cap)
-		TH_LOG("%s", EXCH);
-	etcp_env_teardown(&self->e);
-}
+WIRE_SETUP_TEARDOWN(wire, variant->proto)
 
 /* ------------------------------------------------------------ seq/ack */
 
@@ -1547,23 +1542,7 @@ FIXTURE(wire_etcp) {
 	struct etcp_env e;
 };
 
-FIXTURE_SETUP(wire_etcp)
-{
-	const char *why = env_unsupported;
-	int ret;
-
-	if (why)
-		ETCP_SETUP_SKIP("%s", why);
-	ret = etcp_env_setup(&self->e, IPPROTO_ETCP, ETCP_ENV_EXACT, &why);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
-}
-
-FIXTURE_TEARDOWN(wire_etcp)
-{
-	if (getenv("ETCP_CAP_DUMP") && self->e.cap)
-		TH_LOG("%s", EXCH);
-	etcp_env_teardown(&self->e);
-}
+WIRE_SETUP_TEARDOWN(wire_etcp, IPPROTO_ETCP)
 
 #define RETRIES2	3
 
