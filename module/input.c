@@ -351,7 +351,9 @@ static bool etcp_challenge_budget(struct net *net)
 		u32 limit = READ_ONCE(en->sysctl.challenge_ack_limit);
 
 		en->challenge_stamp = now;
-		en->challenge_count = limit ? limit / 2 + get_random_u32_below(limit) : 0;
+		/* limit 1 gives 1, as Linux's (limit + 1) / 2 rounds up. */
+		en->challenge_count = limit ? (limit + 1) / 2 +
+					      get_random_u32_below(limit) : 0;
 	}
 	if (en->challenge_count) {
 		en->challenge_count--;
@@ -1104,7 +1106,9 @@ static bool etcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
  */
 static void etcp_rcv(struct sock *sk, struct sk_buff *skb)
 {
-	etcp_sk(sk)->segs_in++;
+	/* A listener's segments count for the requests and children. */
+	if (sk->sk_state != TCP_LISTEN)
+		etcp_sk(sk)->segs_in++;
 	switch (sk->sk_state) {
 	case TCP_LISTEN:
 		etcp_rcv_listen(sk, skb);

@@ -370,6 +370,17 @@ static void etcp_child_init(struct sock *child, const struct etcp_request *req,
 	esk->retransmits = 0;
 	esk->rto = ETCP_TIMEOUT_INIT;
 	esk->active_open = 0;
+
+	/*
+	 * ETCP_INFO's counters are the connection's, not the listener's: as
+	 * Linux's child, the SYN counts in, the SYN-ACK's retransmissions
+	 * count as retransmissions.
+	 */
+	esk->segs_in = 1;
+	esk->segs_out = 0;
+	esk->total_retrans = req->retransmits;
+	esk->bytes_acked = 0;
+	esk->bytes_received = 0;
 }
 
 /*
@@ -457,9 +468,14 @@ static void etcp_req_complete(struct sock *listener, struct etcp_request *req,
 	list_add_tail(&etcp_sk(child)->accept_node,
 		      &etcp_sk(listener)->accept_queue);
 	sk_acceptq_added(listener);
-	/* Data riding on the handshake's last ACK is the child's. */
+	/*
+	 * The handshake's last ACK is the child's: with data it goes through
+	 * the child's receive path (which counts it), bare it only counts.
+	 */
 	if (ETCP_SKB_CB(skb)->end_seq != ETCP_SKB_CB(skb)->seq)
 		etcp_child_rcv(child, skb);
+	else
+		etcp_sk(child)->segs_in++;
 	listener->sk_data_ready(listener);
 }
 

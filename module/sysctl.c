@@ -36,9 +36,9 @@ struct etcp_sysctl_def {
  * keepalive_probes, a request's retransmits), the keepalive times are
  * ETCP_KEEPIDLE's and ETCP_KEEPINTVL's ranges and times HZ stay ints, as
  * the ms and s of msl, fin_timeout and invalid_ratelimit do, and the
- * largest challenge ACK budget of a second, limit / 2 + limit - 1, fits
- * its u32.  Where a TCP socket option has a range, the sysctl has the
- * same.
+ * largest challenge ACK budget of a second, (limit + 1) / 2 + limit - 1,
+ * fits its u32.  Where a TCP socket option has a range, the sysctl has
+ * the same.
  */
 static const struct etcp_sysctl_def etcp_sysctl_defs[] = {
 	ETCP_SYSCTL(syn_retries, 6, 1, ETCP_MAX_SYNCNT),	/* tcp_syn_retries */

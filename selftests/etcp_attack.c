@@ -449,7 +449,7 @@ TEST_F(attack, ack_unsent_data)
 
 #define BURST		300
 #define LIMIT		10
-#define PER_SEC_MAX	(LIMIT / 2 + LIMIT - 1)	/* the largest budget drawn */
+#define PER_SEC_MAX	((LIMIT + 1) / 2 + LIMIT - 1)	/* the largest budget drawn */
 
 static bool chack_from_server(const struct etcp_cap_seg *seg, const void *cport)
 {
@@ -460,8 +460,9 @@ static bool chack_from_server(const struct etcp_cap_seg *seg, const void *cport)
  * RFC 5961 7: with etcp_challenge_ack_limit 10, a second's budget is
  * 5..14 challenge ACKs; 300 RSTs as fast as a raw socket sends them get
  * at least 5 and at most 14 for each second the burst spanned, and every
- * RST is counted either sent or skipped.  Limit 0 sends none.  The limit
- * is the namespace's: the client's namespace still answers.
+ * RST is counted either sent or skipped.  Limit 1 sends one a second,
+ * limit 0 none.  The limit is the namespace's: the client's namespace
+ * still answers.
  */
 TEST_F(attack, challenge_ack_limit)
 {
@@ -518,6 +519,22 @@ TEST_F(attack, challenge_ack_limit)
 	EXPECT_EQ(BURST, stat_delta(&s0, &s1, "InRsts"));
 	EXPECT_EQ(0, stat_delta(&s0, &s1, "EstabResets"));
 	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(self->afd, IPPROTO_ETCP));
+
+	/*
+	 * Limit 1: one a second (Linux draws from (limit + 1) / 2 on; limit / 2
+	 * would give none).  A burst of 5 within a few ms spans at most two
+	 * seconds of jiffies.
+	 */
+	ASSERT_EQ(0, ns_sysctl_write(self->ns.b, LIMIT_SYSCTL, "1"));
+	pause_ms(1100);
+	ASSERT_EQ(0, stats_read(self->ns.b, &s0));
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(0, etcp_raw_send(self->raw_a, &seg));
+	ASSERT_EQ(0, wait_stat(self->ns.b, "InRsts", stat_of(&s0, "InRsts") + 5, WAIT_MS));
+	ASSERT_EQ(0, stats_read(self->ns.b, &s1));
+	EXPECT_LE(1, stat_delta(&s0, &s1, "ChallengeAcks")) TH_LOG("limit 1 gave none");
+	EXPECT_GE(2, stat_delta(&s0, &s1, "ChallengeAcks"));
+	quiet(self->cap, QUIET_MS);
 
 	/*
 	 * Limit 0: none at all.  The budget of a second is drawn at its first

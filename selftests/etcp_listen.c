@@ -1546,6 +1546,48 @@ TEST_F(etcp, handshake_info)
 }
 
 /*
+ * ETCP_INFO's counters of an accepted child are its own connection's,
+ * as TCP_INFO's are on Linux: the SYN and the final ACK in, nothing out
+ * yet (the SYN-ACK was the request's), however many segments the listener
+ * took for earlier connections; the listener counts none of its own.
+ * The client: the SYN-ACK in, the SYN and the ACK out.
+ */
+TEST_F(etcp, child_counters_own)
+{
+	struct etcp_info ci, ai, li;
+	int l, c, a, k;
+
+	l = listener_at(self->ns.b, IPPROTO_ETCP, ETCP_NS_ADDR_B, PORT, 8);
+	ASSERT_LE(0, l) TH_LOG("etcp listener: %s", strerror(errno));
+	for (k = 0; k < 4; k++) {
+		c = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, IPPROTO_ETCP);
+		ASSERT_LE(0, c);
+		ASSERT_EQ(0, connect_to(c, ETCP_NS_ADDR_B, PORT));
+		a = accept_wait(l, WAIT_MS);
+		ASSERT_LE(0, a);
+		if (k < 3) {
+			close(a);
+			close(c);
+			continue;
+		}
+		ASSERT_EQ(0, etcp_info_of(c, &ci));
+		ASSERT_EQ(0, etcp_info_of(a, &ai));
+		ASSERT_EQ(0, etcp_info_of(l, &li));
+		EXPECT_EQ(2U, ai.etcpi_segs_in);
+		EXPECT_EQ(0U, ai.etcpi_segs_out);
+		EXPECT_EQ(0U, ai.etcpi_total_retrans);
+		EXPECT_EQ(0ULL, ai.etcpi_bytes_received);
+		EXPECT_EQ(0ULL, ai.etcpi_bytes_acked);
+		EXPECT_EQ(1U, ci.etcpi_segs_in);
+		EXPECT_EQ(2U, ci.etcpi_segs_out);
+		EXPECT_EQ(0U, li.etcpi_segs_in);
+		close(a);
+		close(c);
+	}
+	close(l);
+}
+
+/*
  * Two listeners, each with an established child nobody accepted and a
  * request (its final ACK dropped).  close() of one resets both of its
  * clients and leaves the other listener's alone; shutdown(SHUT_RDWR) of the
