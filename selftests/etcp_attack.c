@@ -914,7 +914,11 @@ TEST_F(attack, syn_flood)
 	TH_LOG("%ld forged SYNs in %lld ms, %ld evicted; %d clients needed %d SYN retransmissions; up to %d requests; etcp_request objects %ld -> %ld (%ld a slab)",
 	       sent, (long long)(now_ms() - t0), drops, FLOOD_CLIENTS, total_retrans,
 	       max_n, reqs0, reqs, per_slab);
-	EXPECT_LE(10 * FLOOD_BACKLOG, sent) TH_LOG("the flood hardly ran");
+	/*
+	 * Four queues' worth at least, so that most requests were evicted;
+	 * the debug kernel (KASAN) sends some 250 a second, Debian's 6000.
+	 */
+	EXPECT_LE(4 * FLOOD_BACKLOG, sent) TH_LOG("the flood hardly ran");
 	/*
 	 * /proc reads the requests a page at a time, without the listener's
 	 * lock: a request evicted after its row was read and the one that

@@ -3,16 +3,20 @@
 #
 # Run the etcp selftests inside the test VM and print TAP 13:
 #
-#   selftests/run.sh BUILD_DIR
+#   selftests/run.sh BUILD_DIR [NAME...]
 #
 # BUILD_DIR is make's OUT (build/selftests): the C tests and helpers are
 # taken from there, the shell tests from this directory, in the order of
-# BUILD_DIR/tests.list.  Before each test etcp is loaded with its defaults
-# if it is absent (insmod $ETCP_KO).  A test fails if it exits non-zero,
-# runs longer than the timeout in ./settings (or $ETCP_TEST_TIMEOUT seconds,
-# for a slow kernel such as the debug one), leaves a network namespace
-# named etcp-* behind, or if the kernel logged a warning, BUG, lockdep or
-# sanitizer report while it ran.  Exit 4 is a skip, never a pass.
+# BUILD_DIR/tests.list.  NAMEs (as tests.list spells them: etcp_close,
+# etcp_modload.sh) run only those programs, still in tests.list's order,
+# numbered and planned as if the list held nothing else; a NAME that is
+# not in the list is a usage error.  Before each test etcp is loaded with
+# its defaults if it is absent (insmod $ETCP_KO).  A test fails if it exits
+# non-zero, runs longer than the timeout in ./settings (or
+# $ETCP_TEST_TIMEOUT seconds, for a slow kernel such as the debug one),
+# leaves a network namespace named etcp-* behind, or if the kernel logged a
+# warning, BUG, lockdep or sanitizer report while it ran.  Exit 4 is a
+# skip, never a pass.
 #
 # The closing line counts test cases (the TAP lines each program prints),
 # not programs.
@@ -32,7 +36,7 @@ skipped=0
 TMPD=
 
 usage() {
-	echo "usage: $0 BUILD_DIR" >&2
+	echo "usage: $0 BUILD_DIR [NAME...]" >&2
 	exit 2
 }
 
@@ -160,16 +164,39 @@ count_cases() {
 	skipped=$((skipped + s))
 }
 
-main() {
-	local list kind name n=0 total
+# The lines of tests.list ($1) to run: all of them, or those whose name is
+# one of the remaining arguments (each of which must be in the list).
+select_tests() {
+	local list=$1 name bad=0
+	shift
+	if [ $# -eq 0 ]; then
+		grep . "$list"
+		return
+	fi
+	for name in "$@"; do
+		if ! awk -v n="$name" '$2 == n { found = 1 } END { exit !found }' "$list"; then
+			echo "run.sh: no test $name in $list" >&2
+			bad=1
+		fi
+	done
+	[ "$bad" -eq 0 ] || return 2
+	# No <(...): the guest has no /dev/fd.  Names hold no blanks.
+	awk -v names="$*" 'BEGIN { n = split(names, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+		($2 in want)' "$list"
+}
 
-	[ $# -eq 1 ] || usage
+main() {
+	local list kind name n=0 total selected
+
+	[ $# -ge 1 ] || usage
 	BUILD_DIR=$(cd "$1" 2>/dev/null && pwd -P) || usage
+	shift
 	list=$BUILD_DIR/tests.list
 	if [ ! -r "$list" ]; then
 		echo "run.sh: no $list: run make -C selftests first" >&2
 		exit 2
 	fi
+	selected=$(select_tests "$list" "$@") || exit 2
 	TIMEOUT=$(sed -n 's/^timeout=//p' "$SELFTEST_DIR/settings")
 	TIMEOUT=${ETCP_TEST_TIMEOUT:-${TIMEOUT:-300}}
 
@@ -180,7 +207,7 @@ main() {
 	export KSFT_TAP_LEVEL=1
 	export ETCP_SELFTEST_BIN=$BUILD_DIR
 
-	total=$(grep -c . "$list")
+	total=$(grep -c . <<<"$selected")
 	echo "TAP version 13"
 	echo "1..$total"
 	while read -r kind name; do
@@ -192,7 +219,7 @@ main() {
 		*)    echo "not ok $n $name # unknown kind '$kind' in $list"
 		      failed=$((failed + 1)) ;;
 		esac
-	done <"$list"
+	done <<<"$selected"
 
 	echo "# etcp selftests: $passed passed, $failed failed, $skipped skipped"
 	[ "$failed" -eq 0 ] || return 1
