@@ -30,9 +30,10 @@
  * both CPUs.  Both protocols run with their defaults (TCP's timestamps,
  * SACK, GSO over the veth pair included).
  *
- * etcp has no FIN yet, so a bulk sender waits for SIOCOUTQ to reach 0
- * before it closes, and the receiver is told the byte count (both run in
- * this process; the sender publishes its total when it stops writing).
+ * A bulk sender waits for SIOCOUTQ to reach 0 before it closes, and the
+ * receiver is told the byte count (both run in this process; the sender
+ * publishes its total when it stops writing): the measurement ends when
+ * the last byte is acknowledged, not when a FIN or an RST arrives.
  * Every socket is closed with SO_LINGER {1, 0}, for TCP and etcp alike.
  *
  * One line per result on stdout, for scripts/bench.sh:

@@ -22,10 +22,11 @@
  * windows, MSG_OOB sends failing, SIOCOUTQ within SO_SNDBUF) is checked
  * for the etcp variant only.
  *
- * There is no FIN yet (close() of a connection resets it), so the data
- * tests know their lengths in advance and a sender waits for SIOCOUTQ to
- * reach 0 before anything is closed.  The peer aborts with SO_LINGER {1, 0}
- * and close(), which sends an RST over TCP and etcp alike.
+ * The data tests know their lengths in advance and a sender waits for
+ * SIOCOUTQ to reach 0 before anything is closed, so that no test depends
+ * on how the connection ends (etcp_close's business).  The peer aborts
+ * with SO_LINGER {1, 0} and close(), which sends an RST over TCP and etcp
+ * alike.
  *
  * The bytes are a pattern (splitmix64: a 64-bit Weyl sequence through a
  * mixer, one seed per direction), so every received byte is checked and

@@ -2,9 +2,9 @@
 /*
  * etcp selftests: the per-netns sysctls under /proc/sys/net/ipv4/etcp_*.
  *
- * ETCP_SYSCTLS is the table of DESIGN.md: every row becomes a variant of
- * the "sysctl" fixture, and the "files" fixture checks that these
- * thirteen are the only etcp_* files.  The "keepalive" fixture runs over
+ * ETCP_SYSCTLS is the README's table of sysctls: every row becomes a
+ * variant of the "sysctl" fixture, and the "files" fixture checks that
+ * these thirteen are the only etcp_* files.  The "keepalive" fixture runs over
  * TCP and etcp: the keepalive sysctls' probe count is honoured, and its
  * range fits the counter it is compared with.
  */
