@@ -101,6 +101,13 @@ static void etcp_destroy_orphan(struct sock *sk)
  */
 void etcp_done(struct sock *sk)
 {
+	/*
+	 * An orphan leaves /proc/net/etcp before its state is CLOSE, as TCP's
+	 * leaves its hash first: an ownerless row in CLOSE would be one that
+	 * was never freed.  etcp_destroy_sock() finds it gone.
+	 */
+	if (sock_flag(sk, SOCK_DEAD))
+		etcp_sock_list_del(sk);
 	etcp_set_state(sk, TCP_CLOSE);
 	etcp_clear_timers(sk);
 	etcp_purge_send(sk);
