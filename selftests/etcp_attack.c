@@ -972,8 +972,12 @@ static int table_send(int raw_fd, int i, bool ack)
 		.flags = ack ? ETCP_TH_ACK : ETCP_TH_SYN, .window = 65535,
 		.seq = TABLE_IRS(i) + ack, .ack = ack ? TABLE_ISS + 1 : 0,
 	};
+	int ret, tries = 0;
 
-	return etcp_raw_send(raw_fd, &seg);
+	/* A slow kernel (the debug one) drains the raw socket's queue late. */
+	while ((ret = etcp_raw_send(raw_fd, &seg)) == -ENOBUFS && ++tries < 5000)
+		pause_ms(1);
+	return ret;
 }
 
 /* Poll until @port has @n SYN_RECV rows: the last count read. */
