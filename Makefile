@@ -6,7 +6,8 @@
 #   make modules-all     build it for every kernel the test VM boots
 #   make demo            boot the test VM, load etcp and show it working
 #   make bench           etcp's speed against kernel TCP's, in the test VM
-#   make check           every selftest on every supported kernel
+#   make check           every selftest on every supported kernel, the
+#                        hostile-input ones on the debug kernel too
 #   make style           checkpatch (version tests are compat.h's job,
 #                        so LINUX_VERSION_CODE warnings are off);  make C=1 / W=1 pass through to kbuild
 #
