@@ -144,18 +144,24 @@ suite() {
 	echo "$p $f $s"
 }
 
+# build_pass LABEL MAKE-VARIABLE: build_check, counted as one case;
+# false when it failed.
+build_pass() {
+	if build_check "$1" "$2"; then
+		count 1 0 0
+		return 0
+	fi
+	count 0 1 0
+	summary+=("$1: build failed")
+	return 1
+}
+
 # kernel_pass KVER: build-check etcp.ko for a Debian kernel, run every
 # selftest on it.
 kernel_pass() {
 	local kver=$1 res start=$SECONDS
 
-	if build_check "$kver" KVER="$kver"; then
-		count 1 0 0
-	else
-		count 0 1 0
-		summary+=("$kver: build failed")
-		return
-	fi
+	build_pass "$kver" KVER="$kver" || return
 	res=$(suite "kernel $kver" "build/vm/$kver/check" -k "$kver" -t "$SUITE_TIMEOUT" -- \
 		selftests/run.sh build/selftests)
 	record "$kver" "$res" $((SECONDS - start))
@@ -179,13 +185,7 @@ debug_pass() {
 	fi
 	tree=$(tail -n 1 <<<"$tree")
 	kver=$(cat "$tree/include/config/kernel.release")
-	if build_check "$kver" KDIR="$tree"; then
-		count 1 0 0
-	else
-		count 0 1 0
-		summary+=("debug $kver: build failed")
-		return
-	fi
+	build_pass "$kver" KDIR="$tree" || return
 	res=$(suite "debug $kver" "build/vm/$kver/check" -K "$tree" -t "$DEBUG_SUITE_TIMEOUT" -- \
 		env ETCP_TEST_TIMEOUT="$DEBUG_TEST_TIMEOUT" ETCP_FUZZ_N="$DEBUG_FUZZ_N" \
 		selftests/run.sh build/selftests "${DEBUG_TESTS[@]}")
