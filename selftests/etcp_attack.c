@@ -767,15 +767,45 @@ TEST_F(attack, oow_ack_limit)
 
 struct flood {
 	int fd;				/* raw socket in netns a */
+	int stat_fd;			/* /proc/net/etcp_stat of netns b */
+	long insegs0;			/* InSegs there before the flood */
 	atomic_bool stop;
 	atomic_long sent;
 };
 
+/* Segments etcp in netns b took in since the flood began, or -1. */
+static long flood_seen(struct flood *f)
+{
+	struct stats s;
+
+	if (fd_reread(f->stat_fd, s.text, sizeof(s.text)) < 0)
+		return -1;
+	return stat_of(&s, "InSegs") - f->insegs0;
+}
+
+/*
+ * Until netns b has taken in @sent segments since the flood began (the
+ * real clients' segments count too, which only ends the wait sooner),
+ * or for a second at most.
+ */
+static void flood_drain(struct flood *f, long sent)
+{
+	int ms;
+
+	for (ms = 0; ms < 1000 && flood_seen(f) < sent; ms++)
+		pause_ms(1);
+}
+
 /*
  * SYNs from 10.0.1.1 ports 10000..19999 to FLOOD_PORT, each port a new
  * request, until told to stop.  The SYN-ACKs are dropped in netns a, so
- * to the listener these are sources that never answer.  About 16000
- * SYNs a second: the SYN queue refills with forged requests in ~4 ms.
+ * to the listener these are sources that never answer.  Up to 16000
+ * SYNs a second (the SYN queue refills with forged requests in ~4 ms),
+ * but never more than one burst ahead of what the listener has taken
+ * in: on a slow kernel (KASAN) the sender outruns the receiver, and a
+ * real client's final ACK queued behind more than a backlog of forged
+ * SYNs finds its request evicted.  That is the known limit of recycling
+ * the oldest request (RFC 4987 section 3.5), not what this test is about.
  */
 static void *flood_run(void *arg)
 {
@@ -792,9 +822,12 @@ static void *flood_run(void *arg)
 		if (etcp_raw_send(f->fd, &seg))
 			break;
 		atomic_store(&f->sent, i + 1);
-		if (i % FLOOD_BURST == FLOOD_BURST - 1)
+		if (i % FLOOD_BURST == FLOOD_BURST - 1) {
 			pause_ms(2);
+			flood_drain(f, i + 1);
+		}
 	}
+	flood_drain(f, i);
 	return NULL;
 }
 
@@ -870,8 +903,9 @@ static int flood_client(struct __test_metadata *_metadata,
  */
 TEST_F(attack, syn_flood)
 {
-	struct flood f = { .fd = self->raw_a };
-	long drops0, drops, reqs0, reqs, reqs_end, per_slab = 0, sent;
+	struct flood f = { .fd = self->raw_a, .stat_fd = -1 };
+	long drops, opens, reqs0, reqs, reqs_end, per_slab = 0, sent;
+	struct stats s0, s1;
 	int l, i, n, max_n = 0, retrans, total_retrans = 0, ret;
 	int64_t t0;
 	pthread_t th;
@@ -888,8 +922,12 @@ TEST_F(attack, syn_flood)
 	ASSERT_LE(0, l);
 	reqs0 = slab_active("etcp_request", &per_slab);
 	ASSERT_LE(0, reqs0) TH_LOG("no etcp_request cache in /proc/slabinfo");
-	drops0 = stat_now(self->ns.b, "ListenDrops");
-	ASSERT_LE(0, drops0);
+	ASSERT_EQ(0, stats_read(self->ns.b, &s0));
+
+	f.stat_fd = ns_open(self->ns.b, "/proc/net/etcp_stat");
+	ASSERT_LE(0, f.stat_fd);
+	f.insegs0 = flood_seen(&f);
+	ASSERT_LE(0, f.insegs0);
 
 	t0 = now_ms();
 	ASSERT_EQ(0, pthread_create(&th, NULL, flood_run, &f));
@@ -909,16 +947,19 @@ TEST_F(attack, syn_flood)
 	atomic_store(&f.stop, true);
 	pthread_join(th, NULL);
 	sent = atomic_load(&f.sent);
-	drops = stat_now(self->ns.b, "ListenDrops") - drops0;
+	ASSERT_EQ(0, stats_read(self->ns.b, &s1));
+	drops = stat_delta(&s0, &s1, "ListenDrops");
+	opens = stat_delta(&s0, &s1, "PassiveOpens");
 
-	TH_LOG("%ld forged SYNs in %lld ms, %ld evicted; %d clients needed %d SYN retransmissions; up to %d requests; etcp_request objects %ld -> %ld (%ld a slab)",
-	       sent, (long long)(now_ms() - t0), drops, FLOOD_CLIENTS, total_retrans,
-	       max_n, reqs0, reqs, per_slab);
+	TH_LOG("%ld forged SYNs in %lld ms, %ld requests, %ld evicted (BacklogDrops %ld, ListenOverflows %ld); %d clients needed %d SYN retransmissions; up to %d requests; etcp_request objects %ld -> %ld (%ld a slab)",
+	       sent, (long long)(now_ms() - t0), opens, drops,
+	       stat_delta(&s0, &s1, "BacklogDrops"), stat_delta(&s0, &s1, "ListenOverflows"),
+	       FLOOD_CLIENTS, total_retrans, max_n, reqs0, reqs, per_slab);
 	/*
 	 * Four queues' worth at least, so that most requests were evicted;
-	 * the debug kernel (KASAN) sends some 250 a second, Debian's 6000.
+	 * the debug kernel (KASAN) takes in some 350 a second, Debian's 6000.
 	 */
-	EXPECT_LE(4 * FLOOD_BACKLOG, sent) TH_LOG("the flood hardly ran");
+	EXPECT_LE(4 * FLOOD_BACKLOG, opens) TH_LOG("the flood hardly ran");
 	/*
 	 * /proc reads the requests a page at a time, without the listener's
 	 * lock: a request evicted after its row was read and the one that
@@ -927,10 +968,13 @@ TEST_F(attack, syn_flood)
 	 */
 	EXPECT_GE(2 * FLOOD_BACKLOG, max_n) TH_LOG("the SYN queue grew past the backlog");
 	EXPECT_LE(FLOOD_BACKLOG - 2, max_n) TH_LOG("the SYN queue was not kept full");
-	/* Every forged request but the last backlog's worth was evicted. */
-	EXPECT_LE(sent - FLOOD_BACKLOG, drops);
-	/* The real clients' requests may have been evicted too, then retried. */
-	EXPECT_GE(sent + total_retrans, drops);
+	/*
+	 * Every request the flood made but the last backlog's worth was
+	 * evicted; the real clients' requests completed (or were evicted too,
+	 * and their SYN retransmitted made another).
+	 */
+	EXPECT_LE(opens - FLOOD_CLIENTS - FLOOD_BACKLOG, drops);
+	EXPECT_GE(opens - FLOOD_CLIENTS, drops);
 	EXPECT_GE(reqs0 + FLOOD_BACKLOG + 4 * per_slab, reqs) TH_LOG("requests unbounded");
 
 	/* Over: SYN-ACK at 0 s, again at 1 s, given up at 3 s. */
@@ -949,6 +993,7 @@ TEST_F(attack, syn_flood)
 	}
 	EXPECT_EQ(reqs0, reqs_end) TH_LOG("etcp_request objects: %ld at the start, %ld at the end",
 					  reqs0, reqs_end);
+	close(f.stat_fd);
 	ns_cmd(self->ns.a, "nft delete table inet etcp_flood");
 }
 
@@ -960,6 +1005,7 @@ TEST_F(attack, syn_flood)
 #define TABLE_FIRST	100		/* requests queued before the rehash */
 #define TABLE_BACKLOG0	128
 #define TABLE_BACKLOG	2048
+#define TABLE_BURST	50		/* segments sent before a wait */
 #define TABLE_ISS	305419896u	/* fixed_isn: every request's ISS */
 #define TABLE_IRS(i)	(1000000u * (i))
 
@@ -1053,20 +1099,34 @@ TEST_F_TIMEOUT(attack, syn_table, 300)
 	drops0 = stat_now(self->ns.b, "ListenDrops");
 	fails0 = stat_now(self->ns.b, "AttemptFails");
 
-	for (i = 0; i < TABLE_FIRST; i++)
+	/*
+	 * A burst at a time, each taken in before the next: a segment the
+	 * raw socket sent can still be dropped on the way in (on a slow
+	 * kernel the device's input queue overflows), and a forged peer
+	 * never sends it again.
+	 */
+	for (i = 0; i < TABLE_REQS; i++) {
 		ASSERT_EQ(0, table_send(self->raw_a, i, false));
-	n = wait_syn_recv_rows(self->ns.b, TABLE_PORT, TABLE_FIRST, 10000);
-	ASSERT_EQ(TABLE_FIRST, n) TH_LOG("requests before listen() again");
-	ASSERT_EQ(0, listen(l, TABLE_BACKLOG)) TH_LOG("listen(): %s", strerror(errno));
-	for (; i < TABLE_REQS; i++)
-		ASSERT_EQ(0, table_send(self->raw_a, i, false));
-	n = wait_syn_recv_rows(self->ns.b, TABLE_PORT, TABLE_REQS, 30000);
-	ASSERT_EQ(TABLE_REQS, n) TH_LOG("requests after listen() again");
+		if (i % TABLE_BURST == TABLE_BURST - 1 || i == TABLE_FIRST - 1 ||
+		    i == TABLE_REQS - 1) {
+			n = wait_syn_recv_rows(self->ns.b, TABLE_PORT, i + 1, 10000);
+			ASSERT_EQ(i + 1, n) TH_LOG("after %d SYNs", i + 1);
+		}
+		if (i == TABLE_FIRST - 1) {
+			ASSERT_EQ(0, listen(l, TABLE_BACKLOG))
+				TH_LOG("listen(): %s", strerror(errno));
+		}
+	}
 	EXPECT_EQ(TABLE_REQS, table_rows_once(_metadata, self->ns.b));
 
 	/* 7 is prime to 1000: every request once, far from the SYNs' order. */
-	for (k = 0; k < TABLE_REQS; k++)
+	for (k = 0; k < TABLE_REQS; k++) {
 		ASSERT_EQ(0, table_send(self->raw_a, (k * 7) % TABLE_REQS, true));
+		if (k % TABLE_BURST == TABLE_BURST - 1 || k == TABLE_REQS - 1) {
+			n = wait_syn_recv_rows(self->ns.b, TABLE_PORT, TABLE_REQS - k - 1, 10000);
+			ASSERT_EQ(TABLE_REQS - k - 1, n) TH_LOG("after %d final ACKs", k + 1);
+		}
+	}
 	memset(got, 0, sizeof(got));
 	for (k = 0; k < TABLE_REQS; k++) {
 		a = accept_wait(l, 10000);
