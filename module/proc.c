@@ -172,6 +172,16 @@ static long etcp_timer_left(const struct timer_list *t, int *active)
 	return jiffies_delta_to_clock_t(READ_ONCE(t->expires) - jiffies);
 }
 
+/* The columns every row starts with: number, addresses, state. */
+static void etcp_seq_show_addrs(struct seq_file *seq, int sl,
+				__be32 laddr, __be16 lport,
+				__be32 raddr, __be16 rport, int state)
+{
+	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X", sl,
+		   (__force u32)laddr, ntohs(lport),
+		   (__force u32)raddr, ntohs(rport), state);
+}
+
 /*
  * One socket, in /proc/net/tcp's columns: sl, local and remote address
  * (the address as the raw network-order word, the port in host order),
@@ -187,11 +197,9 @@ static void etcp_seq_show_sock(struct seq_file *seq, struct sock *sk, int sl)
 	int tr;
 
 	when = etcp_timer_left(&esk->rtx_timer, &tr);
-	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %lu %d %pK %lu %lu %u %u %d",
-		   sl,
-		   (__force u32)inet->inet_rcv_saddr, ntohs(inet->inet_sport),
-		   (__force u32)inet->inet_daddr, ntohs(inet->inet_dport),
-		   state,
+	etcp_seq_show_addrs(seq, sl, inet->inet_rcv_saddr, inet->inet_sport,
+			    inet->inet_daddr, inet->inet_dport, state);
+	seq_printf(seq, " %08X:%08X %02X:%08lX %08X %5u %8d %lu %d %pK %lu %lu %u %u %d",
 		   state == TCP_LISTEN ? 0 :
 			READ_ONCE(esk->write_seq) - READ_ONCE(esk->snd_una),
 		   state == TCP_LISTEN ? READ_ONCE(sk->sk_ack_backlog) :
@@ -216,11 +224,9 @@ static void etcp_seq_show_req(struct seq_file *seq, struct etcp_request *req,
 	int tr;
 
 	when = etcp_timer_left(&req->timer, &tr);
-	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %u %d %pK",
-		   sl,
-		   (__force u32)req->laddr, ntohs(req->lport),
-		   (__force u32)req->raddr, ntohs(req->rport),
-		   TCP_SYN_RECV,
+	etcp_seq_show_addrs(seq, sl, req->laddr, req->lport, req->raddr,
+			    req->rport, TCP_SYN_RECV);
+	seq_printf(seq, " %08X:%08X %02X:%08lX %08X %5u %8d %u %d %pK",
 		   0, 0,
 		   tr, when,
 		   req->retransmits,
@@ -237,11 +243,10 @@ static void etcp_seq_show_tw(struct seq_file *seq, struct etcp_tw *tw, int sl)
 	long when = jiffies_delta_to_clock_t(READ_ONCE(tw->timer.expires) -
 					     jiffies);
 
-	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5d %8d %d %d %pK",
-		   sl,
-		   (__force u32)tw->laddr, ntohs(tw->lport),
-		   (__force u32)tw->raddr, ntohs(tw->rport),
-		   TCP_TIME_WAIT, 0, 0, 3, when, 0, 0, 0, 0,
+	etcp_seq_show_addrs(seq, sl, tw->laddr, tw->lport, tw->raddr, tw->rport,
+			    TCP_TIME_WAIT);
+	seq_printf(seq, " %08X:%08X %02X:%08lX %08X %5d %8d %d %d %pK",
+		   0, 0, 3, when, 0, 0, 0, 0,
 		   refcount_read(&tw->refcnt), tw);
 }
 
