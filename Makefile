@@ -19,15 +19,14 @@ TOP := $(CURDIR)
 BUILD := $(TOP)/build
 
 # KDIR wins; else KVER; else the running kernel if its build tree exists;
-# else the newest Debian 6.1 headers.
+# else the first supported kernel (scripts/kernels.sh: 6.1).
 ifneq ($(KDIR),)
   KBUILD_DIR := $(KDIR)
   KVER := $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 else
   ifeq ($(KVER),)
     KVER := $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then uname -r; \
-	else ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sort -V | \
-	tail -n 1 | sed 's|.*/linux-headers-||'; fi)
+	else $(TOP)/scripts/kernels.sh 2>/dev/null | head -n 1; fi)
   endif
   KBUILD_DIR := $(firstword $(wildcard /lib/modules/$(KVER)/build) \
 		$(wildcard /usr/src/linux-headers-$(KVER)))

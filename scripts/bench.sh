@@ -44,18 +44,6 @@ guest() {
 
 # ------------------------------------------------------------ host side
 
-# The supported kernel release $1 names: itself, or the one of its series.
-resolve_kver() {
-	local k
-	for k in $(scripts/kernels.sh); do
-		if [ "$k" = "$1" ] || [[ $k == "$1".* ]]; then
-			echo "$k"
-			return
-		fi
-	done
-	echo "bench.sh: $1 is not a kernel scripts/kernels.sh lists" >&2
-	exit 2
-}
 
 # The table of one kernel from etcp_bench's lines ("TEST PROTO VALUE UNIT
 # # detail", VALUE "FAIL" when it could not be measured).
@@ -85,7 +73,7 @@ main() {
 
 	while getopts "k:t:o:h" opt; do
 		case $opt in
-		k) kvers+=("$(resolve_kver "$OPTARG")") ;;
+		k) kvers+=("$(scripts/kernels.sh "$OPTARG")") || exit 2 ;;
 		t) secs=$OPTARG ;;
 		o) outroot=$OPTARG; [[ $outroot == /* ]] || outroot=$CALLER_PWD/$outroot ;;
 		*) usage ;;

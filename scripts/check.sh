@@ -18,8 +18,8 @@
 #
 # Env:
 #   ETCP_CHECK_KERNELS  the passes to run, in the usual order: words, each a
-#                       kernel release or series that scripts/kernels.sh
-#                       lists (6.1, 6.12, 6.12.118+deb12-amd64) or "debug";
+#                       kernel series or release that scripts/kernels.sh
+#                       names (6.1, 6.12, or as uname -r prints it) or "debug";
 #                       default all of them.  E.g. ETCP_CHECK_KERNELS=debug
 #   SUITE_TIMEOUT       seconds for one Debian kernel's whole suite (1800)
 #   DEBUG_SUITE_TIMEOUT seconds for the debug pass's VM run (3600)
@@ -51,6 +51,7 @@ passed=0
 failed=0
 skipped=0
 summary=()
+selected=
 
 count() {
 	local p=$1 f=$2 s=$3
@@ -68,34 +69,32 @@ record() {
 	summary+=("$1: $p passed, $f failed, $s skipped ($3 s)")
 }
 
-# Is pass $1 (a kernel release, or "debug") wanted by ETCP_CHECK_KERNELS?
-wanted() {
-	local w
-	[ -n "${ETCP_CHECK_KERNELS:-}" ] || return 0
+# The passes ETCP_CHECK_KERNELS picks, into $selected: each word a kernel
+# as scripts/kernels.sh names it (release or series), or "debug"; every
+# pass when it is unset.  A word that picks nothing stops the run: a typo
+# must not turn into "0 passed, 0 failed".  $1: the supported kernels.
+select_passes() {
+	local w k
+	if [ -z "${ETCP_CHECK_KERNELS:-}" ]; then
+		selected="${1//$'\n'/ } debug"
+		return
+	fi
+	selected=
 	for w in $ETCP_CHECK_KERNELS; do
-		if [ "$1" = "$w" ] || { [ "$1" != debug ] && [[ $1 == "$w".* ]]; }; then
-			return 0
-		fi
-	done
-	return 1
-}
-
-# Every word of ETCP_CHECK_KERNELS must pick a pass: a typo must not turn
-# into "0 passed, 0 failed".
-check_selection() {
-	local w k hit
-	for w in ${ETCP_CHECK_KERNELS:-}; do
-		hit=0
-		for k in $1 debug; do
-			if [ "$k" = "$w" ] || { [ "$k" != debug ] && [[ $k == "$w".* ]]; }; then
-				hit=1
-			fi
-		done
-		if [ "$hit" = 0 ]; then
-			echo "check.sh: ETCP_CHECK_KERNELS: '$w' is none of: $1 debug" >&2
+		if [ "$w" = debug ]; then
+			selected+=" debug"
+		elif k=$(scripts/kernels.sh "$w" 2>/dev/null); then
+			selected+=" $k"
+		else
+			echo "check.sh: ETCP_CHECK_KERNELS: '$w' is none of:" $1 debug >&2
 			exit 2
 		fi
 	done
+}
+
+# Is pass $1 (a kernel release, or "debug") selected?
+wanted() {
+	[[ " $selected " == *" $1 "* ]]
 }
 
 # A clean build is a test: W=1 and sparse (C=2 checks every file) must
@@ -197,7 +196,7 @@ main() {
 
 	scripts/deps.sh
 	kernels=$(scripts/kernels.sh)
-	check_selection "$kernels"
+	select_passes "$kernels"
 	mkdir -p build
 	if ! make --no-print-directory selftests >build/selftests-build.log 2>&1; then
 		tail -n 30 build/selftests-build.log

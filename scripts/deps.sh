@@ -8,6 +8,8 @@
 # apt's sources when it is missing.
 set -euo pipefail
 
+KERNELS=$(dirname "${BASH_SOURCE[0]}")/kernels.sh
+
 # Packages with fixed names.
 PKGS=(
 	build-essential kmod bc cpio xz-utils zstd gzip
@@ -47,19 +49,12 @@ pick_612() {
 		awk '{print $1}' | sed 's/^linux-headers-//' | sort -V | tail -n 1
 }
 
-installed_612() {
-	ls -d /usr/src/linux-headers-6.12.*+deb12-amd64 2>/dev/null | sort -V | tail -n 1 |
-		sed 's|.*/linux-headers-||'
-}
-
 all_present() {
 	local p
 	for p in "${PKGS[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || return 1
 	done
-	local v
-	v=$(installed_612)
-	[ -n "$v" ] && [ -e "/boot/vmlinuz-$v" ] && have_backports
+	"$KERNELS" 6.12 >/dev/null 2>&1 && have_backports
 }
 
 main() {
@@ -83,7 +78,7 @@ main() {
 	fi
 	apt-get install -y -qq --no-install-recommends \
 		"linux-image-$v" "linux-headers-$v" >/dev/null
-	echo "deps: installed (6.1: $(ls /usr/src | grep -o 'linux-headers-6\.1\.[^ ]*-amd64' | sort -V | tail -n1); 6.12: $v)"
+	echo "deps: installed the kernels" $("$KERNELS")
 }
 
 main "$@"

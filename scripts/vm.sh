@@ -46,40 +46,6 @@
 # arguments (word-split).
 set -euo pipefail
 
-# Kernel log lines that fail a run.  Extended regexes, matched
-# case-sensitively; each was checked not to occur in clean boots of
-# Debian's 6.1 and 6.12 kernels (which print, e.g., "Lock dependency
-# validator" and "MAX_LOCKDEP_*" lines on lockdep kernels, and
-# "kasan: KernelAddressSanitizer initialized", so bare "lockdep" or
-# "kasan" would be false positives).
-SPLAT_PATTERNS=(
-	'BUG:'				# BUG: KASAN/KFENCE/soft lockup/sleeping in atomic/page fault...
-	'kernel BUG at'			# BUG_ON() ("kernel BUG at file:line!")
-	'BUG [^ ]+ \((Not tainted|Tainted: [^)]*)\)'	# SLUB debug: "BUG kmalloc-64 (Not tainted): Redzone..."
-	'WARNING:'			# WARN*(), and lockdep's "WARNING: possible circular locking..."
-	'Oops'				# "Oops: 0000 [#1]" (6.1), "Oops: general protection fault" (6.12)
-	'general protection fault'
-	'KASAN:'			# "KASAN: null-ptr-deref in range" after a GPF
-	'UBSAN:'			# "UBSAN: array-index-out-of-bounds in ..."
-	'possible circular locking'	# lockdep (also under WARNING:, listed for clarity)
-	'possible recursive locking'
-	'inconsistent lock state'
-	'possible irq lock inversion'
-	'bad unlock balance'
-	'held lock freed'
-	'lock held when returning to user space'
-	'trying to register non-static key'
-	'suspicious RCU usage'
-	'detected stalls? on CPU'	# RCU stall ("rcu: INFO: rcu_preempt detected stalls on CPUs/tasks")
-	'self-detected stall'
-	'refcount_t'			# "refcount_t: underflow; use-after-free."
-	'unregister_netdevice: waiting for'	# a leaked netdev/dst reference
-	'blocked for more than'		# hung task
-	'Kernel panic'
-	'kmemleak: .*new suspected'	# "kmemleak: 1 new suspected memory leaks"
-	'Call Trace:'			# any other stack dump
-)
-
 # Kernel command line.  loglevel=5 keeps info chatter off the console but
 # shows warnings and errors.  panic=-1 reboots at once on panic, which
 # -no-reboot turns into qemu exiting.  No panic_on_warn: a warning must not
@@ -89,11 +55,11 @@ KERNEL_ARGS=(
 	panic=-1 oops=panic softlockup_panic=1 hung_task_panic=1
 )
 
-# Debian installs these next to each other; newest 6.1 is the default kernel.
-DEFAULT_KVER_SERIES=6.1
-
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 SELF="$REPO/scripts/$(basename "${BASH_SOURCE[0]}")"
+# Kernel log lines that fail a run: one list for this script and
+# selftests/run.sh.
+SPLAT_PATTERNS_FILE="$REPO/selftests/splat-patterns"
 
 KVER=
 KTREE=
@@ -119,7 +85,8 @@ usage() {
 check_log() {
 	local file=$1 hits
 	[ -f "$file" ] || { say "no such log: $file"; return 2; }
-	hits=$(tr -d '\r' <"$file" | grep -E -f <(printf '%s\n' "${SPLAT_PATTERNS[@]}") || true)
+	hits=$(tr -d '\r' <"$file" |
+		grep -E -f <(grep -v -e '^#' -e '^$' "$SPLAT_PATTERNS_FILE" | cut -f1) || true)
 	[ -z "$hits" ] && return 0
 	say "kernel log $file has $(wc -l <<<"$hits") bad line(s):"
 	head -n 50 <<<"$hits" >&2
@@ -128,24 +95,15 @@ check_log() {
 
 # ---------------------------------------------------------------- arguments
 
-# Newest /boot/vmlinuz-SERIES.*-amd64, never the -rt- or -cloud- flavours.
-newest_kernel() {
-	local series=$1
-	find /boot -maxdepth 1 -name "vmlinuz-$series.*-amd64" \
-		! -name '*-rt-*' ! -name '*-cloud-*' -printf '%f\n' |
-		sed 's/^vmlinuz-//' | sort -V | tail -n 1
-}
-
-# -k takes a series (6.1, 6.12) or a full release as uname -r prints it.
+# -k takes a release as uname -r prints it (any kernel in /boot), or a
+# supported series (6.1, 6.12: scripts/kernels.sh).
 resolve_kver() {
 	local k=$1
 	if [ -e "/boot/vmlinuz-$k" ]; then
 		echo "$k"
 		return
 	fi
-	k=$(newest_kernel "$k")
-	[ -n "$k" ] || die "no kernel /boot/vmlinuz-$1 (or $1.*-amd64)"
-	echo "$k"
+	"$REPO/scripts/kernels.sh" "$k" || die "no kernel /boot/vmlinuz-$1"
 }
 
 # A kernel build tree (-K): absolute, configured, built, 9p built in.
@@ -190,7 +148,9 @@ parse_args() {
 		KTREE=$(cd "$KTREE" && pwd -P)
 		KVER=$(tree_kver)
 	else
-		KVER=$(resolve_kver "${KVER:-$DEFAULT_KVER_SERIES}")
+		# The default: the first supported kernel (6.1).
+		[ -n "$KVER" ] || KVER=$("$REPO/scripts/kernels.sh" | head -n 1)
+		KVER=$(resolve_kver "$KVER")
 	fi
 	OUTDIR=${OUTDIR:-$REPO/build/vm/$KVER/run}
 	mkdir -p "$OUTDIR"

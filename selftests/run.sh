@@ -27,7 +27,8 @@ set -u
 
 SELFTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 readonly SELFTEST_DIR
-readonly KLOG_PATTERN='BUG:|WARNING:|Oops|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|refcount_t|blocked for more than|general protection fault|Call Trace:'
+# Kernel log lines that fail a test (scripts/vm.sh reads the same list).
+readonly SPLAT_PATTERNS="$SELFTEST_DIR/splat-patterns"
 readonly ksft_skip=4
 
 passed=0
@@ -41,6 +42,9 @@ usage() {
 }
 
 prefix() { sed -u 's/^/# /'; }
+
+# The patterns of $SPLAT_PATTERNS, without comments.
+splat_patterns() { grep -v -e '^#' -e '^$' "$SPLAT_PATTERNS" | cut -f1; }
 
 cleanup() { [ -n "$TMPD" ] && rm -rf "$TMPD"; }
 
@@ -114,7 +118,7 @@ run_test() {
 	echo "<6>etcp-selftests[$$]: end $num $name rc=$rc" >/dev/kmsg
 
 	leaks=$(leaked_netns)
-	splat=$(klog_since "$marker" | grep -E "$KLOG_PATTERN")
+	splat=$(klog_since "$marker" | grep -E -f <(splat_patterns))
 
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		echo "# $name: timed out after $TIMEOUT s"
