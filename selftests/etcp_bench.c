@@ -373,6 +373,37 @@ out:
 	return ret;
 }
 
+/* ------------------------------------------------------------ rates */
+
+/* One transaction of rr or crr, number @nr: 0, or -1 after fail(). */
+typedef int bench_step_fn(struct bench_ctx *ctx, void *arg, unsigned long long nr);
+
+/*
+ * Run @step (with @arg) over and over for cfg->seconds: the transactions
+ * a second in *@rate, how many in how long in @detail.  0, or -1 as soon
+ * as a step fails.
+ */
+static int rate_of(struct bench_ctx *ctx, const struct bench_cfg *cfg, bench_step_fn *step,
+		   void *arg, double *rate, char *detail, size_t dlen)
+{
+	unsigned long long count = 0;
+	double t0 = now_s(), t = 0;
+
+	for (;;) {
+		if (step(ctx, arg, count))
+			return -1;
+		count++;
+		if (count % CLOCK_EVERY)
+			continue;
+		t = now_s() - t0;
+		if (t >= cfg->seconds)
+			break;
+	}
+	*rate = count / t;
+	snprintf(detail, dlen, "%llu in %.2f s", count, t);
+	return 0;
+}
+
 /* ------------------------------------------------------------ rr */
 
 static void *rr_server(void *arg)
@@ -437,42 +468,29 @@ static int rr_once(int fd, char c)
 	return -1;
 }
 
+/* rr's transaction @nr on the connection *@arg: 0, or -1 after fail(). */
+static int rr_step(struct bench_ctx *ctx, void *arg, unsigned long long nr)
+{
+	if (!rr_once(*(int *)arg, 'r'))
+		return 0;
+	return fail(ctx, errno, "transaction %llu: %s", nr,
+		    errno == EAGAIN ? "stalled" : strerror(errno));
+}
+
 static int rr_client(struct bench_ctx *ctx, const struct bench_cfg *cfg,
 		     unsigned short port, double *rate, char *detail, size_t dlen)
 {
-	unsigned long long count = 0;
-	double t0, t = 0;
-	int fd, ret = -1;
+	int fd, ret;
 
 	fd = bench_connect(ctx->proto, port);
 	if (fd < 0)
 		return fail(ctx, errno, "connect: %s", strerror(errno));
-	if (set_nodelay(fd, ctx->proto)) {
-		fail(ctx, errno, "NODELAY: %s", strerror(errno));
-		goto out;
-	}
-	t0 = now_s();
-	for (;;) {
-		if (rr_once(fd, 'r')) {
-			fail(ctx, errno, "transaction %llu: %s", count,
-			     errno == EAGAIN ? "stalled" : strerror(errno));
-			goto out;
-		}
-		count++;
-		if (count % CLOCK_EVERY)
-			continue;
-		t = now_s() - t0;
-		if (t >= cfg->seconds)
-			break;
-	}
-	if (rr_once(fd, RR_QUIT)) {
-		fail(ctx, errno, "last transaction: %s", strerror(errno));
-		goto out;
-	}
-	*rate = count / t;
-	snprintf(detail, dlen, "%llu in %.2f s", count, t);
-	ret = 0;
-out:
+	if (set_nodelay(fd, ctx->proto))
+		ret = fail(ctx, errno, "NODELAY: %s", strerror(errno));
+	else
+		ret = rate_of(ctx, cfg, rr_step, &fd, rate, detail, dlen);
+	if (!ret && rr_once(fd, RR_QUIT))
+		ret = fail(ctx, errno, "last transaction: %s", strerror(errno));
 	close_abort(fd);
 	return ret;
 }
@@ -497,51 +515,42 @@ static void *crr_server(void *arg)
 	}
 }
 
-static int crr_client(struct bench_ctx *ctx, const struct bench_cfg *cfg,
-		      unsigned short port, double *rate, char *detail, size_t dlen)
+/* crr's connection @nr to port *@arg: 0, or -1 after fail(). */
+static int crr_step(struct bench_ctx *ctx, void *arg, unsigned long long nr)
 {
-	unsigned long long count = 0;
-	double t0, t = 0;
 	ssize_t n;
 	char c;
 	int fd;
 
-	t0 = now_s();
-	for (;;) {
-		fd = bench_connect(ctx->proto, port);
-		/*
-		 * The server accepts and closes.  Its RST may come before
-		 * connect() returns (this thread had not run since the
-		 * SYN-ACK): connect() then fails with ECONNRESET, and that
-		 * connection was made and closed like any other.
-		 */
-		if (fd < 0 && errno == ECONNRESET)
-			goto done;
-		if (fd < 0)
-			return fail(ctx, errno, "connect %llu: %s", count,
-				    strerror(errno));
-		/* Wait for the RST. */
-		n = recv(fd, &c, 1, 0);
-		if (n != 0 && !(n < 0 && errno == ECONNRESET)) {
-			if (n > 0)
-				errno = EBADMSG;
-			fail(ctx, errno, "connection %llu: %s instead of a reset",
-			     count, errno == EAGAIN ? "nothing" : strerror(errno));
-			close(fd);
-			return -1;
-		}
+	fd = bench_connect(ctx->proto, *(unsigned short *)arg);
+	/*
+	 * The server accepts and closes.  Its RST may come before
+	 * connect() returns (this thread had not run since the SYN-ACK):
+	 * connect() then fails with ECONNRESET, and that connection was
+	 * made and closed like any other.
+	 */
+	if (fd < 0 && errno == ECONNRESET)
+		return 0;
+	if (fd < 0)
+		return fail(ctx, errno, "connect %llu: %s", nr, strerror(errno));
+	/* Wait for the RST. */
+	n = recv(fd, &c, 1, 0);
+	if (n != 0 && !(n < 0 && errno == ECONNRESET)) {
+		if (n > 0)
+			errno = EBADMSG;
+		fail(ctx, errno, "connection %llu: %s instead of a reset",
+		     nr, errno == EAGAIN ? "nothing" : strerror(errno));
 		close(fd);
-done:
-		count++;
-		if (count % CLOCK_EVERY)
-			continue;
-		t = now_s() - t0;
-		if (t >= cfg->seconds)
-			break;
+		return -1;
 	}
-	*rate = count / t;
-	snprintf(detail, dlen, "%llu in %.2f s", count, t);
+	close(fd);
 	return 0;
+}
+
+static int crr_client(struct bench_ctx *ctx, const struct bench_cfg *cfg,
+		      unsigned short port, double *rate, char *detail, size_t dlen)
+{
+	return rate_of(ctx, cfg, crr_step, &port, rate, detail, dlen);
 }
 
 /* ------------------------------------------------------------ etcp_stat */

@@ -299,16 +299,14 @@ static void cap_relative(struct etcp_cap *cap, struct etcp_cap_seg *seg)
 	}
 }
 
-/* Read one queued packet: 1, 0 when none is left, or -errno. */
-static int cap_read_one(struct etcp_cap *cap)
+int etcp_cap_read_frame(int fd, void *buf, size_t size, struct etcp_cap_frame *f)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(struct timespec)) +
 			 CMSG_SPACE(sizeof(struct tpacket_auxdata)) + 64];
 		struct cmsghdr align;
 	} ctrl;
-	struct etcp_cap_priv *p = cap->priv;
-	struct iovec iov = { p->pkt, sizeof(p->pkt) };
+	struct iovec iov = { buf, size };
 	struct sockaddr_ll sll;
 	struct msghdr msg = {
 		.msg_name = &sll,
@@ -318,36 +316,50 @@ static int cap_read_one(struct etcp_cap *cap)
 		.msg_control = ctrl.buf,
 		.msg_controllen = sizeof(ctrl.buf),
 	};
-	struct etcp_cap_seg seg;
-	int64_t stamp = -1;
-	bool csum_pending = false;
 	struct cmsghdr *cm;
 	ssize_t n;
 
 	do {
-		n = recvmsg(p->fd, &msg, MSG_DONTWAIT);
+		n = recvmsg(fd, &msg, MSG_DONTWAIT);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return errno == EAGAIN ? 0 : -errno;
-
+		return -errno;
+	f->len = n;
+	f->proto = sll.sll_protocol;
+	f->pkttype = sll.sll_pkttype;
+	f->stamp = -1;
+	f->csum_pending = false;
 	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
 		if (cm->cmsg_level == SOL_SOCKET &&
 		    cm->cmsg_type == SCM_TIMESTAMPNS) {
 			struct timespec ts;
 
 			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
-			stamp = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+			f->stamp = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 		} else if (cm->cmsg_level == SOL_PACKET &&
 			   cm->cmsg_type == PACKET_AUXDATA) {
 			struct tpacket_auxdata aux;
 
 			memcpy(&aux, CMSG_DATA(cm), sizeof(aux));
-			csum_pending = aux.tp_status & TP_STATUS_CSUMNOTREADY;
+			f->csum_pending = aux.tp_status & TP_STATUS_CSUMNOTREADY;
 		}
 	}
+	return 0;
+}
 
-	if (sll.sll_protocol != htons(ETH_P_IP) ||
-	    etcp_cap_parse(p->pkt, n, cap->ipproto, &seg)) {
+/* Read one queued packet: 1, 0 when none is left, or -errno. */
+static int cap_read_one(struct etcp_cap *cap)
+{
+	struct etcp_cap_priv *p = cap->priv;
+	struct etcp_cap_frame f;
+	struct etcp_cap_seg seg;
+	int ret;
+
+	ret = etcp_cap_read_frame(p->fd, p->pkt, sizeof(p->pkt), &f);
+	if (ret)
+		return ret == -EAGAIN ? 0 : ret;
+	if (f.proto != htons(ETH_P_IP) ||
+	    etcp_cap_parse(p->pkt, f.len, cap->ipproto, &seg)) {
 		cap->other++;
 		return 1;
 	}
@@ -356,9 +368,9 @@ static int cap_read_one(struct etcp_cap *cap)
 		return 1;
 	}
 	/* A kernel without a stamp: the best we have is now. */
-	seg.t = (stamp < 0 ? realtime_ns() : stamp) - cap->t0;
-	seg.out = sll.sll_pkttype == PACKET_OUTGOING;
-	if (csum_pending)
+	seg.t = (f.stamp < 0 ? realtime_ns() : f.stamp) - cap->t0;
+	seg.out = f.pkttype == PACKET_OUTGOING;
+	if (f.csum_pending)
 		seg.csum = -1;
 	cap_relative(cap, &seg);
 	cap->seg[cap->n++] = seg;
@@ -450,6 +462,37 @@ size_t etcp_cap_count(const struct etcp_cap *cap, size_t from,
 		if (!fn || fn(&cap->seg[i], arg))
 			n++;
 	return n;
+}
+
+bool etcp_wsel_match(const struct etcp_cap_seg *s, const void *arg)
+{
+	const struct etcp_wsel *w = arg;
+
+	return (!(w->what & ETCP_W_SPORT) || s->sport == w->sport) &&
+	       (!(w->what & ETCP_W_DPORT) || s->dport == w->dport) &&
+	       (!(w->what & ETCP_W_FLAGS) || s->flags == w->flags) &&
+	       (!(w->what & ETCP_W_LEN) || s->len == w->len) &&
+	       (!(w->what & ETCP_W_DATA) || s->len > 0) &&
+	       (!(w->what & ETCP_W_RSEQ) || s->rseq == w->rseq) &&
+	       (!(w->what & ETCP_W_RACK) || s->rack == w->rack) &&
+	       (!(w->what & ETCP_W_WIN) || s->window == w->win);
+}
+
+long etcp_wsel_find(const struct etcp_cap *cap, size_t from, const struct etcp_wsel *w)
+{
+	return etcp_cap_find(cap, from, etcp_wsel_match, w);
+}
+
+size_t etcp_wsel_count(const struct etcp_cap *cap, size_t from, const struct etcp_wsel *w)
+{
+	return etcp_cap_count(cap, from, etcp_wsel_match, w);
+}
+
+long etcp_wsel_wait(struct etcp_cap *cap, size_t from, const struct etcp_wsel *w, int ms)
+{
+	long i = etcp_cap_wait_match(cap, from, etcp_wsel_match, w, ms);
+
+	return i < 0 ? -1 : i;
 }
 
 /* -------------------------------------------------------------- text */

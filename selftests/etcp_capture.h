@@ -125,6 +125,41 @@ size_t etcp_cap_count(const struct etcp_cap *cap, size_t from,
 		      etcp_cap_match_fn *fn, const void *arg);
 
 /*
+ * A selector by field values, for tests that pick segments by what they
+ * carry: the fields whose ETCP_W_* bit is in what must match (len > 0
+ * for ETCP_W_DATA).  etcp_wsel_match() is its etcp_cap_match_fn.
+ */
+#define ETCP_W_SPORT		0x01	/* sport */
+#define ETCP_W_FLAGS		0x02	/* flags, exactly */
+#define ETCP_W_LEN		0x04	/* len, exactly */
+#define ETCP_W_DATA		0x08	/* len > 0 */
+#define ETCP_W_RSEQ		0x10	/* rseq */
+#define ETCP_W_RACK		0x20	/* rack */
+#define ETCP_W_WIN		0x40	/* window, exactly */
+#define ETCP_W_DPORT		0x80	/* dport */
+
+struct etcp_wsel {
+	unsigned int what;	/* ETCP_W_* */
+	uint16_t sport, dport;
+	uint8_t flags;
+	uint16_t len;
+	int64_t rseq, rack;
+	uint16_t win;
+};
+
+/* A selector of anything from @port. */
+#define ETCP_WSEL_FROM(port) \
+	(&(const struct etcp_wsel){ .what = ETCP_W_SPORT, .sport = (port) })
+
+bool etcp_wsel_match(const struct etcp_cap_seg *seg, const void *wsel);
+/* The first match recorded at or after @from (no draining), or -1. */
+long etcp_wsel_find(const struct etcp_cap *cap, size_t from, const struct etcp_wsel *w);
+/* The matches recorded at or after @from (no draining). */
+size_t etcp_wsel_count(const struct etcp_cap *cap, size_t from, const struct etcp_wsel *w);
+/* The first match at or after @from, draining and waiting up to @ms; or -1. */
+long etcp_wsel_wait(struct etcp_cap *cap, size_t from, const struct etcp_wsel *w, int ms);
+
+/*
  * The whole exchange as text, after draining, for TH_LOG("%s", ...): a
  * title line, then one line a segment, each following line starting with
  * "# " as TAP wants, e.g.
@@ -146,5 +181,24 @@ int etcp_cap_fmt_seg(const struct etcp_cap *cap, const struct etcp_cap_seg *seg,
  */
 int etcp_cap_parse(const void *pkt, size_t len, int ipproto,
 		   struct etcp_cap_seg *seg);
+
+/*
+ * What etcp_cap_read_frame() tells of a frame besides its bytes (the
+ * packet socket's address and control messages).
+ */
+struct etcp_cap_frame {
+	size_t len;		/* bytes read */
+	uint16_t proto;		/* sll_protocol, network order */
+	uint8_t pkttype;	/* sll_pkttype: PACKET_OUTGOING, ... */
+	int64_t stamp;		/* SCM_TIMESTAMPNS (CLOCK_REALTIME ns), or -1 */
+	bool csum_pending;	/* TP_STATUS_CSUMNOTREADY: checksum left to offload */
+};
+
+/*
+ * Read one frame from AF_PACKET socket @fd (PACKET_AUXDATA on, and
+ * SO_TIMESTAMPNS for a stamp) into @buf, without waiting: 0 with *@f
+ * filled, -EAGAIN when none is queued, or -errno.
+ */
+int etcp_cap_read_frame(int fd, void *buf, size_t size, struct etcp_cap_frame *f);
 
 #endif /* _ETCP_CAPTURE_H */

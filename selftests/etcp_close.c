@@ -404,19 +404,30 @@ FIXTURE(close) {
 
 ETCP_PROTO_VARIANTS(close);
 
-FIXTURE_SETUP(close)
+/*
+ * Both fixtures' setup: the namespaces and the first listener port, for
+ * the tests of protocol @proto (skipped when ETCP_CLOSE_ONLY names the
+ * other one).
+ */
+static void close_fixture_setup(struct __test_metadata *_metadata, struct etcp_netns *ns,
+				unsigned short *port, const char *proto)
 {
 	const char *why = env_unsupported;
 	const char *only = getenv("ETCP_CLOSE_ONLY");
 
 	if (why)
 		ETCP_SETUP_SKIP("%s", why);
-	if (only && *only && strcmp(only, proto_name(variant->proto)))
+	if (only && *only && strcmp(only, proto))
 		ETCP_SETUP_SKIP("ETCP_CLOSE_ONLY=%s", only);
 	signal(SIGPIPE, SIG_IGN);
-	ASSERT_EQ(0, two_ns_setup(&self->ns))
+	ASSERT_EQ(0, two_ns_setup(ns))
 		TH_LOG("cannot set up the two network namespaces");
-	self->port = PORT;
+	*port = PORT;
+}
+
+FIXTURE_SETUP(close)
+{
+	close_fixture_setup(_metadata, &self->ns, &self->port, proto_name(variant->proto));
 }
 
 FIXTURE_TEARDOWN(close)
@@ -500,6 +511,17 @@ static void open_pairs(struct __test_metadata *_metadata, const struct etcp_netn
 				   state_name(__st), state_name(st)); \
 } while (0)
 
+/* The peer's RST reached @fd: POLLERR within WAIT_MS, and state CLOSE. */
+static void expect_reset_seen(struct __test_metadata *_metadata, int proto, int fd,
+			      const char *what)
+{
+	int ev = wait_event(fd, POLLERR, WAIT_MS);
+
+	ASSERT_TRUE(ev > 0 && (ev & POLLERR)) TH_LOG("%s %s: no reset seen (revents 0x%x)",
+						     proto_name(proto), what, ev);
+	EXPECT_EQ(ETCP_CLOSE, sock_state(fd, proto));
+}
+
 /*
  * @fd was in CLOSE_WAIT (it read the peer's FIN) when the peer's RST came:
  * POLLERR within WAIT_MS, state CLOSE, and as TCP's tcp_reset() has it,
@@ -511,12 +533,8 @@ static void expect_reset_in_close_wait(struct __test_metadata *_metadata, int pr
 {
 	char buf[16];
 	ssize_t n;
-	int ev;
 
-	ev = wait_event(fd, POLLERR, WAIT_MS);
-	ASSERT_TRUE(ev > 0 && (ev & POLLERR)) TH_LOG("%s %s: no reset seen (revents 0x%x)",
-						     proto_name(proto), what, ev);
-	EXPECT_EQ(ETCP_CLOSE, sock_state(fd, proto));
+	expect_reset_seen(_metadata, proto, fd, what);
 	n = send(fd, "x", 1, MSG_NOSIGNAL);
 	EXPECT_EQ(-1, n);
 	EXPECT_EQ(EPIPE, errno) TH_LOG("%s %s: first send after the reset: %s",
@@ -540,12 +558,8 @@ static void expect_reset(struct __test_metadata *_metadata, int proto, int fd,
 {
 	char buf[16];
 	ssize_t n;
-	int ev;
 
-	ev = wait_event(fd, POLLERR, WAIT_MS);
-	ASSERT_TRUE(ev > 0 && (ev & POLLERR)) TH_LOG("%s %s: no reset seen (revents 0x%x)",
-						     proto_name(proto), what, ev);
-	EXPECT_EQ(ETCP_CLOSE, sock_state(fd, proto));
+	expect_reset_seen(_metadata, proto, fd, what);
 	if (by_send)
 		n = send(fd, "x", 1, MSG_NOSIGNAL);
 	else
@@ -1074,25 +1088,37 @@ static void expect_expiry_seen(struct __test_metadata *_metadata, int proto, int
 }
 
 /*
+ * The client of @p (in @nsfd) closed, an orphan: it lives @secs in
+ * FIN_WAIT2 (@what says why), then the peer sees it expire
+ * (expect_expiry_seen()) and is closed.
+ */
+static void expect_orphan_expires(struct __test_metadata *_metadata, int proto, int nsfd,
+				  struct pair *p, int secs, const char *what)
+{
+	struct watch w = { .nsfd = nsfd, .t = p->tc };
+	long linger;
+
+	linger = counter(nsfd, proto, "AbortOnLinger");
+	ASSERT_LE(0, linger);
+	ASSERT_EQ(0, close_watched(p->c, &w));
+	watch_expiry(proto, &w, 1, secs * 1000 + WAIT_MS);
+	EXPECT_LIFETIME(&w, secs, what);
+	expect_expiry_seen(_metadata, proto, nsfd, p, linger);
+	close(p->s);
+}
+
+/*
  * An orphaned FIN_WAIT2 lives fin_timeout (1 s here) and disappears; the
  * peer, which never closed, then sees the end (expect_expiry_seen()).
  */
 TEST_F(close, orphan_fin_timeout)
 {
-	struct watch w = { .nsfd = self->ns.a };
-	long linger;
 	struct pair p;
 
 	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, variant->proto, "fin_timeout", 1));
 	open_pair(_metadata, self, variant->proto, &p);
-	w.t = p.tc;
-	linger = counter(self->ns.a, variant->proto, "AbortOnLinger");
-	ASSERT_LE(0, linger);
-	ASSERT_EQ(0, close_watched(p.c, &w));
-	watch_expiry(variant->proto, &w, 1, 1000 + WAIT_MS);
-	EXPECT_LIFETIME(&w, 1, "orphan with fin_timeout 1");
-	expect_expiry_seen(_metadata, variant->proto, self->ns.a, &p, linger);
-	close(p.s);
+	expect_orphan_expires(_metadata, variant->proto, self->ns.a, &p, 1,
+			      "orphan with fin_timeout 1");
 }
 
 /*
@@ -1103,9 +1129,7 @@ TEST_F(close, orphan_fin_timeout)
  */
 TEST_F(close, linger2_option)
 {
-	struct watch w = { .nsfd = self->ns.a };
 	int64_t t0, dt = -1;
-	long linger;
 	struct pair p;
 	int st;
 
@@ -1113,14 +1137,8 @@ TEST_F(close, linger2_option)
 	open_pair(_metadata, self, variant->proto, &p);
 	ASSERT_EQ(0, sockopt_set(p.c, SOL_PROTO, ETCP_LINGER2, 1));
 	EXPECT_EQ(1, sockopt_get(p.c, SOL_PROTO, ETCP_LINGER2));
-	w.t = p.tc;
-	linger = counter(self->ns.a, variant->proto, "AbortOnLinger");
-	ASSERT_LE(0, linger);
-	ASSERT_EQ(0, close_watched(p.c, &w));
-	watch_expiry(variant->proto, &w, 1, 1000 + WAIT_MS);
-	EXPECT_LIFETIME(&w, 1, "orphan with LINGER2 1, fin_timeout 30");
-	expect_expiry_seen(_metadata, variant->proto, self->ns.a, &p, linger);
-	close(p.s);
+	expect_orphan_expires(_metadata, variant->proto, self->ns.a, &p, 1,
+			      "orphan with LINGER2 1, fin_timeout 30");
 
 	open_pair(_metadata, self, variant->proto, &p);
 	ASSERT_EQ(0, sockopt_set(p.c, SOL_PROTO, ETCP_LINGER2, -1));
@@ -1260,17 +1278,7 @@ FIXTURE(close_etcp) {
 
 FIXTURE_SETUP(close_etcp)
 {
-	const char *only = getenv("ETCP_CLOSE_ONLY");
-	const char *why = env_unsupported;
-
-	if (why)
-		ETCP_SETUP_SKIP("%s", why);
-	if (only && *only && strcmp(only, "etcp"))
-		ETCP_SETUP_SKIP("ETCP_CLOSE_ONLY=%s", only);
-	signal(SIGPIPE, SIG_IGN);
-	ASSERT_EQ(0, two_ns_setup(&self->ns))
-		TH_LOG("cannot set up the two network namespaces");
-	self->port = PORT;
+	close_fixture_setup(_metadata, &self->ns, &self->port, "etcp");
 }
 
 FIXTURE_TEARDOWN(close_etcp)

@@ -133,49 +133,10 @@ static int read_eof(int fd, int ms)
 
 /* ------------------------------------------------------------ selectors */
 
-#define W_SPORT		0x01	/* sport */
-#define W_FLAGS		0x02	/* flags, exactly */
-#define W_LEN		0x04	/* len, exactly */
-#define W_RSEQ		0x10	/* rseq */
-#define W_RACK		0x20	/* rack */
-#define W_DPORT		0x40	/* dport */
-
-struct wsel {
-	unsigned int what;
-	unsigned short sport, dport;
-	uint8_t flags;
-	uint16_t len;
-	int64_t rseq, rack;
-};
-
-static bool wsel_match(const struct etcp_cap_seg *s, const void *arg)
-{
-	const struct wsel *w = arg;
-
-	return (!(w->what & W_SPORT) || s->sport == w->sport) &&
-	       (!(w->what & W_DPORT) || s->dport == w->dport) &&
-	       (!(w->what & W_FLAGS) || s->flags == w->flags) &&
-	       (!(w->what & W_LEN) || s->len == w->len) &&
-	       (!(w->what & W_RSEQ) || s->rseq == w->rseq) &&
-	       (!(w->what & W_RACK) || s->rack == w->rack);
-}
-
-static long find_sel(const struct etcp_cap *cap, size_t from,
-		     const struct wsel *w)
-{
-	return etcp_cap_find(cap, from, wsel_match, w);
-}
-
-static size_t count_sel(const struct etcp_cap *cap, size_t from,
-			const struct wsel *w)
-{
-	return etcp_cap_count(cap, from, wsel_match, w);
-}
-
-/* A segment from sport with exactly these flags; anything from sport. */
-#define SEL_FLAGS(port, fl) \
-	(&(struct wsel){ .what = W_SPORT | W_FLAGS, .sport = (port), .flags = (fl) })
-#define SEL_FROM(port)	(&(struct wsel){ .what = W_SPORT, .sport = (port) })
+/* A segment from sport with exactly these flags. */
+#define SEL_FLAGS(port, fl)						\
+	(&(struct etcp_wsel){ .what = ETCP_W_SPORT | ETCP_W_FLAGS,	\
+			      .sport = (port), .flags = (fl) })
 
 /* ------------------------------------------------------------ /proc rows */
 
@@ -393,14 +354,14 @@ static bool watch_is(const struct watch *w, const int *want, int n)
 }
 
 /* The first matching segment at or after from within ms, sampling: or -1. */
-static long wait_sel(struct env *e, size_t from, const struct wsel *w, int ms)
+static long wait_sel(struct env *e, size_t from, const struct etcp_wsel *w, int ms)
 {
 	int64_t deadline = now_ms() + ms;
 	long i;
 
 	for (;;) {
 		tick(e);
-		i = etcp_cap_wait_match(e->env.cap, from, wsel_match, w, 2);
+		i = etcp_cap_wait_match(e->env.cap, from, etcp_wsel_match, w, 2);
 		if (i >= 0)
 			return i;
 		if (now_ms() > deadline)
@@ -552,9 +513,9 @@ static int close_both(struct env *e, struct pair *p, bool client_first,
 {
 	unsigned short first = client_first ? p->cport : p->port;
 	unsigned short second = client_first ? p->port : p->cport;
-	const struct wsel *f1 = SEL_FLAGS(first, ETCP_TH_FIN | ETCP_TH_ACK);
-	const struct wsel *f2 = SEL_FLAGS(second, ETCP_TH_FIN | ETCP_TH_ACK);
-	const struct wsel *a = SEL_FLAGS(first, ETCP_TH_ACK);
+	const struct etcp_wsel *f1 = SEL_FLAGS(first, ETCP_TH_FIN | ETCP_TH_ACK);
+	const struct etcp_wsel *f2 = SEL_FLAGS(second, ETCP_TH_FIN | ETCP_TH_ACK);
+	const struct etcp_wsel *a = SEL_FLAGS(first, ETCP_TH_ACK);
 	int ret;
 
 	if (client_first) {
@@ -589,6 +550,43 @@ static int close_both(struct env *e, struct pair *p, bool client_first,
 	cl->fin1_seq = e->env.cap->seg[cl->fin1].seq;
 	cl->fin2_seq = e->env.cap->seg[cl->fin2].seq;
 	return 0;
+}
+
+/*
+ * close_both(), then the first to close (the client or the server) is in
+ * TIME_WAIT: its row in *@r if @r.
+ */
+static void enter_time_wait(struct __test_metadata *_metadata, struct env *e, struct pair *p,
+			    bool client_first, struct closing *cl, struct proc_row *r)
+{
+	const char *why;
+	int ret;
+
+	ret = close_both(e, p, client_first, cl, &why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s: %s", why, strerror(-ret), etcp_cap_str(e->env.cap));
+	ASSERT_EQ(0, wait_row(e, client_first ? e->pa : e->pb, client_first ? &p->kc : &p->ks,
+			      ETCP_TIME_WAIT, WAIT_MS, NULL, r));
+}
+
+/*
+ * A new pair closed as by enter_time_wait(), after the other end's RSTs
+ * were dropped (it is to take raw segments its stack would answer): a raw
+ * socket in the other end's namespace.
+ */
+static int raw_time_wait(struct __test_metadata *_metadata, struct env *e, struct pair *p,
+			 bool client_first, struct closing *cl)
+{
+	int other = client_first ? e->env.ns.b : e->env.ns.a;
+	const char *why;
+	int ret, raw;
+
+	ret = pair_open(e, p, &why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
+	ASSERT_EQ(0, ns_nft_drop(other, e->env.proto, "output", NFT_RST));
+	raw = etcp_raw_open(other, e->env.proto);
+	ASSERT_LE(0, raw);
+	enter_time_wait(_metadata, e, p, client_first, cl, NULL);
+	return raw;
 }
 
 /* The running kernel is at least major.minor. */
@@ -670,7 +668,7 @@ FIXTURE_TEARDOWN(cw)
 TEST_F(cw, active_close_wire)
 {
 	static const int cseq[] = { ETCP_FIN_WAIT1, ETCP_FIN_WAIT2, ETCP_TIME_WAIT };
-	struct wsel sack = { .what = W_SPORT | W_FLAGS, .flags = ETCP_TH_ACK };
+	struct etcp_wsel sack = { .what = ETCP_W_SPORT | ETCP_W_FLAGS, .flags = ETCP_TH_ACK };
 	const struct etcp_cap_seg *cfin, *sack1, *sfin, *cack;
 	struct watch wc, ws;
 	struct proc_row r;
@@ -691,8 +689,7 @@ TEST_F(cw, active_close_wire)
 	close(p.c);
 	p.c = -1;
 	tick(&self->e);
-	i1 = wait_sel(&self->e, p.n0, &(struct wsel){ .what = W_SPORT, .sport = p.cport },
-		      WAIT_MS);
+	i1 = wait_sel(&self->e, p.n0, ETCP_WSEL_FROM(p.cport), WAIT_MS);
 	ASSERT_LE(0, i1) TH_LOG("nothing from the client after close(): %s", EXCH);
 	cfin = &CAP->seg[i1];
 	EXPECT_EQ(ETCP_TH_FIN | ETCP_TH_ACK, cfin->flags) TH_LOG("%s", EXCH);
@@ -709,7 +706,7 @@ TEST_F(cw, active_close_wire)
 
 	/* Its ACK of the FIN, delayed. */
 	sack.rack = 2 + DATA_LEN;
-	sack.what |= W_RACK;
+	sack.what |= ETCP_W_RACK;
 	i2 = wait_sel(&self->e, i1 + 1, &sack, WAIT_MS);
 	ASSERT_LE(0, i2) TH_LOG("the server never ACKed the FIN: %s", EXCH);
 	sack1 = &CAP->seg[i2];
@@ -726,14 +723,14 @@ TEST_F(cw, active_close_wire)
 	close(p.s);
 	p.s = -1;
 	tick(&self->e);
-	i3 = wait_sel(&self->e, i2 + 1, SEL_FROM(PORT), WAIT_MS);
+	i3 = wait_sel(&self->e, i2 + 1, ETCP_WSEL_FROM(PORT), WAIT_MS);
 	ASSERT_LE(0, i3) TH_LOG("no server FIN: %s", EXCH);
 	sfin = &CAP->seg[i3];
 	EXPECT_EQ(ETCP_TH_FIN | ETCP_TH_ACK, sfin->flags) TH_LOG("%s", EXCH);
 	EXPECT_EQ(1, sfin->rseq) TH_LOG("%s", EXCH);
 	EXPECT_EQ(2 + DATA_LEN, sfin->rack) TH_LOG("%s", EXCH);
 	EXPECT_EQ(0, sfin->len) TH_LOG("%s", EXCH);
-	i4 = wait_sel(&self->e, i3 + 1, SEL_FROM(p.cport), WAIT_MS);
+	i4 = wait_sel(&self->e, i3 + 1, ETCP_WSEL_FROM(p.cport), WAIT_MS);
 	ASSERT_LE(0, i4) TH_LOG("the client did not ACK the server's FIN: %s", EXCH);
 	cack = &CAP->seg[i4];
 	EXPECT_EQ(ETCP_TH_ACK, cack->flags) TH_LOG("%s", EXCH);
@@ -817,7 +814,7 @@ TEST_F(cw, three_segment_close)
 				      NULL, NULL))
 			TH_LOG("client states: %s: %s", watch_str(&wc), EXCH);
 		quiet(CAP, QUIET_MS);
-		idx = find_sel(CAP, p.n0, SEL_FROM(p.cport));
+		idx = etcp_wsel_find(CAP, p.n0, ETCP_WSEL_FROM(p.cport));
 		ASSERT_LE(0, idx) TH_LOG("%s", EXCH);
 		if (t_close - CAP->seg[idx].t < (DELACK_LO_MS - 10) * MS)
 			break;
@@ -866,7 +863,7 @@ TEST_F(cw, three_segment_close)
 TEST_F(cw, fin_rides_on_data)
 {
 	static const char data[101] = "x";
-	struct wsel cdata = { .what = W_SPORT };
+	struct etcp_wsel cdata = { .what = ETCP_W_SPORT };
 	const struct etcp_cap_seg *b1, *b2;
 	int64_t t_close = 0;
 	long i1, i2, ia, k;
@@ -938,7 +935,7 @@ TEST_F(cw, fin_rides_on_data)
 			TH_LOG("the FIN segment waited for the server: %s", EXCH);
 	}
 	/* The server's FIN ACKs everything, FIN included. */
-	k = find_sel(CAP, i2 + 1, SEL_FLAGS(PORT, ETCP_TH_FIN | ETCP_TH_ACK));
+	k = etcp_wsel_find(CAP, i2 + 1, SEL_FLAGS(PORT, ETCP_TH_FIN | ETCP_TH_ACK));
 	ASSERT_LE(0, k) TH_LOG("%s", EXCH);
 	EXPECT_EQ(1 + DATA_LEN + 101 + 1, CAP->seg[k].rack) TH_LOG("%s", EXCH);
 	EXPECT_EQ(2 + DATA_LEN + 101, CAP->seg[ia].rseq) TH_LOG("%s", EXCH);
@@ -987,16 +984,16 @@ TEST_F(cw, simultaneous_close)
 	quiet(CAP, 2 * NETEM_MS);
 
 	ASSERT_EQ(4U, CAP->n - p.n0) TH_LOG("not four segments: %s", EXCH);
-	i = find_sel(CAP, p.n0, SEL_FLAGS(p.cport, ETCP_TH_FIN | ETCP_TH_ACK));
+	i = etcp_wsel_find(CAP, p.n0, SEL_FLAGS(p.cport, ETCP_TH_FIN | ETCP_TH_ACK));
 	ASSERT_LE(0, i) TH_LOG("no client FIN: %s", EXCH);
 	cfin = &CAP->seg[i];
-	i = find_sel(CAP, p.n0, SEL_FLAGS(PORT, ETCP_TH_FIN | ETCP_TH_ACK));
+	i = etcp_wsel_find(CAP, p.n0, SEL_FLAGS(PORT, ETCP_TH_FIN | ETCP_TH_ACK));
 	ASSERT_LE(0, i) TH_LOG("no server FIN: %s", EXCH);
 	sfin = &CAP->seg[i];
-	i = find_sel(CAP, p.n0, SEL_FLAGS(p.cport, ETCP_TH_ACK));
+	i = etcp_wsel_find(CAP, p.n0, SEL_FLAGS(p.cport, ETCP_TH_ACK));
 	ASSERT_LE(0, i) TH_LOG("no client ACK: %s", EXCH);
 	cack = &CAP->seg[i];
-	i = find_sel(CAP, p.n0, SEL_FLAGS(PORT, ETCP_TH_ACK));
+	i = etcp_wsel_find(CAP, p.n0, SEL_FLAGS(PORT, ETCP_TH_ACK));
 	ASSERT_LE(0, i) TH_LOG("no server ACK: %s", EXCH);
 	sack = &CAP->seg[i];
 
@@ -1057,7 +1054,7 @@ TEST_F(cw, simultaneous_close)
  */
 TEST_F_TIMEOUT(cw, fin_retransmit, 60)
 {
-	struct wsel cfin = { .what = W_SPORT | W_FLAGS | W_RSEQ | W_LEN,
+	struct etcp_wsel cfin = { .what = ETCP_W_SPORT | ETCP_W_FLAGS | ETCP_W_RSEQ | ETCP_W_LEN,
 			     .flags = ETCP_TH_FIN | ETCP_TH_ACK, .rseq = 1 + DATA_LEN };
 	const struct etcp_cap_seg *f[RETRIES2 + 1], *rst = NULL;
 	int64_t t_gone;
@@ -1158,21 +1155,13 @@ TEST_F(cw, tw_dup_fin)
 	const struct etcp_cap_seg *in, *ack;
 	int64_t t_gone;
 	long waited = 0, idx;
-	const char *why;
 	struct pair p;
 	size_t n1;
-	int ret, raw;
+	int raw;
 
 	if (ETCP)
 		ASSERT_EQ(0, ns_sysctl_write(NS->a, "net/ipv4/etcp_msl", "500"));
-	ret = pair_open(&self->e, &p, &why);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
-	ASSERT_EQ(0, ns_nft_drop(NS->b, PROTO, "output", NFT_RST));
-	raw = etcp_raw_open(NS->b, PROTO);
-	ASSERT_LE(0, raw);
-	ret = close_both(&self->e, &p, true, &cl, &why);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s: %s", why, strerror(-ret), EXCH);
-	ASSERT_EQ(0, wait_row(&self->e, self->e.pa, &p.kc, ETCP_TIME_WAIT, WAIT_MS, NULL, NULL));
+	raw = raw_time_wait(_metadata, &self->e, &p, true, &cl);
 	if (ETCP)
 		waited = stat_now(NS->a, "TimeWaited");
 
@@ -1181,10 +1170,10 @@ TEST_F(cw, tw_dup_fin)
 	n1 = etcp_cap_poll(CAP);
 	ASSERT_EQ(0, raw_to_client(raw, &p, ETCP_TH_FIN | ETCP_TH_ACK, cl.fin2_seq,
 				   cl.fin1_seq + 1));
-	idx = wait_sel(&self->e, n1, SEL_FROM(p.port), WAIT_MS);
+	idx = wait_sel(&self->e, n1, ETCP_WSEL_FROM(p.port), WAIT_MS);
 	ASSERT_LE(0, idx) TH_LOG("the duplicate FIN was not captured: %s", EXCH);
 	in = &CAP->seg[idx];
-	idx = wait_sel(&self->e, idx + 1, SEL_FROM(p.cport), WAIT_MS);
+	idx = wait_sel(&self->e, idx + 1, ETCP_WSEL_FROM(p.cport), WAIT_MS);
 	ASSERT_LE(0, idx) TH_LOG("the duplicate FIN was not answered: %s", EXCH);
 	ack = &CAP->seg[idx];
 	ASSERT_EQ(ETCP_TIME_WAIT, proc_state(self->e.pa, &p.kc, &r2));
@@ -1243,10 +1232,7 @@ TEST_F(cw, tw_rst)
 		ASSERT_EQ(0, proto_sysctl_set(NS->a, PROTO, "rfc1337", rfc));
 		ret = pair_open_at(&self->e, &p, lfd, PORT, 0, &why);
 		ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
-		ret = close_both(&self->e, &p, true, &cl, &why);
-		ASSERT_EQ(0, ret) TH_LOG("%s: %s: %s", why, strerror(-ret), EXCH);
-		ASSERT_EQ(0, wait_row(&self->e, self->e.pa, &p.kc, ETCP_TIME_WAIT, WAIT_MS,
-				      NULL, &r1));
+		enter_time_wait(_metadata, &self->e, &p, true, &cl, &r1);
 		if (ETCP)
 			killed = stat_now(NS->a, "TimeWaitKilled");
 
@@ -1285,7 +1271,7 @@ TEST_F(cw, tw_rst)
 		}
 		/* RSTs are never answered. */
 		quiet(CAP, 20);
-		EXPECT_EQ(0U, count_sel(CAP, cl.ack + 1, SEL_FROM(p.cport)))
+		EXPECT_EQ(0U, etcp_wsel_count(CAP, cl.ack + 1, ETCP_WSEL_FROM(p.cport)))
 			TH_LOG("rfc1337=%d: the client answered an RST: %s", rfc, EXCH);
 		pair_close(&p);
 	}
@@ -1309,19 +1295,11 @@ TEST_F(cw, tw_syn_reuse)
 	uint32_t rcv_nxt, snd_nxt, syn;
 	long recycled = 0, idx;
 	struct sinfo si;
-	const char *why;
 	struct pair p;
 	size_t n1;
-	int ret, raw, afd;
+	int raw, afd;
 
-	ret = pair_open(&self->e, &p, &why);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
-	ASSERT_EQ(0, ns_nft_drop(NS->a, PROTO, "output", NFT_RST));
-	raw = etcp_raw_open(NS->a, PROTO);
-	ASSERT_LE(0, raw);
-	ret = close_both(&self->e, &p, false, &cl, &why);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s: %s", why, strerror(-ret), EXCH);
-	ASSERT_EQ(0, wait_row(&self->e, self->e.pb, &p.ks, ETCP_TIME_WAIT, WAIT_MS, NULL, NULL));
+	raw = raw_time_wait(_metadata, &self->e, &p, false, &cl);
 	ASSERT_EQ(0, wait_row(&self->e, self->e.pa, &p.kc, ST_GONE, WAIT_MS, NULL, NULL));
 	snd_nxt = cl.fin1_seq + 1;	/* the server's */
 	rcv_nxt = cl.fin2_seq + 1;	/* what it expects from the client */
@@ -1332,7 +1310,7 @@ TEST_F(cw, tw_syn_reuse)
 	n1 = etcp_cap_poll(CAP);
 	ASSERT_EQ(0, raw_send(raw, ETCP_NS_ADDR_A, p.cport, ETCP_NS_ADDR_B, PORT, ETCP_TH_SYN,
 			      rcv_nxt - 1000, 0));
-	idx = wait_sel(&self->e, n1, SEL_FROM(PORT), WAIT_MS);
+	idx = wait_sel(&self->e, n1, ETCP_WSEL_FROM(PORT), WAIT_MS);
 	ASSERT_LE(0, idx) TH_LOG("an old SYN into TIME_WAIT was not answered: %s", EXCH);
 	s = &CAP->seg[idx];
 	EXPECT_EQ(ETCP_TH_ACK, s->flags)
@@ -1349,7 +1327,7 @@ TEST_F(cw, tw_syn_reuse)
 	n1 = etcp_cap_poll(CAP);
 	ASSERT_EQ(0, raw_send(raw, ETCP_NS_ADDR_A, p.cport, ETCP_NS_ADDR_B, PORT, ETCP_TH_SYN,
 			      syn, 0));
-	idx = wait_sel(&self->e, n1, SEL_FROM(PORT), WAIT_MS);
+	idx = wait_sel(&self->e, n1, ETCP_WSEL_FROM(PORT), WAIT_MS);
 	ASSERT_LE(0, idx) TH_LOG("a new SYN into TIME_WAIT was not answered: %s", EXCH);
 	s = &CAP->seg[idx];
 	ASSERT_EQ(ETCP_TH_SYN | ETCP_TH_ACK, s->flags) TH_LOG("not a SYN-ACK: %s", EXCH);
@@ -1410,6 +1388,22 @@ static void eph_connect(struct __test_metadata *_metadata, FIXTURE_DATA(cw) *sel
 }
 
 /*
+ * bind() of a new socket in @nsfd to @addr:@port, which the @whose
+ * TIME_WAIT holds, fails EADDRINUSE without SO_REUSEADDR.
+ */
+static void expect_bind_in_use(struct __test_metadata *_metadata, FIXTURE_DATA(cw) *self,
+			       int nsfd, const char *addr, unsigned short port,
+			       const char *whose)
+{
+	int fd = ns_socket(nsfd, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EADDRINUSE, bind_to(fd, addr, port))
+		TH_LOG("bind() without SO_REUSEADDR over the %s's TIME_WAIT", whose);
+	close(fd);
+}
+
+/*
  * What a TIME_WAIT holds (etcp: msl 1000, so that it lasts the test and
  * then ends):
  * - server restart: the server closed first, its TIME_WAIT holds
@@ -1441,15 +1435,9 @@ TEST_F(cw, tw_bind)
 	/* The server restarts. */
 	ret = pair_open(&self->e, &p, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
-	ret = close_both(&self->e, &p, false, &cl, &why);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s: %s", why, strerror(-ret), EXCH);
-	ASSERT_EQ(0, wait_row(&self->e, self->e.pb, &p.ks, ETCP_TIME_WAIT, WAIT_MS, NULL, NULL));
+	enter_time_wait(_metadata, &self->e, &p, false, &cl, NULL);
 	pair_close(&p);	/* the listener */
-	fd = ns_socket(NS->b, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
-	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EADDRINUSE, bind_to(fd, ETCP_NS_ADDR_B, PORT))
-		TH_LOG("bind() without SO_REUSEADDR over the server's TIME_WAIT");
-	close(fd);
+	expect_bind_in_use(_metadata, self, NS->b, ETCP_NS_ADDR_B, PORT, "server");
 	lfd = ns_socket(NS->b, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
 	ASSERT_LE(0, lfd);
 	ASSERT_EQ(0, sockopt_set(lfd, SOL_SOCKET, SO_REUSEADDR, 1));
@@ -1464,16 +1452,10 @@ TEST_F(cw, tw_bind)
 	/* A client bound to FIXED_CPORT closes first. */
 	ret = pair_open_at(&self->e, &p, lfd, PORT, FIXED_CPORT, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
-	ret = close_both(&self->e, &p, true, &cl, &why);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s: %s", why, strerror(-ret), EXCH);
-	ASSERT_EQ(0, wait_row(&self->e, self->e.pa, &p.kc, ETCP_TIME_WAIT, WAIT_MS, NULL, NULL));
+	enter_time_wait(_metadata, &self->e, &p, true, &cl, NULL);
 	ktw = p.kc;
 	pair_close(&p);
-	fd = ns_socket(NS->a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
-	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EADDRINUSE, bind_to(fd, ETCP_NS_ADDR_A, FIXED_CPORT))
-		TH_LOG("bind() without SO_REUSEADDR over the client's TIME_WAIT");
-	close(fd);
+	expect_bind_in_use(_metadata, self, NS->a, ETCP_NS_ADDR_A, FIXED_CPORT, "client");
 	fd = ns_socket(NS->a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, sockopt_set(fd, SOL_SOCKET, SO_REUSEADDR, 1));
@@ -1501,9 +1483,7 @@ TEST_F(cw, tw_bind)
 	ret = pair_open_at(&self->e, &p, lfd, PORT, 0, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 	ASSERT_EQ(EPH_PORT, p.cport);
-	ret = close_both(&self->e, &p, true, &cl, &why);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s: %s", why, strerror(-ret), EXCH);
-	ASSERT_EQ(0, wait_row(&self->e, self->e.pa, &p.kc, ETCP_TIME_WAIT, WAIT_MS, NULL, NULL));
+	enter_time_wait(_metadata, &self->e, &p, true, &cl, NULL);
 	pair_close(&p);
 	fd = ns_socket(NS->a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
 	ASSERT_LE(0, fd);
@@ -1628,10 +1608,8 @@ TEST_F_TIMEOUT(cw_etcp, time_wait_duration, 60)
 	waited = stat_now(NS->a, "TimeWaited");
 	ret = pair_open_at(&self->e, &p, lfd, PORT, 0, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
-	ret = close_both(&self->e, &p, true, &cl, &why);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s: %s", why, strerror(-ret), EXCH);
+	enter_time_wait(_metadata, &self->e, &p, true, &cl, &r);
 	t0 = CAP->seg[cl.ack].t;
-	ASSERT_EQ(0, wait_row(&self->e, self->e.pa, &p.kc, ETCP_TIME_WAIT, WAIT_MS, NULL, &r));
 	EXPECT_EQ(3U, r.tr);
 	EXPECT_EQ(0U, r.txq);
 	EXPECT_EQ(0U, r.rxq);
@@ -1653,10 +1631,8 @@ TEST_F_TIMEOUT(cw_etcp, time_wait_duration, 60)
 	ASSERT_EQ(0, ns_sysctl_write(NS->a, "net/ipv4/etcp_msl", "750"));
 	ret = pair_open_at(&self->e, &p, lfd, PORT, 0, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
-	ret = close_both(&self->e, &p, true, &cl, &why);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s: %s", why, strerror(-ret), EXCH);
+	enter_time_wait(_metadata, &self->e, &p, true, &cl, &r);
 	t0 = CAP->seg[cl.ack].t;
-	ASSERT_EQ(0, wait_row(&self->e, self->e.pa, &p.kc, ETCP_TIME_WAIT, WAIT_MS, NULL, &r));
 	ASSERT_EQ(0, ns_sysctl_write(NS->a, "net/ipv4/etcp_msl", "100"));
 	EXPECT_TRUE(r.when <= (unsigned long)(2 * msl / 10 + 1) &&
 		    r.when + 15 >= (unsigned long)(2 * msl / 10))
@@ -1665,10 +1641,8 @@ TEST_F_TIMEOUT(cw_etcp, time_wait_duration, 60)
 	/* A new entry now takes the new value. */
 	ret = pair_open_at(&self->e, &q, lfd, PORT, 0, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
-	ret = close_both(&self->e, &q, true, &cl, &why);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s: %s", why, strerror(-ret), EXCH);
+	enter_time_wait(_metadata, &self->e, &q, true, &cl, NULL);
 	t0q = CAP->seg[cl.ack].t;
-	ASSERT_EQ(0, wait_row(&self->e, self->e.pa, &q.kc, ETCP_TIME_WAIT, WAIT_MS, NULL, NULL));
 	EXPECT_EQ(2, stat_now(NS->a, "TimeWait"));
 	ASSERT_EQ(0, wait_row(&self->e, self->e.pa, &q.kc, ST_GONE, 2000, &tq_gone, NULL));
 	EXPECT_TRUE(within_ms(tq_gone - t0q, 200 - TW_LO_MS, 200 + TW_HI_MS))

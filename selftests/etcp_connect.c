@@ -282,6 +282,28 @@ static int client_socket(FIXTURE_DATA(conn) *self,
 			 variant->proto);
 }
 
+/*
+ * A client socket with option @opt (at level variant->proto: SOL_ETCP is
+ * IPPROTO_ETCP, ETCP_MAXSEG is TCP_MAXSEG, ...) set to @val and read
+ * back, after another fresh one showed @dflt (@what if not): the fd.
+ */
+static int client_with_opt(struct __test_metadata *_metadata, FIXTURE_DATA(conn) *self,
+			   const FIXTURE_VARIANT(conn) *variant, int opt, int dflt, int val,
+			   const char *what)
+{
+	int cfd, fresh;
+
+	cfd = client_socket(self, variant, false);
+	ASSERT_LE(0, cfd);
+	fresh = client_socket(self, variant, false);
+	ASSERT_LE(0, fresh);
+	EXPECT_EQ(dflt, sockopt_get(fresh, variant->proto, opt)) TH_LOG("%s", what);
+	close(fresh);
+	ASSERT_EQ(0, sockopt_set(cfd, variant->proto, opt, val));
+	EXPECT_EQ(val, sockopt_get(cfd, variant->proto, opt));
+	return cfd;
+}
+
 /* ------------------------------------------------------------ handshake */
 
 /*
@@ -567,20 +589,13 @@ TEST_F(conn, mss_from_route_mtu)
 /* ETCP_MAXSEG (TCP_MAXSEG) before connect() clamps what the SYN announces. */
 TEST_F(conn, mss_maxseg_before_connect)
 {
-	int lfd, cfd, afd, fresh;
+	int lfd, cfd, afd;
 	struct sinfo ci, ai;
 
 	lfd = listen_on(self->ns->b, variant->proto, ETCP_NS_ADDR_B, PORT, 8);
 	ASSERT_LE(0, lfd);
-	cfd = client_socket(self, variant, false);
-	ASSERT_LE(0, cfd);
-	fresh = client_socket(self, variant, false);
-	ASSERT_LE(0, fresh);
-	/* ETCP_MAXSEG == TCP_MAXSEG, SOL_ETCP == IPPROTO_ETCP. */
-	EXPECT_EQ(536, sockopt_get(fresh, variant->proto, ETCP_MAXSEG))
-		TH_LOG("MAXSEG of an unconnected socket without a clamp");
-	ASSERT_EQ(0, sockopt_set(cfd, variant->proto, ETCP_MAXSEG, 1000));
-	EXPECT_EQ(1000, sockopt_get(cfd, variant->proto, ETCP_MAXSEG));
+	cfd = client_with_opt(_metadata, self, variant, ETCP_MAXSEG, 536, 1000,
+			      "MAXSEG of an unconnected socket without a clamp");
 	ASSERT_EQ(0, connect_to(cfd, ETCP_NS_ADDR_B, PORT)) TH_LOG("%s", EXCH);
 	afd = accept_wait(lfd, WAIT_MS);
 	ASSERT_LE(0, afd);
@@ -593,7 +608,6 @@ TEST_F(conn, mss_maxseg_before_connect)
 	EXPECT_EQ(1000U, ci.snd_mss) TH_LOG("client sends bigger segments than it asked for");
 	EXPECT_EQ(1000U, ai.snd_mss) TH_LOG("child ignores the peer's MSS 1000");
 	EXPECT_EQ(1000, sockopt_get(cfd, variant->proto, ETCP_MAXSEG));
-	close(fresh);
 	close(afd);
 	close(cfd);
 	close(lfd);
@@ -902,19 +916,13 @@ TEST_F_TIMEOUT(conn, rto_fallback_without_sample, 60)
  */
 TEST_F_TIMEOUT(conn, syncnt_overrides_sysctl, 60)
 {
-	int cfd, fresh, ret;
+	int cfd, ret;
 	int64_t t_ret;
 
 	ASSERT_EQ(0, ns_nft_drop(self->ns->b, variant->proto, "input", DROP_SYN));
 	ASSERT_EQ(0, proto_sysctl_set(self->ns->a, variant->proto, "syn_retries", 3));
-	cfd = client_socket(self, variant, false);
-	ASSERT_LE(0, cfd);
-	fresh = client_socket(self, variant, false);
-	ASSERT_LE(0, fresh);
-	EXPECT_EQ(3, sockopt_get(fresh, variant->proto, ETCP_SYNCNT))
-		TH_LOG("SYNCNT of a fresh socket is not the sysctl's 3");
-	ASSERT_EQ(0, sockopt_set(cfd, variant->proto, ETCP_SYNCNT, 1));
-	EXPECT_EQ(1, sockopt_get(cfd, variant->proto, ETCP_SYNCNT));
+	cfd = client_with_opt(_metadata, self, variant, ETCP_SYNCNT, 3, 1,
+			      "SYNCNT of a fresh socket is not the sysctl's 3");
 
 	ret = connect_to(cfd, ETCP_NS_ADDR_B, PORT);
 	t_ret = etcp_cap_now(self->cap);
@@ -934,7 +942,6 @@ TEST_F_TIMEOUT(conn, syncnt_overrides_sysctl, 60)
 	EXPECT_TRUE(near_ms(t_ret - self->cap->seg[0].t, 3000, END_TOL_MS))
 		TH_LOG("ETIMEDOUT %.3f s after the first SYN, not 3 s: %s",
 		       (t_ret - self->cap->seg[0].t) / 1e9, EXCH);
-	close(fresh);
 	close(cfd);
 }
 

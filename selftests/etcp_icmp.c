@@ -398,6 +398,29 @@ static int connect_c_retries3(FIXTURE_DATA(icmp) *self,
 	return connect_c(self, variant, *lfd, afd);
 }
 
+/* "ip route @how" to c's address (ETCP_NS_ADDR_C/32) in netns b: 0 or -errno. */
+static int route_c(FIXTURE_DATA(icmp) *self, const char *how)
+{
+	return ns_cmd(self->ns.b, "ip route %s %s/32", how, ETCP_NS_ADDR_C);
+}
+
+/*
+ * connect_c_retries3(), then b's route to c unreachable and @len bytes of
+ * @buf written: the client's fd (*@lfd and *@afd as there).
+ */
+static int connect_then_unreachable(struct __test_metadata *_metadata,
+				    FIXTURE_DATA(icmp) *self,
+				    const FIXTURE_VARIANT(icmp) *variant,
+				    int *lfd, int *afd, const void *buf, size_t len)
+{
+	int cfd = connect_c_retries3(self, variant, lfd, afd);
+
+	ASSERT_LE(0, cfd) TH_LOG("connect: %s", strerror(-cfd));
+	ASSERT_EQ(0, route_c(self, "add unreachable"));
+	ASSERT_EQ(0, send_all(cfd, buf, len));
+	return cfd;
+}
+
 /* @cfd's connection dies within 30 s, and recv() then fails with @err. */
 static void expect_dies_with(struct __test_metadata *_metadata,
 			     const FIXTURE_VARIANT(icmp) *variant, int cfd,
@@ -461,9 +484,7 @@ TEST_F_TIMEOUT(icmp, pmtu, 150)
 	EXPECT_EQ(MTU_SMALL, mtu);
 	EXPECT_EQ(TCP_ESTABLISHED, sock_state(cfd, variant->proto));
 
-	close(afd);
-	close(cfd);
-	close(lfd);
+	close_fds(&afd, &cfd, &lfd, NULL);
 }
 
 /* How b answers a SYN for an address, and what connect() then says. */
@@ -690,8 +711,7 @@ TEST_F_TIMEOUT(icmp, established_soft_error, 60)
 	ASSERT_EQ(0, send_all(cfd, out, 1000));
 	ASSERT_EQ(0, recv_exact(afd, in, 1000, WAIT_MS));
 
-	ASSERT_EQ(0, ns_cmd(self->ns.b, "ip route add unreachable %s/32",
-			    ETCP_NS_ADDR_C));
+	ASSERT_EQ(0, route_c(self, "add unreachable"));
 	ASSERT_EQ(0, send_all(cfd, out + 1000, 1000));
 	ret = wait_so_error(cfd, EHOSTUNREACH, WAIT_MS);
 	EXPECT_EQ(0, ret) TH_LOG("%s: SO_ERROR %s, want EHOSTUNREACH",
@@ -700,17 +720,14 @@ TEST_F_TIMEOUT(icmp, established_soft_error, 60)
 	/* No hard error: writing goes on. */
 	EXPECT_EQ(0, send_all(cfd, out + 2000, 1000));
 
-	ASSERT_EQ(0, ns_cmd(self->ns.b, "ip route del unreachable %s/32",
-			    ETCP_NS_ADDR_C));
+	ASSERT_EQ(0, route_c(self, "del unreachable"));
 	ret = recv_exact(afd, in + 1000, 2000, 20000);
 	ASSERT_EQ(0, ret) TH_LOG("%s: the data after the error: %s",
 				 variant->name, strerror(-ret));
 	EXPECT_EQ(0, memcmp(in, out, sizeof(out)));
 	EXPECT_EQ(TCP_ESTABLISHED, sock_state(cfd, variant->proto));
 
-	close(afd);
-	close(cfd);
-	close(lfd);
+	close_fds(&afd, &cfd, &lfd, NULL);
 }
 
 /*
@@ -723,17 +740,11 @@ TEST_F_TIMEOUT(icmp, timeout_reports_soft_error, 60)
 	char buf[100] = {};
 	int lfd, cfd, afd;
 
-	cfd = connect_c_retries3(self, variant, &lfd, &afd);
-	ASSERT_LE(0, cfd) TH_LOG("connect: %s", strerror(-cfd));
-	ASSERT_EQ(0, ns_cmd(self->ns.b, "ip route add unreachable %s/32",
-			    ETCP_NS_ADDR_C));
-	ASSERT_EQ(0, send_all(cfd, buf, sizeof(buf)));
+	cfd = connect_then_unreachable(_metadata, self, variant, &lfd, &afd, buf, sizeof(buf));
 	expect_dies_with(_metadata, variant, cfd, EHOSTUNREACH);
 	EXPECT_EQ(TCP_CLOSE, sock_state(cfd, variant->proto));
 
-	close(afd);
-	close(cfd);
-	close(lfd);
+	close_fds(&afd, &cfd, &lfd, NULL);
 }
 
 /*
@@ -749,13 +760,8 @@ TEST_F_TIMEOUT(icmp, ack_forgets_soft_error, 60)
 	int lfd, cfd, afd, i;
 	struct sinfo si;
 
-	cfd = connect_c_retries3(self, variant, &lfd, &afd);
-	ASSERT_LE(0, cfd) TH_LOG("connect: %s", strerror(-cfd));
-
 	/* Unreachable until the first retransmission: the ICMP came before. */
-	ASSERT_EQ(0, ns_cmd(self->ns.b, "ip route add unreachable %s/32",
-			    ETCP_NS_ADDR_C));
-	ASSERT_EQ(0, send_all(cfd, buf, sizeof(buf)));
+	cfd = connect_then_unreachable(_metadata, self, variant, &lfd, &afd, buf, sizeof(buf));
 	for (i = 0; i < 2000; i++) {
 		ASSERT_EQ(0, sinfo_get(cfd, variant->proto, &si));
 		if (si.total_retrans)
@@ -763,8 +769,7 @@ TEST_F_TIMEOUT(icmp, ack_forgets_soft_error, 60)
 		pause_step();
 	}
 	ASSERT_LT(0, si.total_retrans) TH_LOG("%s: no retransmission", variant->name);
-	ASSERT_EQ(0, ns_cmd(self->ns.b, "ip route del unreachable %s/32",
-			    ETCP_NS_ADDR_C));
+	ASSERT_EQ(0, route_c(self, "del unreachable"));
 	ASSERT_EQ(0, recv_exact(afd, buf, sizeof(buf), 20000));
 	for (i = 0; i < 2000 && ioctl_int(cfd, SIOCOUTQ) > 0; i++)
 		pause_step();
@@ -772,14 +777,11 @@ TEST_F_TIMEOUT(icmp, ack_forgets_soft_error, 60)
 						     variant->name);
 
 	/* Now the path drops everything without a word. */
-	ASSERT_EQ(0, ns_cmd(self->ns.b, "ip route add blackhole %s/32",
-			    ETCP_NS_ADDR_C));
+	ASSERT_EQ(0, route_c(self, "add blackhole"));
 	ASSERT_EQ(0, send_all(cfd, buf, 100));
 	expect_dies_with(_metadata, variant, cfd, ETIMEDOUT);
 
-	close(afd);
-	close(cfd);
-	close(lfd);
+	close_fds(&afd, &cfd, &lfd, NULL);
 }
 
 /*
@@ -859,9 +861,7 @@ TEST_F(icmp, forged_out_of_window)
 	ASSERT_EQ(0, send_all(cfd, buf, sizeof(buf)));
 	EXPECT_EQ(0, recv_exact(afd, buf, sizeof(buf), WAIT_MS));
 
-	close(afd);
-	close(cfd);
-	close(lfd);
+	close_fds(&afd, &cfd, &lfd, NULL);
 }
 
 static bool is_synack(const struct etcp_cap_seg *seg, const void *arg)

@@ -355,15 +355,6 @@ static void ofo_overlap(struct __test_metadata *_metadata,
 	expect_ack(_metadata, self, 1 + 12500, "the hole [0,5000)");
 }
 
-TEST_F(paged, ofo_overlap)
-{
-	open_conn(_metadata, self, PROTO, 0);
-	fill_stream(want, 12500, 1);
-	ofo_overlap(_metadata, self, want, want, false);
-	expect_read(_metadata, self, want, 12500, false);
-	expect_paged(_metadata, self, ETCP);
-}
-
 /* want: the truth; lie: the same but for [7500,10000). */
 static void make_lie(uint8_t *lie, const uint8_t *truth, size_t n)
 {
@@ -374,34 +365,44 @@ static void make_lie(uint8_t *lie, const uint8_t *truth, size_t n)
 		lie[i] = ~truth[i];
 }
 
-TEST_F(paged, overlap_lies)
+/*
+ * ofo_overlap() of the stream @seed, the second segment from the truth or
+ * (@lie) from make_lie()'s: the reader gets the truth, in paged frames.
+ */
+static void ofo_overlap_read(struct __test_metadata *_metadata, FIXTURE_DATA(paged) *self,
+			     const FIXTURE_VARIANT(paged) *variant, uint32_t seed, bool lie,
+			     bool swap)
 {
-	static uint8_t lie[12500];
+	static uint8_t liar[12500];
 
 	open_conn(_metadata, self, PROTO, 0);
-	fill_stream(want, 12500, 2);
-	make_lie(lie, want, sizeof(lie));
-	/* The overlap [7500,10000) came first with the truth: it stays. */
-	ofo_overlap(_metadata, self, want, lie, false);
+	fill_stream(want, 12500, seed);
+	if (lie)
+		make_lie(liar, want, sizeof(liar));
+	ofo_overlap(_metadata, self, want, lie ? liar : want, swap);
 	expect_read(_metadata, self, want, 12500, false);
 	expect_paged(_metadata, self, ETCP);
 }
 
+TEST_F(paged, ofo_overlap)
+{
+	ofo_overlap_read(_metadata, self, variant, 1, false, false);
+}
+
+/* The overlap [7500,10000) came first with the truth: it stays. */
+TEST_F(paged, overlap_lies)
+{
+	ofo_overlap_read(_metadata, self, variant, 2, true, false);
+}
+
+/*
+ * The liar [7500,12500) first, then [5000,10000): what begins first in
+ * sequence goes to the reader first, and the rest of the other only from
+ * where it ends.
+ */
 TEST_F(paged, overlap_lies_reorder)
 {
-	static uint8_t lie[12500];
-
-	open_conn(_metadata, self, PROTO, 0);
-	fill_stream(want, 12500, 3);
-	make_lie(lie, want, sizeof(lie));
-	/*
-	 * The liar [7500,12500) first, then [5000,10000): what begins first
-	 * in sequence goes to the reader first, and the rest of the other
-	 * only from where it ends.
-	 */
-	ofo_overlap(_metadata, self, want, lie, true);
-	expect_read(_metadata, self, want, 12500, false);
-	expect_paged(_metadata, self, ETCP);
+	ofo_overlap_read(_metadata, self, variant, 3, true, true);
 }
 
 TEST_F(paged, retrans_partial)

@@ -201,33 +201,36 @@ static int peer_prepare(FIXTURE_DATA(peer) *self, uint16_t win, const char **why
 	return 0;
 }
 
+/* A segment of the raw peer's connection with MSS option @mss: 0 or -errno. */
+static int peer_send_mss(const FIXTURE_DATA(peer) *self, uint8_t flags, uint32_t ack,
+			 uint16_t mss)
+{
+	struct etcp_raw_seg seg = peer_seg(self, flags, self->isn, ack);
+	uint8_t opt[4];
+
+	seg.opts = opt;
+	seg.optlen = etcp_raw_opt_mss(opt, mss);
+	return etcp_raw_send(self->raw, &seg);
+}
+
 /*
  * The raw peer connects to a listener on PORT in netns a with a SYN that
- * carries MSS option @mss and window @win, and ACKs the SYN-ACK with the
- * same window: fd is the accepted socket.  0 or -errno, *why set.
+ * carries MSS option @mss, and ACKs the SYN-ACK: fd is the accepted
+ * socket.  0 or -errno, *why set.
  */
-static int peer_passive(FIXTURE_DATA(peer) *self, uint16_t mss, uint16_t win,
-			const char **why)
+static int peer_passive(FIXTURE_DATA(peer) *self, uint16_t mss, const char **why)
 {
 	struct flow synack = { .sport = PORT, .dport = RAW_PORT };
-	struct etcp_raw_seg seg;
 	struct etcp_cap_seg rs;
-	uint8_t opt[4];
 	int ret;
 
-	ret = peer_prepare(self, win, why);
-	if (ret)
-		return ret;
 	*why = "listener";
 	self->lfd = listen_on(self->ns.a, PROTO, "0.0.0.0", PORT, 8);
 	if (self->lfd < 0)
 		return -errno;
 	self->aport = PORT;
 	*why = "sending the SYN";
-	seg = peer_seg(self, ETCP_TH_SYN, self->isn, 0);
-	seg.opts = opt;
-	seg.optlen = etcp_raw_opt_mss(opt, mss);
-	ret = etcp_raw_send(self->raw, &seg);
+	ret = peer_send_mss(self, ETCP_TH_SYN, 0, mss);
 	if (ret)
 		return ret;
 	*why = "no SYN-ACK";
@@ -247,31 +250,19 @@ static int peer_passive(FIXTURE_DATA(peer) *self, uint16_t mss, uint16_t win,
 		return ret;
 	*why = "accept";
 	self->fd = accept_wait(self->lfd, WAIT_MS);
-	if (self->fd < 0)
-		return -errno;
-	*why = "the handshake was not captured";
-	if (etcp_cap_wait(self->cap, 3, WAIT_MS))
-		return -ETIMEDOUT;
-	self->n0 = self->cap->n;
-	return 0;
+	return self->fd < 0 ? -errno : 0;
 }
 
 /*
  * A socket in netns a connects to the raw peer, which answers its SYN
- * with a SYN-ACK carrying MSS option @mss and window @win.  0 or -errno.
+ * with a SYN-ACK carrying MSS option @mss.  0 or -errno, *why set.
  */
-static int peer_active(FIXTURE_DATA(peer) *self, uint16_t mss, uint16_t win,
-		       const char **why)
+static int peer_active(FIXTURE_DATA(peer) *self, uint16_t mss, const char **why)
 {
 	struct flow syn = { .dport = RAW_PORT };
-	struct etcp_raw_seg seg;
 	struct etcp_cap_seg rs;
-	uint8_t opt[4];
 	int ret;
 
-	ret = peer_prepare(self, win, why);
-	if (ret)
-		return ret;
 	*why = "socket";
 	self->fd = ns_socket(self->ns.a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
 	if (self->fd < 0)
@@ -298,10 +289,7 @@ static int peer_active(FIXTURE_DATA(peer) *self, uint16_t mss, uint16_t win,
 	self->irs = rs.seq;
 	self->rcv_nxt = rs.seq + 1;
 	*why = "sending the SYN-ACK";
-	seg = peer_seg(self, ETCP_TH_SYN | ETCP_TH_ACK, self->isn, self->rcv_nxt);
-	seg.opts = opt;
-	seg.optlen = etcp_raw_opt_mss(opt, mss);
-	ret = etcp_raw_send(self->raw, &seg);
+	ret = peer_send_mss(self, ETCP_TH_SYN | ETCP_TH_ACK, self->rcv_nxt, mss);
 	if (ret)
 		return ret;
 	*why = "connect did not complete";
@@ -310,7 +298,24 @@ static int peer_active(FIXTURE_DATA(peer) *self, uint16_t mss, uint16_t win,
 	ret = so_error(self->fd);
 	if (ret)
 		return ret < 0 ? ret : -ret;
-	ret = set_nonblock(self->fd, false);
+	return set_nonblock(self->fd, false);
+}
+
+/*
+ * The connection of fd to the raw peer, whose segments carry window
+ * @win: opened by the peer (@passive, peer_passive()) or by fd
+ * (peer_active()), MSS option @mss in the peer's SYN or SYN-ACK, and the
+ * handshake captured (n0 after it).  0 or -errno, *why set.
+ */
+static int peer_open(FIXTURE_DATA(peer) *self, bool passive, uint16_t mss, uint16_t win,
+		     const char **why)
+{
+	int ret;
+
+	ret = peer_prepare(self, win, why);
+	if (ret)
+		return ret;
+	ret = passive ? peer_passive(self, mss, why) : peer_active(self, mss, why);
 	if (ret)
 		return ret;
 	*why = "the handshake was not captured";
@@ -467,8 +472,7 @@ static void mss_floor(struct __test_metadata *_metadata, FIXTURE_DATA(peer) *sel
 	size_t i, wrong = 0;
 	int ret;
 
-	ret = passive ? peer_passive(self, mss, 65535, &why) :
-			peer_active(self, mss, 65535, &why);
+	ret = peer_open(self, passive, mss, 65535, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s: %s", why, strerror(-ret), EXCH);
 	ASSERT_EQ(0, sinfo_get(self->fd, PROTO, &si));
 	EXPECT_EQ(MIN_SND_MSS, si.snd_mss)
@@ -547,8 +551,7 @@ static void small_window(struct __test_metadata *_metadata,
 	size_t i, n1;
 	int ret;
 
-	ret = passive ? peer_passive(self, MSS, win, &why) :
-			peer_active(self, MSS, win, &why);
+	ret = peer_open(self, passive, MSS, win, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s: %s", why, strerror(-ret), EXCH);
 	ASSERT_EQ(0, sinfo_get(self->fd, PROTO, &si));
 	EXPECT_EQ(seg, si.snd_mss)

@@ -354,47 +354,21 @@ static void pkt_account(struct etcp_pkt *pk, struct etcp_cap_seg *seg)
 static int pkt_read_one(struct etcp_pkt *pk, struct etcp_cap_seg *seg)
 {
 	static uint8_t buf[PKT_FRAME_MAX];
-	union {
-		char buf[CMSG_SPACE(sizeof(struct tpacket_auxdata)) + 64];
-		struct cmsghdr align;
-	} ctrl;
-	struct iovec iov = { buf, sizeof(buf) };
-	struct sockaddr_ll sll;
-	struct msghdr msg = {
-		.msg_name = &sll,
-		.msg_namelen = sizeof(sll),
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = ctrl.buf,
-		.msg_controllen = sizeof(ctrl.buf),
-	};
-	bool csum_pending = false;
-	struct cmsghdr *cm;
-	struct timespec ts;
-	ssize_t n;
+	struct etcp_cap_frame f;
+	int ret;
 
-	do {
-		n = recvmsg(pk->fd, &msg, MSG_DONTWAIT);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-		if (cm->cmsg_level == SOL_PACKET && cm->cmsg_type == PACKET_AUXDATA) {
-			struct tpacket_auxdata aux;
-
-			memcpy(&aux, CMSG_DATA(cm), sizeof(aux));
-			csum_pending = aux.tp_status & TP_STATUS_CSUMNOTREADY;
-		}
-	}
-	if (sll.sll_pkttype == PACKET_OUTGOING || n < ETCP_PKT_ETH_HLEN ||
+	ret = etcp_cap_read_frame(pk->fd, buf, sizeof(buf), &f);
+	if (ret)
+		return ret;
+	if (f.pkttype == PACKET_OUTGOING || f.len < ETCP_PKT_ETH_HLEN ||
 	    buf[12] != ETH_P_IP >> 8 || buf[13] != (ETH_P_IP & 0xff))
 		return 0;
-	if (etcp_cap_parse(buf + ETCP_PKT_ETH_HLEN, n - ETCP_PKT_ETH_HLEN,
+	if (etcp_cap_parse(buf + ETCP_PKT_ETH_HLEN, f.len - ETCP_PKT_ETH_HLEN,
 			   pk->ipproto, seg))
 		return 0;
-	seg->t = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-	if (csum_pending)
+	/* No SO_TIMESTAMPNS here: the time it was read. */
+	seg->t = realtime_ns();
+	if (f.csum_pending)
 		seg->csum = -1;
 	pkt_account(pk, seg);
 	pkt_record(pk, seg);

@@ -148,6 +148,22 @@ static int etcp_socket_in(int nsfd)
 	return ns_socket(nsfd, AF_INET, SOCK_STREAM, IPPROTO_ETCP);
 }
 
+/*
+ * A new etcp socket in netns a (its inode in *@ino), then /proc/net/etcp
+ * of netns a read into self->t: the fd.
+ */
+static int socket_then_table(struct __test_metadata *_metadata, FIXTURE_DATA(proc) *self,
+			     unsigned long *ino)
+{
+	int fd;
+
+	fd = etcp_socket_in(self->ns.a);
+	ASSERT_LE(0, fd) TH_LOG("etcp socket: %s", strerror(errno));
+	*ino = inode_of(fd);
+	ASSERT_EQ(0, read_table(self->ns.a, "etcp", self->t));
+	return fd;
+}
+
 /* The fixture's own assumptions: /proc/net follows setns(), links work. */
 TEST_F(proc, fixture_self_check)
 {
@@ -213,11 +229,7 @@ TEST_F(proc, new_socket_row)
 	unsigned long ino;
 	int fd;
 
-	fd = etcp_socket_in(self->ns.a);
-	ASSERT_LE(0, fd) TH_LOG("etcp socket: %s", strerror(errno));
-	ino = inode_of(fd);
-
-	ASSERT_EQ(0, read_table(self->ns.a, "etcp", self->t));
+	fd = socket_then_table(_metadata, self, &ino);
 	ASSERT_EQ(2, self->t->nr)
 		TH_LOG("one socket in the netns gives %d rows, not 1", self->t->nr - 1);
 	ASSERT_EQ(0, parse_row(self->t->line[1], &r))
@@ -299,10 +311,7 @@ TEST_F(proc, close_removes_row)
 	unsigned long ino;
 	int fd;
 
-	fd = etcp_socket_in(self->ns.a);
-	ASSERT_LE(0, fd) TH_LOG("etcp socket: %s", strerror(errno));
-	ino = inode_of(fd);
-	ASSERT_EQ(0, read_table(self->ns.a, "etcp", self->t));
+	fd = socket_then_table(_metadata, self, &ino);
 	ASSERT_EQ(1, rows_with_inode(self->t, ino, &r));
 
 	close(fd);
@@ -319,11 +328,7 @@ TEST_F(proc, netns_isolation)
 	unsigned long ino;
 	int fd;
 
-	fd = etcp_socket_in(self->ns.a);
-	ASSERT_LE(0, fd) TH_LOG("etcp socket: %s", strerror(errno));
-	ino = inode_of(fd);
-
-	ASSERT_EQ(0, read_table(self->ns.a, "etcp", self->t));
+	fd = socket_then_table(_metadata, self, &ino);
 	EXPECT_EQ(1, rows_with_inode(self->t, ino, &r))
 		TH_LOG("socket not listed in its own netns");
 	ASSERT_EQ(0, read_table(self->ns.b, "etcp", self->t));

@@ -156,6 +156,32 @@ static int bind_socket(FIXTURE_DATA(bind) *self,
 	return ns_socket(self->ns.a, AF_INET, SOCK_STREAM, variant->proto);
 }
 
+/* Two sockets of the variant's protocol in netns a: *@s1 and *@s2. */
+static void two_sockets(struct __test_metadata *_metadata, FIXTURE_DATA(bind) *self,
+			const FIXTURE_VARIANT(bind) *variant, int *s1, int *s2)
+{
+	*s1 = bind_socket(self, variant);
+	ASSERT_LE(0, *s1);
+	*s2 = bind_socket(self, variant);
+	ASSERT_LE(0, *s2);
+}
+
+/* While a socket is bound to @first:PORT, bind() to @second:PORT fails EADDRINUSE. */
+static void expect_bind_conflict(struct __test_metadata *_metadata, FIXTURE_DATA(bind) *self,
+				 const FIXTURE_VARIANT(bind) *variant, const char *first,
+				 const char *second)
+{
+	int s1, s2;
+
+	two_sockets(_metadata, self, variant, &s1, &s2);
+	ASSERT_EQ(0, bind_to(s1, first, PORT));
+	EXPECT_EQ(-EADDRINUSE, bind_to(s2, second, PORT))
+		TH_LOG("bind to %s:%d while %s:%d is bound did not fail EADDRINUSE",
+		       second, PORT, first, PORT);
+	close(s1);
+	close(s2);
+}
+
 TEST_F(bind, getsockname_after_bind)
 {
 	struct sockaddr_in sin = {};
@@ -276,10 +302,7 @@ TEST_F(bind, same_addr_port_twice)
 {
 	int s1, s2;
 
-	s1 = bind_socket(self, variant);
-	ASSERT_LE(0, s1);
-	s2 = bind_socket(self, variant);
-	ASSERT_LE(0, s2);
+	two_sockets(_metadata, self, variant, &s1, &s2);
 	ASSERT_EQ(0, bind_to(s1, ETCP_NS_ADDR_A, PORT));
 	EXPECT_EQ(-EADDRINUSE, bind_to(s2, ETCP_NS_ADDR_A, PORT))
 		TH_LOG("second bind to %s:%d without SO_REUSEADDR did not fail EADDRINUSE",
@@ -295,29 +318,8 @@ TEST_F(bind, same_addr_port_twice)
 /* 0.0.0.0:P and 10.0.1.1:P conflict, in either order. */
 TEST_F(bind, wildcard_conflicts_with_specific)
 {
-	int s1, s2;
-
-	s1 = bind_socket(self, variant);
-	ASSERT_LE(0, s1);
-	s2 = bind_socket(self, variant);
-	ASSERT_LE(0, s2);
-	ASSERT_EQ(0, bind_to(s1, "0.0.0.0", PORT));
-	EXPECT_EQ(-EADDRINUSE, bind_to(s2, ETCP_NS_ADDR_A, PORT))
-		TH_LOG("bind to %s:%d while 0.0.0.0:%d is bound did not fail EADDRINUSE",
-		       ETCP_NS_ADDR_A, PORT, PORT);
-	close(s1);
-	close(s2);
-
-	s1 = bind_socket(self, variant);
-	ASSERT_LE(0, s1);
-	s2 = bind_socket(self, variant);
-	ASSERT_LE(0, s2);
-	ASSERT_EQ(0, bind_to(s1, ETCP_NS_ADDR_A, PORT));
-	EXPECT_EQ(-EADDRINUSE, bind_to(s2, "0.0.0.0", PORT))
-		TH_LOG("bind to 0.0.0.0:%d while %s:%d is bound did not fail EADDRINUSE",
-		       PORT, ETCP_NS_ADDR_A, PORT);
-	close(s1);
-	close(s2);
+	expect_bind_conflict(_metadata, self, variant, "0.0.0.0", ETCP_NS_ADDR_A);
+	expect_bind_conflict(_metadata, self, variant, ETCP_NS_ADDR_A, "0.0.0.0");
 }
 
 /* Two non-listening sockets that both set SO_REUSEADDR share a port. */
@@ -325,10 +327,7 @@ TEST_F(bind, reuseaddr_on_both)
 {
 	int s1, s2;
 
-	s1 = bind_socket(self, variant);
-	ASSERT_LE(0, s1);
-	s2 = bind_socket(self, variant);
-	ASSERT_LE(0, s2);
+	two_sockets(_metadata, self, variant, &s1, &s2);
 	ASSERT_EQ(0, set_reuseaddr(s1));
 	ASSERT_EQ(0, set_reuseaddr(s2));
 	ASSERT_EQ(0, bind_to(s1, ETCP_NS_ADDR_A, PORT));

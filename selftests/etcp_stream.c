@@ -1053,6 +1053,25 @@ TEST_F(stream, msg_waitall)
 /* ------------------------------------------------------------ errors */
 
 /*
+ * recv() on @fd, of protocol @proto, which has no connection (@what): it
+ * fails ENOTCONN, blocking or not.
+ */
+static void expect_recv_notconn(struct __test_metadata *_metadata, int fd, const char *proto,
+				const char *what)
+{
+	char buf[10];
+	ssize_t n;
+
+	n = recv(fd, buf, sizeof(buf), 0);
+	EXPECT_EQ(-1, n);
+	EXPECT_EQ(ENOTCONN, errno) TH_LOG("%s recv on %s: %s", proto, what,
+					  n < 0 ? strerror(errno) : "data");
+	n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	EXPECT_EQ(-1, n);
+	EXPECT_EQ(ENOTCONN, errno);
+}
+
+/*
  * send() on a socket that never connected: EPIPE and SIGPIPE, without the
  * signal under MSG_NOSIGNAL.  recv() there or on a listener: ENOTCONN.
  * SIOCINQ, SIOCOUTQ, SIOCOUTQNSD on a listener: EINVAL.
@@ -1080,13 +1099,7 @@ TEST_F(stream, not_connected)
 	EXPECT_EQ(EPIPE, errno);
 	EXPECT_EQ(2, sigpipes) TH_LOG("%d SIGPIPEs after write()", sigpipes);
 
-	n = recv(fd, buf, sizeof(buf), 0);
-	EXPECT_EQ(-1, n);
-	EXPECT_EQ(ENOTCONN, errno) TH_LOG("%s recv on a new socket: %s", PROTO,
-					  n < 0 ? strerror(errno) : "data");
-	n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-	EXPECT_EQ(-1, n);
-	EXPECT_EQ(ENOTCONN, errno);
+	expect_recv_notconn(_metadata, fd, PROTO, "a new socket");
 	n = read(fd, buf, sizeof(buf));
 	EXPECT_EQ(-1, n);
 	EXPECT_EQ(ENOTCONN, errno);
@@ -1097,13 +1110,7 @@ TEST_F(stream, not_connected)
 	ASSERT_LE(0, l);
 	ASSERT_EQ(0, bind_to(l, ETCP_NS_ADDR_B, PORT));
 	ASSERT_EQ(0, listen(l, 8));
-	n = recv(l, buf, sizeof(buf), 0);
-	EXPECT_EQ(-1, n);
-	EXPECT_EQ(ENOTCONN, errno) TH_LOG("%s recv on a listener: %s", PROTO,
-					  n < 0 ? strerror(errno) : "data");
-	n = recv(l, buf, sizeof(buf), MSG_DONTWAIT);
-	EXPECT_EQ(-1, n);
-	EXPECT_EQ(ENOTCONN, errno);
+	expect_recv_notconn(_metadata, l, PROTO, "a listener");
 	EXPECT_EQ(-EINVAL, ioctl_int(l, SIOCINQ)) TH_LOG("SIOCINQ on a listener");
 	EXPECT_EQ(-EINVAL, ioctl_int(l, FIONREAD));
 	EXPECT_EQ(-EINVAL, ioctl_int(l, SIOCOUTQ)) TH_LOG("SIOCOUTQ on a listener (EINVAL as TCP)");

@@ -290,10 +290,9 @@ FIXTURE(keepalive) {
 
 FIXTURE_VARIANT(keepalive) {
 	int proto;
-	const char *prefix;	/* of the sysctls' names */
 	const char *probes;	/* counter of keepalive probes sent */
 	const char *aborts;	/* counter of connections aborted by a timer */
-	long probes_max;	/* of <prefix>keepalive_probes */
+	long probes_max;	/* of <proto>_keepalive_probes */
 };
 
 /*
@@ -302,7 +301,6 @@ FIXTURE_VARIANT(keepalive) {
  */
 FIXTURE_VARIANT_ADD(keepalive, tcp) {
 	.proto = IPPROTO_TCP,
-	.prefix = "tcp_",
 	.probes = "TCPKeepAlive",
 	.aborts = "TCPAbortOnTimeout",
 	.probes_max = 255,
@@ -310,7 +308,6 @@ FIXTURE_VARIANT_ADD(keepalive, tcp) {
 
 FIXTURE_VARIANT_ADD(keepalive, etcp) {
 	.proto = IPPROTO_ETCP,
-	.prefix = "etcp_",
 	.probes = "KeepAliveProbes",
 	.aborts = "AbortOnTimeout",
 	.probes_max = 127,
@@ -341,7 +338,7 @@ static int ka_put(const FIXTURE_VARIANT(keepalive) *variant, int nsfd,
 {
 	char buf[64];
 
-	snprintf(buf, sizeof(buf), "%skeepalive_%s", variant->prefix, name);
+	snprintf(buf, sizeof(buf), "%s_keepalive_%s", proto_name(variant->proto), name);
 	return sysctl_put_long(nsfd, buf, val);
 }
 
@@ -350,7 +347,7 @@ static long ka_get(const FIXTURE_VARIANT(keepalive) *variant, int nsfd,
 {
 	char buf[64];
 
-	snprintf(buf, sizeof(buf), "%skeepalive_%s", variant->prefix, name);
+	snprintf(buf, sizeof(buf), "%s_keepalive_%s", proto_name(variant->proto), name);
 	return sysctl_get(nsfd, buf);
 }
 
@@ -368,19 +365,19 @@ TEST_F(keepalive, probes_max)
 	int ret;
 
 	ret = ka_put(variant, self->ns.a, "probes", variant->probes_max);
-	ASSERT_EQ(0, ret) TH_LOG("%skeepalive_probes = %ld: %s", variant->prefix,
+	ASSERT_EQ(0, ret) TH_LOG("%s_keepalive_probes = %ld: %s", proto_name(variant->proto),
 				 variant->probes_max, strerror(-ret));
 	EXPECT_EQ(variant->probes_max, ka_get(variant, self->ns.a, "probes"));
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		if (bad[i] <= variant->probes_max)
 			continue;
 		ret = ka_put(variant, self->ns.a, "probes", bad[i]);
-		EXPECT_EQ(-EINVAL, ret) TH_LOG("%skeepalive_probes = %ld: %s, not EINVAL",
-					       variant->prefix, bad[i],
+		EXPECT_EQ(-EINVAL, ret) TH_LOG("%s_keepalive_probes = %ld: %s, not EINVAL",
+					       proto_name(variant->proto), bad[i],
 					       ret ? strerror(-ret) : "accepted");
 		EXPECT_EQ(variant->probes_max, ka_get(variant, self->ns.a, "probes"))
-			TH_LOG("%skeepalive_probes changed by a refused %ld",
-			       variant->prefix, bad[i]);
+			TH_LOG("%s_keepalive_probes changed by a refused %ld",
+			       proto_name(variant->proto), bad[i]);
 	}
 }
 
