@@ -78,25 +78,30 @@ void etcp_cong_init(struct sock *sk)
 }
 
 /*
- * RFC 5681 3.1, equation (4): half the flight, at least two segments.
- * The flight is counted before the loss shrank it.
+ * The slow start threshold after a loss: half the congestion window, at
+ * least two segments, as Linux's Reno (tcp_reno_ssthresh()).  RFC 5681
+ * 3.1 equation (4) halves the flight instead, which is smaller when the
+ * application or the peer's window held the sender back.
  */
 static u32 etcp_ssthresh(const struct etcp_sock *esk)
 {
-	return max(esk->packets_out / 2, 2U);
+	return max(esk->snd_cwnd / 2, 2U);
 }
 
 /*
  * New data was acknowledged (@acked segments), outside fast recovery.
- * Slow start adds at most two segments per ACK (RFC 3465 with L = 2);
- * congestion avoidance adds one segment per window's worth of ACKed
- * segments.  The window only grows while it limited the sender: an
- * application that sends little must not earn a window it never used
- * (RFC 7661 2).
+ * Slow start adds every segment acknowledged, up to ssthresh, as Linux's
+ * tcp_slow_start() does (RFC 5681 3.1 and RFC 3465 would add at most one
+ * or two per ACK; a receiver that acknowledges many segments at once sees
+ * the difference); what is left over goes to congestion avoidance, which
+ * adds one segment per window's worth of ACKed segments.  The window only
+ * grows while it limited the sender: an application that sends little
+ * must not earn a window it never used (RFC 7661 2).
  */
 void etcp_cong_ack(struct sock *sk, u32 acked, u32 prior_packets)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
+	u32 cwnd;
 
 	if (esk->ca_state == ETCP_CA_LOSS &&
 	    !etcp_before(esk->snd_una, esk->recover))
@@ -106,20 +111,30 @@ void etcp_cong_ack(struct sock *sk, u32 acked, u32 prior_packets)
 		return;
 
 	if (esk->snd_cwnd < esk->snd_ssthresh) {
-		esk->snd_cwnd += min(acked, 2U);
-		return;
+		cwnd = min(esk->snd_cwnd + acked, esk->snd_ssthresh);
+		acked -= cwnd - esk->snd_cwnd;
+		esk->snd_cwnd = cwnd;
+		if (!acked)
+			return;
+	}
+	/* Credit earned at a larger window counts as one segment now. */
+	if (esk->snd_cwnd_cnt >= esk->snd_cwnd) {
+		esk->snd_cwnd_cnt = 0;
+		esk->snd_cwnd++;
 	}
 	esk->snd_cwnd_cnt += acked;
 	if (esk->snd_cwnd_cnt >= esk->snd_cwnd) {
-		esk->snd_cwnd_cnt -= esk->snd_cwnd;
-		esk->snd_cwnd++;
+		cwnd = esk->snd_cwnd_cnt / esk->snd_cwnd;
+		esk->snd_cwnd_cnt -= cwnd * esk->snd_cwnd;
+		esk->snd_cwnd += cwnd;
 	}
 }
 
 /*
- * RFC 6582 3.2 step 2, on the third duplicate ACK: ssthresh as equation
- * (4), remember how far we sent, retransmit the first unacknowledged
- * segment and inflate the window by the three segments that left.
+ * RFC 6582 3.2 step 2, on the third duplicate ACK: ssthresh (halved as
+ * Linux halves it), remember how far we sent, retransmit the first
+ * unacknowledged segment and inflate the window by the three segments
+ * that left.
  */
 void etcp_cong_enter_recovery(struct sock *sk)
 {
@@ -155,9 +170,10 @@ void etcp_cong_partial_ack(struct sock *sk, u32 acked)
 }
 
 /*
- * The retransmission timer expired (RFC 5681 3.1, equation (4) and "cwnd
- * to no more than the loss window, 1 full-sized segment"): everything in
- * flight is taken for lost and sent again from SND.UNA in slow start.
+ * The retransmission timer expired (RFC 5681 3.1: ssthresh lowered, here
+ * as Linux lowers it, and "cwnd to no more than the loss window, 1
+ * full-sized segment"): everything in flight is taken for lost and sent
+ * again from SND.UNA in slow start.
  */
 void etcp_cong_rto(struct sock *sk)
 {

@@ -52,6 +52,8 @@ extern const struct proto_ops etcp_stream_ops;
 #define ETCP_TIMER_DEFER	(HZ / 20)
 /* Linux's delayed-ACK timeout (RFC 1122 4.2.3.2 allows up to 500 ms). */
 #define ETCP_DELACK		(HZ / 25)
+/* Quick ACKs at most, at the start or after idle or loss (Linux's 16). */
+#define ETCP_MAX_QUICKACKS	16
 #define ETCP_MAX_SYNCNT		127
 /* Bounds of the keepalive options, as TCP's (MAX_TCP_KEEP*). */
 #define ETCP_MAX_KEEPIDLE	32767
@@ -133,6 +135,7 @@ enum etcp_mib_field {
 	ETCP_MIB_OFOPRUNED,		/* out-of-order data given back: memory */
 	ETCP_MIB_RCVCOLLAPSED,		/* small segments copied into a buffer */
 	ETCP_MIB_OUTOFWINDOWICMPS,	/* ICMP error quoting a seq not in flight */
+	ETCP_MIB_ACKSKIPPEDCHALLENGE,	/* request's challenge ACK not sent: limit */
 	ETCP_MIB_MAX
 };
 
@@ -244,7 +247,13 @@ struct etcp_sock {
 	u8 bound_by_connect:1;		/* port picked by connect(), shareable */
 	u8 active_open:1;		/* left CLOSE by connect() */
 	u8 nodelay:1;			/* ETCP_NODELAY */
+	u8 corked:1;			/* ETCP_CORK */
 	u8 ack_pending:1;		/* the delayed-ACK timer owes an ACK */
+	u8 ack_sched:1;			/* what arrived since our last ACK wants one */
+	u8 data_rcvd:1;			/* some data arrived: lrcvtime is set */
+	u8 pingpong:1;			/* interactive: ACKs ride on answers */
+	u8 quick;			/* ACKs still to send at once (timer.c) */
+	unsigned long lrcvtime;		/* jiffies of the last data received */
 	u8 timer_mode;			/* what rtx_timer waits for: ETCP_TMR_* */
 	u8 fin_rcvd;			/* 1: RCV.NXT counts the peer's FIN */
 	int linger2;			/* ETCP_LINGER2 in s; 0: sysctl, <0: none */
@@ -289,6 +298,16 @@ enum {
 	ETCP_TMR_NONE,
 	ETCP_TMR_RETRANS,		/* data unacknowledged: RTO */
 	ETCP_TMR_PROBE,			/* peer's window closed: persist */
+};
+
+/*
+ * How etcp_write_xmit() treats a short last segment: as Nagle (and the
+ * cork) decide, sent at once, or held for more as if corked (MSG_MORE).
+ */
+enum etcp_xmit {
+	ETCP_XMIT_NAGLE,
+	ETCP_XMIT_PUSH,
+	ETCP_XMIT_MORE,
 };
 
 /* Congestion control states (RFC 5681 / 6582). */
@@ -558,12 +577,13 @@ bool etcp_rst_acceptable(int state, u32 seq, u32 rcv_nxt);
 bool etcp_challenge_allowed(struct net *net);
 bool etcp_oow_answer(struct net *net, const struct sk_buff *skb,
 		     unsigned long *stamp, int mib);
+bool etcp_oow_rate_limited(struct net *net, unsigned long *stamp, int mib);
 
 /* output.c */
 void etcp_send_syn(struct sock *sk);
 void etcp_send_ack(struct sock *sk);
 void etcp_send_probe(struct sock *sk);
-void etcp_write_xmit(struct sock *sk, bool push);
+void etcp_write_xmit(struct sock *sk, enum etcp_xmit how);
 bool etcp_retransmit_head(struct sock *sk);
 void etcp_probe_window(struct sock *sk);
 int etcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len);
@@ -600,6 +620,10 @@ void etcp_clear_timers(struct sock *sk);
 void etcp_arm_rtx(struct sock *sk, unsigned long timeout);
 void etcp_stop_rtx(struct sock *sk);
 void etcp_schedule_delack(struct sock *sk);
+void etcp_data_rcvd_event(struct sock *sk);
+void etcp_data_sent_event(struct sock *sk);
+void etcp_enter_quickack(struct etcp_sock *esk);
+bool etcp_in_quickack(const struct etcp_sock *esk);
 void etcp_reset_keepalive(struct sock *sk, unsigned long when);
 void etcp_release_cb(struct sock *sk);
 

@@ -401,19 +401,32 @@ bool etcp_oow_answer(struct net *net, const struct sk_buff *skb,
 		     unsigned long *stamp, int mib)
 {
 	const struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
-	int ms = READ_ONCE(etcp_pernet(net)->sysctl.invalid_ratelimit);
-	unsigned long last = READ_ONCE(*stamp), now = jiffies;
 
 	if (cb->flags & ETCP_FLAG_RST)
 		return false;
-	if (!ms || (cb->end_seq != cb->seq && !(cb->flags & ETCP_FLAG_SYN)))
+	if (cb->end_seq != cb->seq && !(cb->flags & ETCP_FLAG_SYN))
 		return true;
+	return !etcp_oow_rate_limited(net, stamp, mib);
+}
+
+/*
+ * Was an answer sent, per @stamp, less than etcp_invalid_ratelimit ms ago
+ * (then it is counted in @mib)?  Otherwise @stamp becomes now: the answer
+ * may go.  Linux's __tcp_oow_rate_limited().
+ */
+bool etcp_oow_rate_limited(struct net *net, unsigned long *stamp, int mib)
+{
+	int ms = READ_ONCE(etcp_pernet(net)->sysctl.invalid_ratelimit);
+	unsigned long last = READ_ONCE(*stamp), now = jiffies;
+
+	if (!ms)
+		return false;
 	if (last && time_before(now, last + msecs_to_jiffies(ms))) {
 		ETCP_INC_STATS(net, mib);
-		return false;
+		return true;
 	}
 	WRITE_ONCE(*stamp, now);
-	return true;
+	return false;
 }
 
 /*
@@ -579,7 +592,7 @@ static bool etcp_rcv_ack(struct sock *sk, const struct etcp_skb_cb *cb)
 	if (esk->timer_mode == ETCP_TMR_PROBE && esk->send_head &&
 	    !etcp_after(ETCP_SKB_CB(esk->send_head)->end_seq, etcp_wnd_end(esk)))
 		esk->backoff = 0;
-	etcp_write_xmit(sk, false);
+	etcp_write_xmit(sk, ETCP_XMIT_NAGLE);
 	return true;
 }
 
@@ -589,13 +602,14 @@ static bool etcp_rcv_ack(struct sock *sk, const struct etcp_skb_cb *cb)
  * every second full-sized segment, within 500 ms (Linux: 40 ms), and at
  * once when the segment filled a gap.  Like Linux, "full-sized" is the
  * largest segment seen from this peer, and more than one of those owed
- * is enough.
+ * is enough; and while quick ACKs are due (timer.c), every one goes at once.
  */
 static void etcp_data_acked_or_delayed(struct sock *sk, bool filled_gap)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
 
-	if (filled_gap || esk->rcv_nxt - esk->ack_sent > esk->rcv_mss)
+	if (filled_gap || esk->rcv_nxt - esk->ack_sent > esk->rcv_mss ||
+	    etcp_in_quickack(esk))
 		etcp_send_ack(sk);
 	else
 		etcp_schedule_delack(sk);
@@ -860,6 +874,7 @@ static void etcp_rcv_fin(struct sock *sk, bool filled_gap)
 
 	WRITE_ONCE(esk->rcv_nxt, esk->rcv_nxt + 1);
 	WRITE_ONCE(esk->fin_rcvd, 1);
+	esk->ack_sched = 1;
 	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
 	sock_set_flag(sk, SOCK_DONE);
 	/* Nothing beyond the FIN can be data of this connection. */
@@ -868,6 +883,11 @@ static void etcp_rcv_fin(struct sock *sk, bool filled_gap)
 	switch (sk->sk_state) {
 	case TCP_ESTABLISHED:
 		etcp_set_state(sk, TCP_CLOSE_WAIT);
+		/*
+		 * As Linux (tcp_fin): the application's close() is expected
+		 * soon, and its FIN carries the ACK.
+		 */
+		esk->pingpong = 1;
 		etcp_data_acked_or_delayed(sk, filled_gap);
 		break;
 	case TCP_FIN_WAIT1:
@@ -915,6 +935,8 @@ static bool etcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	if (!etcp_after(end + fin, esk->rcv_nxt)) {
 		/* Nothing new: the peer missed our ACK; repeat it now. */
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_DATADUPS);
+		etcp_enter_quickack(esk);
+		esk->ack_sched = 1;
 		etcp_send_ack(sk);
 		return false;
 	}
@@ -942,6 +964,7 @@ static bool etcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		if (seq != end)
 			etcp_ofo_queue(sk, skb);
 		/* RFC 5681 4.2: out of order, a duplicate ACK at once. */
+		esk->ack_sched = 1;
 		etcp_send_ack(sk);
 		return seq != end;
 	}
@@ -955,6 +978,7 @@ static bool etcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		queued = true;
 		esk->bytes_received += end - seq;
 		WRITE_ONCE(esk->rcv_nxt, end);
+		etcp_data_rcvd_event(sk);
 	}
 	had_ofo = !skb_queue_empty(&esk->ooo_queue);
 	if (had_ofo && !fin)
@@ -1038,10 +1062,15 @@ static bool etcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 		}
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_OUTOFWINDOW);
 		/* RFC 5961 4.2: a SYN, whatever its number, is challenged. */
-		if (cb->flags & ETCP_FLAG_SYN)
+		if (cb->flags & ETCP_FLAG_SYN) {
 			etcp_send_challenge_ack(sk);
-		else if (etcp_oow_answer(sock_net(sk), skb, &esk->oow_ack_stamp,
-					 ETCP_MIB_ACKSKIPPEDSEQ))
+			return false;
+		}
+		/* Data we had: our ACKs were lost (Linux's tcp_send_dupack). */
+		if (cb->end_seq != cb->seq && etcp_before(cb->seq, esk->rcv_nxt))
+			etcp_enter_quickack(esk);
+		if (etcp_oow_answer(sock_net(sk), skb, &esk->oow_ack_stamp,
+				    ETCP_MIB_ACKSKIPPEDSEQ))
 			etcp_send_ack(sk);
 		return false;
 	}

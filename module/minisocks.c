@@ -480,8 +480,11 @@ static void etcp_req_complete(struct sock *listener, struct etcp_request *req,
 }
 
 /*
- * RFC 9293 3.10.7.4 for a request (SYN-RECEIVED after a passive open).
- * Holds the listener's lock.
+ * RFC 9293 3.10.7.4 for a request (SYN-RECEIVED after a passive open), in
+ * the order Linux's tcp_check_req() takes the steps: an unacceptable ACK
+ * is reset before the sequence number is checked, and a SYN in the window
+ * ends the request (RFC 5961 4.2 would challenge it).  Holds the
+ * listener's lock.
  */
 int etcp_req_rcv(struct sock *listener, struct etcp_request *req,
 		 struct sk_buff *skb)
@@ -499,6 +502,15 @@ int etcp_req_rcv(struct sock *listener, struct etcp_request *req,
 		return 0;
 	}
 
+	/*
+	 * "If the segment acknowledgment is not acceptable, form a reset
+	 * segment <SEQ=SEG.ACK><CTL=RST> and send it" (never to an RST).
+	 */
+	if ((cb->flags & ETCP_FLAG_ACK) && cb->ack_seq != req->iss + 1) {
+		etcp_send_reset_reply(net, skb);
+		return 0;
+	}
+
 	/* "first, check sequence number": if not acceptable, ACK and drop. */
 	if (!etcp_seq_acceptable(rcv_nxt, etcp_select_window(listener), skb)) {
 		ETCP_INC_STATS(net, ETCP_MIB_OUTOFWINDOW);
@@ -509,23 +521,28 @@ int etcp_req_rcv(struct sock *listener, struct etcp_request *req,
 	}
 
 	/*
-	 * "second, check the RST bit": a passively opened connection returns
-	 * to LISTEN, i.e. the request goes; RFC 5961 3.2: only an RST at
-	 * RCV.NXT does that, one elsewhere in the window gets a challenge ACK.
+	 * RFC 5961 3.2, as RFC 9293 3.10.7.4 clarifies it: an RST elsewhere
+	 * in the window is challenged, within this request's and the
+	 * namespace's limits (as Linux's tcp_reqsk_send_challenge_ack()).
 	 */
-	if (cb->flags & ETCP_FLAG_RST) {
-		if (etcp_rst_acceptable(TCP_SYN_RECV, cb->seq, rcv_nxt)) {
-			ETCP_INC_STATS(net, ETCP_MIB_ATTEMPTFAILS);
-			etcp_req_unlink(listener, req);
-		} else if (etcp_challenge_allowed(net)) {
+	if ((cb->flags & ETCP_FLAG_RST) &&
+	    !etcp_rst_acceptable(TCP_SYN_RECV, cb->seq, rcv_nxt)) {
+		if (!etcp_oow_rate_limited(net, &req->oow_ack_stamp,
+					   ETCP_MIB_ACKSKIPPEDCHALLENGE) &&
+		    etcp_challenge_allowed(net))
 			etcp_send_req_segment(listener, req, ETCP_FLAG_ACK);
-		}
 		return 0;
 	}
 
-	/* "fourth, check the SYN bit": back to LISTEN as well. */
-	if (cb->flags & ETCP_FLAG_SYN) {
+	/*
+	 * "second, check the RST bit", "fourth, check the SYN bit": a
+	 * passively opened connection returns to LISTEN, i.e. the request
+	 * goes.  A SYN is answered with an RST, as Linux answers it.
+	 */
+	if (cb->flags & (ETCP_FLAG_RST | ETCP_FLAG_SYN)) {
 		ETCP_INC_STATS(net, ETCP_MIB_ATTEMPTFAILS);
+		if (!(cb->flags & ETCP_FLAG_RST))
+			etcp_send_reset_reply(net, skb);
 		etcp_req_unlink(listener, req);
 		return 0;
 	}
@@ -533,14 +550,6 @@ int etcp_req_rcv(struct sock *listener, struct etcp_request *req,
 	/* "fifth, check the ACK field": "if the ACK bit is off drop". */
 	if (!(cb->flags & ETCP_FLAG_ACK)) {
 		ETCP_INC_STATS(net, ETCP_MIB_INDISCARDS);
-		return 0;
-	}
-	if (cb->ack_seq != req->iss + 1) {
-		/*
-		 * "If the segment acknowledgment is not acceptable, form a
-		 * reset segment <SEQ=SEG.ACK><CTL=RST> and send it."
-		 */
-		etcp_send_reset_reply(net, skb);
 		return 0;
 	}
 	etcp_req_complete(listener, req, skb);

@@ -165,13 +165,20 @@ static u16 etcp_announce_window(struct sock *sk)
 	return wnd;
 }
 
-/* A segment carrying ACK went out: nothing is owed to the peer. */
+/*
+ * A segment carrying ACK went out: nothing is owed to the peer.  One that
+ * acknowledges what arrived spends a quick ACK (Linux counts only those,
+ * since 6.7 and in 6.1.y).
+ */
 static void etcp_ack_sent(struct sock *sk)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
 
 	esk->ack_sent = esk->rcv_nxt;
 	esk->ack_pending = 0;
+	if (esk->ack_sched && esk->quick)
+		esk->quick--;
+	esk->ack_sched = 0;
 }
 
 /* Send a segment with no data on a full socket, over its route. */
@@ -447,6 +454,8 @@ static int etcp_transmit_data(struct sock *sk, struct sk_buff *skb)
 	skb_set_owner_w(nskb, sk);
 
 	etcp_ack_sent(sk);
+	if (skb->len)
+		etcp_data_sent_event(sk);
 	esk->segs_out++;
 	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_OUTSEGS);
 	return ip_queue_xmit(sk, nskb, &inet->cork.fl);
@@ -471,17 +480,26 @@ static void etcp_advance_send_head(struct sock *sk, struct sk_buff *skb)
  * Nagle (RFC 896, RFC 9293 3.7.4) as Linux applies it, with Minshall's
  * refinement: a short segment waits only while an earlier short segment
  * is unacknowledged, so a bulk write's tail does not wait for a whole
- * window.  Only the last skb can be short.
+ * window.  Only the last skb can be short.  Corked (ETCP_CORK, or a
+ * send() with MSG_MORE), a short segment waits for more data, for the
+ * cork to go or for the persist timer: with nothing in flight it sends
+ * the segment after max(RTO, 200 ms), tcp(7)'s "200 millisecond ceiling"
+ * as Linux implements it.
  */
-static bool etcp_nagle_allows(struct sock *sk, const struct sk_buff *skb)
+static bool etcp_nagle_allows(struct sock *sk, const struct sk_buff *skb,
+			      enum etcp_xmit how)
 {
 	const struct etcp_sock *esk = etcp_sk(sk);
 
 	/* The FIN goes as soon as the data before it may (as Linux). */
-	if (skb->len >= esk->snd_mss || esk->nodelay || !esk->packets_out ||
+	if (skb->len >= esk->snd_mss ||
 	    (ETCP_SKB_CB(skb)->flags & ETCP_FLAG_FIN))
 		return true;
 	if (!skb_queue_is_last(&sk->sk_write_queue, skb))
+		return true;
+	if (esk->corked || how == ETCP_XMIT_MORE)
+		return false;
+	if (esk->nodelay || !esk->packets_out)
 		return true;
 	return !etcp_after(esk->snd_sml, esk->snd_una);
 }
@@ -583,12 +601,25 @@ int etcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len)
 }
 
 /*
+ * Segments in flight as the congestion window counts them.  Before fast
+ * recovery each duplicate ACK says a segment left the network, and RFC
+ * 3042 limited transmit lets a new one go for each of the first two: as
+ * Linux does it, by counting them out of the flight.
+ */
+static u32 etcp_in_flight(const struct etcp_sock *esk)
+{
+	if (esk->ca_state != ETCP_CA_OPEN)
+		return esk->packets_out;
+	return esk->packets_out - min_t(u32, esk->dupacks, esk->packets_out);
+}
+
+/*
  * Send what the peer's window, the congestion window and Nagle allow,
  * from the send head on.  A segment that does not fit the peer's window
  * waits; when nothing is in flight the persist timer probes the window
  * (RFC 9293 3.8.6.1).
  */
-void etcp_write_xmit(struct sock *sk, bool push)
+void etcp_write_xmit(struct sock *sk, enum etcp_xmit how)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
 	struct sk_buff *skb;
@@ -600,7 +631,7 @@ void etcp_write_xmit(struct sock *sk, bool push)
 		return;
 
 	while ((skb = esk->send_head)) {
-		if (esk->packets_out >= esk->snd_cwnd)
+		if (etcp_in_flight(esk) >= esk->snd_cwnd)
 			break;
 		/* Queued before the path MTU fell (icmp.c): cut to size. */
 		if (skb->len > esk->snd_mss &&
@@ -608,7 +639,7 @@ void etcp_write_xmit(struct sock *sk, bool push)
 			break;
 		if (etcp_after(ETCP_SKB_CB(skb)->end_seq, etcp_wnd_end(esk)))
 			break;
-		if (!push && !etcp_nagle_allows(sk, skb))
+		if (how != ETCP_XMIT_PUSH && !etcp_nagle_allows(sk, skb, how))
 			break;
 		if (etcp_transmit_data(sk, skb))
 			break;
@@ -619,7 +650,10 @@ void etcp_write_xmit(struct sock *sk, bool push)
 
 /*
  * The first unacknowledged skb again: fast retransmit, a NewReno partial
- * ACK.  Returns false when nothing is in flight.
+ * ACK.  The retransmission timer starts over with it, as Linux restarts
+ * it when it resends the head (tcp_xmit_retransmit_queue()): timed from
+ * the first transmission, it would expire while the copy is on its way
+ * and resend it once more.  Returns false when nothing is in flight.
  */
 bool etcp_retransmit_head(struct sock *sk)
 {
@@ -627,7 +661,10 @@ bool etcp_retransmit_head(struct sock *sk)
 
 	if (!skb || skb == etcp_sk(sk)->send_head)
 		return false;
-	return !etcp_transmit_data(sk, skb);
+	if (etcp_transmit_data(sk, skb))
+		return false;
+	etcp_rearm_rtx(sk);
+	return true;
 }
 
 /*
@@ -664,14 +701,15 @@ void etcp_simple_retransmit(struct sock *sk)
 		esk->ca_state = ETCP_CA_LOSS;
 		esk->dupacks = 0;
 	}
-	etcp_write_xmit(sk, true);
+	etcp_write_xmit(sk, ETCP_XMIT_PUSH);
 }
 
 /*
- * The persist timer expired with data waiting and nothing in flight.  If
- * the window has room for part of the next segment, that part goes (as
- * Linux's tcp_write_wakeup()); with the window closed, a zero-window
- * probe asks for it (RFC 9293 3.8.6.1).
+ * The persist timer expired with data waiting and nothing in flight: the
+ * peer's window closed, or a short segment was corked.  If the window has
+ * room for part of the next segment, that part goes (as Linux's
+ * tcp_write_wakeup()); with the window closed, a zero-window probe asks
+ * for it (RFC 9293 3.8.6.1).
  */
 void etcp_probe_window(struct sock *sk)
 {
@@ -684,8 +722,14 @@ void etcp_probe_window(struct sock *sk)
 	room = min_t(s32, etcp_wnd_end(esk) - ETCP_SKB_CB(skb)->seq,
 		     esk->snd_mss);
 	if (room > 0) {
+		/*
+		 * With PSH, the rest too if it is cut (as Linux's
+		 * tcp_write_wakeup()): the peer is to have it at once.
+		 */
+		ETCP_SKB_CB(skb)->flags |= ETCP_FLAG_PSH;
 		if (skb->len > room && etcp_fragment(sk, skb, room))
 			return;
+		ETCP_SKB_CB(skb)->flags |= ETCP_FLAG_PSH;
 		if (!etcp_transmit_data(sk, skb))
 			etcp_advance_send_head(sk, skb);
 		return;
@@ -720,7 +764,7 @@ bool etcp_send_fin(struct sock *sk, gfp_t gfp)
 	cb->flags |= ETCP_FLAG_FIN;
 	cb->end_seq++;
 	WRITE_ONCE(esk->write_seq, esk->write_seq + 1);
-	etcp_write_xmit(sk, true);
+	etcp_write_xmit(sk, ETCP_XMIT_PUSH);
 	return true;
 }
 

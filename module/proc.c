@@ -210,7 +210,9 @@ static void etcp_seq_show_sock(struct seq_file *seq, struct sock *sk, int sl)
 		   0,
 		   sock_i_ino(sk),
 		   refcount_read(&sk->sk_refcnt), sk,
-		   jiffies_to_clock_t(etcp_rto_backoff(esk)), 0UL, 0,
+		   jiffies_to_clock_t(etcp_rto_backoff(esk)),
+		   esk->data_rcvd ? jiffies_to_clock_t(ETCP_DELACK) : 0UL,
+		   (esk->quick << 1) | esk->pingpong,
 		   esk->snd_cwnd,
 		   esk->snd_ssthresh >= ETCP_INFINITE_SSTHRESH ? -1 :
 			(int)esk->snd_ssthresh);
@@ -324,6 +326,7 @@ static const char * const etcp_mib_names[ETCP_MIB_MAX] = {
 	[ETCP_MIB_OFOPRUNED]		= "OfoPruned",
 	[ETCP_MIB_RCVCOLLAPSED]		= "RcvCollapsed",
 	[ETCP_MIB_OUTOFWINDOWICMPS]	= "OutOfWindowIcmps",
+	[ETCP_MIB_ACKSKIPPEDCHALLENGE]	= "AckSkippedChallenge",
 };
 
 static unsigned long etcp_mib_sum(struct etcp_mib __percpu *mib, int field)

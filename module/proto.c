@@ -163,6 +163,10 @@ void etcp_init_transfer(struct sock *sk)
 	esk->rcv_wup = esk->rcv_nxt;
 	esk->ack_sent = esk->rcv_nxt;
 	esk->rcv_mss = min_t(u16, esk->advmss, ETCP_DEFAULT_MSS);
+	/* No data yet: the first that comes starts the quick ACKs. */
+	esk->data_rcvd = 0;
+	esk->quick = 0;
+	esk->ack_sched = 0;
 	esk->rcv_tstamp = jiffies;
 	esk->probes_out = 0;
 	esk->keepalive_probes = 0;
@@ -648,6 +652,10 @@ static int etcp_getsockopt(struct sock *sk, int level, int optname,
 		return etcp_getsockopt_int(esk->snd_mss, optval, optlen);
 	case ETCP_NODELAY:
 		return etcp_getsockopt_int(esk->nodelay, optval, optlen);
+	case ETCP_QUICKACK:
+		return etcp_getsockopt_int(!esk->pingpong, optval, optlen);
+	case ETCP_CORK:
+		return etcp_getsockopt_int(esk->corked, optval, optlen);
 	case ETCP_KEEPIDLE:
 		return etcp_getsockopt_int(etcp_keepalive_time(sk), optval,
 					   optlen);
@@ -663,6 +671,25 @@ static int etcp_getsockopt(struct sock *sk, int level, int optname,
 	default:
 		return -ENOPROTOOPT;
 	}
+}
+
+/*
+ * ETCP_QUICKACK, as TCP_QUICKACK: 0 delays ACKs (pingpong) until a delayed
+ * ACK has to go alone; otherwise an ACK owed for data already read goes
+ * now, and an even value delays the later ones again.
+ */
+static void etcp_set_quickack(struct sock *sk, int val)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	esk->pingpong = !val;
+	if (!val)
+		return;
+	if (((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)) &&
+	    esk->ack_pending && esk->copied_seq == esk->rcv_nxt)
+		etcp_send_ack(sk);
+	if (!(val & 1))
+		esk->pingpong = 1;
 }
 
 /* Bounds are TCP's for the same options; out of range is EINVAL. */
@@ -685,7 +712,16 @@ static int etcp_setsockopt_int(struct sock *sk, int optname, int val)
 		esk->nodelay = !!val;
 		/* What Nagle held back may go now, as TCP_NODELAY pushes. */
 		if (val)
-			etcp_write_xmit(sk, true);
+			etcp_write_xmit(sk, ETCP_XMIT_PUSH);
+		return 0;
+	case ETCP_QUICKACK:
+		etcp_set_quickack(sk, val);
+		return 0;
+	case ETCP_CORK:
+		esk->corked = !!val;
+		/* Uncorked, what was held goes as Nagle and ETCP_NODELAY let it. */
+		if (!val)
+			etcp_write_xmit(sk, ETCP_XMIT_NAGLE);
 		return 0;
 	case ETCP_KEEPIDLE:
 		if (val < 1 || val > ETCP_MAX_KEEPIDLE)

@@ -179,16 +179,21 @@ static void etcp_remove_empty_skb(struct sock *sk)
 
 /*
  * The end of a write: its last segment carries PSH (RFC 9293 3.9.1.2, as
- * Linux marks it) and whatever may leave, leaves.
+ * Linux marks it) and whatever may leave, leaves.  With MSG_MORE (@flags)
+ * more is coming: no PSH, and a short last segment waits as if corked.
  */
-static void etcp_push(struct sock *sk)
+static void etcp_push(struct sock *sk, int flags)
 {
 	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
 
+	if (flags & MSG_MORE) {
+		etcp_write_xmit(sk, ETCP_XMIT_MORE);
+		return;
+	}
 	if (skb && skb->len &&
 	    !etcp_before(ETCP_SKB_CB(skb)->seq, etcp_sk(sk)->snd_max))
 		ETCP_SKB_CB(skb)->flags |= ETCP_FLAG_PSH;
-	etcp_write_xmit(sk, false);
+	etcp_write_xmit(sk, ETCP_XMIT_NAGLE);
 }
 
 static int etcp_sendmsg_locked(struct sock *sk, struct msghdr *msg)
@@ -246,7 +251,7 @@ static int etcp_sendmsg_locked(struct sock *sk, struct msghdr *msg)
 		 * write's last one waits for etcp_push() and its PSH.
 		 */
 		if (skb->len >= esk->snd_mss && msg_data_left(msg))
-			etcp_write_xmit(sk, false);
+			etcp_write_xmit(sk, ETCP_XMIT_NAGLE);
 		continue;
 
 wait_for_space:
@@ -254,18 +259,18 @@ wait_for_space:
 		/* Neither the push nor an ACK while we sleep may send it. */
 		etcp_remove_empty_skb(sk);
 		if (copied)
-			etcp_push(sk);
+			etcp_push(sk, 0);
 		err = sk_stream_wait_memory(sk, &timeo);
 		if (err)
 			goto do_error;
 	}
-	etcp_push(sk);
+	etcp_push(sk, flags);
 	return copied;
 
 do_error:
 	etcp_remove_empty_skb(sk);
 	if (copied) {
-		etcp_push(sk);
+		etcp_push(sk, flags);
 		return copied;
 	}
 out_err:

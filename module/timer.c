@@ -264,7 +264,7 @@ static void etcp_retransmit_timeout(struct sock *sk)
 	esk->retransmits++;
 	etcp_backoff_inc(sk);
 	esk->timer_mode = ETCP_TMR_NONE;
-	etcp_write_xmit(sk, true);
+	etcp_write_xmit(sk, ETCP_XMIT_PUSH);
 }
 
 /*
@@ -297,6 +297,15 @@ static void etcp_persist_timeout(struct sock *sk)
 	esk->probes_out++;
 	etcp_backoff_inc(sk);
 	etcp_probe_window(sk);
+	/*
+	 * The window was open and data went (a corked segment, or the peer's
+	 * window reopened): no longer probing, so no backoff on its RTO, as
+	 * Linux's tcp_send_probe0().
+	 */
+	if (esk->packets_out) {
+		esk->probes_out = 0;
+		esk->backoff = 0;
+	}
 	/* RTO for what the probe sent, else the next, backed-off probe. */
 	etcp_rearm_rtx(sk);
 }
@@ -337,6 +346,8 @@ static void etcp_delack_expired(struct sock *sk)
 	if (timer_pending(&esk->delack_timer) || !esk->ack_pending ||
 	    ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN | TCPF_SYN_SENT)))
 		return;
+	/* The answer did not come in time: not so interactive after all. */
+	esk->pingpong = 0;
 	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_DELAYEDACKS);
 	etcp_send_ack(sk);
 }
@@ -469,6 +480,65 @@ void etcp_stop_rtx(struct sock *sk)
 {
 	etcp_sk(sk)->timer_mode = ETCP_TMR_NONE;
 	sk_stop_timer(sk, &etcp_sk(sk)->rtx_timer);
+}
+
+/*
+ * ---- policy: which ACKs go at once (Linux's quickack and pingpong) ----
+ *
+ * RFC 1122 4.2.3.2 lets a receiver delay its ACK; Linux does not while a
+ * sender may be in slow start: at the start of a connection, after an idle
+ * gap longer than the RTO and after the peer resent data we had, it sends
+ * up to 16 ACKs at once, one for each segment of new data, as many as half
+ * the window holds in receive-MSS segments (tcp_incr_quickack).
+ * Interactive traffic, where we answer within the delayed-ACK time of what
+ * we received, is "pingpong": its ACKs wait to ride on the answer, until
+ * a delayed ACK has to go alone.  etcp does the same, with one difference:
+ * its delayed-ACK time is always ETCP_DELACK, where Linux adapts it
+ * (between 40 and 200 ms) to how data arrives.
+ */
+static void etcp_incr_quickack(struct etcp_sock *esk)
+{
+	u32 quick = esk->rcv_wnd / (2 * max_t(u32, esk->rcv_mss, 1));
+
+	if (!quick)
+		quick = 2;
+	quick = min_t(u32, quick, ETCP_MAX_QUICKACKS);
+	if (quick > esk->quick)
+		esk->quick = quick;
+}
+
+/* The peer resent what we had: our ACKs were lost or late (tcp_send_dupack). */
+void etcp_enter_quickack(struct etcp_sock *esk)
+{
+	etcp_incr_quickack(esk);
+	esk->pingpong = 0;
+}
+
+bool etcp_in_quickack(const struct etcp_sock *esk)
+{
+	return esk->quick && !esk->pingpong;
+}
+
+/* New data arrived in order (Linux's tcp_event_data_recv). */
+void etcp_data_rcvd_event(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	unsigned long now = jiffies;
+
+	esk->ack_sched = 1;
+	if (!esk->data_rcvd || time_after(now, esk->lrcvtime + esk->rto))
+		etcp_incr_quickack(esk);
+	esk->data_rcvd = 1;
+	esk->lrcvtime = now;
+}
+
+/* We sent data: an answer to what just arrived is pingpong. */
+void etcp_data_sent_event(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (esk->data_rcvd && time_before(jiffies, esk->lrcvtime + ETCP_DELACK))
+		esk->pingpong = 1;
 }
 
 /* Owe the peer an ACK; it goes with the next segment or in ETCP_DELACK. */

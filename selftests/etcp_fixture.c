@@ -67,6 +67,9 @@ int etcp_env_setup(struct etcp_env *e, int proto, unsigned int flags,
 		*why = "cannot make TCP comparable (sysctls)";
 		for (i = 0; i < n_off && !ret; i++)
 			ret = both_sysctl(&e->ns, tcp_off[i], "0");
+		/* etcp's congestion control is Reno's (NewReno): CUBIC's is not. */
+		if (!ret)
+			ret = both_sysctl(&e->ns, "net/ipv4/tcp_congestion_control", "reno");
 	} else if (flags & ETCP_ENV_EXACT) {
 		*why = "cannot turn etcp_invalid_ratelimit off";
 		ret = both_sysctl(&e->ns, "net/ipv4/etcp_invalid_ratelimit", "0");

@@ -59,7 +59,8 @@ FIXTURE_TEARDOWN(f)							\
 /*
  * The wire environment: the namespaces with carrier, @proto's capture on
  * ea, and for TCP the SYN options etcp lacks turned off (timestamps, SACK,
- * window scaling, ECN), so that both send the same segments.
+ * window scaling, ECN) and Reno for congestion control, so that both send
+ * the same segments.
  */
 struct etcp_env {
 	struct etcp_netns ns;

@@ -20,6 +20,10 @@
  *   syn_recv           a request whose final ACK is dropped: an RST at
  *                      RCV.NXT removes it, the listener stays, nothing
  *                      is accepted
+ *   syn_recv_in_window an RST elsewhere in its window: a challenge ACK,
+ *                      the request stays (RFC 5961 3.2, as Linux)
+ *   syn_recv_syn       a SYN in its window: an RST in answer, the request
+ *                      goes (Linux's order, not RFC 5961 4.2's challenge)
  *   established        unread received data and unacknowledged data of
  *                      its own: the unread data first, then
  *                      ECONNRESET; SIOCINQ, EPIPE and SIGPIPE, poll
@@ -428,56 +432,166 @@ TEST_F(reset, syn_sent)
 /* ------------------------------------------------------------ SYN_RECV */
 
 /*
- * RFC 9293 3.10.7.4, SYN-RECEIVED: "If this connection was initiated with
- * a passive OPEN, then return this connection to the LISTEN state": the
- * request (its st 03 row) goes at an RST at RCV.NXT, the listener stays
- * and accepts nothing.  The handshake's final ACK is dropped in b so that
- * the request stays.
+ * A request held in SYN_RECV in b: the client's final ACK is dropped
+ * there.  The client's port is CPORT; the capture index of its SYN, or -1.
  */
-TEST_F(reset, syn_recv)
+static long request_held(struct __test_metadata *_metadata, FIXTURE_DATA(reset) *self,
+			 const FIXTURE_VARIANT(reset) *variant)
 {
 	struct etcp_cap_sel syn = { .mask = 0xff, .flags = ETCP_TH_SYN, .sport = CPORT };
-	struct etcp_raw_seg seg = {
-		.saddr = ETCP_NS_ADDR_A, .daddr = ETCP_NS_ADDR_B,
-		.sport = CPORT, .dport = PORT, .flags = ETCP_TH_RST,
-	};
-	long af0 = 0, in0 = 0, isyn;
-	int ret, fd;
+	int ret;
 
-	ASSERT_EQ(0, ns_nft_drop(self->ns.b, PROTO, "input", "@th,104,8 == 0x10"));
-	if (ETCP) {
-		in0 = stat_now(self->ns.b, "InRsts");
-		af0 = stat_now(self->ns.b, "AttemptFails");
-	}
+	ret = ns_nft_drop(self->ns.b, PROTO, "input", "@th,104,8 == 0x10");
+	if (ret)
+		return ret;
 	self->cfd = client_socket(self, PROTO);
-	ASSERT_LE(0, self->cfd);
+	if (self->cfd < 0)
+		return -1;
 	ret = connect_to(self->cfd, ETCP_NS_ADDR_B, PORT);
-	ASSERT_EQ(0, ret) TH_LOG("connect: %s", strerror(-ret));
-	ASSERT_EQ(0, wait_row_state(self->ns.b, PROTO, PORT, CPORT, ETCP_SYN_RECV, WAIT_MS))
+	EXPECT_EQ(0, ret) TH_LOG("connect: %s", strerror(-ret));
+	EXPECT_EQ(0, wait_row_state(self->ns.b, PROTO, PORT, CPORT, ETCP_SYN_RECV, WAIT_MS))
 		TH_LOG("no SYN_RECV row in b: %s", EXCH);
-	isyn = etcp_cap_wait_match(self->cap, 0, flags_from, &syn, WAIT_MS);
-	ASSERT_LE(0, isyn) TH_LOG("%s", EXCH);
-	seg.seq = self->cap->seg[isyn].seq + 1;	/* the request's RCV.NXT */
-	ASSERT_EQ(0, etcp_raw_send(self->raw_a, &seg));
-	EXPECT_EQ(0, wait_row_state(self->ns.b, PROTO, PORT, CPORT, ST_GONE, WAIT_MS))
-		TH_LOG("the request is still there (st %d): %s",
-		       proc_row_state(self->ns.b, PROTO, PORT, CPORT), EXCH);
+	return etcp_cap_wait_match(self->cap, 0, flags_from, &syn, WAIT_MS);
+}
+
+/* After the request went: nothing was accepted, and the listener works. */
+static void listener_still_works(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(reset) *self,
+				 const FIXTURE_VARIANT(reset) *variant)
+{
+	int fd;
+
 	EXPECT_EQ(ETCP_LISTEN, sock_state(self->lfd, PROTO));
 	fd = accept_wait(self->lfd, 300);
 	EXPECT_EQ(-1, fd) TH_LOG("a child was accepted");
 	if (fd >= 0)
 		close(fd);
-	if (ETCP) {
-		EXPECT_EQ(1, stat_now(self->ns.b, "InRsts") - in0);
-		EXPECT_EQ(1, stat_now(self->ns.b, "AttemptFails") - af0);
-	}
-	/* The listener still works. */
 	ASSERT_EQ(0, ns_nft_flush(self->ns.b));
 	close(self->cfd);
 	self->cfd = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, PROTO);
 	ASSERT_EQ(0, connect_to(self->cfd, ETCP_NS_ADDR_B, PORT));
 	self->afd = accept_wait(self->lfd, WAIT_MS);
 	EXPECT_LE(0, self->afd);
+}
+
+/* The first segment from b to the client recorded from @from on, or -1. */
+static long answer_from_b(FIXTURE_DATA(reset) *self, size_t from, int ms)
+{
+	struct etcp_cap_sel from_b = { .mask = 0, .sport = PORT, .dport = CPORT };
+
+	return etcp_cap_wait_match(self->cap, from, etcp_cap_sel_match, &from_b, ms);
+}
+
+/*
+ * @seg, forged to a request held in SYN_RECV (request_held()) at its
+ * RCV.NXT + @off: the index of b's first answer, or < 0 for none.
+ */
+static long request_forged(struct __test_metadata *_metadata, FIXTURE_DATA(reset) *self,
+			   const FIXTURE_VARIANT(reset) *variant,
+			   struct etcp_raw_seg *seg, uint32_t off)
+{
+	long isyn = request_held(_metadata, self, variant);
+	size_t n1;
+
+	if (isyn < 0)
+		return isyn;
+	seg->seq = self->cap->seg[isyn].seq + 1 + off;
+	etcp_cap_poll(self->cap);
+	n1 = self->cap->n;
+	if (etcp_raw_send(self->raw_a, seg))
+		return -1;
+	return answer_from_b(self, n1, WAIT_MS);
+}
+
+/*
+ * RFC 9293 3.10.7.4, SYN-RECEIVED: "If this connection was initiated with
+ * a passive OPEN, then return this connection to the LISTEN state": the
+ * request (its st 03 row) goes at an RST at RCV.NXT, unanswered; the
+ * listener stays and accepts nothing.
+ */
+TEST_F(reset, syn_recv)
+{
+	struct etcp_raw_seg seg = {
+		.saddr = ETCP_NS_ADDR_A, .daddr = ETCP_NS_ADDR_B,
+		.sport = CPORT, .dport = PORT, .flags = ETCP_TH_RST,
+	};
+	long af0 = 0, in0 = 0, isyn;
+	size_t n1;
+
+	if (ETCP) {
+		in0 = stat_now(self->ns.b, "InRsts");
+		af0 = stat_now(self->ns.b, "AttemptFails");
+	}
+	isyn = request_held(_metadata, self, variant);
+	ASSERT_LE(0, isyn) TH_LOG("%s", EXCH);
+	seg.seq = self->cap->seg[isyn].seq + 1;	/* the request's RCV.NXT */
+	etcp_cap_poll(self->cap);
+	n1 = self->cap->n;
+	ASSERT_EQ(0, etcp_raw_send(self->raw_a, &seg));
+	EXPECT_EQ(0, wait_row_state(self->ns.b, PROTO, PORT, CPORT, ST_GONE, WAIT_MS))
+		TH_LOG("the request is still there (st %d): %s",
+		       proc_row_state(self->ns.b, PROTO, PORT, CPORT), EXCH);
+	EXPECT_GT(0, answer_from_b(self, n1, 300)) TH_LOG("the RST was answered: %s", EXCH);
+	if (ETCP) {
+		EXPECT_EQ(1, stat_now(self->ns.b, "InRsts") - in0);
+		EXPECT_EQ(1, stat_now(self->ns.b, "AttemptFails") - af0);
+	}
+	listener_still_works(_metadata, self, variant);
+}
+
+/*
+ * RFC 5961 3.2, as RFC 9293 3.10.7.4 and Linux apply it to a request: an
+ * RST in the window but not at RCV.NXT draws a challenge ACK
+ * <SEQ=ISS+1><ACK=RCV.NXT><CTL=ACK>, and the request stays.
+ */
+TEST_F(reset, syn_recv_in_window)
+{
+	struct etcp_raw_seg seg = {
+		.saddr = ETCP_NS_ADDR_A, .daddr = ETCP_NS_ADDR_B,
+		.sport = CPORT, .dport = PORT, .flags = ETCP_TH_RST,
+	};
+	const struct etcp_cap_seg *ack;
+	long ians;
+
+	ians = request_forged(_metadata, self, variant, &seg, 100);
+	ASSERT_LE(0, ians) TH_LOG("no challenge ACK: %s", EXCH);
+	ack = &self->cap->seg[ians];
+	EXPECT_EQ(ETCP_TH_ACK, ack->flags) TH_LOG("%s", EXCH);
+	EXPECT_EQ(1, ack->rseq);
+	EXPECT_EQ(1, ack->rack);
+	EXPECT_EQ(0, ack->len);
+	EXPECT_EQ(ETCP_SYN_RECV, proc_row_state(self->ns.b, PROTO, PORT, CPORT))
+		TH_LOG("the request went: %s", EXCH);
+}
+
+/*
+ * A SYN in the request's window ends it, answered with
+ * <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>, as Linux's tcp_check_req() does
+ * (RFC 5961 4.2 would challenge it).
+ */
+TEST_F(reset, syn_recv_syn)
+{
+	struct etcp_raw_seg seg = {
+		.saddr = ETCP_NS_ADDR_A, .daddr = ETCP_NS_ADDR_B,
+		.sport = CPORT, .dport = PORT, .flags = ETCP_TH_SYN, .window = 65535,
+	};
+	const struct etcp_cap_seg *rst;
+	long af0 = 0, ians;
+
+	if (ETCP)
+		af0 = stat_now(self->ns.b, "AttemptFails");
+	ians = request_forged(_metadata, self, variant, &seg, 100);
+	ASSERT_LE(0, ians) TH_LOG("the SYN was not answered: %s", EXCH);
+	rst = &self->cap->seg[ians];
+	EXPECT_EQ(ETCP_TH_RST | ETCP_TH_ACK, rst->flags) TH_LOG("%s", EXCH);
+	EXPECT_EQ(0U, rst->seq);
+	EXPECT_EQ(seg.seq + 1, rst->ack) TH_LOG("%s", EXCH);
+	EXPECT_EQ(0, wait_row_state(self->ns.b, PROTO, PORT, CPORT, ST_GONE, WAIT_MS))
+		TH_LOG("the request is still there (st %d): %s",
+		       proc_row_state(self->ns.b, PROTO, PORT, CPORT), EXCH);
+	if (ETCP)
+		EXPECT_EQ(1, stat_now(self->ns.b, "AttemptFails") - af0);
+	listener_still_works(_metadata, self, variant);
 }
 
 /* ------------------------------------------------------------ ESTABLISHED */
@@ -813,6 +927,24 @@ TEST_F(reset, fin_wait2_before_rcv_nxt)
 /* ------------------------------------------------------------ half-open */
 
 /*
+ * The pair made half-open: the server (@server) or the client aborts
+ * with its RST dropped, and is gone from its namespace's table.
+ */
+static void half_open(struct __test_metadata *_metadata, FIXTURE_DATA(reset) *self, int proto,
+		      bool server)
+{
+	int nsfd = server ? self->ns.b : self->ns.a;
+	int *fd = server ? &self->afd : &self->cfd;
+
+	ASSERT_EQ(0, ns_nft_drop(nsfd, proto, "output", ""));
+	close_abort(*fd);
+	*fd = -1;
+	ASSERT_EQ(0, wait_row_state(nsfd, proto, server ? PORT : CPORT, server ? CPORT : PORT,
+				    ST_GONE, WAIT_MS));
+	ASSERT_EQ(0, ns_nft_flush(nsfd));
+}
+
+/*
  * RFC 9293 3.5.2 case (a), figure 11: the server lost the connection
  * (its abort's RST was dropped).  The client's data reaches a stack with
  * no connection: it answers <SEQ=SEG.ACK><CTL=RST>, no ACK bit; the
@@ -829,11 +961,7 @@ TEST_F(reset, half_open_server)
 	int err;
 
 	connect_pair(_metadata, self, PROTO);
-	ASSERT_EQ(0, ns_nft_drop(self->ns.b, PROTO, "output", ""));
-	close_abort(self->afd);
-	self->afd = -1;
-	ASSERT_EQ(0, wait_row_state(self->ns.b, PROTO, PORT, CPORT, ST_GONE, WAIT_MS));
-	ASSERT_EQ(0, ns_nft_flush(self->ns.b));
+	half_open(_metadata, self, PROTO, true);
 	if (ETCP) {
 		in0 = stat_a(self, "InRsts");
 		er0 = stat_a(self, "EstabResets");
@@ -898,11 +1026,7 @@ TEST_F(reset, half_open_client)
 	int err, ret;
 
 	connect_pair(_metadata, self, PROTO);
-	ASSERT_EQ(0, ns_nft_drop(self->ns.a, PROTO, "output", ""));
-	close_abort(self->cfd);
-	self->cfd = -1;
-	ASSERT_EQ(0, wait_row_state(self->ns.a, PROTO, CPORT, PORT, ST_GONE, WAIT_MS));
-	ASSERT_EQ(0, ns_nft_flush(self->ns.a));
+	half_open(_metadata, self, PROTO, false);
 	etcp_cap_poll(self->cap);
 	ASSERT_TRUE(flow_next(self->cap, PORT, CPORT, &b_snd_nxt));
 	ASSERT_TRUE(flow_next(self->cap, CPORT, PORT, &b_rcv_nxt));

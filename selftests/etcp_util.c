@@ -621,8 +621,8 @@ int wait_acked(int fd, int ms)
 
 void no_quickack(int fd, int proto)
 {
-	if (proto == IPPROTO_TCP)
-		sockopt_set(fd, IPPROTO_TCP, TCP_QUICKACK, 0);
+	/* SOL_ETCP is IPPROTO_ETCP, ETCP_QUICKACK is TCP_QUICKACK. */
+	sockopt_set(fd, proto, TCP_QUICKACK, 0);
 }
 
 volatile sig_atomic_t sigpipes;

@@ -217,9 +217,9 @@ void close_fds(int *fd, ...);
 /* Poll until everything @fd sent is acknowledged: 0 or -ETIMEDOUT. */
 int wait_acked(int fd, int ms);
 /*
- * Linux TCP ACKs at once in "quickack" mode (the first segments of a
- * connection, after a delayed ACK timer fired); TCP_QUICKACK=0 leaves it
- * until the next delayed ACK.  etcp has no such mode: nothing to do.
+ * Linux TCP and etcp ACK at once in "quickack" mode (the first segments
+ * of a connection, after idle or loss); TCP_QUICKACK / ETCP_QUICKACK 0
+ * delays ACKs until a delayed ACK has gone alone (etcp_ack.c).
  */
 void no_quickack(int fd, int proto);
 /*

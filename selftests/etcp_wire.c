@@ -21,11 +21,12 @@
  * TCP does.  TCP is made comparable in its namespaces: timestamps, SACK,
  * window scaling and ECN off (only the MSS option, 1460 on the veth),
  * no autocorking, no rate limit on the ACKs answering out-of-window
- * segments (tcp_invalid_ratelimit; etcp_invalid_ratelimit for etcp).  Where Linux TCP's ACK policy differs
- * from the RFC's, the TCP variant alone gets a socket option: TCP_QUICKACK=0
- * on the receiver right before a delayed-ACK measurement (Linux ACKs the
- * first segments of a connection at once) and SO_RCVLOWAT for the ACK of
- * two full segments (Linux waits for the reader when the window edge does
+ * segments (tcp_invalid_ratelimit; etcp_invalid_ratelimit for etcp).  Both
+ * ACK the first segments of a connection at once (quick ACKs, see
+ * etcp_delay): before a delayed-ACK measurement the receiver gets
+ * TCP_QUICKACK / ETCP_QUICKACK 0.  Where Linux TCP's ACK policy differs
+ * from etcp's, the TCP variant alone gets SO_RCVLOWAT for the ACK of two
+ * full segments (Linux waits for the reader when the window edge does
  * not advance).  Linux TCP may also set PSH inside a send() where it
  * pushes a partly built skb: that PSH is only on the last segment of a
  * send() is checked for etcp.  TSO is off on the veth so that the capture
@@ -266,67 +267,14 @@ static const char *cap_head(const struct etcp_cap *cap, size_t n)
 
 /* ------------------------------------------------------------ selectors */
 
-/* Which fields of a segment a wsel checks. */
-#define W_SPORT		0x01	/* sport */
-#define W_FLAGS		0x02	/* flags, exactly */
-#define W_LEN		0x04	/* len, exactly */
-#define W_DATA		0x08	/* len > 0 */
-#define W_RSEQ		0x10	/* rseq */
-#define W_RACK		0x20	/* rack */
-#define W_WIN		0x40	/* window, exactly */
-
-struct wsel {
-	unsigned int what;
-	unsigned short sport;
-	uint8_t flags;
-	uint16_t len;
-	int64_t rseq, rack;
-	uint16_t win;
-};
-
-static bool wsel_match(const struct etcp_cap_seg *s, const void *arg)
-{
-	const struct wsel *w = arg;
-
-	return (!(w->what & W_SPORT) || s->sport == w->sport) &&
-	       (!(w->what & W_FLAGS) || s->flags == w->flags) &&
-	       (!(w->what & W_LEN) || s->len == w->len) &&
-	       (!(w->what & W_DATA) || s->len > 0) &&
-	       (!(w->what & W_RSEQ) || s->rseq == w->rseq) &&
-	       (!(w->what & W_RACK) || s->rack == w->rack) &&
-	       (!(w->what & W_WIN) || s->window == w->win);
-}
-
-/* The first matching segment at or after from, waiting up to ms; or -1. */
-static long wait_sel(struct etcp_cap *cap, size_t from, const struct wsel *w,
-		     int ms)
-{
-	long i = etcp_cap_wait_match(cap, from, wsel_match, w, ms);
-
-	return i < 0 ? -1 : i;
-}
-
-/* The first matching segment recorded at or after from, or -1. */
-static long find_sel(const struct etcp_cap *cap, size_t from,
-		     const struct wsel *w)
-{
-	return etcp_cap_find(cap, from, wsel_match, w);
-}
-
-static size_t count_sel(const struct etcp_cap *cap, size_t from,
-			const struct wsel *w)
-{
-	return etcp_cap_count(cap, from, wsel_match, w);
-}
-
 /* The n-th (from 0) matching segment at or after from, waiting; or -1. */
-static long wait_nth(struct etcp_cap *cap, size_t from, const struct wsel *w,
+static long wait_nth(struct etcp_cap *cap, size_t from, const struct etcp_wsel *w,
 		     int n, int ms)
 {
 	long i = from - 1;
 
 	do {
-		i = wait_sel(cap, i + 1, w, ms);
+		i = etcp_wsel_wait(cap, i + 1, w, ms);
 	} while (i >= 0 && n--);
 	return i;
 }
@@ -448,8 +396,8 @@ static int raw_data(const struct etcp_env *e, const struct rawpeer *rp, size_t o
 static int rawpeer_open(struct etcp_env *e, struct rawpeer *rp, uint32_t isn,
 			const char **why)
 {
-	struct wsel synack = {
-		.what = W_SPORT | W_FLAGS, .sport = PORT,
+	struct etcp_wsel synack = {
+		.what = ETCP_W_SPORT | ETCP_W_FLAGS, .sport = PORT,
 		.flags = ETCP_TH_SYN | ETCP_TH_ACK,
 	};
 	long idx;
@@ -476,7 +424,7 @@ static int rawpeer_open(struct etcp_env *e, struct rawpeer *rp, uint32_t isn,
 	if (ret)
 		return ret;
 	*why = "no SYN-ACK";
-	idx = wait_sel(e->cap, 0, &synack, WAIT_MS);
+	idx = etcp_wsel_wait(e->cap, 0, &synack, WAIT_MS);
 	if (idx < 0)
 		return -ETIMEDOUT;
 	*why = "the SYN-ACK does not ACK the SYN";
@@ -547,7 +495,7 @@ WIRE_SETUP_TEARDOWN(wire, variant->proto)
 TEST_F(wire, seq_ack_walk)
 {
 	static uint8_t req[REQ_LEN], reply[4 * MSS], got[4 * MSS];
-	struct wsel last = { .what = W_SPORT | W_RACK, .rack = 1 + 4 * MSS };
+	struct etcp_wsel last = { .what = ETCP_W_SPORT | ETCP_W_RACK, .rack = 1 + 4 * MSS };
 	const struct etcp_cap_seg *s, *rq = NULL, *rp[4] = {};
 	int nrp = 0, nack = 0, srv_acks = 0;
 	int64_t prev_ack = 0;
@@ -571,7 +519,7 @@ TEST_F(wire, seq_ack_walk)
 	EXPECT_EQ(0, memcmp(got, reply, sizeof(got))) TH_LOG("the reply arrived garbled");
 
 	last.sport = p.cport;
-	idx = wait_sel(CAP, p.n0, &last, WAIT_MS);
+	idx = etcp_wsel_wait(CAP, p.n0, &last, WAIT_MS);
 	ASSERT_LE(0, idx) TH_LOG("the client never ACKed 1+4*MSS: %s", EXCH);
 	quiet(CAP, QUIET_MS);
 
@@ -643,8 +591,8 @@ TEST_F(wire, seq_ack_walk)
 TEST_F(wire, segmentation_and_merging)
 {
 	static uint8_t buf[BIG_LEN + 1 + SMALL_N * SMALL_LEN];
-	struct wsel cdata = { .what = W_SPORT | W_DATA };
-	struct wsel sack = { .what = W_SPORT | W_RACK, .sport = PORT };
+	struct etcp_wsel cdata = { .what = ETCP_W_SPORT | ETCP_W_DATA };
+	struct etcp_wsel sack = { .what = ETCP_W_SPORT | ETCP_W_RACK, .sport = PORT };
 	const struct etcp_cap_seg *d[4], *one, *merged, *ack;
 	int64_t off = 1 + BIG_LEN;
 	const char *why;
@@ -664,7 +612,7 @@ TEST_F(wire, segmentation_and_merging)
 	ASSERT_LE(0, idx) TH_LOG("not 4 data segments: %s", EXCH);
 	idx = p.n0 - 1;
 	for (i = 0; i < 4; i++) {
-		idx = find_sel(CAP, idx + 1, &cdata);
+		idx = etcp_wsel_find(CAP, idx + 1, &cdata);
 		d[i] = &CAP->seg[idx];
 		EXPECT_EQ(1 + i * MSS, d[i]->rseq) TH_LOG("segment %d: %s", i, EXCH);
 		EXPECT_EQ(i < 3 ? MSS : 100, d[i]->len) TH_LOG("segment %d: %s", i, EXCH);
@@ -674,7 +622,7 @@ TEST_F(wire, segmentation_and_merging)
 	}
 	ASSERT_EQ(0, wait_acked(p.c, WAIT_MS)) TH_LOG("not all ACKed: %s", EXCH);
 	quiet(CAP, QUIET_MS);
-	EXPECT_EQ(4U, count_sel(CAP, p.n0, &cdata)) TH_LOG("%s", EXCH);
+	EXPECT_EQ(4U, etcp_wsel_count(CAP, p.n0, &cdata)) TH_LOG("%s", EXCH);
 
 	/* Merging: one byte in flight, five small writes wait behind it. */
 	n1 = CAP->n;
@@ -689,12 +637,12 @@ TEST_F(wire, segmentation_and_merging)
 	ASSERT_LE(0, idx) TH_LOG("not two data segments: %s", EXCH);
 	ASSERT_EQ(0, wait_acked(p.c, WAIT_MS));
 	quiet(CAP, QUIET_MS);
-	ASSERT_EQ(2U, count_sel(CAP, n1, &cdata))
+	ASSERT_EQ(2U, etcp_wsel_count(CAP, n1, &cdata))
 		TH_LOG("the small writes were not merged into one segment: %s", EXCH);
-	one = &CAP->seg[find_sel(CAP, n1, &cdata)];
+	one = &CAP->seg[etcp_wsel_find(CAP, n1, &cdata)];
 	merged = &CAP->seg[idx];
 	sack.rack = off + 1;
-	idx = find_sel(CAP, n1, &sack);
+	idx = etcp_wsel_find(CAP, n1, &sack);
 	ASSERT_LE(0, idx) TH_LOG("no ACK for the first byte: %s", EXCH);
 	ack = &CAP->seg[idx];
 
@@ -725,8 +673,8 @@ TEST_F(wire, segmentation_and_merging)
 
 TEST_F(wire, nagle_vs_nodelay)
 {
-	struct wsel cdata = { .what = W_SPORT | W_DATA };
-	struct wsel sack = { .what = W_SPORT | W_RACK, .sport = PORT, .rack = 2 };
+	struct etcp_wsel cdata = { .what = ETCP_W_SPORT | ETCP_W_DATA };
+	struct etcp_wsel sack = { .what = ETCP_W_SPORT | ETCP_W_RACK, .sport = PORT, .rack = 2 };
 	const struct etcp_cap_seg *b1, *b2, *ack;
 	int64_t nagle_gap, nodelay_gap;
 	const char *why;
@@ -749,13 +697,13 @@ TEST_F(wire, nagle_vs_nodelay)
 	EXPECT_EQ(0, memcmp(got, "ab", 2));
 	i2 = wait_nth(CAP, p.n0, &cdata, 1, WAIT_MS);
 	ASSERT_LE(0, i2) TH_LOG("not two data segments: %s", EXCH);
-	i1 = find_sel(CAP, p.n0, &cdata);
+	i1 = etcp_wsel_find(CAP, p.n0, &cdata);
 	b1 = &CAP->seg[i1];
 	b2 = &CAP->seg[i2];
 	EXPECT_TRUE(b1->rseq == 1 && b1->len == 1 && b2->rseq == 2 && b2->len == 1)
 		TH_LOG("%s", EXCH);
 	/* The ACK of the first byte: <ACK=2> from the server. */
-	ia = find_sel(CAP, p.n0, &sack);
+	ia = etcp_wsel_find(CAP, p.n0, &sack);
 	ASSERT_LE(0, ia) TH_LOG("no ACK of the first byte: %s", EXCH);
 	ack = &CAP->seg[ia];
 	nagle_gap = b2->t - b1->t;
@@ -780,7 +728,7 @@ TEST_F(wire, nagle_vs_nodelay)
 	EXPECT_EQ(0, memcmp(got, "cd", 2));
 	i2 = wait_nth(CAP, n1, &cdata, 1, WAIT_MS);
 	ASSERT_LE(0, i2) TH_LOG("not two data segments: %s", EXCH);
-	i1 = find_sel(CAP, n1, &cdata);
+	i1 = etcp_wsel_find(CAP, n1, &cdata);
 	b1 = &CAP->seg[i1];
 	b2 = &CAP->seg[i2];
 	EXPECT_TRUE(b1->rseq == 3 && b1->len == 1 && b2->rseq == 4 && b2->len == 1)
@@ -808,8 +756,8 @@ TEST_F(wire, nagle_vs_nodelay)
 TEST_F(wire, delayed_ack)
 {
 	static uint8_t buf[10 + 2 * MSS];
-	struct wsel cdata = { .what = W_SPORT | W_DATA };
-	struct wsel sack = { .what = W_SPORT | W_RACK | W_LEN | W_FLAGS,
+	struct etcp_wsel cdata = { .what = ETCP_W_SPORT | ETCP_W_DATA };
+	struct etcp_wsel sack = { .what = ETCP_W_SPORT | ETCP_W_RACK | ETCP_W_LEN | ETCP_W_FLAGS,
 			     .sport = PORT, .flags = ETCP_TH_ACK };
 	const struct etcp_cap_seg *d, *ack;
 	int64_t delay, full_delay;
@@ -829,15 +777,15 @@ TEST_F(wire, delayed_ack)
 	no_quickack(p.s, PROTO);
 	ASSERT_EQ(0, send_all(p.c, buf, 10));
 	sack.rack = 11;
-	idx = wait_sel(CAP, p.n0, &sack, WAIT_MS);
+	idx = etcp_wsel_wait(CAP, p.n0, &sack, WAIT_MS);
 	ASSERT_LE(0, idx) TH_LOG("no pure ACK <ACK=11>: %s", EXCH);
 	ack = &CAP->seg[idx];
-	d = &CAP->seg[find_sel(CAP, p.n0, &cdata)];
+	d = &CAP->seg[etcp_wsel_find(CAP, p.n0, &cdata)];
 	delay = ack->t - d->t;
 	EXPECT_TRUE(within_ms(delay, DELACK_LO_MS, DELACK_HI_MS))
 		TH_LOG("a small segment was ACKed after %.3f ms, not ~%d ms: %s",
 		       msec(delay), DELACK_MS, EXCH);
-	EXPECT_EQ(1U, count_sel(CAP, p.n0, &(struct wsel){ .what = W_SPORT, .sport = PORT }))
+	EXPECT_EQ(1U, etcp_wsel_count(CAP, p.n0, ETCP_WSEL_FROM(PORT)))
 		TH_LOG("more than one segment from the server: %s", EXCH);
 	ASSERT_EQ(0, recv_check(p.s, 0, 10, 0, WAIT_MS, &bad));
 	if (etcp_env_is_etcp(&self->e))
@@ -856,18 +804,18 @@ TEST_F(wire, delayed_ack)
 		ASSERT_EQ(0, sockopt_set(p.s, SOL_SOCKET, SO_RCVLOWAT, 3 * MSS));
 	ASSERT_EQ(0, send_all(p.c, buf + 10, 2 * MSS));
 	sack.rack = 11 + 2 * MSS;
-	idx = wait_sel(CAP, n1, &sack, WAIT_MS);
+	idx = etcp_wsel_wait(CAP, n1, &sack, WAIT_MS);
 	ASSERT_LE(0, idx) TH_LOG("no ACK <ACK=11+2MSS>: %s", EXCH);
 	ack = &CAP->seg[idx];
 	quiet(CAP, QUIET_MS);
-	ASSERT_EQ(2U, count_sel(CAP, n1, &cdata)) TH_LOG("%s", EXCH);
+	ASSERT_EQ(2U, etcp_wsel_count(CAP, n1, &cdata)) TH_LOG("%s", EXCH);
 	d = &CAP->seg[wait_nth(CAP, n1, &cdata, 1, 0)];
 	EXPECT_EQ(MSS, d->len);
 	full_delay = ack->t - d->t;
 	EXPECT_TRUE(within_ms(full_delay, 0, AT_ONCE_MS))
 		TH_LOG("two full segments were ACKed %.3f ms after the second: %s",
 		       msec(full_delay), EXCH);
-	EXPECT_EQ(1U, count_sel(CAP, n1, &(struct wsel){ .what = W_SPORT, .sport = PORT }))
+	EXPECT_EQ(1U, etcp_wsel_count(CAP, n1, ETCP_WSEL_FROM(PORT)))
 		TH_LOG("not exactly one ACK for two full segments: %s", EXCH);
 	ASSERT_EQ(0, sockopt_set(p.s, SOL_SOCKET, SO_RCVLOWAT, 1));
 	ASSERT_EQ(0, recv_check(p.s, 10, 2 * MSS, 0, WAIT_MS, &bad));
@@ -889,8 +837,8 @@ TEST_F(wire, delayed_ack)
 static long answer_at_once(struct etcp_cap *cap, size_t from, int64_t rack,
 			   int64_t *delay)
 {
-	struct wsel w = { .what = W_SPORT, .sport = PORT };
-	long idx = wait_sel(cap, from, &w, WAIT_MS);
+	struct etcp_wsel w = { .what = ETCP_W_SPORT, .sport = PORT };
+	long idx = etcp_wsel_wait(cap, from, &w, WAIT_MS);
 	const struct etcp_cap_seg *sent, *ack;
 
 	*delay = -1;
@@ -908,14 +856,14 @@ static long answer_at_once(struct etcp_cap *cap, size_t from, int64_t rack,
 static long raw_data_sent(struct etcp_env *e, struct rawpeer *rp, size_t off,
 			  const uint8_t *stream, size_t len)
 {
-	struct wsel w = { .what = W_SPORT | W_RSEQ | W_LEN, .sport = RAW_PORT,
+	struct etcp_wsel w = { .what = ETCP_W_SPORT | ETCP_W_RSEQ | ETCP_W_LEN, .sport = RAW_PORT,
 			  .rseq = 1 + (int64_t)off, .len = len };
 	size_t n = etcp_cap_poll(e->cap);
 	long idx;
 
 	if (raw_data(e, rp, off, stream + off, len))
 		return -1;
-	idx = wait_sel(e->cap, n, &w, WAIT_MS);
+	idx = etcp_wsel_wait(e->cap, n, &w, WAIT_MS);
 	return idx < 0 ? -1 : idx + 1;
 }
 
@@ -977,8 +925,9 @@ TEST_F(wire, out_of_order_and_trim)
 	ASSERT_LT(0, from) TH_LOG("%s", EXCH);
 	ASSERT_EQ(0, recv_check(rp.afd, 2000, 500, 0, WAIT_MS, &bad))
 		TH_LOG("overlapping data: wrong at %zu", bad);
-	EXPECT_LE(0, wait_sel(CAP, from, &(struct wsel){ .what = W_SPORT | W_RACK,
-			      .sport = PORT, .rack = 2501 }, WAIT_MS))
+	EXPECT_LE(0, etcp_wsel_wait(CAP, from,
+				    &(struct etcp_wsel){ .what = ETCP_W_SPORT | ETCP_W_RACK,
+							 .sport = PORT, .rack = 2501 }, WAIT_MS))
 		TH_LOG("overlapping data not ACKed: %s", EXCH);
 	quiet(CAP, QUIET_MS);
 	EXPECT_TRUE(nothing_to_read(rp.afd)) TH_LOG("overlapping bytes delivered twice");
@@ -994,8 +943,10 @@ TEST_F(wire, out_of_order_and_trim)
 	/* Beyond the window: dropped and ACKed. */
 	from = etcp_cap_poll(CAP);
 	ASSERT_EQ(0, raw_data(&self->e, &rp, 2500 + FAR_AHEAD, stream, 100));
-	from = wait_sel(CAP, from, &(struct wsel){ .what = W_SPORT | W_RSEQ,
-			.sport = RAW_PORT, .rseq = 2501 + FAR_AHEAD }, WAIT_MS) + 1;
+	from = etcp_wsel_wait(CAP, from,
+			      &(struct etcp_wsel){ .what = ETCP_W_SPORT | ETCP_W_RSEQ,
+						   .sport = RAW_PORT, .rseq = 2501 + FAR_AHEAD },
+			      WAIT_MS) + 1;
 	ASSERT_LT(0, from) TH_LOG("%s", EXCH);
 	EXPECT_LE(0, answer_at_once(CAP, from, 2501, &d_far))
 		TH_LOG("no immediate <ACK=2501> for data beyond the window (%.3f ms): %s",
@@ -1040,7 +991,8 @@ TEST_F(wire, out_of_order_and_trim)
 static int fill_window(struct etcp_env *e, struct pair *p, size_t *sent, long *zidx)
 {
 	static uint8_t buf[16384];
-	struct wsel zero = { .what = W_SPORT | W_WIN | W_LEN, .sport = p->cport };
+	struct etcp_wsel zero = { .what = ETCP_W_SPORT | ETCP_W_WIN | ETCP_W_LEN,
+				  .sport = p->cport };
 	int64_t deadline = now_ms() + 10000;
 	ssize_t r;
 	long idx;
@@ -1054,7 +1006,7 @@ static int fill_window(struct etcp_env *e, struct pair *p, size_t *sent, long *z
 		else if (errno != EAGAIN && errno != EINTR)
 			return -errno;
 		etcp_cap_poll(e->cap);
-		idx = find_sel(e->cap, p->n0, &zero);
+		idx = etcp_wsel_find(e->cap, p->n0, &zero);
 		if (idx >= 0)
 			break;
 		if (*sent > FILL_MAX || now_ms() > deadline)
@@ -1101,8 +1053,8 @@ static long edge_goes_left(const struct etcp_cap *cap, size_t from,
  */
 TEST_F(wire, window_update)
 {
-	struct wsel cseg = { .what = W_SPORT };
-	struct wsel sdata = { .what = W_SPORT | W_DATA, .sport = PORT };
+	struct etcp_wsel cseg = { .what = ETCP_W_SPORT };
+	struct etcp_wsel sdata = { .what = ETCP_W_SPORT | ETCP_W_DATA, .sport = PORT };
 	const struct etcp_cap_seg *zero, *upd, *more;
 	int64_t t_read, d_upd, d_more;
 	size_t sent, n1, bad;
@@ -1131,7 +1083,7 @@ TEST_F(wire, window_update)
 	n1 = CAP->n;
 	t_read = etcp_cap_now(CAP);
 	ASSERT_EQ(0, recv_check(p.c, 0, inq, 1, WAIT_MS, &bad)) TH_LOG("wrong at %zu", bad);
-	idx = wait_sel(CAP, n1, &cseg, WAIT_MS);
+	idx = etcp_wsel_wait(CAP, n1, &cseg, WAIT_MS);
 	ASSERT_LE(0, idx) TH_LOG("no window update: %s", EXCH);
 	upd = &CAP->seg[idx];
 	d_upd = upd->t - t_read;
@@ -1143,7 +1095,7 @@ TEST_F(wire, window_update)
 		EXPECT_EQ(0, upd->window % MSS) TH_LOG("window not an MSS multiple: %s", EXCH);
 	EXPECT_TRUE(within_ms(d_upd, 0, AT_ONCE_MS))
 		TH_LOG("the window update left %.3f ms after the read: %s", msec(d_upd), EXCH);
-	idx = wait_sel(CAP, idx + 1, &sdata, WAIT_MS);
+	idx = etcp_wsel_wait(CAP, idx + 1, &sdata, WAIT_MS);
 	ASSERT_LE(0, idx) TH_LOG("no data after the window update: %s", EXCH);
 	more = &CAP->seg[idx];
 	d_more = more->t - upd->t;
@@ -1172,10 +1124,10 @@ TEST_F(wire, window_update)
 TEST_F_TIMEOUT(wire, zero_window_probes, 60)
 {
 	static const int want_ms[NR_PROBES] = { 200, 400, 800 };
-	struct wsel probe = { .what = W_SPORT | W_FLAGS | W_LEN | W_RSEQ,
+	struct etcp_wsel probe = { .what = ETCP_W_SPORT | ETCP_W_FLAGS | ETCP_W_LEN | ETCP_W_RSEQ,
 			      .sport = PORT, .flags = ETCP_TH_ACK };
-	struct wsel cseg = { .what = W_SPORT };
-	struct wsel sdata = { .what = W_SPORT | W_DATA, .sport = PORT };
+	struct etcp_wsel cseg = { .what = ETCP_W_SPORT };
+	struct etcp_wsel sdata = { .what = ETCP_W_SPORT | ETCP_W_DATA, .sport = PORT };
 	const struct etcp_cap_seg *zero, *pr[NR_PROBES], *ans;
 	int64_t prev, gap[NR_PROBES];
 	long zidx, idx, probes = 0;
@@ -1199,12 +1151,12 @@ TEST_F_TIMEOUT(wire, zero_window_probes, 60)
 	prev = zero->t;
 	idx = zidx;
 	for (k = 0; k < NR_PROBES; k++) {
-		idx = wait_sel(CAP, idx + 1, &probe, 3000);
+		idx = etcp_wsel_wait(CAP, idx + 1, &probe, 3000);
 		ASSERT_LE(0, idx) TH_LOG("zero-window probe %d not sent: %s", k, EXCH);
 		pr[k] = &CAP->seg[idx];
 		gap[k] = pr[k]->t - prev;
 		prev = pr[k]->t;
-		idx = wait_sel(CAP, idx + 1, &cseg, WAIT_MS);
+		idx = etcp_wsel_wait(CAP, idx + 1, &cseg, WAIT_MS);
 		ASSERT_LE(0, idx) TH_LOG("probe %d not answered: %s", k, EXCH);
 		ans = &CAP->seg[idx];
 		EXPECT_TRUE(ans->flags == ETCP_TH_ACK && !ans->len && !ans->window &&
@@ -1224,7 +1176,7 @@ TEST_F_TIMEOUT(wire, zero_window_probes, 60)
 			       msec(gap[k]), k ? "previous one" : "window closed",
 			       want_ms[k], EXCH);
 	}
-	EXPECT_EQ(-1, find_sel(CAP, zidx + 1, &sdata))
+	EXPECT_EQ(-1, etcp_wsel_find(CAP, zidx + 1, &sdata))
 		TH_LOG("data sent into a zero window: %s", EXCH);
 	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(p.s, PROTO));
 	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(p.c, PROTO));
@@ -1242,17 +1194,20 @@ TEST_F_TIMEOUT(wire, zero_window_probes, 60)
 /* ------------------------------------------------------------ fast retransmit */
 
 #define FR_SEGS		9
+#define IW		10	/* RFC 6928, Linux's TCP_INIT_CWND */
 
 /*
  * A raw peer ACKs the first of nine segments, then sends three duplicate
  * ACKs: the sender retransmits the second segment at once (well before
  * the 200 ms RTO), counts it in total_retrans, and lowers ssthresh from
- * 0x7fffffff (etcp: to max(flight / 2, 2) = 4 segments).
+ * 0x7fffffff to half the congestion window, as Linux's Reno: the ACK of
+ * one segment made it 11 in slow start, so 5 (RFC 5681's half the flight
+ * would be 4).
  */
 TEST_F(wire, fast_retransmit)
 {
 	static uint8_t buf[FR_SEGS * MSS];
-	struct wsel sdata = { .what = W_SPORT | W_DATA, .sport = PORT };
+	struct etcp_wsel sdata = { .what = ETCP_W_SPORT | ETCP_W_DATA, .sport = PORT };
 	const struct etcp_cap_seg *d0, *dup3, *rtx;
 	long fast = 0, retrans = 0, idx, first_dup;
 	struct sinfo s0, s1;
@@ -1276,7 +1231,7 @@ TEST_F(wire, fast_retransmit)
 	ASSERT_EQ(0, send_all(rp.afd, buf, sizeof(buf)));
 	idx = wait_nth(CAP, rp.n0, &sdata, FR_SEGS - 1, WAIT_MS);
 	ASSERT_LE(0, idx) TH_LOG("not %d data segments: %s", FR_SEGS, EXCH);
-	d0 = &CAP->seg[find_sel(CAP, rp.n0, &sdata)];
+	d0 = &CAP->seg[etcp_wsel_find(CAP, rp.n0, &sdata)];
 
 	/* ACK the first segment, then three duplicates of that ACK. */
 	ASSERT_EQ(0, raw_seg_send(&self->e, &rp, ETCP_TH_ACK, rp.isn + 1,
@@ -1285,14 +1240,16 @@ TEST_F(wire, fast_retransmit)
 		ASSERT_EQ(0, raw_seg_send(&self->e, &rp, ETCP_TH_ACK, rp.isn + 1,
 					  rp.iss + 1 + MSS, NULL, 0));
 	}
-	idx = wait_nth(CAP, rp.n0, &(struct wsel){ .what = W_SPORT | W_RACK,
-		       .sport = RAW_PORT, .rack = 1 + MSS }, 3, WAIT_MS);
+	idx = wait_nth(CAP, rp.n0, &(struct etcp_wsel){ .what = ETCP_W_SPORT | ETCP_W_RACK,
+						       .sport = RAW_PORT, .rack = 1 + MSS },
+		       3, WAIT_MS);
 	ASSERT_LE(0, idx) TH_LOG("the ACKs were not captured: %s", EXCH);
 	dup3 = &CAP->seg[idx];
-	first_dup = wait_nth(CAP, rp.n0, &(struct wsel){ .what = W_SPORT | W_RACK,
-			     .sport = RAW_PORT, .rack = 1 + MSS }, 1, 0);
+	first_dup = wait_nth(CAP, rp.n0,
+			     &(struct etcp_wsel){ .what = ETCP_W_SPORT | ETCP_W_RACK,
+						  .sport = RAW_PORT, .rack = 1 + MSS }, 1, 0);
 
-	idx = wait_sel(CAP, first_dup + 1, &sdata, 1000);
+	idx = etcp_wsel_wait(CAP, first_dup + 1, &sdata, 1000);
 	ASSERT_LE(0, idx) TH_LOG("nothing retransmitted: %s", EXCH);
 	rtx = &CAP->seg[idx];
 	d_rtx = rtx->t - dup3->t;
@@ -1303,11 +1260,10 @@ TEST_F(wire, fast_retransmit)
 		       msec(d_rtx), EXCH);
 	ASSERT_EQ(0, sinfo_get(rp.afd, PROTO, &s1));
 	EXPECT_EQ(1U, s1.total_retrans);
-	EXPECT_GT(0x7fffffffU, s1.snd_ssthresh);
+	EXPECT_EQ((IW + 1) / 2, (int)s1.snd_ssthresh)
+		TH_LOG("ssthresh %u after a fast retransmit with %d segments in flight",
+		       s1.snd_ssthresh, FR_SEGS - 1);
 	if (etcp_env_is_etcp(&self->e)) {
-		EXPECT_EQ((FR_SEGS - 1) / 2, (int)s1.snd_ssthresh)
-			TH_LOG("ssthresh %u after a fast retransmit with %d segments in flight",
-			       s1.snd_ssthresh, FR_SEGS - 1);
 		EXPECT_EQ(fast + 1, stat_now(NS->b, "FastRetrans"));
 		EXPECT_EQ(retrans + 1, stat_now(NS->b, "RetransSegs"));
 	}
@@ -1320,6 +1276,108 @@ TEST_F(wire, fast_retransmit)
 	       "ssthresh %u, cwnd %u",
 	       msec(d0->t - CAP->seg[rp.n0 - 1].t), msec(dup3->t - d0->t), msec(d_rtx),
 	       s1.snd_ssthresh, s1.snd_cwnd);
+	rawpeer_close(&rp);
+}
+
+/* ------------------------------------------------------------ slow start */
+
+#define SS_SEGS		30
+
+/* The sender's data segments recorded from @from on, after @quiet_ms more. */
+static size_t data_after(FIXTURE_DATA(wire) *self, size_t from, int quiet_ms)
+{
+	struct etcp_wsel sdata = { .what = ETCP_W_SPORT | ETCP_W_DATA, .sport = PORT };
+
+	pause_ms(quiet_ms);
+	etcp_cap_poll(CAP);
+	return etcp_wsel_count(CAP, from, &sdata);
+}
+
+/*
+ * A raw peer connected (*@rp), the server's send() of @len bytes of @buf,
+ * and the initial window of it on the wire: exactly IW segments.
+ */
+static void initial_window_out(struct __test_metadata *_metadata, FIXTURE_DATA(wire) *self,
+			       struct rawpeer *rp, uint8_t *buf, size_t len)
+{
+	struct etcp_wsel sdata = { .what = ETCP_W_SPORT | ETCP_W_DATA, .sport = PORT };
+	const char *why;
+	int ret;
+
+	ret = rawpeer_open(&self->e, rp, RAW_ISN, &why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s: %s", why, strerror(-ret), EXCH);
+	ASSERT_EQ(0, sockopt_set(rp->afd, SOL_SOCKET, SO_SNDBUF, SNDBUF));
+	fill(buf, 0, len, 1);
+	ASSERT_EQ(0, send_all(rp->afd, buf, len));
+	ASSERT_LE(0, wait_nth(CAP, rp->n0, &sdata, IW - 1, WAIT_MS)) TH_LOG("%s", EXCH);
+	ASSERT_EQ(IW, data_after(self, rp->n0, 50)) TH_LOG("the initial window: %s", EXCH);
+}
+
+/*
+ * Slow start as Linux grows it: a raw peer ACKs the ten segments of the
+ * initial window with one ACK, and the congestion window grows by all ten
+ * (RFC 3465's at most two per ACK would make it 12): twenty segments
+ * follow at once, and no more while they are unacknowledged.
+ */
+TEST_F(wire, slow_start_growth)
+{
+	static uint8_t buf[SS_SEGS * MSS];
+	struct etcp_wsel sdata = { .what = ETCP_W_SPORT | ETCP_W_DATA, .sport = PORT };
+	struct rawpeer rp;
+	struct sinfo si;
+	size_t n1;
+
+	initial_window_out(_metadata, self, &rp, buf, sizeof(buf));
+
+	n1 = CAP->n;
+	ASSERT_EQ(0, raw_seg_send(&self->e, &rp, ETCP_TH_ACK, rp.isn + 1,
+				  rp.iss + 1 + IW * MSS, NULL, 0));
+	ASSERT_LE(0, wait_nth(CAP, n1, &sdata, 2 * IW - 1, WAIT_MS))
+		TH_LOG("fewer than %d segments after the ACK of %d: %s", 2 * IW, IW, EXCH);
+	EXPECT_EQ(2 * IW, data_after(self, n1, 50)) TH_LOG("%s", EXCH);
+	ASSERT_EQ(0, sinfo_get(rp.afd, PROTO, &si));
+	EXPECT_EQ(2U * IW, si.snd_cwnd);
+	rawpeer_close(&rp);
+}
+
+/*
+ * RFC 3042 limited transmit, as Linux does it: the initial window is out,
+ * and each of the first two duplicate ACKs lets one new segment go; the
+ * third retransmits the first segment and sends nothing new, and the
+ * retransmission timer starts over with it (timed from the first send,
+ * it would resend the segment again 200 ms after that).
+ */
+TEST_F(wire, limited_transmit)
+{
+	static uint8_t buf[(IW + 2) * MSS];
+	struct etcp_wsel sdata = { .what = ETCP_W_SPORT | ETCP_W_DATA, .sport = PORT };
+	const struct etcp_cap_seg *s;
+	struct rawpeer rp;
+	size_t n1;
+	long idx;
+	int k;
+
+	initial_window_out(_metadata, self, &rp, buf, sizeof(buf));
+
+	for (k = 0; k < 3; k++) {
+		n1 = CAP->n;
+		/* The handshake's ACK again: nothing new acknowledged. */
+		ASSERT_EQ(0, raw_seg_send(&self->e, &rp, ETCP_TH_ACK, rp.isn + 1,
+					  rp.iss + 1, NULL, 0));
+		idx = etcp_wsel_wait(CAP, n1, &sdata, WAIT_MS);
+		ASSERT_LE(0, idx) TH_LOG("nothing after duplicate ACK %d: %s", k + 1, EXCH);
+		s = &CAP->seg[idx];
+		EXPECT_EQ(k < 2 ? 1 + (IW + k) * MSS : 1, s->rseq)
+			TH_LOG("duplicate ACK %d: %s", k + 1, EXCH);
+		EXPECT_EQ(MSS, s->len);
+		/* After the third, the retransmission timer starts over. */
+		EXPECT_EQ(1, data_after(self, n1, k < 2 ? 50 : 150))
+			TH_LOG("duplicate ACK %d: one segment, not more: %s", k + 1, EXCH);
+	}
+	/* ACK everything: nothing left in flight. */
+	ASSERT_EQ(0, raw_seg_send(&self->e, &rp, ETCP_TH_ACK, rp.isn + 1,
+				  rp.iss + 1 + sizeof(buf), NULL, 0));
+	EXPECT_EQ(0, wait_acked(rp.afd, WAIT_MS)) TH_LOG("%s", EXCH);
 	rawpeer_close(&rp);
 }
 
@@ -1338,9 +1396,9 @@ TEST_F(wire, fast_retransmit)
  */
 TEST_F_TIMEOUT(wire, keepalive, 60)
 {
-	struct wsel probe = { .what = W_SPORT | W_FLAGS | W_LEN | W_RSEQ,
+	struct etcp_wsel probe = { .what = ETCP_W_SPORT | ETCP_W_FLAGS | ETCP_W_LEN | ETCP_W_RSEQ,
 			      .flags = ETCP_TH_ACK, .rseq = 0 };
-	struct wsel srv = { .what = W_SPORT, .sport = PORT };
+	struct etcp_wsel srv = { .what = ETCP_W_SPORT, .sport = PORT };
 	const struct etcp_cap_seg *pr, *ans, *last = NULL, *r;
 	int64_t t_on, t_err, live_gap[KA_LIVE], dead[KA_CNT];
 	long idx, lidx = 0, kap = 0, aborts = 0;
@@ -1370,11 +1428,11 @@ TEST_F_TIMEOUT(wire, keepalive, 60)
 	/* A live peer answers every probe. */
 	idx = p.n0 - 1;
 	for (k = 0; k < KA_LIVE; k++) {
-		idx = wait_sel(CAP, idx + 1, &probe, 3000);
+		idx = etcp_wsel_wait(CAP, idx + 1, &probe, 3000);
 		ASSERT_LE(0, idx) TH_LOG("keepalive probe %d not sent: %s", k, EXCH);
 		pr = &CAP->seg[idx];
 		live_gap[k] = pr->t - (k ? last->t : t_on);
-		idx = wait_sel(CAP, idx + 1, &srv, WAIT_MS);
+		idx = etcp_wsel_wait(CAP, idx + 1, &srv, WAIT_MS);
 		ASSERT_LE(0, idx) TH_LOG("probe %d not answered: %s", k, EXCH);
 		ans = &CAP->seg[idx];
 		EXPECT_TRUE(ans->flags == ETCP_TH_ACK && !ans->len && ans->rseq == 1 &&
@@ -1404,11 +1462,11 @@ TEST_F_TIMEOUT(wire, keepalive, 60)
 	last = &CAP->seg[lidx];
 	idx = lidx;
 	for (k = 0; k < KA_CNT; k++) {
-		idx = find_sel(CAP, idx + 1, &probe);
+		idx = etcp_wsel_find(CAP, idx + 1, &probe);
 		ASSERT_LE(0, idx) TH_LOG("only %d unanswered probes: %s", k, EXCH);
 		dead[k] = CAP->seg[idx].t - last->t;
 	}
-	idx = find_sel(CAP, idx + 1, &(struct wsel){ .what = W_SPORT, .sport = p.cport });
+	idx = etcp_wsel_find(CAP, idx + 1, ETCP_WSEL_FROM(p.cport));
 	ASSERT_LE(0, idx) TH_LOG("no RST after %d probes: %s", KA_CNT, EXCH);
 	r = &CAP->seg[idx];
 	EXPECT_EQ(ETCP_TH_RST | ETCP_TH_ACK, r->flags) TH_LOG("%s", EXCH);
@@ -1424,7 +1482,7 @@ TEST_F_TIMEOUT(wire, keepalive, 60)
 		TH_LOG("RST %.3f s after the last answer: %s", sec(r->t - last->t), EXCH);
 	EXPECT_TRUE(within_ms(t_err - r->t, 0, 100));
 	if (etcp_env_is_etcp(&self->e)) {
-		EXPECT_EQ(kap + (long)count_sel(CAP, p.n0, &probe),
+		EXPECT_EQ(kap + (long)etcp_wsel_count(CAP, p.n0, &probe),
 			  stat_now(NS->a, "KeepAliveProbes"));
 		EXPECT_EQ(aborts + 1, stat_now(NS->a, "AbortOnTimeout"));
 	}
@@ -1451,7 +1509,7 @@ TEST_F(wire, wrap_raw_peer)
 	/* What the ACK after each of them covers, in segments. */
 	static const int acked[WRAP_NSEG] = { 1, 1, 3, 4, 5 };
 	static uint8_t stream[WRAP_NSEG * WRAP_SEG];
-	struct wsel srv = { .what = W_SPORT, .sport = PORT };
+	struct etcp_wsel srv = { .what = ETCP_W_SPORT, .sport = PORT };
 	struct rawpeer rp;
 	const char *why;
 	uint32_t want;
@@ -1467,7 +1525,7 @@ TEST_F(wire, wrap_raw_peer)
 		ASSERT_LT(0, from) TH_LOG("%s", EXCH);
 		want = rp.isn + 1 + acked[k] * WRAP_SEG;
 		/* The next ACK: delayed for in-order data, else at once. */
-		idx = wait_sel(CAP, from, &srv, WAIT_MS);
+		idx = etcp_wsel_wait(CAP, from, &srv, WAIT_MS);
 		ASSERT_LE(0, idx) TH_LOG("segment %d not ACKed: %s", order[k], EXCH);
 		EXPECT_EQ(want, CAP->seg[idx].ack)
 			TH_LOG("after segment %d: ack %#x, want %#x: %s", order[k],
@@ -1489,12 +1547,12 @@ TEST_F(wire, wrap_raw_peer)
  */
 TEST_F(wire, handshake_ack_with_data)
 {
-	struct wsel synack = {
-		.what = W_SPORT | W_FLAGS, .sport = PORT,
+	struct etcp_wsel synack = {
+		.what = ETCP_W_SPORT | ETCP_W_FLAGS, .sport = PORT,
 		.flags = ETCP_TH_SYN | ETCP_TH_ACK,
 	};
-	struct wsel acked = {
-		.what = W_SPORT | W_RACK, .sport = PORT, .rack = 1 + 100,
+	struct etcp_wsel acked = {
+		.what = ETCP_W_SPORT | ETCP_W_RACK, .sport = PORT, .rack = 1 + 100,
 	};
 	static uint8_t stream[100];
 	struct rawpeer rp = { .raw = -1, .lfd = -1, .afd = -1, .isn = 0x12345678 };
@@ -1508,7 +1566,7 @@ TEST_F(wire, handshake_ack_with_data)
 	rp.raw = etcp_raw_open(self->e.ns.a, self->e.proto);
 	ASSERT_LE(0, rp.raw);
 	ASSERT_EQ(0, raw_seg_send(&self->e, &rp, ETCP_TH_SYN, rp.isn, 0, NULL, 0));
-	idx = wait_sel(CAP, 0, &synack, WAIT_MS);
+	idx = etcp_wsel_wait(CAP, 0, &synack, WAIT_MS);
 	ASSERT_LE(0, idx) TH_LOG("no SYN-ACK: %s", EXCH);
 	rp.iss = CAP->seg[idx].seq;
 
@@ -1520,7 +1578,7 @@ TEST_F(wire, handshake_ack_with_data)
 	ASSERT_LE(0, rp.afd) TH_LOG("the data-carrying ACK made no connection: %s", EXCH);
 	ASSERT_EQ(0, recv_check(rp.afd, 0, sizeof(stream), 0, WAIT_MS, &bad))
 		TH_LOG("the handshake's data, wrong at %zu: %s", bad, EXCH);
-	idx = wait_sel(CAP, from, &acked, WAIT_MS);
+	idx = etcp_wsel_wait(CAP, from, &acked, WAIT_MS);
 	EXPECT_LE(0, idx) TH_LOG("the data was not ACKed: %s", EXCH);
 
 	/* Then the pure ACK that was sent before it. */
@@ -1556,7 +1614,7 @@ TEST_F_TIMEOUT(wire_etcp, rto_retries2, 60)
 {
 	static const int want_ms[RETRIES2 + 1] = { 200, 400, 800, 1600 };
 	static uint8_t buf[REQ_LEN];
-	struct wsel cseg = { .what = W_SPORT };
+	struct etcp_wsel cseg = { .what = ETCP_W_SPORT };
 	const struct etcp_cap_seg *s[RETRIES2 + 2];
 	long retrans, timeouts, aborts, idx;
 	int64_t t_err;
@@ -1582,7 +1640,7 @@ TEST_F_TIMEOUT(wire_etcp, rto_retries2, 60)
 	ASSERT_EQ(0, send_all(p.c, buf, sizeof(buf)));
 	idx = p.n0 - 1;
 	for (k = 0; k <= RETRIES2; k++) {
-		idx = wait_sel(CAP, idx + 1, &cseg, 3000);
+		idx = etcp_wsel_wait(CAP, idx + 1, &cseg, 3000);
 		ASSERT_LE(0, idx) TH_LOG("transmission %d missing: %s", k, EXCH);
 		s[k] = &CAP->seg[idx];
 		EXPECT_TRUE(s[k]->rseq == 1 && s[k]->len == REQ_LEN &&
@@ -1600,7 +1658,7 @@ TEST_F_TIMEOUT(wire_etcp, rto_retries2, 60)
 	ev = poll_one(p.c, POLLIN, 5000);
 	t_err = etcp_cap_now(CAP);
 	ASSERT_TRUE(ev & POLLERR) TH_LOG("no error within 5 s (revents 0x%x): %s", ev, EXCH);
-	idx = wait_sel(CAP, idx + 1, &cseg, WAIT_MS);
+	idx = etcp_wsel_wait(CAP, idx + 1, &cseg, WAIT_MS);
 	ASSERT_LE(0, idx) TH_LOG("no RST: %s", EXCH);
 	s[RETRIES2 + 1] = &CAP->seg[idx];
 	EXPECT_EQ(ETCP_TH_RST | ETCP_TH_ACK, s[RETRIES2 + 1]->flags) TH_LOG("%s", EXCH);
@@ -1683,13 +1741,13 @@ TEST_F_TIMEOUT(wire_etcp, wrap_fixed_isn, 120)
 
 	/* The first two data segments each way: 0xfffffff1, then wrapped. */
 	for (side = 0; side < 2; side++) {
-		struct wsel w = { .what = W_SPORT | W_DATA,
+		struct etcp_wsel w = { .what = ETCP_W_SPORT | ETCP_W_DATA,
 				  .sport = side ? PORT : p.cport };
 		const struct etcp_cap_seg *d[2];
 
 		idx = p.n0 - 1;
 		for (k = 0; k < 2; k++) {
-			idx = find_sel(CAP, idx + 1, &w);
+			idx = etcp_wsel_find(CAP, idx + 1, &w);
 			ASSERT_LE(0, idx) TH_LOG("side %d: no data segment %d:%s", side, k,
 						 cap_head(CAP, 12));
 			d[k] = &CAP->seg[idx];

@@ -19,12 +19,14 @@
  */
 #define ETCP_NODELAY		1	/* disable Nagle */
 #define ETCP_MAXSEG		2	/* limit the MSS */
+#define ETCP_CORK		3	/* hold short segments (TCP_CORK) */
 #define ETCP_KEEPIDLE		4	/* s before the first keepalive probe */
 #define ETCP_KEEPINTVL		5	/* s between keepalive probes */
 #define ETCP_KEEPCNT		6	/* probes before the connection is dropped */
 #define ETCP_SYNCNT		7	/* SYN retransmissions before ETIMEDOUT */
 #define ETCP_LINGER2		8	/* lifetime of an orphaned FIN_WAIT_2, s */
 #define ETCP_INFO		11	/* struct etcp_info, read only */
+#define ETCP_QUICKACK		12	/* 0: delay ACKs; 1: ACK what came now */
 
 /*
  * Connection states.  The numbers are TCP's (include/net/tcp_states.h), so
