@@ -262,13 +262,13 @@ PY
 say "The orderly close: A sends 3 bytes and closes, B closes 0.2 s after read() returns 0"
 run ip netns exec $A sysctl -qw net.ipv4.etcp_msl=1000
 close_demo 5003 0.2 6
-echo "(the 3 bytes, A's FIN, B's ACK of the bytes at once (a quick ACK: the"
-echo " connection's first data), of the FIN 40 ms later (delayed: B's own FIN"
-echo " was to carry it), B's FIN, A's ACK; A in TIME_WAIT for 2 * etcp_msl = 2 s)"
+echo "(the 3 bytes, ACKed at once (a quick ACK: the connection's first data);"
+echo " A's FIN, ACKed 40 ms later (delayed: B's own FIN was to carry it);"
+echo " B's FIN, A's ACK; A in TIME_WAIT for 2 * etcp_msl = 2 s)"
 
 say "The three-segment close: B closes at once, its FIN carries the ACK of A's"
 close_demo 5004 0 5
-echo "(the 3 bytes, A's FIN, B's quick ACK of the bytes, B's FIN with the ACK of A's,"
+echo "(the 3 bytes and their quick ACK; A's FIN; B's FIN with the ACK of A's;"
 echo " A's ACK)"
 
 say "Resets, half-open connections, attacks, ICMP and hostile peers: see make check's selftests."
