@@ -253,7 +253,6 @@ struct etcp_sock {
 	u8 data_rcvd:1;			/* some data arrived: lrcvtime is set */
 	u8 pingpong:1;			/* interactive: ACKs ride on answers */
 	u8 quick;			/* ACKs still to send at once (timer.c) */
-	unsigned long lrcvtime;		/* jiffies of the last data received */
 	u8 timer_mode;			/* what rtx_timer waits for: ETCP_TMR_* */
 	u8 fin_rcvd;			/* 1: RCV.NXT counts the peer's FIN */
 	int linger2;			/* ETCP_LINGER2 in s; 0: sysctl, <0: none */
@@ -263,6 +262,7 @@ struct etcp_sock {
 	u16 keepintvl;
 	u8 keepcnt;
 	unsigned long rcv_tstamp;	/* jiffies of the last segment received */
+	unsigned long lrcvtime;		/* jiffies of the last data received */
 	unsigned long oow_ack_stamp;	/* jiffies of the last out-of-window ACK */
 
 	/* Timer work that found the user holding the socket: ETCP_*_DEFERRED. */

@@ -167,8 +167,8 @@ static u16 etcp_announce_window(struct sock *sk)
 
 /*
  * A segment carrying ACK went out: nothing is owed to the peer.  One that
- * acknowledges what arrived spends a quick ACK (Linux counts only those,
- * since 6.7 and in 6.1.y).
+ * acknowledges what arrived spends a quick ACK (6.1.y and 6.12 count only
+ * those, tcp_dec_quickack_mode()).
  */
 static void etcp_ack_sent(struct sock *sk)
 {

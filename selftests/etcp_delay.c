@@ -134,18 +134,12 @@ FIXTURE_TEARDOWN(delay)
 	etcp_env_teardown(&self->e);
 }
 
-/* The client's next data segment, recorded from *@from on: its index. */
+/* The client's next data segment from capture index @from on: its index, or < 0. */
 static long data_out(FIXTURE_DATA(delay) *self, size_t from)
 {
-	struct etcp_cap_sel sel = { .mask = ETCP_TH_ACK, .flags = ETCP_TH_ACK,
-				    .sport = self->cport, .dport = PORT };
-	long i;
+	struct etcp_wsel data = { .what = ETCP_W_SPORT | ETCP_W_DATA, .sport = self->cport };
 
-	for (i = etcp_cap_wait_match(self->e.cap, from, etcp_cap_sel_match, &sel, WAIT_MS);
-	     i >= 0 && !self->e.cap->seg[i].len;
-	     i = etcp_cap_wait_match(self->e.cap, i + 1, etcp_cap_sel_match, &sel, WAIT_MS))
-		;
-	return i;
+	return etcp_wsel_wait(self->e.cap, from, &data, WAIT_MS);
 }
 
 /*
