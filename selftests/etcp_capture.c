@@ -527,7 +527,7 @@ static void cap_name(struct etcp_cap_priv *p, struct in_addr addr,
 		cap_label(i, buf, size);
 }
 
-static void cap_flags_str(uint8_t flags, char *buf)
+void etcp_cap_flags_str(uint8_t flags, char *buf)
 {
 	static const struct { uint8_t bit; char c; } bits[] = {
 		{ ETCP_TH_SYN, 'S' }, { ETCP_TH_FIN, 'F' }, { ETCP_TH_RST, 'R' },
@@ -553,7 +553,7 @@ int etcp_cap_fmt_seg(const struct etcp_cap *cap, const struct etcp_cap_seg *seg,
 
 	cap_name(cap->priv, seg->saddr, seg->sport, src, sizeof(src));
 	cap_name(cap->priv, seg->daddr, seg->dport, dst, sizeof(dst));
-	cap_flags_str(seg->flags, flags);
+	etcp_cap_flags_str(seg->flags, flags);
 
 	if (seg->seglen >= 20) {
 		/* Relative numbers before the ISN (forgeries) show negative. */

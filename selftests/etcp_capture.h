@@ -169,6 +169,11 @@ long etcp_wsel_wait(struct etcp_cap *cap, size_t from, const struct etcp_wsel *w
  * and is rewritten by the next call.
  */
 const char *etcp_cap_str(struct etcp_cap *cap);
+/*
+ * The control bits of @flags as letters, SYN first ("SA", "FA", "R"; "-"
+ * for none) into @buf, which holds 9 bytes.
+ */
+void etcp_cap_flags_str(uint8_t flags, char *buf);
 /* One segment as a line (no newline, no prefix); returns its length. */
 int etcp_cap_fmt_seg(const struct etcp_cap *cap, const struct etcp_cap_seg *seg,
 		     char *buf, size_t size);

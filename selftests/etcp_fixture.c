@@ -32,8 +32,8 @@ void etcp_env_teardown(struct etcp_env *e)
 	etcp_netns_teardown(&e->ns);
 }
 
-int etcp_env_setup(struct etcp_env *e, int proto, unsigned int flags,
-		   const char **why)
+int etcp_env_tune(const struct etcp_netns *ns, int proto, unsigned int flags,
+		  const char **why)
 {
 	/* The SYN options first; the rest only for ETCP_ENV_EXACT. */
 	static const char * const tcp_off[] = {
@@ -43,6 +43,32 @@ int etcp_env_setup(struct etcp_env *e, int proto, unsigned int flags,
 	};
 	unsigned int n_off = flags & ETCP_ENV_EXACT ? ARRAY_LEN(tcp_off) : 4;
 	unsigned int i;
+	int ret = 0;
+
+	if (flags & ETCP_ENV_EXACT) {
+		*why = "cannot turn TSO off on the veth";
+		ret = ns_tso_off(ns->a, ETCP_NS_IF_A) ?:
+		      ns_tso_off(ns->b, ETCP_NS_IF_B);
+		if (ret)
+			return ret;
+	}
+	if (proto == IPPROTO_TCP) {
+		*why = "cannot make TCP comparable (sysctls)";
+		for (i = 0; i < n_off && !ret; i++)
+			ret = both_sysctl(ns, tcp_off[i], "0");
+		/* etcp's congestion control is Reno's (NewReno): CUBIC's is not. */
+		if (!ret)
+			ret = both_sysctl(ns, "net/ipv4/tcp_congestion_control", "reno");
+	} else if (flags & ETCP_ENV_EXACT) {
+		*why = "cannot turn etcp_invalid_ratelimit off";
+		ret = both_sysctl(ns, "net/ipv4/etcp_invalid_ratelimit", "0");
+	}
+	return ret;
+}
+
+int etcp_env_setup(struct etcp_env *e, int proto, unsigned int flags,
+		   const char **why)
+{
 	int ret;
 
 	memset(e, 0, sizeof(*e));
@@ -53,27 +79,8 @@ int etcp_env_setup(struct etcp_env *e, int proto, unsigned int flags,
 	if (ret)
 		return ret;
 	*why = "the veth pair has no carrier";
-	ret = etcp_netns_wait_carrier(&e->ns, 5000);
-	if (ret)
-		goto err;
-	if (flags & ETCP_ENV_EXACT) {
-		*why = "cannot turn TSO off on the veth";
-		ret = ns_tso_off(e->ns.a, ETCP_NS_IF_A) ?:
-		      ns_tso_off(e->ns.b, ETCP_NS_IF_B);
-		if (ret)
-			goto err;
-	}
-	if (proto == IPPROTO_TCP) {
-		*why = "cannot make TCP comparable (sysctls)";
-		for (i = 0; i < n_off && !ret; i++)
-			ret = both_sysctl(&e->ns, tcp_off[i], "0");
-		/* etcp's congestion control is Reno's (NewReno): CUBIC's is not. */
-		if (!ret)
-			ret = both_sysctl(&e->ns, "net/ipv4/tcp_congestion_control", "reno");
-	} else if (flags & ETCP_ENV_EXACT) {
-		*why = "cannot turn etcp_invalid_ratelimit off";
-		ret = both_sysctl(&e->ns, "net/ipv4/etcp_invalid_ratelimit", "0");
-	}
+	ret = etcp_netns_wait_carrier(&e->ns, 5000) ?:
+	      etcp_env_tune(&e->ns, proto, flags, why);
 	if (ret)
 		goto err;
 	*why = "cannot start the capture on " ETCP_NS_IF_A;

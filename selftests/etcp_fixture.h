@@ -84,6 +84,13 @@ struct etcp_env {
  */
 int etcp_env_setup(struct etcp_env *e, int proto, unsigned int flags,
 		   const char **why);
+/*
+ * What etcp_env_setup() does to namespaces @ns already there for @proto
+ * and @flags, the capture aside (TCP's sysctls for TCP; TSO and the rate
+ * limit for ETCP_ENV_EXACT): 0, or -errno with *@why saying what failed.
+ */
+int etcp_env_tune(const struct etcp_netns *ns, int proto, unsigned int flags,
+		  const char **why);
 /* Undo etcp_env_setup(); the namespaces take nft tables and qdiscs along. */
 void etcp_env_teardown(struct etcp_env *e);
 

@@ -572,19 +572,6 @@ out:
 
 /* ------------------------------------------------------------ text */
 
-static void pkt_flags_str(uint8_t flags, char *buf)
-{
-	static const char bits[] = "FSRPAUEC";	/* ETCP_TH_FIN up to ETCP_TH_CWR */
-	int i;
-
-	for (i = 0; i < 8; i++)
-		if (flags & (1 << i))
-			*buf++ = bits[i];
-	if (!flags)
-		*buf++ = '-';
-	*buf = '\0';
-}
-
 /* One line, with its leading newline and "# ": its length. */
 static size_t pkt_fmt(const struct etcp_pkt *pk, size_t idx,
 		      const struct etcp_cap_seg *s, char *buf, size_t size)
@@ -592,7 +579,7 @@ static size_t pkt_fmt(const struct etcp_pkt *pk, size_t idx,
 	char flags[9], num[64];
 	int n;
 
-	pkt_flags_str(s->flags, flags);
+	etcp_cap_flags_str(s->flags, flags);
 	if (s->rseq >= 0)
 		n = snprintf(num, sizeof(num), "seq=%lld", (long long)s->rseq);
 	else
