@@ -118,7 +118,9 @@ run_test() {
 	echo "<6>etcp-selftests[$$]: end $num $name rc=$rc" >/dev/kmsg
 
 	leaks=$(leaked_netns)
-	splat=$(klog_since "$marker" | grep -E -f <(splat_patterns))
+	# A file, not <(...): the guest has no /dev/fd for process substitution.
+	splat_patterns >"$TMPD/splat"
+	splat=$(klog_since "$marker" | grep -E -f "$TMPD/splat")
 
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		echo "# $name: timed out after $TIMEOUT s"
