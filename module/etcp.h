@@ -48,6 +48,8 @@ extern const struct proto_ops etcp_stream_ops;
 #define ETCP_TIMEOUT_FALLBACK	(3 * HZ)
 /* RFC 6298 2.4 asks for at least one second; Linux, and etcp, use 200 ms. */
 #define ETCP_RTO_MIN		(HZ / 5)
+/* The soonest a timer may fire: Linux's TCP_TIMEOUT_MIN, two jiffies. */
+#define ETCP_TIMEOUT_MIN	2U
 /* A request's timer that finds the listener owned retries this soon. */
 #define ETCP_TIMER_DEFER	(HZ / 20)
 /* Linux's delayed-ACK timeout (RFC 1122 4.2.3.2 allows up to 500 ms). */
@@ -66,6 +68,9 @@ extern const struct proto_ops etcp_stream_ops;
 #define ETCP_INFINITE_SSTHRESH	0x7fffffff
 /* The largest window without the window scale option (RFC 9293 3.1). */
 #define ETCP_MAX_WINDOW		65535U
+/* A new socket's SO_SNDBUF and what it may grow to: tcp_wmem[1], [2]. */
+#define ETCP_WMEM_DEFAULT	(16 * 1024)
+#define ETCP_WMEM_MAX		(4 * 1024 * 1024)
 
 /*
  * Per network namespace tunables, one int each so that proc_dointvec_minmax
@@ -345,6 +350,7 @@ struct etcp_request {
 	u32 snd_wnd;			/* the SYN's window */
 	u16 mss;			/* the peer's MSS option, 0: none */
 	u8 retransmits;
+	u16 rcv_wnd;			/* the window our SYN-ACK announces */
 	u32 synack_us;			/* when the SYN-ACK first left */
 	unsigned long oow_ack_stamp;	/* as etcp_sock's */
 	kuid_t uid;			/* the listener's, for /proc */
@@ -532,6 +538,7 @@ int etcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 int etcp_ioctl(struct sock *sk, int cmd, int *karg);
 __poll_t etcp_poll(struct file *file, struct socket *sock, poll_table *wait);
 void etcp_write_space(struct sock *sk);
+void etcp_sndbuf_expand(struct sock *sk);
 void etcp_cleanup_rbuf(struct sock *sk);
 
 /* cong.c */
@@ -594,8 +601,10 @@ bool etcp_send_fin(struct sock *sk, gfp_t gfp);
 void etcp_send_tw_ack(const struct etcp_tw *tw, struct sk_buff *in);
 void etcp_send_reset_reply(struct net *net, struct sk_buff *skb);
 int etcp_send_req_segment(const struct sock *listener,
-			  const struct etcp_request *req, u8 flags);
+			  struct etcp_request *req, u8 flags);
 u16 etcp_select_window(const struct sock *sk);
+u16 etcp_initial_window(const struct sock *sk, u32 mss);
+u32 etcp_in_flight(const struct etcp_sock *esk);
 u16 etcp_peer_mss(const struct etcp_sock *esk, u16 opt);
 void etcp_sync_mss(struct sock *sk);
 void etcp_simple_retransmit(struct sock *sk);

@@ -228,6 +228,8 @@ static void etcp_established(struct sock *sk, const struct etcp_skb_cb *cb)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
 
+	/* Our SYN counts as acknowledged sequence space, as in tcp_info. */
+	esk->bytes_acked += cb->ack_seq - esk->snd_una;
 	esk->snd_una = cb->ack_seq;
 	etcp_update_wnd(esk, cb);
 	etcp_clear_timers(sk);
@@ -262,10 +264,19 @@ static void etcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	 */
 	if ((cb->flags & ETCP_FLAG_ACK) &&
 	    (!etcp_after(cb->ack_seq, esk->iss) || etcp_after(cb->ack_seq, esk->snd_nxt))) {
-		if (cb->flags & ETCP_FLAG_RST)
+		if (cb->flags & ETCP_FLAG_RST) {
 			ETCP_INC_STATS(sock_net(sk), ETCP_MIB_INDISCARDS);
-		else
-			etcp_send_reset_reply(sock_net(sk), skb);
+			return;
+		}
+		/*
+		 * A peer that still holds an old connection of this 4-tuple
+		 * answers our SYN with its ACK; our RST ends it, and the SYN
+		 * goes again at once rather than a second later, if it has not
+		 * been sent again yet (Linux's tcp_rcv_synsent_state_process()).
+		 */
+		if (!esk->retransmits)
+			etcp_arm_rtx(sk, ETCP_TIMEOUT_MIN);
+		etcp_send_reset_reply(sock_net(sk), skb);
 		return;
 	}
 
@@ -292,6 +303,8 @@ static void etcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	/* "fourth, check the SYN bit". */
 	esk->irs = cb->seq;
 	WRITE_ONCE(esk->rcv_nxt, cb->seq + 1);
+	/* Nothing to read, should an RST close it before ESTABLISHED. */
+	WRITE_ONCE(esk->copied_seq, esk->rcv_nxt);
 	esk->rcv_wup = esk->rcv_nxt;
 	esk->mss_clamp = etcp_peer_mss(esk, cb->mss);
 
@@ -313,18 +326,19 @@ static void etcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
- * RFC 9293 3.10.7.4, "second, check the RST bit", SYN-RECEIVED from an
- * active open: "the connection was refused"; a synchronized connection:
- * "connection reset".  The caller asked etcp_rst_acceptable().  RFC 9293
- * would flush the data not yet read too; Linux keeps it, and reads return
- * it before the error, which applications rely on (a server that answers
- * and closes with SO_LINGER {1, 0}): so does etcp.
+ * RFC 9293 3.10.7.4, "second, check the RST bit": "connection reset".
+ * SYN-RECEIVED from an active open would say "the connection was refused";
+ * Linux reports ECONNRESET there too (tcp_reset()), and so does etcp.
+ * The caller asked etcp_rst_acceptable().  RFC 9293 would flush the data
+ * not yet read too; Linux keeps it, and reads return it before the error,
+ * which applications rely on (a server that answers and closes with
+ * SO_LINGER {1, 0}): so does etcp.
  */
 static void etcp_rcv_reset(struct sock *sk)
 {
 	if (sk->sk_state == TCP_SYN_RECV) {
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ATTEMPTFAILS);
-		etcp_reset(sk, ECONNREFUSED);
+		etcp_reset(sk, ECONNRESET);
 	} else if (sk->sk_state == TCP_CLOSE_WAIT) {
 		/* The peer had finished sending: only our writes fail (Linux). */
 		etcp_reset(sk, EPIPE);
@@ -379,8 +393,17 @@ bool etcp_challenge_allowed(struct net *net)
 	return true;
 }
 
+/*
+ * A challenge ACK goes within two limits, as Linux's
+ * tcp_send_challenge_ack() sends it: first the connection's own, one per
+ * etcp_invalid_ratelimit ms shared with its answers to segments outside
+ * the window (AckSkippedChallenge), then the namespace's.
+ */
 static void etcp_send_challenge_ack(struct sock *sk)
 {
+	if (etcp_oow_rate_limited(sock_net(sk), &etcp_sk(sk)->oow_ack_stamp,
+				  ETCP_MIB_ACKSKIPPEDCHALLENGE))
+		return;
 	if (etcp_challenge_allowed(sock_net(sk)))
 		etcp_send_ack(sk);
 }
@@ -512,6 +535,9 @@ static void etcp_ack_new_data(struct sock *sk, u32 ack)
 		etcp_cong_ack(sk, acked, prior_packets);
 	}
 	etcp_rearm_rtx(sk);
+	/* Room for a grown window, unless it is not filled (tcp_new_space()). */
+	if (etcp_in_flight(esk) < esk->snd_cwnd)
+		etcp_sndbuf_expand(sk);
 	etcp_write_space(sk);
 }
 
@@ -543,6 +569,12 @@ static void etcp_rcv_dupack(struct sock *sk)
 		etcp_cong_enter_recovery(sk);
 }
 
+/* How far below SND.UNA an ACK may be old rather than forged. */
+static u32 etcp_old_ack_span(const struct etcp_sock *esk)
+{
+	return min_t(u64, esk->max_window, esk->bytes_acked);
+}
+
 /*
  * "fifth, check the ACK field" in the synchronized states.  Returns false
  * when the segment is to be dropped.
@@ -553,15 +585,27 @@ static bool etcp_rcv_ack(struct sock *sk, const struct etcp_skb_cb *cb)
 	u32 prior_wnd = esk->snd_wnd;
 
 	/*
-	 * "If the ACK acks something not yet sent ... send an ACK, drop";
-	 * after a go-back-N, "sent" reaches SND.MAX.  RFC 5961 5.2 also drops
-	 * an ACK older than SND.UNA - MAX.SND.WND, which no peer sends but
-	 * a blind attacker may; both answers are challenge ACKs.
+	 * RFC 5961 5.2 drops an ACK older than SND.UNA - MAX.SND.WND, which
+	 * no peer sends but a blind attacker may, and answers it with a
+	 * challenge ACK.  As Linux, the bound is no lower than what was ever
+	 * acknowledged: an ACK of bytes never sent is too old however big
+	 * the window.
 	 */
-	if (etcp_after(cb->ack_seq, esk->snd_max) ||
-	    etcp_before(cb->ack_seq, esk->snd_una - esk->max_window)) {
+	if (etcp_before(cb->ack_seq, esk->snd_una - etcp_old_ack_span(esk))) {
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ACKINVALID);
 		etcp_send_challenge_ack(sk);
+		return false;
+	}
+	/*
+	 * "If the ACK acks something not yet sent ... send an ACK, drop";
+	 * after a go-back-N, "sent" reaches SND.MAX.  Linux drops it without
+	 * an answer in ESTABLISHED and challenges it in the other states
+	 * (tcp_rcv_established(), tcp_rcv_state_process()): so does etcp.
+	 */
+	if (etcp_after(cb->ack_seq, esk->snd_max)) {
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ACKINVALID);
+		if (sk->sk_state != TCP_ESTABLISHED)
+			etcp_send_challenge_ack(sk);
 		return false;
 	}
 	/*
@@ -597,18 +641,35 @@ static bool etcp_rcv_ack(struct sock *sk, const struct etcp_skb_cb *cb)
 }
 
 /*
- * The segment's data fills RCV.NXT onwards: account for it and ACK it now
- * or later.  RFC 5681 4.2 (and RFC 1122 4.2.3.2): an ACK at least for
- * every second full-sized segment, within 500 ms (Linux: 40 ms), and at
- * once when the segment filled a gap.  Like Linux, "full-sized" is the
- * largest segment seen from this peer, and more than one of those owed
- * is enough; and while quick ACKs are due (timer.c), every one goes at once.
+ * RFC 5681 4.2's ACK for every second full-sized segment.  Like Linux,
+ * "full-sized" is the largest segment seen from this peer, and more than
+ * one of those owed is enough; and like Linux (__tcp_ack_snd_check()) it
+ * goes at once only if the window it announces lets the right edge move
+ * on, or fewer than SO_RCVLOWAT bytes wait for the reader.  Otherwise the
+ * reader's next read sends it (etcp_cleanup_rbuf()), or the delayed-ACK
+ * timer does.
+ */
+static bool etcp_ack_two_segments_now(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (esk->rcv_nxt - esk->ack_sent <= esk->rcv_mss)
+		return false;
+	return esk->rcv_nxt - esk->copied_seq < READ_ONCE(sk->sk_rcvlowat) ||
+	       etcp_window_candidate(sk) >= esk->rcv_wnd;
+}
+
+/*
+ * The segment's data fills RCV.NXT onwards: ACK it now or later.  RFC
+ * 5681 4.2 (and RFC 1122 4.2.3.2): within 500 ms (Linux: 40 ms), at once
+ * for every second full-sized segment and when the segment filled a gap;
+ * and while quick ACKs are due (timer.c), every one goes at once.
  */
 static void etcp_data_acked_or_delayed(struct sock *sk, bool filled_gap)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
 
-	if (filled_gap || esk->rcv_nxt - esk->ack_sent > esk->rcv_mss ||
+	if (filled_gap || etcp_ack_two_segments_now(sk) ||
 	    etcp_in_quickack(esk))
 		etcp_send_ack(sk);
 	else
@@ -911,11 +972,11 @@ static void etcp_rcv_fin(struct sock *sk, bool filled_gap)
 /*
  * "seventh, process the segment text" (ESTABLISHED, FIN-WAIT-1,
  * FIN-WAIT-2) and "eighth, check the FIN bit": the data from RCV.NXT on
- * goes to the reader, what lies beyond waits out of order, what lies
- * outside the window was already refused by the sequence check or is
- * trimmed here ("only the portion within the window is processed"), and
- * the FIN counts once everything before it arrived.  Returns true when
- * the skb was taken.
+ * goes to the reader, what lies beyond waits out of order, a segment
+ * outside the window was already refused by the sequence check (one that
+ * only runs past its edge is kept whole, as Linux keeps it), and the FIN
+ * counts once everything before it arrived.  Returns true when the skb
+ * was taken.
  */
 static bool etcp_data_queue(struct sock *sk, struct sk_buff *skb)
 {
@@ -924,7 +985,6 @@ static bool etcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	u32 len = skb->len - tcp_hdr(skb)->doff * 4;
 	u32 seq = cb->seq + !!(cb->flags & ETCP_FLAG_SYN);
 	u32 end = seq + len;
-	u32 wnd_end = esk->rcv_nxt + etcp_rcv_wnd_now(esk);
 	bool fin = cb->flags & ETCP_FLAG_FIN;
 	bool queued = false, had_ofo;
 
@@ -940,14 +1000,14 @@ static bool etcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		etcp_send_ack(sk);
 		return false;
 	}
-	if (etcp_after(end, wnd_end)) {
-		/* The FIN lies beyond what the window lets in: it goes too. */
-		if (pskb_trim(skb, wnd_end - seq))
-			return false;
-		end = wnd_end;
-		fin = false;
-		cb->flags &= ~ETCP_FLAG_FIN;
-	}
+	/*
+	 * What runs past the window's right edge is taken too, memory
+	 * allowing (etcp_queue_rcv(), etcp_ofo_queue()): Linux's
+	 * tcp_data_queue() keeps a segment whole where RFC 9293 3.10.7.4
+	 * would cut it at the edge, and a peer that counts on it (its window
+	 * probe carrying data, a segment sent before our window shrank in
+	 * its view) gets its data acknowledged at once.
+	 */
 	if (etcp_before(seq, esk->rcv_nxt)) {
 		if (!pskb_pull(skb, esk->rcv_nxt - seq))
 			return false;
@@ -1044,6 +1104,73 @@ static bool etcp_rcv_data_after_close(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
+ * Does [@seq, @end_seq) touch the window [@start, @end)?  The test Linux
+ * applies to TIME_WAIT entries (tcp_in_window()): a segment at the left
+ * edge, one that overlaps, or an empty one at the right edge.
+ */
+static bool etcp_touches_window(u32 seq, u32 end_seq, u32 start, u32 end)
+{
+	if (seq == start)
+		return true;
+	if (etcp_after(end_seq, start) && etcp_before(seq, end))
+		return true;
+	return seq == end && seq == end_seq;
+}
+
+/*
+ * An orphaned FIN_WAIT_2 waits for the peer's FIN and nothing else.
+ * Linux keeps it as a TIME_WAIT entry in substate FIN_WAIT2 (tcp_close()
+ * calls tcp_time_wait()) and answers as tcp_timewait_state_process()
+ * does, not as a connection would; so does etcp:
+ *  - outside the window, an ACK (within etcp_invalid_ratelimit), an RST's
+ *    too;
+ *  - an RST anywhere in the window ends it, without a challenge;
+ *  - a SYN at or after RCV.NXT: an RST, and it ends;
+ *  - nothing new (no ACK bit, or nothing past RCV.NXT): ignored, whatever
+ *    it acknowledges;
+ *  - new text, or a FIN elsewhere than at RCV.NXT: an RST, and it ends;
+ *  - the FIN at RCV.NXT: on to TIME_WAIT, as in any FIN_WAIT_2.
+ * (Linux keeps a full socket instead for the first fin_timeout - 60 s
+ * when fin_timeout is longer than 60 s; etcp does not.)  Returns false
+ * only for the FIN, which the caller goes on with.
+ */
+static bool etcp_rcv_orphan_fin_wait2(struct sock *sk, struct sk_buff *skb)
+{
+	const struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+	struct etcp_sock *esk = etcp_sk(sk);
+	u32 rcv_nxt = esk->rcv_nxt;
+
+	if (!etcp_touches_window(cb->seq, cb->end_seq, rcv_nxt,
+				 rcv_nxt + etcp_rcv_wnd_now(esk))) {
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_OUTOFWINDOW);
+		if (!etcp_oow_rate_limited(sock_net(sk), &esk->oow_ack_stamp,
+					   ETCP_MIB_ACKSKIPPEDSEQ))
+			etcp_send_ack(sk);
+		return true;
+	}
+	if (cb->flags & ETCP_FLAG_RST) {
+		etcp_done(sk);
+		return true;
+	}
+	if ((cb->flags & ETCP_FLAG_SYN) && !etcp_before(cb->seq, rcv_nxt))
+		goto reset;
+	if (!(cb->flags & ETCP_FLAG_ACK) || !etcp_after(cb->end_seq, rcv_nxt) ||
+	    cb->end_seq == cb->seq) {
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_INDISCARDS);
+		return true;
+	}
+	if ((cb->flags & ETCP_FLAG_FIN) && cb->end_seq == rcv_nxt + 1)
+		return false;
+	/* Text after close(), RFC 1122 4.2.2.13: counted as such. */
+	if (cb->end_seq - cb->seq > !!(cb->flags & ETCP_FLAG_FIN))
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONDATA);
+reset:
+	etcp_send_reset_reply(sock_net(sk), skb);
+	etcp_done(sk);
+	return true;
+}
+
+/*
  * RFC 9293 3.10.7.4: SYN_RECV (a full socket) and the synchronized states.
  * Returns true when the skb was queued for the reader.
  */
@@ -1051,6 +1178,10 @@ static bool etcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 {
 	const struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
 	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD) &&
+	    etcp_rcv_orphan_fin_wait2(sk, skb))
+		return false;
 
 	/* "first, check sequence number". */
 	if (!etcp_seq_acceptable(esk->rcv_nxt, etcp_rcv_wnd_now(esk), skb)) {
@@ -1099,8 +1230,12 @@ static bool etcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 	}
 
 	if (sk->sk_state == TCP_SYN_RECV) {
-		/* "If SND.UNA < SEG.ACK =< SND.NXT, enter ESTABLISHED". */
-		if (!etcp_after(cb->ack_seq, esk->snd_una) ||
+		/*
+		 * "If SND.UNA < SEG.ACK =< SND.NXT, enter ESTABLISHED"; Linux
+		 * takes SEG.ACK = SND.UNA as well (tcp_ack() finds it neither
+		 * old nor new), and so does etcp.
+		 */
+		if (etcp_before(cb->ack_seq, esk->snd_una) ||
 		    etcp_after(cb->ack_seq, esk->snd_nxt)) {
 			etcp_send_reset_reply(sock_net(sk), skb);
 			return false;

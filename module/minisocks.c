@@ -234,6 +234,8 @@ static struct etcp_request *etcp_req_alloc(struct sock *listener,
 				    req->rport);
 	req->snd_wnd = cb->wnd;
 	req->mss = cb->mss;
+	/* Until the SYN-ACK's route tells our MSS. */
+	req->rcv_wnd = etcp_initial_window(listener, 0);
 	req->uid = listener->sk_uid;
 	return req;
 }
@@ -405,7 +407,7 @@ static void etcp_child_route(struct sock *child, const struct etcp_request *req)
 	}
 	esk->advmss = etcp_mss_for_mtu(child, mtu);
 	esk->mss_clamp = etcp_peer_mss(esk, req->mss);
-	esk->rcv_wnd = etcp_select_window(child);
+	esk->rcv_wnd = req->rcv_wnd;
 	etcp_init_transfer(child);
 	/* synack_us 0: the SYN came twice, so did the SYN-ACK. */
 	etcp_rtt_handshake(child, !req->retransmits && req->synack_us,
@@ -504,15 +506,18 @@ int etcp_req_rcv(struct sock *listener, struct etcp_request *req,
 
 	/*
 	 * "If the segment acknowledgment is not acceptable, form a reset
-	 * segment <SEQ=SEG.ACK><CTL=RST> and send it" (never to an RST).
+	 * segment <SEQ=SEG.ACK><CTL=RST> and send it".  An RST is never
+	 * answered: like Linux's tcp_check_req(), it goes on to the sequence
+	 * check, whatever it acknowledges.
 	 */
-	if ((cb->flags & ETCP_FLAG_ACK) && cb->ack_seq != req->iss + 1) {
+	if ((cb->flags & (ETCP_FLAG_ACK | ETCP_FLAG_RST)) == ETCP_FLAG_ACK &&
+	    cb->ack_seq != req->iss + 1) {
 		etcp_send_reset_reply(net, skb);
 		return 0;
 	}
 
 	/* "first, check sequence number": if not acceptable, ACK and drop. */
-	if (!etcp_seq_acceptable(rcv_nxt, etcp_select_window(listener), skb)) {
+	if (!etcp_seq_acceptable(rcv_nxt, req->rcv_wnd, skb)) {
 		ETCP_INC_STATS(net, ETCP_MIB_OUTOFWINDOW);
 		if (etcp_oow_answer(net, skb, &req->oow_ack_stamp,
 				    ETCP_MIB_ACKSKIPPEDSEQ))

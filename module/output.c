@@ -87,6 +87,22 @@ u16 etcp_select_window(const struct sock *sk)
 }
 
 /*
+ * The window a SYN or SYN-ACK announces, which is also the connection's
+ * first RCV.WND: what the whole receive buffer offers, cut down to a whole
+ * number of our own @mss (0: not cut), at most 65535.  Linux's
+ * tcp_select_initial_window(): with a receive buffer of 128 KiB (TCP's
+ * default) and an MSS of 1460 both announce 64240.
+ */
+u16 etcp_initial_window(const struct sock *sk, u32 mss)
+{
+	u32 space = max(READ_ONCE(sk->sk_rcvbuf), 0) / 2;
+
+	if (mss && space > mss)
+		space = rounddown(space, mss);
+	return min(space, ETCP_MAX_WINDOW);
+}
+
+/*
  * The MSS a peer's SYN announces, as we use it: 536 without the option
  * (RFC 9293 3.7.1), no larger than our own route and ETCP_MAXSEG allow,
  * and never below ETCP_MIN_SND_MSS.
@@ -157,7 +173,7 @@ static u16 etcp_announce_window(struct sock *sk)
 
 	/* Before the peer's SYN there is no RCV.NXT to count from. */
 	if (sk->sk_state == TCP_SYN_SENT)
-		wnd = etcp_select_window(sk);
+		wnd = etcp_initial_window(sk, esk->advmss);
 	else
 		wnd = etcp_window_candidate(sk);
 	esk->rcv_wnd = wnd;
@@ -354,7 +370,7 @@ void etcp_send_tw_ack(const struct etcp_tw *tw, struct sk_buff *in)
  * the MSS option, or after it <SEQ=ISS+1><ACK=RCV.NXT> with ACK or RST.
  */
 int etcp_send_req_segment(const struct sock *listener,
-			  const struct etcp_request *req, u8 flags)
+			  struct etcp_request *req, u8 flags)
 {
 	struct net *net = sock_net(listener);
 	struct etcp_seg seg = {
@@ -363,7 +379,6 @@ int etcp_send_req_segment(const struct sock *listener,
 		.seq	= req->iss,
 		.ack	= req->irs + 1,
 		.flags	= flags,
-		.window	= etcp_select_window(listener),
 	};
 	struct sk_buff *skb;
 	struct flowi4 fl4;
@@ -377,12 +392,16 @@ int etcp_send_req_segment(const struct sock *listener,
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
 
-	if (flags & ETCP_FLAG_SYN)
+	if (flags & ETCP_FLAG_SYN) {
 		seg.mss = etcp_mss_for_mtu(listener, dst_mtu(&rt->dst));
-	else
+		/* Settled by the first SYN-ACK, as Linux's rsk_rcv_wnd. */
+		if (!req->retransmits)
+			req->rcv_wnd = etcp_initial_window(listener, seg.mss);
+	} else {
 		seg.seq++;
-	if (flags & ETCP_FLAG_RST)
-		seg.window = 0;
+	}
+	if (!(flags & ETCP_FLAG_RST))
+		seg.window = req->rcv_wnd;
 
 	skb = etcp_build(&seg, GFP_ATOMIC);
 	if (!skb) {
@@ -606,7 +625,7 @@ int etcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len)
  * 3042 limited transmit lets a new one go for each of the first two: as
  * Linux does it, by counting them out of the flight.
  */
-static u32 etcp_in_flight(const struct etcp_sock *esk)
+u32 etcp_in_flight(const struct etcp_sock *esk)
 {
 	if (esk->ca_state != ETCP_CA_OPEN)
 		return esk->packets_out;

@@ -173,6 +173,7 @@ void etcp_init_transfer(struct sock *sk)
 	esk->backoff = 0;
 	WRITE_ONCE(esk->fin_rcvd, 0);
 	etcp_cong_init(sk);
+	etcp_sndbuf_expand(sk);
 	if (sock_flag(sk, SOCK_KEEPOPEN))
 		etcp_keepalive_restart(sk);
 }
@@ -198,6 +199,14 @@ static int etcp_init_sock(struct sock *sk)
 	INIT_LIST_HEAD(&esk->accept_queue);
 	INIT_LIST_HEAD(&esk->accept_node);
 	etcp_init_timers(sk);
+	/*
+	 * Linux TCP's send buffer to start with (tcp_wmem[1]), which grows
+	 * with the connection's window.  The receive buffer stays at
+	 * net.core.rmem_default: etcp's receive queue holds segments less
+	 * densely than TCP's coalesced buffers, and tcp_rmem[1] would not
+	 * take a window's worth of unread data (README).
+	 */
+	WRITE_ONCE(sk->sk_sndbuf, ETCP_WMEM_DEFAULT);
 	esk->snd_mss = ETCP_DEFAULT_MSS;
 	esk->mss_clamp = ETCP_DEFAULT_MSS;
 	esk->rto = ETCP_TIMEOUT_INIT;
@@ -685,8 +694,15 @@ static void etcp_set_quickack(struct sock *sk, int val)
 	esk->pingpong = !val;
 	if (!val)
 		return;
-	if (((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)) &&
-	    esk->ack_pending && esk->copied_seq == esk->rcv_nxt)
+	/*
+	 * An ACK owed goes now, if everything received was read; only then
+	 * does an even value go back to the interactive mode, as Linux's
+	 * __tcp_sock_set_quickack() does it.
+	 */
+	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)) ||
+	    !esk->ack_pending)
+		return;
+	if (esk->copied_seq == esk->rcv_nxt)
 		etcp_send_ack(sk);
 	if (!(val & 1))
 		esk->pingpong = 1;

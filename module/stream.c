@@ -19,6 +19,7 @@
 #include <linux/uio.h>
 #include <net/inet_common.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 
 #include "etcp.h"
 #include "compat.h"
@@ -34,6 +35,32 @@ static bool etcp_stream_writeable(const struct sock *sk)
 {
 	return etcp_wmem_free(sk) &&
 	       sk_stream_wspace(sk) >= sk_stream_min_wspace(sk);
+}
+
+/*
+ * Room in the send buffer for twice the congestion window, and at least
+ * twice the initial window, each segment counted as Linux counts one sent
+ * without GSO: a power-of-two head for the MSS, the headers and the
+ * shared info, plus the sk_buff (tcp_sndbuf_expand(); RFC 5681 3.2's fast
+ * recovery may need the factor 2).  So SO_SNDBUF starts at tcp_wmem[1]
+ * and reads as TCP's once connected, 87040 for an MSS of 1460 on x86-64.
+ * Not when the application set SO_SNDBUF itself; never past tcp_wmem[2].
+ */
+void etcp_sndbuf_expand(struct sock *sk)
+{
+	const struct etcp_sock *esk = etcp_sk(sk);
+	u32 per_mss, nr_segs;
+
+	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK)
+		return;
+	per_mss = max_t(u32, esk->mss_clamp, esk->snd_mss) + MAX_TCP_HEADER +
+		  SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
+	per_mss = roundup_pow_of_two(per_mss) +
+		  SKB_DATA_ALIGN(sizeof(struct sk_buff));
+	nr_segs = max_t(u32, ETCP_INIT_CWND, esk->snd_cwnd);
+	if (READ_ONCE(sk->sk_sndbuf) < 2 * nr_segs * per_mss)
+		WRITE_ONCE(sk->sk_sndbuf, min_t(u32, 2 * nr_segs * per_mss,
+						ETCP_WMEM_MAX));
 }
 
 /*
@@ -290,9 +317,11 @@ int etcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 }
 
 /*
- * The reader freed receive memory: tell the peer when that opens the
- * window by something worth a segment (RFC 9293 3.8.6.2.2), as Linux:
- * at least doubling what is left of the window.
+ * The reader freed receive memory.  An ACK of more than one full segment
+ * that waited for this read goes now (input.c, etcp_data_acked_or_delayed());
+ * else the peer hears of it when that opens the window by something worth
+ * a segment (RFC 9293 3.8.6.2.2), as Linux (tcp_cleanup_rbuf()): at least
+ * doubling what is left of the window.
  */
 void etcp_cleanup_rbuf(struct sock *sk)
 {
@@ -302,6 +331,10 @@ void etcp_cleanup_rbuf(struct sock *sk)
 	if (!((1 << sk->sk_state) &
 	      (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)))
 		return;
+	if (esk->ack_pending && esk->rcv_nxt - esk->ack_sent > esk->rcv_mss) {
+		etcp_send_ack(sk);
+		return;
+	}
 	cur = etcp_rcv_wnd_now(esk);
 	new = etcp_window_candidate(sk);
 	if (new >= cur + esk->advmss && new >= 2 * cur)

@@ -22,6 +22,14 @@
  *                        the quick ACKs left, the mode and the ato
  *   quickack_option      ETCP_QUICKACK / TCP_QUICKACK 0 delays even the
  *                        first ACK; reading it says whether ACKs go at once
+ *   quickack_sends_owed  with an ACK owed for data already read, setting
+ *                        it to 1 sends that ACK at once, well before the
+ *                        delayed-ACK timer, and ends the interactive mode
+ *   quickack_even_owed   2 sends it too, then the connection is
+ *                        interactive again: it reads 0, the next ACK waits
+ *   quickack_even_nothing_owed
+ *                        ...only then: with no ACK owed, 2 ends the
+ *                        interactive mode as 1 does
  *   fin_after_data       the data is ACKed at once, the FIN that follows
  *                        is not: its ACK waits for the application's close
  *
@@ -35,17 +43,31 @@
  *                        joins them: one 200-byte segment
  *   msg_more_ceiling     MSG_MORE with nothing after it: the ceiling
  *
+ * The sender holds what a closed window does not take, and probes it
+ * (persist): a second fixture, whose peer is the raw peer on the link
+ * (etcp_pkt.h, speaking as 10.0.1.3 from eb to a listener in a), which
+ * announces any window.  The window stays closed for 3 probes (R, 2R, 4R
+ * apart, R the RTO), then opens by less than the segment held: the next
+ * probe, 8R on, sends what it takes, and ends the backoff:
+ *
+ *   data_probe_lost      that data, unacknowledged, goes again after R,
+ *                        not 16R; ETCP_INFO / TCP_INFO backoff 3, then 0
+ *   data_probe_acked     that data ACKed with window 0: the probes start
+ *                        over, R after the ACK, then 2R
+ *
  * Every test runs over TCP and etcp (FIXTURE_VARIANT), TCP configured like
- * etcp (no timestamps, SACK, window scaling, autocorking; etcp_env_setup),
- * ETCP_NODELAY / TCP_NODELAY on both ends.  The server never reads what it
- * is sent: a reader that empties its receive queue makes Linux ACK a small
- * segment at once (tcp_cleanup_rbuf), which is not what these tests are
- * about.
+ * etcp (no timestamps, SACK, window scaling, autocorking; etcp_env_setup).
+ * In the first fixture ETCP_NODELAY / TCP_NODELAY is on at both ends, and
+ * the server reads what it is sent only while interactive: otherwise a
+ * reader that empties its receive queue makes Linux ACK a small segment at
+ * once (tcp_cleanup_rbuf), which is not what these tests are about.
  *
  * Timing: the VM runs under TCG on shared cores.  "At once" is within
  * AT_ONCE_MS of the data on the capture's clock; a delayed ACK comes 30 to
  * 120 ms after it; the cork's ceiling, 200 ms and a little more (the RTO
- * of a path of well under a millisecond), is accepted from 180 to 400 ms.
+ * of a path of well under a millisecond), is accepted from 180 to 400 ms;
+ * a persist or retransmission timeout of T ms from 10 ms early to 100 ms
+ * and T/4 late, so that R, 2R, 4R, ... never pass for one another.
  *
  * ETCP_CAP_DUMP=1 in the environment prints every test's exchange.
  */
@@ -69,6 +91,7 @@
 #include "etcp_capture.h"
 #include "etcp_fixture.h"
 #include "etcp_netns.h"
+#include "etcp_pkt.h"
 #include "etcp_util.h"
 
 #define PORT		5000
@@ -83,6 +106,16 @@
 #define DEFAULT_RCV_MSS	536		/* the receiver's first guess */
 #define MAX_QUICKACKS	16
 #define EXCH		etcp_cap_str(self->e.cap)
+
+/* The persist fixture's raw peer, and what the tests make it do. */
+#define PEER_PORT	40200
+#define PEER_ISS	0x20000000U
+#define PEER_MSS	1460
+#define LINK_MTU	1500		/* etcp_netns_setup()'s: segments of 1460 */
+#define HELD_LEN	1000		/* the data that waits for the window */
+#define SMALL_WND	100		/* less than HELD_LEN: a probe sends it */
+#define NR_CLOSED	3		/* zero-window probes before it opens */
+#define RTO_MS		200		/* the RTO of a path of well under 1 ms */
 
 _Static_assert(ETCP_QUICKACK == TCP_QUICKACK && ETCP_CORK == TCP_CORK &&
 	       ETCP_MAXSEG == TCP_MAXSEG, "the option numbers are TCP's");
@@ -143,10 +176,10 @@ static long data_out(FIXTURE_DATA(delay) *self, size_t from)
 }
 
 /*
- * The server's pure ACK of what the client's segment @di carried: how long
- * after it, in ms, or -1 when none came within WAIT_MS.
+ * The server's pure ACK of what the client's segment @di carried: its
+ * capture index, or < 0 when none came within WAIT_MS.
  */
-static long ack_delay_ms(FIXTURE_DATA(delay) *self, long di)
+static long ack_of(FIXTURE_DATA(delay) *self, long di)
 {
 	const struct etcp_cap_seg *d = &self->e.cap->seg[di];
 	struct etcp_cap_sel sel = { .mask = 0xff, .flags = ETCP_TH_ACK,
@@ -158,9 +191,24 @@ static long ack_delay_ms(FIXTURE_DATA(delay) *self, long di)
 	     i >= 0 && self->e.cap->seg[i].rack < end;
 	     i = etcp_cap_wait_match(self->e.cap, i + 1, etcp_cap_sel_match, &sel, WAIT_MS))
 		;
-	if (i < 0)
-		return -1;
-	return (long)((self->e.cap->seg[i].t - d->t) / MS);
+	return i;
+}
+
+/* ms from capture time @t0 (ns) to segment @i. */
+static long ms_since(FIXTURE_DATA(delay) *self, int64_t t0, long i)
+{
+	return (long)((self->e.cap->seg[i].t - t0) / MS);
+}
+
+/*
+ * That ACK: how long after the segment @di it left, in ms, or -1 when none
+ * came within WAIT_MS.
+ */
+static long ack_delay_ms(FIXTURE_DATA(delay) *self, long di)
+{
+	long i = ack_of(self, di);
+
+	return i < 0 ? -1 : ms_since(self, self->e.cap->seg[di].t, i);
 }
 
 /* Send @len bytes from the client; the index of the segment that took them. */
@@ -306,6 +354,87 @@ TEST_F(delay, quickack_option)
 	EXPECT_TRUE(at_once(ms)) TH_LOG("then: ACK after %ld ms: %s", ms, EXCH);
 }
 
+/*
+ * ETCP_QUICKACK (TCP_QUICKACK) @val with an ACK owed for data the server
+ * has read.  The server is interactive (no_quickack()), so neither the
+ * request's arrival nor the read sends the ACK (Linux's tcp_cleanup_rbuf()
+ * acknowledges a small segment on reading only outside that mode); the
+ * setsockopt() does: not before it, within AT_ONCE_MS of it, and less than
+ * DELACK_MIN_MS after the request, so not the delayed-ACK timer either.
+ */
+static void quickack_sends_owed_ack(struct __test_metadata *_metadata,
+				    FIXTURE_DATA(delay) *self, int proto, int val)
+{
+	long di, ai, after_req, after_set;
+	char buf[REQ_LEN];
+	int64_t t_set;
+
+	no_quickack(self->s, proto);
+	di = client_send(self, REQ_LEN);
+	ASSERT_LE(0, di) TH_LOG("the request did not leave: %s", EXCH);
+	ASSERT_EQ(0, recv_exact(self->s, buf, sizeof(buf), WAIT_MS));
+	t_set = etcp_cap_now(self->e.cap);
+	ASSERT_EQ(0, sockopt_set(self->s, proto, TCP_QUICKACK, val));
+	ai = ack_of(self, di);
+	ASSERT_LE(0, ai) TH_LOG("the request was not ACKed: %s", EXCH);
+	after_req = ms_since(self, self->e.cap->seg[di].t, ai);
+	after_set = ms_since(self, t_set, ai);
+	EXPECT_LE(t_set, self->e.cap->seg[ai].t)
+		TH_LOG("the ACK left %ld ms after the request, before ETCP_QUICKACK %d: %s",
+		       after_req, val, EXCH);
+	EXPECT_TRUE(at_once(after_set))
+		TH_LOG("the ACK left %ld ms after ETCP_QUICKACK %d: %s", after_set, val, EXCH);
+	EXPECT_GT(DELACK_MIN_MS, after_req)
+		TH_LOG("the ACK left %ld ms after the request: %s", after_req, EXCH);
+}
+
+/*
+ * ...and then, as Linux's __tcp_sock_set_quickack() has it: an odd @val
+ * ends the interactive mode, ETCP_QUICKACK reads 1 and the next request's
+ * ACK goes at once; an even one, once the ACK owed went, makes the
+ * connection interactive again ("if (!(val & 1))
+ * inet_csk_enter_pingpong_mode(sk)"): it reads 0, the next ACK waits.
+ */
+static void quickack_owed(struct __test_metadata *_metadata, FIXTURE_DATA(delay) *self,
+			  int proto, int val)
+{
+	bool odd = val & 1;
+	long ms;
+
+	quickack_sends_owed_ack(_metadata, self, proto, val);
+	EXPECT_EQ(odd, quickack(self->s, proto)) TH_LOG("ETCP_QUICKACK %d", val);
+	ms = request_ack_ms(self);
+	EXPECT_TRUE(odd ? at_once(ms) : delayed(ms))
+		TH_LOG("ETCP_QUICKACK %d, next request: ACK after %ld ms: %s", val, ms, EXCH);
+}
+
+TEST_F(delay, quickack_sends_owed)
+{
+	quickack_owed(_metadata, self, variant->proto, 1);
+}
+
+TEST_F(delay, quickack_even_owed)
+{
+	quickack_owed(_metadata, self, variant->proto, 2);
+}
+
+/*
+ * ...but only when an ACK was owed: Linux re-enters the interactive mode
+ * inside "if an ACK is scheduled".  With nothing owed an even value ends
+ * it as an odd one does: ETCP_QUICKACK reads 1, the next ACK goes at once.
+ */
+TEST_F(delay, quickack_even_nothing_owed)
+{
+	long ms;
+
+	no_quickack(self->s, variant->proto);
+	EXPECT_EQ(0, quickack(self->s, variant->proto));
+	ASSERT_EQ(0, sockopt_set(self->s, variant->proto, TCP_QUICKACK, 2));
+	EXPECT_EQ(1, quickack(self->s, variant->proto)) TH_LOG("interactive");
+	ms = request_ack_ms(self);
+	EXPECT_TRUE(at_once(ms)) TH_LOG("ACK after %ld ms: %s", ms, EXCH);
+}
+
 TEST_F(delay, fin_after_data)
 {
 	struct etcp_cap_sel fin = { .mask = ETCP_TH_FIN, .flags = ETCP_TH_FIN,
@@ -339,12 +468,6 @@ static int data_segs(FIXTURE_DATA(delay) *self, size_t from, long *idx, int max,
 	for (; i >= 0 && n < max; i = etcp_wsel_find(self->e.cap, i + 1, &data))
 		idx[n++] = i;
 	return n;
-}
-
-/* ms from capture time @t0 (ns) to segment @i. */
-static long ms_since(FIXTURE_DATA(delay) *self, int64_t t0, long i)
-{
-	return (long)((self->e.cap->seg[i].t - t0) / MS);
 }
 
 /* Send @len bytes from the client with @flags: the capture time before. */
@@ -439,6 +562,232 @@ TEST_F(delay, msg_more_ceiling)
 	t0 = client_send_at(self, REQ_LEN, MSG_MORE);
 	ASSERT_LE(0, t0);
 	expect_one_segment(_metadata, self, from, t0, REQ_LEN, 1, CEILING_MIN_MS, CEILING_MAX_MS);
+}
+
+/* ------------------------------------------------------------ persist */
+
+/*
+ * The sender under test is the accepted socket s in netns a; its peer is
+ * the raw peer on the link (etcp_pkt.h), which announces whatever window
+ * it is told to, a window smaller than a segment included (a kernel
+ * receiver never does: its SWS avoidance).  The peer's SYN announces
+ * 65535, so s never bounds its segments to half a small window
+ * (tcp_bound_to_half_wnd).  Segments are taken from the capture on ea, the
+ * peer's receive queue is left unread: its ACKs say what they are told.
+ */
+FIXTURE(persist) {
+	struct etcp_env e;
+	struct etcp_pkt pk;
+	int lfd, s;		/* listener and the sender, in a */
+};
+
+ETCP_PROTO_VARIANTS(persist);
+
+FIXTURE_SETUP(persist)
+{
+	const char *why = env_unsupported;
+	int ret;
+
+	self->lfd = -1;
+	self->s = -1;
+	memset(&self->pk, 0, sizeof(self->pk));
+	self->pk.fd = -1;
+	if (why)
+		ETCP_SETUP_SKIP("%s", why);
+	ret = etcp_env_setup(&self->e, variant->proto, ETCP_ENV_EXACT, &why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
+	ret = etcp_pkt_link(&self->e.ns, ETCP_PKT_ADDR, LINK_MTU) ?:
+	      etcp_pkt_open_veth(&self->pk, &self->e.ns, variant->proto);
+	ASSERT_EQ(0, ret) TH_LOG("the raw peer: %s", strerror(-ret));
+	self->lfd = listen_on(self->e.ns.a, variant->proto, ETCP_NS_ADDR_A, PORT, 8);
+	ASSERT_LE(0, self->lfd);
+	ret = etcp_pkt_connect(&self->pk, PEER_PORT, PORT, PEER_ISS, PEER_MSS, NULL, WAIT_MS);
+	ASSERT_EQ(0, ret) TH_LOG("the peer's handshake: %s: %s", strerror(-ret), EXCH);
+	self->s = accept_wait(self->lfd, WAIT_MS);
+	ASSERT_LE(0, self->s);
+}
+
+FIXTURE_TEARDOWN(persist)
+{
+	if (getenv("ETCP_CAP_DUMP") && self->e.cap)
+		TH_LOG("%s", EXCH);
+	/* An RST to the peer: nothing is left to probe or retransmit. */
+	close_abort(self->s);
+	close_fds(&self->lfd, NULL);
+	etcp_pkt_close(&self->pk);
+	etcp_env_teardown(&self->e);
+}
+
+/* The peer's ACK of s's data up to relative @rack, announcing @wnd. */
+static int peer_ack(FIXTURE_DATA(persist) *self, int64_t rack, uint16_t wnd)
+{
+	self->pk.rcv_nxt = self->pk.irs + (uint32_t)rack;
+	self->pk.adv_wnd = wnd;
+	return etcp_pkt_send(&self->pk, 1, ETCP_TH_ACK, NULL, 0);
+}
+
+/*
+ * s's next segment from capture index @from on, with data (@data) or
+ * without (a zero-window probe: s is sent nothing it would ACK): its
+ * index, or < 0 when none came within @ms.
+ */
+static long from_s(FIXTURE_DATA(persist) *self, size_t from, bool data, int ms)
+{
+	struct etcp_wsel w = { .what = ETCP_W_SPORT, .sport = PORT };
+
+	w.what |= data ? ETCP_W_DATA : ETCP_W_LEN;
+	return etcp_wsel_wait(self->e.cap, from, &w, ms);
+}
+
+/* The peer's segment acknowledging @rack from capture index @from on, or < 0. */
+static long from_peer(FIXTURE_DATA(persist) *self, size_t from, int64_t rack)
+{
+	struct etcp_wsel w = { .what = ETCP_W_SPORT | ETCP_W_RACK, .sport = PEER_PORT,
+			       .rack = rack };
+
+	return etcp_wsel_wait(self->e.cap, from, &w, WAIT_MS);
+}
+
+/* ms from segment @i to segment @j of the capture. */
+static long ms_between(FIXTURE_DATA(persist) *self, long i, long j)
+{
+	return (long)((self->e.cap->seg[j].t - self->e.cap->seg[i].t) / MS);
+}
+
+/*
+ * A timer's interval of @want ms: 10 ms early (jiffies) to 100 ms and a
+ * quarter late (Linux's RTO is 200 ms plus the RTT, and a TCG guest on a
+ * busy host fires timers late).  The ranges of R, 2R, 4R, ... do not
+ * overlap: one doubling more or less never passes.
+ */
+static bool near_ms(long ms, long want)
+{
+	return ms >= want - 10 && ms <= want + 100 + want / 4;
+}
+
+/* Segment @i is a zero-window probe <SEQ=SND.UNA-1><ACK> with SND.UNA at @una. */
+static void expect_probe(struct __test_metadata *_metadata, FIXTURE_DATA(persist) *self,
+			 long i, int64_t una)
+{
+	const struct etcp_cap_seg *p = &self->e.cap->seg[i];
+
+	EXPECT_EQ(ETCP_TH_ACK, p->flags) TH_LOG("%s", EXCH);
+	EXPECT_EQ(una - 1, p->rseq) TH_LOG("not a probe of SND.UNA - 1: %s", EXCH);
+	EXPECT_EQ(0, p->len);
+}
+
+/*
+ * @n zero-window probes of SND.UNA @una from capture index @from on: the
+ * first R (the RTO, 200 ms) after capture time @t0, each later one twice
+ * as long after the one before (the backoff doubles the timeout), each
+ * answered at once with window 0 but the last, answered with @last_wnd.
+ * The capture index of the last.
+ */
+static long probes_doubling(struct __test_metadata *_metadata, FIXTURE_DATA(persist) *self,
+			    size_t from, int64_t t0, int64_t una, int n, uint16_t last_wnd)
+{
+	long ip = (long)from - 1, ms;
+	int64_t t = t0;
+	int k;
+
+	for (k = 0; k < n; k++, t = self->e.cap->seg[ip].t) {
+		ip = from_s(self, ip + 1, false, (RTO_MS << k) + WAIT_MS);
+		ASSERT_LE(0, ip) TH_LOG("zero-window probe %d not sent: %s", k + 1, EXCH);
+		ASSERT_EQ(0, peer_ack(self, una, k + 1 < n ? 0 : last_wnd));
+		expect_probe(_metadata, self, ip, una);
+		ms = (long)((self->e.cap->seg[ip].t - t) / MS);
+		EXPECT_TRUE(near_ms(ms, RTO_MS << k))
+			TH_LOG("zero-window probe %d %ld ms after the %s, not %d: %s", k + 1,
+			       ms, k ? "one before" : "start", RTO_MS << k, EXCH);
+	}
+	return ip;
+}
+
+/*
+ * The window closed for NR_CLOSED probes, then opened by less than a
+ * segment.  s sends HELD_LEN bytes, which the peer ACKs with window 0,
+ * then HELD_LEN more, held: probes_doubling() from the write on, the last
+ * answered with SMALL_WND.  That does not take the held segment, so
+ * nothing goes at once; the next expiry, 8R on, sends what the window
+ * takes, SMALL_WND bytes with PSH (RFC 9293 3.8.6.1; tcp_write_wakeup()).
+ * Before it, ETCP_INFO / TCP_INFO shows the backoff, NR_CLOSED.  The
+ * capture index of that data probe, in *@idata.
+ */
+static void window_opened_by_probe(struct __test_metadata *_metadata,
+				   FIXTURE_DATA(persist) *self, int proto, long *idata)
+{
+	static const char buf[HELD_LEN];
+	const int64_t una = 1 + HELD_LEN;
+	const struct etcp_cap_seg *d;
+	int64_t t_write;
+	struct sinfo si;
+	long i0, ip;
+
+	ASSERT_EQ(0, send_all(self->s, buf, HELD_LEN));
+	i0 = from_s(self, 0, true, WAIT_MS);
+	ASSERT_LE(0, i0) TH_LOG("no data: %s", EXCH);
+	ASSERT_EQ(0, peer_ack(self, una, 0));
+	ASSERT_EQ(0, wait_acked(self->s, WAIT_MS)) TH_LOG("the ACK did not arrive: %s", EXCH);
+	t_write = etcp_cap_now(self->e.cap);
+	ASSERT_EQ(0, send_all(self->s, buf, HELD_LEN));
+	ip = probes_doubling(_metadata, self, i0 + 1, t_write, una, NR_CLOSED, SMALL_WND);
+	ASSERT_EQ(0, sinfo_get(self->s, proto, &si));
+	EXPECT_EQ(NR_CLOSED, si.backoff);
+
+	*idata = from_s(self, ip + 1, true, (RTO_MS << NR_CLOSED) + WAIT_MS);
+	ASSERT_LE(0, *idata) TH_LOG("the window opened, no data: %s", EXCH);
+	EXPECT_EQ(*idata, from_s(self, i0 + 1, true, 0))
+		TH_LOG("data before the persist timer: %s", EXCH);
+	d = &self->e.cap->seg[*idata];
+	EXPECT_EQ(una, d->rseq) TH_LOG("%s", EXCH);
+	EXPECT_EQ(SMALL_WND, d->len) TH_LOG("%s", EXCH);
+	EXPECT_EQ(ETCP_TH_ACK | ETCP_TH_PSH, d->flags) TH_LOG("%s", EXCH);
+	EXPECT_TRUE(near_ms(ms_between(self, ip, *idata), RTO_MS << NR_CLOSED))
+		TH_LOG("data %ld ms after the last probe, not %d: %s",
+		       ms_between(self, ip, *idata), RTO_MS << NR_CLOSED, EXCH);
+}
+
+/*
+ * The probe's data lost: resent after R, the RTO, not after the backoff
+ * the probes had reached (16R): the probe that carried data ended the
+ * probing and its backoff (tcp_send_probe0()), and ETCP_INFO / TCP_INFO
+ * says so at once.
+ */
+TEST_F(persist, data_probe_lost)
+{
+	const struct etcp_cap_seg *d, *r;
+	long id, ir, ms;
+	struct sinfo si;
+
+	window_opened_by_probe(_metadata, self, variant->proto, &id);
+	ASSERT_EQ(0, sinfo_get(self->s, variant->proto, &si));
+	EXPECT_EQ(0, si.backoff) TH_LOG("the backoff stayed after a probe sent data");
+	ir = from_s(self, id + 1, true, (RTO_MS << (NR_CLOSED + 1)) + WAIT_MS);
+	ASSERT_LE(0, ir) TH_LOG("the probe's data was not resent: %s", EXCH);
+	d = &self->e.cap->seg[id];
+	r = &self->e.cap->seg[ir];
+	EXPECT_EQ(d->rseq, r->rseq) TH_LOG("%s", EXCH);
+	EXPECT_EQ(d->len, r->len) TH_LOG("%s", EXCH);
+	ms = ms_between(self, id, ir);
+	EXPECT_TRUE(near_ms(ms, RTO_MS))
+		TH_LOG("resent after %ld ms, not %d: %s", ms, RTO_MS, EXCH);
+}
+
+/*
+ * The probe's data ACKed at once, the window closed again: the probes
+ * start over from the RTO, R after that ACK, then 2R, not from the 16R
+ * the backoff had reached.
+ */
+TEST_F(persist, data_probe_acked)
+{
+	const int64_t una = 1 + HELD_LEN + SMALL_WND;
+	long id, ia;
+
+	window_opened_by_probe(_metadata, self, variant->proto, &id);
+	ASSERT_EQ(0, peer_ack(self, una, 0));
+	ia = from_peer(self, id + 1, una);
+	ASSERT_LE(0, ia) TH_LOG("the peer's ACK was not captured: %s", EXCH);
+	probes_doubling(_metadata, self, ia + 1, self->e.cap->seg[ia].t, una, 2, 0);
 }
 
 TEST_HARNESS_MAIN

@@ -1,0 +1,683 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * etcp selftests: the state × segment table.  Every state of RFC 9293's
+ * diagram (3.3.2), met by every kind of segment, over Linux TCP and over
+ * etcp in the same run: the answer segments and what the application and
+ * /proc see afterwards must be the same.  Where etcp differs on purpose
+ * (the README lists each), the table either cannot see it (a tunable MSL,
+ * the per-namespace orphan limit, the RST of an orphan reaped after
+ * fin_timeout: all far beyond COLLECT_MS) or says how it looks past it: a
+ * closed socket's row, which /proc/net/etcp shows until close() and
+ * /proc/net/tcp never, counts as no row.
+ *
+ *   netns a                                  netns b
+ *   10.0.1.1 ea ------------ veth ------------- eb 10.0.1.2
+ *   the socket under test (and its listener)  the raw peer, as 10.0.1.3
+ *
+ * The peer (etcp_pkt.h: an AF_PACKET socket on eb, no stack behind it)
+ * brings a fresh connection into the state, sends one segment of the kind
+ * and records what comes back for COLLECT_MS, which is longer than the
+ * 40 ms delayed ACK and shorter than any retransmission timeout (200 ms
+ * at least, counted from a segment sent before the probe).  TCP runs as
+ * the wire fixtures make it comparable (no timestamps, SACK, window
+ * scaling or ECN; Reno; no rate limit on out-of-window answers).
+ *
+ * The states (a variant each; listener on the socket's port for the
+ * passive ones, which stays open as a server's would):
+ *   closed        no socket on the port
+ *   listen        a listener
+ *   syn_sent      connect() sent its SYN
+ *   syn_recv      a request: the peer's SYN was answered by a SYN-ACK
+ *   syn_recv_sim  simultaneous open: connect()'s SYN met the peer's SYN
+ *   established   accepted
+ *   fin_wait_1    shutdown(SHUT_WR): its FIN not yet acknowledged
+ *   fin_wait_2    the FIN acknowledged
+ *   close_wait    the peer's FIN received and acknowledged
+ *   closing       the peer's FIN crossed ours
+ *   last_ack      close_wait, then shutdown(SHUT_WR)
+ *   time_wait     fin_wait_2, then the peer's FIN (the fd stays open)
+ *   fin_wait_1_orphan, fin_wait_2_orphan, closing_orphan, last_ack_orphan
+ *                 the same states, then close(): data that comes now
+ *                 has no reader (RFC 9293 3.10.7.4, RFC 2525 2.17)
+ *
+ * The segments, at RCV.NXT unless said (in closed and listen, and for the
+ * peer's SYN in syn_sent, at a sequence number of the peer's own), with
+ * the ACK the peer owes unless said: SND.UNA in a synchronized state,
+ * SND.NXT in syn_sent and syn_recv (where SND.UNA is not acceptable):
+ *   syn, syn_ack        SYN without ACK; SYN-ACK
+ *   ack_below .. ack_above  a bare ACK of SND.UNA - 1, SND.UNA, SND.NXT,
+ *                       SND.NXT + 1
+ *   data, data_noack    100 bytes, with and without the ACK bit
+ *   data_old            100 bytes ending 100 before RCV.NXT
+ *   data_beyond         100 bytes 70000 past RCV.NXT: beyond any window
+ *                       without window scaling
+ *   fin, fin_noack      FIN with and without the ACK bit
+ *   rst, rst_ack        RST at RCV.NXT, without and with the ACK bit
+ *   rst_in_window       RST 10 past RCV.NXT (RFC 5961 3.2: a challenge)
+ *   rst_beyond          RST 70000 past RCV.NXT
+ *
+ * What is compared (one line a cell, printed for every cell): each answer
+ * segment's flags, seq relative to the socket's ISN ("isn" for the SYN of
+ * a new ISN where the socket had none), ack relative to the peer's, and
+ * length (not the window, which follows from the receive buffer, whose
+ * default differs: wire.buffers_and_window); then the state of the
+ * connection's row in /proc/net/{tcp,etcp} (TIME_WAIT entries and
+ * requests included), and the state (ETCP_INFO or TCP_INFO), SO_ERROR and
+ * SIOCINQ of the socket, or in the passive states of the child accept()
+ * gives, if any.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/etcp.h>
+
+#include "etcp_capture.h"
+#include "etcp_fixture.h"
+#include "etcp_netns.h"
+#include "etcp_pkt.h"
+#include "etcp_raw.h"
+#include "etcp_util.h"
+#include "kselftest_harness.h"
+
+#define LPORT_BASE	10000		/* the socket under test, in netns a */
+#define PPORT_BASE	30000		/* the peer's port */
+#define PEER_ISN	0x7fff0000U	/* the peer's ISN, plus the cell */
+#define MADE_UP_UNA	0x40000000U	/* SND.UNA where there is no socket */
+#define PEER_MSS	1460
+#define PEER_WIN	65535
+
+#define DATA_LEN	100
+#define BEYOND		70000		/* past a 65535-byte window */
+#define COLLECT_MS	120
+#define STEP_MS		2000		/* for what the drive waits for */
+#define MAX_ANSWERS	6
+#define OUTCOME_LEN	256
+
+ETCP_ENV_CHECK()
+
+enum tstate {
+	ST_CLOSED, ST_LISTEN, ST_SYN_SENT, ST_SYN_RECV, ST_SYN_RECV_SIM,
+	ST_ESTABLISHED, ST_FIN_WAIT_1, ST_FIN_WAIT_2, ST_CLOSE_WAIT,
+	ST_CLOSING, ST_LAST_ACK, ST_TIME_WAIT, ST_NR
+};
+
+/* The ACK field a segment carries. */
+enum tack { ACK_OFF, ACK_OWED, ACK_BELOW, ACK_UNA, ACK_NXT, ACK_ABOVE };
+
+struct tkind {
+	const char *name;
+	uint8_t flags;		/* ETCP_TH_*; ACK comes from ack */
+	int32_t off;		/* SEG.SEQ - RCV.NXT */
+	uint16_t len;
+	enum tack ack;
+};
+
+static const struct tkind kinds[] = {
+	{ "syn",		ETCP_TH_SYN, 0, 0, ACK_OFF },
+	{ "syn_ack",		ETCP_TH_SYN, 0, 0, ACK_OWED },
+	{ "ack_below",		0, 0, 0, ACK_BELOW },
+	{ "ack_una",		0, 0, 0, ACK_UNA },
+	{ "ack_nxt",		0, 0, 0, ACK_NXT },
+	{ "ack_above",		0, 0, 0, ACK_ABOVE },
+	{ "data",		0, 0, DATA_LEN, ACK_OWED },
+	{ "data_noack",		0, 0, DATA_LEN, ACK_OFF },
+	{ "data_old",		0, -2 * DATA_LEN, DATA_LEN, ACK_OWED },
+	{ "data_beyond",	0, BEYOND, DATA_LEN, ACK_OWED },
+	{ "fin",		ETCP_TH_FIN, 0, 0, ACK_OWED },
+	{ "fin_noack",		ETCP_TH_FIN, 0, 0, ACK_OFF },
+	{ "rst",		ETCP_TH_RST, 0, 0, ACK_OFF },
+	{ "rst_ack",		ETCP_TH_RST, 0, 0, ACK_OWED },
+	{ "rst_in_window",	ETCP_TH_RST, 10, 0, ACK_OFF },
+	{ "rst_beyond",		ETCP_TH_RST, BEYOND, 0, ACK_OFF },
+};
+
+#define NKINDS		ARRAY_SIZE(kinds)
+
+/* One connection brought into a state, as both ends number it. */
+struct cell {
+	int proto;
+	enum tstate st;
+	const struct tkind *k;
+	uint16_t lport, pport;	/* the socket's and the peer's */
+	uint32_t pisn;		/* the peer's ISN */
+	uint32_t iss;		/* the socket's ISN (made up where it has none) */
+	bool iss_known;
+	uint32_t rcv_nxt, snd_una, snd_nxt;	/* the socket's, absolute */
+	uint32_t owed;		/* the ACK the peer sends */
+	bool orphan;		/* closed by the application once in st */
+	int fd, lfd;		/* the socket, its listener (-1: none) */
+	const char *why;	/* what failed on the way */
+};
+
+FIXTURE(table) {
+	struct etcp_netns ns;
+	struct etcp_pkt pk[2];	/* the peer over TCP, over etcp */
+};
+
+FIXTURE_VARIANT(table) {
+	enum tstate st;
+	bool orphan;		/* close() once the state is reached */
+};
+
+FIXTURE_VARIANT_ADD(table, closed) { .st = ST_CLOSED };
+FIXTURE_VARIANT_ADD(table, listen) { .st = ST_LISTEN };
+FIXTURE_VARIANT_ADD(table, syn_sent) { .st = ST_SYN_SENT };
+FIXTURE_VARIANT_ADD(table, syn_recv) { .st = ST_SYN_RECV };
+FIXTURE_VARIANT_ADD(table, syn_recv_sim) { .st = ST_SYN_RECV_SIM };
+FIXTURE_VARIANT_ADD(table, established) { .st = ST_ESTABLISHED };
+FIXTURE_VARIANT_ADD(table, fin_wait_1) { .st = ST_FIN_WAIT_1 };
+FIXTURE_VARIANT_ADD(table, fin_wait_2) { .st = ST_FIN_WAIT_2 };
+FIXTURE_VARIANT_ADD(table, close_wait) { .st = ST_CLOSE_WAIT };
+FIXTURE_VARIANT_ADD(table, closing) { .st = ST_CLOSING };
+FIXTURE_VARIANT_ADD(table, last_ack) { .st = ST_LAST_ACK };
+FIXTURE_VARIANT_ADD(table, time_wait) { .st = ST_TIME_WAIT };
+FIXTURE_VARIANT_ADD(table, fin_wait_1_orphan) { .st = ST_FIN_WAIT_1, .orphan = true };
+FIXTURE_VARIANT_ADD(table, fin_wait_2_orphan) { .st = ST_FIN_WAIT_2, .orphan = true };
+FIXTURE_VARIANT_ADD(table, closing_orphan) { .st = ST_CLOSING, .orphan = true };
+FIXTURE_VARIANT_ADD(table, last_ack_orphan) { .st = ST_LAST_ACK, .orphan = true };
+
+FIXTURE_SETUP(table)
+{
+	const char *why = "";
+	int i, ret;
+
+	for (i = 0; i < 2; i++) {
+		memset(&self->pk[i], 0, sizeof(self->pk[i]));
+		self->pk[i].fd = -1;
+	}
+	if (env_unsupported)
+		ETCP_SETUP_SKIP("%s", env_unsupported);
+	pin_cpu();
+	ASSERT_EQ(0, etcp_netns_setup(&self->ns)) TH_LOG("cannot set up the namespaces");
+	ret = etcp_netns_wait_carrier(&self->ns, 5000) ?:
+	      etcp_env_tune(&self->ns, IPPROTO_TCP, ETCP_ENV_EXACT, &why) ?:
+	      etcp_env_tune(&self->ns, IPPROTO_ETCP, ETCP_ENV_EXACT, &why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
+	ret = etcp_pkt_link(&self->ns, ETCP_PKT_ADDR, 1500);
+	ASSERT_EQ(0, ret) TH_LOG("link setup: %s", strerror(-ret));
+	ret = etcp_pkt_open_veth(&self->pk[0], &self->ns, IPPROTO_TCP) ?:
+	      etcp_pkt_open_veth(&self->pk[1], &self->ns, IPPROTO_ETCP);
+	ASSERT_EQ(0, ret) TH_LOG("packet sockets on eb: %s", strerror(-ret));
+}
+
+FIXTURE_TEARDOWN(table)
+{
+	etcp_netns_reap(&self->ns);
+	etcp_pkt_close(&self->pk[0]);
+	etcp_pkt_close(&self->pk[1]);
+	etcp_netns_teardown(&self->ns);
+}
+
+/* ------------------------------------------------------------ the peer */
+
+static struct etcp_pkt *peer_of(FIXTURE_DATA(table) *self, const struct cell *c)
+{
+	return &self->pk[c->proto == IPPROTO_ETCP];
+}
+
+/* A segment from the socket of @c to the peer (arg: the cell). */
+static bool from_socket(const struct etcp_cap_seg *seg, const void *arg)
+{
+	const struct cell *c = arg;
+
+	return !seg->bad && seg->sport == c->lport && seg->dport == c->pport;
+}
+
+/* Send @flags at @seq with @ack (ACK set unless @ack_on is false). */
+static int peer_send(FIXTURE_DATA(table) *self, struct cell *c, uint8_t flags,
+		     uint32_t seq, bool ack_on, uint32_t ack, uint16_t len)
+{
+	static const uint8_t data[DATA_LEN] = { 'x' };
+	uint8_t opt[4];
+	struct etcp_raw_seg s = {
+		.saddr = ETCP_PKT_ADDR, .daddr = ETCP_NS_ADDR_A,
+		.sport = c->pport, .dport = c->lport,
+		.seq = seq, .flags = flags, .window = PEER_WIN,
+		.data = data, .datalen = len,
+	};
+	int ret;
+
+	if (ack_on) {
+		s.flags |= ETCP_TH_ACK;
+		s.ack = ack;
+	}
+	/* The MSS option on a SYN, as every stack sends it. */
+	if (flags & ETCP_TH_SYN) {
+		s.optlen = etcp_raw_opt_mss(opt, PEER_MSS);
+		s.opts = opt;
+	}
+	ret = etcp_pkt_send_seg(peer_of(self, c), &s);
+	if (ret)
+		c->why = "the peer cannot send";
+	return ret;
+}
+
+/* The next segment from the socket, with @flags exactly: 0 or -errno. */
+static int peer_expect(FIXTURE_DATA(table) *self, struct cell *c, uint8_t flags,
+		       struct etcp_cap_seg *seg, const char *why)
+{
+	int ret = etcp_pkt_recv(peer_of(self, c), from_socket, c, seg, STEP_MS);
+
+	if (!ret && seg->flags != flags)
+		ret = -EPROTO;
+	if (ret)
+		c->why = why;
+	return ret;
+}
+
+/* ------------------------------------------------------------ the states */
+
+static int to_listen(struct cell *c, FIXTURE_DATA(table) *self)
+{
+	c->lfd = listen_on(self->ns.a, c->proto, ETCP_NS_ADDR_A, c->lport, 8);
+	if (c->lfd < 0) {
+		c->why = "listen";
+		return -errno;
+	}
+	return 0;
+}
+
+/* connect() from the socket's port: its SYN teaches its ISN. */
+static int to_syn_sent(struct cell *c, FIXTURE_DATA(table) *self)
+{
+	struct etcp_cap_seg seg;
+	int ret;
+
+	c->why = "connect";
+	c->fd = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, c->proto);
+	if (c->fd < 0)
+		return -errno;
+	ret = set_nonblock(c->fd, true) ?: bind_to(c->fd, ETCP_NS_ADDR_A, c->lport);
+	if (ret)
+		return ret;
+	ret = connect_to(c->fd, ETCP_PKT_ADDR, c->pport);
+	if (ret != -EINPROGRESS)
+		return ret ?: -EPROTO;
+	ret = peer_expect(self, c, ETCP_TH_SYN, &seg, "no SYN from connect()");
+	if (ret)
+		return ret;
+	c->iss = seg.seq;
+	c->iss_known = true;
+	c->snd_una = c->iss;
+	c->snd_nxt = c->iss + 1;
+	c->rcv_nxt = c->pisn;
+	c->owed = c->snd_nxt;
+	return 0;
+}
+
+/* The SYN-ACK that answers the peer's SYN: the socket's ISN. */
+static int take_synack(FIXTURE_DATA(table) *self, struct cell *c)
+{
+	struct etcp_cap_seg seg;
+	int ret;
+
+	ret = peer_expect(self, c, ETCP_TH_SYN | ETCP_TH_ACK, &seg, "no SYN-ACK");
+	if (ret)
+		return ret;
+	if (seg.ack != c->pisn + 1) {
+		c->why = "the SYN-ACK acknowledges something else";
+		return -EPROTO;
+	}
+	c->iss = seg.seq;
+	c->iss_known = true;
+	c->snd_una = c->iss;
+	c->snd_nxt = c->iss + 1;
+	c->rcv_nxt = c->pisn + 1;
+	c->owed = c->snd_nxt;
+	return 0;
+}
+
+static int to_syn_recv(struct cell *c, FIXTURE_DATA(table) *self)
+{
+	return to_listen(c, self) ?:
+	       peer_send(self, c, ETCP_TH_SYN, c->pisn, false, 0, 0) ?:
+	       take_synack(self, c);
+}
+
+static int to_syn_recv_sim(struct cell *c, FIXTURE_DATA(table) *self)
+{
+	return to_syn_sent(c, self) ?:
+	       peer_send(self, c, ETCP_TH_SYN, c->pisn, false, 0, 0) ?:
+	       take_synack(self, c);
+}
+
+/* Poll until the connection's row says @st: 0 or -ETIMEDOUT. */
+static int row_becomes(FIXTURE_DATA(table) *self, struct cell *c, int st,
+		       const char *why)
+{
+	int ret = wait_row_state(self->ns.a, c->proto, c->lport, c->pport, st,
+				 STEP_MS);
+
+	if (ret)
+		c->why = why;
+	return ret;
+}
+
+/* The peer acknowledges everything the socket sent. */
+static int peer_acks_all(FIXTURE_DATA(table) *self, struct cell *c)
+{
+	int ret = peer_send(self, c, 0, c->rcv_nxt, true, c->snd_nxt, 0);
+
+	c->snd_una = c->snd_nxt;
+	c->owed = c->snd_nxt;
+	return ret;
+}
+
+static int to_established(struct cell *c, FIXTURE_DATA(table) *self)
+{
+	int ret = to_syn_recv(c, self) ?: peer_acks_all(self, c);
+
+	if (ret)
+		return ret;
+	c->fd = accept_wait(c->lfd, STEP_MS);
+	if (c->fd < 0) {
+		c->why = "accept";
+		return -errno;
+	}
+	return 0;
+}
+
+/* shutdown(SHUT_WR), and the FIN it sends. */
+static int send_our_fin(FIXTURE_DATA(table) *self, struct cell *c)
+{
+	struct etcp_cap_seg seg;
+	int ret;
+
+	if (shutdown(c->fd, SHUT_WR)) {
+		c->why = "shutdown";
+		return -errno;
+	}
+	ret = peer_expect(self, c, ETCP_TH_FIN | ETCP_TH_ACK, &seg, "no FIN");
+	if (ret)
+		return ret;
+	c->snd_nxt++;
+	return 0;
+}
+
+/* The peer's FIN, with the ACK it owes; the socket's ACK of it. */
+static int peer_fin(FIXTURE_DATA(table) *self, struct cell *c)
+{
+	struct etcp_cap_seg seg;
+	int ret;
+
+	ret = peer_send(self, c, ETCP_TH_FIN, c->rcv_nxt, true, c->owed, 0);
+	if (ret)
+		return ret;
+	c->rcv_nxt++;
+	return peer_expect(self, c, ETCP_TH_ACK, &seg, "the peer's FIN not acknowledged");
+}
+
+/* Closed: made-up numbers, nothing listening. */
+static int to_closed(struct cell *c, FIXTURE_DATA(table) *self)
+{
+	(void)self;
+	c->iss = MADE_UP_UNA - 1;
+	c->snd_una = MADE_UP_UNA;
+	c->snd_nxt = MADE_UP_UNA;
+	c->owed = MADE_UP_UNA;
+	c->rcv_nxt = c->pisn;
+	return 0;
+}
+
+static int to_listen_state(struct cell *c, FIXTURE_DATA(table) *self)
+{
+	return to_closed(c, self) ?: to_listen(c, self);
+}
+
+typedef int (*drive_fn)(struct cell *c, FIXTURE_DATA(table) *self);
+
+/* The states a connection is opened into. */
+static const drive_fn open_into[] = {
+	[ST_CLOSED] = to_closed,
+	[ST_LISTEN] = to_listen_state,
+	[ST_SYN_SENT] = to_syn_sent,
+	[ST_SYN_RECV] = to_syn_recv,
+	[ST_SYN_RECV_SIM] = to_syn_recv_sim,
+	[ST_ESTABLISHED] = to_established,
+};
+
+typedef int (*step_fn)(FIXTURE_DATA(table) *self, struct cell *c);
+
+/*
+ * The closing states, each one step from another: the step, and the row
+ * state to wait for after it (0: the answer the step waited for is enough).
+ */
+static const struct {
+	enum tstate from;
+	step_fn step;
+	int row;
+} close_into[] = {
+	[ST_FIN_WAIT_1] = { ST_ESTABLISHED, send_our_fin, 0 },
+	[ST_FIN_WAIT_2] = { ST_FIN_WAIT_1, peer_acks_all, ETCP_FIN_WAIT2 },
+	[ST_CLOSE_WAIT] = { ST_ESTABLISHED, peer_fin, 0 },
+	[ST_CLOSING] = { ST_FIN_WAIT_1, peer_fin, ETCP_CLOSING },
+	[ST_LAST_ACK] = { ST_CLOSE_WAIT, send_our_fin, 0 },
+	[ST_TIME_WAIT] = { ST_FIN_WAIT_2, peer_fin, ETCP_TIME_WAIT },
+};
+
+/* Bring the cell's connection into @st: 0, or -errno with c->why. */
+static int drive(FIXTURE_DATA(table) *self, struct cell *c, enum tstate st)
+{
+	int ret;
+
+	if (st <= ST_ESTABLISHED)
+		return open_into[st](c, self);
+	ret = drive(self, c, close_into[st].from) ?: close_into[st].step(self, c);
+	if (ret || !close_into[st].row)
+		return ret;
+	return row_becomes(self, c, close_into[st].row, "not in the state the step leads to");
+}
+
+/* ------------------------------------------------------------ a cell */
+
+/* The segment of the cell's kind. */
+static int probe(FIXTURE_DATA(table) *self, struct cell *c)
+{
+	const struct tkind *k = c->k;
+	uint32_t ack = 0;
+
+	switch (k->ack) {
+	case ACK_OFF:
+		break;
+	case ACK_OWED:
+		ack = c->owed;
+		break;
+	case ACK_BELOW:
+		ack = c->snd_una - 1;
+		break;
+	case ACK_UNA:
+		ack = c->snd_una;
+		break;
+	case ACK_NXT:
+		ack = c->snd_nxt;
+		break;
+	case ACK_ABOVE:
+		ack = c->snd_nxt + 1;
+		break;
+	}
+	return peer_send(self, c, k->flags, c->rcv_nxt + k->off, k->ack != ACK_OFF,
+			 ack, k->len);
+}
+
+/* One answer segment as text, numbered as the header comment says. */
+static int fmt_answer(const struct cell *c, const struct etcp_cap_seg *seg,
+		      char *buf, size_t size)
+{
+	char flags[9], seq[16];
+
+	etcp_cap_flags_str(seg->flags, flags);
+	if ((seg->flags & ETCP_TH_SYN) && !c->iss_known)
+		snprintf(seq, sizeof(seq), "isn");
+	else if ((seg->flags & ETCP_TH_RST) && !seg->seq)
+		snprintf(seq, sizeof(seq), "0(abs)");	/* answering no ACK */
+	else
+		snprintf(seq, sizeof(seq), "%d", (int32_t)(seg->seq - c->iss));
+	if (seg->flags & ETCP_TH_ACK)
+		return snprintf(buf, size, "%s seq=%s ack=%d len=%u; ", flags, seq,
+				(int32_t)(seg->ack - c->pisn), seg->len);
+	return snprintf(buf, size, "%s seq=%s len=%u; ", flags, seq, seg->len);
+}
+
+/*
+ * What the socket of @c (or a child accepted from its listener) shows
+ * now, appended to @buf: its row's state, its own (ETCP_INFO/TCP_INFO),
+ * SO_ERROR and SIOCINQ.
+ */
+static void fmt_after(FIXTURE_DATA(table) *self, struct cell *c, char *buf,
+		      size_t size)
+{
+	int row = proc_row_state(self->ns.a, c->proto, c->lport, c->pport);
+	int fd = c->fd, child = -1, err = 0, inq = -1, st = 0;
+	size_t n = strlen(buf);
+
+	/*
+	 * /proc/net/etcp lists every socket, a closed one too, until the
+	 * application closes it; /proc/net/tcp does not (README): the
+	 * socket's own state below still tells.
+	 */
+	if (c->proto == IPPROTO_ETCP && row == ETCP_CLOSE)
+		row = 0;
+	if (c->lfd >= 0 && fd < 0) {
+		child = accept_wait(c->lfd, 0);
+		fd = child;
+	}
+	if (fd >= 0) {
+		st = sock_state(fd, c->proto);
+		err = so_error(fd);
+		inq = ioctl_int(fd, SIOCINQ);
+	}
+	if (fd < 0)
+		snprintf(buf + n, size - n, "%srow %s; no socket",
+			 n ? "" : "nothing; ", state_name(row));
+	else
+		snprintf(buf + n, size - n, "%srow %s; %s %s err=%s inq=%d",
+			 n ? "" : "nothing; ", state_name(row),
+			 child >= 0 ? "accepted" : "socket", state_name(st),
+			 err > 0 ? strerror(err) : "0", inq);
+	close_abort(child);
+}
+
+/*
+ * Run the cell: drive the connection, probe, collect the answers for
+ * COLLECT_MS, describe the result in @out and when each answer came (ms
+ * after the probe) in @times.  0, or -errno with c->why.
+ */
+static int run_cell(FIXTURE_DATA(table) *self, struct cell *c, char *out,
+		    char *times, size_t size)
+{
+	struct etcp_pkt *pk = peer_of(self, c);
+	struct etcp_cap_seg seg;
+	int64_t t0, end;
+	size_t n = 0, tn = 0;
+	int answers = 0, ret;
+
+	etcp_pkt_drain(pk);
+	ret = drive(self, c, c->st);
+	if (ret)
+		return ret;
+	if (c->orphan) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	t0 = now_ms();
+	ret = probe(self, c);
+	if (ret)
+		return ret;
+	out[0] = '\0';
+	times[0] = '\0';
+	end = t0 + COLLECT_MS;
+	while (now_ms() < end &&
+	       !etcp_pkt_recv(pk, from_socket, c, &seg, (int)(end - now_ms()))) {
+		/*
+		 * Read late (the VM's CPU was away): it may be a timer's
+		 * retransmission that came after the window; not counted.
+		 */
+		if (now_ms() > end)
+			break;
+		if (++answers > MAX_ANSWERS)
+			continue;
+		n += fmt_answer(c, &seg, out + n, size - n);
+		if (n >= size)
+			n = size - 1;
+		tn += snprintf(times + tn, size - tn, " %lld", (long long)(now_ms() - t0));
+		if (tn >= size)
+			tn = size - 1;
+	}
+	fmt_after(self, c, out, size);
+	return 0;
+}
+
+static void cell_init(struct cell *c, int proto, enum tstate st, bool orphan,
+		      unsigned int k)
+{
+	memset(c, 0, sizeof(*c));
+	c->proto = proto;
+	c->st = st;
+	c->orphan = orphan;
+	c->k = &kinds[k];
+	c->lport = LPORT_BASE + (orphan * ST_NR + st) * NKINDS + k;
+	c->pport = PPORT_BASE + (orphan * ST_NR + st) * NKINDS + k;
+	c->pisn = PEER_ISN + k * 0x1000;
+	c->fd = -1;
+	c->lfd = -1;
+	c->why = "";
+}
+
+static void cell_end(FIXTURE_DATA(table) *self, struct cell *c)
+{
+	/* An RST to nobody: nothing left to retransmit to the peer. */
+	close_abort(c->fd);
+	if (c->lfd >= 0)
+		close(c->lfd);
+	/*
+	 * An orphan would go on retransmitting its FIN, or wait for the
+	 * peer's, for minutes, holding the module: the peer resets it, at
+	 * RCV.NXT and, should the probe's FIN have moved that, one further.
+	 */
+	if (c->orphan) {
+		peer_send(self, c, ETCP_TH_RST, c->rcv_nxt, false, 0, 0);
+		peer_send(self, c, ETCP_TH_RST, c->rcv_nxt + 1, false, 0, 0);
+	}
+}
+
+/* Both protocols together take some 10 s a state under TCG. */
+TEST_F_TIMEOUT(table, segments, 180)
+{
+	char tcp[OUTCOME_LEN], etcp[OUTCOME_LEN];
+	char tcp_t[OUTCOME_LEN], etcp_t[OUTCOME_LEN];
+	struct cell c;
+	int differ = 0, ret;
+	unsigned int k;
+
+	for (k = 0; k < NKINDS; k++) {
+		cell_init(&c, IPPROTO_TCP, variant->st, variant->orphan, k);
+		ret = run_cell(self, &c, tcp, tcp_t, sizeof(tcp));
+		cell_end(self, &c);
+		ASSERT_EQ(0, ret) TH_LOG("%s over tcp: %s (%s)%s", kinds[k].name,
+					 c.why, strerror(-ret), etcp_pkt_str(&self->pk[0]));
+		cell_init(&c, IPPROTO_ETCP, variant->st, variant->orphan, k);
+		ret = run_cell(self, &c, etcp, etcp_t, sizeof(etcp));
+		cell_end(self, &c);
+		ASSERT_EQ(0, ret) TH_LOG("%s over etcp: %s (%s)%s", kinds[k].name,
+					 c.why, strerror(-ret), etcp_pkt_str(&self->pk[1]));
+
+		if (!strcmp(tcp, etcp)) {
+			TH_LOG("%-14s %s", kinds[k].name, tcp);
+		} else {
+			differ++;
+			TH_LOG("%-14s tcp:  %s (answers at ms:%s)", kinds[k].name, tcp, tcp_t);
+			TH_LOG("%-14s etcp: %s (answers at ms:%s)   <== DIFFERS", "", etcp,
+			       etcp_t);
+		}
+	}
+	EXPECT_EQ(0, differ) TH_LOG("%d of %zu cells differ", differ, NKINDS);
+}
+
+TEST_HARNESS_MAIN
