@@ -336,15 +336,10 @@ static void etcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
  */
 static void etcp_rcv_reset(struct sock *sk)
 {
-	if (sk->sk_state == TCP_SYN_RECV) {
+	if (sk->sk_state == TCP_SYN_RECV)
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ATTEMPTFAILS);
-		etcp_reset(sk, ECONNRESET);
-	} else if (sk->sk_state == TCP_CLOSE_WAIT) {
-		/* The peer had finished sending: only our writes fail (Linux). */
-		etcp_reset(sk, EPIPE);
-	} else {
-		etcp_reset(sk, ECONNRESET);
-	}
+	/* In CLOSE_WAIT the peer had finished: only our writes fail (Linux). */
+	etcp_reset(sk, sk->sk_state == TCP_CLOSE_WAIT ? EPIPE : ECONNRESET);
 }
 
 /*
