@@ -15,6 +15,7 @@
 #else
 #include <linux/unaligned.h>
 #endif
+#include <net/inet_common.h>
 #include <net/inet_sock.h>
 #include <net/net_namespace.h>
 #include <net/route.h>
@@ -63,6 +64,48 @@ static inline struct sock *etcp_compat_accept(struct sock *sk,
 }
 #endif
 
+/*
+ * 6.19 gives proto->connect a struct sockaddr_unsized: the length comes
+ * separately, as it always did.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 19, 0)
+static inline int etcp_compat_connect(struct sock *sk, struct sockaddr *uaddr,
+				      int addr_len)
+{
+	return etcp_v4_connect(sk, uaddr, addr_len);
+}
+#else
+static inline int etcp_compat_connect(struct sock *sk,
+				      struct sockaddr_unsized *uaddr,
+				      int addr_len)
+{
+	return etcp_v4_connect(sk, (struct sockaddr *)uaddr, addr_len);
+}
+#endif
+
+/*
+ * 7.0 took the addr_len argument from proto->recvmsg and from
+ * inet_recv_error(): the error queue's reader sets msg_namelen itself.
+ * A stream socket returns no address otherwise, on any kernel.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(7, 0, 0)
+static inline int etcp_compat_recvmsg(struct sock *sk, struct msghdr *msg,
+				      size_t len, int flags, int *addr_len)
+{
+	if (flags & MSG_ERRQUEUE)
+		return inet_recv_error(sk, msg, len, addr_len);
+	return etcp_recvmsg(sk, msg, len, flags);
+}
+#else
+static inline int etcp_compat_recvmsg(struct sock *sk, struct msghdr *msg,
+				      size_t len, int flags)
+{
+	if (flags & MSG_ERRQUEUE)
+		return inet_recv_error(sk, msg, len);
+	return etcp_recvmsg(sk, msg, len, flags);
+}
+#endif
+
 /* 6.5 hands proto->ioctl a kernel int instead of the user's pointer. */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
 static inline int etcp_compat_ioctl(struct sock *sk, int cmd,
@@ -87,10 +130,13 @@ static inline int etcp_compat_ioctl(struct sock *sk, int cmd, int *karg)
  * for leaks): SLAB_NO_MERGE since 6.5; before, a cache with a constructor
  * is never merged with another, so it gets one that does nothing.  A cache
  * with a constructor must not be asked for zeroed objects (SLUB warns):
- * etcp_cache_zalloc() zeroes them itself there.
+ * etcp_cache_zalloc() zeroes them itself there.  The socket cache that
+ * proto_register() makes gets ETCP_PROTO_SLAB_FLAGS: 7.2 merged it with
+ * another cache of its size; 6.1, which cannot say "never", did not.
  */
 #ifdef SLAB_NO_MERGE
 #define ETCP_SLAB_FLAGS		(SLAB_HWCACHE_ALIGN | SLAB_NO_MERGE)
+#define ETCP_PROTO_SLAB_FLAGS	SLAB_NO_MERGE
 #define etcp_slab_ctor		NULL
 
 static inline void *etcp_cache_zalloc(struct kmem_cache *cache, gfp_t gfp)
@@ -99,6 +145,7 @@ static inline void *etcp_cache_zalloc(struct kmem_cache *cache, gfp_t gfp)
 }
 #else
 #define ETCP_SLAB_FLAGS		SLAB_HWCACHE_ALIGN
+#define ETCP_PROTO_SLAB_FLAGS	0
 
 static inline void etcp_slab_ctor(void *obj)
 {

@@ -524,6 +524,7 @@ static inline unsigned long etcp_rto_backoff(const struct etcp_sock *esk)
 void etcp_set_state(struct sock *sk, int state);
 void etcp_done(struct sock *sk);
 void etcp_reset(struct sock *sk, int err);
+int etcp_v4_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len);
 struct sock *etcp_accept(struct sock *sk, int flags, int *err);
 u16 etcp_mss_for_mtu(const struct sock *sk, unsigned int mtu);
 void etcp_init_transfer(struct sock *sk);
@@ -533,8 +534,7 @@ void etcp_discard_unread(struct sock *sk);
 /* stream.c */
 struct sk_buff *etcp_write_new(struct sock *sk, gfp_t gfp);
 int etcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
-int etcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
-		 int *addr_len);
+int etcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags);
 int etcp_ioctl(struct sock *sk, int cmd, int *karg);
 __poll_t etcp_poll(struct file *file, struct socket *sock, poll_table *wait);
 void etcp_write_space(struct sock *sk);

@@ -285,6 +285,46 @@ void etcp_send_active_reset(struct sock *sk)
 }
 
 /*
+ * Send @skb, an etcp segment with its route attached, from @sk over IPv4:
+ * what ip_queue_xmit() does for a connected socket, for the senders that
+ * have none to give it (a request's SYN-ACK and its answers, the replies
+ * of the namespace's control socket).  The TTL and DF follow @sk's
+ * IP_TTL and IP_MTU_DISCOVER; ip_local_out() fills in the length and the
+ * header checksum.
+ */
+static int etcp_ip_send(struct sk_buff *skb, const struct sock *sk,
+			__be32 saddr, __be32 daddr, u8 tos)
+{
+	const struct dst_entry *dst = skb_dst(skb);
+	int ttl = READ_ONCE(inet_sk(sk)->uc_ttl);
+	struct net *net = sock_net(sk);
+	struct iphdr *iph;
+
+	skb_push(skb, sizeof(*iph));
+	skb_reset_network_header(skb);
+	iph = ip_hdr(skb);
+	iph->version = 4;
+	iph->ihl = sizeof(*iph) / 4;
+	iph->tos = tos;
+	iph->ttl = ttl < 0 ? ip4_dst_hoplimit(dst) : ttl;
+	iph->protocol = sk->sk_protocol;
+	iph->saddr = saddr;
+	iph->daddr = daddr;
+	if (ip_dont_fragment(sk, dst)) {
+		iph->frag_off = htons(IP_DF);
+		iph->id = 0;
+	} else {
+		iph->frag_off = 0;
+		__ip_select_ident(net, iph, 1);
+	}
+	skb->protocol = htons(ETH_P_IP);
+	skb->priority = READ_ONCE(sk->sk_priority);
+	if (!skb->mark)
+		skb->mark = READ_ONCE(sk->sk_mark);
+	return ip_local_out(net, skb->sk, skb);
+}
+
+/*
  * A segment in answer to @in that has no socket to come from (no
  * connection, or a TIME_WAIT entry): sent from the namespace's control
  * socket back along @in's path.
@@ -315,8 +355,7 @@ static void etcp_send_reply(struct net *net, struct sk_buff *in,
 	ETCP_INC_STATS(net, ETCP_MIB_OUTSEGS);
 	if (seg->flags & ETCP_FLAG_RST)
 		ETCP_INC_STATS(net, ETCP_MIB_OUTRSTS);
-	ip_build_and_send_pkt(skb, ctl_sk, iph->daddr, iph->saddr, NULL,
-			      RT_TOS(tos));
+	etcp_ip_send(skb, ctl_sk, iph->daddr, iph->saddr, RT_TOS(tos));
 }
 
 /*
@@ -414,8 +453,8 @@ int etcp_send_req_segment(const struct sock *listener,
 	ETCP_INC_STATS(net, ETCP_MIB_OUTSEGS);
 	if (flags & ETCP_FLAG_RST)
 		ETCP_INC_STATS(net, ETCP_MIB_OUTRSTS);
-	return ip_build_and_send_pkt(skb, listener, req->laddr, req->raddr,
-				     NULL, READ_ONCE(inet_sk(listener)->tos));
+	return etcp_ip_send(skb, listener, req->laddr, req->raddr,
+			    READ_ONCE(inet_sk(listener)->tos));
 }
 
 /*

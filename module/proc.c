@@ -199,7 +199,7 @@ static void etcp_seq_show_sock(struct seq_file *seq, struct sock *sk, int sl)
 	when = etcp_timer_left(&esk->rtx_timer, &tr);
 	etcp_seq_show_addrs(seq, sl, inet->inet_rcv_saddr, inet->inet_sport,
 			    inet->inet_daddr, inet->inet_dport, state);
-	seq_printf(seq, " %08X:%08X %02X:%08lX %08X %5u %8d %lu %d %pK %lu %lu %u %u %d",
+	seq_printf(seq, " %08X:%08X %02X:%08lX %08X %5u %8d %llu %d %pK %lu %lu %u %u %d",
 		   state == TCP_LISTEN ? 0 :
 			READ_ONCE(esk->write_seq) - READ_ONCE(esk->snd_una),
 		   state == TCP_LISTEN ? READ_ONCE(sk->sk_ack_backlog) :
@@ -208,7 +208,7 @@ static void etcp_seq_show_sock(struct seq_file *seq, struct sock *sk, int sl)
 		   esk->retransmits,
 		   from_kuid_munged(seq_user_ns(seq), sk->sk_uid),
 		   0,
-		   sock_i_ino(sk),
+		   (unsigned long long)sock_i_ino(sk),
 		   refcount_read(&sk->sk_refcnt), sk,
 		   jiffies_to_clock_t(etcp_rto_backoff(esk)),
 		   esk->data_rcvd ? jiffies_to_clock_t(ETCP_DELACK) : 0UL,

@@ -226,9 +226,11 @@ static void etcp_destroy_sock(struct sock *sk)
 	etcp_sock_list_del(sk);
 }
 
-/* proto->connect, under the socket lock (inet_stream_connect()). */
-static int etcp_v4_connect(struct sock *sk, struct sockaddr *uaddr,
-			   int addr_len)
+/*
+ * proto->connect (through compat.h), under the socket lock
+ * (inet_stream_connect()).
+ */
+int etcp_v4_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 {
 	struct sockaddr_in *usin = (struct sockaddr_in *)uaddr;
 	struct inet_sock *inet = inet_sk(sk);
@@ -416,6 +418,30 @@ static void etcp_close_connection(struct sock *sk)
 }
 
 /*
+ * SO_LINGER {1, n}: close() waits up to @timeout for the FIN to be
+ * acknowledged, that is while the connection is in FIN_WAIT_1, CLOSING or
+ * LAST_ACK, or until a signal.  A state change wakes the sleeper
+ * (sk_state_change); sk_wait_event() drops the socket lock meanwhile, so
+ * the backlog that brings the ACK is processed.
+ */
+static void etcp_linger_wait(struct sock *sk, long timeout)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+	if (!timeout)
+		return;
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (timeout && !signal_pending(current)) {
+		if (sk_wait_event(sk, &timeout,
+				  !((1 << sk->sk_state) &
+				    (TCPF_FIN_WAIT1 | TCPF_CLOSING | TCPF_LAST_ACK)),
+				  &wait))
+			break;
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+}
+
+/*
  * proto->close.  The connection ends as the application asked (FIN, or RST
  * for an abort), SO_LINGER {1, n} waits for the FIN to be acknowledged,
  * and the socket becomes an orphan that finishes its close on its own
@@ -430,7 +456,7 @@ static void etcp_close(struct sock *sk, long timeout)
 	lock_sock(sk);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	etcp_close_connection(sk);
-	sk_stream_wait_close(sk, timeout);
+	etcp_linger_wait(sk, timeout);
 
 	/*
 	 * Orphan it while still owning it, so that neither the backlog nor
@@ -791,7 +817,7 @@ struct proto etcp_prot = {
 	.owner		= THIS_MODULE,
 	.close		= etcp_close,
 	.shutdown	= etcp_shutdown,
-	.connect	= etcp_v4_connect,
+	.connect	= etcp_compat_connect,
 	.disconnect	= etcp_disconnect,
 	.accept		= etcp_compat_accept,
 	.init		= etcp_init_sock,
@@ -801,13 +827,14 @@ struct proto etcp_prot = {
 	.keepalive	= etcp_set_keepalive,
 	.ioctl		= etcp_compat_ioctl,
 	.sendmsg	= etcp_sendmsg,
-	.recvmsg	= etcp_recvmsg,
+	.recvmsg	= etcp_compat_recvmsg,
 	.backlog_rcv	= etcp_backlog_rcv,
 	.release_cb	= etcp_release_cb,
 	.unhash		= etcp_unhash,
 	.get_port	= etcp_get_port,
 	.put_port	= etcp_put_port,
 	.obj_size	= sizeof(struct etcp_sock),
+	.slab_flags	= ETCP_PROTO_SLAB_FLAGS,
 	/*
 	 * A stream socket gets its port from bind() or connect(), never
 	 * from a send() before either (which fails with EPIPE), as TCP's.

@@ -458,14 +458,14 @@ static int etcp_recvmsg_locked(struct sock *sk, struct msghdr *msg,
 	return copied;
 }
 
-/* proto->recvmsg */
-int etcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
-		 int *addr_len)
+/*
+ * proto->recvmsg (through compat.h, which answers MSG_ERRQUEUE: how the
+ * error queue is read differs between kernels).
+ */
+int etcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags)
 {
 	int ret;
 
-	if (flags & MSG_ERRQUEUE)
-		return inet_recv_error(sk, msg, len, addr_len);
 	/* No urgent data ever (etcp ignores URG): as TCP without it. */
 	if (flags & MSG_OOB)
 		return -EINVAL;
