@@ -28,12 +28,21 @@ else
     KVER := $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then uname -r; \
 	else $(TOP)/scripts/kernels.sh 2>/dev/null | head -n 1; fi)
   endif
-  KBUILD_DIR := $(firstword $(wildcard /lib/modules/$(KVER)/build) \
+  # The root the kernel's headers live under (scripts/kernels.sh --root):
+  # empty for the host's own kernels; for 7.2 the Debian 13 root, where
+  # kbuild then runs (scripts/in-root.sh), its tools being Debian 13's.
+  KROOT := $(patsubst %/,%,$(shell $(TOP)/scripts/kernels.sh --root $(KVER) 2>/dev/null))
+  ifeq ($(KROOT),)
+    KBUILD_DIR := $(firstword $(wildcard /lib/modules/$(KVER)/build) \
 		$(wildcard /usr/src/linux-headers-$(KVER)))
+  else
+    KBUILD_DIR := $(if $(wildcard $(KROOT)/usr/src/linux-headers-$(KVER)),/usr/src/linux-headers-$(KVER))
+  endif
 endif
 
 SRCS := Kbuild $(wildcard module/*.c module/*.h) include/uapi/linux/etcp.h
 OBJDIR := $(BUILD)/$(KVER)
+IN_ROOT := $(if $(KROOT),$(TOP)/scripts/in-root.sh $(KROOT) $(OBJDIR) --)
 
 .PHONY: all module modules-all selftests demo bench check style clean deps
 
@@ -43,7 +52,7 @@ module: $(SRCS)
 	@test -n "$(KBUILD_DIR)" || { echo "no kernel build tree: set KDIR or KVER, or run scripts/deps.sh" >&2; exit 1; }
 	@mkdir -p $(OBJDIR)
 	@cp -p --parents $(SRCS) $(OBJDIR)/
-	$(MAKE) -C $(KBUILD_DIR) M=$(OBJDIR) $(if $(C),C=$(C)) $(if $(W),W=$(W)) modules
+	$(IN_ROOT) $(MAKE) -C $(KBUILD_DIR) M=$(OBJDIR) $(if $(C),C=$(C)) $(if $(W),W=$(W)) modules
 	@ln -sf $(OBJDIR)/etcp.ko $(TOP)/etcp.ko
 
 # The kernels the test VM boots (scripts/kernels.sh lists them).

@@ -9,6 +9,11 @@
 # scripts/debug-kernel.sh builds (once: 20-35 min on 2 cores, then cached in
 # /var/cache/etcp), with etcp.ko built against that tree.
 #
+# The passes run in ETCP_CHECK_LANES lanes side by side (default 2: one
+# test VM per CPU of a 2-CPU machine), each lane's passes one after the
+# other, in order: 6.1 and 7.2 in one lane, 6.12 and the debug pass in the
+# other.  Each output line says its pass: "[6.12] ok 3 etcp_conn".
+#
 # Prints a summary per kernel and ends with one line
 #   N passed, N failed, N skipped
 # exiting non-zero on any failure.  A VM run that dies (kernel splat,
@@ -26,6 +31,7 @@
 #   DEBUG_TEST_TIMEOUT  seconds for one test program on the debug kernel
 #                       (1200; selftests/settings has 600 for the others)
 #   DEBUG_FUZZ_N        segments per etcp_fuzz case on the debug kernel (5000)
+#   ETCP_CHECK_LANES    passes run at the same time (2; 1 runs them in turn)
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,6 +52,12 @@ DEBUG_TESTS=(etcp_attack etcp_reset etcp_fuzz etcp_paged etcp_close etcp_modload
 # Segments per fuzz case there: the live transfer must end within its
 # 60 s while the fuzzer runs, and 20000 take longer than that on KASAN.
 DEBUG_FUZZ_N=${DEBUG_FUZZ_N:-5000}
+# Two VMs on two CPUs: about 20 min a Debian kernel's suite, against 12-14
+# alone; more lanes than CPUs make the protocol-timer tests flaky.
+LANES=${ETCP_CHECK_LANES:-2}
+# What each pass found, "KIND<TAB>LABEL<TAB>P F S<TAB>SECONDS" a line: the
+# lanes are subshells, so this file is how their numbers come back.
+RESULTS=
 
 passed=0
 failed=0
@@ -60,13 +72,32 @@ count() {
 	skipped=$((skipped + s))
 }
 
-# record LABEL "P F S" SECONDS: add a suite's numbers to the totals and
-# its line to the summary.
-record() {
-	local p f s
-	read -r p f s <<<"$2"
-	count "$p" "$f" "$s"
-	summary+=("$1: $p passed, $f failed, $s skipped ($3 s)")
+# result KIND LABEL "P F S" SECONDS: what a build ("build") or a suite
+# ("suite") found, for main to add up.
+result() {
+	printf '%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"
+}
+
+# Add up $RESULTS: every case to the totals, every suite's line and every
+# failed build to the summary.
+tally() {
+	local kind label pfs secs p f s pass
+	while IFS=$'\t' read -r kind label pfs secs; do
+		read -r p f s <<<"$pfs"
+		count "$p" "$f" "$s"
+		if [ "$kind" = suite ]; then
+			summary+=("$label: $p passed, $f failed, $s skipped ($secs s)")
+		elif [ "$kind" = build ] && [ "$f" -ne 0 ]; then
+			summary+=("$label: build failed ($secs s)")
+		fi
+	done <"$RESULTS"
+	# A lane that died took its passes' numbers with it: each is a failure.
+	for pass in $selected; do
+		if ! grep -qxF "$(printf 'done\t%s\t0 0 0\t0' "$pass")" "$RESULTS"; then
+			count 0 1 0
+			summary+=("$pass: the pass did not finish")
+		fi
+	done
 }
 
 # The passes ETCP_CHECK_KERNELS picks, into $selected: each word a kernel
@@ -92,23 +123,22 @@ select_passes() {
 	done
 }
 
-# Is pass $1 (a kernel release, or "debug") selected?
-wanted() {
-	[[ " $selected " == *" $1 "* ]]
-}
-
 # A clean build is a test: W=1 and sparse (C=2 checks every file) must
 # say nothing about our code.  build_check LABEL MAKE-VARIABLE.
 build_check() {
 	local label=$1 var=$2 log="build/build-$1.log"
 
 	mkdir -p build
-	if ! make --no-print-directory module "$var" W=1 C=2 >"$log" 2>&1; then
+	# One build at a time: the lanes' builds share the top etcp.ko link.
+	if ! flock build/.module.lock make --no-print-directory module "$var" W=1 C=2 >"$log" 2>&1; then
 		echo "not ok build $label: see $log"
 		tail -n 20 "$log"
 		return 1
 	fi
-	if grep -E 'warning:|error:' "$log" | grep -v 'Skipping BTF'; then
+	# kbuild turns C=2 off, with only this line, when sparse cannot parse
+	# the kernel's headers (trixie's sparse and 7.2's, for one).
+	if grep -E 'warning:|error:|is not available or not up to date' "$log" |
+		grep -v 'Skipping BTF'; then
 		echo "not ok build $label: warnings (see $log)"
 		return 1
 	fi
@@ -146,12 +176,12 @@ suite() {
 # build_pass LABEL MAKE-VARIABLE: build_check, counted as one case;
 # false when it failed.
 build_pass() {
+	local start=$SECONDS
 	if build_check "$1" "$2"; then
-		count 1 0 0
+		result build "$1" "1 0 0" $((SECONDS - start))
 		return 0
 	fi
-	count 0 1 0
-	summary+=("$1: build failed")
+	result build "$1" "0 1 0" $((SECONDS - start))
 	return 1
 }
 
@@ -160,10 +190,10 @@ build_pass() {
 kernel_pass() {
 	local kver=$1 res start=$SECONDS
 
-	build_pass "$kver" KVER="$kver" || return
+	build_pass "$kver" KVER="$kver" || return 0
 	res=$(suite "kernel $kver" "build/vm/$kver/check" -k "$kver" -t "$SUITE_TIMEOUT" -- \
 		selftests/run.sh build/selftests)
-	record "$kver" "$res" $((SECONDS - start))
+	result suite "$kver" "$res" $((SECONDS - start))
 }
 
 # The debug pass: the debug kernel (built now if the cache lacks it),
@@ -178,21 +208,63 @@ debug_pass() {
 	if ! tree=$(scripts/debug-kernel.sh); then
 		# debug-kernel.sh has printed the end of its log.
 		echo "not ok debug kernel: scripts/debug-kernel.sh failed"
-		count 0 1 0
-		summary+=("debug: kernel build failed ($((SECONDS - start)) s)")
+		result build "debug kernel" "0 1 0" $((SECONDS - start))
 		return
 	fi
 	tree=$(tail -n 1 <<<"$tree")
 	kver=$(cat "$tree/include/config/kernel.release")
-	build_pass "$kver" KDIR="$tree" || return
+	build_pass "$kver" KDIR="$tree" || return 0
 	res=$(suite "debug $kver" "build/vm/$kver/check" -K "$tree" -t "$DEBUG_SUITE_TIMEOUT" -- \
 		env ETCP_TEST_TIMEOUT="$DEBUG_TEST_TIMEOUT" ETCP_FUZZ_N="$DEBUG_FUZZ_N" \
 		selftests/run.sh build/selftests "${DEBUG_TESTS[@]}")
-	record "debug $kver" "$res" $((SECONDS - start))
+	result suite "debug $kver" "$res" $((SECONDS - start))
+}
+
+# run_pass PASS: a kernel's pass or the debug pass, each output line
+# tagged with the pass's name; then its "done" line in $RESULTS.
+run_pass() {
+	local tag=$1
+	[ "$1" = debug ] || tag=$(grep -oE '^[0-9]+\.[0-9]+' <<<"$1")
+	{
+		if [ "$1" = debug ]; then
+			debug_pass
+		else
+			kernel_pass "$1"
+		fi
+	} 2>&1 | sed -u "s/^/[$tag] /" || true
+	result done "$1" "0 0 0" 0
+}
+
+# run_lane PASS...: passes one after the other.
+run_lane() {
+	local p
+	for p in "$@"; do
+		run_pass "$p"
+	done
+}
+
+# The selected passes, dealt out to $LANES lanes in order (lane i takes
+# passes i, i+LANES, ...), the lanes run side by side.
+run_lanes() {
+	local -a passes lane
+	local i j pids=()
+	read -ra passes <<<"$selected"
+	for ((i = 0; i < LANES; i++)); do
+		lane=()
+		for ((j = i; j < ${#passes[@]}; j += LANES)); do
+			lane+=("${passes[j]}")
+		done
+		[ ${#lane[@]} -eq 0 ] && continue
+		run_lane "${lane[@]}" &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i" || true
+	done
 }
 
 main() {
-	local kver kernels
+	local kernels
 
 	scripts/deps.sh
 	kernels=$(scripts/kernels.sh)
@@ -204,13 +276,11 @@ main() {
 		exit 1
 	fi
 
-	for kver in $kernels; do
-		wanted "$kver" || continue
-		kernel_pass "$kver"
-	done
-	if wanted debug; then
-		debug_pass
-	fi
+	[[ $LANES =~ ^[1-9][0-9]*$ ]] || { echo "check.sh: ETCP_CHECK_LANES wants a count, got '$LANES'" >&2; exit 2; }
+	RESULTS=build/check-results
+	: >"$RESULTS"
+	run_lanes
+	tally
 
 	echo
 	echo "== etcp check summary =="

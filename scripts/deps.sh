@@ -5,7 +5,9 @@
 # Idempotent: when everything is present it only checks and returns.
 #
 # The 6.12 kernel comes from bookworm-backports, which this script adds to
-# apt's sources when it is missing.
+# apt's sources when it is missing.  The 7.2 kernel and the Debian 13
+# toolchain that builds for it live in a debootstrap'd root of their own
+# (scripts/trixie-root.sh).
 set -euo pipefail
 
 KERNELS=$(dirname "${BASH_SOURCE[0]}")/kernels.sh
@@ -18,6 +20,8 @@ PKGS=(
 	qemu-system-x86 busybox-static
 	iproute2 nftables tcpdump tshark
 	procps python3
+	# scripts/trixie-root.sh (the 7.2 kernel's Debian 13 root)
+	debootstrap
 	# scripts/debug-kernel.sh (the KASAN/lockdep/kmemleak kernel)
 	flex bison perl lz4 libelf-dev libssl-dev
 )
@@ -54,7 +58,8 @@ all_present() {
 	for p in "${PKGS[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || return 1
 	done
-	"$KERNELS" 6.12 >/dev/null 2>&1 && have_backports
+	"$KERNELS" 6.12 >/dev/null 2>&1 && have_backports &&
+		"$(dirname "$KERNELS")/trixie-root.sh" --check
 }
 
 main() {
@@ -78,6 +83,7 @@ main() {
 	fi
 	apt-get install -y -qq --no-install-recommends \
 		"linux-image-$v" "linux-headers-$v" >/dev/null
+	"$(dirname "$KERNELS")/trixie-root.sh"
 	echo "deps: installed the kernels" $("$KERNELS")
 }
 

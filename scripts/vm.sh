@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Boot one of the host's Debian kernels (or a kernel build tree: -K) in qemu
-# (TCG), load etcp.ko and run a command as root inside, with the host's root
-# file system as the guest's.
+# Boot one of the host's Debian kernels, a supported kernel that lives in
+# another Debian root (7.2: scripts/kernels.sh --root), or a kernel build
+# tree (-K) in qemu (TCG), load etcp.ko and run a command as root inside,
+# with the host's root file system as the guest's.  A kernel from another
+# root brings its /lib/modules: the guest mounts it over the host's.
 #
 #   scripts/vm.sh [-k KVER | -K KTREE] [-t TIMEOUT_S] [-o OUTDIR] [-m MODULE_KO]
 #                 [-a "MODPARAMS"] [--no-load] [--no-kmemleak] -- CMD [ARGS...]
@@ -62,6 +64,7 @@ SELF="$REPO/scripts/$(basename "${BASH_SOURCE[0]}")"
 SPLAT_PATTERNS_FILE="$REPO/selftests/splat-patterns"
 
 KVER=
+KROOT=
 KTREE=
 TIMEOUT=600
 OUTDIR=
@@ -96,7 +99,7 @@ check_log() {
 # ---------------------------------------------------------------- arguments
 
 # -k takes a release as uname -r prints it (any kernel in /boot), or a
-# supported series (6.1, 6.12: scripts/kernels.sh).
+# supported kernel's release or series (6.1, 6.12, 7.2: scripts/kernels.sh).
 resolve_kver() {
 	local k=$1
 	if [ -e "/boot/vmlinuz-$k" ]; then
@@ -104,6 +107,26 @@ resolve_kver() {
 		return
 	fi
 	"$REPO/scripts/kernels.sh" "$k" || die "no kernel /boot/vmlinuz-$1"
+}
+
+# The root a -k kernel's image and modules live under (scripts/kernels.sh
+# --root): empty for the host's own, else a Debian root of its series
+# (7.2's), whose /lib/modules the guest then sees as its own.
+resolve_kroot() {
+	local r
+	[ ! -e "/boot/vmlinuz-$KVER" ] || return 0
+	r=$("$REPO/scripts/kernels.sh" --root "$KVER") || die "no root for kernel $KVER"
+	[ "$r" = / ] || echo "${r%/}"
+}
+
+# The kernel's file $1 (vmlinuz, config) under its root: bookworm keeps it
+# in /boot, Debian 13's 7.x packages in the release's module directory.
+kfile() {
+	local f
+	for f in "$KROOT/boot/$1-$KVER" "$KROOT/lib/modules/$KVER/$1"; do
+		[ -e "$f" ] && { echo "$f"; return; }
+	done
+	echo "$KROOT/boot/$1-$KVER"
 }
 
 # A kernel build tree (-K): absolute, configured, built, 9p built in.
@@ -151,6 +174,7 @@ parse_args() {
 		# The default: the first supported kernel (6.1).
 		[ -n "$KVER" ] || KVER=$("$REPO/scripts/kernels.sh" | head -n 1)
 		KVER=$(resolve_kver "$KVER")
+		KROOT=$(resolve_kroot)
 	fi
 	OUTDIR=${OUTDIR:-$REPO/build/vm/$KVER/run}
 	mkdir -p "$OUTDIR"
@@ -164,7 +188,7 @@ parse_args() {
 # them built in (tree_kver checked) and no /lib/modules to ask.
 ninep_modules() {
 	[ -z "$KTREE" ] || return 0
-	modprobe -a -S "$KVER" --show-depends 9p 9pnet_virtio virtio_pci |
+	modprobe -a -d "${KROOT:-/}" -S "$KVER" --show-depends 9p 9pnet_virtio virtio_pci |
 		awk '$1 == "insmod" && !seen[$2]++ { print $2 }'
 }
 
@@ -217,6 +241,11 @@ mount -t 9p -o "$opts" etcpout /out || fail "cannot mount the OUTDIR share"
 mount -t 9p -o "$opts,ro,cache=loose" hostroot /newroot || fail "cannot mount the host root"
 
 r=/newroot
+# A kernel from another Debian root (7.2's): its modules are the guest's.
+if [ -n "$VM_KROOT" ]; then
+	mount -o bind "$r$VM_KROOT/lib/modules" $r/lib/modules ||
+		fail "cannot mount $VM_KROOT/lib/modules"
+fi
 mount --move /dev $r/dev
 mount --move /proc $r/proc
 mount --move /sys $r/sys
@@ -302,16 +331,20 @@ load_module() {
 }
 
 # Output goes to a file, shown live by tail: a pipe to tee would wait for
-# every background process that inherited the command's stdout.
+# every background process that inherited the command's stdout.  The file
+# is the guest's own (tmpfs): on 7.2, 9p answers a read at the end of a
+# file that grows with ENODATA, which stops tail.  tee copies what tail
+# reads to the share as it comes, so a guest that dies leaves it there.
 run_command() {
-	local log=$VM_OUT/output.log pid rc=0
+	local log=$VM_OUT/output.log live=/tmp/etcp-vm-output.log pid rc=0
 	: >"$log"
+	: >"$live"
 	env -i PATH="$PATH" HOME=/root LANG=C \
 		ETCP_KO="$VM_KO" ETCP_KVER="$VM_KVER" \
-		"$@" </dev/null >"$log" 2>&1 &
+		"$@" </dev/null >"$live" 2>&1 &
 	pid=$!
 	# --pid: tail reads the file one last time after the command ends.
-	tail -n +1 -s 0.2 --pid="$pid" -f "$log" &
+	tail -n +1 -s 0.2 --pid="$pid" -f "$live" | tee -a "$log" &
 	local tailpid=$!
 	wait "$pid" || rc=$?
 	local end=$SECONDS
@@ -364,8 +397,8 @@ ensure_kernel() {
 		fi
 		return
 	fi
-	BOOT_KERNEL=/boot/vmlinuz-$KVER
-	grep -qx 'CONFIG_PVH=y' "/boot/config-$KVER" 2>/dev/null || return 0
+	BOOT_KERNEL=$(kfile vmlinuz)
+	grep -qx 'CONFIG_PVH=y' "$(kfile config)" 2>/dev/null || return 0
 	if [ -f "$cache/vmlinux" ] && [ "$(cat "$cache/vmlinux.key" 2>/dev/null)" = "$CACHE_KEY" ]; then
 		BOOT_KERNEL=$cache/vmlinux
 		return
@@ -391,7 +424,7 @@ cache_key() {
 		if [ -n "$KTREE" ]; then
 			stat -L -c '%n %s %Y' "$KTREE/.config" "$KTREE/include/config/kernel.release"
 		else
-			stat -L -c '%n %s %Y' "/boot/vmlinuz-$KVER" "/lib/modules/$KVER/modules.dep"
+			stat -L -c '%n %s %Y' "$(kfile vmlinuz)" "$KROOT/lib/modules/$KVER/modules.dep"
 		fi
 	} | sha256sum | cut -d' ' -f1
 }
@@ -479,6 +512,7 @@ write_conf() {
 		echo "VM_REPO=$(shquote "$REPO")"
 		echo "VM_OUT=$(shquote "$OUTDIR")"
 		echo "VM_KVER=$(shquote "$KVER")"
+		echo "VM_KROOT=$(shquote "$KROOT")"
 		echo "VM_LOAD=$LOAD"
 		echo "VM_KMEMLEAK=$KMEMLEAK"
 		echo "VM_KO=$(shquote "$MODULE_KO")"
