@@ -59,7 +59,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -587,17 +586,6 @@ static int raw_time_wait(struct __test_metadata *_metadata, struct env *e, struc
 	ASSERT_LE(0, raw);
 	enter_time_wait(_metadata, e, p, client_first, cl, NULL);
 	return raw;
-}
-
-/* The running kernel is at least major.minor. */
-static bool kernel_at_least(int major, int minor)
-{
-	struct utsname u;
-	int ma = 0, mi = 0;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
-		return false;
-	return ma > major || (ma == major && mi >= minor);
 }
 
 /* A raw segment with the MSS option on a SYN. */

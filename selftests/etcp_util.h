@@ -241,6 +241,11 @@ int fixed_isn_write(const char *val);
 /* Is @prog an executable in $PATH?  (No shell: under TCG every exec counts.) */
 bool have_prog(const char *prog);
 /*
+ * The running kernel is @major.@minor or newer: for TCP's behaviour where
+ * Linux changed it between the kernels the suite runs on.
+ */
+bool kernel_at_least(int major, int minor);
+/*
  * Pin to the first CPU allowed: segments sent one after the other from
  * here then go through the same per-CPU backlog and are processed in order.
  */
