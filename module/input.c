@@ -592,15 +592,14 @@ static bool etcp_rcv_ack(struct sock *sk, const struct etcp_skb_cb *cb)
 		return false;
 	}
 	/*
-	 * "If the ACK acks something not yet sent ... send an ACK, drop";
-	 * after a go-back-N, "sent" reaches SND.MAX.  Linux drops it without
-	 * an answer in ESTABLISHED and challenges it in the other states
-	 * (tcp_rcv_established(), tcp_rcv_state_process()): so does etcp.
+	 * "If the ACK acks something not yet sent ... send an ACK, drop"
+	 * (RFC 9293 3.10.7.4, RFC 5961 5.2), in every state, as Linux 7.2
+	 * does; 6.1 and 6.12 drop it silently in ESTABLISHED (README).
+	 * After a go-back-N, "sent" reaches SND.MAX.
 	 */
 	if (etcp_after(cb->ack_seq, esk->snd_max)) {
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ACKINVALID);
-		if (sk->sk_state != TCP_ESTABLISHED)
-			etcp_send_challenge_ack(sk);
+		etcp_send_challenge_ack(sk);
 		return false;
 	}
 	/*
