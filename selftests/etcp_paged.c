@@ -46,6 +46,9 @@
  *                      reader read, the peer sends the rest and every byte
  *                      is read
  *   fin                [0,5000) with FIN: ACK 5002, 5000 bytes, then EOF
+ *   rst_after_data     [0,5000) and [5000,10000), then an RST at RCV.NXT:
+ *                      the socket is closed, yet the 10000 bytes are read,
+ *                      then ECONNRESET (Linux's order, not RFC 9293's flush)
  *   fin_ofo            [5000,10000) with FIN, then [0,5000): ACKs 1 (nothing
  *                      to read yet), 10002; 10000 bytes, then EOF
  *   ofo_fill_no_stall  SO_RCVBUF 64 KiB on the listener; a 64-byte hole, 300
@@ -487,6 +490,29 @@ TEST_F(paged, fin)
 	send_at(_metadata, self, want, 0, SEG, ETCP_TH_PSH | ETCP_TH_FIN);
 	expect_ack(_metadata, self, 1 + SEG + 1, "[0,5000) and FIN");
 	expect_read(_metadata, self, want, SEG, true);
+	expect_paged(_metadata, self, ETCP);
+}
+
+TEST_F(paged, rst_after_data)
+{
+	size_t i;
+
+	open_conn(_metadata, self, PROTO, 0);
+	fill_stream(want, 2 * SEG, 8);
+	send_at(_metadata, self, want, 0, SEG, ETCP_TH_PSH);
+	expect_ack(_metadata, self, 1 + SEG, "[0,5000)");
+	send_at(_metadata, self, want, SEG, SEG, ETCP_TH_PSH);
+	expect_ack(_metadata, self, 1 + 2 * SEG, "[5000,10000)");
+	ASSERT_EQ(0, etcp_pkt_send(&self->pk, 1 + 2 * SEG, ETCP_TH_RST, NULL, 0));
+	ASSERT_EQ(ETCP_CLOSE, wait_sock_state(self->afd, PROTO, ETCP_CLOSE, WAIT_MS))
+		TH_LOG("the RST did not close the socket: %s", EXCH);
+
+	read_avail(self);
+	EXPECT_EQ(2 * SEG, self->ngot) TH_LOG("data queued before the RST: %s", EXCH);
+	EXPECT_EQ(ECONNRESET, self->rerr) TH_LOG("after the data: %s", strerror(self->rerr));
+	for (i = 0; i < self->ngot && got[i] == want[i]; i++)
+		;
+	EXPECT_EQ(self->ngot, i) TH_LOG("the bytes read differ from byte %zu on", i);
 	expect_paged(_metadata, self, ETCP);
 }
 

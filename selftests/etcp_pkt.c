@@ -148,7 +148,7 @@ int etcp_pkt_open(struct etcp_pkt *pk, int nsfd, const char *ifname,
 
 	pk->fd = ns_socket(nsfd, AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_IP));
 	if (pk->fd < 0)
-		return -errno;
+		goto err;
 	/* Device ioctls act in the socket's namespace. */
 	strcpy(ifr.ifr_name, ifname);
 	if (ioctl(pk->fd, SIOCGIFINDEX, &ifr))
