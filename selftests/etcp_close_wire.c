@@ -1009,8 +1009,18 @@ TEST_F(cw, simultaneous_close)
 		TH_LOG("server ACK %.1f ms after the client's FIN: %s",
 		       msec(sack->t - cfin->t), EXCH);
 
-	EXPECT_TRUE(watch_is(&wc, want, ARRAY_SIZE(want))) TH_LOG("client: %s", watch_str(&wc));
-	EXPECT_TRUE(watch_is(&ws, want, ARRAY_SIZE(want))) TH_LOG("server: %s", watch_str(&ws));
+	/*
+	 * FIN_WAIT_1 lasts one netem delay, and the rows are sampled: a
+	 * guest whose CPU is away that long (two VMs on two CPUs) misses it.
+	 * The FINs above show each end was in FIN_WAIT_1 when the other's
+	 * came; CLOSING, then TIME_WAIT, must be seen.
+	 */
+	EXPECT_TRUE(watch_is(&wc, want, ARRAY_SIZE(want)) ||
+		    watch_is(&wc, want + 1, ARRAY_SIZE(want) - 1))
+		TH_LOG("client: %s", watch_str(&wc));
+	EXPECT_TRUE(watch_is(&ws, want, ARRAY_SIZE(want)) ||
+		    watch_is(&ws, want + 1, ARRAY_SIZE(want) - 1))
+		TH_LOG("server: %s", watch_str(&ws));
 	TH_LOG("client %s", watch_str(&wc));
 	TH_LOG("server %s", watch_str(&ws));
 	self->e.w[0] = NULL;
