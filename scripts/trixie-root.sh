@@ -123,7 +123,6 @@ kernel() {
 	done
 	rm -rf "${ROOT:?}$dir"
 	in_root depmod "$v"
-	checker_valid "$ROOT/usr/src/linux-headers-$v"
 }
 
 # kbuild asks scripts/checker-valid.sh whether the checker works; Debian's
@@ -140,7 +139,7 @@ SH
 	chmod +x "$f"
 }
 
-sparse() {
+install_sparse() {
 	local dir=/var/cache/etcp-debs
 	[ -x "$ROOT/usr/local/bin/sparse" ] && return
 	download "$dir" sparse/unstable
@@ -164,7 +163,7 @@ main() {
 	bootstrap
 	sources
 	[ -n "$(headers_release)" ] && "$KERNELS" 7.2 >/dev/null 2>&1 || kernel
-	sparse
+	install_sparse
 	checker_valid "$ROOT/usr/src/linux-headers-$(headers_release)"
 	complete || { say "the root is still incomplete"; exit 1; }
 	say "ready: $("$KERNELS" 7.2)"
