@@ -74,12 +74,72 @@ static inline int etcp_compat_connect(struct sock *sk, struct sockaddr *uaddr,
 {
 	return etcp_v4_connect(sk, uaddr, addr_len);
 }
+
+static inline int etcp_compat_connect6(struct sock *sk, struct sockaddr *uaddr,
+				       int addr_len)
+{
+	return etcp_v6_connect(sk, uaddr, addr_len);
+}
 #else
 static inline int etcp_compat_connect(struct sock *sk,
 				      struct sockaddr_unsized *uaddr,
 				      int addr_len)
 {
 	return etcp_v4_connect(sk, (struct sockaddr *)uaddr, addr_len);
+}
+
+static inline int etcp_compat_connect6(struct sock *sk,
+				       struct sockaddr_unsized *uaddr,
+				       int addr_len)
+{
+	return etcp_v6_connect(sk, (struct sockaddr *)uaddr, addr_len);
+}
+#endif
+
+/*
+ * Where inet6_create() finds an AF_INET6 socket's struct ipv6_pinfo: 6.1
+ * at the end of the object (struct etcp6_sock has it there), later kernels
+ * at proto->ipv6_pinfo_offset, which 6.12 has (6.5 brought it; only 6.1
+ * and 6.12 are built on either side of that).
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+static inline void etcp_compat_set_ipv6_pinfo(struct proto *prot,
+					      unsigned int offset)
+{
+}
+#else
+static inline void etcp_compat_set_ipv6_pinfo(struct proto *prot,
+					      unsigned int offset)
+{
+	prot->ipv6_pinfo_offset = offset;
+}
+#endif
+
+/*
+ * A child's flow label list, copied from its listener, is not its own.
+ * It moved from struct ipv6_pinfo to struct inet_sock, and pmtudisc from a
+ * bit-field to a byte, between 6.1 and 6.12 (6.6 is a guess: only those
+ * two are built).
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
+static inline void etcp_compat_clear_fl_list(struct sock *sk)
+{
+	RCU_INIT_POINTER(inet6_sk(sk)->ipv6_fl_list, NULL);
+}
+
+static inline u8 etcp_compat_v6_pmtudisc(const struct sock *sk)
+{
+	return inet6_sk(sk)->pmtudisc;
+}
+#else
+static inline void etcp_compat_clear_fl_list(struct sock *sk)
+{
+	RCU_INIT_POINTER(inet_sk(sk)->ipv6_fl_list, NULL);
+}
+
+static inline u8 etcp_compat_v6_pmtudisc(const struct sock *sk)
+{
+	return READ_ONCE(inet6_sk(sk)->pmtudisc);
 }
 #endif
 

@@ -15,6 +15,7 @@
 #include <linux/tcp.h>
 #include <net/inet_sock.h>
 #include <net/ip.h>
+#include <net/ipv6.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/sock.h>
@@ -37,10 +38,8 @@ extern const struct proto_ops etcp_stream_ops;
  * one write into a segment per byte).
  */
 #define ETCP_MIN_SND_MSS	48
-/* IP and etcp headers without options: MSS = MTU - 40 (RFC 9293 3.7.1). */
-#define ETCP_HDRS_LEN		(sizeof(struct iphdr) + sizeof(struct tcphdr))
 /* Room for the link, IP and the longest etcp header in front of a segment. */
-#define ETCP_MAX_HEADER		(MAX_HEADER + sizeof(struct iphdr) + 60)
+#define ETCP_MAX_HEADER		(MAX_HEADER + sizeof(struct ipv6hdr) + 60)
 /* RFC 6298 2.1: initial RTO of one second; Linux caps backoff at 120 s. */
 #define ETCP_TIMEOUT_INIT	HZ
 #define ETCP_RTO_MAX		(120 * HZ)
@@ -165,6 +164,7 @@ struct etcp_net {
 	struct ctl_table_header *sysctl_hdr;
 	struct etcp_mib __percpu *mib;
 	struct sock *ctl_sk;		/* sends RSTs that have no socket */
+	struct sock *ctl_sk6;		/* the same for IPv6 */
 
 	/*
 	 * Writers of every table below take this lock.  The receive path
@@ -200,6 +200,8 @@ struct etcp_net {
 struct etcp_sock {
 	struct inet_sock inet;
 	struct hlist_node all_node;	/* etcp_net.all_socks */
+	/* How segments leave: over IPv4 (also v4-mapped) or IPv6. */
+	const struct etcp_af_ops *af;
 
 	u32 iss;			/* initial send sequence number */
 	u32 snd_una;			/* oldest unacknowledged */
@@ -298,6 +300,37 @@ struct etcp_sock {
 	struct list_head accept_node;	/* a child's place in it */
 };
 
+/*
+ * An AF_INET6 etcp socket: the IPv6 part at the end, where the socket
+ * layer finds it (inet6_create(): pinet6, ETCP_IPV6_PINFO in compat.h).
+ */
+struct etcp6_sock {
+	struct etcp_sock esk;
+	struct ipv6_pinfo inet6;
+};
+
+/*
+ * What differs between the two network layers under a connection: an
+ * AF_INET6 socket talking to a v4-mapped address uses IPv4's (RFC 4291
+ * 2.5.5.2, as TCP's "mapped" operations do).
+ */
+struct etcp_af_ops {
+	/* Send a segment of the connection: ip_queue_xmit() and kin. */
+	int (*queue_xmit)(struct sock *sk, struct sk_buff *skb,
+			  struct flowi *fl);
+	/* Fill in the checksum of segment @skb, whose bytes sum to @csum. */
+	void (*set_check)(const struct sock *sk, struct sk_buff *skb,
+			  __wsum csum);
+	/* The connection's route, made again if stale; NULL if none. */
+	struct dst_entry *(*route)(struct sock *sk);
+	/* Does IP_MTU_DISCOVER / IPV6_MTU_DISCOVER take the path's MTU? */
+	bool (*accept_pmtu)(const struct sock *sk);
+	u16 net_header_len;		/* IP header without options */
+};
+
+extern const struct etcp_af_ops etcp_ipv4_ops;
+extern const struct etcp_af_ops etcp_ipv6_ops;
+
 /* What rtx_timer is armed for in a synchronized state. */
 enum {
 	ETCP_TMR_NONE,
@@ -343,7 +376,8 @@ struct etcp_request {
 	struct sock *listener;		/* holds a reference */
 	struct timer_list timer;	/* SYN-ACK retransmission */
 
-	__be32 laddr, raddr;
+	/* IPv4 addresses v4-mapped, as everywhere in the tables. */
+	struct in6_addr laddr, raddr;
 	__be16 lport, rport;
 	int iif;			/* where the SYN arrived */
 	u32 iss, irs;
@@ -373,7 +407,7 @@ struct etcp_tw {
 	struct net *net;
 	struct rcu_head rcu;
 
-	__be32 laddr, raddr;
+	struct in6_addr laddr, raddr;	/* IPv4 ones v4-mapped */
 	__be16 lport, rport;
 	int bound_dev_if;
 	u32 snd_nxt;			/* after our FIN */
@@ -382,7 +416,8 @@ struct etcp_tw {
 	u8 reuse:1;			/* the socket's SO_REUSEADDR */
 	u8 reuseport:1;
 	u8 bound_by_connect:1;		/* its port is shareable by connect() */
-	u8 tos;
+	u8 family;			/* the socket's: /proc/net/etcp or etcp6 */
+	u8 tos;				/* or traffic class */
 	kuid_t uid;
 	unsigned long timeout;		/* 2 * MSL when it began, jiffies */
 	unsigned long oow_ack_stamp;	/* as etcp_sock's */
@@ -393,7 +428,10 @@ struct etcp_tw {
  * IP's own control block, which replies may still need.
  */
 struct etcp_skb_cb {
-	struct inet_skb_parm h4;
+	union {
+		struct inet_skb_parm h4;
+		struct inet6_skb_parm h6;
+	} header;
 	u32 seq;			/* SEG.SEQ */
 	u32 end_seq;			/* SEG.SEQ + SEG.LEN (SYN, FIN count) */
 	union {
@@ -437,6 +475,71 @@ static inline struct etcp_sock *etcp_sk(const struct sock *sk)
 static inline struct etcp_net *etcp_pernet(const struct net *net)
 {
 	return net_generic(net, etcp_net_id);
+}
+
+/*
+ * The tables key every address as IPv6, an IPv4 one v4-mapped (RFC 4291
+ * 2.5.5.2): one lookup serves both families, and a dual-stack socket's
+ * IPv4 connections are found as an AF_INET socket's are.
+ */
+static inline bool etcp_sk_ipv6(const struct sock *sk)
+{
+	return IS_ENABLED(CONFIG_IPV6) && sk->sk_family == AF_INET6;
+}
+
+/* @sk's local and remote address, as the tables key them. */
+/*
+ * Does @sk's connection run over IPv6?  Not if it is an AF_INET socket,
+ * nor an AF_INET6 one connected to a v4-mapped address: that one's IPv4
+ * addresses are set as an AF_INET socket's (etcp_v6_connect()).
+ */
+static inline bool etcp_sk_v6_wire(const struct sock *sk)
+{
+	return etcp_sk_ipv6(sk) && !ipv6_addr_v4mapped(&sk->sk_v6_daddr);
+}
+
+/* @sk's local and remote address, as the tables key them. */
+static inline void etcp_sk_addrs(const struct sock *sk, struct in6_addr *laddr,
+				 struct in6_addr *raddr)
+{
+	if (etcp_sk_v6_wire(sk)) {
+		*laddr = sk->sk_v6_rcv_saddr;
+		*raddr = sk->sk_v6_daddr;
+	} else {
+		ipv6_addr_set_v4mapped(sk->sk_rcv_saddr, laddr);
+		ipv6_addr_set_v4mapped(sk->sk_daddr, raddr);
+	}
+}
+
+static inline bool etcp_skb_v6(const struct sk_buff *skb)
+{
+	return skb->protocol == htons(ETH_P_IPV6);
+}
+
+/* A received segment's source and destination, as the tables key them. */
+static inline void etcp_skb_addrs(const struct sk_buff *skb,
+				  struct in6_addr *saddr, struct in6_addr *daddr)
+{
+	if (etcp_skb_v6(skb)) {
+		*saddr = ipv6_hdr(skb)->saddr;
+		*daddr = ipv6_hdr(skb)->daddr;
+	} else {
+		ipv6_addr_set_v4mapped(ip_hdr(skb)->saddr, saddr);
+		ipv6_addr_set_v4mapped(ip_hdr(skb)->daddr, daddr);
+	}
+}
+
+/* The interface a segment arrived on, for sockets bound to one. */
+static inline int etcp_skb_iif(const struct sk_buff *skb)
+{
+	return etcp_skb_v6(skb) ? inet6_iif(skb) : inet_iif(skb);
+}
+
+/* The wildcard of either family: :: or ::ffff:0.0.0.0. */
+static inline bool etcp_addr_any(const struct in6_addr *a)
+{
+	return ipv6_addr_any(a) ||
+	       (ipv6_addr_v4mapped(a) && !a->s6_addr32[3]);
 }
 
 #define ETCP_INC_STATS(net, field) \
@@ -525,8 +628,13 @@ void etcp_set_state(struct sock *sk, int state);
 void etcp_done(struct sock *sk);
 void etcp_reset(struct sock *sk, int err);
 int etcp_v4_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len);
+void etcp_connect_init(struct sock *sk, unsigned int mtu);
 struct sock *etcp_accept(struct sock *sk, int flags, int *err);
-u16 etcp_mss_for_mtu(const struct sock *sk, unsigned int mtu);
+extern struct proto etcpv6_prot;
+extern const struct proto_ops etcp6_stream_ops;
+void etcp_proto_v6_fill(void);
+u16 etcp_mss_for_mtu(const struct sock *sk, unsigned int mtu,
+		     unsigned int net_header_len);
 void etcp_init_transfer(struct sock *sk);
 void etcp_purge_queues(struct sock *sk);
 void etcp_discard_unread(struct sock *sk);
@@ -564,19 +672,23 @@ int etcp_listen_hash(struct sock *sk);
 int etcp_connect_hash(struct sock *sk);
 void etcp_ehash_add(struct sock *sk);
 void etcp_unhash(struct sock *sk);
-struct sock *etcp_lookup_established(struct net *net, __be32 saddr,
-				     __be16 sport, __be32 daddr, __be16 dport,
+struct sock *etcp_lookup_established(struct net *net,
+				     const struct in6_addr *saddr, __be16 sport,
+				     const struct in6_addr *daddr, __be16 dport,
 				     int dif);
-struct sock *etcp_lookup_listener(struct net *net, __be32 saddr, __be16 sport,
-				  __be32 daddr, __be16 dport, int dif);
-struct etcp_tw *etcp_tw_lookup(struct net *net, __be32 saddr, __be16 sport,
-			       __be32 daddr, __be16 dport, int dif);
+struct sock *etcp_lookup_listener(struct net *net, const struct in6_addr *saddr,
+				  __be16 sport, const struct in6_addr *daddr,
+				  __be16 dport, int dif);
+struct etcp_tw *etcp_tw_lookup(struct net *net, const struct in6_addr *saddr,
+			       __be16 sport, const struct in6_addr *daddr,
+			       __be16 dport, int dif);
 void etcp_tw_hash(struct etcp_net *en, struct etcp_tw *tw);
 bool etcp_tw_unhash(struct etcp_net *en, struct etcp_tw *tw);
 void etcp_hash_init(void);
 
 /* input.c */
 int etcp_v4_rcv(struct sk_buff *skb);
+int etcp_rcv_segment(struct sk_buff *skb);
 int etcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
 void etcp_child_rcv(struct sock *child, struct sk_buff *skb);
 bool etcp_seq_acceptable(u32 rcv_nxt, u32 rcv_wnd, const struct sk_buff *skb);
@@ -611,6 +723,19 @@ void etcp_simple_retransmit(struct sock *sk);
 int etcp_ctl_sock_init(struct net *net);
 void etcp_ctl_sock_exit(struct net *net);
 
+/* ipv6.c */
+int etcp_v6_init(void);
+void etcp_v6_exit(void);
+int etcp_v6_net_init(struct net *net);
+void etcp_v6_net_exit(struct net *net);
+int etcp_v6_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len);
+void etcp_v6_child_init(struct sock *child, const struct sock *listener,
+			const struct etcp_request *req);
+struct dst_entry *etcp_v6_route_req(const struct sock *sk,
+				    const struct etcp_request *req,
+				    struct flowi6 *fl6);
+void etcp_v6_dst_store(struct sock *sk, struct dst_entry *dst);
+
 /* timer.c */
 int etcp_keepalive_time(const struct sock *sk);
 int etcp_keepalive_intvl(const struct sock *sk);
@@ -639,8 +764,8 @@ void etcp_release_cb(struct sock *sk);
 /* minisocks.c */
 int etcp_conn_request(struct sock *listener, struct sk_buff *skb);
 struct etcp_request *etcp_req_lookup(struct sock *listener,
-				     __be32 laddr, __be16 lport,
-				     __be32 raddr, __be16 rport);
+				     const struct in6_addr *laddr, __be16 lport,
+				     const struct in6_addr *raddr, __be16 rport);
 void etcp_req_drop(struct sock *listener, struct etcp_request *req);
 struct etcp_request *etcp_req_find(struct sock *listener,
 				   const struct sk_buff *skb);
@@ -663,7 +788,8 @@ void etcp_tw_recycle(struct etcp_tw *tw, struct sk_buff *skb);
 void etcp_tw_put(struct etcp_tw *tw);
 void etcp_tw_purge(struct net *net);
 extern long etcp_fixed_isn;
-u32 etcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+u32 etcp_isn(const struct in6_addr *saddr, const struct in6_addr *daddr,
+	     __be16 sport, __be16 dport);
 int etcp_minisocks_init(void);
 void etcp_minisocks_exit(void);
 
@@ -677,6 +803,9 @@ void etcp_proc_net_exit(struct net *net);
 
 /* icmp.c */
 int etcp_v4_err(struct sk_buff *skb, u32 info);
+int etcp_v6_err(struct sk_buff *skb, struct inet6_skb_parm *opt, u8 type,
+		u8 code, int offset, __be32 info);
+struct dst_entry *etcp_v4_route(struct sock *sk);
 void etcp_mtu_reduced(struct sock *sk);
 void etcp_pmtu_init(struct sock *sk);
 

@@ -136,17 +136,65 @@ static struct hlist_head *etcp_bhash_bucket(struct etcp_net *en, u16 port)
 }
 
 /*
+ * The local addresses a socket or TIME_WAIT entry holds its port on: some
+ * of IPv4's (v4: one, or all when 0), some of IPv6's (v6: one, or all
+ * when ::), or both.  An AF_INET6 socket bound to :: holds IPv4's too
+ * unless IPV6_V6ONLY; one bound to a v4-mapped address only that one of
+ * IPv4's; one bound to another address only that one (inet6_bind() makes
+ * it IPV6_V6ONLY).
+ */
+struct etcp_local {
+	bool has_v4, has_v6;
+	__be32 v4;
+	struct in6_addr v6;
+};
+
+static void etcp_local_of_addr(struct etcp_local *l, const struct in6_addr *a,
+			       bool v6only)
+{
+	l->has_v4 = ipv6_addr_v4mapped(a) || (ipv6_addr_any(a) && !v6only);
+	l->v4 = ipv6_addr_v4mapped(a) ? a->s6_addr32[3] : 0;
+	l->has_v6 = !ipv6_addr_v4mapped(a);
+	l->v6 = *a;
+}
+
+static void etcp_local_of_sk(struct etcp_local *l, const struct sock *sk)
+{
+	struct in6_addr a;
+
+	if (etcp_sk_ipv6(sk)) {
+		etcp_local_of_addr(l, &sk->sk_v6_rcv_saddr, sk->sk_ipv6only);
+		return;
+	}
+	ipv6_addr_set_v4mapped(sk->sk_rcv_saddr, &a);
+	etcp_local_of_addr(l, &a, false);
+}
+
+/* Do @a and @b share an address, counting the wildcards? */
+static bool etcp_local_overlap(const struct etcp_local *a,
+			       const struct etcp_local *b)
+{
+	if (a->has_v4 && b->has_v4 && (!a->v4 || !b->v4 || a->v4 == b->v4))
+		return true;
+	return a->has_v6 && b->has_v6 &&
+	       (ipv6_addr_any(&a->v6) || ipv6_addr_any(&b->v6) ||
+		ipv6_addr_equal(&a->v6, &b->v6));
+}
+
+/*
  * Would @sk bound to @port clash with @other, which already holds it?
- * The rules are TCP's for bind(): the addresses and devices must overlap,
- * and neither SO_REUSEADDR (both set, @other not listening) nor
- * SO_REUSEPORT (both set, same owner) lets them share.
+ * The rules are TCP's for bind(): the addresses (of either family, see
+ * etcp_local) and devices must overlap, and neither SO_REUSEADDR (both
+ * set, @other not listening) nor SO_REUSEPORT (both set, same owner) lets
+ * them share.
  */
 static bool etcp_bind_conflict(const struct sock *sk, const struct sock *other)
 {
-	__be32 a = inet_sk(sk)->inet_rcv_saddr;
-	__be32 b = inet_sk(other)->inet_rcv_saddr;
+	struct etcp_local a, b;
 
-	if (a && b && a != b)
+	etcp_local_of_sk(&a, sk);
+	etcp_local_of_sk(&b, other);
+	if (!etcp_local_overlap(&a, &b))
 		return false;
 	if (sk->sk_bound_dev_if && other->sk_bound_dev_if &&
 	    sk->sk_bound_dev_if != other->sk_bound_dev_if)
@@ -160,16 +208,19 @@ static bool etcp_bind_conflict(const struct sock *sk, const struct sock *other)
 }
 
 /*
- * The same for a TIME_WAIT entry on the port: SO_REUSEADDR on both the new
- * socket and the one that left the entry lets them share it, as TCP's
- * rule has it; SO_REUSEPORT on both always does.
+ * The same for a TIME_WAIT entry on the port, which holds its
+ * connection's one local address: SO_REUSEADDR on both the new socket
+ * and the one that left the entry lets them share it, as TCP's rule has
+ * it; SO_REUSEPORT on both always does.
  */
 static bool etcp_tw_bind_conflict(const struct sock *sk,
 				  const struct etcp_tw *tw)
 {
-	__be32 a = inet_sk(sk)->inet_rcv_saddr;
+	struct etcp_local a, b;
 
-	if (a && a != tw->laddr)
+	etcp_local_of_sk(&a, sk);
+	etcp_local_of_addr(&b, &tw->laddr, true);
+	if (!etcp_local_overlap(&a, &b))
 		return false;
 	if (sk->sk_bound_dev_if && tw->bound_dev_if &&
 	    sk->sk_bound_dev_if != tw->bound_dev_if)
@@ -339,9 +390,12 @@ int etcp_listen_hash(struct sock *sk)
 
 /* ---- connections ---- */
 
-static u32 etcp_ehashfn(__be32 laddr, u16 lport, __be32 raddr, __be16 rport)
+/* An IPv4 address, v4-mapped, hashes as itself. */
+static u32 etcp_ehashfn(const struct in6_addr *laddr, u16 lport,
+			const struct in6_addr *raddr, __be16 rport)
 {
-	return jhash_3words((__force u32)laddr, (__force u32)raddr,
+	return jhash_3words((__force u32)ipv6_addr_hash(laddr),
+			    (__force u32)ipv6_addr_hash(raddr),
 			    ((u32)lport << 16) | (__force u16)rport,
 			    etcp_ehash_secret) & (ETCP_EHASH_SIZE - 1);
 }
@@ -349,8 +403,11 @@ static u32 etcp_ehashfn(__be32 laddr, u16 lport, __be32 raddr, __be16 rport)
 static void __etcp_ehash_add(struct etcp_net *en, struct sock *sk)
 {
 	const struct inet_sock *inet = inet_sk(sk);
-	u32 slot = etcp_ehashfn(inet->inet_rcv_saddr, inet->inet_num,
-				inet->inet_daddr, inet->inet_dport);
+	struct in6_addr laddr, raddr;
+	u32 slot;
+
+	etcp_sk_addrs(sk, &laddr, &raddr);
+	slot = etcp_ehashfn(&laddr, inet->inet_num, &raddr, inet->inet_dport);
 
 	/* The table holds a reference; etcp_unhash() drops it. */
 	sock_hold(sk);
@@ -373,27 +430,27 @@ void etcp_ehash_add(struct sock *sk)
 static bool etcp_tuple_taken(struct etcp_net *en, const struct sock *sk,
 			     u16 port)
 {
-	const struct inet_sock *inet = inet_sk(sk);
+	__be16 dport = inet_sk(sk)->inet_dport;
+	struct in6_addr laddr, raddr, ol, or;
 	struct etcp_tw *tw;
 	struct sock *other;
 
+	etcp_sk_addrs(sk, &laddr, &raddr);
 	hlist_for_each_entry(tw, etcp_tw_bhash_bucket(en, port), bind_node) {
-		if (ntohs(tw->lport) == port &&
-		    tw->rport == inet->inet_dport &&
-		    tw->raddr == inet->inet_daddr &&
-		    (!inet->inet_rcv_saddr ||
-		     tw->laddr == inet->inet_rcv_saddr))
+		if (ntohs(tw->lport) == port && tw->rport == dport &&
+		    ipv6_addr_equal(&tw->raddr, &raddr) &&
+		    (etcp_addr_any(&laddr) ||
+		     ipv6_addr_equal(&tw->laddr, &laddr)))
 			return true;
 	}
 
 	hlist_for_each_entry(other, etcp_bhash_bucket(en, port), sk_bind_node) {
-		const struct inet_sock *o = inet_sk(other);
-
-		if (other != sk && o->inet_num == port &&
-		    o->inet_dport == inet->inet_dport &&
-		    o->inet_daddr == inet->inet_daddr &&
-		    (!o->inet_rcv_saddr ||
-		     o->inet_rcv_saddr == inet->inet_rcv_saddr))
+		if (other == sk || inet_sk(other)->inet_num != port ||
+		    inet_sk(other)->inet_dport != dport)
+			continue;
+		etcp_sk_addrs(other, &ol, &or);
+		if (ipv6_addr_equal(&or, &raddr) &&
+		    (etcp_addr_any(&ol) || ipv6_addr_equal(&ol, &laddr)))
 			return true;
 	}
 	return false;
@@ -475,8 +532,10 @@ void etcp_unhash(struct sock *sk)
 /* ---- TIME_WAIT entries ---- */
 
 static struct hlist_head *etcp_twhash_bucket(struct etcp_net *en,
-					     __be32 laddr, __be16 lport,
-					     __be32 raddr, __be16 rport)
+					     const struct in6_addr *laddr,
+					     __be16 lport,
+					     const struct in6_addr *raddr,
+					     __be16 rport)
 {
 	return &en->twhash[etcp_ehashfn(laddr, ntohs(lport), raddr, rport)];
 }
@@ -484,8 +543,8 @@ static struct hlist_head *etcp_twhash_bucket(struct etcp_net *en,
 /* Enter @tw in the tables, under etcp_net.lock; the caller's reference. */
 void etcp_tw_hash(struct etcp_net *en, struct etcp_tw *tw)
 {
-	struct hlist_head *head = etcp_twhash_bucket(en, tw->laddr, tw->lport,
-						     tw->raddr, tw->rport);
+	struct hlist_head *head = etcp_twhash_bucket(en, &tw->laddr, tw->lport,
+						     &tw->raddr, tw->rport);
 
 	lockdep_assert_held(&en->lock);
 	hlist_add_head_rcu(&tw->node, head);
@@ -514,18 +573,34 @@ bool etcp_tw_unhash(struct etcp_net *en, struct etcp_tw *tw)
 
 /* ---- lookup, in softirq under RCU ---- */
 
-static bool etcp_ehash_match(const struct sock *sk, __be32 saddr, __be16 sport,
-			     __be32 daddr, u16 dport, int dif)
+/*
+ * Is @sk the connection of a segment from @saddr to @daddr?  An IPv4
+ * segment (v4-mapped addresses) belongs to an AF_INET socket or to an
+ * AF_INET6 one connected to a v4-mapped address, whose IPv4 addresses
+ * are set too; an IPv6 one only to an AF_INET6 socket.
+ */
+static bool etcp_ehash_match(const struct sock *sk,
+			     const struct in6_addr *saddr, __be16 sport,
+			     const struct in6_addr *daddr, u16 dport, int dif)
 {
 	const struct inet_sock *inet = inet_sk(sk);
 
-	return inet->inet_daddr == saddr && inet->inet_dport == sport &&
-	       inet->inet_rcv_saddr == daddr && inet->inet_num == dport &&
-	       (!sk->sk_bound_dev_if || sk->sk_bound_dev_if == dif);
+	if (inet->inet_dport != sport || inet->inet_num != dport ||
+	    (sk->sk_bound_dev_if && sk->sk_bound_dev_if != dif))
+		return false;
+	if (ipv6_addr_v4mapped(saddr))
+		return (!etcp_sk_ipv6(sk) ||
+			ipv6_addr_v4mapped(&sk->sk_v6_daddr)) &&
+		       inet->inet_daddr == saddr->s6_addr32[3] &&
+		       inet->inet_rcv_saddr == daddr->s6_addr32[3];
+	return etcp_sk_ipv6(sk) && ipv6_addr_equal(&sk->sk_v6_daddr, saddr) &&
+	       ipv6_addr_equal(&sk->sk_v6_rcv_saddr, daddr);
 }
 
-static struct sock *etcp_ehash_lookup(struct etcp_net *en, __be32 saddr,
-				      __be16 sport, __be32 daddr, u16 dport,
+static struct sock *etcp_ehash_lookup(struct etcp_net *en,
+				      const struct in6_addr *saddr,
+				      __be16 sport,
+				      const struct in6_addr *daddr, u16 dport,
 				      int dif)
 {
 	u32 slot = etcp_ehashfn(daddr, dport, saddr, sport);
@@ -552,24 +627,40 @@ begin:
 	return NULL;
 }
 
-/* An exact local address beats the wildcard; a bound device must match. */
-static int etcp_listen_score(const struct sock *sk, __be32 daddr, u16 dport,
-			     int dif)
+/*
+ * How well listener @sk fits a segment to @daddr: -1 not at all.  An
+ * exact local address beats the wildcard, a bound device (which must
+ * match) an unbound one, and for an IPv4 segment an AF_INET listener a
+ * dual-stack AF_INET6 one, as TCP chooses.
+ */
+static int etcp_listen_score(const struct sock *sk,
+			     const struct in6_addr *daddr, u16 dport, int dif)
 {
-	const struct inet_sock *inet = inet_sk(sk);
+	bool v4 = ipv6_addr_v4mapped(daddr);
+	struct etcp_local l;
 	int score = 1;
 
-	if (inet->inet_num != dport)
+	if (inet_sk(sk)->inet_num != dport)
 		return -1;
-	if (inet->inet_rcv_saddr) {
-		if (inet->inet_rcv_saddr != daddr)
+	etcp_local_of_sk(&l, sk);
+	if (v4) {
+		if (!l.has_v4 || (l.v4 && l.v4 != daddr->s6_addr32[3]))
 			return -1;
-		score += 2;
+		if (l.v4)
+			score += 4;
+		if (!etcp_sk_ipv6(sk))
+			score++;
+	} else {
+		if (!l.has_v6 ||
+		    (!ipv6_addr_any(&l.v6) && !ipv6_addr_equal(&l.v6, daddr)))
+			return -1;
+		if (!ipv6_addr_any(&l.v6))
+			score += 4;
 	}
 	if (sk->sk_bound_dev_if) {
 		if (sk->sk_bound_dev_if != dif)
 			return -1;
-		score++;
+		score += 2;
 	}
 	return score;
 }
@@ -581,8 +672,10 @@ static int etcp_listen_score(const struct sock *sk, __be32 daddr, u16 dport,
  * into another chain (see the top of this file) starts over; what it saw
  * of another chain is no listener of ours unless it is in LISTEN.
  */
-static struct sock *etcp_lhash_lookup(struct etcp_net *en, __be32 saddr,
-				      __be16 sport, __be32 daddr, u16 dport,
+static struct sock *etcp_lhash_lookup(struct etcp_net *en,
+				      const struct in6_addr *saddr,
+				      __be16 sport,
+				      const struct in6_addr *daddr, u16 dport,
 				      int dif)
 {
 	u32 slot = etcp_lhash_slot(dport);
@@ -611,7 +704,7 @@ begin:
 	if (get_nulls_value(node) != ETCP_LHASH_NULLS + slot)
 		goto begin;
 	if (best && best->sk_reuseport && n > 1) {
-		pick = reciprocal_scale(jhash_2words((__force u32)saddr,
+		pick = reciprocal_scale(jhash_2words((__force u32)ipv6_addr_hash(saddr),
 						     (__force u32)sport,
 						     etcp_ehash_secret), n);
 		sk_nulls_for_each_rcu(sk, node, head) {
@@ -629,8 +722,9 @@ begin:
 }
 
 /* The connection with this 4-tuple, with a reference held, or NULL. */
-struct sock *etcp_lookup_established(struct net *net, __be32 saddr,
-				     __be16 sport, __be32 daddr, __be16 dport,
+struct sock *etcp_lookup_established(struct net *net,
+				     const struct in6_addr *saddr, __be16 sport,
+				     const struct in6_addr *daddr, __be16 dport,
 				     int dif)
 {
 	struct sock *sk;
@@ -643,8 +737,9 @@ struct sock *etcp_lookup_established(struct net *net, __be32 saddr,
 }
 
 /* The TIME_WAIT entry of this 4-tuple, with a reference held, or NULL. */
-struct etcp_tw *etcp_tw_lookup(struct net *net, __be32 saddr, __be16 sport,
-			       __be32 daddr, __be16 dport, int dif)
+struct etcp_tw *etcp_tw_lookup(struct net *net, const struct in6_addr *saddr,
+			       __be16 sport, const struct in6_addr *daddr,
+			       __be16 dport, int dif)
 {
 	struct etcp_net *en = etcp_pernet(net);
 	struct hlist_head *head = etcp_twhash_bucket(en, daddr, dport, saddr,
@@ -653,8 +748,9 @@ struct etcp_tw *etcp_tw_lookup(struct net *net, __be32 saddr, __be16 sport,
 
 	rcu_read_lock();
 	hlist_for_each_entry_rcu(tw, head, node) {
-		if (tw->raddr == saddr && tw->rport == sport &&
-		    tw->laddr == daddr && tw->lport == dport &&
+		if (tw->rport == sport && tw->lport == dport &&
+		    ipv6_addr_equal(&tw->raddr, saddr) &&
+		    ipv6_addr_equal(&tw->laddr, daddr) &&
 		    (!tw->bound_dev_if || tw->bound_dev_if == dif) &&
 		    refcount_inc_not_zero(&tw->refcnt)) {
 			found = tw;
@@ -666,8 +762,9 @@ struct etcp_tw *etcp_tw_lookup(struct net *net, __be32 saddr, __be16 sport,
 }
 
 /* The listener for daddr:dport, with a reference held, or NULL. */
-struct sock *etcp_lookup_listener(struct net *net, __be32 saddr, __be16 sport,
-				  __be32 daddr, __be16 dport, int dif)
+struct sock *etcp_lookup_listener(struct net *net, const struct in6_addr *saddr,
+				  __be16 sport, const struct in6_addr *daddr,
+				  __be16 dport, int dif)
 {
 	struct sock *sk;
 

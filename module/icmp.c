@@ -3,12 +3,15 @@
  * etcp: ICMP errors about the segments we sent.
  *
  * IP hands every ICMP error that quotes an etcp datagram to etcp_v4_err(),
- * in softirq, with skb->data at the quoted IP header.  The header is
- * followed by at least the first 8 bytes of ours (RFC 792; ICMP checks
- * that much is there): the ports, which find the connection, and the
- * sequence number, which says whether the error can be about anything we
- * sent.  What is done with it follows RFC 1122 4.2.3.9, RFC 9293 3.9.2.2
- * and RFC 5927, as Linux's TCP does it:
+ * IPv6 every ICMPv6 error to etcp_v6_err(), in softirq, with skb->data at
+ * the quoted IP header.  The header is followed by at least the first 8
+ * bytes of ours (RFC 792, RFC 4443 2.4; ICMP checks that much is there):
+ * the ports, which find the connection, and the sequence number, which
+ * says whether the error can be about anything we sent.  What is done
+ * with it follows RFC 1122 4.2.3.9, RFC 9293 3.9.2.2 and RFC 5927, as
+ * Linux's TCP does it (ICMPv6's packet too big is fragmentation needed,
+ * destination unreachable, time exceeded and parameter problem are the
+ * errors icmpv6_err_convert() says):
  *
  *   fragmentation needed  path MTU discovery (RFC 1191): the route's PMTU
  *                         falls, the MSS with it, and what no longer fits
@@ -28,7 +31,9 @@
  */
 #include <linux/errqueue.h>
 #include <linux/icmp.h>
+#include <linux/icmpv6.h>
 #include <net/icmp.h>
+#include <net/ndisc.h>
 #include <net/ip.h>
 #include <net/route.h>
 #include <net/sock.h>
@@ -36,10 +41,14 @@
 #include "etcp.h"
 #include "compat.h"
 
-/* The MSS that fits a path MTU (RFC 9293 3.7.1), at least Linux's 48. */
-static u16 etcp_mss_for_pmtu(u32 mtu)
+/*
+ * The MSS that fits a path MTU (RFC 9293 3.7.1) under an IP header of
+ * @nethdr bytes, at least Linux's 48.
+ */
+static u16 etcp_mss_for_pmtu(u32 mtu, unsigned int nethdr)
 {
-	u32 mss = mtu > ETCP_HDRS_LEN ? mtu - ETCP_HDRS_LEN : 0;
+	u32 hdrs = nethdr + sizeof(struct tcphdr);
+	u32 mss = mtu > hdrs ? mtu - hdrs : 0;
 
 	return clamp_t(u32, mss, ETCP_MIN_SND_MSS, ETCP_MAX_MSS);
 }
@@ -51,7 +60,7 @@ static u16 etcp_mss_for_pmtu(u32 mtu)
 static bool etcp_clamp_to_pmtu(struct sock *sk, u32 mtu)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
-	u16 mss = etcp_mss_for_pmtu(mtu);
+	u16 mss = etcp_mss_for_pmtu(mtu, esk->af->net_header_len);
 
 	esk->pmtu = mtu;
 	if (mss >= esk->mss_clamp)
@@ -80,7 +89,7 @@ void etcp_pmtu_init(struct sock *sk)
  * redirect) left the cached one stale, as ip_queue_xmit() would before
  * the next segment.  NULL if there is no route.
  */
-static struct dst_entry *etcp_sk_route(struct sock *sk)
+struct dst_entry *etcp_v4_route(struct sock *sk)
 {
 	struct inet_sock *inet = inet_sk(sk);
 	struct dst_entry *dst = __sk_dst_check(sk, 0);
@@ -121,16 +130,15 @@ void etcp_mtu_reduced(struct sock *sk)
 	struct etcp_sock *esk = etcp_sk(sk);
 	u32 mtu = READ_ONCE(esk->mtu_info);
 	struct dst_entry *dst;
-	u8 pmtudisc;
 
 	if ((1 << sk->sk_state) & (TCPF_LISTEN | TCPF_CLOSE))
 		return;
-	dst = etcp_sk_route(sk);
+	dst = esk->af->route(sk);
 	if (!dst)
 		return;
 	dst->ops->update_pmtu(dst, sk, NULL, mtu, true);
 	/* The update made the cached route stale: the new one has the MTU. */
-	dst = etcp_sk_route(sk);
+	dst = esk->af->route(sk);
 	if (!dst)
 		return;
 
@@ -138,12 +146,12 @@ void etcp_mtu_reduced(struct sock *sk)
 	 * The route would not go as low as asked and segments still leave
 	 * with DF: should the connection die, this is the likely reason.
 	 */
-	if (mtu < dst_mtu(dst) && ip_dont_fragment(sk, dst))
+	if (mtu < dst_mtu(dst) &&
+	    (etcp_sk_v6_wire(sk) || ip_dont_fragment(sk, dst)))
 		WRITE_ONCE(sk->sk_err_soft, EMSGSIZE);
 
 	/* IP_MTU_DISCOVER may ask to ignore what the path says. */
-	pmtudisc = READ_ONCE(inet_sk(sk)->pmtudisc);
-	if (pmtudisc == IP_PMTUDISC_DONT || !ip_sk_accept_pmtu(sk))
+	if (!esk->af->accept_pmtu(sk))
 		return;
 	if (!etcp_clamp_to_pmtu(sk, dst_mtu(dst)))
 		return;
@@ -168,7 +176,8 @@ static void etcp_icmp_queue_error(struct sock *sk, struct sk_buff *skb,
 	struct sock_exterr_skb *serr;
 	struct sk_buff *clone;
 
-	if (!etcp_compat_recverr(sk))
+	/* IPV6_RECVERR is not there yet (README). */
+	if (etcp_skb_v6(skb) || !etcp_compat_recverr(sk))
 		return;
 	clone = skb_clone(skb, GFP_ATOMIC);
 	if (!clone)
@@ -241,11 +250,23 @@ static void etcp_icmp_frag_needed(struct sock *sk, u32 mtu)
 		sock_hold(sk);	/* etcp_release_cb() drops it */
 }
 
+/*
+ * What an ICMP or ICMPv6 error asks of the connection it quotes: the
+ * families' types decoded once (etcp_v4_err(), etcp_v6_err()).
+ */
+struct etcp_icmp {
+	int err;		/* the error it stands for, 0: none */
+	u32 mtu;		/* fragmentation needed, packet too big: MTU */
+	bool redirect;
+	bool req_abort;		/* a request in SYN_RECV it quotes goes */
+	u32 info;		/* ICMP's own field, for IP_RECVERR */
+};
+
 /* An error for a full socket, which the caller holds, unlocked. */
-static void etcp_icmp_sock_err(struct sock *sk, struct sk_buff *skb, u32 info,
+static void etcp_icmp_sock_err(struct sock *sk, struct sk_buff *skb,
+			       const struct etcp_icmp *e,
 			       const struct tcphdr *th)
 {
-	const struct icmphdr *icmph = icmp_hdr(skb);
 	struct etcp_sock *esk = etcp_sk(sk);
 	int err;
 
@@ -257,7 +278,7 @@ static void etcp_icmp_sock_err(struct sock *sk, struct sk_buff *skb, u32 info,
 		goto out;
 	}
 
-	if (icmph->type == ICMP_REDIRECT) {
+	if (e->redirect) {
 		struct dst_entry *dst;
 
 		/* The route belongs to the user while the user holds it. */
@@ -268,12 +289,11 @@ static void etcp_icmp_sock_err(struct sock *sk, struct sk_buff *skb, u32 info,
 			dst->ops->redirect(dst, sk, skb);
 		goto out;
 	}
-	if (icmph->type == ICMP_DEST_UNREACH &&
-	    icmph->code == ICMP_FRAG_NEEDED) {
-		etcp_icmp_frag_needed(sk, info);
+	if (e->mtu) {
+		etcp_icmp_frag_needed(sk, e->mtu);
 		goto out;
 	}
-	err = -etcp_icmp_errno(icmph->type, icmph->code);
+	err = e->err;
 	if (!err)
 		goto out;
 
@@ -288,7 +308,7 @@ static void etcp_icmp_sock_err(struct sock *sk, struct sk_buff *skb, u32 info,
 		 * socket, its state is the user's: the error waits for a
 		 * timeout like a soft one.
 		 */
-		etcp_icmp_queue_error(sk, skb, err, info, th);
+		etcp_icmp_queue_error(sk, skb, err, e->info, th);
 		if (sock_owned_by_user(sk)) {
 			WRITE_ONCE(sk->sk_err_soft, err);
 		} else {
@@ -325,7 +345,9 @@ out:
  * belongs to whoever holds the listener's lock: held by the user, the
  * error is lost, as TCP loses those it cannot take.
  */
-static void etcp_icmp_req_err(struct sock *listener, const struct iphdr *iph,
+static void etcp_icmp_req_err(struct sock *listener,
+			      const struct in6_addr *saddr,
+			      const struct in6_addr *daddr,
 			      const struct tcphdr *th, bool abort)
 {
 	struct etcp_request *req;
@@ -333,8 +355,7 @@ static void etcp_icmp_req_err(struct sock *listener, const struct iphdr *iph,
 	bh_lock_sock(listener);
 	if (sock_owned_by_user(listener) || listener->sk_state != TCP_LISTEN)
 		goto out;
-	req = etcp_req_lookup(listener, iph->saddr, th->source, iph->daddr,
-			      th->dest);
+	req = etcp_req_lookup(listener, saddr, th->source, daddr, th->dest);
 	if (!req)
 		goto out;
 	if (ntohl(th->seq) != req->iss)
@@ -346,32 +367,23 @@ out:
 }
 
 /*
- * net_protocol->err_handler, from icmp_unreach() and friends in softirq.
- * @info is the MTU for "fragmentation needed", else ICMP's other field.
- * Returns 0, or -ENOENT when no connection sent the quoted segment.
+ * An error quoting a segment we sent from @saddr to @daddr (v4-mapped for
+ * IPv4), in softirq.  Returns 0, or -ENOENT when no connection sent it.
  */
-int etcp_v4_err(struct sk_buff *skb, u32 info)
+static int etcp_icmp_rcv(struct sk_buff *skb, const struct in6_addr *saddr,
+			 const struct in6_addr *daddr, const struct tcphdr *th,
+			 const struct etcp_icmp *e)
 {
 	struct net *net = dev_net(skb->dev);
-	const struct icmphdr *icmph;
-	const struct iphdr *iph;
-	const struct tcphdr *th;
+	int dif = etcp_skb_iif(skb);
 	struct etcp_tw *tw;
 	struct sock *sk;
-	bool abort;
-
-	/* The quoted IP header and the 8 bytes of ours we read. */
-	iph = (const struct iphdr *)skb->data;
-	if (iph->ihl < 5 || !pskb_may_pull(skb, iph->ihl * 4 + 8))
-		return -EINVAL;
-	iph = (const struct iphdr *)skb->data;
-	th = (const struct tcphdr *)(skb->data + iph->ihl * 4);
 
 	/* We sent it: its source is us, its destination the peer. */
-	sk = etcp_lookup_established(net, iph->daddr, th->dest, iph->saddr,
-				     th->source, inet_iif(skb));
+	sk = etcp_lookup_established(net, daddr, th->dest, saddr, th->source,
+				     dif);
 	if (sk) {
-		etcp_icmp_sock_err(sk, skb, info, th);
+		etcp_icmp_sock_err(sk, skb, e, th);
 		sock_put(sk);
 		return 0;
 	}
@@ -380,24 +392,80 @@ int etcp_v4_err(struct sk_buff *skb, u32 info)
 	 * A TIME_WAIT entry sends only ACKs of what the peer already has:
 	 * nothing an error could be news about (Linux ignores these too).
 	 */
-	tw = etcp_tw_lookup(net, iph->daddr, th->dest, iph->saddr, th->source,
-			    inet_iif(skb));
+	tw = etcp_tw_lookup(net, daddr, th->dest, saddr, th->source, dif);
 	if (tw) {
 		etcp_tw_put(tw);
 		return 0;
 	}
 
-	sk = etcp_lookup_listener(net, iph->daddr, th->dest, iph->saddr,
-				  th->source, inet_iif(skb));
+	sk = etcp_lookup_listener(net, daddr, th->dest, saddr, th->source, dif);
 	if (!sk)
 		return -ENOENT;
-	icmph = icmp_hdr(skb);
-	abort = icmph->type == ICMP_TIME_EXCEEDED ||
-		icmph->type == ICMP_PARAMETERPROB ||
-		(icmph->type == ICMP_DEST_UNREACH &&
-		 (icmph->code == ICMP_NET_UNREACH ||
-		  icmph->code == ICMP_HOST_UNREACH));
-	etcp_icmp_req_err(sk, iph, th, abort);
+	etcp_icmp_req_err(sk, saddr, daddr, th, e->req_abort);
 	sock_put(sk);
 	return 0;
+}
+
+/*
+ * net_protocol->err_handler, from icmp_unreach() and friends in softirq.
+ * @info is the MTU for "fragmentation needed", else ICMP's other field.
+ */
+int etcp_v4_err(struct sk_buff *skb, u32 info)
+{
+	const struct icmphdr *icmph = icmp_hdr(skb);
+	struct etcp_icmp e = { .info = info };
+	struct in6_addr saddr, daddr;
+	const struct iphdr *iph;
+	const struct tcphdr *th;
+
+	/* The quoted IP header and the 8 bytes of ours we read. */
+	iph = (const struct iphdr *)skb->data;
+	if (iph->ihl < 5 || !pskb_may_pull(skb, iph->ihl * 4 + 8))
+		return -EINVAL;
+	iph = (const struct iphdr *)skb->data;
+	th = (const struct tcphdr *)(skb->data + iph->ihl * 4);
+
+	if (icmph->type == ICMP_REDIRECT)
+		e.redirect = true;
+	else if (icmph->type == ICMP_DEST_UNREACH &&
+		 icmph->code == ICMP_FRAG_NEEDED)
+		e.mtu = info;
+	else
+		e.err = -etcp_icmp_errno(icmph->type, icmph->code);
+	e.req_abort = icmph->type == ICMP_TIME_EXCEEDED ||
+		      icmph->type == ICMP_PARAMETERPROB ||
+		      (icmph->type == ICMP_DEST_UNREACH &&
+		       (icmph->code == ICMP_NET_UNREACH ||
+			icmph->code == ICMP_HOST_UNREACH));
+
+	ipv6_addr_set_v4mapped(iph->saddr, &saddr);
+	ipv6_addr_set_v4mapped(iph->daddr, &daddr);
+	return etcp_icmp_rcv(skb, &saddr, &daddr, th, &e);
+}
+
+/*
+ * inet6_protocol->err_handler, from icmpv6_notify() in softirq, with
+ * skb->data at the quoted IPv6 header and ours at @offset, 8 bytes of it
+ * pulled.  Packet too big is path MTU discovery (RFC 8201), below the
+ * IPv6 minimum of 1280 ignored; a redirect moves the route; the others
+ * are errors as icmpv6_err_convert() maps them, a fatal one ending a
+ * request in SYN_RECV, as for TCP.
+ */
+int etcp_v6_err(struct sk_buff *skb, struct inet6_skb_parm *opt, u8 type,
+		u8 code, int offset, __be32 info)
+{
+	const struct ipv6hdr *ip6h = (const struct ipv6hdr *)skb->data;
+	const struct tcphdr *th = (const struct tcphdr *)(skb->data + offset);
+	struct etcp_icmp e = { .info = ntohl(info) };
+
+	if (type == ICMPV6_PKT_TOOBIG) {
+		if (ntohl(info) < IPV6_MIN_MTU)
+			return 0;
+		e.mtu = ntohl(info);
+	} else if (type == NDISC_REDIRECT) {
+		e.redirect = true;
+	} else {
+		e.req_abort = icmpv6_err_convert(type, code, &e.err);
+	}
+	return etcp_icmp_rcv(skb, &ip6h->saddr, &ip6h->daddr, th, &e);
 }

@@ -13,6 +13,7 @@
 #include <linux/tcp.h>
 #include <net/ip.h>
 #include <net/checksum.h>
+#include <net/ip6_checksum.h>
 #include <net/sock.h>
 #include <net/xfrm.h>
 
@@ -44,7 +45,9 @@ static bool etcp_pull_header(struct sk_buff *skb)
  */
 static bool etcp_checksum_ok(struct sk_buff *skb)
 {
-	if (skb_checksum_init(skb, etcp_proto_num, inet_compute_pseudo))
+	if (etcp_skb_v6(skb) ?
+	    skb_checksum_init(skb, etcp_proto_num, ip6_compute_pseudo) :
+	    skb_checksum_init(skb, etcp_proto_num, inet_compute_pseudo))
 		return false;
 	return skb_csum_unnecessary(skb) || !__skb_checksum_complete(skb);
 }
@@ -172,12 +175,12 @@ bool etcp_seq_acceptable(u32 rcv_nxt, u32 rcv_wnd, const struct sk_buff *skb)
 static bool etcp_rcv_to_new_child(struct sock *listener, struct sk_buff *skb)
 {
 	const struct tcphdr *th = tcp_hdr(skb);
-	const struct iphdr *iph = ip_hdr(skb);
+	struct in6_addr saddr, daddr;
 	struct sock *child;
 
-	child = etcp_lookup_established(sock_net(listener), iph->saddr,
-					th->source, iph->daddr, th->dest,
-					inet_iif(skb));
+	etcp_skb_addrs(skb, &saddr, &daddr);
+	child = etcp_lookup_established(sock_net(listener), &saddr, th->source,
+					&daddr, th->dest, etcp_skb_iif(skb));
 	if (!child)
 		return false;
 	etcp_child_rcv(child, skb);
@@ -1349,10 +1352,11 @@ static struct sock *etcp_skb_listener(struct net *net,
 				      const struct sk_buff *skb)
 {
 	const struct tcphdr *th = tcp_hdr(skb);
-	const struct iphdr *iph = ip_hdr(skb);
+	struct in6_addr saddr, daddr;
 
-	return etcp_lookup_listener(net, iph->saddr, th->source, iph->daddr,
-				    th->dest, inet_iif(skb));
+	etcp_skb_addrs(skb, &saddr, &daddr);
+	return etcp_lookup_listener(net, &saddr, th->source, &daddr, th->dest,
+				    etcp_skb_iif(skb));
 }
 
 /*
@@ -1388,7 +1392,8 @@ static struct sock *etcp_tw_segment(struct net *net, struct etcp_tw *tw,
 static bool etcp_policy_ok(struct net *net, struct sock *sk,
 			   struct sk_buff *skb)
 {
-	if (!xfrm4_policy_check(sk, XFRM_POLICY_IN, skb)) {
+	if (etcp_skb_v6(skb) ? !xfrm6_policy_check(sk, XFRM_POLICY_IN, skb) :
+	    !xfrm4_policy_check(sk, XFRM_POLICY_IN, skb)) {
 		ETCP_INC_STATS(net, ETCP_MIB_INDISCARDS);
 		return false;
 	}
@@ -1396,27 +1401,19 @@ static bool etcp_policy_ok(struct net *net, struct sock *sk,
 	return true;
 }
 
-int etcp_v4_rcv(struct sk_buff *skb)
+/*
+ * A segment from IPv4 or IPv6, addressed to this host, for the socket it
+ * belongs to, or answered for none.  Both families share the tables (the
+ * addresses keyed as IPv6, see etcp_skb_addrs()) and everything after.
+ */
+int etcp_rcv_segment(struct sk_buff *skb)
 {
 	struct net *net = dev_net(skb->dev);
-	const struct iphdr *iph;
+	struct in6_addr saddr, daddr;
 	const struct tcphdr *th;
 	struct etcp_tw *tw;
 	struct sock *sk;
-
-	ETCP_INC_STATS(net, ETCP_MIB_INSEGS);
-
-	/*
-	 * Only what is addressed to one of this host's unicast addresses: a
-	 * connection has no other kind, and no RST answers a broadcast
-	 * (RFC 1122 4.2.3.10).  Decided here, while the skb still has its
-	 * route: the socket backlog may drop it.
-	 */
-	if (skb->pkt_type != PACKET_HOST ||
-	    skb_rtable(skb)->rt_type != RTN_LOCAL) {
-		ETCP_INC_STATS(net, ETCP_MIB_INDISCARDS);
-		goto discard;
-	}
+	int dif;
 
 	if (!etcp_pull_header(skb)) {
 		ETCP_INC_STATS(net, ETCP_MIB_INHDRERRORS);
@@ -1438,9 +1435,10 @@ int etcp_v4_rcv(struct sk_buff *skb)
 	if (ETCP_SKB_CB(skb)->flags & ETCP_FLAG_RST)
 		ETCP_INC_STATS(net, ETCP_MIB_INRSTS);
 
-	iph = ip_hdr(skb);
-	sk = etcp_lookup_established(net, iph->saddr, th->source, iph->daddr,
-				     th->dest, inet_iif(skb));
+	etcp_skb_addrs(skb, &saddr, &daddr);
+	dif = etcp_skb_iif(skb);
+	sk = etcp_lookup_established(net, &saddr, th->source, &daddr, th->dest,
+				     dif);
 	if (!sk) {
 		if (!etcp_policy_ok(net, NULL, skb))
 			goto discard;
@@ -1450,8 +1448,8 @@ int etcp_v4_rcv(struct sk_buff *skb)
 		 * ordered CPUs).
 		 */
 		smp_rmb();
-		tw = etcp_tw_lookup(net, iph->saddr, th->source, iph->daddr,
-				    th->dest, inet_iif(skb));
+		tw = etcp_tw_lookup(net, &saddr, th->source, &daddr, th->dest,
+				    dif);
 		if (tw) {
 			sk = etcp_tw_segment(net, tw, skb);
 			if (!sk)
@@ -1478,4 +1476,25 @@ discard_put:
 discard:
 	kfree_skb(skb);
 	return 0;
+}
+
+int etcp_v4_rcv(struct sk_buff *skb)
+{
+	struct net *net = dev_net(skb->dev);
+
+	ETCP_INC_STATS(net, ETCP_MIB_INSEGS);
+
+	/*
+	 * Only what is addressed to one of this host's unicast addresses: a
+	 * connection has no other kind, and no RST answers a broadcast
+	 * (RFC 1122 4.2.3.10).  Decided here, while the skb still has its
+	 * route: the socket backlog may drop it.
+	 */
+	if (skb->pkt_type != PACKET_HOST ||
+	    skb_rtable(skb)->rt_type != RTN_LOCAL) {
+		ETCP_INC_STATS(net, ETCP_MIB_INDISCARDS);
+		kfree_skb(skb);
+		return 0;
+	}
+	return etcp_rcv_segment(skb);
 }

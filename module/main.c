@@ -11,6 +11,7 @@
 #include <linux/init.h>
 #include <net/protocol.h>
 #include <net/inet_common.h>
+#include <net/ipv6.h>
 
 #include "etcp.h"
 #include "compat.h"
@@ -105,6 +106,9 @@ static void etcp_check_layout(void)
 	/* The parsed header rides in skb->cb behind IP's control block. */
 	BUILD_BUG_ON(sizeof(struct etcp_skb_cb) >
 		     sizeof_field(struct sk_buff, cb));
+	/* 6.1's inet6_create() finds the IPv6 part at the object's end. */
+	BUILD_BUG_ON(offsetof(struct etcp6_sock, inet6) !=
+		     sizeof(struct etcp6_sock) - sizeof(struct ipv6_pinfo));
 }
 
 static int __init etcp_init(void)
@@ -124,13 +128,17 @@ static int __init etcp_init(void)
 	if (err)
 		return err;
 
+	etcp_proto_v6_fill();
 	err = proto_register(&etcp_prot, 1);
 	if (err)
 		goto err_minisocks;
+	err = proto_register(&etcpv6_prot, 1);
+	if (err)
+		goto err_proto;
 
 	err = register_pernet_subsys(&etcp_net_ops);
 	if (err)
-		goto err_proto;
+		goto err_proto6;
 
 	if (inet_add_protocol(&etcp_protocol, etcp_proto_num)) {
 		pr_err("IP protocol %d is already taken\n", etcp_proto_num);
@@ -141,11 +149,21 @@ static int __init etcp_init(void)
 	etcp_protosw.protocol = etcp_proto_num;
 	inet_register_protosw(&etcp_protosw);
 
+	err = etcp_v6_init();
+	if (err)
+		goto err_v4;
+
 	pr_info("registered on IP protocol %d\n", etcp_proto_num);
 	return 0;
 
+err_v4:
+	inet_unregister_protosw(&etcp_protosw);
+	inet_del_protocol(&etcp_protocol, etcp_proto_num);
+	synchronize_net();
 err_pernet:
 	unregister_pernet_subsys(&etcp_net_ops);
+err_proto6:
+	proto_unregister(&etcpv6_prot);
 err_proto:
 	proto_unregister(&etcp_prot);
 err_minisocks:
@@ -156,11 +174,13 @@ err_minisocks:
 static void __exit etcp_exit(void)
 {
 	/* No new sockets; waits for RCU readers of the switch table. */
+	etcp_v6_exit();
 	inet_unregister_protosw(&etcp_protosw);
 	inet_del_protocol(&etcp_protocol, etcp_proto_num);
 	/* Segments already inside etcp_v4_rcv() finish before tables go. */
 	synchronize_net();
 	unregister_pernet_subsys(&etcp_net_ops);
+	proto_unregister(&etcpv6_prot);
 	proto_unregister(&etcp_prot);
 	etcp_minisocks_exit();
 }
@@ -172,9 +192,12 @@ MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("etcp: experimental transport mirroring TCP's state machine");
 MODULE_AUTHOR("The etcp developers");
 /*
- * socket(AF_INET, SOCK_STREAM, 253) loads the module; inet_create() asks for
- * both names.  The type is spelled as a number because the alias is built by
- * stringification and SOCK_STREAM is an enumerator, not a macro.
+ * socket(AF_INET or AF_INET6, SOCK_STREAM, 253) loads the module;
+ * inet_create() and inet6_create() ask for both names.  The type is
+ * spelled as a number because the alias is built by stringification and
+ * SOCK_STREAM is an enumerator, not a macro.
  */
 MODULE_ALIAS_NET_PF_PROTO_TYPE(PF_INET, IPPROTO_ETCP, 1);
 MODULE_ALIAS_NET_PF_PROTO(PF_INET, IPPROTO_ETCP);
+MODULE_ALIAS_NET_PF_PROTO_TYPE(PF_INET6, IPPROTO_ETCP, 1);
+MODULE_ALIAS_NET_PF_PROTO(PF_INET6, IPPROTO_ETCP);

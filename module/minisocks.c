@@ -51,16 +51,25 @@ MODULE_PARM_DESC(fixed_isn, "test only: ISS of every new connection (-1: RFC 652
  * M a clock ticking every 4 microseconds (here 4.096), F a keyed hash, so
  * that ISNs differ for every connection and cannot be predicted off-path.
  */
-u32 etcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
+u32 etcp_isn(const struct in6_addr *saddr, const struct in6_addr *daddr,
+	     __be16 sport, __be16 dport)
 {
 	long fixed = READ_ONCE(etcp_fixed_isn);
+	const struct {
+		struct in6_addr saddr, daddr;
+		__be16 sport, dport;
+	} __aligned(SIPHASH_ALIGNMENT) tuple = {
+		.saddr = *saddr,
+		.daddr = *daddr,
+		.sport = sport,
+		.dport = dport,
+	};
 	u32 hash;
 
 	if (fixed >= 0 && fixed <= U32_MAX)
 		return fixed;
-	hash = siphash_3u32((__force u32)saddr, (__force u32)daddr,
-			    (u32)ntohs(sport) << 16 | ntohs(dport),
-			    &etcp_isn_key);
+	hash = siphash(&tuple, offsetofend(typeof(tuple), dport),
+		       &etcp_isn_key);
 
 	return hash + (u32)(ktime_get_real_ns() >> 12);
 }
@@ -81,10 +90,12 @@ static void etcp_req_arm(struct etcp_request *req, unsigned long timeout)
 }
 
 static struct hlist_head *etcp_syn_bucket(const struct etcp_sock *lesk,
-					  __be32 laddr, __be32 raddr,
+					  const struct in6_addr *laddr,
+					  const struct in6_addr *raddr,
 					  __be16 rport)
 {
-	u32 hash = jhash_3words((__force u32)laddr, (__force u32)raddr,
+	u32 hash = jhash_3words((__force u32)ipv6_addr_hash(laddr),
+				(__force u32)ipv6_addr_hash(raddr),
 				(__force u32)rport, lesk->syn_table_seed);
 
 	return &lesk->syn_table[hash & lesk->syn_table_mask];
@@ -93,7 +104,7 @@ static struct hlist_head *etcp_syn_bucket(const struct etcp_sock *lesk,
 static struct hlist_head *etcp_req_bucket(const struct sock *listener,
 					  const struct etcp_request *req)
 {
-	return etcp_syn_bucket(etcp_sk(listener), req->laddr, req->raddr,
+	return etcp_syn_bucket(etcp_sk(listener), &req->laddr, &req->raddr,
 			       req->rport);
 }
 
@@ -206,7 +217,6 @@ static struct etcp_request *etcp_req_alloc(struct sock *listener,
 {
 	const struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
 	const struct tcphdr *th = tcp_hdr(skb);
-	const struct iphdr *iph = ip_hdr(skb);
 	struct etcp_request *req;
 
 	req = etcp_cache_zalloc(etcp_request_cache, GFP_ATOMIC);
@@ -220,17 +230,16 @@ static struct etcp_request *etcp_req_alloc(struct sock *listener,
 	req->listener = listener;
 	timer_setup(&req->timer, etcp_req_timer, 0);
 
-	req->laddr = iph->daddr;
-	req->raddr = iph->saddr;
+	etcp_skb_addrs(skb, &req->raddr, &req->laddr);
 	req->lport = th->dest;
 	req->rport = th->source;
-	req->iif = inet_iif(skb);
+	req->iif = etcp_skb_iif(skb);
 	req->irs = cb->seq;
 	/* After a TIME_WAIT this SYN ended, above its last SND.NXT. */
 	if (cb->tw_recycle)
 		req->iss = cb->tw_isn;
 	else
-		req->iss = etcp_isn(req->laddr, req->raddr, req->lport,
+		req->iss = etcp_isn(&req->laddr, &req->raddr, req->lport,
 				    req->rport);
 	req->snd_wnd = cb->wnd;
 	req->mss = cb->mss;
@@ -297,16 +306,17 @@ int etcp_conn_request(struct sock *listener, struct sk_buff *skb)
 
 /* @listener's request for this 4-tuple, or NULL; the listener is locked. */
 struct etcp_request *etcp_req_lookup(struct sock *listener,
-				     __be32 laddr, __be16 lport,
-				     __be32 raddr, __be16 rport)
+				     const struct in6_addr *laddr, __be16 lport,
+				     const struct in6_addr *raddr, __be16 rport)
 {
 	const struct etcp_sock *lesk = etcp_sk(listener);
 	struct etcp_request *req;
 
 	hlist_for_each_entry(req, etcp_syn_bucket(lesk, laddr, raddr, rport),
 			     hash_node) {
-		if (req->rport == rport && req->raddr == raddr &&
-		    req->laddr == laddr && req->lport == lport)
+		if (req->rport == rport && req->lport == lport &&
+		    ipv6_addr_equal(&req->raddr, raddr) &&
+		    ipv6_addr_equal(&req->laddr, laddr))
 			return req;
 	}
 	return NULL;
@@ -317,10 +327,10 @@ struct etcp_request *etcp_req_find(struct sock *listener,
 				   const struct sk_buff *skb)
 {
 	const struct tcphdr *th = tcp_hdr(skb);
-	const struct iphdr *iph = ip_hdr(skb);
+	struct in6_addr saddr, daddr;
 
-	return etcp_req_lookup(listener, iph->daddr, th->dest, iph->saddr,
-			       th->source);
+	etcp_skb_addrs(skb, &saddr, &daddr);
+	return etcp_req_lookup(listener, &daddr, th->dest, &saddr, th->source);
 }
 
 /*
@@ -334,7 +344,8 @@ void etcp_req_drop(struct sock *listener, struct etcp_request *req)
 }
 
 /* Set up a clone of the listener as the connection @req describes. */
-static void etcp_child_init(struct sock *child, const struct etcp_request *req,
+static void etcp_child_init(struct sock *child, const struct sock *listener,
+			    const struct etcp_request *req,
 			    const struct etcp_skb_cb *cb)
 {
 	struct etcp_sock *esk = etcp_sk(child);
@@ -353,9 +364,13 @@ static void etcp_child_init(struct sock *child, const struct etcp_request *req,
 	skb_queue_head_init(&esk->ooo_queue);
 	etcp_init_timers(child);
 
-	inet->inet_daddr = req->raddr;
-	inet->inet_rcv_saddr = req->laddr;
-	inet->inet_saddr = req->laddr;
+	if (etcp_sk_ipv6(child)) {
+		etcp_v6_child_init(child, listener, req);
+	} else {
+		inet->inet_daddr = req->raddr.s6_addr32[3];
+		inet->inet_rcv_saddr = req->laddr.s6_addr32[3];
+		inet->inet_saddr = req->laddr.s6_addr32[3];
+	}
 	inet->inet_dport = req->rport;
 	inet->inet_sport = req->lport;
 	inet->mc_index = req->iif;
@@ -395,17 +410,30 @@ static void etcp_child_route(struct sock *child, const struct etcp_request *req)
 	/* ip_queue_xmit() takes the IP addresses from the cached flow. */
 	struct flowi4 *fl4 = &inet_sk(child)->cork.fl.u.ip4;
 	unsigned int mtu = IP_MAX_MTU;
+	struct dst_entry *dst;
+	struct flowi6 fl6;
 	struct rtable *rt;
 
-	rt = ip_route_output_ports(sock_net(child), fl4, child, req->raddr,
-				   req->laddr, req->rport, req->lport,
-				   etcp_proto_num, ip_sock_rt_tos(child),
-				   child->sk_bound_dev_if);
-	if (!IS_ERR(rt)) {
-		mtu = dst_mtu(&rt->dst);
-		sk_dst_set(child, &rt->dst);
+	if (esk->af == &etcp_ipv6_ops) {
+		dst = etcp_v6_route_req(child, req, &fl6);
+		if (!IS_ERR(dst)) {
+			mtu = dst_mtu(dst);
+			etcp_v6_dst_store(child, dst);
+		}
+	} else {
+		rt = ip_route_output_ports(sock_net(child), fl4, child,
+					   req->raddr.s6_addr32[3],
+					   req->laddr.s6_addr32[3],
+					   req->rport, req->lport,
+					   etcp_proto_num,
+					   ip_sock_rt_tos(child),
+					   child->sk_bound_dev_if);
+		if (!IS_ERR(rt)) {
+			mtu = dst_mtu(&rt->dst);
+			sk_dst_set(child, &rt->dst);
+		}
 	}
-	esk->advmss = etcp_mss_for_mtu(child, mtu);
+	esk->advmss = etcp_mss_for_mtu(child, mtu, esk->af->net_header_len);
 	esk->mss_clamp = etcp_peer_mss(esk, req->mss);
 	esk->rcv_wnd = req->rcv_wnd;
 	etcp_init_transfer(child);
@@ -431,7 +459,7 @@ static struct sock *etcp_child_create(struct sock *listener,
 		return NULL;
 	__acquire(&child->sk_lock.slock);	/* sk_clone_lock() locked it */
 
-	etcp_child_init(child, req, cb);
+	etcp_child_init(child, listener, req, cb);
 	etcp_child_route(child, req);
 	etcp_sock_list_add(child);
 	etcp_inherit_port(child, listener);
@@ -675,8 +703,8 @@ static struct etcp_tw *etcp_tw_alloc(const struct sock *sk)
 	refcount_set(&tw->refcnt, 1);	/* the tables' and the timer's */
 	timer_setup(&tw->timer, etcp_tw_timer, 0);
 	tw->net = sock_net(sk);
-	tw->laddr = inet->inet_rcv_saddr;
-	tw->raddr = inet->inet_daddr;
+	etcp_sk_addrs(sk, &tw->laddr, &tw->raddr);
+	tw->family = sk->sk_family;
 	tw->lport = inet->inet_sport;
 	tw->rport = inet->inet_dport;
 	tw->bound_dev_if = sk->sk_bound_dev_if;
@@ -686,7 +714,8 @@ static struct etcp_tw *etcp_tw_alloc(const struct sock *sk)
 	tw->reuse = !!sk->sk_reuse;
 	tw->reuseport = !!sk->sk_reuseport;
 	tw->bound_by_connect = esk->bound_by_connect;
-	tw->tos = READ_ONCE(inet->tos);
+	tw->tos = etcp_sk_v6_wire(sk) ? READ_ONCE(inet6_sk(sk)->tclass) :
+					READ_ONCE(inet->tos);
 	tw->uid = sk->sk_uid;
 	tw->timeout = etcp_tw_len(en);
 	return tw;

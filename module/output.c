@@ -9,8 +9,12 @@
 #include <linux/skbuff.h>
 #include <linux/tcp.h>
 #include <net/checksum.h>
+#include <net/dsfield.h>
 #include <net/inet_common.h>
+#include <net/inet_ecn.h>
 #include <net/ip.h>
+#include <net/ip6_checksum.h>
+#include <net/ip6_route.h>
 #include <net/route.h>
 #include <net/sock.h>
 
@@ -61,18 +65,59 @@ static struct sk_buff *etcp_build(const struct etcp_seg *seg, gfp_t gfp)
 	return skb;
 }
 
-/* The checksum over the pseudo-header (with our protocol), header and data. */
-static void etcp_checksum(struct sk_buff *skb, __be32 saddr, __be32 daddr)
+/*
+ * The checksum over the pseudo-header (with our protocol), header and
+ * data, of a segment from @saddr to @daddr (v4-mapped: over IPv4's).
+ */
+static void etcp_checksum(struct sk_buff *skb, const struct in6_addr *saddr,
+			  const struct in6_addr *daddr)
 {
 	struct tcphdr *th = tcp_hdr(skb);
 	__wsum csum;
 
 	th->check = 0;
 	csum = skb_checksum(skb, skb_transport_offset(skb), skb->len, 0);
-	th->check = csum_tcpudp_magic(saddr, daddr, skb->len, etcp_proto_num,
-				      csum);
+	if (ipv6_addr_v4mapped(daddr))
+		th->check = csum_tcpudp_magic(saddr->s6_addr32[3],
+					      daddr->s6_addr32[3], skb->len,
+					      etcp_proto_num, csum);
+	else
+		th->check = csum_ipv6_magic(saddr, daddr, skb->len,
+					    etcp_proto_num, csum);
 	skb->ip_summed = CHECKSUM_NONE;
 }
+
+/* The same for a segment of a connection, over its network layer. */
+static void etcp_sk_checksum(const struct sock *sk, struct sk_buff *skb)
+{
+	tcp_hdr(skb)->check = 0;
+	etcp_sk(sk)->af->set_check(sk, skb,
+				   skb_checksum(skb, skb_transport_offset(skb),
+						skb->len, 0));
+}
+
+static void etcp_v4_set_check(const struct sock *sk, struct sk_buff *skb,
+			      __wsum csum)
+{
+	tcp_hdr(skb)->check = csum_tcpudp_magic(inet_sk(sk)->inet_saddr,
+						sk->sk_daddr, skb->len,
+						sk->sk_protocol, csum);
+	skb->ip_summed = CHECKSUM_NONE;
+}
+
+static bool etcp_v4_accept_pmtu(const struct sock *sk)
+{
+	return READ_ONCE(inet_sk(sk)->pmtudisc) != IP_PMTUDISC_DONT &&
+	       ip_sk_accept_pmtu(sk);
+}
+
+const struct etcp_af_ops etcp_ipv4_ops = {
+	.queue_xmit	= ip_queue_xmit,
+	.set_check	= etcp_v4_set_check,
+	.route		= etcp_v4_route,
+	.accept_pmtu	= etcp_v4_accept_pmtu,
+	.net_header_len	= sizeof(struct iphdr),
+};
 
 /*
  * What the receive buffer can still take, halved for the per-skb overhead
@@ -220,12 +265,12 @@ static void etcp_transmit(struct sock *sk, u8 flags, u32 seq, bool with_mss)
 		etcp_ack_sent(sk);
 	esk->segs_out++;
 	skb_set_owner_w(skb, sk);
-	etcp_checksum(skb, inet->inet_saddr, inet->inet_daddr);
+	etcp_sk_checksum(sk, skb);
 
 	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_OUTSEGS);
 	if (flags & ETCP_FLAG_RST)
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_OUTRSTS);
-	ip_queue_xmit(sk, skb, &inet->cork.fl);
+	esk->af->queue_xmit(sk, skb, &inet->cork.fl);
 }
 
 /*
@@ -329,11 +374,12 @@ static int etcp_ip_send(struct sk_buff *skb, const struct sock *sk,
  * connection, or a TIME_WAIT entry): sent from the namespace's control
  * socket back along @in's path.
  */
-static void etcp_send_reply(struct net *net, struct sk_buff *in,
-			    const struct etcp_seg *seg, u8 tos)
+static void etcp_send_reply4(struct net *net, struct sk_buff *in,
+			     const struct etcp_seg *seg, u8 tos)
 {
 	const struct iphdr *iph = ip_hdr(in);
 	struct sock *ctl_sk = etcp_pernet(net)->ctl_sk;
+	struct in6_addr saddr, daddr;
 	struct sk_buff *skb;
 	struct flowi4 fl4;
 	struct rtable *rt;
@@ -349,13 +395,63 @@ static void etcp_send_reply(struct net *net, struct sk_buff *in,
 		ip_rt_put(rt);
 		return;
 	}
-	etcp_checksum(skb, iph->daddr, iph->saddr);
+	ipv6_addr_set_v4mapped(iph->daddr, &saddr);
+	ipv6_addr_set_v4mapped(iph->saddr, &daddr);
+	etcp_checksum(skb, &saddr, &daddr);
 	skb_dst_set(skb, &rt->dst);
 
 	ETCP_INC_STATS(net, ETCP_MIB_OUTSEGS);
 	if (seg->flags & ETCP_FLAG_RST)
 		ETCP_INC_STATS(net, ETCP_MIB_OUTRSTS);
 	etcp_ip_send(skb, ctl_sk, iph->daddr, iph->saddr, RT_TOS(tos));
+}
+
+/*
+ * The same over IPv6, from the namespace's IPv6 control socket; a
+ * link-local peer is answered on the interface it wrote from.
+ */
+static void etcp_send_reply6(struct net *net, struct sk_buff *in,
+			     const struct etcp_seg *seg, u8 tclass)
+{
+	const struct ipv6hdr *ip6h = ipv6_hdr(in);
+	struct sock *ctl_sk = etcp_pernet(net)->ctl_sk6;
+	struct flowi6 fl6 = {
+		.flowi6_proto	= etcp_proto_num,
+		.daddr		= ip6h->saddr,
+		.saddr		= ip6h->daddr,
+		.fl6_dport	= seg->dport,
+		.fl6_sport	= seg->sport,
+	};
+	struct dst_entry *dst;
+	struct sk_buff *skb;
+
+	if (ipv6_addr_type(&fl6.daddr) & IPV6_ADDR_LINKLOCAL)
+		fl6.flowi6_oif = inet6_iif(in);
+	dst = ip6_dst_lookup_flow(net, ctl_sk, &fl6, NULL);
+	if (IS_ERR(dst))
+		return;
+
+	skb = etcp_build(seg, GFP_ATOMIC);
+	if (!skb) {
+		dst_release(dst);
+		return;
+	}
+	etcp_checksum(skb, &fl6.saddr, &fl6.daddr);
+	skb_dst_set(skb, dst);
+
+	ETCP_INC_STATS(net, ETCP_MIB_OUTSEGS);
+	if (seg->flags & ETCP_FLAG_RST)
+		ETCP_INC_STATS(net, ETCP_MIB_OUTRSTS);
+	ip6_xmit(ctl_sk, skb, &fl6, 0, NULL, tclass, 0);
+}
+
+static void etcp_send_reply(struct net *net, struct sk_buff *in,
+			    const struct etcp_seg *seg, u8 tos)
+{
+	if (etcp_skb_v6(in))
+		etcp_send_reply6(net, in, seg, tos);
+	else
+		etcp_send_reply4(net, in, seg, tos);
 }
 
 /*
@@ -381,7 +477,10 @@ void etcp_send_reset_reply(struct net *net, struct sk_buff *in)
 		seg.ack = cb->end_seq;
 		seg.flags = ETCP_FLAG_RST | ETCP_FLAG_ACK;
 	}
-	etcp_send_reply(net, in, &seg, ip_hdr(in)->tos);
+	/* IPv6: the DSCP of the segment answered, as TCPv6 reflects it. */
+	etcp_send_reply(net, in, &seg, etcp_skb_v6(in) ?
+			ipv6_get_dsfield(ipv6_hdr(in)) & ~INET_ECN_MASK :
+			ip_hdr(in)->tos);
 }
 
 /*
@@ -408,10 +507,43 @@ void etcp_send_tw_ack(const struct etcp_tw *tw, struct sk_buff *in)
  * which has no peer of its own: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> with
  * the MSS option, or after it <SEQ=ISS+1><ACK=RCV.NXT> with ACK or RST.
  */
+/* The route of @req's segments over IPv4, or an ERR_PTR(). */
+static struct dst_entry *etcp_v4_route_req(const struct sock *listener,
+					   const struct etcp_request *req)
+{
+	struct flowi4 fl4;
+	struct rtable *rt;
+
+	rt = ip_route_output_ports(sock_net(listener), &fl4,
+				   (struct sock *)listener,
+				   req->raddr.s6_addr32[3],
+				   req->laddr.s6_addr32[3], req->rport,
+				   req->lport, etcp_proto_num,
+				   ip_sock_rt_tos(listener),
+				   listener->sk_bound_dev_if);
+	return IS_ERR(rt) ? ERR_CAST(rt) : &rt->dst;
+}
+
+/* Send a request's segment @skb, routed by @dst, from @listener. */
+static int etcp_req_xmit(const struct sock *listener,
+			 const struct etcp_request *req, struct sk_buff *skb,
+			 struct dst_entry *dst, struct flowi6 *fl6)
+{
+	skb_dst_set(skb, dst);
+	if (ipv6_addr_v4mapped(&req->raddr))
+		return etcp_ip_send(skb, listener, req->laddr.s6_addr32[3],
+				    req->raddr.s6_addr32[3],
+				    READ_ONCE(inet_sk(listener)->tos));
+	return ip6_xmit(listener, skb, fl6, READ_ONCE(listener->sk_mark), NULL,
+			READ_ONCE(inet6_sk(listener)->tclass),
+			READ_ONCE(listener->sk_priority));
+}
+
 int etcp_send_req_segment(const struct sock *listener,
 			  struct etcp_request *req, u8 flags)
 {
 	struct net *net = sock_net(listener);
+	bool v4 = ipv6_addr_v4mapped(&req->raddr);
 	struct etcp_seg seg = {
 		.sport	= req->lport,
 		.dport	= req->rport,
@@ -419,20 +551,21 @@ int etcp_send_req_segment(const struct sock *listener,
 		.ack	= req->irs + 1,
 		.flags	= flags,
 	};
+	struct dst_entry *dst;
 	struct sk_buff *skb;
-	struct flowi4 fl4;
-	struct rtable *rt;
+	struct flowi6 fl6;
 
-	rt = ip_route_output_ports(net, &fl4, (struct sock *)listener,
-				   req->raddr, req->laddr, req->rport,
-				   req->lport, etcp_proto_num,
-				   ip_sock_rt_tos(listener),
-				   listener->sk_bound_dev_if);
-	if (IS_ERR(rt))
-		return PTR_ERR(rt);
+	if (v4)
+		dst = etcp_v4_route_req(listener, req);
+	else
+		dst = etcp_v6_route_req(listener, req, &fl6);
+	if (IS_ERR(dst))
+		return PTR_ERR(dst);
 
 	if (flags & ETCP_FLAG_SYN) {
-		seg.mss = etcp_mss_for_mtu(listener, dst_mtu(&rt->dst));
+		seg.mss = etcp_mss_for_mtu(listener, dst_mtu(dst),
+					   v4 ? sizeof(struct iphdr) :
+						sizeof(struct ipv6hdr));
 		/* Settled by the first SYN-ACK, as Linux's rsk_rcv_wnd. */
 		if (!req->retransmits)
 			req->rcv_wnd = etcp_initial_window(listener, seg.mss);
@@ -444,17 +577,15 @@ int etcp_send_req_segment(const struct sock *listener,
 
 	skb = etcp_build(&seg, GFP_ATOMIC);
 	if (!skb) {
-		ip_rt_put(rt);
+		dst_release(dst);
 		return -ENOBUFS;
 	}
-	etcp_checksum(skb, req->laddr, req->raddr);
-	skb_dst_set(skb, &rt->dst);
+	etcp_checksum(skb, &req->laddr, &req->raddr);
 
 	ETCP_INC_STATS(net, ETCP_MIB_OUTSEGS);
 	if (flags & ETCP_FLAG_RST)
 		ETCP_INC_STATS(net, ETCP_MIB_OUTRSTS);
-	return etcp_ip_send(skb, listener, req->laddr, req->raddr,
-			    READ_ONCE(inet_sk(listener)->tos));
+	return etcp_req_xmit(listener, req, skb, dst, &fl6);
 }
 
 /*
@@ -504,11 +635,9 @@ static int etcp_transmit_data(struct sock *sk, struct sk_buff *skb)
 	th->window = htons(etcp_announce_window(sk));
 
 	csum = csum_partial(th, sizeof(*th), skb->csum);
-	th->check = csum_tcpudp_magic(inet->inet_saddr, inet->inet_daddr,
-				      nskb->len, etcp_proto_num, csum);
-	nskb->ip_summed = CHECKSUM_NONE;
+	esk->af->set_check(sk, nskb, csum);
 	/* What is left of our control block would look like IP options. */
-	memset(nskb->cb, 0, sizeof(struct inet_skb_parm));
+	memset(nskb->cb, 0, sizeof(ETCP_SKB_CB(nskb)->header));
 	skb_set_owner_w(nskb, sk);
 
 	etcp_ack_sent(sk);
@@ -516,7 +645,7 @@ static int etcp_transmit_data(struct sock *sk, struct sk_buff *skb)
 		etcp_data_sent_event(sk);
 	esk->segs_out++;
 	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_OUTSEGS);
-	return ip_queue_xmit(sk, nskb, &inet->cork.fl);
+	return esk->af->queue_xmit(sk, nskb, &inet->cork.fl);
 }
 
 /* @skb, the send head, went out: SND.NXT moves past it. */
@@ -826,14 +955,25 @@ bool etcp_send_fin(struct sock *sk, gfp_t gfp)
 	return true;
 }
 
+/* Raw sockets only for their IP settings; they never receive. */
 int etcp_ctl_sock_init(struct net *net)
 {
-	/* A raw socket only for its IP settings; it never receives. */
-	return inet_ctl_sock_create(&etcp_pernet(net)->ctl_sk, PF_INET,
-				    SOCK_RAW, etcp_proto_num, net);
+	struct etcp_net *en = etcp_pernet(net);
+	int err;
+
+	err = inet_ctl_sock_create(&en->ctl_sk, PF_INET, SOCK_RAW,
+				   etcp_proto_num, net);
+	if (err)
+		return err;
+	err = inet_ctl_sock_create(&en->ctl_sk6, PF_INET6, SOCK_RAW,
+				   etcp_proto_num, net);
+	if (err)
+		inet_ctl_sock_destroy(en->ctl_sk);
+	return err;
 }
 
 void etcp_ctl_sock_exit(struct net *net)
 {
+	inet_ctl_sock_destroy(etcp_pernet(net)->ctl_sk6);
 	inet_ctl_sock_destroy(etcp_pernet(net)->ctl_sk);
 }

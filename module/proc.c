@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * etcp: /proc/net/etcp (the sockets, laid out as /proc/net/tcp) and
- * /proc/net/etcp_stat (the counters), one of each per network namespace.
+ * etcp: /proc/net/etcp and etcp6 (the sockets of each family, laid out as
+ * /proc/net/tcp and tcp6: an AF_INET6 socket is in etcp6 whatever it talks,
+ * IPv4 through v4-mapped addresses included) and /proc/net/etcp_stat (the
+ * counters of both), one of each per network namespace.
  */
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -31,6 +33,7 @@ enum {
  */
 struct etcp_seq_state {
 	struct seq_net_private p;	/* first: seq_file_net() reads it */
+	int family;			/* of the file: AF_INET or AF_INET6 */
 	int list;			/* ETCP_SEQ_* */
 	int bucket;			/* 0..ETCP_ALL_SIZE - 1 */
 	int offset;			/* entries before it in its chain */
@@ -69,18 +72,51 @@ static struct hlist_node *etcp_seq_chain_first(struct etcp_net *en,
 	return NULL;
 }
 
-/* The entry after @node, and st moved to it. */
-static struct hlist_node *etcp_seq_step(struct etcp_net *en,
-					struct etcp_seq_state *st,
-					struct hlist_node *node)
+/* The family of the socket an entry of list @list belongs to. */
+static int etcp_seq_family(int list, struct hlist_node *node)
 {
-	st->num++;
+	switch (list) {
+	case ETCP_SEQ_SOCKS:
+		return hlist_entry(node, struct etcp_sock,
+				   all_node)->inet.sk.sk_family;
+	case ETCP_SEQ_REQS:
+		return hlist_entry(node, struct etcp_request,
+				   all_node)->listener->sk_family;
+	default:
+		return hlist_entry(node, struct etcp_tw, all_node)->family;
+	}
+}
+
+/* The entry after @node in the tables, and st moved to it. */
+static struct hlist_node *etcp_seq_next_entry(struct etcp_net *en,
+					      struct etcp_seq_state *st,
+					      struct hlist_node *node)
+{
 	if (node->next) {
 		st->offset++;
 		return node->next;
 	}
 	st->bucket++;
 	return etcp_seq_chain_first(en, st);
+}
+
+/* From @node (st naming it) on, the first entry of the file's family. */
+static struct hlist_node *etcp_seq_match(struct etcp_net *en,
+					 struct etcp_seq_state *st,
+					 struct hlist_node *node)
+{
+	while (node && etcp_seq_family(st->list, node) != st->family)
+		node = etcp_seq_next_entry(en, st, node);
+	return node;
+}
+
+/* The row after @node, and st moved to it. */
+static struct hlist_node *etcp_seq_step(struct etcp_net *en,
+					struct etcp_seq_state *st,
+					struct hlist_node *node)
+{
+	st->num++;
+	return etcp_seq_match(en, st, etcp_seq_next_entry(en, st, node));
 }
 
 /* Entry @pos (0-based) of the tables in a row: walked from the start. */
@@ -92,7 +128,7 @@ static struct hlist_node *etcp_seq_idx(struct etcp_net *en,
 	st->list = 0;
 	st->bucket = 0;
 	st->num = 0;
-	node = etcp_seq_chain_first(en, st);
+	node = etcp_seq_match(en, st, etcp_seq_chain_first(en, st));
 	while (node && pos--)
 		node = etcp_seq_step(en, st, node);
 	return node;
@@ -113,11 +149,14 @@ static struct hlist_node *etcp_seq_resume(struct etcp_net *en,
 	node = etcp_seq_chain(en, st->list, st->bucket)->first;
 	while (node && skip--)
 		node = node->next;
-	if (node)
-		return node;
-	st->bucket++;
-	return etcp_seq_chain_first(en, st);
+	if (!node) {
+		st->bucket++;
+		node = etcp_seq_chain_first(en, st);
+	}
+	return etcp_seq_match(en, st, node);
 }
+
+static const struct seq_operations etcp6_seq_ops;
 
 static void *etcp_seq_start(struct seq_file *seq, loff_t *pos)
 	__acquires(&etcp_pernet(seq_file_net(seq))->lock)
@@ -132,6 +171,7 @@ static void *etcp_seq_start(struct seq_file *seq, loff_t *pos)
 	 * and the time BHs stay off is bounded by a page's worth of rows.
 	 */
 	spin_lock_bh(&en->lock);
+	st->family = seq->op == &etcp6_seq_ops ? AF_INET6 : AF_INET;
 	if (!*pos)
 		v = SEQ_START_TOKEN;
 	else if (*pos == st->last_pos)
@@ -172,14 +212,26 @@ static long etcp_timer_left(const struct timer_list *t, int *active)
 	return jiffies_delta_to_clock_t(READ_ONCE(t->expires) - jiffies);
 }
 
-/* The columns every row starts with: number, addresses, state. */
+/*
+ * The columns every row starts with: number, addresses, state.  An
+ * address is its raw network-order words: one in etcp, four in etcp6.
+ */
 static void etcp_seq_show_addrs(struct seq_file *seq, int sl,
-				__be32 laddr, __be16 lport,
-				__be32 raddr, __be16 rport, int state)
+				const struct in6_addr *laddr, __be16 lport,
+				const struct in6_addr *raddr, __be16 rport,
+				int state)
 {
-	seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X", sl,
-		   (__force u32)laddr, ntohs(lport),
-		   (__force u32)raddr, ntohs(rport), state);
+	const u32 *l = (__force const u32 *)laddr->s6_addr32;
+	const u32 *r = (__force const u32 *)raddr->s6_addr32;
+	struct etcp_seq_state *st = seq->private;
+
+	if (st->family == AF_INET)
+		seq_printf(seq, "%4d: %08X:%04X %08X:%04X %02X", sl,
+			   l[3], ntohs(lport), r[3], ntohs(rport), state);
+	else
+		seq_printf(seq, "%4d: %08X%08X%08X%08X:%04X %08X%08X%08X%08X:%04X %02X",
+			   sl, l[0], l[1], l[2], l[3], ntohs(lport),
+			   r[0], r[1], r[2], r[3], ntohs(rport), state);
 }
 
 /*
@@ -193,12 +245,14 @@ static void etcp_seq_show_sock(struct seq_file *seq, struct sock *sk, int sl)
 	const struct inet_sock *inet = inet_sk(sk);
 	const struct etcp_sock *esk = etcp_sk(sk);
 	int state = inet_sk_state_load(sk);
+	struct in6_addr laddr, raddr;
 	long when;
 	int tr;
 
 	when = etcp_timer_left(&esk->rtx_timer, &tr);
-	etcp_seq_show_addrs(seq, sl, inet->inet_rcv_saddr, inet->inet_sport,
-			    inet->inet_daddr, inet->inet_dport, state);
+	etcp_sk_addrs(sk, &laddr, &raddr);
+	etcp_seq_show_addrs(seq, sl, &laddr, inet->inet_sport, &raddr,
+			    inet->inet_dport, state);
 	seq_printf(seq, " %08X:%08X %02X:%08lX %08X %5u %8d %llu %d %pK %lu %lu %u %u %d",
 		   state == TCP_LISTEN ? 0 :
 			READ_ONCE(esk->write_seq) - READ_ONCE(esk->snd_una),
@@ -226,7 +280,7 @@ static void etcp_seq_show_req(struct seq_file *seq, struct etcp_request *req,
 	int tr;
 
 	when = etcp_timer_left(&req->timer, &tr);
-	etcp_seq_show_addrs(seq, sl, req->laddr, req->lport, req->raddr,
+	etcp_seq_show_addrs(seq, sl, &req->laddr, req->lport, &req->raddr,
 			    req->rport, TCP_SYN_RECV);
 	seq_printf(seq, " %08X:%08X %02X:%08lX %08X %5u %8d %u %d %pK",
 		   0, 0,
@@ -245,20 +299,31 @@ static void etcp_seq_show_tw(struct seq_file *seq, struct etcp_tw *tw, int sl)
 	long when = jiffies_delta_to_clock_t(READ_ONCE(tw->timer.expires) -
 					     jiffies);
 
-	etcp_seq_show_addrs(seq, sl, tw->laddr, tw->lport, tw->raddr, tw->rport,
-			    TCP_TIME_WAIT);
+	etcp_seq_show_addrs(seq, sl, &tw->laddr, tw->lport, &tw->raddr,
+			    tw->rport, TCP_TIME_WAIT);
 	seq_printf(seq, " %08X:%08X %02X:%08lX %08X %5d %8d %d %d %pK",
 		   0, 0, 3, when, 0, 0, 0, 0,
 		   refcount_read(&tw->refcnt), tw);
 }
 
+/* The header line, as /proc/net/tcp's or tcp6's. */
+static void etcp_seq_show_header(struct seq_file *seq, int family)
+{
+	if (family == AF_INET)
+		seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode");
+	else
+		seq_puts(seq, "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode");
+}
+
+/* tcp pads its lines to a fixed width, tcp6 does not. */
 static int etcp_seq_show(struct seq_file *seq, void *v)
 {
 	struct etcp_seq_state *st = seq->private;
 
-	seq_setwidth(seq, ETCP_PROC_LINE);
+	if (st->family == AF_INET)
+		seq_setwidth(seq, ETCP_PROC_LINE);
 	if (v == SEQ_START_TOKEN)
-		seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode");
+		etcp_seq_show_header(seq, st->family);
 	else if (st->list == ETCP_SEQ_REQS)
 		etcp_seq_show_req(seq, hlist_entry(v, struct etcp_request,
 						   all_node), st->num);
@@ -268,11 +333,22 @@ static int etcp_seq_show(struct seq_file *seq, void *v)
 	else
 		etcp_seq_show_sock(seq, &hlist_entry(v, struct etcp_sock,
 						     all_node)->inet.sk, st->num);
-	seq_pad(seq, '\n');
+	if (st->family == AF_INET)
+		seq_pad(seq, '\n');
+	else
+		seq_putc(seq, '\n');
 	return 0;
 }
 
 static const struct seq_operations etcp_seq_ops = {
+	.start	= etcp_seq_start,
+	.next	= etcp_seq_next,
+	.stop	= etcp_seq_stop,
+	.show	= etcp_seq_show,
+};
+
+/* The same walk; etcp_seq_start() tells the file by its operations. */
+static const struct seq_operations etcp6_seq_ops = {
 	.start	= etcp_seq_start,
 	.next	= etcp_seq_next,
 	.stop	= etcp_seq_stop,
@@ -362,16 +438,24 @@ int etcp_proc_net_init(struct net *net)
 	if (!proc_create_net("etcp", 0444, net->proc_net, &etcp_seq_ops,
 			     sizeof(struct etcp_seq_state)))
 		return -ENOMEM;
+	if (!proc_create_net("etcp6", 0444, net->proc_net, &etcp6_seq_ops,
+			     sizeof(struct etcp_seq_state)))
+		goto err_etcp;
 	if (!proc_create_net_single("etcp_stat", 0444, net->proc_net,
-				    etcp_stat_show, NULL)) {
-		remove_proc_entry("etcp", net->proc_net);
-		return -ENOMEM;
-	}
+				    etcp_stat_show, NULL))
+		goto err_etcp6;
 	return 0;
+
+err_etcp6:
+	remove_proc_entry("etcp6", net->proc_net);
+err_etcp:
+	remove_proc_entry("etcp", net->proc_net);
+	return -ENOMEM;
 }
 
 void etcp_proc_net_exit(struct net *net)
 {
 	remove_proc_entry("etcp_stat", net->proc_net);
+	remove_proc_entry("etcp6", net->proc_net);
 	remove_proc_entry("etcp", net->proc_net);
 }

@@ -12,6 +12,8 @@
 #include <linux/uaccess.h>
 #include <net/inet_common.h>
 #include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/transp_v6.h>
 #include <net/route.h>
 #include <net/sock.h>
 #include <net/xfrm.h>
@@ -130,12 +132,15 @@ void etcp_reset(struct sock *sk, int err)
 }
 
 /*
- * The MSS we announce for a route MTU: MTU - 40 (RFC 9293 3.7.1), no more
- * than ETCP_MAXSEG asks.
+ * The MSS we announce for a route MTU under an IP header of @nethdr bytes:
+ * MTU - 40 over IPv4 (RFC 9293 3.7.1), MTU - 60 over IPv6, no more than
+ * ETCP_MAXSEG asks.
  */
-u16 etcp_mss_for_mtu(const struct sock *sk, unsigned int mtu)
+u16 etcp_mss_for_mtu(const struct sock *sk, unsigned int mtu,
+		     unsigned int nethdr)
 {
-	unsigned int mss = mtu > ETCP_HDRS_LEN ? mtu - ETCP_HDRS_LEN : 0;
+	unsigned int hdrs = nethdr + sizeof(struct tcphdr);
+	unsigned int mss = mtu > hdrs ? mtu - hdrs : 0;
 	u16 user = etcp_sk(sk)->user_mss;
 
 	if (user && user < mss)
@@ -193,6 +198,7 @@ static int etcp_init_sock(struct sock *sk)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
 
+	esk->af = etcp_sk_ipv6(sk) ? &etcp_ipv6_ops : &etcp_ipv4_ops;
 	skb_queue_head_init(&esk->ooo_queue);
 	sk->sk_write_space = etcp_write_space;
 	INIT_LIST_HEAD(&esk->syn_queue);
@@ -234,7 +240,6 @@ int etcp_v4_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 {
 	struct sockaddr_in *usin = (struct sockaddr_in *)uaddr;
 	struct inet_sock *inet = inet_sk(sk);
-	struct etcp_sock *esk = etcp_sk(sk);
 	__be16 orig_sport, orig_dport;
 	struct flowi4 *fl4;
 	struct rtable *rt;
@@ -278,13 +283,34 @@ int etcp_v4_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 		goto failure;
 	}
 	sk_dst_set(sk, &rt->dst);
+	etcp_connect_init(sk, dst_mtu(&rt->dst));
+	return 0;
 
-	esk->pmtu = dst_mtu(&rt->dst);
-	esk->advmss = etcp_mss_for_mtu(sk, esk->pmtu);
+failure:
+	etcp_set_state(sk, TCP_CLOSE);
+	if (rt)
+		ip_rt_put(rt);
+	inet->inet_dport = 0;
+	return err;
+}
+
+/*
+ * A connect() of either family that has its route (MTU @mtu) and its
+ * 4-tuple: the MSS, the ISS (RFC 6528) and the SYN.
+ */
+void etcp_connect_init(struct sock *sk, unsigned int mtu)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct in6_addr laddr, raddr;
+
+	esk->pmtu = mtu;
+	esk->advmss = etcp_mss_for_mtu(sk, mtu, esk->af->net_header_len);
 	esk->mss_clamp = etcp_peer_mss(esk, 0);
 	esk->snd_mss = esk->mss_clamp;
-	esk->iss = etcp_isn(inet->inet_saddr, inet->inet_daddr,
-			    inet->inet_sport, inet->inet_dport);
+	etcp_sk_addrs(sk, &laddr, &raddr);
+	esk->iss = etcp_isn(&laddr, &raddr, inet->inet_sport,
+			    inet->inet_dport);
 	esk->snd_una = esk->iss;
 	esk->snd_nxt = esk->iss + 1;	/* the SYN takes one (RFC 9293 3.4) */
 	esk->snd_max = esk->snd_nxt;
@@ -301,14 +327,6 @@ int etcp_v4_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ACTIVEOPENS);
 	etcp_send_syn(sk);
 	etcp_arm_rtx(sk, esk->rto);
-	return 0;
-
-failure:
-	etcp_set_state(sk, TCP_CLOSE);
-	if (rt)
-		ip_rt_put(rt);
-	inet->inet_dport = 0;
-	return err;
 }
 
 /*
@@ -348,6 +366,14 @@ static int etcp_disconnect(struct sock *sk, int flags)
 	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
 		inet->inet_saddr = 0;
 		inet->inet_rcv_saddr = 0;
+	}
+	if (etcp_sk_ipv6(sk)) {
+		sk->sk_v6_daddr = in6addr_any;
+		if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
+			sk->sk_v6_rcv_saddr = in6addr_any;
+			inet6_sk(sk)->saddr = in6addr_any;
+		}
+		etcp_sk(sk)->af = &etcp_ipv6_ops;
 	}
 	WRITE_ONCE(sk->sk_shutdown, 0);
 	sock_reset_flag(sk, SOCK_DONE);
@@ -669,7 +695,9 @@ static int etcp_getsockopt(struct sock *sk, int level, int optname,
 	const struct etcp_sock *esk = etcp_sk(sk);
 
 	if (level != SOL_ETCP)
-		return ip_getsockopt(sk, level, optname, optval, optlen);
+		return etcp_sk_ipv6(sk) ?
+			ipv6_getsockopt(sk, level, optname, optval, optlen) :
+			ip_getsockopt(sk, level, optname, optval, optlen);
 
 	switch (optname) {
 	case ETCP_INFO:
@@ -799,7 +827,9 @@ static int etcp_setsockopt(struct sock *sk, int level, int optname,
 	int val, err;
 
 	if (level != SOL_ETCP)
-		return ip_setsockopt(sk, level, optname, optval, optlen);
+		return etcp_sk_ipv6(sk) ?
+			ipv6_setsockopt(sk, level, optname, optval, optlen) :
+			ip_setsockopt(sk, level, optname, optval, optlen);
 
 	if (optlen < sizeof(int))
 		return -EINVAL;
@@ -840,6 +870,47 @@ struct proto etcp_prot = {
 	 * from a send() before either (which fails with EPIPE), as TCP's.
 	 */
 	.no_autobind	= true,
+};
+
+/*
+ * AF_INET6 sockets make the same calls, on a larger object with the IPv6
+ * part at its end, and their connect() knows IPv6 and v4-mapped
+ * addresses.  Filled in from etcp_prot, so that the two never differ in
+ * anything else, before either is registered.
+ */
+struct proto etcpv6_prot;
+
+void etcp_proto_v6_fill(void)
+{
+	etcpv6_prot = etcp_prot;
+	strscpy(etcpv6_prot.name, "ETCPv6", sizeof(etcpv6_prot.name));
+	etcpv6_prot.connect = etcp_compat_connect6;
+	etcpv6_prot.obj_size = sizeof(struct etcp6_sock);
+	etcp_compat_set_ipv6_pinfo(&etcpv6_prot,
+				   offsetof(struct etcp6_sock, inet6));
+}
+
+const struct proto_ops etcp6_stream_ops = {
+	.family		= PF_INET6,
+	.owner		= THIS_MODULE,
+	.release	= inet6_release,
+	.bind		= inet6_bind,
+	.connect	= inet_stream_connect,
+	.socketpair	= sock_no_socketpair,
+	.accept		= inet_accept,
+	.getname	= inet6_getname,
+	.poll		= etcp_poll,
+	.ioctl		= inet6_ioctl,
+	.listen		= etcp_listen,
+	.shutdown	= inet_shutdown,
+	.setsockopt	= sock_common_setsockopt,
+	.getsockopt	= sock_common_getsockopt,
+	.sendmsg	= inet_sendmsg,
+	.recvmsg	= inet_recvmsg,
+	.mmap		= sock_no_mmap,
+#ifdef CONFIG_COMPAT
+	.compat_ioctl	= inet6_compat_ioctl,
+#endif
 };
 
 const struct proto_ops etcp_stream_ops = {
