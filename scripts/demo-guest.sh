@@ -6,6 +6,7 @@
 # look at it themselves: lsmod, sysctl, Python sockets, /proc/net/etcp.
 #
 #   ns A (etcp-demo-a)  10.0.1.1/24 ea <--veth--> eb 10.0.1.2/24  ns B
+#                       fd00:1::1/64             fd00:1::2/64
 set -euo pipefail
 
 A=etcp-demo-a
@@ -20,6 +21,8 @@ setup() {
 	ip -n $A link add ea type veth peer name eb netns $B
 	ip -n $A addr add 10.0.1.1/24 dev ea
 	ip -n $B addr add 10.0.1.2/24 dev eb
+	ip -n $A addr add fd00:1::1/64 dev ea nodad
+	ip -n $B addr add fd00:1::2/64 dev eb nodad
 	ip -n $A link set ea up
 	ip -n $B link set eb up
 	ip -n $A link set lo up
@@ -41,7 +44,7 @@ say "Its tunables, per network namespace, named after TCP's"
 run sysctl -a --pattern '^net\.ipv4\.etcp_'
 
 setup
-say "Two namespaces joined by a veth pair: A=10.0.1.1, B=10.0.1.2"
+say "Two namespaces joined by a veth pair: A=10.0.1.1, B=10.0.1.2 (fd00:1::1, ::2)"
 say "A sysctl written in namespace A is not seen in B"
 run ip netns exec $A sysctl -w net.ipv4.etcp_msl=5000
 run ip netns exec $A sysctl net.ipv4.etcp_msl
@@ -270,5 +273,43 @@ say "The three-segment close: B closes at once, its FIN carries the ACK of A's"
 close_demo 5004 0 5
 echo "(the 3 bytes and their quick ACK; A's FIN; B's FIN with the ACK of A's;"
 echo " A's ACK)"
+
+say "IPv6: a dual-stack listener on [::]:5005 in B, a client over IPv6, one over IPv4"
+ip netns exec $A tcpdump -U -ni ea -w /tmp/v6.pcap ip6 proto 253 2>/dev/null &
+CAP=$!
+ip netns exec $B python3 - <<'PY' &
+import socket
+l = socket.socket(socket.AF_INET6, socket.SOCK_STREAM, 253)
+l.bind(("::", 5005)); l.listen(8)
+for _ in range(2):
+    c, peer = l.accept()
+    print("B: accepted", peer[0], "on", c.getsockname()[0])
+    c.sendall(c.recv(100).upper())
+    if _ == 1:
+        print("B: /proc/net/etcp6 (an IPv4 peer shows v4-mapped)")
+        print(open("/proc/net/etcp6").read().rstrip())
+    c.close()
+PY
+SRV=$!
+for i in $(seq 100); do
+	ip netns exec $B grep -q ':138D .* 0A ' /proc/net/etcp6 && break
+	sleep 0.1
+done
+ip netns exec $A python3 - <<'PY'
+import socket, struct
+for fam, addr in ((socket.AF_INET6, "fd00:1::2"), (socket.AF_INET, "10.0.1.2")):
+    s = socket.socket(fam, socket.SOCK_STREAM, 253)
+    s.connect((addr, 5005))
+    s.sendall(b"hello")
+    mss, = struct.unpack_from("<I", s.getsockopt(253, 11, 88), 16)
+    print("A:", "IPv6" if fam == socket.AF_INET6 else "IPv4", "got",
+          s.recv(100), "MSS", mss)
+    s.close()
+PY
+wait $SRV
+sleep 0.5
+kill $CAP; wait $CAP 2>/dev/null
+say "The IPv6 handshake on the wire (tshark -d ipv6.nxt==253,tcp): MSS 1440 = 1500 - 60"
+tshark -r /tmp/v6.pcap -d ipv6.nxt==253,tcp 2>/dev/null | head -n 3
 
 say "Resets, half-open connections, attacks, ICMP and hostile peers: see make check's selftests."
