@@ -4,17 +4,19 @@
 # etcp.ko loading and unloading:
 #
 #   rmmod_idle        rmmod succeeds with no etcp socket open
-#   cycles            10 x (insmod; netns; sysctl write; socket+bind; close;
-#                     netns del; rmmod), module absent at the end
+#   cycles            10 x (insmod; netns; sysctl write; socket+bind, IPv4
+#                     and IPv6; close; netns del; rmmod), module absent at
+#                     the end
 #   busy              rmmod fails while a socket is open (EBUSY), succeeds
 #                     once it is closed
 #   proto_254         insmod proto=254: socket(254) works, socket(253) fails
-#                     EPROTONOSUPPORT
+#                     EPROTONOSUPPORT, for AF_INET and AF_INET6
 #   proto_invalid     insmod proto=200 (and 255) fails
 #   aliases           the module declares net-pf-2-proto-253 and
-#                     net-pf-2-proto-253-type-1
+#                     net-pf-2-proto-253-type-1, and net-pf-10-* the same
 #   autoload          socket(AF_INET, SOCK_STREAM, 253) loads the module
-#                     through /proc/sys/kernel/modprobe
+#                     through /proc/sys/kernel/modprobe, and so does
+#                     socket(AF_INET6, SOCK_STREAM, 253)
 #
 # Leaves etcp loaded with default parameters.  Needs ETCP_KO (absolute path
 # of the etcp.ko under test), root, kmod, ip(8) and the etcp_sock helper
@@ -169,6 +171,7 @@ one_cycle() {
 		return 1
 	fi
 	sock ok -n "/run/netns/$NS" -b 127.0.0.1:5000 || return 1
+	sock ok -6 -n "/run/netns/$NS" -b ::1:5000 || return 1
 	ip netns del "$NS" || return 1
 	unload || return 1
 }
@@ -231,6 +234,8 @@ test_proto_254() {
 	load proto=254 || return 1
 	sock ok -p 254 || rc=1
 	sock "errno EPROTONOSUPPORT" -p 253 || rc=1
+	sock ok -6 -p 254 || rc=1
+	sock "errno EPROTONOSUPPORT" -6 -p 253 || rc=1
 	unload || rc=1
 	return $rc
 }
@@ -256,7 +261,8 @@ test_proto_invalid() {
 test_aliases() {
 	local a aliases rc=0
 	aliases=$(modinfo -F alias "$KO") || return 1
-	for a in net-pf-2-proto-253 net-pf-2-proto-253-type-1; do
+	for a in net-pf-2-proto-253 net-pf-2-proto-253-type-1 \
+		 net-pf-10-proto-253 net-pf-10-proto-253-type-1; do
 		if ! grep -qx -- "$a" <<<"$aliases"; then
 			log "module alias $a missing; the module declares: $(tr '\n' ' ' <<<"$aliases")"
 			rc=1
@@ -283,17 +289,29 @@ exit \$rc
 EOF
 	chmod +x "$wrapper"
 
+	autoload_family "" 2 || rc=1
+	autoload_family -6 10 || rc=1
+	return $rc
+}
+
+# socket($1 ? AF_INET6 : AF_INET, SOCK_STREAM, 253) loads etcp through
+# modprobe's most specific alias, net-pf-$2-proto-253-type-1.
+autoload_family() {
+	local flag=$1 pf=$2 rc=0 wrapper=$TMPD/modprobe
+
 	unload || return 1
+	: >"$TMPD/modprobe.log"
 	SAVED_MODPROBE=$(cat /proc/sys/kernel/modprobe)
 	echo "$wrapper" >/proc/sys/kernel/modprobe || return 1
-	sock ok || rc=1
+	# shellcheck disable=SC2086 # $flag is one word or none
+	sock ok $flag || rc=1
 	restore_modprobe
-	log "modprobe calls: $(tr '\n' ';' <"$TMPD/modprobe.log" 2>/dev/null)"
+	log "modprobe calls: $(tr '\n' ';' <"$TMPD/modprobe.log")"
 	if ! loaded; then
-		log "socket(AF_INET, SOCK_STREAM, 253) did not load etcp"
+		log "socket(PF $pf, SOCK_STREAM, 253) did not load etcp"
 		rc=1
-	elif ! grep -qx 'rc=0 -q -- net-pf-2-proto-253-type-1' "$TMPD/modprobe.log"; then
-		log "etcp loaded only through the generic alias, not net-pf-2-proto-253-type-1"
+	elif ! grep -qx "rc=0 -q -- net-pf-$pf-proto-253-type-1" "$TMPD/modprobe.log"; then
+		log "etcp loaded only through the generic alias, not net-pf-$pf-proto-253-type-1"
 		rc=1
 	fi
 	return $rc

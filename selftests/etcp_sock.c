@@ -2,8 +2,9 @@
 /*
  * etcp_sock: create (and optionally bind) one socket for shell tests.
  *
- *   etcp_sock [-n NETNS] [-p PROTO] [-t TYPE] [-b ADDR:PORT] [--hold]
+ *   etcp_sock [-6] [-n NETNS] [-p PROTO] [-t TYPE] [-b ADDR:PORT] [--hold]
  *
+ * -6 makes an AF_INET6 socket (ADDR an IPv6 address, e.g. ::1:5000);
  * -n enters the network namespace file NETNS (e.g. /run/netns/NAME) first;
  * -p is the IP protocol (default 253), -t the socket type (default 1,
  * SOCK_STREAM).  Prints "ok", or "errno NAME" (e.g. "errno EPROTONOSUPPORT")
@@ -41,7 +42,7 @@ static int fail(void)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: etcp_sock [-n NETNS] [-p PROTO] [-t TYPE] [-b ADDR:PORT] [--hold]\n");
+		"usage: etcp_sock [-6] [-n NETNS] [-p PROTO] [-t TYPE] [-b ADDR:PORT] [--hold]\n");
 	exit(2);
 }
 
@@ -59,8 +60,12 @@ static int enter_netns(const char *path)
 	return 0;
 }
 
-static int parse_addr(char *arg, struct sockaddr_in *sin)
+/* ADDR:PORT of @family into @ss; the port is after the last colon. */
+static int parse_addr(char *arg, int family, struct sockaddr_storage *ss,
+		      socklen_t *len)
 {
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 	char *colon = strrchr(arg, ':');
 	char *end;
 	long port;
@@ -71,12 +76,17 @@ static int parse_addr(char *arg, struct sockaddr_in *sin)
 	port = strtol(colon + 1, &end, 10);
 	if (*end || end == colon + 1 || port < 0 || port > 65535)
 		return -1;
-	memset(sin, 0, sizeof(*sin));
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET6) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		*len = sizeof(*sin6);
+		return inet_pton(AF_INET6, arg, &sin6->sin6_addr) == 1 ? 0 : -1;
+	}
 	sin->sin_family = AF_INET;
 	sin->sin_port = htons(port);
-	if (inet_pton(AF_INET, arg, &sin->sin_addr) != 1)
-		return -1;
-	return 0;
+	*len = sizeof(*sin);
+	return inet_pton(AF_INET, arg, &sin->sin_addr) == 1 ? 0 : -1;
 }
 
 /* Keep the socket until stdin is closed by whoever started us. */
@@ -97,12 +107,17 @@ int main(int argc, char **argv)
 		{}
 	};
 	int proto = IPPROTO_ETCP, type = SOCK_STREAM, do_hold = 0, c, fd;
-	struct sockaddr_in sin;
+	int family = AF_INET;
+	struct sockaddr_storage ss;
 	const char *netns = NULL;
 	char *bind_arg = NULL;
+	socklen_t sslen = 0;
 
-	while ((c = getopt_long(argc, argv, "n:p:t:b:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "6n:p:t:b:", opts, NULL)) != -1) {
 		switch (c) {
+		case '6':
+			family = AF_INET6;
+			break;
 		case 'n':
 			netns = optarg;
 			break;
@@ -124,15 +139,15 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
-	if (bind_arg && parse_addr(bind_arg, &sin))
+	if (bind_arg && parse_addr(bind_arg, family, &ss, &sslen))
 		usage();
 
 	if (netns && enter_netns(netns))
 		return fail();
-	fd = socket(AF_INET, type, proto);
+	fd = socket(family, type, proto);
 	if (fd < 0)
 		return fail();
-	if (bind_arg && bind(fd, (struct sockaddr *)&sin, sizeof(sin)))
+	if (bind_arg && bind(fd, (struct sockaddr *)&ss, sslen))
 		return fail();
 
 	printf("ok\n");
