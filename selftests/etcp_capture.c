@@ -28,13 +28,19 @@
 #define CAP_MAX_NAMES		64
 #define CAP_RCVBUF		(8 << 20)
 #define CAP_PKT_MAX		65536
+#define CAP_IP6_HLEN		40	/* the fixed IPv6 header */
+#define CAP_IP6_EXT_MIN		8	/* the smallest extension header */
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #endif
 
-/* A direction of a connection and the ISN of its current SYN. */
+/*
+ * A direction of a connection and the ISN of its current SYN.  Addresses
+ * are kept as IPv6 ones, IPv4's v4-mapped, with the family beside them.
+ */
 struct cap_flow {
-	struct in_addr saddr, daddr;
+	int family;
+	struct in6_addr saddr, daddr;
 	uint16_t sport, dport;
 	uint32_t isn;
 	bool known;		/* isn is set */
@@ -43,7 +49,8 @@ struct cap_flow {
 
 /* An address:port, named by its index: A, B, ... */
 struct cap_name {
-	struct in_addr addr;
+	int family;
+	struct in6_addr addr;	/* IPv4's v4-mapped */
 	uint16_t port;
 };
 
@@ -100,15 +107,35 @@ static int cap_parse_opts(const uint8_t *p, int left)
 	return mss;
 }
 
-int etcp_cap_parse(const void *pkt, size_t len, int ipproto,
-		   struct etcp_cap_seg *seg)
+/* Is @next an IPv6 extension header that may come before the transport's? */
+static bool cap_ip6_ext(uint8_t next)
 {
-	const struct iphdr *iph = pkt;
-	const uint8_t *th;
-	size_t ihl, tot, tlen, hdrlen;
-	int mss;
+	return next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING ||
+	       next == IPPROTO_DSTOPTS || next == IPPROTO_FRAGMENT ||
+	       next == IPPROTO_AH;
+}
 
-	if (len < sizeof(*iph) || iph->version != 4)
+/* The v4-mapped IPv6 address of @a (::ffff:a.b.c.d). */
+static void cap_v4mapped(struct in6_addr *m, struct in_addr a)
+{
+	memset(m, 0, sizeof(*m));
+	m->s6_addr[10] = 0xff;
+	m->s6_addr[11] = 0xff;
+	memcpy(&m->s6_addr[12], &a, 4);
+}
+
+/*
+ * The IPv4 header of @pkt into @seg; the transport header's offset and
+ * length into *@off and *@tlen.  0, -ENOMSG or -EBADMSG as
+ * etcp_cap_parse().
+ */
+static int cap_parse_ip4(const uint8_t *pkt, size_t len, int ipproto,
+			 struct etcp_cap_seg *seg, size_t *off, size_t *tlen)
+{
+	const struct iphdr *iph = (const struct iphdr *)pkt;
+	size_t ihl, tot;
+
+	if (len < sizeof(*iph))
 		return -EBADMSG;
 	ihl = iph->ihl * 4;
 	tot = ntohs(iph->tot_len);
@@ -116,15 +143,97 @@ int etcp_cap_parse(const void *pkt, size_t len, int ipproto,
 		return -EBADMSG;
 	if (iph->protocol != ipproto || (ntohs(iph->frag_off) & IP_OFFMASK))
 		return -ENOMSG;
+	seg->family = AF_INET;
+	seg->saddr.s_addr = iph->saddr;
+	seg->daddr.s_addr = iph->daddr;
+	cap_v4mapped(&seg->saddr6, seg->saddr);
+	cap_v4mapped(&seg->daddr6, seg->daddr);
+	seg->tos = iph->tos;
+	*off = ihl;
+	*tlen = tot - ihl;
+	return 0;
+}
 
+/*
+ * The IPv6 header of @pkt into @seg, skipping extension headers up to the
+ * transport header, whose offset and length go into *@off and *@tlen.  A
+ * fragment header counts only when it is the first fragment's.  0,
+ * -ENOMSG or -EBADMSG as etcp_cap_parse().
+ */
+static int cap_parse_ip6(const uint8_t *pkt, size_t len, int ipproto,
+			 struct etcp_cap_seg *seg, size_t *off, size_t *tlen)
+{
+	size_t hlen = CAP_IP6_HLEN, end;
+	uint8_t next;
+	uint32_t vcf;
+
+	if (len < CAP_IP6_HLEN)
+		return -EBADMSG;
+	end = CAP_IP6_HLEN + get16(pkt + 4);	/* no jumbograms on a veth */
+	if (end > len)
+		return -EBADMSG;
+	next = pkt[6];
+	while (cap_ip6_ext(next)) {
+		size_t ext;
+
+		if (hlen + CAP_IP6_EXT_MIN > end)
+			return -EBADMSG;
+		if (next == IPPROTO_FRAGMENT) {
+			/* The offset: the upper 13 bits of bytes 2 and 3. */
+			if (get16(pkt + hlen + 2) & 0xfff8)
+				return -ENOMSG;
+			ext = CAP_IP6_EXT_MIN;
+		} else if (next == IPPROTO_AH) {
+			ext = (pkt[hlen + 1] + 2) * 4;
+		} else {
+			ext = (pkt[hlen + 1] + 1) * 8;
+		}
+		if (hlen + ext > end)
+			return -EBADMSG;
+		next = pkt[hlen];
+		hlen += ext;
+	}
+	if (next != ipproto)
+		return -ENOMSG;
+	seg->family = AF_INET6;
+	memcpy(&seg->saddr6, pkt + 8, sizeof(seg->saddr6));
+	memcpy(&seg->daddr6, pkt + 24, sizeof(seg->daddr6));
+	vcf = get32(pkt);
+	seg->tos = vcf >> 20;
+	seg->flowlabel = vcf & 0xfffff;
+	*off = hlen;
+	*tlen = end - hlen;
+	return 0;
+}
+
+int etcp_cap_parse(const void *pkt, size_t len, int ipproto,
+		   struct etcp_cap_seg *seg)
+{
+	const uint8_t *p = pkt;
+	const uint8_t *th;
+	size_t off, tlen, hdrlen;
+	int mss, ret;
+
+	if (len < 1)
+		return -EBADMSG;
 	memset(seg, 0, sizeof(*seg));
+	switch (p[0] >> 4) {
+	case 4:
+		ret = cap_parse_ip4(p, len, ipproto, seg, &off, &tlen);
+		break;
+	case 6:
+		ret = cap_parse_ip6(p, len, ipproto, seg, &off, &tlen);
+		break;
+	default:
+		ret = -EBADMSG;
+	}
+	if (ret)
+		return ret;
+
 	seg->rseq = -1;
 	seg->rack = -1;
 	seg->csum = -1;
-	seg->saddr.s_addr = iph->saddr;
-	seg->daddr.s_addr = iph->daddr;
-	th = (const uint8_t *)pkt + ihl;
-	tlen = tot - ihl;
+	th = p + off;
 	seg->seglen = tlen;
 
 	if (tlen >= 4) {
@@ -140,7 +249,12 @@ int etcp_cap_parse(const void *pkt, size_t len, int ipproto,
 	seg->doff = th[12] >> 4;
 	seg->flags = th[13];
 	seg->window = get16(th + 14);
-	seg->csum = etcp_raw_csum(seg->saddr, seg->daddr, ipproto, th, tlen) == 0;
+	if (seg->family == AF_INET6)
+		seg->csum = etcp_raw_csum6(&seg->saddr6, &seg->daddr6, ipproto,
+					   th, tlen) == 0;
+	else
+		seg->csum = etcp_raw_csum(seg->saddr, seg->daddr, ipproto,
+					  th, tlen) == 0;
 
 	hdrlen = seg->doff * 4;
 	if (hdrlen < 20) {
@@ -238,9 +352,10 @@ int64_t etcp_cap_now(const struct etcp_cap *cap)
 	return realtime_ns() - cap->t0;
 }
 
-static struct cap_flow *cap_flow(struct etcp_cap *cap, struct in_addr saddr,
-				 uint16_t sport, struct in_addr daddr,
-				 uint16_t dport, bool add)
+static struct cap_flow *cap_flow(struct etcp_cap *cap, int family,
+				 const struct in6_addr *saddr, uint16_t sport,
+				 const struct in6_addr *daddr, uint16_t dport,
+				 bool add)
 {
 	struct etcp_cap_priv *p = cap->priv;
 	struct cap_flow *f;
@@ -248,15 +363,17 @@ static struct cap_flow *cap_flow(struct etcp_cap *cap, struct in_addr saddr,
 
 	for (i = 0; i < p->nflows; i++) {
 		f = &p->flows[i];
-		if (f->saddr.s_addr == saddr.s_addr && f->sport == sport &&
-		    f->daddr.s_addr == daddr.s_addr && f->dport == dport)
+		if (f->family == family && f->sport == sport &&
+		    f->dport == dport && IN6_ARE_ADDR_EQUAL(&f->saddr, saddr) &&
+		    IN6_ARE_ADDR_EQUAL(&f->daddr, daddr))
 			return f;
 	}
 	if (!add || p->nflows == CAP_MAX_FLOWS)
 		return NULL;
 	f = &p->flows[p->nflows++];
-	f->saddr = saddr;
-	f->daddr = daddr;
+	f->family = family;
+	f->saddr = *saddr;
+	f->daddr = *daddr;
 	f->sport = sport;
 	f->dport = dport;
 	return f;
@@ -279,9 +396,10 @@ static void cap_relative(struct etcp_cap *cap, struct etcp_cap_seg *seg)
 
 	if (seg->seglen < 20)
 		return;
-	f = cap_flow(cap, seg->saddr, seg->sport, seg->daddr, seg->dport, syn);
-	rev = cap_flow(cap, seg->daddr, seg->dport, seg->saddr, seg->sport,
-		       false);
+	f = cap_flow(cap, seg->family, &seg->saddr6, seg->sport, &seg->daddr6,
+		     seg->dport, syn);
+	rev = cap_flow(cap, seg->family, &seg->daddr6, seg->dport, &seg->saddr6,
+		       seg->sport, false);
 	if (syn && f && (!f->known || f->closed || !rev || !rev->known)) {
 		f->isn = seg->seq;
 		f->known = true;
@@ -358,7 +476,7 @@ static int cap_read_one(struct etcp_cap *cap)
 	ret = etcp_cap_read_frame(p->fd, p->pkt, sizeof(p->pkt), &f);
 	if (ret)
 		return ret == -EAGAIN ? 0 : ret;
-	if (f.proto != htons(ETH_P_IP) ||
+	if ((f.proto != htons(ETH_P_IP) && f.proto != htons(ETH_P_IPV6)) ||
 	    etcp_cap_parse(p->pkt, f.len, cap->ipproto, &seg)) {
 		cap->other++;
 		return 1;
@@ -506,23 +624,40 @@ static void cap_label(size_t i, char *buf, size_t size)
 		snprintf(buf, size, "N%zu", i);
 }
 
+/* "a.b.c.d:port" or "[v6]:port" of an address kept as struct cap_name's. */
+static void cap_addr_str(int family, const struct in6_addr *addr,
+			 uint16_t port, char *buf, size_t size)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (family == AF_INET) {
+		inet_ntop(AF_INET, &addr->s6_addr[12], a, sizeof(a));
+		snprintf(buf, size, "%s:%u", a, port);
+	} else {
+		inet_ntop(AF_INET6, addr, a, sizeof(a));
+		snprintf(buf, size, "[%s]:%u", a, port);
+	}
+}
+
 /* The name of addr:port, learning it if it is new. */
-static void cap_name(struct etcp_cap_priv *p, struct in_addr addr,
-		     uint16_t port, char *buf, size_t size)
+static void cap_name(struct etcp_cap_priv *p, int family,
+		     const struct in6_addr *addr, uint16_t port, char *buf,
+		     size_t size)
 {
 	size_t i;
 
 	for (i = 0; i < p->nnames; i++)
-		if (p->names[i].addr.s_addr == addr.s_addr &&
-		    p->names[i].port == port)
+		if (p->names[i].family == family && p->names[i].port == port &&
+		    IN6_ARE_ADDR_EQUAL(&p->names[i].addr, addr))
 			break;
 	if (i == p->nnames && p->nnames < CAP_MAX_NAMES) {
-		p->names[i].addr = addr;
+		p->names[i].family = family;
+		p->names[i].addr = *addr;
 		p->names[i].port = port;
 		p->nnames++;
 	}
 	if (i == CAP_MAX_NAMES)
-		snprintf(buf, size, "%s:%u", inet_ntoa(addr), port);
+		cap_addr_str(family, addr, port, buf, size);
 	else
 		cap_label(i, buf, size);
 }
@@ -547,12 +682,14 @@ void etcp_cap_flags_str(uint8_t flags, char *buf)
 int etcp_cap_fmt_seg(const struct etcp_cap *cap, const struct etcp_cap_seg *seg,
 		     char *buf, size_t size)
 {
-	char src[32], dst[32], flags[9], num[64] = "", opts[3 * 40 + 8] = "";
+	char src[64], dst[64], flags[9], num[64] = "", opts[3 * 40 + 8] = "";
 	const char *bad = seg->bad;
 	int n, i;
 
-	cap_name(cap->priv, seg->saddr, seg->sport, src, sizeof(src));
-	cap_name(cap->priv, seg->daddr, seg->dport, dst, sizeof(dst));
+	cap_name(cap->priv, seg->family, &seg->saddr6, seg->sport, src,
+		 sizeof(src));
+	cap_name(cap->priv, seg->family, &seg->daddr6, seg->dport, dst,
+		 sizeof(dst));
 	etcp_cap_flags_str(seg->flags, flags);
 
 	if (seg->seglen >= 20) {
@@ -586,8 +723,13 @@ int etcp_cap_fmt_seg(const struct etcp_cap *cap, const struct etcp_cap_seg *seg,
 	if (seg->mss && n >= 0 && (size_t)n < size)
 		n += snprintf(buf + n, size - n, " mss=%u", seg->mss);
 	if (n >= 0 && (size_t)n < size)
-		n += snprintf(buf + n, size - n, " len=%u%s%s", seg->len, opts,
-			      seg->csum == 0 ? " csum=BAD" : "");
+		n += snprintf(buf + n, size - n, " len=%u%s", seg->len, opts);
+	if (seg->tos && n >= 0 && (size_t)n < size)
+		n += snprintf(buf + n, size - n, " tc=0x%02x", seg->tos);
+	if (seg->flowlabel && n >= 0 && (size_t)n < size)
+		n += snprintf(buf + n, size - n, " fl=0x%05x", seg->flowlabel);
+	if (seg->csum == 0 && n >= 0 && (size_t)n < size)
+		n += snprintf(buf + n, size - n, " csum=BAD");
 	if (bad && n >= 0 && (size_t)n < size)
 		n += snprintf(buf + n, size - n, " [%s, doff=%u]", bad,
 			      seg->doff);
@@ -647,9 +789,13 @@ const char *etcp_cap_str(struct etcp_cap *cap)
 		cap_text_add(p, &len, ", %zu LOST", cap->lost);
 	cap_text_add(p, &len, " (seq/ack relative to each side's ISN, 0x... absolute):");
 	for (i = 0; i < p->nnames; i++) {
+		char addr[64];
+
 		cap_label(i, line, sizeof(line));
-		cap_text_add(p, &len, "%s%s=%s:%u", i % 4 ? "  " : "\n#   ",
-			     line, inet_ntoa(p->names[i].addr), p->names[i].port);
+		cap_addr_str(p->names[i].family, &p->names[i].addr,
+			     p->names[i].port, addr, sizeof(addr));
+		cap_text_add(p, &len, "%s%s=%s", i % 4 ? "  " : "\n#   ",
+			     line, addr);
 	}
 	for (i = 0; i < cap->n; i++) {
 		const struct etcp_cap_seg *s = &cap->seg[i];

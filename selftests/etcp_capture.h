@@ -5,9 +5,10 @@
  *
  * An AF_PACKET socket (SOCK_DGRAM, ETH_P_ALL: outgoing packets reach only
  * those) bound to one interface of one network namespace sees both
- * directions.  Every IPv4 packet of the chosen IP protocol (253 for etcp,
- * 6 to check a test against TCP) is parsed into a struct etcp_cap_seg;
- * the others are counted and ignored.  There is no
+ * directions.  Every IPv4 or IPv6 packet of the chosen IP protocol (253
+ * for etcp, 6 to check a test against TCP; for IPv6 the last next header
+ * after any extension headers) is parsed into a struct etcp_cap_seg; the
+ * others are counted and ignored.  There is no
  * thread: the kernel queues the packets with their receive timestamps
  * (SO_TIMESTAMPNS; outgoing packets are stamped when they leave the device,
  * after any qdisc such as netem) and every etcp_cap_*() call that waits or
@@ -57,7 +58,12 @@
 struct etcp_cap_seg {
 	int64_t t;		/* ns since etcp_cap_start(), kernel timestamp */
 	bool out;		/* sent from the capturing namespace */
-	struct in_addr saddr, daddr;
+	int family;		/* AF_INET or AF_INET6: the IP header's version */
+	struct in_addr saddr, daddr;	/* AF_INET's addresses; 0 for AF_INET6 */
+	/* AF_INET6's addresses; for AF_INET, saddr and daddr v4-mapped */
+	struct in6_addr saddr6, daddr6;
+	uint8_t tos;		/* IPv4 TOS, IPv6 traffic class (DSCP | ECN) */
+	uint32_t flowlabel;	/* IPv6 flow label (20 bits); 0 for IPv4 */
 	uint16_t sport, dport;	/* host order */
 	uint32_t seq, ack;	/* absolute, host order, as on the wire */
 	int64_t rseq, rack;	/* relative (see above), or -1 */
@@ -164,8 +170,10 @@ long etcp_wsel_wait(struct etcp_cap *cap, size_t from, const struct etcp_wsel *w
  * title line, then one line a segment, each following line starting with
  * "# " as TAP wants, e.g.
  *	#   3  +1.002 A>B S    seq=0 win=65535 mss=1460 len=0
- * Endpoints (address:port) are named A, B, ... in order of appearance;
- * seq/ack are relative, or 0x%08x when absolute.  The text lives in cap
+ * Endpoints (address:port, [address]:port for IPv6) are named A, B, ...
+ * in order of appearance; seq/ack are relative, or 0x%08x when absolute;
+ * a traffic class (TOS) or flow label that is not 0 is shown as tc=0x..
+ * and fl=0x.....  The text lives in cap
  * and is rewritten by the next call.
  */
 const char *etcp_cap_str(struct etcp_cap *cap);
@@ -179,9 +187,10 @@ int etcp_cap_fmt_seg(const struct etcp_cap *cap, const struct etcp_cap_seg *seg,
 		     char *buf, size_t size);
 
 /*
- * Parse one IPv4 packet (from its IP header) of protocol ipproto into seg,
- * without relative numbers or time: 0; -ENOMSG for another protocol or a
- * non-first fragment; -EBADMSG when the IP header itself is unusable.  A
+ * Parse one IPv4 or IPv6 packet (from its IP header, the version says
+ * which) of protocol ipproto into seg, without relative numbers or time:
+ * 0; -ENOMSG for another protocol or a non-first fragment; -EBADMSG when
+ * the IP header (or an IPv6 extension header) itself is unusable.  A
  * malformed transport header still gives 0, with seg->bad set.
  */
 int etcp_cap_parse(const void *pkt, size_t len, int ipproto,

@@ -194,12 +194,10 @@ static int env_setup(struct etcp_env *e, int proto, const char **why)
 	if (ret || proto != IPPROTO_TCP)
 		return ret;
 	*why = "cannot turn tcp_syn_linear_timeouts off";
-	ret = ns_sysctl_write(e->ns.a, "net/ipv4/tcp_syn_linear_timeouts", "0");
-	if (ret && ret != -ENOENT) {
+	ret = tcp_classic_syn_backoff(e->ns.a);
+	if (ret)
 		etcp_env_teardown(e);
-		return ret;
-	}
-	return 0;
+	return ret;
 }
 
 /* netem delay on ifname of nsfd. */

@@ -3,6 +3,7 @@
  * Network namespace fixture for etcp selftests: see etcp_netns.h.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -161,10 +162,13 @@ void etcp_ns_delete(const char *name, int fd)
 /*
  * One shell for the whole topology: under TCG every process start costs
  * tens of milliseconds.  The addresses and links go up in one ip(8) batch
- * per namespace.
+ * per namespace.  The IPv6 address skips Duplicate Address Detection
+ * (nodad): it only has to leave the tentative state once the link has
+ * carrier, which takes a workqueue run, not DAD's second.
  */
-#define ETCP_NS_CONFIG(name, ifname, addr) \
+#define ETCP_NS_CONFIG(name, ifname, addr, addr6) \
 	"printf '%%s\\n' 'addr add " addr "/24 dev " ifname "' " \
+	"'addr add " addr6 "/64 dev " ifname " nodad' " \
 	"'link set lo up' 'link set " ifname " up' | ip -n " name " -b -"
 
 int etcp_netns_setup(struct etcp_netns *ns)
@@ -180,10 +184,11 @@ int etcp_netns_setup(struct etcp_netns *ns)
 
 	ret = etcp_run("set -e; ip netns add %1$s; ip netns add %2$s; "
 		       "ip link add %3$s netns %1$s type veth peer name %4$s netns %2$s; "
-		       ETCP_NS_CONFIG("%1$s", "%3$s", "%5$s") "; "
-		       ETCP_NS_CONFIG("%2$s", "%4$s", "%6$s"),
+		       ETCP_NS_CONFIG("%1$s", "%3$s", "%5$s", "%7$s") "; "
+		       ETCP_NS_CONFIG("%2$s", "%4$s", "%6$s", "%8$s"),
 		       ns->name_a, ns->name_b, ETCP_NS_IF_A, ETCP_NS_IF_B,
-		       ETCP_NS_ADDR_A, ETCP_NS_ADDR_B);
+		       ETCP_NS_ADDR_A, ETCP_NS_ADDR_B,
+		       ETCP_NS_ADDR6_A, ETCP_NS_ADDR6_B);
 	if (ret)
 		goto err;
 	ret = etcp_ns_open(ns->name_a);
@@ -264,6 +269,41 @@ static int etcp_link_running(int nsfd, const char *ifname)
 	return ret;
 }
 
+/*
+ * 1 if IPv6 address @addr of nsfd can be bound (it is no longer
+ * tentative: bind() fails EADDRNOTAVAIL until then), 0 if not yet, or
+ * -errno.
+ */
+static int etcp_addr6_ready(int nsfd, const char *addr)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	int fd, ret;
+
+	if (inet_pton(AF_INET6, addr, &sin6.sin6_addr) != 1)
+		return -EINVAL;
+	fd = ns_socket(nsfd, AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	ret = 1;
+	if (bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)))
+		ret = errno == EADDRNOTAVAIL ? 0 : -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * 1 if ifname in nsfd is IFF_UP and IFF_RUNNING, 0 if not yet, or -errno.
+ * With @addr6 (not NULL), that address must be usable too.
+ */
+static int etcp_link_ready(int nsfd, const char *ifname, const char *addr6)
+{
+	int ret = etcp_link_running(nsfd, ifname);
+
+	if (ret <= 0 || !addr6)
+		return ret;
+	return etcp_addr6_ready(nsfd, addr6);
+}
+
 int etcp_netns_wait_carrier(const struct etcp_netns *ns, int timeout_ms)
 {
 	struct timespec pause = { .tv_nsec = ETCP_POLL_NS };
@@ -271,8 +311,8 @@ int etcp_netns_wait_carrier(const struct etcp_netns *ns, int timeout_ms)
 	int a, b;
 
 	for (;;) {
-		a = etcp_link_running(ns->a, ETCP_NS_IF_A);
-		b = etcp_link_running(ns->b, ETCP_NS_IF_B);
+		a = etcp_link_ready(ns->a, ETCP_NS_IF_A, ETCP_NS_ADDR6_A);
+		b = etcp_link_ready(ns->b, ETCP_NS_IF_B, ETCP_NS_ADDR6_B);
 		if (a < 0)
 			return a;
 		if (b < 0)
@@ -294,26 +334,31 @@ int etcp_netns_add_c(struct etcp_netns *ns, int timeout_ms)
 	snprintf(ns->name_c, sizeof(ns->name_c), "etcp-c-%d", getpid());
 	ret = etcp_run("set -e; ip netns add %1$s; "
 		       "ip link add %2$s netns %3$s type veth peer name %4$s netns %1$s; "
-		       ETCP_NS_CONFIG("%3$s", "%2$s", ETCP_NS_ADDR_B2) "; "
-		       ETCP_NS_CONFIG("%1$s", "%4$s", ETCP_NS_ADDR_C) "; "
+		       ETCP_NS_CONFIG("%3$s", "%2$s", ETCP_NS_ADDR_B2, ETCP_NS_ADDR6_B2) "; "
+		       ETCP_NS_CONFIG("%1$s", "%4$s", ETCP_NS_ADDR_C, ETCP_NS_ADDR6_C) "; "
 		       "ip -n %1$s route add default via %5$s; "
-		       "ip -n %6$s route add default via %7$s",
+		       "ip -n %6$s route add default via %7$s; "
+		       /* dev: the gateway's prefix route may still be down. */
+		       "ip -n %1$s -6 route add default via %8$s dev %4$s; "
+		       "ip -n %6$s -6 route add default via %9$s dev %10$s",
 		       ns->name_c, ETCP_NS_IF_B2, ns->name_b, ETCP_NS_IF_C,
-		       ETCP_NS_ADDR_B2, ns->name_a, ETCP_NS_ADDR_B);
+		       ETCP_NS_ADDR_B2, ns->name_a, ETCP_NS_ADDR_B,
+		       ETCP_NS_ADDR6_B2, ETCP_NS_ADDR6_B, ETCP_NS_IF_A);
 	if (ret)
 		goto err;
 	ret = etcp_ns_open(ns->name_c);
 	if (ret < 0)
 		goto err;
 	ns->c = ret;
-	ret = ns_sysctl_write(ns->b, "net/ipv4/ip_forward", "1");
+	ret = ns_sysctl_write(ns->b, "net/ipv4/ip_forward", "1") ?:
+	      ns_sysctl_write(ns->b, "net/ipv6/conf/all/forwarding", "1");
 	if (ret)
 		goto err;
 
 	deadline = etcp_now_ms() + timeout_ms;
 	for (;;) {
-		b2 = etcp_link_running(ns->b, ETCP_NS_IF_B2);
-		c = etcp_link_running(ns->c, ETCP_NS_IF_C);
+		b2 = etcp_link_ready(ns->b, ETCP_NS_IF_B2, ETCP_NS_ADDR6_B2);
+		c = etcp_link_ready(ns->c, ETCP_NS_IF_C, ETCP_NS_ADDR6_C);
 		ret = b2 < 0 ? b2 : c;
 		if (ret < 0)
 			goto err;
@@ -329,7 +374,8 @@ int etcp_netns_add_c(struct etcp_netns *ns, int timeout_ms)
 err:
 	/* Deleting c takes the pair, and with it a's route's next hop. */
 	etcp_ns_delete(ns->name_c, ns->c);
-	etcp_run("ip -n %s route del default 2>/dev/null || true", ns->name_a);
+	etcp_run("ip -n %1$s route del default 2>/dev/null; "
+		 "ip -n %1$s -6 route del default 2>/dev/null; true", ns->name_a);
 	ns->name_c[0] = '\0';
 	ns->c = -1;
 	return ret;

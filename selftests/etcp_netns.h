@@ -6,7 +6,12 @@
  *   +--------------------+                   +--------------------+
  *   | lo                 |                   | lo                 |
  *   | ea  10.0.1.1/24    |-------- veth -----|    10.0.1.2/24  eb |
+ *   |     fd00:1::1/64   |                   |   fd00:1::2/64     |
  *   +--------------------+                   +--------------------+
+ *
+ * The IPv6 addresses are added with "nodad": they are usable as soon as
+ * the link has carrier, and etcp_netns_wait_carrier() waits for that too,
+ * so no test waits out Duplicate Address Detection.
  *
  * The helpers know nothing of kselftest_harness.h: they return a negative
  * errno (or -1 with errno set, where they mirror a system call) and the
@@ -21,6 +26,8 @@
 
 #define ETCP_NS_ADDR_A		"10.0.1.1"
 #define ETCP_NS_ADDR_B		"10.0.1.2"
+#define ETCP_NS_ADDR6_A		"fd00:1::1"
+#define ETCP_NS_ADDR6_B		"fd00:1::2"
 #define ETCP_NS_IF_A		"ea"
 #define ETCP_NS_IF_B		"eb"
 #define ETCP_NS_NAME_MAX	32
@@ -31,13 +38,16 @@
  *
  *   netns a             netns b (forwarding)              netns c
  *   ea 10.0.1.1 ---- eb 10.0.1.2   eb2 10.0.2.1 ---- ec 10.0.2.2
+ *      fd00:1::1        fd00:1::2      fd00:2::1        fd00:2::2
  *
- * a and c send everything outside their own subnet to b (default routes),
- * so an address that is neither reaches b, which answers as its routes
- * and filters say.  b has no default route.
+ * a and c send everything outside their own subnet to b (default routes,
+ * IPv4 and IPv6), so an address that is neither reaches b, which answers
+ * as its routes and filters say.  b has no default route.
  */
 #define ETCP_NS_ADDR_B2		"10.0.2.1"
 #define ETCP_NS_ADDR_C		"10.0.2.2"
+#define ETCP_NS_ADDR6_B2	"fd00:2::1"
+#define ETCP_NS_ADDR6_C		"fd00:2::2"
 #define ETCP_NS_IF_B2		"eb2"
 #define ETCP_NS_IF_C		"ec"
 
@@ -69,15 +79,18 @@ void etcp_ns_delete(const char *name, int fd);
 int etcp_netns_setup(struct etcp_netns *ns);
 /*
  * After etcp_netns_setup(): create netns c, the veth pair eb2-ec, the
- * addresses and default routes, turn forwarding on in b and wait up to
- * timeout_ms for the new pair's carrier.  On failure c is removed again
+ * addresses and default routes, turn forwarding (IPv4 and IPv6) on in b
+ * and wait up to timeout_ms for the new pair's carrier and addresses.  On failure c is removed again
  * (a and b stay) and -errno returned.
  */
 int etcp_netns_add_c(struct etcp_netns *ns, int timeout_ms);
 /* Leave any namespace entered and delete all; safe on a partial setup. */
 void etcp_netns_reap(const struct etcp_netns *ns);
 void etcp_netns_teardown(struct etcp_netns *ns);
-/* Poll until ea and eb report IFF_RUNNING (carrier), up to timeout_ms. */
+/*
+ * Poll until ea and eb report IFF_RUNNING (carrier) and their IPv6
+ * addresses can be bound (no longer tentative), up to timeout_ms.
+ */
 int etcp_netns_wait_carrier(const struct etcp_netns *ns, int timeout_ms);
 
 /*

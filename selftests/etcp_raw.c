@@ -53,6 +53,26 @@ uint16_t etcp_raw_csum(struct in_addr saddr, struct in_addr daddr, int ipproto,
 	return csum_finish(sum, seg, len);
 }
 
+uint16_t etcp_raw_csum6(const struct in6_addr *saddr, const struct in6_addr *daddr,
+			int ipproto, const void *seg, size_t len)
+{
+	uint32_t sum = 0;
+	int i;
+
+	/*
+	 * Pseudo-header: source, destination, 32-bit upper-layer length,
+	 * three zero bytes, next header.
+	 */
+	for (i = 0; i < 16; i += 2) {
+		sum += (uint32_t)saddr->s6_addr[i] << 8 | saddr->s6_addr[i + 1];
+		sum += (uint32_t)daddr->s6_addr[i] << 8 | daddr->s6_addr[i + 1];
+	}
+	sum += (uint32_t)len >> 16;
+	sum += (uint32_t)len & 0xffff;
+	sum += (uint8_t)ipproto;
+	return csum_finish(sum, seg, len);
+}
+
 size_t etcp_raw_opt_mss(uint8_t *p, uint16_t mss)
 {
 	p[0] = ETCP_OPT_MSS;

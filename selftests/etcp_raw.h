@@ -92,5 +92,8 @@ uint16_t etcp_inet_csum(const void *buf, size_t len);
 /* The Internet checksum of a segment over the pseudo-header (RFC 9293 3.1). */
 uint16_t etcp_raw_csum(struct in_addr saddr, struct in_addr daddr, int ipproto,
 		       const void *seg, size_t len);
+/* The same over IPv6's pseudo-header (RFC 8200 8.1). */
+uint16_t etcp_raw_csum6(const struct in6_addr *saddr, const struct in6_addr *daddr,
+			int ipproto, const void *seg, size_t len);
 
 #endif /* _ETCP_RAW_H */

@@ -91,38 +91,67 @@ struct sockaddr_in sin_of(const char *addr, unsigned short port)
 	return sin;
 }
 
+socklen_t sockaddr_of(const char *addr, unsigned short port,
+		      struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(addr, ':')) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) != 1)
+			return 0;
+		return sizeof(*sin6);
+	}
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) != 1)
+		return 0;
+	return sizeof(*sin);
+}
+
 int bind_to(int fd, const char *addr, unsigned short port)
 {
-	struct sockaddr_in sin = sin_of(addr, port);
+	struct sockaddr_storage ss;
+	socklen_t len = sockaddr_of(addr, port, &ss);
 
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)))
+	if (!len)
+		return -EINVAL;
+	if (bind(fd, (struct sockaddr *)&ss, len))
 		return -errno;
 	return 0;
 }
 
 int connect_to(int fd, const char *addr, unsigned short port)
 {
-	struct sockaddr_in sin = sin_of(addr, port);
+	struct sockaddr_storage ss;
+	socklen_t len = sockaddr_of(addr, port, &ss);
 
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+	if (!len)
+		return -EINVAL;
+	if (connect(fd, (struct sockaddr *)&ss, len))
 		return -errno;
 	return 0;
 }
 
 unsigned short local_port(int fd)
 {
-	struct sockaddr_in sin = {};
-	socklen_t len = sizeof(sin);
+	struct sockaddr_storage ss = {};
+	socklen_t len = sizeof(ss);
 
-	if (getsockname(fd, (struct sockaddr *)&sin, &len))
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
 		return 0;
-	return ntohs(sin.sin_port);
+	/* sin_port and sin6_port lie at the same offset. */
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
 int listen_on(int nsfd, int proto, const char *addr, unsigned short port,
 	      int backlog)
 {
-	int fd = ns_socket(nsfd, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, proto);
+	int family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	int fd = ns_socket(nsfd, family, SOCK_STREAM | SOCK_CLOEXEC, proto);
 	int one = 1;
 
 	if (fd < 0)
@@ -454,15 +483,40 @@ int wait_stat(int nsfd, const char *name, long value, int ms)
 
 /* ------------------------------------------------- /proc/net/{tcp,etcp} */
 
+/*
+ * An address column: 8 hex digits into *@v4 (IPv4), or 32 into @v6[4]
+ * (IPv6, word by word); the other zeroed.  0, or -1.
+ */
+static int proc_addr_scan(const char *hex, unsigned int *v4, unsigned int v6[4])
+{
+	size_t len = strlen(hex);
+	int i;
+
+	*v4 = 0;
+	memset(v6, 0, 4 * sizeof(*v6));
+	if (len == 8)
+		return sscanf(hex, "%8X", v4) == 1 ? 0 : -1;
+	if (len != 32)
+		return -1;
+	for (i = 0; i < 4; i++)
+		if (sscanf(hex + 8 * i, "%8X", &v6[i]) != 1)
+			return -1;
+	return 0;
+}
+
 int proc_row_scan(const char *line, struct proc_row *r)
 {
+	char la[33], ra[33];
 	int n;
 
-	n = sscanf(line, "%d: %X:%X %X:%X %X %X:%X %X:%lX %X %u %d %lu",
-		   &r->sl, &r->laddr, &r->lport, &r->raddr, &r->rport, &r->st,
+	n = sscanf(line, "%d: %32[0-9A-F]:%X %32[0-9A-F]:%X %X %X:%X %X:%lX %X %u %d %lu",
+		   &r->sl, la, &r->lport, ra, &r->rport, &r->st,
 		   &r->txq, &r->rxq, &r->tr, &r->when, &r->retr, &r->uid,
 		   &r->timeout, &r->inode);
-	return n == 14 ? 0 : -1;
+	if (n != 14)
+		return -1;
+	return proc_addr_scan(la, &r->laddr, r->laddr6) ?:
+	       proc_addr_scan(ra, &r->raddr, r->raddr6);
 }
 
 const char *proc_table(int proto)
@@ -706,6 +760,13 @@ int proto_sysctl_set(int nsfd, int proto, const char *knob, long val)
 	return ns_sysctl_write(nsfd, path, buf);
 }
 
+int tcp_classic_syn_backoff(int nsfd)
+{
+	int ret = ns_sysctl_write(nsfd, "net/ipv4/tcp_syn_linear_timeouts", "0");
+
+	return ret == -ENOENT ? 0 : ret;
+}
+
 /* ------------------------------------------------------------ nftables */
 
 int ns_nft(int nsfd, const char *script)
@@ -816,9 +877,10 @@ size_t quiet(struct etcp_cap *cap, int ms)
 	return cap->n;
 }
 
-int ns_tso_off(int nsfd, const char *ifname)
+/* The ethtool feature set by @cmd (ETHTOOL_S*) off on @ifname of nsfd. */
+static int ns_ethtool_off(int nsfd, const char *ifname, __u32 cmd)
 {
-	struct ethtool_value ev = { .cmd = ETHTOOL_STSO, .data = 0 };
+	struct ethtool_value ev = { .cmd = cmd, .data = 0 };
 	struct ifreq ifr = {};
 	int fd, ret = 0;
 
@@ -831,4 +893,14 @@ int ns_tso_off(int nsfd, const char *ifname)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+int ns_tso_off(int nsfd, const char *ifname)
+{
+	return ns_ethtool_off(nsfd, ifname, ETHTOOL_STSO);
+}
+
+int ns_txcsum_off(int nsfd, const char *ifname)
+{
+	return ns_ethtool_off(nsfd, ifname, ETHTOOL_STXCSUM);
 }

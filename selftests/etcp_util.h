@@ -35,15 +35,26 @@ void pause_step(void);
 const char *proto_name(int proto);
 /* AF_INET address @addr (dotted quad), @port in host order. */
 struct sockaddr_in sin_of(const char *addr, unsigned short port);
-/* bind() to @addr:@port; 0 or -errno. */
+/*
+ * @addr:@port (host order) in *@ss: AF_INET6 when @addr has a ':'
+ * ("fd00:1::2", "::", "::ffff:10.0.1.2"), else AF_INET (dotted quad).
+ * Its length, or 0 when @addr is no address of that family.
+ */
+socklen_t sockaddr_of(const char *addr, unsigned short port,
+		      struct sockaddr_storage *ss);
+/*
+ * bind() to @addr:@port (either family, as sockaddr_of() reads @addr);
+ * 0 or -errno.
+ */
 int bind_to(int fd, const char *addr, unsigned short port);
-/* connect(); 0 or -errno (-EINPROGRESS for a non-blocking socket). */
+/* connect(), as bind_to(); 0 or -errno (-EINPROGRESS when non-blocking). */
 int connect_to(int fd, const char *addr, unsigned short port);
 /* The local port of @fd (host order), or 0 if getsockname() fails. */
 unsigned short local_port(int fd);
 /*
- * A SOCK_STREAM socket of @proto in nsfd, SO_REUSEADDR, bound to
- * @addr:@port and listening with @backlog: the fd, or -1 with errno.
+ * A SOCK_STREAM socket of @proto in nsfd (AF_INET6 for an IPv6 @addr),
+ * SO_REUSEADDR, bound to @addr:@port and listening with @backlog: the fd,
+ * or -1 with errno.
  */
 int listen_on(int nsfd, int proto, const char *addr, unsigned short port,
 	      int backlog);
@@ -139,16 +150,22 @@ int wait_stat(int nsfd, const char *name, long value, int ms);
 
 /* ------------------------------------------------- /proc/net/{tcp,etcp} */
 
-/* One row, in /proc/net/tcp's columns up to the inode. */
+/*
+ * One row, in /proc/net/tcp's columns up to the inode; a row of
+ * /proc/net/tcp6 (or etcp6) has its addresses in laddr6 and raddr6 (the
+ * four words as printed) and 0 in laddr and raddr, a row of
+ * /proc/net/tcp zeroes in laddr6 and raddr6.
+ */
 struct proc_row {
 	int sl;
 	unsigned int laddr, lport, raddr, rport, st;
+	unsigned int laddr6[4], raddr6[4];
 	unsigned int txq, rxq, tr, retr, uid;
 	unsigned long when, inode;
 	int timeout;
 };
 
-/* Scan one row of /proc/net/tcp or /proc/net/etcp into @r: 0, or -1. */
+/* Scan one row of /proc/net/{tcp,etcp,tcp6,etcp6} into @r: 0, or -1. */
 int proc_row_scan(const char *line, struct proc_row *r);
 /* "etcp" or "tcp" by @proto: the file under /proc/net listing its sockets. */
 const char *proc_table(int proto);
@@ -190,6 +207,12 @@ int wait_row_state(int nsfd, int proto, unsigned int lport, unsigned int rport,
  * knobs etcp shares with TCP have TCP's names after the prefix.
  */
 int proto_sysctl_set(int nsfd, int proto, const char *knob, long val);
+/*
+ * TCP's SYN retransmissions in nsfd back off as etcp's do (1, 2, 4 ...
+ * s): since 6.7 the first tcp_syn_linear_timeouts (default 4) come 1 s
+ * apart.  0 (also on older kernels, which have no such knob) or -errno.
+ */
+int tcp_classic_syn_backoff(int nsfd);
 
 /* ------------------------------------------------------------ nftables */
 
@@ -264,6 +287,12 @@ int two_ns_setup(struct etcp_netns *ns);
  * segments rather than GSO super-packets: 0 or -errno.
  */
 int ns_tso_off(int nsfd, const char *ifname);
+/*
+ * Transmit checksum offload off on @ifname of nsfd: every segment leaves
+ * with its checksum computed, so that a capture can verify TCP's too
+ * (with offload it sees partial sums, csum -1): 0 or -errno.
+ */
+int ns_txcsum_off(int nsfd, const char *ifname);
 
 /*
  * Define env_unsupported: why the namespaces cannot be made here, or
