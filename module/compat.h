@@ -235,13 +235,16 @@ static inline u8 etcp_compat_rt_conn_tos(const struct sock *sk)
 #endif
 }
 
-/* 6.6 moved IP_RECVERR from a bit field of inet_sock to its inet_flags. */
-static inline bool etcp_compat_recverr(const struct sock *sk)
+/*
+ * IP_RECVERR, or for an ICMPv6 error (@v6) IPV6_RECVERR: 6.6 moved both
+ * from bit fields of inet_sock and ipv6_pinfo to inet_sock's inet_flags.
+ */
+static inline bool etcp_compat_recverr(const struct sock *sk, bool v6)
 {
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
-	return inet_sk(sk)->recverr;
+	return v6 ? inet6_sk(sk)->recverr : inet_sk(sk)->recverr;
 #else
-	return inet_test_bit(RECVERR, sk);
+	return v6 ? inet6_test_bit(RECVERR6, sk) : inet_test_bit(RECVERR, sk);
 #endif
 }
 

@@ -177,7 +177,7 @@ static void etcp_icmp_queue_error(struct sock *sk, struct sk_buff *skb,
 	struct sk_buff *clone;
 
 	/* IPV6_RECVERR is not there yet (README). */
-	if (etcp_skb_v6(skb) || !etcp_compat_recverr(sk))
+	if (etcp_skb_v6(skb) || !etcp_compat_recverr(sk, false))
 		return;
 	clone = skb_clone(skb, GFP_ATOMIC);
 	if (!clone)
@@ -326,7 +326,8 @@ static void etcp_icmp_sock_err(struct sock *sk, struct sk_buff *skb,
 	 * that asked for IP_RECVERR is told now, as Linux's TCP tells it,
 	 * and the connection goes on.
 	 */
-	if (!sock_owned_by_user(sk) && etcp_compat_recverr(sk)) {
+	if (!sock_owned_by_user(sk) &&
+	    etcp_compat_recverr(sk, etcp_skb_v6(skb))) {
 		WRITE_ONCE(sk->sk_err, err);
 		sk_error_report(sk);
 	} else {

@@ -31,6 +31,11 @@
  *                          flight changes nothing and is counted
  *   request_unreachable    a request whose SYN-ACK a host unreachable
  *                          quotes is dropped, unless the number is wrong
+ *   pmtu6                  pmtu over IPv6 (fd00:1::1 to fd00:2::2): b's
+ *                          "packet too big" (RFC 8201) gives PMTU 1280,
+ *                          MSS 1220
+ *   connect_unreachable6   connect_unreachable over IPv6: ICMPv6's
+ *                          codes and their errnos
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -319,6 +324,8 @@ static int env_setup(struct etcp_netns *ns, const char **why)
 		ret = ns_sysctl_write(ns->c, "net/ipv4/tcp_timestamps", "0");
 	if (!ret)
 		ret = ns_sysctl_write(ns->b, "net/ipv4/icmp_ratemask", "0");
+	if (!ret)
+		ret = ns_sysctl_write(ns->b, "net/ipv6/icmp/ratelimit", "0");
 	if (ret)
 		goto err;
 	return 0;
@@ -344,16 +351,23 @@ FIXTURE_TEARDOWN(icmp)
 	etcp_netns_teardown(&self->ns);
 }
 
-static int client_socket(FIXTURE_DATA(icmp) *self,
-			 const FIXTURE_VARIANT(icmp) *variant)
+static int client_socket_family(FIXTURE_DATA(icmp) *self,
+				const FIXTURE_VARIANT(icmp) *variant,
+				int family)
 {
-	int fd = ns_socket(self->ns.a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC,
+	int fd = ns_socket(self->ns.a, family, SOCK_STREAM | SOCK_CLOEXEC,
 			   variant->proto);
 
 	/* connect() blocks at most this long: a bug cannot hang the test. */
 	if (fd >= 0)
 		set_timeo(fd, SO_SNDTIMEO, WAIT_MS);
 	return fd;
+}
+
+static int client_socket(FIXTURE_DATA(icmp) *self,
+			 const FIXTURE_VARIANT(icmp) *variant)
+{
+	return client_socket_family(self, variant, AF_INET);
 }
 
 /* A connection a -> c: the client's fd, the accepted one in *afd. */
@@ -925,6 +939,98 @@ TEST_F(icmp, request_unreachable)
 
 	close(raw);
 	close(lfd);
+}
+
+/*
+ * RFC 8201, as pmtu over IPv4: b's link to c has IPv6's minimum MTU, the
+ * handshake settles on MSS 1440 (1500 - 60), and b answers the first
+ * full segments with "packet too big", MTU 1280: the stream arrives,
+ * and the sender's path MTU and MSS are 1280 and 1220.
+ */
+TEST_F_TIMEOUT(icmp, pmtu6, 150)
+{
+	unsigned int pmtu, mss;
+	size_t done = 0, bad = 0;
+	int lfd, cfd, afd, ret, mtu;
+	socklen_t len = sizeof(mtu);
+
+	ASSERT_EQ(0, ns_cmd(self->ns.b, "ip link set dev %s mtu %d",
+			    ETCP_NS_IF_B2, MTU_SMALL));
+	lfd = listen_on(self->ns.c, variant->proto, ETCP_NS_ADDR6_C, PORT, 4);
+	ASSERT_LE(0, lfd) TH_LOG("listen: %s", strerror(errno));
+	cfd = client_socket_family(self, variant, AF_INET6);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, sockopt_set(cfd, IPPROTO_IPV6, IPV6_MTU_DISCOVER,
+				 IPV6_PMTUDISC_DO));
+	ASSERT_EQ(0, connect_to(cfd, ETCP_NS_ADDR6_C, PORT));
+	afd = accept_wait(lfd, WAIT_MS);
+	ASSERT_LE(0, afd) TH_LOG("accept: %s", strerror(errno));
+
+	ASSERT_EQ(0, path_of(cfd, variant->proto, &pmtu, &mss));
+	EXPECT_EQ(MTU_LINK, pmtu);
+	EXPECT_EQ(MTU_LINK - 60, mss);
+
+	ret = bulk(cfd, afd, BULK_LEN, BULK_MS, &done, &bad);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %zu of %d bytes arrived (bad at %zu): %s",
+				 variant->name, done, BULK_LEN, bad,
+				 strerror(-ret));
+
+	ASSERT_EQ(0, path_of(cfd, variant->proto, &pmtu, &mss));
+	EXPECT_EQ(MTU_SMALL, pmtu);
+	EXPECT_EQ(MTU_SMALL - 60, mss);
+	ASSERT_EQ(0, getsockopt(cfd, IPPROTO_IPV6, IPV6_MTU, &mtu, &len));
+	EXPECT_EQ(MTU_SMALL, mtu);
+	EXPECT_EQ(TCP_ESTABLISHED, sock_state(cfd, variant->proto));
+
+	close_fds(&afd, &cfd, &lfd, NULL);
+}
+
+/* How b answers an IPv6 SYN, and what connect() then says. */
+static const struct unreach_case unreach6_cases[] = {
+	{ "fd00:3::1", "route unreachable: no route", ENETUNREACH },
+	{ "fd00:3::2", "route prohibit: administratively prohibited", EACCES },
+	{ "fd00:4::1", "no route at all", ENETUNREACH },
+};
+
+/* router_rejects() for unreach6_cases[], its answers 50 ms late. */
+static int router_rejects6(FIXTURE_DATA(icmp) *self)
+{
+	return ns_cmd(self->ns.b,
+		      "tc qdisc add dev " ETCP_NS_IF_B " root netem delay 50ms && "
+		      "ip -6 route add unreachable fd00:3::1/128 && "
+		      "ip -6 route add prohibit fd00:3::2/128");
+}
+
+/*
+ * connect_unreachable over IPv6: ICMPv6's destination unreachable ends
+ * connect() at once with the errno icmpv6_err_convert() gives its code.
+ */
+TEST_F(icmp, connect_unreachable6)
+{
+	int64_t t0, ms;
+	unsigned int i;
+	int fd, ret;
+
+	ASSERT_EQ(0, router_rejects6(self));
+	for (i = 0; i < sizeof(unreach6_cases) / sizeof(unreach6_cases[0]);
+	     i++) {
+		const struct unreach_case *c = &unreach6_cases[i];
+
+		fd = client_socket_family(self, variant, AF_INET6);
+		ASSERT_LE(0, fd);
+		t0 = now_ms();
+		ret = connect_to(fd, c->addr, PORT);
+		ms = now_ms() - t0;
+		EXPECT_EQ(-c->err, ret)
+			TH_LOG("%s: connect() to %s (%s): %s, want %s",
+			       variant->name, c->addr, c->how, strerror(-ret),
+			       strerror(c->err));
+		EXPECT_GT(FIRST_RTO_MS / 2, ms)
+			TH_LOG("%s: connect() to %s took %lld ms",
+			       variant->name, c->addr, (long long)ms);
+		EXPECT_EQ(TCP_CLOSE, sock_state(fd, variant->proto));
+		close(fd);
+	}
 }
 
 TEST_HARNESS_MAIN
