@@ -221,8 +221,8 @@ static int etcp_v6_scope(struct sock *sk, const struct sockaddr_in6 *usin,
 
 /*
  * proto->connect of an AF_INET6 socket (through compat.h), under the
- * socket lock, as TCPv6's: :: means this host (::1), a v4-mapped address
- * goes over IPv4, multicast is unreachable.
+ * socket lock, as TCPv6's: :: means this host, a v4-mapped address goes
+ * over IPv4, multicast is unreachable.
  */
 int etcp_v6_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 {
@@ -239,8 +239,14 @@ int etcp_v6_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 	if (usin->sin6_family != AF_INET6)
 		return -EAFNOSUPPORT;
 
-	if (ipv6_addr_any(&usin->sin6_addr))
-		usin->sin6_addr = in6addr_loopback;
+	/* BSD's connect() to "any": this host, in the family bound to. */
+	if (ipv6_addr_any(&usin->sin6_addr)) {
+		if (ipv6_addr_v4mapped(&sk->sk_v6_rcv_saddr))
+			ipv6_addr_set_v4mapped(htonl(INADDR_LOOPBACK),
+					       &usin->sin6_addr);
+		else
+			usin->sin6_addr = in6addr_loopback;
+	}
 	addr_type = ipv6_addr_type(&usin->sin6_addr);
 	if (addr_type & IPV6_ADDR_MULTICAST)
 		return -ENETUNREACH;
@@ -263,8 +269,7 @@ int etcp_v6_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 	if (ipv6_addr_any(&sk->sk_v6_rcv_saddr))
 		sk->sk_v6_rcv_saddr = fl6.saddr;
 	np->saddr = fl6.saddr;
-	/* As TCP: no IPv4 address an IPv4 segment could match. */
-	inet->inet_daddr = LOOPBACK4_IPV6;
+	/* As TCP: no local IPv4 address an IPv4 segment could match. */
 	inet->inet_rcv_saddr = LOOPBACK4_IPV6;
 
 	etcp_set_state(sk, TCP_SYN_SENT);
