@@ -43,6 +43,9 @@
  *                       /proc/net/tcp6's
  *   syn_retries         a dropped path: SYNs at 0 and 1 s, ETIMEDOUT at
  *                       3 s with syn_retries 1
+ *   object_size         an AF_INET6 etcp socket is as much smaller than
+ *                       TCPv6's as an AF_INET one is than TCP's
+ *                       (/proc/slabinfo: ETCPv6 and TCPv6, ETCP and TCP)
  *
  * What TCP does here, and etcp must do the same: an IPv6 SYN announces
  * MSS 1440, a v4-mapped connection is IPv4 on the wire with MSS 1460;
@@ -1196,6 +1199,26 @@ TEST_F_TIMEOUT(v6, syn_retries, 30)
 		TH_LOG("ETIMEDOUT %.3f s after the first SYN, not 3 s", (t_ret - s0->t) / 1e9);
 	EXPECT_EQ(ETCP_CLOSE, sock_state(cfd, variant->proto));
 	close(cfd);
+}
+
+/*
+ * The socket objects: each family adds its IPv6 part to both protocols'
+ * objects alike, so the saving of etcp over TCP is the same for both
+ * (the caches round to cache lines, hence at least).
+ */
+TEST(object_size)
+{
+	long etcp = slab_objsize("ETCP"), etcp6 = slab_objsize("ETCPv6");
+	long tcp = slab_objsize("TCP"), tcp6 = slab_objsize("TCPv6");
+
+	ASSERT_LT(0, tcp) TH_LOG("no TCP cache in /proc/slabinfo");
+	ASSERT_LT(0, tcp6) TH_LOG("no TCPv6 cache in /proc/slabinfo");
+	ASSERT_LT(0, etcp) TH_LOG("no ETCP cache in /proc/slabinfo");
+	ASSERT_LT(0, etcp6) TH_LOG("no ETCPv6 cache in /proc/slabinfo");
+	TH_LOG("ETCP %ld, TCP %ld; ETCPv6 %ld, TCPv6 %ld bytes",
+	       etcp, tcp, etcp6, tcp6);
+	EXPECT_LT(etcp, tcp);
+	EXPECT_LE(tcp - etcp, tcp6 - etcp6);
 }
 
 TEST_HARNESS_MAIN

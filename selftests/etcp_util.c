@@ -734,6 +734,27 @@ long slab_active(const char *cache, long *per_slab)
 	return n;
 }
 
+long slab_objsize(const char *cache)
+{
+	size_t len = strlen(cache);
+	char line[512];
+	long size = -1;
+	FILE *f;
+
+	f = fopen("/proc/slabinfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, cache, len) && line[len] == ' ') {
+			if (sscanf(line + len, "%*d %*d %ld", &size) != 1)
+				size = -1;
+			break;
+		}
+	}
+	fclose(f);
+	return size;
+}
+
 int fixed_isn_write(const char *val)
 {
 	size_t len = strlen(val);

@@ -256,6 +256,8 @@ int send_all(int fd, const void *buf, size_t n);
 int recv_exact(int fd, void *buf, size_t n, int ms);
 void close_abort(int fd);
 long slab_active(const char *cache, long *per_slab);
+/* The object size of slab cache @cache (/proc/slabinfo), or -1. */
+long slab_objsize(const char *cache);
 /*
  * etcp's fixed_isn module parameter (global, not per namespace): every new
  * connection's ISS is @val; "-1" brings back RFC 6528 ISNs.  0 or -errno.
