@@ -309,7 +309,7 @@ PY
 wait $SRV
 sleep 0.5
 kill $CAP; wait $CAP 2>/dev/null
-say "The IPv6 handshake on the wire (tshark -d ipv6.nxt==253,tcp): MSS 1440 = 1500 - 60"
-tshark -r /tmp/v6.pcap -d ipv6.nxt==253,tcp 2>/dev/null | head -n 3
+say "The IPv6 handshake on the wire (tshark -d ip.proto==253,tcp: IPv6's next header too): MSS 1440 = 1500 - 60"
+tshark -r /tmp/v6.pcap -d ip.proto==253,tcp 2>/dev/null | head -n 3
 
 say "Resets, half-open connections, attacks, ICMP and hostile peers: see make check's selftests."
