@@ -160,40 +160,49 @@ void etcp_mtu_reduced(struct sock *sk)
 }
 
 /*
- * IP_RECVERR: the application asked to see the ICMP errors themselves
- * (RFC 1122 4.2.3.9 "MUST be passed to the application layer"), on the
- * socket's error queue, where recvmsg(MSG_ERRQUEUE) finds them.  The
- * entry is the one ip_recv_error() reads for UDP and TCP (Linux's
- * ip_icmp_error() makes it, but only 6.12 exports that): the errno, the
- * ICMP type and code, @info (the MTU of a "fragmentation needed"), the
- * offender as the quoted destination, and our quoted header as payload.
+ * IP_RECVERR (IPV6_RECVERR for an ICMPv6 error): the application asked
+ * to see the ICMP errors themselves (RFC 1122 4.2.3.9 "MUST be passed to
+ * the application layer"), on the socket's error queue, where
+ * recvmsg(MSG_ERRQUEUE) finds them.  The entry is the one
+ * ip_recv_error() and ipv6_recv_error() read for UDP and TCP (Linux's
+ * ip_icmp_error() and ipv6_icmp_error() make it, but 6.1 exports
+ * neither): the errno, the ICMP type and code, @info (the MTU of a
+ * "fragmentation needed" or "packet too big"), the offender as the quoted
+ * destination, and our quoted header as payload.  skb->data is at the
+ * quoted IP header, the network header is the error's own.
  */
 static void etcp_icmp_queue_error(struct sock *sk, struct sk_buff *skb,
 				  int err, u32 info, const struct tcphdr *th)
 {
-	const struct icmphdr *icmph = icmp_hdr(skb);
-	const struct iphdr *quoted = (const struct iphdr *)skb->data;
+	bool v6 = etcp_skb_v6(skb);
 	struct sock_exterr_skb *serr;
 	struct sk_buff *clone;
+	const u8 *offender;
 
-	/* IPV6_RECVERR is not there yet (README). */
-	if (etcp_skb_v6(skb) || !etcp_compat_recverr(sk, false))
+	if (!etcp_compat_recverr(sk, v6))
 		return;
 	clone = skb_clone(skb, GFP_ATOMIC);
 	if (!clone)
 		return;
 
-	/* IP's control block stays: ip_recv_error() reads the options. */
+	/* IP's control block stays: the readers take options from it. */
 	serr = SKB_EXT_ERR(clone);
 	memset(&serr->ee, 0, sizeof(serr->ee));
 	serr->opt_stats = 0;
 	serr->ee.ee_errno = err;
-	serr->ee.ee_origin = SO_EE_ORIGIN_ICMP;
-	serr->ee.ee_type = icmph->type;
-	serr->ee.ee_code = icmph->code;
+	if (v6) {
+		serr->ee.ee_origin = SO_EE_ORIGIN_ICMP6;
+		serr->ee.ee_type = icmp6_hdr(skb)->icmp6_type;
+		serr->ee.ee_code = icmp6_hdr(skb)->icmp6_code;
+		offender = (const u8 *)&((const struct ipv6hdr *)skb->data)->daddr;
+	} else {
+		serr->ee.ee_origin = SO_EE_ORIGIN_ICMP;
+		serr->ee.ee_type = icmp_hdr(skb)->type;
+		serr->ee.ee_code = icmp_hdr(skb)->code;
+		offender = (const u8 *)&((const struct iphdr *)skb->data)->daddr;
+	}
 	serr->ee.ee_info = info;
-	serr->addr_offset = (const u8 *)&quoted->daddr -
-			    skb_network_header(skb);
+	serr->addr_offset = offender - skb_network_header(skb);
 	serr->port = th->dest;
 
 	__skb_pull(clone, (const u8 *)th - skb->data);

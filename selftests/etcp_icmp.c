@@ -36,6 +36,7 @@
  *                          MSS 1220
  *   connect_unreachable6   connect_unreachable over IPv6: ICMPv6's
  *                          codes and their errnos
+ *   recverr_on_connect6    IPV6_RECVERR queues the ICMPv6 error itself
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -72,6 +73,10 @@
 #define WAIT_MS		3000	/* for what should happen at once */
 #define BULK_MS		100000	/* the transfer, under TCG */
 #define FIRST_RTO_MS	1000	/* the SYN's first retransmission */
+
+/* ICMPv6 (RFC 4443): destination unreachable, no route. */
+#define ICMP6_T_UNREACH		1
+#define ICMP6_C_NOROUTE		0
 
 /* ICMP (RFC 792). */
 #define ICMP_T_UNREACH		3
@@ -1031,6 +1036,59 @@ TEST_F(icmp, connect_unreachable6)
 		EXPECT_EQ(TCP_CLOSE, sock_state(fd, variant->proto));
 		close(fd);
 	}
+}
+
+/*
+ * recverr_on_connect over IPv6: with IPV6_RECVERR the router's ICMPv6
+ * error is on the error queue, with its type and code, the router as the
+ * offender and the destination and port of the SYN it quotes.
+ */
+TEST_F(icmp, recverr_on_connect6)
+{
+	char ctrl[512];
+	struct sockaddr_in6 from = {}, *off;
+	struct iovec iov;
+	struct msghdr msg = {
+		.msg_name = &from, .msg_namelen = sizeof(from),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctrl, .msg_controllen = sizeof(ctrl),
+	};
+	struct sock_extended_err *ee = NULL;
+	struct in6_addr router, dest;
+	struct cmsghdr *cm;
+	int fd, ret;
+	char buf[64];
+
+	ASSERT_EQ(1, inet_pton(AF_INET6, ETCP_NS_ADDR6_B, &router));
+	ASSERT_EQ(1, inet_pton(AF_INET6, "fd00:3::1", &dest));
+	iov.iov_base = buf;
+	iov.iov_len = sizeof(buf);
+	ASSERT_EQ(0, router_rejects6(self));
+	fd = client_socket_family(self, variant, AF_INET6);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sockopt_set(fd, IPPROTO_IPV6, IPV6_RECVERR, 1));
+	ret = connect_to(fd, "fd00:3::1", PORT);
+	ASSERT_EQ(-ENETUNREACH, ret) TH_LOG("%s", strerror(-ret));
+
+	ret = recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
+	ASSERT_LE(0, ret) TH_LOG("MSG_ERRQUEUE: %s", strerror(errno));
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_level == IPPROTO_IPV6 &&
+		    cm->cmsg_type == IPV6_RECVERR)
+			ee = (struct sock_extended_err *)CMSG_DATA(cm);
+	ASSERT_NE(NULL, ee) TH_LOG("no IPV6_RECVERR message");
+	EXPECT_EQ(ENETUNREACH, ee->ee_errno);
+	EXPECT_EQ(SO_EE_ORIGIN_ICMP6, ee->ee_origin);
+	EXPECT_EQ(ICMP6_T_UNREACH, ee->ee_type);
+	EXPECT_EQ(ICMP6_C_NOROUTE, ee->ee_code);
+	off = (struct sockaddr_in6 *)SO_EE_OFFENDER(ee);
+	EXPECT_EQ(AF_INET6, off->sin6_family);
+	EXPECT_EQ(0, memcmp(&router, &off->sin6_addr, sizeof(router)));
+	EXPECT_EQ(0, memcmp(&dest, &from.sin6_addr, sizeof(dest)));
+	EXPECT_EQ(htons(PORT), from.sin6_port);
+	/* The payload is the quoted segment, from our header on. */
+	EXPECT_LE(8, ret);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN
