@@ -281,6 +281,7 @@ struct fuzz {
 	long lagged;		/* syncs that gave up waiting */
 	long flags_next;	/* the next flag byte of the "flags" class */
 	long done;		/* segments sent, for other threads */
+	int64_t t0, ms;		/* when fuzz_run() began, how long it took */
 };
 
 static void target_init(struct target *t, const char *name, int raw,
@@ -593,6 +594,8 @@ static void fuzz_run(struct fuzz *f)
 	uint8_t p[SEG_MAX + 64];
 	long i;
 
+	f->t0 = now_ms();
+
 	refresh_snaps(f);
 	for (i = 0; i < f->n; i++) {
 		struct target *t = &f->t[rnd(&f->rng, f->nt)];
@@ -621,6 +624,7 @@ static void fuzz_run(struct fuzz *f)
 			sync_counts(f, 1000);
 	}
 	sync_counts(f, WAIT_MS);
+	f->ms = now_ms() - f->t0;
 }
 
 /* Packets the network stack dropped (per-CPU backlog full), all CPUs. */
@@ -1136,9 +1140,9 @@ TEST_F_TIMEOUT(fuzz, fuzz_established, TEST_TIMEOUT)
 	pthread_join(th, NULL);
 	lost = softnet_drops() - lost;
 
-	TH_LOG("%ld sent (%ld near the window made bad-checksum), %ld send errors, %ld slow syncs; "
+	TH_LOG("%ld sent in %lld ms (%ld near the window made bad-checksum), %ld send errors, %ld slow syncs; "
 	       "IPv4 %llu and %llu, IPv6 %llu and %llu bytes moved, network drops %ld (%ld seen by the link)",
-	       f->n, f->guarded, f->send_err, f->lagged,
+	       f->n, (long long)f->ms, f->guarded, f->send_err, f->lagged,
 	       (unsigned long long)pp[0].sent[0], (unsigned long long)pp[0].sent[1],
 	       (unsigned long long)pp[1].sent[0], (unsigned long long)pp[1].sent[1], lost,
 	       f->link_nobufs);
@@ -1302,8 +1306,8 @@ TEST_F_TIMEOUT(fuzz, fuzz_listener, TEST_TIMEOUT)
 	pthread_join(sth, NULL);
 	lost = softnet_drops() - lost;
 
-	TH_LOG("%ld sent, %ld send errors, %ld slow syncs, network drops %ld (%ld seen by the link); %d clients served",
-	       f->n, f->send_err, f->lagged, lost, f->link_nobufs, c.ok);
+	TH_LOG("%ld sent in %lld ms, %ld send errors, %ld slow syncs, network drops %ld (%ld seen by the link); %d clients served",
+	       f->n, (long long)f->ms, f->send_err, f->lagged, lost, f->link_nobufs, c.ok);
 	EXPECT_EQ(0, f->send_err) TH_LOG("send: %s", strerror(f->last_errno));
 	EXPECT_EQ(CLIENTS, c.ok) TH_LOG("client %d: %s: %s", c.ok, c.what, strerror(c.err));
 	EXPECT_EQ(ETCP_LISTEN, sock_state(self->lfd, IPPROTO_ETCP));
