@@ -9,28 +9,39 @@
  *
  *   netns a (client)                          netns b (server)
  *   10.0.1.1 ea ------- veth, MTU 9000 -------- eb 10.0.1.2
- *   raw socket (forged to b)                 listener :5000, :5999 closed
- *   packet socket on ea (frames to eb)       raw socket (forged to a)
- *                                            packet socket on eb (frames to ea)
+ *   fd00:1::1                                    fd00:1::2
+ *   raw sockets (forged to b)                listeners :5000, :5999 closed
+ *   packet sockets on ea (frames to eb)      raw sockets (forged to a)
+ *                                            packet sockets on eb (frames to ea)
  *
- *   fuzz_established  a transfer both ways while the fuzzer hits the
- *                     connection's exact 4-tuple in both directions; the
- *                     bytes arrive intact, neither end leaves ESTABLISHED
- *                     or sees an error, both close with FINs, no RST
+ * Every case has IPv4 and IPv6 targets side by side, and each segment goes
+ * to one drawn among them all: the families share the budget of
+ * ETCP_FUZZ_N segments (and the counters, which etcp keeps per namespace,
+ * not per family), so the run takes as long as an IPv4-only one did.
+ *
+ *   fuzz_established  a transfer both ways on an IPv4 connection and on an
+ *                     IPv6 one (fd00:1::1 <-> fd00:1::2) while the fuzzer
+ *                     hits each connection's exact 4-tuple in both
+ *                     directions; the bytes arrive intact, no end leaves
+ *                     ESTABLISHED or sees an error, all close with FINs,
+ *                     no RST
  *   fuzz_listener     the listener's port (from forged source ports of
- *                     10.0.1.1) and a closed port, while 20 real clients
- *                     connect, exchange 100 bytes and close
+ *                     10.0.1.1 and fd00:1::1) and a closed port, over both
+ *                     families, while 20 real clients (every other one over
+ *                     IPv6) connect, exchange 100 bytes and close
  *
- * Two ways in.  Most segments leave a raw IP socket in the sending
- * namespace (etcp_raw.h), which only ever builds linear skbs.  About one
+ * Two ways in.  Most segments leave a raw IP socket (AF_INET or AF_INET6,
+ * by the target's family) in the sending namespace (etcp_raw.h), which
+ * only ever builds linear skbs; a raw IPv6 socket leaves the checksum as
+ * the fuzzer wrote it (no IPV6_CHECKSUM), good or bad.  About one
  * in three (LINK_SHARE, the generator decides) goes instead as a whole
  * Ethernet frame from a packet socket on the sending end of the veth pair
  * (etcp_pkt.h), with the same addresses: the kernel builds a frame of a
  * page or more paged and veth hands it up as it is, so etcp sees what a
  * NIC or virtio gives it, headers pulled into the linear part and the
  * payload in page fragments.  The link's MTU of 9000 lets those segments
- * be drawn from lengths up to 8980 bytes (payloads up to 8920, more than
- * two pages) where raw ones stop at 1480; the real connections, opened
+ * be drawn from lengths up to 8980 bytes (8960 over IPv6; payloads up to
+ * 8920, more than two pages) where raw ones stop at 1480; the real connections, opened
  * after the MTU was raised, send segments of up to 8960 bytes.  Neither
  * forging socket reads anything: a filter drops every copy it would get.
  *
@@ -48,7 +59,8 @@
  * segment in four and one link segment in two, of any length that fits.
  *
  * Every segment, whichever way it went, is classified here the way
- * etcp_v4_rcv() does, in its order: header (shorter than 20 bytes, data
+ * etcp_v4_rcv() and etcp_v6_rcv() do (the checksum over their own
+ * pseudo-header, the rest in etcp_rcv_segment(), shared), in their order: header (shorter than 20 bytes, data
  * offset under 5 or past the end: InHdrErrors), then checksum
  * (InCsumErrors), then options (InBadOptions), else well-formed.  The
  * counters must grow by exactly the numbers sent of each kind (less what
@@ -64,7 +76,7 @@
  * No transport can protect a connection from a forged segment that is in
  * the window with an acceptable ACK and a good checksum: it would inject
  * data, and an RST at exactly RCV.NXT would reset it - that is RFC 9293,
- * not a bug.  So toward the live 4-tuple the generator never sends a
+ * not a bug.  So toward a live 4-tuple, of either family, the generator never sends a
  * well-formed segment with a good checksum whose SEQ lies within 2^25 of
  * the target's RCV.NXT as last read (the transfer moves RCV.NXT by far
  * less between two reads): such a segment gets a bad checksum instead.
@@ -108,6 +120,7 @@
 #define RAW_SEG_MAX	1480	/* raw socket: what a 1500-byte MTU would carry */
 /* Packet socket: what the link's MTU carries after the IP header. */
 #define LINK_SEG_MAX	(ETCP_PKT_MTU - ETCP_PKT_IP_HLEN)
+#define LINK_SEG_MAX6	(ETCP_PKT_MTU - ETCP_PKT_IP6_HLEN)
 #define SEG_MAX		LINK_SEG_MAX	/* the longest segment either way */
 #define LINK_SHARE	3	/* one segment in this many goes by the link */
 /* From this many link segments to a namespace on, paged ones are certain. */
@@ -168,7 +181,7 @@ static long fuzz_count(void)
 
 /* ------------------------------------------------------------ classes */
 
-/* What etcp_v4_rcv() makes of a segment, in the order it checks. */
+/* What etcp_v4_rcv() and etcp_v6_rcv() make of a segment, in their order. */
 enum verdict { V_HDR, V_CSUM, V_OPTS, V_OK, V_NR };
 
 static const char *const verdict_stat[V_NR] = {
@@ -206,8 +219,26 @@ static bool options_ok(const uint8_t *p, int left)
 	return true;
 }
 
-static enum verdict classify(struct in_addr s, struct in_addr d,
-			     const uint8_t *p, size_t len)
+/* ------------------------------------------------------------ fuzzer */
+
+enum { NS_A, NS_B, NS_NR };
+
+struct target {
+	const char *name;
+	int raw;		/* the forging raw socket, of the target's family */
+	struct etcp_pkt *link;	/* the packet socket toward ns, or NULL */
+	int ns;			/* NS_*: where the segment arrives */
+	const char *saddr, *daddr;
+	int family;		/* AF_INET or AF_INET6 */
+	struct in6_addr s, d;	/* IPv4 v4-mapped (etcp_raw_addr()) */
+	uint16_t sport, dport;
+	bool forged_sport;	/* sport from FORGED_SPORT + 0..FORGED_SPORTS-1 */
+	bool closed;		/* nothing listens at dport */
+	int live_fd;		/* the socket attacked (ETCP_INFO), or -1 */
+	struct etcp_info snap;	/* its numbers, as last read */
+};
+
+static enum verdict classify(const struct target *t, const uint8_t *p, size_t len)
 {
 	size_t hdrlen;
 
@@ -217,30 +248,12 @@ static enum verdict classify(struct in_addr s, struct in_addr d,
 	if (hdrlen < 20 || hdrlen > len)
 		return V_HDR;
 	/* Summed with its checksum field, a right segment sums to zero. */
-	if (etcp_raw_csum(s, d, IPPROTO_ETCP, p, len))
+	if (etcp_raw_csum_af(t->family, &t->s, &t->d, IPPROTO_ETCP, p, len))
 		return V_CSUM;
 	if (!options_ok(p + 20, hdrlen - 20))
 		return V_OPTS;
 	return V_OK;
 }
-
-/* ------------------------------------------------------------ fuzzer */
-
-enum { NS_A, NS_B, NS_NR };
-
-struct target {
-	const char *name;
-	int raw;		/* the forging raw socket */
-	struct etcp_pkt *link;	/* the packet socket toward ns, or NULL */
-	int ns;			/* NS_*: where the segment arrives */
-	const char *saddr, *daddr;
-	struct in_addr s, d;
-	uint16_t sport, dport;
-	bool forged_sport;	/* sport from FORGED_SPORT + 0..FORGED_SPORTS-1 */
-	bool closed;		/* nothing listens at dport */
-	int live_fd;		/* the socket attacked (ETCP_INFO), or -1 */
-	struct etcp_info snap;	/* its numbers, as last read */
-};
 
 /* What each namespace must have counted. */
 struct expect {
@@ -257,7 +270,7 @@ struct expect {
 struct fuzz {
 	uint64_t rng;
 	long n;
-	struct target t[4];
+	struct target t[4];	/* IPv4's and IPv6's */
 	int nt;
 	int nsfd[NS_NR];
 	struct stats base[NS_NR];
@@ -268,6 +281,7 @@ struct fuzz {
 	long lagged;		/* syncs that gave up waiting */
 	long flags_next;	/* the next flag byte of the "flags" class */
 	long done;		/* segments sent, for other threads */
+	int64_t t0, ms;		/* when fuzz_run() began, how long it took */
 };
 
 static void target_init(struct target *t, const char *name, int raw,
@@ -282,8 +296,8 @@ static void target_init(struct target *t, const char *name, int raw,
 	t->ns = ns;
 	t->saddr = saddr;
 	t->daddr = daddr;
-	inet_pton(AF_INET, saddr, &t->s);
-	inet_pton(AF_INET, daddr, &t->d);
+	t->family = etcp_raw_addr(saddr, &t->s);
+	etcp_raw_addr(daddr, &t->d);
 	t->sport = sport;
 	t->dport = dport;
 	t->live_fd = live_fd;
@@ -393,7 +407,7 @@ static void set_csum(struct fuzz *f, const struct target *t, uint8_t *p,
 	if (len < 18)
 		return;
 	p[16] = p[17] = 0;
-	c = etcp_raw_csum(t->s, t->d, IPPROTO_ETCP, p, len);
+	c = etcp_raw_csum_af(t->family, &t->s, &t->d, IPPROTO_ETCP, p, len);
 	if (!good)
 		c ^= 1 + rnd(&f->rng, 0xfffe);
 	p[16] = c >> 8;
@@ -415,7 +429,8 @@ static size_t gen(struct fuzz *f, struct target *t, bool link, uint8_t *p)
 		.saddr = t->saddr, .daddr = t->daddr,
 		.sport = t->sport, .dport = t->dport,
 	};
-	size_t max = link ? LINK_SEG_MAX : RAW_SEG_MAX;
+	size_t max = !link ? RAW_SEG_MAX :
+		     t->family == AF_INET6 ? LINK_SEG_MAX6 : LINK_SEG_MAX;
 	int cls = rnd(&f->rng, C_NR);
 	bool good = rnd(&f->rng, 8) != 0;
 	ssize_t len;
@@ -488,7 +503,7 @@ static void account(struct fuzz *f, const struct target *t, const uint8_t *p,
 	e->v[v]++;
 	e->link += link;
 	e->link_paged += paged;
-	/* etcp_v4_rcv() counts InNonLinear after the checksum. */
+	/* etcp_v4_rcv() and etcp_v6_rcv() count InNonLinear after the checksum. */
 	if (paged && (v == V_OPTS || v == V_OK))
 		e->nonlinear++;
 	if (v != V_OK)
@@ -579,17 +594,19 @@ static void fuzz_run(struct fuzz *f)
 	uint8_t p[SEG_MAX + 64];
 	long i;
 
+	f->t0 = now_ms();
+
 	refresh_snaps(f);
 	for (i = 0; i < f->n; i++) {
 		struct target *t = &f->t[rnd(&f->rng, f->nt)];
 		bool link = t->link && !rnd(&f->rng, LINK_SHARE), paged = false;
 		size_t len = gen(f, t, link, p);
-		enum verdict v = classify(t->s, t->d, p, len);
+		enum verdict v = classify(t, p, len);
 		int ret;
 
 		if (v == V_OK && dangerous(t, p)) {
 			set_csum(f, t, p, len, false);
-			v = classify(t->s, t->d, p, len);
+			v = classify(t, p, len);
 			f->guarded++;
 		}
 		if (link)
@@ -607,6 +624,7 @@ static void fuzz_run(struct fuzz *f)
 			sync_counts(f, 1000);
 	}
 	sync_counts(f, WAIT_MS);
+	f->ms = now_ms() - f->t0;
 }
 
 /* Packets the network stack dropped (per-CPU backlog full), all CPUs. */
@@ -707,9 +725,10 @@ static int drop_all(int fd)
 }
 
 /* A raw socket that forges and never reads: a filter drops its copies. */
-static int raw_forger(int nsfd)
+static int raw_forger(int nsfd, int family)
 {
-	int fd = etcp_raw_open(nsfd, IPPROTO_ETCP);
+	int fd = family == AF_INET6 ? etcp_raw_open6(nsfd, IPPROTO_ETCP) :
+				      etcp_raw_open(nsfd, IPPROTO_ETCP);
 
 	if (fd >= 0 && drop_all(fd)) {
 		close(fd);
@@ -771,16 +790,26 @@ static uint8_t pat(uint64_t off, int dir)
  * fd[1], fd[1] sends direction 1 to fd[0].  Data flows until stop is set
  * (and XFER_MIN went each way), then each end shuts down its sending side
  * and reads to end of file, checking every byte.  The state and SO_ERROR
- * of both ends are taken when stop is first seen.
+ * of both ends are taken when stop is first seen.  One thread pumps every
+ * connection of a case (struct pumps): the fuzzer gets the same share of
+ * the CPU whether one connection is live or two.
  */
 struct pump {
 	int fd[2];
-	int stop;
 	uint64_t sent[2], rcvd[2];	/* by direction */
 	int64_t bad_at[2];		/* first byte received wrong, or -1 */
 	int state_at_stop[2], error_at_stop[2];
 	int err;			/* errno of the first failure */
 	const char *where;
+	bool shut[2], eof[2], seen_stop;
+};
+
+#define PUMPS_MAX	2
+
+struct pumps {
+	struct pump p[PUMPS_MAX];
+	int n;
+	int stop;
 };
 
 static void pump_fail(struct pump *pp, int err, const char *where)
@@ -791,77 +820,99 @@ static void pump_fail(struct pump *pp, int err, const char *where)
 	}
 }
 
-static void *pump_run(void *arg)
+/* What to poll for on the connection's two ends. */
+static void pump_events(struct pump *pp, bool stop, struct pollfd *pfd)
 {
-	static uint8_t out[2][65536], in[2][65536];
-	struct pump *pp = arg;
-	bool shut[2] = { false, false }, eof[2] = { false, false }, seen_stop = false;
-	int64_t deadline = now_ms() + XFER_MS;
 	int i;
 
-	pp->bad_at[0] = pp->bad_at[1] = -1;
-	while (!eof[0] || !eof[1]) {
-		struct pollfd pfd[2];
-		bool stop = __atomic_load_n(&pp->stop, __ATOMIC_ACQUIRE);
-
-		if (now_ms() > deadline) {
-			pump_fail(pp, ETIMEDOUT, "transfer");
-			break;
-		}
-		/* Before either end shuts down: a FIN makes CLOSE_WAIT. */
-		if (stop && !seen_stop) {
-			for (i = 0; i < 2; i++) {
-				pp->state_at_stop[i] = sock_state(pp->fd[i], IPPROTO_ETCP);
-				pp->error_at_stop[i] = so_error(pp->fd[i]);
-			}
-			seen_stop = true;
-		}
+	/* Before either end shuts down: a FIN makes CLOSE_WAIT. */
+	if (stop && !pp->seen_stop) {
 		for (i = 0; i < 2; i++) {
-			pfd[i].fd = pp->fd[i];
-			pfd[i].events = eof[i] ? 0 : POLLIN;
-			if (!shut[i] && (pp->sent[i] < XFER_MAX || stop))
-				pfd[i].events |= POLLOUT;
+			pp->state_at_stop[i] = sock_state(pp->fd[i], IPPROTO_ETCP);
+			pp->error_at_stop[i] = so_error(pp->fd[i]);
 		}
-		if (poll(pfd, 2, 100) < 0 && errno != EINTR) {
-			pump_fail(pp, errno, "poll");
-			break;
-		}
-		for (i = 0; i < 2; i++) {
-			ssize_t n;
-			size_t k;
+		pp->seen_stop = true;
+	}
+	for (i = 0; i < 2; i++) {
+		pfd[i].fd = pp->fd[i];
+		pfd[i].events = pp->eof[i] ? 0 : POLLIN;
+		pfd[i].revents = 0;
+		if (!pp->shut[i] && (pp->sent[i] < XFER_MAX || stop))
+			pfd[i].events |= POLLOUT;
+	}
+}
 
-			if (!shut[i] && stop && pp->sent[i] >= XFER_MIN) {
-				if (shutdown(pp->fd[i], SHUT_WR))
-					pump_fail(pp, errno, "shutdown");
-				shut[i] = true;
-			} else if (!shut[i] && (pfd[i].revents & POLLOUT) &&
-				   pp->sent[i] < XFER_MAX) {
-				for (k = 0; k < sizeof(out[i]); k++)
-					out[i][k] = pat(pp->sent[i] + k, i);
-				n = send(pp->fd[i], out[i], sizeof(out[i]),
-					 MSG_DONTWAIT | MSG_NOSIGNAL);
-				if (n > 0)
-					pp->sent[i] += n;
-				else if (n < 0 && errno != EAGAIN)
-					pump_fail(pp, errno, "send");
-			}
-			if (eof[i] || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			/* fd[i] reads the other direction. */
-			n = recv(pp->fd[i], in[i], sizeof(in[i]), MSG_DONTWAIT);
-			if (n < 0 && errno != EAGAIN) {
-				pump_fail(pp, errno, "recv");
-				eof[i] = true;
-			} else if (!n) {
-				eof[i] = true;
-			}
-			for (k = 0; n > 0 && k < (size_t)n; k++) {
-				if (pp->bad_at[!i] < 0 && in[i][k] != pat(pp->rcvd[!i] + k, !i))
-					pp->bad_at[!i] = pp->rcvd[!i] + k;
-			}
+/* Send, shut down and read as poll() said. */
+static void pump_io(struct pump *pp, bool stop, const struct pollfd *pfd)
+{
+	static uint8_t out[65536], in[65536];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		ssize_t n;
+		size_t k;
+
+		if (!pp->shut[i] && stop && pp->sent[i] >= XFER_MIN) {
+			if (shutdown(pp->fd[i], SHUT_WR))
+				pump_fail(pp, errno, "shutdown");
+			pp->shut[i] = true;
+		} else if (!pp->shut[i] && (pfd[i].revents & POLLOUT) &&
+			   pp->sent[i] < XFER_MAX) {
+			for (k = 0; k < sizeof(out); k++)
+				out[k] = pat(pp->sent[i] + k, i);
+			n = send(pp->fd[i], out, sizeof(out), MSG_DONTWAIT | MSG_NOSIGNAL);
 			if (n > 0)
-				pp->rcvd[!i] += n;
+				pp->sent[i] += n;
+			else if (n < 0 && errno != EAGAIN)
+				pump_fail(pp, errno, "send");
 		}
+		if (pp->eof[i] || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		/* fd[i] reads the other direction. */
+		n = recv(pp->fd[i], in, sizeof(in), MSG_DONTWAIT);
+		if (n < 0 && errno != EAGAIN) {
+			pump_fail(pp, errno, "recv");
+			pp->eof[i] = true;
+		} else if (!n) {
+			pp->eof[i] = true;
+		}
+		for (k = 0; n > 0 && k < (size_t)n; k++) {
+			if (pp->bad_at[!i] < 0 && in[k] != pat(pp->rcvd[!i] + k, !i))
+				pp->bad_at[!i] = pp->rcvd[!i] + k;
+		}
+		if (n > 0)
+			pp->rcvd[!i] += n;
+	}
+}
+
+static void *pump_run(void *arg)
+{
+	struct pumps *ps = arg;
+	struct pollfd pfd[2 * PUMPS_MAX];
+	int64_t deadline = now_ms() + XFER_MS;
+	int k;
+
+	for (k = 0; k < ps->n; k++)
+		ps->p[k].bad_at[0] = ps->p[k].bad_at[1] = -1;
+	for (;;) {
+		bool stop = __atomic_load_n(&ps->stop, __ATOMIC_ACQUIRE), done = true;
+
+		for (k = 0; k < ps->n; k++) {
+			struct pump *pp = &ps->p[k];
+
+			if (now_ms() > deadline)
+				pump_fail(pp, ETIMEDOUT, "transfer");
+			pump_events(pp, stop, pfd + 2 * k);
+			done &= (pp->eof[0] && pp->eof[1]) || pp->err == ETIMEDOUT;
+		}
+		if (done)
+			break;
+		if (poll(pfd, 2 * ps->n, 100) < 0 && errno != EINTR) {
+			pump_fail(&ps->p[0], errno, "poll");
+			break;
+		}
+		for (k = 0; k < ps->n; k++)
+			pump_io(&ps->p[k], stop, pfd + 2 * k);
 	}
 	return NULL;
 }
@@ -870,10 +921,13 @@ static void *pump_run(void *arg)
 
 FIXTURE(fuzz) {
 	struct etcp_netns ns;
-	int raw_a, raw_b;
+	int raw_a, raw_b, raw6_a, raw6_b;
 	struct etcp_pkt link_ab;	/* on ea, frames to eb */
 	struct etcp_pkt link_ba;	/* on eb, frames to ea */
+	struct etcp_pkt link6_ab;	/* the same over IPv6 */
+	struct etcp_pkt link6_ba;
 	int lfd, cfd, afd;
+	int lfd6, cfd6, afd6;
 	int kmsg;
 	long slab[3];
 	struct fuzz f;
@@ -888,11 +942,14 @@ FIXTURE_SETUP(fuzz)
 	int ret;
 
 	self->raw_a = self->raw_b = self->lfd = self->cfd = self->afd = -1;
+	self->raw6_a = self->raw6_b = self->lfd6 = self->cfd6 = self->afd6 = -1;
 	self->kmsg = -1;
 	memset(&self->link_ab, 0, sizeof(self->link_ab));
 	memset(&self->link_ba, 0, sizeof(self->link_ba));
-	self->link_ab.fd = -1;
-	self->link_ba.fd = -1;
+	memset(&self->link6_ab, 0, sizeof(self->link6_ab));
+	memset(&self->link6_ba, 0, sizeof(self->link6_ba));
+	self->link_ab.fd = self->link_ba.fd = -1;
+	self->link6_ab.fd = self->link6_ba.fd = -1;
 	if (why)
 		ETCP_SETUP_SKIP("%s", why);
 	/* From now on, whatever the kernel logs is this test's. */
@@ -907,10 +964,14 @@ FIXTURE_SETUP(fuzz)
 	ASSERT_EQ(0, ns_sysctl_write(self->ns.b, "net/ipv4/etcp_msl", "100"));
 	/* Forged requests are gone within 1 + 2 s. */
 	ASSERT_EQ(0, ns_sysctl_write(self->ns.b, "net/ipv4/etcp_synack_retries", "1"));
-	self->raw_a = raw_forger(self->ns.a);
+	self->raw_a = raw_forger(self->ns.a, AF_INET);
 	ASSERT_LE(0, self->raw_a) TH_LOG("raw socket in a: %s", strerror(errno));
-	self->raw_b = raw_forger(self->ns.b);
+	self->raw_b = raw_forger(self->ns.b, AF_INET);
 	ASSERT_LE(0, self->raw_b) TH_LOG("raw socket in b: %s", strerror(errno));
+	self->raw6_a = raw_forger(self->ns.a, AF_INET6);
+	ASSERT_LE(0, self->raw6_a) TH_LOG("raw IPv6 socket in a: %s", strerror(errno));
+	self->raw6_b = raw_forger(self->ns.b, AF_INET6);
+	ASSERT_LE(0, self->raw6_b) TH_LOG("raw IPv6 socket in b: %s", strerror(errno));
 	/* MTU 9000 on both ends, before any connection takes its MSS. */
 	ret = etcp_pkt_link(&self->ns, ETCP_PKT_ADDR, ETCP_PKT_MTU);
 	ASSERT_EQ(0, ret) TH_LOG("link setup: %s", strerror(-ret));
@@ -920,16 +981,28 @@ FIXTURE_SETUP(fuzz)
 	ret = link_forger(&self->link_ba, self->ns.b, ETCP_NS_IF_B, self->ns.a,
 			  ETCP_NS_IF_A, ETCP_NS_ADDR_B, ETCP_NS_ADDR_A);
 	ASSERT_EQ(0, ret) TH_LOG("packet socket on eb: %s", strerror(-ret));
+	/* Both namespaces' own addresses: no neighbour entry to add. */
+	ret = link_forger(&self->link6_ab, self->ns.a, ETCP_NS_IF_A, self->ns.b,
+			  ETCP_NS_IF_B, ETCP_NS_ADDR6_A, ETCP_NS_ADDR6_B);
+	ASSERT_EQ(0, ret) TH_LOG("IPv6 packet socket on ea: %s", strerror(-ret));
+	ret = link_forger(&self->link6_ba, self->ns.b, ETCP_NS_IF_B, self->ns.a,
+			  ETCP_NS_IF_A, ETCP_NS_ADDR6_B, ETCP_NS_ADDR6_A);
+	ASSERT_EQ(0, ret) TH_LOG("IPv6 packet socket on eb: %s", strerror(-ret));
 	self->lfd = listen_on(self->ns.b, IPPROTO_ETCP, ETCP_NS_ADDR_B, PORT, BACKLOG);
 	ASSERT_LE(0, self->lfd) TH_LOG("listen: %s", strerror(errno));
+	self->lfd6 = listen_on(self->ns.b, IPPROTO_ETCP, ETCP_NS_ADDR6_B, PORT, BACKLOG);
+	ASSERT_LE(0, self->lfd6) TH_LOG("listen on IPv6: %s", strerror(errno));
 }
 
 FIXTURE_TEARDOWN(fuzz)
 {
 	close_fds(&self->afd, &self->cfd, &self->lfd, &self->raw_a,
-		  &self->raw_b, NULL);
+		  &self->raw_b, &self->afd6, &self->cfd6, &self->lfd6,
+		  &self->raw6_a, &self->raw6_b, NULL);
 	etcp_pkt_close(&self->link_ab);
 	etcp_pkt_close(&self->link_ba);
+	etcp_pkt_close(&self->link6_ab);
+	etcp_pkt_close(&self->link6_ba);
 	if (self->kmsg >= 0)
 		close(self->kmsg);
 	etcp_netns_teardown(&self->ns);
@@ -944,8 +1017,8 @@ static void close_fd(int *fd)
 
 /*
  * After a case: every socket closed, then no request, connection or
- * TIME_WAIT entry left in either namespace, no orphan, the slab caches
- * back where they were, and nothing in the kernel log.
+ * TIME_WAIT entry of either family left in either namespace, no orphan,
+ * the slab caches back where they were, and nothing in the kernel log.
  */
 static void check_host(struct __test_metadata *_metadata, FIXTURE_DATA(fuzz) *self)
 {
@@ -958,17 +1031,23 @@ static void check_host(struct __test_metadata *_metadata, FIXTURE_DATA(fuzz) *se
 	close_fd(&self->afd);
 	close_fd(&self->cfd);
 	close_fd(&self->lfd);
+	close_fd(&self->afd6);
+	close_fd(&self->cfd6);
+	close_fd(&self->lfd6);
 	/* Requests: 1 + 2 s of SYN-ACKs; TIME_WAIT: 2 * 100 ms. */
 	deadline = now_ms() + 3 * WAIT_MS;
 	do {
-		ra = proc_rows(self->ns.a, "etcp", NULL, NULL, NULL);
-		rb = proc_rows(self->ns.b, "etcp", NULL, NULL, NULL);
+		/* IPv6 sockets are listed in etcp6 alone, as TCP's in tcp6. */
+		ra = proc_rows(self->ns.a, "etcp", NULL, NULL, NULL) +
+		     proc_rows(self->ns.a, "etcp6", NULL, NULL, NULL);
+		rb = proc_rows(self->ns.b, "etcp", NULL, NULL, NULL) +
+		     proc_rows(self->ns.b, "etcp6", NULL, NULL, NULL);
 		if (!ra && !rb)
 			break;
 		pause_ms(20);
 	} while (now_ms() < deadline);
-	EXPECT_EQ(0, ra) TH_LOG("netns a: %d rows left in /proc/net/etcp", ra);
-	EXPECT_EQ(0, rb) TH_LOG("netns b: %d rows left in /proc/net/etcp", rb);
+	EXPECT_EQ(0, ra) TH_LOG("netns a: %d rows left in /proc/net/etcp and etcp6", ra);
+	EXPECT_EQ(0, rb) TH_LOG("netns b: %d rows left in /proc/net/etcp and etcp6", rb);
 	EXPECT_EQ(0, stat_now(self->ns.a, "Orphans"));
 	EXPECT_EQ(0, stat_now(self->ns.b, "Orphans"));
 	EXPECT_EQ(0, stat_now(self->ns.a, "TimeWait"));
@@ -996,23 +1075,40 @@ static void check_host(struct __test_metadata *_metadata, FIXTURE_DATA(fuzz) *se
 
 /* ------------------------------------------------------------ cases */
 
+/* A connection from a to b's listener @lfd over @family: 0, or -errno. */
+static int open_live(const FIXTURE_DATA(fuzz) *self, int family, int lfd,
+		     const char *daddr, int *cfd, int *afd)
+{
+	int ret;
+
+	*cfd = ns_socket(self->ns.a, family, SOCK_STREAM, IPPROTO_ETCP);
+	if (*cfd < 0)
+		return -errno;
+	ret = connect_to(*cfd, daddr, PORT);
+	if (ret)
+		return ret;
+	*afd = accept_wait(lfd, WAIT_MS);
+	return *afd < 0 ? -errno : 0;
+}
+
 TEST_F_TIMEOUT(fuzz, fuzz_established, TEST_TIMEOUT)
 {
+	static const char *const fam[2] = { "IPv4", "IPv6" };
+	struct pumps ps = { .n = 2 };
+	struct pump *pp = ps.p;
 	struct fuzz *f = &self->f;
-	struct pump pp = {};
 	struct stats s0[NS_NR], s1[NS_NR];
-	unsigned short cport;
+	unsigned short cport, cport6;
 	pthread_t th;
 	long lost;
-	int i, ret;
+	int i, k, ret;
 
-	self->cfd = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, IPPROTO_ETCP);
-	ASSERT_LE(0, self->cfd);
-	ret = connect_to(self->cfd, ETCP_NS_ADDR_B, PORT);
-	ASSERT_EQ(0, ret) TH_LOG("connect: %s", strerror(-ret));
-	self->afd = accept_wait(self->lfd, WAIT_MS);
-	ASSERT_LE(0, self->afd) TH_LOG("accept: %s", strerror(errno));
+	ret = open_live(self, AF_INET, self->lfd, ETCP_NS_ADDR_B, &self->cfd, &self->afd);
+	ASSERT_EQ(0, ret) TH_LOG("IPv4 connection: %s", strerror(-ret));
+	ret = open_live(self, AF_INET6, self->lfd6, ETCP_NS_ADDR6_B, &self->cfd6, &self->afd6);
+	ASSERT_EQ(0, ret) TH_LOG("IPv6 connection: %s", strerror(-ret));
 	cport = local_port(self->cfd);
+	cport6 = local_port(self->cfd6);
 
 	fuzz_init(f, &self->ns);
 	TH_LOG("seed %llu (ETCP_FUZZ_SEED replays it), %ld segments",
@@ -1021,43 +1117,60 @@ TEST_F_TIMEOUT(fuzz, fuzz_established, TEST_TIMEOUT)
 		    ETCP_NS_ADDR_A, ETCP_NS_ADDR_B, cport, PORT, self->afd);
 	target_init(&f->t[1], "b>a live", self->raw_b, &self->link_ba, NS_A,
 		    ETCP_NS_ADDR_B, ETCP_NS_ADDR_A, PORT, cport, self->cfd);
-	f->nt = 2;
+	target_init(&f->t[2], "a>b live IPv6", self->raw6_a, &self->link6_ab, NS_B,
+		    ETCP_NS_ADDR6_A, ETCP_NS_ADDR6_B, cport6, PORT, self->afd6);
+	target_init(&f->t[3], "b>a live IPv6", self->raw6_b, &self->link6_ba, NS_A,
+		    ETCP_NS_ADDR6_B, ETCP_NS_ADDR6_A, PORT, cport6, self->cfd6);
+	f->nt = 4;
 	for (i = 0; i < NS_NR; i++)
 		ASSERT_EQ(0, stats_read(f->nsfd[i], &s0[i]));
 	lost = softnet_drops();
 
-	pp.fd[0] = self->cfd;
-	pp.fd[1] = self->afd;
-	ASSERT_EQ(0, pthread_create(&th, NULL, pump_run, &pp));
-	/* The transfer is under way before the first forged segment. */
-	while (!__atomic_load_n(&pp.rcvd[0], __ATOMIC_RELAXED) && !pp.err)
-		pause_ms(1);
+	pp[0].fd[0] = self->cfd;
+	pp[0].fd[1] = self->afd;
+	pp[1].fd[0] = self->cfd6;
+	pp[1].fd[1] = self->afd6;
+	ASSERT_EQ(0, pthread_create(&th, NULL, pump_run, &ps));
+	/* Both transfers are under way before the first forged segment. */
+	for (k = 0; k < 2; k++)
+		while (!__atomic_load_n(&pp[k].rcvd[0], __ATOMIC_RELAXED) && !pp[k].err)
+			pause_ms(1);
 	fuzz_run(f);
-	__atomic_store_n(&pp.stop, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&ps.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(th, NULL);
 	lost = softnet_drops() - lost;
 
-	TH_LOG("%ld sent (%ld near the window made bad-checksum), %ld send errors, %ld slow syncs; "
-	       "%llu and %llu bytes moved, network drops %ld (%ld seen by the link)",
-	       f->n, f->guarded, f->send_err, f->lagged,
-	       (unsigned long long)pp.sent[0], (unsigned long long)pp.sent[1], lost,
+	TH_LOG("%ld sent in %lld ms (%ld near the window made bad-checksum), %ld send errors, %ld slow syncs; "
+	       "IPv4 %llu and %llu, IPv6 %llu and %llu bytes moved, network drops %ld (%ld seen by the link)",
+	       f->n, (long long)f->ms, f->guarded, f->send_err, f->lagged,
+	       (unsigned long long)pp[0].sent[0], (unsigned long long)pp[0].sent[1],
+	       (unsigned long long)pp[1].sent[0], (unsigned long long)pp[1].sent[1], lost,
 	       f->link_nobufs);
 	EXPECT_EQ(0, f->send_err) TH_LOG("send: %s", strerror(f->last_errno));
-	ASSERT_EQ(0, pp.err) TH_LOG("transfer: %s: %s", pp.where, strerror(pp.err));
-	for (i = 0; i < 2; i++) {
-		EXPECT_EQ(pp.sent[i], pp.rcvd[i]) TH_LOG("direction %s", i ? "b>a" : "a>b");
-		EXPECT_EQ(-1, pp.bad_at[i]) TH_LOG("direction %s: byte %lld is wrong",
-						   i ? "b>a" : "a>b", (long long)pp.bad_at[i]);
-		EXPECT_EQ(ETCP_ESTABLISHED, pp.state_at_stop[i])
-			TH_LOG("%s left ESTABLISHED during the fuzz", i ? "server" : "client");
-		EXPECT_EQ(0, pp.error_at_stop[i]) TH_LOG("%s: SO_ERROR %s",
-			  i ? "server" : "client", strerror(pp.error_at_stop[i]));
+	for (k = 0; k < 2; k++) {
+		ASSERT_EQ(0, pp[k].err) TH_LOG("%s transfer: %s: %s", fam[k],
+					       pp[k].where, strerror(pp[k].err));
+		for (i = 0; i < 2; i++) {
+			EXPECT_EQ(pp[k].sent[i], pp[k].rcvd[i])
+				TH_LOG("%s direction %s", fam[k], i ? "b>a" : "a>b");
+			EXPECT_EQ(-1, pp[k].bad_at[i])
+				TH_LOG("%s direction %s: byte %lld is wrong", fam[k],
+				       i ? "b>a" : "a>b", (long long)pp[k].bad_at[i]);
+			EXPECT_EQ(ETCP_ESTABLISHED, pp[k].state_at_stop[i])
+				TH_LOG("%s %s left ESTABLISHED during the fuzz", fam[k],
+				       i ? "server" : "client");
+			EXPECT_EQ(0, pp[k].error_at_stop[i])
+				TH_LOG("%s %s: SO_ERROR %s", fam[k], i ? "server" : "client",
+				       strerror(pp[k].error_at_stop[i]));
+		}
 	}
 	check_counts(_metadata, f, lost);
 
-	/* Both ends read the other's FIN: closing now sends no RST. */
+	/* All ends read the other's FIN: closing now sends no RST. */
 	close_fd(&self->afd);
 	close_fd(&self->cfd);
+	close_fd(&self->afd6);
+	close_fd(&self->cfd6);
 	for (i = 0; i < NS_NR; i++) {
 		ASSERT_EQ(0, stats_read(f->nsfd[i], &s1[i]));
 		EXPECT_EQ(0, stat_delta(&s0[i], &s1[i], "EstabResets"));
@@ -1071,7 +1184,7 @@ TEST_F_TIMEOUT(fuzz, fuzz_established, TEST_TIMEOUT)
 /* Real clients, spread over the fuzz: connect, 100 bytes there and back. */
 struct clients {
 	struct fuzz *f;
-	int nsfd, lfd;
+	int nsfd, lfd, lfd6;
 	int ok, err;
 	const char *what;
 };
@@ -1092,14 +1205,16 @@ static void *client_run(void *arg)
 			pause_ms(2);
 		for (k = 0; k < CLIENT_BYTES; k++)
 			out[k] = (char)(i * 7 + k);
-		fd = ns_socket(c->nsfd, AF_INET, SOCK_STREAM, IPPROTO_ETCP);
+		/* Every other client over IPv6: server_run() knows which. */
+		fd = ns_socket(c->nsfd, i % 2 ? AF_INET6 : AF_INET, SOCK_STREAM,
+			       IPPROTO_ETCP);
 		if (fd < 0) {
 			c->err = errno;
 			c->what = "socket";
 			break;
 		}
 		set_timeo(fd, SO_RCVTIMEO, 10000);
-		if (connect_to(fd, ETCP_NS_ADDR_B, PORT) ||
+		if (connect_to(fd, i % 2 ? ETCP_NS_ADDR6_B : ETCP_NS_ADDR_B, PORT) ||
 		    send(fd, out, sizeof(out), MSG_NOSIGNAL) != sizeof(out)) {
 			c->err = errno;
 			c->what = "connect/send";
@@ -1134,7 +1249,7 @@ static void *server_run(void *arg)
 	for (i = 0; i < CLIENTS; i++) {
 		size_t got = 0;
 		ssize_t n;
-		int fd = accept_wait(c->lfd, 30000);
+		int fd = accept_wait(i % 2 ? c->lfd6 : c->lfd, 30000);
 
 		if (fd < 0)
 			break;
@@ -1170,12 +1285,20 @@ TEST_F_TIMEOUT(fuzz, fuzz_listener, TEST_TIMEOUT)
 		    ETCP_NS_ADDR_A, ETCP_NS_ADDR_B, 0, CLOSED_PORT, -1);
 	f->t[1].forged_sport = true;
 	f->t[1].closed = true;
-	f->nt = 2;
+	target_init(&f->t[2], "listener IPv6", self->raw6_a, &self->link6_ab, NS_B,
+		    ETCP_NS_ADDR6_A, ETCP_NS_ADDR6_B, 0, PORT, -1);
+	f->t[2].forged_sport = true;
+	target_init(&f->t[3], "closed port IPv6", self->raw6_a, &self->link6_ab, NS_B,
+		    ETCP_NS_ADDR6_A, ETCP_NS_ADDR6_B, 0, CLOSED_PORT, -1);
+	f->t[3].forged_sport = true;
+	f->t[3].closed = true;
+	f->nt = 4;
 	lost = softnet_drops();
 
 	c.f = f;
 	c.nsfd = self->ns.a;
 	c.lfd = self->lfd;
+	c.lfd6 = self->lfd6;
 	ASSERT_EQ(0, pthread_create(&sth, NULL, server_run, &c));
 	ASSERT_EQ(0, pthread_create(&cth, NULL, client_run, &c));
 	fuzz_run(f);
@@ -1183,11 +1306,12 @@ TEST_F_TIMEOUT(fuzz, fuzz_listener, TEST_TIMEOUT)
 	pthread_join(sth, NULL);
 	lost = softnet_drops() - lost;
 
-	TH_LOG("%ld sent, %ld send errors, %ld slow syncs, network drops %ld (%ld seen by the link); %d clients served",
-	       f->n, f->send_err, f->lagged, lost, f->link_nobufs, c.ok);
+	TH_LOG("%ld sent in %lld ms, %ld send errors, %ld slow syncs, network drops %ld (%ld seen by the link); %d clients served",
+	       f->n, (long long)f->ms, f->send_err, f->lagged, lost, f->link_nobufs, c.ok);
 	EXPECT_EQ(0, f->send_err) TH_LOG("send: %s", strerror(f->last_errno));
 	EXPECT_EQ(CLIENTS, c.ok) TH_LOG("client %d: %s: %s", c.ok, c.what, strerror(c.err));
 	EXPECT_EQ(ETCP_LISTEN, sock_state(self->lfd, IPPROTO_ETCP));
+	EXPECT_EQ(ETCP_LISTEN, sock_state(self->lfd6, IPPROTO_ETCP));
 	check_counts(_metadata, f, lost);
 	check_host(_metadata, self);
 }

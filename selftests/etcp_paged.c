@@ -10,8 +10,10 @@
  *
  *   netns a                                  netns b
  *   10.0.1.1 ea ------- veth, MTU 9000 -------- eb 10.0.1.2
+ *   fd00:1::1                                    fd00:1::2
  *   listener :5000, the accepted socket      the raw peer, as 10.0.1.3:40200
- *   reads                                    (no stack answers for it)
+ *   reads                                    (or fd00:1::3: no stack answers
+ *                                            for either)
  *
  * The peer connects (MSS 8960, no SACK, no window scale, no timestamps:
  * TCP behaves as etcp, whose counterpart it is), sends its segments and
@@ -32,6 +34,13 @@
  *   overlap_lies_reorder  the liar [7500,12500) first, then [5000,10000):
  *                      the segment that begins first wins the overlap,
  *                      though it came second (TCP's rule)
+ *   overlap_lies_v6    overlap_lies over IPv6 (fd00:1::3 to a listener on
+ *                      fd00:1::1, IPv6 frames with the checksum over IPv6's
+ *                      pseudo-header): the same ACKs, the bytes of the first
+ *                      segment win, 12500 bytes read exactly, and the
+ *                      frames counted in InNonLinear (etcp_v6_rcv() hands
+ *                      paged skbs to the input path both families share)
+ *   fin_v6             fin over IPv6: ACK 5002, 5000 bytes, then EOF
  *   retrans_partial    in order [0,5000), then [2500,7500) (a retransmission
  *                      carrying new data), then [7500,12500): ACKs 5001,
  *                      7501, 12501
@@ -93,6 +102,7 @@
 #define PEER_PORT	40200
 #define PEER_ISS	0xffffd000U	/* the data crosses 2^32 */
 #define PEER_MSS	8960		/* MTU 9000 */
+#define PEER_MSS6	8940		/* the same over IPv6's 40-byte header */
 
 #define SEG		5000		/* paged: 5054-byte frames */
 #define SEG_PAGE	4050		/* paged, one page of frags: 4104-byte frames */
@@ -223,33 +233,49 @@ static int read_until(FIXTURE_DATA(paged) *self, size_t n, bool eof, int ms)
 }
 
 /*
- * A listener in a (SO_RCVBUF @rcvbuf first, if not 0, so that the child
- * inherits it), the peer's handshake, the child accepted and non-blocking;
- * the counters and the page count from here on.
+ * A listener in a on @family's address (SO_RCVBUF @rcvbuf first, if not
+ * 0, so that the child inherits it), the peer's handshake, the child
+ * accepted and non-blocking; the counters and the page count from here on.
+ * For AF_INET6 the peer is opened again, as fd00:1::3.
  */
-static void open_conn(struct __test_metadata *_metadata,
-		      FIXTURE_DATA(paged) *self, int proto, int rcvbuf)
+static void open_conn_af(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(paged) *self, int family, int proto, int rcvbuf)
 {
 	struct etcp_cap_seg synack;
+	uint16_t mss;
 	int ret;
 
-	self->lfd = ns_socket(self->ns.a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, proto);
+	if (family == AF_INET6) {
+		ret = etcp_pkt_link(&self->ns, ETCP_PKT_ADDR6, ETCP_PKT_MTU);
+		ASSERT_EQ(0, ret) TH_LOG("IPv6 link setup: %s", strerror(-ret));
+		etcp_pkt_close(&self->pk);
+		ret = etcp_pkt_open_veth6(&self->pk, &self->ns, proto);
+		ASSERT_EQ(0, ret) TH_LOG("IPv6 packet socket on eb: %s", strerror(-ret));
+	}
+	self->lfd = ns_socket(self->ns.a, family, SOCK_STREAM | SOCK_CLOEXEC, proto);
 	ASSERT_LE(0, self->lfd) TH_LOG("socket: %s", strerror(errno));
 	ASSERT_EQ(0, sockopt_set(self->lfd, SOL_SOCKET, SO_REUSEADDR, 1));
 	if (rcvbuf)
 		ASSERT_EQ(0, sockopt_set(self->lfd, SOL_SOCKET, SO_RCVBUF, rcvbuf));
-	ASSERT_EQ(0, bind_to(self->lfd, ETCP_NS_ADDR_A, PORT));
+	ASSERT_EQ(0, bind_to(self->lfd, family == AF_INET6 ? ETCP_NS_ADDR6_A : ETCP_NS_ADDR_A,
+			     PORT));
 	ASSERT_EQ(0, listen(self->lfd, 4));
-	ret = etcp_pkt_connect(&self->pk, PEER_PORT, PORT, PEER_ISS, PEER_MSS,
-			       &synack, WAIT_MS);
+	mss = family == AF_INET6 ? PEER_MSS6 : PEER_MSS;
+	ret = etcp_pkt_connect(&self->pk, PEER_PORT, PORT, PEER_ISS, mss, &synack, WAIT_MS);
 	ASSERT_EQ(0, ret) TH_LOG("handshake: %s: %s", strerror(-ret), EXCH);
-	ASSERT_EQ(PEER_MSS, synack.mss) TH_LOG("%s", EXCH);
+	ASSERT_EQ(mss, synack.mss) TH_LOG("%s", EXCH);
 	self->afd = accept_wait(self->lfd, WAIT_MS);
 	ASSERT_LE(0, self->afd) TH_LOG("accept: %s: %s", strerror(errno), EXCH);
 	ASSERT_EQ(0, set_nonblock(self->afd, true));
 	self->paged0 = self->pk.paged;
 	if (proto == IPPROTO_ETCP)
 		ASSERT_EQ(0, stats_read(self->ns.a, &self->st0));
+}
+
+static void open_conn(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(paged) *self, int proto, int rcvbuf)
+{
+	open_conn_af(_metadata, self, AF_INET, proto, rcvbuf);
 }
 
 /* Stream bytes [off, off + len) of @src, at rseq 1 + off, with ACK and @flags. */
@@ -362,12 +388,12 @@ static void make_lie(uint8_t *lie, const uint8_t *truth, size_t n)
  * (@lie) from make_lie()'s: the reader gets the truth, in paged frames.
  */
 static void ofo_overlap_read(struct __test_metadata *_metadata, FIXTURE_DATA(paged) *self,
-			     const FIXTURE_VARIANT(paged) *variant, uint32_t seed, bool lie,
-			     bool swap)
+			     const FIXTURE_VARIANT(paged) *variant, int family,
+			     uint32_t seed, bool lie, bool swap)
 {
 	static uint8_t liar[12500];
 
-	open_conn(_metadata, self, PROTO, 0);
+	open_conn_af(_metadata, self, family, PROTO, 0);
 	fill_stream(want, 12500, seed);
 	if (lie)
 		make_lie(liar, want, sizeof(liar));
@@ -378,13 +404,22 @@ static void ofo_overlap_read(struct __test_metadata *_metadata, FIXTURE_DATA(pag
 
 TEST_F(paged, ofo_overlap)
 {
-	ofo_overlap_read(_metadata, self, variant, 1, false, false);
+	ofo_overlap_read(_metadata, self, variant, AF_INET, 1, false, false);
 }
 
 /* The overlap [7500,10000) came first with the truth: it stays. */
 TEST_F(paged, overlap_lies)
 {
-	ofo_overlap_read(_metadata, self, variant, 2, true, false);
+	ofo_overlap_read(_metadata, self, variant, AF_INET, 2, true, false);
+}
+
+/*
+ * The same over IPv6: the IPv6 entry hands its paged skbs to the input
+ * path both families share, with the right pseudo-header checksum.
+ */
+TEST_F(paged, overlap_lies_v6)
+{
+	ofo_overlap_read(_metadata, self, variant, AF_INET6, 10, true, false);
 }
 
 /*
@@ -394,7 +429,7 @@ TEST_F(paged, overlap_lies)
  */
 TEST_F(paged, overlap_lies_reorder)
 {
-	ofo_overlap_read(_metadata, self, variant, 3, true, true);
+	ofo_overlap_read(_metadata, self, variant, AF_INET, 3, true, true);
 }
 
 TEST_F(paged, retrans_partial)
@@ -483,14 +518,25 @@ TEST_F(paged, trim_window)
 
 /* ------------------------------------------------------------ FIN */
 
-TEST_F(paged, fin)
+static void fin_read(struct __test_metadata *_metadata, FIXTURE_DATA(paged) *self,
+		     const FIXTURE_VARIANT(paged) *variant, int family)
 {
-	open_conn(_metadata, self, PROTO, 0);
+	open_conn_af(_metadata, self, family, PROTO, 0);
 	fill_stream(want, SEG, 6);
 	send_at(_metadata, self, want, 0, SEG, ETCP_TH_PSH | ETCP_TH_FIN);
 	expect_ack(_metadata, self, 1 + SEG + 1, "[0,5000) and FIN");
 	expect_read(_metadata, self, want, SEG, true);
 	expect_paged(_metadata, self, ETCP);
+}
+
+TEST_F(paged, fin)
+{
+	fin_read(_metadata, self, variant, AF_INET);
+}
+
+TEST_F(paged, fin_v6)
+{
+	fin_read(_metadata, self, variant, AF_INET6);
 }
 
 TEST_F(paged, rst_after_data)

@@ -70,14 +70,21 @@ static int pkt_set_mtu(int nsfd, const char *ifname, int mtu)
 	return ret;
 }
 
-/* A permanent IPv4 neighbour @addr -> @mac on @ifname of nsfd. */
+/* A permanent neighbour @addr -> @mac on @ifname of nsfd. */
 static int pkt_set_neigh(int nsfd, const char *ifname, const char *addr,
 			 const uint8_t mac[6])
 {
 	struct arpreq req = {};
 	struct sockaddr_in *pa = (struct sockaddr_in *)&req.arp_pa;
+	struct in6_addr a6;
 	int fd, ret = 0;
 
+	/* SIOCSARP is IPv4's alone; rtnetlink by hand would be longer. */
+	if (inet_pton(AF_INET6, addr, &a6) == 1)
+		return ns_cmd(nsfd, "ip -6 neigh replace %s lladdr "
+			      "%02x:%02x:%02x:%02x:%02x:%02x dev %s nud permanent",
+			      addr, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+			      ifname);
 	pa->sin_family = AF_INET;
 	if (inet_pton(AF_INET, addr, &pa->sin_addr) != 1)
 		return -EINVAL;
@@ -108,20 +115,24 @@ int etcp_pkt_link(const struct etcp_netns *ns, const char *addr, int mtu)
 		ret = pkt_set_neigh(ns->a, ETCP_NS_IF_A, addr, mac);
 	/* What arrives on eb for the peer's address goes nowhere. */
 	if (!ret)
-		ret = ns_sysctl_write(ns->b, "net/ipv4/conf/all/forwarding", "0");
+		ret = ns_sysctl_write(ns->b, strchr(addr, ':') ?
+				      "net/ipv6/conf/all/forwarding" :
+				      "net/ipv4/conf/all/forwarding", "0");
 	return ret;
 }
 
 /* ------------------------------------------------------------ open, close */
 
+static uint16_t pkt_ethertype(const struct etcp_pkt *pk)
+{
+	return pk->family == AF_INET6 ? ETH_P_IPV6 : ETH_P_IP;
+}
+
 int etcp_pkt_open(struct etcp_pkt *pk, int nsfd, const char *ifname,
 		  int ipproto, const char *saddr, const char *daddr,
 		  const uint8_t dmac[6])
 {
-	struct sockaddr_ll sll = {
-		.sll_family = AF_PACKET,
-		.sll_protocol = htons(ETH_P_IP),
-	};
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	int one = 1, rcvbuf = PKT_RCVBUF, ret;
 	struct ifreq ifr = {};
 	long page;
@@ -130,9 +141,13 @@ int etcp_pkt_open(struct etcp_pkt *pk, int nsfd, const char *ifname,
 	pk->fd = -1;
 	if (strlen(ifname) >= IFNAMSIZ)
 		return -ENAMETOOLONG;
-	if (inet_pton(AF_INET, saddr, &pk->saddr) != 1 ||
-	    inet_pton(AF_INET, daddr, &pk->daddr) != 1)
+	pk->family = etcp_raw_addr(saddr, &pk->saddr6);
+	if (pk->family < 0 || etcp_raw_addr(daddr, &pk->daddr6) != pk->family)
 		return -EINVAL;
+	if (pk->family == AF_INET) {
+		memcpy(&pk->saddr, pk->saddr6.s6_addr + 12, 4);
+		memcpy(&pk->daddr, pk->daddr6.s6_addr + 12, 4);
+	}
 	page = sysconf(_SC_PAGESIZE);
 	pk->page = page > 0 ? (size_t)page : 4096;
 	pk->ipproto = ipproto;
@@ -146,7 +161,8 @@ int etcp_pkt_open(struct etcp_pkt *pk, int nsfd, const char *ifname,
 	if (!pk->hist)
 		return -ENOMEM;
 
-	pk->fd = ns_socket(nsfd, AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_IP));
+	sll.sll_protocol = htons(pkt_ethertype(pk));
+	pk->fd = ns_socket(nsfd, AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, sll.sll_protocol);
 	if (pk->fd < 0)
 		goto err;
 	/* Device ioctls act in the socket's namespace. */
@@ -186,6 +202,21 @@ int etcp_pkt_open_veth(struct etcp_pkt *pk, const struct etcp_netns *ns,
 		return ret;
 	return etcp_pkt_open(pk, ns->b, ETCP_NS_IF_B, ipproto, ETCP_PKT_ADDR,
 			     ETCP_NS_ADDR_A, mac);
+}
+
+int etcp_pkt_open_veth6(struct etcp_pkt *pk, const struct etcp_netns *ns,
+			int ipproto)
+{
+	uint8_t mac[6];
+	int ret;
+
+	memset(pk, 0, sizeof(*pk));
+	pk->fd = -1;
+	ret = etcp_pkt_if_mac(ns->a, ETCP_NS_IF_A, mac);
+	if (ret)
+		return ret;
+	return etcp_pkt_open(pk, ns->b, ETCP_NS_IF_B, ipproto, ETCP_PKT_ADDR6,
+			     ETCP_NS_ADDR6_A, mac);
 }
 
 void etcp_pkt_close(struct etcp_pkt *pk)
@@ -229,7 +260,8 @@ static void pkt_record_out(struct etcp_pkt *pk, const uint8_t *frame, size_t len
 	seg.out = true;
 	/* Ours, of the connection: the mirror of pkt_in_conn(). */
 	if (pk->conn && seg.seglen >= 20 &&
-	    seg.saddr.s_addr == pk->saddr.s_addr && seg.daddr.s_addr == pk->daddr.s_addr &&
+	    IN6_ARE_ADDR_EQUAL(&seg.saddr6, &pk->saddr6) &&
+	    IN6_ARE_ADDR_EQUAL(&seg.daddr6, &pk->daddr6) &&
 	    seg.sport == pk->sport && seg.dport == pk->dport) {
 		seg.rseq = (uint32_t)(seg.seq - pk->iss);
 		if (seg.flags & ETCP_TH_ACK)
@@ -257,15 +289,35 @@ int etcp_pkt_send_frame(struct etcp_pkt *pk, const void *frame, size_t len)
 	return 0;
 }
 
-/* Ethernet and IPv4 headers for @l4len bytes at @frame. */
-static void pkt_headers(struct etcp_pkt *pk, uint8_t *frame, struct in_addr saddr,
-			struct in_addr daddr, size_t l4len)
+/* The IP header's length: where the transport segment begins. */
+static size_t pkt_iphlen(const struct etcp_pkt *pk)
+{
+	return pk->family == AF_INET6 ? ETCP_PKT_IP6_HLEN : ETCP_PKT_IP_HLEN;
+}
+
+/*
+ * Ethernet and IP headers for @l4len bytes at frame + ETCP_PKT_ETH_HLEN +
+ * pkt_iphlen(): the frame's length.  IPv4 addresses v4-mapped.
+ */
+static size_t pkt_headers(struct etcp_pkt *pk, uint8_t *frame,
+			  const struct in6_addr *saddr,
+			  const struct in6_addr *daddr, size_t l4len)
 {
 	uint8_t *ip = frame + ETCP_PKT_ETH_HLEN;
 
 	memcpy(frame, pk->dmac, 6);
 	memcpy(frame + 6, pk->smac, 6);
-	put16(frame + 12, ETH_P_IP);
+	put16(frame + 12, pkt_ethertype(pk));
+	if (pk->family == AF_INET6) {
+		memset(ip, 0, ETCP_PKT_IP6_HLEN);
+		ip[0] = 0x60;			/* version 6, class and label 0 */
+		put16(ip + 4, l4len);		/* the payload length */
+		ip[6] = pk->ipproto;		/* next header: no extension */
+		ip[7] = 64;			/* hop limit */
+		memcpy(ip + 8, saddr, 16);
+		memcpy(ip + 24, daddr, 16);
+		return ETCP_PKT_ETH_HLEN + ETCP_PKT_IP6_HLEN + l4len;
+	}
 	memset(ip, 0, ETCP_PKT_IP_HLEN);
 	ip[0] = 0x45;				/* version 4, 5 words */
 	put16(ip + 2, ETCP_PKT_IP_HLEN + l4len);
@@ -273,12 +325,11 @@ static void pkt_headers(struct etcp_pkt *pk, uint8_t *frame, struct in_addr sadd
 	put16(ip + 6, 0x4000);			/* DF */
 	ip[8] = 64;				/* TTL */
 	ip[9] = pk->ipproto;
-	memcpy(ip + 12, &saddr, 4);
-	memcpy(ip + 16, &daddr, 4);
+	memcpy(ip + 12, saddr->s6_addr + 12, 4);
+	memcpy(ip + 16, daddr->s6_addr + 12, 4);
 	put16(ip + 10, etcp_inet_csum(ip, ETCP_PKT_IP_HLEN));
+	return ETCP_PKT_ETH_HLEN + ETCP_PKT_IP_HLEN + l4len;
 }
-
-#define PKT_L4_OFF	(ETCP_PKT_ETH_HLEN + ETCP_PKT_IP_HLEN)
 
 /* One frame buffer: the tests are single-threaded senders. */
 static uint8_t pkt_frame[PKT_FRAME_MAX];
@@ -286,32 +337,35 @@ static uint8_t pkt_frame[PKT_FRAME_MAX];
 int etcp_pkt_send_ip(struct etcp_pkt *pk, const char *saddr, const char *daddr,
 		     const void *l4, size_t len)
 {
-	struct in_addr s = pk->saddr, d = pk->daddr;
+	struct in6_addr s = pk->saddr6, d = pk->daddr6;
+	size_t off = ETCP_PKT_ETH_HLEN + pkt_iphlen(pk);
 
-	if (len > ETCP_PKT_SEG_MAX)
+	if (len > (pk->family == AF_INET6 ? ETCP_PKT_SEG_MAX6 : ETCP_PKT_SEG_MAX))
 		return -EMSGSIZE;
-	if ((saddr && inet_pton(AF_INET, saddr, &s) != 1) ||
-	    (daddr && inet_pton(AF_INET, daddr, &d) != 1))
+	if ((saddr && etcp_raw_addr(saddr, &s) != pk->family) ||
+	    (daddr && etcp_raw_addr(daddr, &d) != pk->family))
 		return -EINVAL;
-	memmove(pkt_frame + PKT_L4_OFF, l4, len);
-	pkt_headers(pk, pkt_frame, s, d, len);
-	return etcp_pkt_send_frame(pk, pkt_frame, PKT_L4_OFF + len);
+	memmove(pkt_frame + off, l4, len);
+	return etcp_pkt_send_frame(pk, pkt_frame,
+				   pkt_headers(pk, pkt_frame, &s, &d, len));
 }
 
 int etcp_pkt_send_seg(struct etcp_pkt *pk, const struct etcp_raw_seg *seg)
 {
-	struct in_addr s, d;
+	size_t off = ETCP_PKT_ETH_HLEN + pkt_iphlen(pk);
+	struct in6_addr s, d;
 	ssize_t len;
 
-	len = etcp_raw_build(seg, pk->ipproto, pkt_frame + PKT_L4_OFF,
-			     ETCP_PKT_SEG_MAX);
+	/* The frame's family only: etcp_raw_build() checks the rest. */
+	if (etcp_raw_addr(seg->saddr, &s) != pk->family ||
+	    etcp_raw_addr(seg->daddr, &d) != pk->family)
+		return -EINVAL;
+	len = etcp_raw_build(seg, pk->ipproto, pkt_frame + off,
+			     pk->family == AF_INET6 ? ETCP_PKT_SEG_MAX6 : ETCP_PKT_SEG_MAX);
 	if (len < 0)
 		return len;
-	/* etcp_raw_build() checked both addresses. */
-	inet_pton(AF_INET, seg->saddr, &s);
-	inet_pton(AF_INET, seg->daddr, &d);
-	pkt_headers(pk, pkt_frame, s, d, len);
-	return etcp_pkt_send_frame(pk, pkt_frame, PKT_L4_OFF + len);
+	return etcp_pkt_send_frame(pk, pkt_frame,
+				   pkt_headers(pk, pkt_frame, &s, &d, len));
 }
 
 /* ------------------------------------------------------------ receiving */
@@ -319,8 +373,8 @@ int etcp_pkt_send_seg(struct etcp_pkt *pk, const struct etcp_raw_seg *seg)
 static bool pkt_in_conn(const struct etcp_pkt *pk, const struct etcp_cap_seg *seg)
 {
 	return pk->conn && seg->seglen >= 20 &&
-	       seg->saddr.s_addr == pk->daddr.s_addr &&
-	       seg->daddr.s_addr == pk->saddr.s_addr &&
+	       IN6_ARE_ADDR_EQUAL(&seg->saddr6, &pk->daddr6) &&
+	       IN6_ARE_ADDR_EQUAL(&seg->daddr6, &pk->saddr6) &&
 	       seg->sport == pk->dport && seg->dport == pk->sport;
 }
 
@@ -361,7 +415,7 @@ static int pkt_read_one(struct etcp_pkt *pk, struct etcp_cap_seg *seg)
 	if (ret)
 		return ret;
 	if (f.pkttype == PACKET_OUTGOING || f.len < ETCP_PKT_ETH_HLEN ||
-	    buf[12] != ETH_P_IP >> 8 || buf[13] != (ETH_P_IP & 0xff))
+	    buf[12] != pkt_ethertype(pk) >> 8 || buf[13] != (pkt_ethertype(pk) & 0xff))
 		return 0;
 	if (etcp_cap_parse(buf + ETCP_PKT_ETH_HLEN, f.len - ETCP_PKT_ETH_HLEN,
 			   pk->ipproto, seg))
@@ -423,8 +477,8 @@ static bool pkt_synack_match(const struct etcp_cap_seg *seg, const void *arg)
 	const struct etcp_pkt *pk = arg;
 
 	return seg->seglen >= 20 && !seg->bad && seg->csum != 0 &&
-	       seg->saddr.s_addr == pk->daddr.s_addr &&
-	       seg->daddr.s_addr == pk->saddr.s_addr &&
+	       IN6_ARE_ADDR_EQUAL(&seg->saddr6, &pk->daddr6) &&
+	       IN6_ARE_ADDR_EQUAL(&seg->daddr6, &pk->saddr6) &&
 	       seg->sport == pk->dport && seg->dport == pk->sport &&
 	       (seg->flags & (ETCP_TH_SYN | ETCP_TH_RST));
 }
@@ -432,8 +486,13 @@ static bool pkt_synack_match(const struct etcp_cap_seg *seg, const void *arg)
 static void pkt_seg_init(const struct etcp_pkt *pk, struct etcp_raw_seg *s,
 			 char *sa, char *da)
 {
-	inet_ntop(AF_INET, &pk->saddr, sa, INET_ADDRSTRLEN);
-	inet_ntop(AF_INET, &pk->daddr, da, INET_ADDRSTRLEN);
+	if (pk->family == AF_INET6) {
+		inet_ntop(AF_INET6, &pk->saddr6, sa, INET6_ADDRSTRLEN);
+		inet_ntop(AF_INET6, &pk->daddr6, da, INET6_ADDRSTRLEN);
+	} else {
+		inet_ntop(AF_INET, &pk->saddr, sa, INET6_ADDRSTRLEN);
+		inet_ntop(AF_INET, &pk->daddr, da, INET6_ADDRSTRLEN);
+	}
 	memset(s, 0, sizeof(*s));
 	s->saddr = sa;
 	s->daddr = da;
@@ -446,7 +505,7 @@ int etcp_pkt_connect(struct etcp_pkt *pk, uint16_t sport, uint16_t dport,
 		     uint32_t iss, uint16_t mss, struct etcp_cap_seg *synack,
 		     int timeout_ms)
 {
-	char sa[INET_ADDRSTRLEN], da[INET_ADDRSTRLEN];
+	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
 	struct etcp_cap_seg seg;
 	struct etcp_raw_seg s;
 	uint8_t opt[4];
@@ -496,7 +555,7 @@ int etcp_pkt_connect(struct etcp_pkt *pk, uint16_t sport, uint16_t dport,
 int etcp_pkt_send(struct etcp_pkt *pk, uint32_t rseq, uint8_t flags,
 		  const void *data, size_t len)
 {
-	char sa[INET_ADDRSTRLEN], da[INET_ADDRSTRLEN];
+	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
 	struct etcp_raw_seg s;
 
 	if (!pk->conn)

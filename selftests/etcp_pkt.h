@@ -25,7 +25,11 @@
  *
  * The frames: dst MAC the other end's, src MAC the bound interface's,
  * ethertype IPv4; IPv4 header of 20 bytes with DF, TTL 64, a fresh ID,
- * the right header checksum; then the transport segment (TCP's format)
+ * the right header checksum.  Or, for a peer opened with IPv6 addresses
+ * (etcp_pkt_open_veth6(): fd00:1::3 toward ea's fd00:1::1), ethertype
+ * IPv6; IPv6 header of 40 bytes, traffic class and flow label 0, the
+ * payload length, next header the protocol, hop limit 64, no extension
+ * header.  Then the transport segment (TCP's format)
  * from etcp_raw_build(), checksum included (or any bytes:
  * etcp_pkt_send_ip()).  Received frames are parsed by etcp_cap_parse();
  * the peer's own outgoing frames (PACKET_OUTGOING) are skipped.
@@ -66,20 +70,27 @@
 struct etcp_netns;
 
 #define ETCP_PKT_ADDR		"10.0.1.3"	/* owned by no namespace */
+#define ETCP_PKT_ADDR6		"fd00:1::3"	/* nor this one */
 #define ETCP_PKT_MTU		9000
 #define ETCP_PKT_ETH_HLEN	14
 #define ETCP_PKT_IP_HLEN	20
+#define ETCP_PKT_IP6_HLEN	40
 /* The largest transport segment a frame carries (IP's 65535 less 20). */
 #define ETCP_PKT_SEG_MAX	65515
+/* IPv6's payload length counts the transport segment alone. */
+#define ETCP_PKT_SEG_MAX6	65535
 
 struct etcp_pkt {
 	int fd;			/* the packet socket, -1 when closed */
 	int ifindex;
 	int ipproto;		/* 6 or 253: what is built and parsed */
+	int family;		/* AF_INET or AF_INET6: of the addresses */
 	uint8_t smac[6];	/* the bound interface's */
 	uint8_t dmac[6];	/* the other end's */
-	struct in_addr saddr;	/* the peer's address (connection) */
+	struct in_addr saddr;	/* the peer's address (connection), IPv4 */
 	struct in_addr daddr;	/* the other end's */
+	/* Either family's, IPv4 v4-mapped (as etcp_capture.h gives them). */
+	struct in6_addr saddr6, daddr6;
 	uint16_t ip_id;		/* the next IPv4 ID */
 	size_t page;		/* the page size */
 	size_t frames;		/* frames sent */
@@ -107,10 +118,11 @@ struct etcp_pkt {
 #define ETCP_PKT_HIST		512
 
 /*
- * Set up the link of ns for a peer speaking as @addr from eb: MTU @mtu on
- * ea and eb (ioctls), a permanent neighbour entry for @addr with eb's MAC
- * in netns a (SIOCSARP), and no IPv4 forwarding in netns b.  No process
- * is started.
+ * Set up the link of ns for a peer speaking as @addr (IPv4 or IPv6) from
+ * eb: MTU @mtu on ea and eb (ioctls), a permanent neighbour entry for
+ * @addr with eb's MAC in netns a (SIOCSARP; for IPv6, which has no such
+ * ioctl, ip(8)), and no forwarding of that family in netns b.  Call it
+ * once per address the peer speaks as.
  */
 int etcp_pkt_link(const struct etcp_netns *ns, const char *addr, int mtu);
 
@@ -119,8 +131,9 @@ int etcp_pkt_if_mac(int nsfd, const char *ifname, uint8_t mac[6]);
 
 /*
  * Open @pk: a packet socket in nsfd bound to @ifname, sending frames to
- * @dmac and building segments of @ipproto from @saddr to @daddr (dotted
- * quads).  On error nothing is left open (pk->fd is -1).
+ * @dmac and building segments of @ipproto from @saddr to @daddr (both
+ * IPv4 or both IPv6: pk->family; the socket sends and reads that
+ * ethertype only).  On error nothing is left open (pk->fd is -1).
  */
 int etcp_pkt_open(struct etcp_pkt *pk, int nsfd, const char *ifname,
 		  int ipproto, const char *saddr, const char *daddr,
@@ -128,6 +141,9 @@ int etcp_pkt_open(struct etcp_pkt *pk, int nsfd, const char *ifname,
 /* The peer of the veth pair of ns: eb, as ETCP_PKT_ADDR, toward ea's 10.0.1.1. */
 int etcp_pkt_open_veth(struct etcp_pkt *pk, const struct etcp_netns *ns,
 		       int ipproto);
+/* The same over IPv6: eb as ETCP_PKT_ADDR6, toward ea's fd00:1::1. */
+int etcp_pkt_open_veth6(struct etcp_pkt *pk, const struct etcp_netns *ns,
+			int ipproto);
 /* Close the socket; safe on a peer never opened if zeroed with fd -1. */
 void etcp_pkt_close(struct etcp_pkt *pk);
 
@@ -136,9 +152,9 @@ void etcp_pkt_close(struct etcp_pkt *pk);
 /* Send one whole frame (Ethernet header included) as it is. */
 int etcp_pkt_send_frame(struct etcp_pkt *pk, const void *frame, size_t len);
 /*
- * Send @len bytes (at most ETCP_PKT_SEG_MAX) as the payload of an IPv4
- * packet of pk->ipproto from @saddr to @daddr (NULL: the peer's own
- * addresses), in one frame.
+ * Send @len bytes (at most ETCP_PKT_SEG_MAX, or ETCP_PKT_SEG_MAX6) as the
+ * payload of an IP packet of pk->family and pk->ipproto from @saddr to
+ * @daddr (NULL: the peer's own addresses), in one frame.
  */
 int etcp_pkt_send_ip(struct etcp_pkt *pk, const char *saddr, const char *daddr,
 		     const void *l4, size_t len);

@@ -73,6 +73,37 @@ uint16_t etcp_raw_csum6(const struct in6_addr *saddr, const struct in6_addr *dad
 	return csum_finish(sum, seg, len);
 }
 
+int etcp_raw_addr(const char *str, struct in6_addr *addr)
+{
+	struct in_addr a4;
+
+	if (!str)
+		return -EINVAL;
+	if (inet_pton(AF_INET, str, &a4) == 1) {
+		/* v4-mapped, as etcp_capture.h gives IPv4 addresses in saddr6. */
+		memset(addr, 0, sizeof(*addr));
+		addr->s6_addr[10] = addr->s6_addr[11] = 0xff;
+		memcpy(addr->s6_addr + 12, &a4, 4);
+		return AF_INET;
+	}
+	if (inet_pton(AF_INET6, str, addr) == 1)
+		return AF_INET6;
+	return -EINVAL;
+}
+
+uint16_t etcp_raw_csum_af(int family, const struct in6_addr *saddr,
+			  const struct in6_addr *daddr, int ipproto,
+			  const void *seg, size_t len)
+{
+	struct in_addr s4, d4;
+
+	if (family == AF_INET6)
+		return etcp_raw_csum6(saddr, daddr, ipproto, seg, len);
+	memcpy(&s4, saddr->s6_addr + 12, 4);
+	memcpy(&d4, daddr->s6_addr + 12, 4);
+	return etcp_raw_csum(s4, d4, ipproto, seg, len);
+}
+
 size_t etcp_raw_opt_mss(uint8_t *p, uint16_t mss)
 {
 	p[0] = ETCP_OPT_MSS;
@@ -85,6 +116,12 @@ size_t etcp_raw_opt_mss(uint8_t *p, uint16_t mss)
 int etcp_raw_open(int nsfd, int ipproto)
 {
 	return ns_socket(nsfd, AF_INET, SOCK_RAW | SOCK_CLOEXEC, ipproto);
+}
+
+int etcp_raw_open6(int nsfd, int ipproto)
+{
+	/* No IPV6_CHECKSUM: the kernel sends our checksum field as it is. */
+	return ns_socket(nsfd, AF_INET6, SOCK_RAW | SOCK_CLOEXEC, ipproto);
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -106,14 +143,14 @@ ssize_t etcp_raw_build(const struct etcp_raw_seg *seg, int ipproto,
 {
 	size_t hdrlen = 20 + ((seg->optlen + 3) & ~(size_t)3);
 	size_t len = hdrlen + seg->datalen;
-	struct in_addr saddr, daddr;
+	struct in6_addr saddr, daddr;
 	uint16_t csum;
+	int family;
 
 	if (seg->doff < 0 || seg->doff > 15 || hdrlen > RAW_HDR_MAX)
 		return -EINVAL;
-	if (!seg->saddr || !seg->daddr ||
-	    inet_pton(AF_INET, seg->saddr, &saddr) != 1 ||
-	    inet_pton(AF_INET, seg->daddr, &daddr) != 1)
+	family = etcp_raw_addr(seg->saddr, &saddr);
+	if (family < 0 || etcp_raw_addr(seg->daddr, &daddr) != family)
 		return -EINVAL;
 	if (len > size)
 		return -EMSGSIZE;
@@ -136,12 +173,48 @@ ssize_t etcp_raw_build(const struct etcp_raw_seg *seg, int ipproto,
 		len = seg->trunc;
 	/* Over what is sent: the receiver sums the datagram it gets. */
 	if (len >= 18) {
-		csum = etcp_raw_csum(saddr, daddr, ipproto, buf, len);
+		csum = etcp_raw_csum_af(family, &saddr, &daddr, ipproto, buf, len);
 		if (seg->csum == ETCP_RAW_CSUM_BAD)
 			csum ^= 0x5555;	/* never 0 <-> 0xffff, the same in 1s' complement */
 		put16(buf + 16, csum);
 	}
 	return len;
+}
+
+/* etcp_raw_send_bytes() over IPv6: IPV6_PKTINFO sets the source. */
+static int raw_send_bytes6(int fd, const char *saddr, const char *daddr,
+			   const void *buf, size_t len)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} ctrl = {};
+	struct sockaddr_in6 dst = { .sin6_family = AF_INET6 };
+	struct in6_pktinfo pi = {};
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = {
+		.msg_name = &dst,
+		.msg_namelen = sizeof(dst),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctrl.buf,
+		.msg_controllen = sizeof(ctrl.buf),
+	};
+	struct cmsghdr *cm;
+
+	if (inet_pton(AF_INET6, daddr, &dst.sin6_addr) != 1 ||
+	    inet_pton(AF_INET6, saddr, &pi.ipi6_addr) != 1)
+		return -EINVAL;
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = IPPROTO_IPV6;
+	cm->cmsg_type = IPV6_PKTINFO;
+	cm->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+
+	errno = 0;
+	if (sendmsg(fd, &msg, 0) != (ssize_t)len)
+		return errno ? -errno : -EIO;
+	return 0;
 }
 
 int etcp_raw_send_bytes(int fd, const char *saddr, const char *daddr,
@@ -164,6 +237,8 @@ int etcp_raw_send_bytes(int fd, const char *saddr, const char *daddr,
 	};
 	struct cmsghdr *cm;
 
+	if (daddr && strchr(daddr, ':'))
+		return raw_send_bytes6(fd, saddr, daddr, buf, len);
 	if (inet_pton(AF_INET, daddr, &dst.sin_addr) != 1 ||
 	    inet_pton(AF_INET, saddr, &pi.ipi_spec_dst) != 1)
 		return -EINVAL;

@@ -35,7 +35,7 @@ enum etcp_raw_csum {
 
 /* One segment to send; zero-initialise and set what matters. */
 struct etcp_raw_seg {
-	const char *saddr;	/* dotted quad, local to the socket's netns */
+	const char *saddr;	/* IPv4 or IPv6 (both the same), local to the socket's netns */
 	const char *daddr;
 	uint16_t sport, dport;	/* host order */
 	uint32_t seq, ack;	/* host order; ack goes out whatever the flags */
@@ -53,6 +53,11 @@ struct etcp_raw_seg {
 
 /* A raw socket of protocol ipproto in netns nsfd; fd or -1 with errno. */
 int etcp_raw_open(int nsfd, int ipproto);
+/*
+ * The same for IPv6 (AF_INET6).  Such a socket computes no transport
+ * checksum (no IPV6_CHECKSUM): the segment goes out exactly as built.
+ */
+int etcp_raw_open6(int nsfd, int ipproto);
 
 /*
  * Build seg into buf as it would be sent with protocol ipproto (checksum
@@ -69,7 +74,8 @@ int etcp_raw_send(int fd, const struct etcp_raw_seg *seg);
 
 /*
  * Send @len arbitrary bytes (0..1480) as the transport segment, exactly
- * as given, from @saddr to @daddr on raw socket fd: 0 or -errno.
+ * as given, from @saddr to @daddr on raw socket fd (an IPv6 one for IPv6
+ * addresses): 0 or -errno.
  */
 int etcp_raw_send_bytes(int fd, const char *saddr, const char *daddr,
 			const void *buf, size_t len);
@@ -83,6 +89,12 @@ int etcp_raw_send_bytes(int fd, const char *saddr, const char *daddr,
 int etcp_raw_recv(int fd, etcp_cap_match_fn *fn, const void *arg,
 		  struct etcp_cap_seg *seg, int timeout_ms);
 
+/*
+ * Parse an IPv4 or IPv6 address: AF_INET (@addr v4-mapped, as
+ * etcp_capture.h gives IPv4 addresses) or AF_INET6, or -EINVAL.
+ */
+int etcp_raw_addr(const char *str, struct in6_addr *addr);
+
 /* Write the 4 bytes of an MSS option at p; returns 4. */
 size_t etcp_raw_opt_mss(uint8_t *p, uint16_t mss);
 
@@ -95,5 +107,10 @@ uint16_t etcp_raw_csum(struct in_addr saddr, struct in_addr daddr, int ipproto,
 /* The same over IPv6's pseudo-header (RFC 8200 8.1). */
 uint16_t etcp_raw_csum6(const struct in6_addr *saddr, const struct in6_addr *daddr,
 			int ipproto, const void *seg, size_t len);
+
+/* Either of the two by @family; IPv4 addresses v4-mapped (etcp_raw_addr()). */
+uint16_t etcp_raw_csum_af(int family, const struct in6_addr *saddr,
+			  const struct in6_addr *daddr, int ipproto,
+			  const void *seg, size_t len);
 
 #endif /* _ETCP_RAW_H */
