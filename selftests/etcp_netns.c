@@ -9,16 +9,25 @@
 #include <net/if.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/if.h>	/* after net/if.h: IF_OPER_UP, IFF_LOWER_UP */
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+
 #include "etcp_netns.h"
+#include "etcp_nl.h"
+#include "etcp_util.h"
 
 #define ETCP_NETNS_RUN_DIR	"/run/netns"
 #define ETCP_POLL_NS		(5 * 1000 * 1000)	/* 5 ms between polls */
@@ -57,23 +66,27 @@ int etcp_run(const char *fmt, ...)
 	return 0;
 }
 
+/*
+ * Every fixture setup asks: no shell here (under TCG each costs a tenth
+ * of a second).  The tests themselves still run ip(8) ("ip netns exec").
+ */
 const char *etcp_netns_unsupported(void)
 {
 	if (geteuid() != 0)
 		return "needs root to create network namespaces";
-	if (etcp_run("command -v ip >/dev/null"))
+	if (!have_prog("ip"))
 		return "needs ip(8) from iproute2";
 	return NULL;
 }
 
-static int etcp_ns_open(const char *name)
-{
-	char path[sizeof(ETCP_NETNS_RUN_DIR) + ETCP_NS_NAME_MAX + 1];
-	int fd;
+#define ETCP_NS_PATH_MAX	(sizeof(ETCP_NETNS_RUN_DIR) + ETCP_NS_NAME_MAX + 1)
 
-	snprintf(path, sizeof(path), "%s/%s", ETCP_NETNS_RUN_DIR, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+static int etcp_ns_path(char *path, const char *name)
+{
+	int n = snprintf(path, ETCP_NS_PATH_MAX, "%s/%s", ETCP_NETNS_RUN_DIR,
+			 name);
+
+	return n < 0 || (size_t)n >= ETCP_NS_PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
 /*
@@ -107,10 +120,10 @@ static void __attribute__((constructor)) etcp_keep_static_keys(void)
 		keep_ns[0] = '\0';
 		return;
 	}
-	etcp_run("ip netns exec %s nft 'add table inet keep; "
-		 "add chain inet keep i { type filter hook input priority 0; }; "
-		 "add chain inet keep o { type filter hook output priority 0; }'",
-		 keep_ns);
+	/* nft alone: "ip netns exec" would remount /sys, a second under TCG. */
+	ns_nft(keep_nsfd, "add table inet keep; "
+	       "add chain inet keep i { type filter hook input priority 0; }; "
+	       "add chain inet keep o { type filter hook output priority 0; }");
 }
 
 static void __attribute__((destructor)) etcp_release_static_keys(void)
@@ -121,16 +134,105 @@ static void __attribute__((destructor)) etcp_release_static_keys(void)
 		close(keep_ts_fd);
 }
 
+/*
+ * What "ip netns add" does first, once per process (the harness's test
+ * children inherit it): /run/netns a mount point with shared propagation,
+ * so that a namespace mounted or unmounted there later shows up in every
+ * mount namespace made meanwhile ("ip netns exec" makes one per call) and
+ * an unmount frees the namespace at once rather than when the last copy
+ * of the mount goes.  Only a mount point can be made shared: when the
+ * directory is not one yet (EINVAL), it is bind-mounted onto itself
+ * first.  0 or -errno.
+ */
+static int etcp_netns_run_dir(void)
+{
+	static bool done;
+
+	if (done)
+		return 0;
+	if (mkdir(ETCP_NETNS_RUN_DIR, 0755) && errno != EEXIST)
+		return -errno;
+	if (mount("", ETCP_NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL)) {
+		if (errno != EINVAL)
+			return -errno;
+		if (mount(ETCP_NETNS_RUN_DIR, ETCP_NETNS_RUN_DIR, "none",
+			  MS_BIND | MS_REC, NULL) ||
+		    mount("", ETCP_NETNS_RUN_DIR, "none", MS_SHARED | MS_REC,
+			  NULL))
+			return -errno;
+	}
+	done = true;
+	return 0;
+}
+
+/*
+ * A new network namespace bind-mounted on @path, as "ip netns add" makes
+ * it: 0 or -errno, with this thread back in the namespace it was in.
+ * unshare() moves only the calling thread, so the new namespace is
+ * /proc/thread-self's: /proc/self names the main thread's, which in a
+ * test with threads may be another.
+ */
+static int etcp_ns_mount_new(const char *path)
+{
+	int orig, ret = 0;
+
+	orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (orig < 0)
+		return -errno;
+	if (unshare(CLONE_NEWNET)) {
+		ret = -errno;
+		goto out;
+	}
+	if (mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL))
+		ret = -errno;
+	if (setns(orig, CLONE_NEWNET))
+		ret = -EBADFD;	/* as ns_leave()'s callers say it */
+out:
+	close(orig);
+	return ret;
+}
+
+/* The namespace mounted on @path unmounted and the file gone. */
+static void etcp_ns_unmount(const char *path)
+{
+	umount2(path, MNT_DETACH);
+	unlink(path);
+}
+
 int etcp_ns_create(const char *name)
 {
-	int fd;
+	char path[ETCP_NS_PATH_MAX];
+	int fd, ret;
 
-	if (etcp_run("ip netns add %s", name))
-		return -ECHILD;
-	fd = etcp_ns_open(name);
+	ret = etcp_ns_path(path, name) ?: etcp_netns_run_dir();
+	if (ret)
+		return ret;
+	/* Mode 0 and O_EXCL, as ip(8): never take over another's name. */
+	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
 	if (fd < 0)
-		etcp_run("ip netns del %s", name);
+		return -errno;
+	close(fd);
+	ret = etcp_ns_mount_new(path);
+	if (ret) {
+		etcp_ns_unmount(path);
+		return ret;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		etcp_ns_unmount(path);
+		return ret;
+	}
 	return fd;
+}
+
+/* "ip netns del @name", without complaint when it is not there. */
+static void etcp_ns_remove(const char *name)
+{
+	char path[ETCP_NS_PATH_MAX];
+
+	if (name && name[0] && !etcp_ns_path(path, name))
+		etcp_ns_unmount(path);
 }
 
 /*
@@ -155,22 +257,130 @@ void etcp_ns_delete(const char *name, int fd)
 	etcp_ns_reap(fd);
 	if (fd >= 0)
 		close(fd);
-	if (name && name[0])
-		etcp_run("ip netns del %s", name);
+	etcp_ns_remove(name);
+}
+
+/* etcp_ns_create(@name) into *@fd; on failure @name is cleared (not ours). */
+static int etcp_ns_add(char *name, int *fd)
+{
+	int ret = etcp_ns_create(name);
+
+	if (ret < 0) {
+		fprintf(stderr, "# cannot create netns %s: %s\n", name,
+			strerror(-ret));
+		name[0] = '\0';
+		return ret;
+	}
+	*fd = ret;
+	return 0;
+}
+
+/* ioctl @req on @ifr named @ifname, from a socket in nsfd: 0 or -errno. */
+static int ns_ifreq(int nsfd, const char *ifname, unsigned long req,
+		    struct ifreq *ifr)
+{
+	int fd, ret = 0;
+
+	fd = ns_socket(nsfd, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strncpy(ifr->ifr_name, ifname, IFNAMSIZ - 1);
+	if (ioctl(fd, req, ifr))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* The ifindex of @ifname in nsfd, or -errno. */
+static int ns_ifindex(int nsfd, const char *ifname)
+{
+	struct ifreq ifr = {};
+	int ret = ns_ifreq(nsfd, ifname, SIOCGIFINDEX, &ifr);
+
+	return ret ?: ifr.ifr_ifindex;
+}
+
+/* "ip link set @ifname up" in nsfd: 0 or -errno. */
+static int ns_link_up(int nsfd, const char *ifname)
+{
+	struct ifreq ifr = {};
+	int ret = ns_ifreq(nsfd, ifname, SIOCGIFFLAGS, &ifr);
+
+	if (ret)
+		return ret;
+	ifr.ifr_flags |= IFF_UP;
+	return ns_ifreq(nsfd, ifname, SIOCSIFFLAGS, &ifr);
+}
+
+/* One end of a veth pair of the topology (etcp_netns.h's drawings). */
+struct etcp_ns_end {
+	int nsfd;
+	const char *ifname;
+	int ifindex;		/* asked for: see ETCP_NS_IFINDEX_A */
+	const char *addr, *addr6;
+};
+
+/*
+ * One end configured as ip(8) did it: its addresses /24 and /64, then lo
+ * and the end up.  The IPv6 address skips Duplicate Address Detection
+ * (IFA_F_NODAD, ip's "nodad"): it only has to leave the tentative state
+ * once the link has carrier, which takes a workqueue run, not DAD's
+ * second.  0 or -errno.
+ */
+static int etcp_ns_config(const struct etcp_ns_end *e)
+{
+	int ifindex = ns_ifindex(e->nsfd, e->ifname), ret;
+
+	ret = ifindex < 0 ? ifindex : 0;
+	ret = ret ?: nl_addr_add(e->nsfd, ifindex, e->addr, 24, 0);
+	ret = ret ?: nl_addr_add(e->nsfd, ifindex, e->addr6, 64, IFA_F_NODAD);
+	ret = ret ?: ns_link_up(e->nsfd, "lo");
+	ret = ret ?: ns_link_up(e->nsfd, e->ifname);
+	if (ret)
+		fprintf(stderr, "# cannot configure %s: %s\n", e->ifname,
+			strerror(-ret));
+	return ret;
 }
 
 /*
- * One shell for the whole topology: under TCG every process start costs
- * tens of milliseconds.  The addresses and links go up in one ip(8) batch
- * per namespace.  The IPv6 address skips Duplicate Address Detection
- * (nodad): it only has to leave the tentative state once the link has
- * carrier, which takes a workqueue run, not DAD's second.
+ * The ends of each pair get ifindexes of their own.  Left to the kernel,
+ * both would be 2, the first after lo in a new namespace; a veth whose
+ * peer (its iflink) has the same ifindex then looks to linkwatch like a
+ * device with no lower one, whose carrier changes are not urgent: they
+ * are applied (operstate, and the qdisc that lets packets out) up to a
+ * second later, linkwatch's rate limit.  ip(8)'s pairs have that delay
+ * too, hidden in its process starts; without them the tests' first
+ * packets were dropped.  With distinct ifindexes the changes are applied
+ * at once, and etcp_netns_wait_carrier() waits for them to be.
  */
-#define ETCP_NS_CONFIG(name, ifname, addr, addr6) \
-	"printf '%%s\\n' 'addr add " addr "/24 dev " ifname "' " \
-	"'addr add " addr6 "/64 dev " ifname " nodad' " \
-	"'link set lo up' 'link set " ifname " up' | ip -n " name " -b -"
+#define ETCP_NS_IFINDEX_A	2
+#define ETCP_NS_IFINDEX_B	3
+#define ETCP_NS_IFINDEX_B2	4
+#define ETCP_NS_IFINDEX_C	5
 
+/*
+ * The veth pair @x - @y, each end created in its namespace and
+ * configured: 0 or -errno (the namespaces' deletion removes what is made).
+ */
+static int etcp_ns_link(const struct etcp_ns_end *x, const struct etcp_ns_end *y)
+{
+	struct nl_veth_end vx = { x->ifname, x->nsfd, x->ifindex };
+	struct nl_veth_end vy = { y->ifname, y->nsfd, y->ifindex };
+	int ret = nl_veth_add(&vx, &vy);
+
+	if (ret) {
+		fprintf(stderr, "# cannot add veth pair %s-%s: %s\n",
+			x->ifname, y->ifname, strerror(-ret));
+		return ret;
+	}
+	return etcp_ns_config(x) ?: etcp_ns_config(y);
+}
+
+/*
+ * No process started: under TCG each costs a tenth of a second, and the
+ * ip(8) commands this replaces took 0.7 to 1.3 s a fixture (and another
+ * 0.5 to 0.7 s to delete it).
+ */
 int etcp_netns_setup(struct etcp_netns *ns)
 {
 	int pid = getpid(), ret;
@@ -182,27 +392,17 @@ int etcp_netns_setup(struct etcp_netns *ns)
 	snprintf(ns->name_a, sizeof(ns->name_a), "etcp-a-%d", pid);
 	snprintf(ns->name_b, sizeof(ns->name_b), "etcp-b-%d", pid);
 
-	ret = etcp_run("set -e; ip netns add %1$s; ip netns add %2$s; "
-		       "ip link add %3$s netns %1$s type veth peer name %4$s netns %2$s; "
-		       ETCP_NS_CONFIG("%1$s", "%3$s", "%5$s", "%7$s") "; "
-		       ETCP_NS_CONFIG("%2$s", "%4$s", "%6$s", "%8$s"),
-		       ns->name_a, ns->name_b, ETCP_NS_IF_A, ETCP_NS_IF_B,
-		       ETCP_NS_ADDR_A, ETCP_NS_ADDR_B,
-		       ETCP_NS_ADDR6_A, ETCP_NS_ADDR6_B);
-	if (ret)
-		goto err;
-	ret = etcp_ns_open(ns->name_a);
-	if (ret < 0)
-		goto err;
-	ns->a = ret;
-	ret = etcp_ns_open(ns->name_b);
-	if (ret < 0)
-		goto err;
-	ns->b = ret;
-	return 0;
+	ret = etcp_ns_add(ns->name_a, &ns->a) ?: etcp_ns_add(ns->name_b, &ns->b);
+	if (!ret) {
+		struct etcp_ns_end a = { ns->a, ETCP_NS_IF_A, ETCP_NS_IFINDEX_A,
+					 ETCP_NS_ADDR_A, ETCP_NS_ADDR6_A };
+		struct etcp_ns_end b = { ns->b, ETCP_NS_IF_B, ETCP_NS_IFINDEX_B,
+					 ETCP_NS_ADDR_B, ETCP_NS_ADDR6_B };
 
-err:
-	etcp_netns_teardown(ns);
+		ret = etcp_ns_link(&a, &b);
+	}
+	if (ret)
+		etcp_netns_teardown(ns);
 	return ret;
 }
 
@@ -230,11 +430,10 @@ void etcp_netns_teardown(struct etcp_netns *ns)
 	/* A fixture that never called etcp_netns_add_c() may leave c 0. */
 	if (ns->name_c[0] && ns->c >= 0)
 		close(ns->c);
-	/* Deleting either namespace of a pair destroys the veth pair. */
-	if (ns->name_a[0] && ns->name_b[0])
-		etcp_run("for n in %s %s %s; do "
-			 "if [ -e %s/$n ]; then ip netns del $n; fi; done",
-			 ns->name_a, ns->name_b, ns->name_c, ETCP_NETNS_RUN_DIR);
+	/* Deleting a namespace destroys its end of a pair, and so the pair. */
+	etcp_ns_remove(ns->name_a);
+	etcp_ns_remove(ns->name_b);
+	etcp_ns_remove(ns->name_c);
 	memset(ns, 0, sizeof(*ns));
 	ns->a = -1;
 	ns->b = -1;
@@ -249,32 +448,59 @@ static long etcp_now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* 1 if ifname in nsfd is IFF_UP and IFF_RUNNING, 0 if not yet, or -errno. */
+/*
+ * 1 if ifname in nsfd is up with carrier and its operational state is
+ * "up", 0 if not yet, or -errno.  IFF_RUNNING alone is not enough: a new
+ * device's operstate is "unknown", which counts as running before
+ * linkwatch has even looked at its carrier; linkwatch sets "up" and lets
+ * packets out (gives the device its qdisc) in one go.
+ */
 static int etcp_link_running(int nsfd, const char *ifname)
 {
-	struct ifreq ifr = {};
-	int fd, ret;
+	unsigned int flags = 0;
+	int oper = nl_link_operstate(nsfd, ifname, &flags);
 
-	fd = ns_socket(nsfd, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
-	ret = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	if (ret < 0)
-		ret = -errno;
-	else
-		ret = (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) ==
-		      (IFF_UP | IFF_RUNNING);
-	close(fd);
-	return ret;
+	if (oper < 0)
+		return oper;
+	return oper == IF_OPER_UP &&
+	       (flags & (IFF_UP | IFF_LOWER_UP)) == (IFF_UP | IFF_LOWER_UP);
 }
 
 /*
- * 1 if IPv6 address @addr of nsfd can be bound (it is no longer
- * tentative: bind() fails EADDRNOTAVAIL until then), 0 if not yet, or
- * -errno.
+ * 1 if @ifname of nsfd has joined the solicited-node multicast group of
+ * @addr (RFC 4291 2.7.1), 0 if not yet, or -errno.  A "nodad" address is
+ * never tentative, so it can be bound at once, but the join happens
+ * later, in the address's DAD work; until then neighbour solicitations
+ * for it are dropped, and the first packet to it waits out a second for
+ * the next one.  /proc/net/igmp6 lists a device's groups as "ifindex
+ * name group ..." with the group in 32 hex digits.
  */
-static int etcp_addr6_ready(int nsfd, const char *addr)
+static int etcp_addr6_joined(int nsfd, const char *ifname,
+			     const struct in6_addr *addr)
+{
+	char buf[8192], want[33], dev[IFNAMSIZ], group[33], *line, *save;
+	ssize_t n;
+
+	n = ns_proc_net_read(nsfd, "igmp6", buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	snprintf(want, sizeof(want), "ff0200000000000000000001ff%02x%02x%02x",
+		 addr->s6_addr[13], addr->s6_addr[14], addr->s6_addr[15]);
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%*d %15s %32s", dev, group) == 2 &&
+		    !strcmp(dev, ifname) && !strcmp(group, want))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * 1 if IPv6 address @addr of @ifname in nsfd is usable: it can be bound
+ * (it is no longer tentative: bind() fails EADDRNOTAVAIL until then) and
+ * neighbour solicitations for it are answered; 0 if not yet, or -errno.
+ */
+static int etcp_addr6_ready(int nsfd, const char *ifname, const char *addr)
 {
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
 	int fd, ret;
@@ -288,12 +514,14 @@ static int etcp_addr6_ready(int nsfd, const char *addr)
 	if (bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)))
 		ret = errno == EADDRNOTAVAIL ? 0 : -errno;
 	close(fd);
-	return ret;
+	if (ret <= 0)
+		return ret;
+	return etcp_addr6_joined(nsfd, ifname, &sin6.sin6_addr);
 }
 
 /*
- * 1 if ifname in nsfd is IFF_UP and IFF_RUNNING, 0 if not yet, or -errno.
- * With @addr6 (not NULL), that address must be usable too.
+ * 1 if ifname in nsfd is up and running (etcp_link_running()), 0 if not
+ * yet, or -errno.  With @addr6 (not NULL), that address must be usable too.
  */
 static int etcp_link_ready(int nsfd, const char *ifname, const char *addr6)
 {
@@ -301,7 +529,7 @@ static int etcp_link_ready(int nsfd, const char *ifname, const char *addr6)
 
 	if (ret <= 0 || !addr6)
 		return ret;
-	return etcp_addr6_ready(nsfd, addr6);
+	return etcp_addr6_ready(nsfd, ifname, addr6);
 }
 
 int etcp_netns_wait_carrier(const struct etcp_netns *ns, int timeout_ms)
@@ -325,31 +553,60 @@ int etcp_netns_wait_carrier(const struct etcp_netns *ns, int timeout_ms)
 	}
 }
 
+/*
+ * Default routes of a and c through b: IPv4 via the gateway alone, IPv6
+ * via the gateway on a device (the gateway's prefix route may still be
+ * down).  0 or -errno.
+ */
+static int etcp_netns_routes_c(const struct etcp_netns *ns)
+{
+	int ifa = ns_ifindex(ns->a, ETCP_NS_IF_A);
+	int ifc = ns_ifindex(ns->c, ETCP_NS_IF_C);
+	int ret = ifa < 0 ? ifa : ifc < 0 ? ifc : 0;
+
+	ret = ret ?: nl_route_default(ns->c, RTM_NEWROUTE, ETCP_NS_ADDR_B2, 0);
+	ret = ret ?: nl_route_default(ns->a, RTM_NEWROUTE, ETCP_NS_ADDR_B, 0);
+	ret = ret ?: nl_route_default(ns->c, RTM_NEWROUTE, ETCP_NS_ADDR6_B2, ifc);
+	ret = ret ?: nl_route_default(ns->a, RTM_NEWROUTE, ETCP_NS_ADDR6_B, ifa);
+	if (ret)
+		fprintf(stderr, "# cannot add the default routes: %s\n",
+			strerror(-ret));
+	return ret;
+}
+
+/*
+ * a's default routes gone again (c's go with c), those that were added:
+ * errors are ignored.
+ */
+static void etcp_netns_unroute_c(const struct etcp_netns *ns)
+{
+	nl_route_default(ns->a, RTM_DELROUTE, ETCP_NS_ADDR_B, 0);
+	nl_route_default(ns->a, RTM_DELROUTE, ETCP_NS_ADDR6_B, 0);
+}
+
 int etcp_netns_add_c(struct etcp_netns *ns, int timeout_ms)
 {
+	struct etcp_ns_end b2_end = { -1, ETCP_NS_IF_B2, ETCP_NS_IFINDEX_B2,
+				      ETCP_NS_ADDR_B2, ETCP_NS_ADDR6_B2 };
+	struct etcp_ns_end c_end = { -1, ETCP_NS_IF_C, ETCP_NS_IFINDEX_C,
+				     ETCP_NS_ADDR_C, ETCP_NS_ADDR6_C };
 	struct timespec pause = { .tv_nsec = ETCP_POLL_NS };
 	long deadline;
 	int ret, b2, c;
 
+	ns->c = -1;
 	snprintf(ns->name_c, sizeof(ns->name_c), "etcp-c-%d", getpid());
-	ret = etcp_run("set -e; ip netns add %1$s; "
-		       "ip link add %2$s netns %3$s type veth peer name %4$s netns %1$s; "
-		       ETCP_NS_CONFIG("%3$s", "%2$s", ETCP_NS_ADDR_B2, ETCP_NS_ADDR6_B2) "; "
-		       ETCP_NS_CONFIG("%1$s", "%4$s", ETCP_NS_ADDR_C, ETCP_NS_ADDR6_C) "; "
-		       "ip -n %1$s route add default via %5$s; "
-		       "ip -n %6$s route add default via %7$s; "
-		       /* dev: the gateway's prefix route may still be down. */
-		       "ip -n %1$s -6 route add default via %8$s dev %4$s; "
-		       "ip -n %6$s -6 route add default via %9$s dev %10$s",
-		       ns->name_c, ETCP_NS_IF_B2, ns->name_b, ETCP_NS_IF_C,
-		       ETCP_NS_ADDR_B2, ns->name_a, ETCP_NS_ADDR_B,
-		       ETCP_NS_ADDR6_B2, ETCP_NS_ADDR6_B, ETCP_NS_IF_A);
+	ret = etcp_ns_add(ns->name_c, &ns->c);
 	if (ret)
 		goto err;
-	ret = etcp_ns_open(ns->name_c);
-	if (ret < 0)
+	b2_end.nsfd = ns->b;
+	c_end.nsfd = ns->c;
+	ret = etcp_ns_link(&b2_end, &c_end);
+	if (ret)
 		goto err;
-	ns->c = ret;
+	ret = etcp_netns_routes_c(ns);
+	if (ret)
+		goto err;
 	ret = ns_sysctl_write(ns->b, "net/ipv4/ip_forward", "1") ?:
 	      ns_sysctl_write(ns->b, "net/ipv6/conf/all/forwarding", "1");
 	if (ret)
@@ -372,10 +629,9 @@ int etcp_netns_add_c(struct etcp_netns *ns, int timeout_ms)
 	}
 
 err:
-	/* Deleting c takes the pair, and with it a's route's next hop. */
+	/* Deleting c takes the pair; a's routes through b stay. */
 	etcp_ns_delete(ns->name_c, ns->c);
-	etcp_run("ip -n %1$s route del default 2>/dev/null; "
-		 "ip -n %1$s -6 route del default 2>/dev/null; true", ns->name_a);
+	etcp_netns_unroute_c(ns);
 	ns->name_c[0] = '\0';
 	ns->c = -1;
 	return ret;

@@ -15,8 +15,11 @@
  *
  * The helpers know nothing of kselftest_harness.h: they return a negative
  * errno (or -1 with errno set, where they mirror a system call) and the
- * tests say in words what went wrong.  Namespaces are created with ip(8),
- * whose output is copied to stderr with a "# " prefix.
+ * tests say in words what went wrong, with a "# " line on stderr where
+ * the cause would otherwise be lost.  The namespaces are made without
+ * starting a process (each costs a tenth of a second under TCG), as ip(8)
+ * makes them: named, under /run/netns, so that "ip netns exec NAME" and
+ * "ip -n NAME" work on them.
  */
 #ifndef _ETCP_NETNS_H
 #define _ETCP_NETNS_H
@@ -66,9 +69,12 @@ int etcp_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Why the fixture cannot run here at all (not root, no ip(8)), or NULL. */
 const char *etcp_netns_unsupported(void);
 
-/* "ip netns add NAME"; returns an fd of the namespace or -errno. */
+/*
+ * What "ip netns add NAME" does: returns an fd of the namespace or -errno
+ * (-EEXIST when NAME is taken), leaving nothing behind on error.
+ */
 int etcp_ns_create(const char *name);
-/* Close fd (if >= 0) and "ip netns del NAME" (if NAME is set). */
+/* Close fd (if >= 0) and what "ip netns del NAME" does (if NAME is set). */
 void etcp_ns_delete(const char *name, int fd);
 
 /*
@@ -88,8 +94,10 @@ int etcp_netns_add_c(struct etcp_netns *ns, int timeout_ms);
 void etcp_netns_reap(const struct etcp_netns *ns);
 void etcp_netns_teardown(struct etcp_netns *ns);
 /*
- * Poll until ea and eb report IFF_RUNNING (carrier) and their IPv6
- * addresses can be bound (no longer tentative), up to timeout_ms.
+ * Poll until ea and eb are up with carrier, their operational state is
+ * "up" (linkwatch has given them their qdisc: packets get out) and their
+ * IPv6 addresses are usable: they can be bound (no longer tentative) and
+ * are answered for (the solicited-node group joined), up to timeout_ms.
  */
 int etcp_netns_wait_carrier(const struct etcp_netns *ns, int timeout_ms);
 
