@@ -351,12 +351,15 @@ static int etcp_ns_config(const struct etcp_ns_end *e)
  * second later, linkwatch's rate limit.  ip(8)'s pairs have that delay
  * too, hidden in its process starts; without them the tests' first
  * packets were dropped.  With distinct ifindexes the changes are applied
- * at once, and etcp_netns_wait_carrier() waits for them to be.
+ * at once, and etcp_netns_wait_carrier() waits for them to be.  They are
+ * far above what a namespace's own devices take: a kernel with tunnel
+ * drivers built in (the debug kernel has CONFIG_IPV6_SIT=y) gives every
+ * new namespace fallback devices (sit0, ...) from 2 on.
  */
-#define ETCP_NS_IFINDEX_A	2
-#define ETCP_NS_IFINDEX_B	3
-#define ETCP_NS_IFINDEX_B2	4
-#define ETCP_NS_IFINDEX_C	5
+#define ETCP_NS_IFINDEX_A	1001
+#define ETCP_NS_IFINDEX_B	1002
+#define ETCP_NS_IFINDEX_B2	1003
+#define ETCP_NS_IFINDEX_C	1004
 
 /*
  * The veth pair @x - @y, each end created in its namespace and
