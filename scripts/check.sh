@@ -11,7 +11,7 @@
 #
 # The passes run one after the other, or in ETCP_CHECK_LANES lanes side
 # by side (2: 6.1 and 7.2 in one lane, 6.12 and the debug pass in the
-# other; about 45 min instead of 55 on 2 CPUs, but two VMs of two vCPUs
+# other; less time on 2 CPUs, but two VMs of two vCPUs
 # each on two CPUs stall each other's guests for 100 ms and more, which
 # the protocol-timer tests feel).  Each output line says its pass:
 # "[6.12] ok 3 etcp_conn".
@@ -54,8 +54,7 @@ DEBUG_TESTS=(etcp_attack etcp_reset etcp_fuzz etcp_paged etcp_close etcp_modload
 # Segments per fuzz case there: the live transfer must end within its
 # 60 s while the fuzzer runs, and 20000 take longer than that on KASAN.
 DEBUG_FUZZ_N=${DEBUG_FUZZ_N:-5000}
-# One VM at a time: a Debian kernel's suite takes 12-15 min alone, about
-# 20 beside another.
+# One VM at a time: a Debian kernel's suite takes about 8 min alone.
 LANES=${ETCP_CHECK_LANES:-1}
 # What each pass found, "KIND<TAB>LABEL<TAB>P F S<TAB>SECONDS" a line: the
 # lanes are subshells, so this file is how their numbers come back.
