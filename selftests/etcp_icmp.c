@@ -459,6 +459,57 @@ static void expect_dies_with(struct __test_metadata *_metadata,
 /* ------------------------------------------------------------ tests */
 
 /*
+ * A 4 MiB transfer a -> c over @family (@addr: c's address, @nethdr: the
+ * IP header's length, @dontfrag_level/@dontfrag: the option that sets DF)
+ * through b's link of MTU_SMALL: the MSS starts at MTU_LINK's and ends,
+ * the stream intact, at MTU_SMALL's, the route's MTU (@mtu_opt) with it.
+ */
+static void pmtu_through_b(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(icmp) *self,
+			   const FIXTURE_VARIANT(icmp) *variant, int family,
+			   const char *addr, int nethdr, int dontfrag_level,
+			   int dontfrag, int mtu_opt)
+{
+	unsigned int pmtu, mss;
+	size_t done = 0, bad = 0;
+	int lfd, cfd, afd, ret, mtu;
+	socklen_t len = sizeof(mtu);
+
+	ASSERT_EQ(0, ns_cmd(self->ns.b, "ip link set dev %s mtu %d",
+			    ETCP_NS_IF_B2, MTU_SMALL));
+	lfd = listen_on(self->ns.c, variant->proto, addr, PORT, 4);
+	ASSERT_LE(0, lfd) TH_LOG("listen: %s", strerror(errno));
+	cfd = client_socket_family(self, variant, family);
+	ASSERT_LE(0, cfd);
+	/* DF on every segment, whatever the route says. */
+	ASSERT_EQ(0, sockopt_set(cfd, dontfrag_level, dontfrag,
+				 family == AF_INET ? IP_PMTUDISC_DO :
+						     IPV6_PMTUDISC_DO));
+	ASSERT_EQ(0, connect_to(cfd, addr, PORT));
+	afd = accept_wait(lfd, WAIT_MS);
+	ASSERT_LE(0, afd) TH_LOG("accept: %s", strerror(errno));
+
+	ASSERT_EQ(0, path_of(cfd, variant->proto, &pmtu, &mss));
+	EXPECT_EQ(MTU_LINK, pmtu);
+	EXPECT_EQ(MTU_LINK - nethdr - 20, mss);
+
+	ret = bulk(cfd, afd, BULK_LEN, BULK_MS, &done, &bad);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %zu of %d bytes arrived (bad at %zu): %s",
+				 variant->name, done, BULK_LEN, bad,
+				 strerror(-ret));
+
+	ASSERT_EQ(0, path_of(cfd, variant->proto, &pmtu, &mss));
+	EXPECT_EQ(MTU_SMALL, pmtu);
+	EXPECT_EQ(MTU_SMALL - nethdr - 20, mss);
+	/* The route learnt it too: IP_MTU is the cached route's MTU. */
+	ASSERT_EQ(0, getsockopt(cfd, dontfrag_level, mtu_opt, &mtu, &len));
+	EXPECT_EQ(MTU_SMALL, mtu);
+	EXPECT_EQ(TCP_ESTABLISHED, sock_state(cfd, variant->proto));
+
+	close_fds(&afd, &cfd, &lfd, NULL);
+}
+
+/*
  * RFC 1191 through a router: b's link to c has MTU 1280, a's and c's own
  * links 1500, so the handshake settles on MSS 1460 and the first full
  * segments, sent with DF, die at b, which answers "fragmentation needed"
@@ -468,42 +519,8 @@ static void expect_dies_with(struct __test_metadata *_metadata,
  */
 TEST_F_TIMEOUT(icmp, pmtu, 150)
 {
-	unsigned int pmtu, mss;
-	size_t done = 0, bad = 0;
-	int lfd, cfd, afd, ret, mtu;
-	socklen_t len = sizeof(mtu);
-
-	ASSERT_EQ(0, ns_cmd(self->ns.b, "ip link set dev %s mtu %d",
-			    ETCP_NS_IF_B2, MTU_SMALL));
-	lfd = listen_on(self->ns.c, variant->proto, ETCP_NS_ADDR_C, PORT, 4);
-	ASSERT_LE(0, lfd) TH_LOG("listen: %s", strerror(errno));
-	cfd = client_socket(self, variant);
-	ASSERT_LE(0, cfd);
-	/* DF on every segment, whatever the route says. */
-	ASSERT_EQ(0, sockopt_set(cfd, IPPROTO_IP, IP_MTU_DISCOVER,
-				 IP_PMTUDISC_DO));
-	ASSERT_EQ(0, connect_to(cfd, ETCP_NS_ADDR_C, PORT));
-	afd = accept_wait(lfd, WAIT_MS);
-	ASSERT_LE(0, afd) TH_LOG("accept: %s", strerror(errno));
-
-	ASSERT_EQ(0, path_of(cfd, variant->proto, &pmtu, &mss));
-	EXPECT_EQ(MTU_LINK, pmtu);
-	EXPECT_EQ(MTU_LINK - 40, mss);
-
-	ret = bulk(cfd, afd, BULK_LEN, BULK_MS, &done, &bad);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %zu of %d bytes arrived (bad at %zu): %s",
-				 variant->name, done, BULK_LEN, bad,
-				 strerror(-ret));
-
-	ASSERT_EQ(0, path_of(cfd, variant->proto, &pmtu, &mss));
-	EXPECT_EQ(MTU_SMALL, pmtu);
-	EXPECT_EQ(MTU_SMALL - 40, mss);
-	/* The route learnt it too: IP_MTU is the cached route's MTU. */
-	ASSERT_EQ(0, getsockopt(cfd, IPPROTO_IP, IP_MTU, &mtu, &len));
-	EXPECT_EQ(MTU_SMALL, mtu);
-	EXPECT_EQ(TCP_ESTABLISHED, sock_state(cfd, variant->proto));
-
-	close_fds(&afd, &cfd, &lfd, NULL);
+	pmtu_through_b(_metadata, self, variant, AF_INET, ETCP_NS_ADDR_C, 20,
+		       IPPROTO_IP, IP_MTU_DISCOVER, IP_MTU);
 }
 
 /* How b answers a SYN for an address, and what connect() then says. */
@@ -954,40 +971,8 @@ TEST_F(icmp, request_unreachable)
  */
 TEST_F_TIMEOUT(icmp, pmtu6, 150)
 {
-	unsigned int pmtu, mss;
-	size_t done = 0, bad = 0;
-	int lfd, cfd, afd, ret, mtu;
-	socklen_t len = sizeof(mtu);
-
-	ASSERT_EQ(0, ns_cmd(self->ns.b, "ip link set dev %s mtu %d",
-			    ETCP_NS_IF_B2, MTU_SMALL));
-	lfd = listen_on(self->ns.c, variant->proto, ETCP_NS_ADDR6_C, PORT, 4);
-	ASSERT_LE(0, lfd) TH_LOG("listen: %s", strerror(errno));
-	cfd = client_socket_family(self, variant, AF_INET6);
-	ASSERT_LE(0, cfd);
-	ASSERT_EQ(0, sockopt_set(cfd, IPPROTO_IPV6, IPV6_MTU_DISCOVER,
-				 IPV6_PMTUDISC_DO));
-	ASSERT_EQ(0, connect_to(cfd, ETCP_NS_ADDR6_C, PORT));
-	afd = accept_wait(lfd, WAIT_MS);
-	ASSERT_LE(0, afd) TH_LOG("accept: %s", strerror(errno));
-
-	ASSERT_EQ(0, path_of(cfd, variant->proto, &pmtu, &mss));
-	EXPECT_EQ(MTU_LINK, pmtu);
-	EXPECT_EQ(MTU_LINK - 60, mss);
-
-	ret = bulk(cfd, afd, BULK_LEN, BULK_MS, &done, &bad);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %zu of %d bytes arrived (bad at %zu): %s",
-				 variant->name, done, BULK_LEN, bad,
-				 strerror(-ret));
-
-	ASSERT_EQ(0, path_of(cfd, variant->proto, &pmtu, &mss));
-	EXPECT_EQ(MTU_SMALL, pmtu);
-	EXPECT_EQ(MTU_SMALL - 60, mss);
-	ASSERT_EQ(0, getsockopt(cfd, IPPROTO_IPV6, IPV6_MTU, &mtu, &len));
-	EXPECT_EQ(MTU_SMALL, mtu);
-	EXPECT_EQ(TCP_ESTABLISHED, sock_state(cfd, variant->proto));
-
-	close_fds(&afd, &cfd, &lfd, NULL);
+	pmtu_through_b(_metadata, self, variant, AF_INET6, ETCP_NS_ADDR6_C, 40,
+		       IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_MTU);
 }
 
 /* How b answers an IPv6 SYN, and what connect() then says. */

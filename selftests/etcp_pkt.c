@@ -189,8 +189,10 @@ err:
 	return ret;
 }
 
-int etcp_pkt_open_veth(struct etcp_pkt *pk, const struct etcp_netns *ns,
-		       int ipproto)
+/* The peer in netns b, speaking as @peer to netns a's @local over the veth. */
+static int etcp_pkt_open_veth_as(struct etcp_pkt *pk,
+				 const struct etcp_netns *ns, int ipproto,
+				 const char *peer, const char *local)
 {
 	uint8_t mac[6];
 	int ret;
@@ -200,23 +202,22 @@ int etcp_pkt_open_veth(struct etcp_pkt *pk, const struct etcp_netns *ns,
 	ret = etcp_pkt_if_mac(ns->a, ETCP_NS_IF_A, mac);
 	if (ret)
 		return ret;
-	return etcp_pkt_open(pk, ns->b, ETCP_NS_IF_B, ipproto, ETCP_PKT_ADDR,
-			     ETCP_NS_ADDR_A, mac);
+	return etcp_pkt_open(pk, ns->b, ETCP_NS_IF_B, ipproto, peer, local,
+			     mac);
+}
+
+int etcp_pkt_open_veth(struct etcp_pkt *pk, const struct etcp_netns *ns,
+		       int ipproto)
+{
+	return etcp_pkt_open_veth_as(pk, ns, ipproto, ETCP_PKT_ADDR,
+				     ETCP_NS_ADDR_A);
 }
 
 int etcp_pkt_open_veth6(struct etcp_pkt *pk, const struct etcp_netns *ns,
 			int ipproto)
 {
-	uint8_t mac[6];
-	int ret;
-
-	memset(pk, 0, sizeof(*pk));
-	pk->fd = -1;
-	ret = etcp_pkt_if_mac(ns->a, ETCP_NS_IF_A, mac);
-	if (ret)
-		return ret;
-	return etcp_pkt_open(pk, ns->b, ETCP_NS_IF_B, ipproto, ETCP_PKT_ADDR6,
-			     ETCP_NS_ADDR6_A, mac);
+	return etcp_pkt_open_veth_as(pk, ns, ipproto, ETCP_PKT_ADDR6,
+				     ETCP_NS_ADDR6_A);
 }
 
 void etcp_pkt_close(struct etcp_pkt *pk)
