@@ -107,7 +107,7 @@ FIXTURE_SETUP(attack)
 		ETCP_SETUP_SKIP("%s", why);
 	pin_cpu();
 	ASSERT_EQ(0, two_ns_setup(&self->ns)) TH_LOG("cannot set up the namespaces");
-	ret = etcp_forge_setup(&self->ns, IPPROTO_ETCP, PORT, &self->cap, &self->raw_a,
+	ret = etcp_forge_setup(&self->ns, IPPROTO_ETCP, AF_INET, PORT, &self->cap, &self->raw_a,
 			       &self->raw_b, &self->lfd, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 	self->cfd = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, IPPROTO_ETCP);

@@ -18,20 +18,60 @@
 struct etcp_cap;
 
 /*
- * FIXTURE_VARIANT(@f) holding only the protocol, and its two variants
- * "tcp" and "etcp": the TCP run proves that the test expects what Linux
- * TCP does.
+ * The fields of every differential fixture's variant: the protocol, the
+ * address family, and a's and b's addresses on the veth in that family
+ * (ETCP_NS_ADDR_A/B or ETCP_NS_ADDR6_A/B), which the tests use instead of
+ * naming one family's.
+ */
+#define ETCP_VARIANT_FIELDS						\
+	int proto;							\
+	int family;							\
+	const char *addr_a;						\
+	const char *addr_b
+
+#define ETCP_VARIANT_ADD(f, name, p, fam, a, b)				\
+FIXTURE_VARIANT_ADD(f, name) {						\
+	.proto = p, .family = fam, .addr_a = a, .addr_b = b,		\
+}
+
+#define ETCP_VARIANT_ADD_INET(f)					\
+ETCP_VARIANT_ADD(f, tcp, IPPROTO_TCP, AF_INET,				\
+		 ETCP_NS_ADDR_A, ETCP_NS_ADDR_B);			\
+ETCP_VARIANT_ADD(f, etcp, IPPROTO_ETCP, AF_INET,			\
+		 ETCP_NS_ADDR_A, ETCP_NS_ADDR_B)
+
+/*
+ * FIXTURE_VARIANT(@f) and its two variants "tcp" and "etcp", over IPv4:
+ * the TCP run proves that the test expects what Linux TCP does.  For the
+ * fixtures whose every case is about one family (etcp_ipv6's), or that
+ * exercise no path the family changes.
  */
 #define ETCP_PROTO_VARIANTS(f)						\
 FIXTURE_VARIANT(f) {							\
-	int proto;							\
+	ETCP_VARIANT_FIELDS;						\
 };									\
-FIXTURE_VARIANT_ADD(f, tcp) {						\
-	.proto = IPPROTO_TCP,						\
+ETCP_VARIANT_ADD_INET(f)
+
+/*
+ * ETCP_PROTO_VARIANTS(@f) with "tcp6" and "etcp6" besides: the same cases
+ * over IPv6 between ETCP_NS_ADDR6_A and ETCP_NS_ADDR6_B, AF_INET6 sockets.
+ */
+#define ETCP_FAMILY_VARIANTS(f)						\
+FIXTURE_VARIANT(f) {							\
+	ETCP_VARIANT_FIELDS;						\
 };									\
-FIXTURE_VARIANT_ADD(f, etcp) {						\
-	.proto = IPPROTO_ETCP,						\
-}
+ETCP_VARIANT_ADD_INET(f);						\
+ETCP_VARIANT_ADD(f, tcp6, IPPROTO_TCP, AF_INET6,			\
+		 ETCP_NS_ADDR6_A, ETCP_NS_ADDR6_B);			\
+ETCP_VARIANT_ADD(f, etcp6, IPPROTO_ETCP, AF_INET6,			\
+		 ETCP_NS_ADDR6_A, ETCP_NS_ADDR6_B)
+
+/*
+ * The MSS a connection between a and b announces and uses: the veth's
+ * MTU (1500) less the IP and transport headers, 40 bytes for IPv4 and 60
+ * for IPv6.
+ */
+#define ETCP_NS_MSS(family)	((family) == AF_INET6 ? 1440 : 1460)
 
 /*
  * FIXTURE(@f) that is only the two namespaces (self->ns), made by @setup
@@ -101,13 +141,14 @@ static inline bool etcp_env_is_etcp(const struct etcp_env *e)
 
 /*
  * The forging fixtures' setting, over namespaces @ns already set up: a
- * capture of @proto on ea (*@cap), a raw @proto socket in a (*@raw_a) and
- * in b (*@raw_b), and a listener on ETCP_NS_ADDR_B:@port (*@lfd).  0, or
+ * capture of @proto on ea (*@cap), a raw @proto socket of @family in a
+ * (*@raw_a) and in b (*@raw_b), and a listener on b's address of @family,
+ * port @port (*@lfd).  0, or
  * -errno with *@why saying what failed; what was made is in the fields,
  * for the teardown to close.
  */
-int etcp_forge_setup(const struct etcp_netns *ns, int proto, unsigned short port,
-		     struct etcp_cap **cap, int *raw_a, int *raw_b, int *lfd,
-		     const char **why);
+int etcp_forge_setup(const struct etcp_netns *ns, int proto, int family,
+		     unsigned short port, struct etcp_cap **cap, int *raw_a,
+		     int *raw_b, int *lfd, const char **why);
 
 #endif /* _ETCP_FIXTURE_H */

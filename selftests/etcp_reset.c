@@ -230,7 +230,7 @@ FIXTURE_SETUP(reset)
 			ASSERT_EQ(0, ns_sysctl_write(self->ns.b, tcp_off[i], "0"));
 		}
 	}
-	ret = etcp_forge_setup(&self->ns, PROTO, PORT, &self->cap, &self->raw_a,
+	ret = etcp_forge_setup(&self->ns, PROTO, AF_INET, PORT, &self->cap, &self->raw_a,
 			       &self->raw_b, &self->lfd, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 }

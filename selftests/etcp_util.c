@@ -524,6 +524,13 @@ const char *proc_table(int proto)
 	return proto == IPPROTO_ETCP ? "etcp" : "tcp";
 }
 
+const char *proc_table_af(int proto, int family)
+{
+	if (family == AF_INET6)
+		return proto == IPPROTO_ETCP ? "etcp6" : "tcp6";
+	return proc_table(proto);
+}
+
 bool row_key_match(const struct proc_row *r, const void *key)
 {
 	const struct row_key *k = key;
@@ -574,10 +581,14 @@ int proc_rows(int nsfd, const char *file, row_filter fn, const void *arg,
 int proc_row_state(int nsfd, int proto, unsigned int lport, unsigned int rport)
 {
 	struct row_key k = { .lport = lport, .rport = rport };
+	char table6[16];
 	struct proc_row r;
 	int n;
 
-	n = proc_rows(nsfd, proc_table(proto), row_key_match, &k, &r);
+	snprintf(table6, sizeof(table6), "%s6", proc_table(proto));
+	n = proc_rows(nsfd, table6, row_key_match, &k, &r);
+	if (!n)
+		n = proc_rows(nsfd, proc_table(proto), row_key_match, &k, &r);
 	return n > 0 ? (int)r.st : n;
 }
 

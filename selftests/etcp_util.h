@@ -169,6 +169,8 @@ struct proc_row {
 int proc_row_scan(const char *line, struct proc_row *r);
 /* "etcp" or "tcp" by @proto: the file under /proc/net listing its sockets. */
 const char *proc_table(int proto);
+/* The same for sockets of @family: "etcp6" or "tcp6" for AF_INET6. */
+const char *proc_table_af(int proto, int family);
 
 /* Which rows proc_rows() counts: those for which it returns true. */
 typedef bool (*row_filter)(const struct proc_row *r, const void *arg);
@@ -191,9 +193,11 @@ int proc_text_rows(char *text, row_filter fn, const void *arg, struct proc_row *
 int proc_rows(int nsfd, const char *file, row_filter fn, const void *arg,
 	      struct proc_row *out);
 /*
- * The state of the last row lport<->rport of /proc/net/{etcp,tcp} (by
- * @proto) in nsfd, requests and TIME_WAIT entries included: the state, 0
- * if there is no such row, or -errno.
+ * The state of the last row lport<->rport of /proc/net/{etcp6,tcp6} (by
+ * @proto) in nsfd, or if it has none of /proc/net/{etcp,tcp}, requests and
+ * TIME_WAIT entries included: the state, 0 if there is no such row, or
+ * -errno.  An AF_INET6 socket's rows are in the first (its IPv4
+ * connections v4-mapped), an AF_INET socket's in the second.
  */
 int proc_row_state(int nsfd, int proto, unsigned int lport, unsigned int rport);
 /* Poll until proc_row_state() is @st (0: gone): 0 or -ETIMEDOUT. */
