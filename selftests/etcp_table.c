@@ -8,24 +8,32 @@
  * the per-namespace orphan limit, the RST of an orphan reaped after
  * fin_timeout: all far beyond COLLECT_MS) or says how it looks past it: a
  * closed socket's row, which /proc/net/etcp shows until close() and
- * /proc/net/tcp never, counts as no row.
+ * /proc/net/tcp never, counts as no row.  The table is run over IPv4 and
+ * over IPv6 (the variants whose names end in 6: AF_INET6 sockets, the
+ * peer's frames IPv6, the rows those of /proc/net/{tcp6,etcp6}).
  *
  *   netns a                                  netns b
  *   10.0.1.1 ea ------------ veth ------------- eb 10.0.1.2
+ *   fd00:1::1                                   fd00:1::2
  *   the socket under test (and its listener)  the raw peer, as 10.0.1.3
+ *                                             or fd00:1::3
  *
- * The peer (etcp_pkt.h: an AF_PACKET socket on eb, no stack behind it)
- * brings a fresh connection into the state, sends one segment of the kind
- * and records what comes back for COLLECT_MS, which is longer than the
- * 40 ms delayed ACK and shorter than any retransmission timeout (200 ms
- * at least, counted from a segment sent before the probe; should the
- * drive have taken most of it, a FIN the timer sends again in the window
- * is not counted as an answer).  TCP runs as
+ * The peer (etcp_pkt.h: an AF_PACKET socket on eb, no stack behind it,
+ * one for TCP and one for etcp) brings a fresh connection into the state,
+ * sends one segment of the kind and records what comes back for
+ * COLLECT_MS, which is longer than the 40 ms delayed ACK and shorter than
+ * any retransmission timeout (200 ms at least, counted from a segment sent
+ * before the probe; should the drive have taken most of it, a FIN the
+ * timer sends again in the window is not counted as an answer).  The TCP
+ * cell and the etcp cell of a kind are driven one after the other, then
+ * probed together and collected in the same window: the two connections
+ * share nothing but the link.  TCP runs as
  * the wire fixtures make it comparable (no timestamps, SACK, window
  * scaling or ECN; Reno; no rate limit on out-of-window answers).
  *
- * The states (a variant each; listener on the socket's port for the
- * passive ones, which stays open as a server's would):
+ * The states (a variant each, and one more over IPv6, closed6 ...; a
+ * listener on the socket's port for the passive ones, which stays open as
+ * a server's would):
  *   closed        no socket on the port
  *   listen        a listener
  *   syn_sent      connect() sent its SYN
@@ -63,8 +71,8 @@
  * a new ISN where the socket had none), ack relative to the peer's, and
  * length (not the window, which follows from the receive buffer, whose
  * default differs: wire.buffers_and_window); then the state of the
- * connection's row in /proc/net/{tcp,etcp} (TIME_WAIT entries and
- * requests included), and the state (ETCP_INFO or TCP_INFO), SO_ERROR and
+ * connection's row in /proc/net/{tcp,etcp} or {tcp6,etcp6} (TIME_WAIT
+ * entries and requests included), and the state (ETCP_INFO or TCP_INFO), SO_ERROR and
  * SIOCINQ of the socket, or in the passive states of the child accept()
  * gives, if any.  Where Linux changed its answer after 6.12, etcp answers
  * as 7.2 does, and the older kernels' difference is logged, not counted
@@ -72,6 +80,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -94,7 +104,6 @@
 #define PPORT_BASE	30000		/* the peer's port */
 #define PEER_ISN	0x7fff0000U	/* the peer's ISN, plus the cell */
 #define MADE_UP_UNA	0x40000000U	/* SND.UNA where there is no socket */
-#define PEER_MSS	1460
 #define PEER_WIN	65535
 
 #define DATA_LEN	100
@@ -147,6 +156,8 @@ static const struct tkind kinds[] = {
 /* One connection brought into a state, as both ends number it. */
 struct cell {
 	int proto;
+	int family;		/* AF_INET or AF_INET6: of the socket and the peer */
+	const char *addr, *paddr;	/* the socket's address, the peer's */
 	enum tstate st;
 	const struct tkind *k;
 	uint16_t lport, pport;	/* the socket's and the peer's */
@@ -158,6 +169,14 @@ struct cell {
 	bool orphan;		/* closed by the application once in st */
 	int fd, lfd;		/* the socket, its listener (-1: none) */
 	const char *why;	/* what failed on the way */
+	/* The probe and its answers. */
+	long rto0;		/* the row's timeouts before it, or -1 */
+	uint32_t sent;		/* SND.NXT before it */
+	int64_t t0;		/* when it went (now_ms()) */
+	bool done;		/* collected: COLLECT_MS over, or MAX_ANSWERS */
+	int answers;
+	struct etcp_cap_seg seg[MAX_ANSWERS];
+	int64_t at[MAX_ANSWERS];	/* ms after the probe */
 };
 
 FIXTURE(table) {
@@ -168,24 +187,34 @@ FIXTURE(table) {
 FIXTURE_VARIANT(table) {
 	enum tstate st;
 	bool orphan;		/* close() once the state is reached */
+	int family;
 };
 
-FIXTURE_VARIANT_ADD(table, closed) { .st = ST_CLOSED };
-FIXTURE_VARIANT_ADD(table, listen) { .st = ST_LISTEN };
-FIXTURE_VARIANT_ADD(table, syn_sent) { .st = ST_SYN_SENT };
-FIXTURE_VARIANT_ADD(table, syn_recv) { .st = ST_SYN_RECV };
-FIXTURE_VARIANT_ADD(table, syn_recv_sim) { .st = ST_SYN_RECV_SIM };
-FIXTURE_VARIANT_ADD(table, established) { .st = ST_ESTABLISHED };
-FIXTURE_VARIANT_ADD(table, fin_wait_1) { .st = ST_FIN_WAIT_1 };
-FIXTURE_VARIANT_ADD(table, fin_wait_2) { .st = ST_FIN_WAIT_2 };
-FIXTURE_VARIANT_ADD(table, close_wait) { .st = ST_CLOSE_WAIT };
-FIXTURE_VARIANT_ADD(table, closing) { .st = ST_CLOSING };
-FIXTURE_VARIANT_ADD(table, last_ack) { .st = ST_LAST_ACK };
-FIXTURE_VARIANT_ADD(table, time_wait) { .st = ST_TIME_WAIT };
-FIXTURE_VARIANT_ADD(table, fin_wait_1_orphan) { .st = ST_FIN_WAIT_1, .orphan = true };
-FIXTURE_VARIANT_ADD(table, fin_wait_2_orphan) { .st = ST_FIN_WAIT_2, .orphan = true };
-FIXTURE_VARIANT_ADD(table, closing_orphan) { .st = ST_CLOSING, .orphan = true };
-FIXTURE_VARIANT_ADD(table, last_ack_orphan) { .st = ST_LAST_ACK, .orphan = true };
+/* The state @s (@o: orphaned) over IPv4 as @name, over IPv6 as @name6. */
+#define TABLE_STATE(name, s, o)						\
+FIXTURE_VARIANT_ADD(table, name) {					\
+	.st = s, .orphan = o, .family = AF_INET,			\
+};									\
+FIXTURE_VARIANT_ADD(table, name##6) {					\
+	.st = s, .orphan = o, .family = AF_INET6,			\
+}
+
+TABLE_STATE(closed, ST_CLOSED, false);
+TABLE_STATE(listen, ST_LISTEN, false);
+TABLE_STATE(syn_sent, ST_SYN_SENT, false);
+TABLE_STATE(syn_recv, ST_SYN_RECV, false);
+TABLE_STATE(syn_recv_sim, ST_SYN_RECV_SIM, false);
+TABLE_STATE(established, ST_ESTABLISHED, false);
+TABLE_STATE(fin_wait_1, ST_FIN_WAIT_1, false);
+TABLE_STATE(fin_wait_2, ST_FIN_WAIT_2, false);
+TABLE_STATE(close_wait, ST_CLOSE_WAIT, false);
+TABLE_STATE(closing, ST_CLOSING, false);
+TABLE_STATE(last_ack, ST_LAST_ACK, false);
+TABLE_STATE(time_wait, ST_TIME_WAIT, false);
+TABLE_STATE(fin_wait_1_orphan, ST_FIN_WAIT_1, true);
+TABLE_STATE(fin_wait_2_orphan, ST_FIN_WAIT_2, true);
+TABLE_STATE(closing_orphan, ST_CLOSING, true);
+TABLE_STATE(last_ack_orphan, ST_LAST_ACK, true);
 
 FIXTURE_SETUP(table)
 {
@@ -204,10 +233,14 @@ FIXTURE_SETUP(table)
 	      etcp_env_tune(&self->ns, IPPROTO_TCP, ETCP_ENV_EXACT, &why) ?:
 	      etcp_env_tune(&self->ns, IPPROTO_ETCP, ETCP_ENV_EXACT, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
-	ret = etcp_pkt_link(&self->ns, ETCP_PKT_ADDR, 1500);
-	ASSERT_EQ(0, ret) TH_LOG("link setup: %s", strerror(-ret));
-	ret = etcp_pkt_open_veth(&self->pk[0], &self->ns, IPPROTO_TCP) ?:
-	      etcp_pkt_open_veth(&self->pk[1], &self->ns, IPPROTO_ETCP);
+	if (variant->family == AF_INET6)
+		ret = etcp_pkt_link(&self->ns, ETCP_PKT_ADDR6, 1500) ?:
+		      etcp_pkt_open_veth6(&self->pk[0], &self->ns, IPPROTO_TCP) ?:
+		      etcp_pkt_open_veth6(&self->pk[1], &self->ns, IPPROTO_ETCP);
+	else
+		ret = etcp_pkt_link(&self->ns, ETCP_PKT_ADDR, 1500) ?:
+		      etcp_pkt_open_veth(&self->pk[0], &self->ns, IPPROTO_TCP) ?:
+		      etcp_pkt_open_veth(&self->pk[1], &self->ns, IPPROTO_ETCP);
 	ASSERT_EQ(0, ret) TH_LOG("packet sockets on eb: %s", strerror(-ret));
 }
 
@@ -241,7 +274,7 @@ static int peer_send(FIXTURE_DATA(table) *self, struct cell *c, uint8_t flags,
 	static const uint8_t data[DATA_LEN] = { 'x' };
 	uint8_t opt[4];
 	struct etcp_raw_seg s = {
-		.saddr = ETCP_PKT_ADDR, .daddr = ETCP_NS_ADDR_A,
+		.saddr = c->paddr, .daddr = c->addr,
 		.sport = c->pport, .dport = c->lport,
 		.seq = seq, .flags = flags, .window = PEER_WIN,
 		.data = data, .datalen = len,
@@ -254,7 +287,7 @@ static int peer_send(FIXTURE_DATA(table) *self, struct cell *c, uint8_t flags,
 	}
 	/* The MSS option on a SYN, as every stack sends it. */
 	if (flags & ETCP_TH_SYN) {
-		s.optlen = etcp_raw_opt_mss(opt, PEER_MSS);
+		s.optlen = etcp_raw_opt_mss(opt, ETCP_NS_MSS(c->family));
 		s.opts = opt;
 	}
 	ret = etcp_pkt_send_seg(peer_of(self, c), &s);
@@ -280,7 +313,7 @@ static int peer_expect(FIXTURE_DATA(table) *self, struct cell *c, uint8_t flags,
 
 static int to_listen(struct cell *c, FIXTURE_DATA(table) *self)
 {
-	c->lfd = listen_on(self->ns.a, c->proto, ETCP_NS_ADDR_A, c->lport, 8);
+	c->lfd = listen_on(self->ns.a, c->proto, c->addr, c->lport, 8);
 	if (c->lfd < 0) {
 		c->why = "listen";
 		return -errno;
@@ -295,13 +328,13 @@ static int to_syn_sent(struct cell *c, FIXTURE_DATA(table) *self)
 	int ret;
 
 	c->why = "connect";
-	c->fd = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, c->proto);
+	c->fd = ns_socket(self->ns.a, c->family, SOCK_STREAM, c->proto);
 	if (c->fd < 0)
 		return -errno;
-	ret = set_nonblock(c->fd, true) ?: bind_to(c->fd, ETCP_NS_ADDR_A, c->lport);
+	ret = set_nonblock(c->fd, true) ?: bind_to(c->fd, c->addr, c->lport);
 	if (ret)
 		return ret;
-	ret = connect_to(c->fd, ETCP_PKT_ADDR, c->pport);
+	ret = connect_to(c->fd, c->paddr, c->pport);
 	if (ret != -EINPROGRESS)
 		return ret ?: -EPROTO;
 	ret = peer_expect(self, c, ETCP_TH_SYN, &seg, "no SYN from connect()");
@@ -574,7 +607,8 @@ static long row_timeouts(FIXTURE_DATA(table) *self, const struct cell *c)
 	struct row_key k = { .lport = c->lport, .rport = c->pport };
 	struct proc_row r;
 
-	if (proc_rows(self->ns.a, proc_table(c->proto), row_key_match, &k, &r) <= 0)
+	if (proc_rows(self->ns.a, proc_table_af(c->proto, c->family), row_key_match,
+		      &k, &r) <= 0)
 		return -1;
 	return r.retr;
 }
@@ -582,7 +616,7 @@ static long row_timeouts(FIXTURE_DATA(table) *self, const struct cell *c)
 /*
  * Our FIN again, sent by the retransmission timer in the window, not an
  * answer: the timer fired there (@rto: the row counted a timeout), and the
- * FIN is one that went before the probe (before @sent, the peer's RCV.NXT
+ * FIN is one that went before the probe (below @sent, the socket's SND.NXT
  * then).  Under load the drive can take most of an RTO, and the FIN then
  * comes again inside the window for one protocol and not the other.  No
  * segment draws a FIN again at once, in TCP or in etcp.
@@ -592,24 +626,12 @@ static bool timer_retransmission(const struct etcp_cap_seg *seg, bool rto, uint3
 	return rto && (seg->flags & ETCP_TH_FIN) && (int32_t)(seg->seq - sent) < 0;
 }
 
-/*
- * Run the cell: drive the connection, probe, collect the answers for
- * COLLECT_MS, describe the result in @out and when each answer came (ms
- * after the probe) in @times.  0, or -errno with c->why.
- */
-static int run_cell(FIXTURE_DATA(table) *self, struct cell *c, char *out,
-		    char *times, size_t size)
+/* Bring the cell's connection into its state: 0, or -errno with c->why. */
+static int cell_ready(FIXTURE_DATA(table) *self, struct cell *c)
 {
-	struct etcp_cap_seg seg[MAX_ANSWERS];
-	struct etcp_pkt *pk = peer_of(self, c);
-	int64_t at[MAX_ANSWERS], t0, end;
-	long rto0, rto1;
-	size_t n = 0, tn = 0;
-	int answers = 0, i, ret;
-	uint32_t sent;
-	bool rto;
+	int ret;
 
-	etcp_pkt_drain(pk);
+	etcp_pkt_drain(peer_of(self, c));
 	ret = drive(self, c, c->st);
 	if (ret)
 		return ret;
@@ -617,46 +639,132 @@ static int run_cell(FIXTURE_DATA(table) *self, struct cell *c, char *out,
 		close(c->fd);
 		c->fd = -1;
 	}
-	rto0 = row_timeouts(self, c);
-	sent = pk->rcv_nxt;
-	t0 = now_ms();
-	ret = probe(self, c);
-	if (ret)
-		return ret;
+	c->rto0 = row_timeouts(self, c);
+	c->sent = c->snd_nxt;
+	return 0;
+}
+
+/* Send the cell's probe: 0, or -errno with c->why. */
+static int cell_probe(FIXTURE_DATA(table) *self, struct cell *c)
+{
+	c->t0 = now_ms();
+	return probe(self, c);
+}
+
+/*
+ * Read what came for @c so far, without waiting.  A segment read after
+ * the window (the VM's CPU was away) may be a timer's retransmission that
+ * came after it: not counted, and the cell is done.
+ */
+static void cell_read(FIXTURE_DATA(table) *self, struct cell *c)
+{
+	struct etcp_pkt *pk = peer_of(self, c);
+
+	while (!c->done) {
+		if (c->answers == MAX_ANSWERS || now_ms() >= c->t0 + COLLECT_MS) {
+			c->done = true;
+			break;
+		}
+		if (etcp_pkt_recv(pk, from_socket, c, &c->seg[c->answers], 0))
+			break;
+		if (now_ms() > c->t0 + COLLECT_MS) {
+			c->done = true;
+			break;
+		}
+		c->at[c->answers++] = now_ms() - c->t0;
+	}
+}
+
+/* Collect the answers to the probes of @n cells, each for COLLECT_MS. */
+static void cells_collect(FIXTURE_DATA(table) *self, struct cell *c, int n)
+{
+	struct pollfd pfd[2];
+	int64_t next;
+	int i, open;
+
+	for (;;) {
+		open = 0;
+		next = INT64_MAX;
+		for (i = 0; i < n; i++) {
+			cell_read(self, &c[i]);
+			if (c[i].done)
+				continue;
+			pfd[open].fd = peer_of(self, &c[i])->fd;
+			pfd[open++].events = POLLIN;
+			if (c[i].t0 + COLLECT_MS < next)
+				next = c[i].t0 + COLLECT_MS;
+		}
+		if (!open)
+			return;
+		next -= now_ms();
+		poll(pfd, open, next > 0 ? (int)next : 0);
+	}
+}
+
+/*
+ * Describe the cell's answers in @out (a FIN the timer sent again in the
+ * window left out) and what the socket shows afterwards, and when each
+ * answer came (ms after the probe) in @times.
+ */
+static void cell_report(FIXTURE_DATA(table) *self, struct cell *c, char *out,
+			char *times, size_t size)
+{
+	long rto1 = row_timeouts(self, c);
+	bool rto = c->rto0 >= 0 && rto1 > c->rto0;
+	size_t n = 0, tn = 0;
+	int i;
+
 	out[0] = '\0';
 	times[0] = '\0';
-	end = t0 + COLLECT_MS;
-	while (now_ms() < end && answers < MAX_ANSWERS &&
-	       !etcp_pkt_recv(pk, from_socket, c, &seg[answers], (int)(end - now_ms()))) {
-		/*
-		 * Read late (the VM's CPU was away): it may be a timer's
-		 * retransmission that came after the window; not counted.
-		 */
-		if (now_ms() > end)
-			break;
-		at[answers++] = now_ms() - t0;
-	}
-	rto1 = row_timeouts(self, c);
-	rto = rto0 >= 0 && rto1 > rto0;
-	for (i = 0; i < answers; i++) {
-		if (timer_retransmission(&seg[i], rto, sent))
+	for (i = 0; i < c->answers; i++) {
+		if (timer_retransmission(&c->seg[i], rto, c->sent))
 			continue;
-		n += fmt_answer(c, &seg[i], out + n, size - n);
+		n += fmt_answer(c, &c->seg[i], out + n, size - n);
 		if (n >= size)
 			n = size - 1;
-		tn += snprintf(times + tn, size - tn, " %lld", (long long)at[i]);
+		tn += snprintf(times + tn, size - tn, " %lld", (long long)c->at[i]);
 		if (tn >= size)
 			tn = size - 1;
 	}
 	fmt_after(self, c, out, size);
+}
+
+/*
+ * Run the TCP cell and the etcp cell of a kind (@c[0], @c[1]): drive
+ * both, probe both, collect both, report each.  0, or -errno with the
+ * cell that failed in *@failed and its why.
+ */
+static int cells_run(FIXTURE_DATA(table) *self, struct cell *c, char out[2][OUTCOME_LEN],
+		     char times[2][OUTCOME_LEN], int *failed)
+{
+	int i, ret;
+
+	for (i = 0; i < 2; i++) {
+		*failed = i;
+		ret = cell_ready(self, &c[i]);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < 2; i++) {
+		*failed = i;
+		ret = cell_probe(self, &c[i]);
+		if (ret)
+			return ret;
+	}
+	cells_collect(self, c, 2);
+	for (i = 0; i < 2; i++)
+		cell_report(self, &c[i], out[i], times[i], OUTCOME_LEN);
 	return 0;
 }
 
-static void cell_init(struct cell *c, int proto, enum tstate st, bool orphan,
-		      unsigned int k)
+static void cell_init(struct cell *c, int proto, int family, enum tstate st,
+		      bool orphan, unsigned int k)
 {
 	memset(c, 0, sizeof(*c));
 	c->proto = proto;
+	c->family = family;
+	c->addr = family == AF_INET6 ? ETCP_NS_ADDR6_A : ETCP_NS_ADDR_A;
+	c->paddr = family == AF_INET6 ? ETCP_PKT_ADDR6 : ETCP_PKT_ADDR;
 	c->st = st;
 	c->orphan = orphan;
 	c->k = &kinds[k];
@@ -715,36 +823,36 @@ static const char *expected_difference(enum tstate st, const char *kind)
 	return NULL;
 }
 
-/* Both protocols together take some 10 s a state under TCG. */
+/* Both protocols together take some 5 s a state under TCG. */
 TEST_F_TIMEOUT(table, segments, 180)
 {
-	char tcp[OUTCOME_LEN], etcp[OUTCOME_LEN];
-	char tcp_t[OUTCOME_LEN], etcp_t[OUTCOME_LEN];
+	static const int protos[2] = { IPPROTO_TCP, IPPROTO_ETCP };
+	char out[2][OUTCOME_LEN], times[2][OUTCOME_LEN];
 	const char *expected;
-	struct cell c;
-	int differ = 0, ret;
+	int differ = 0, failed, i, ret;
+	struct cell c[2];
 	unsigned int k;
 
 	for (k = 0; k < NKINDS; k++) {
-		cell_init(&c, IPPROTO_TCP, variant->st, variant->orphan, k);
-		ret = run_cell(self, &c, tcp, tcp_t, sizeof(tcp));
-		cell_end(self, &c);
-		ASSERT_EQ(0, ret) TH_LOG("%s over tcp: %s (%s)%s", kinds[k].name,
-					 c.why, strerror(-ret), etcp_pkt_str(&self->pk[0]));
-		cell_init(&c, IPPROTO_ETCP, variant->st, variant->orphan, k);
-		ret = run_cell(self, &c, etcp, etcp_t, sizeof(etcp));
-		cell_end(self, &c);
-		ASSERT_EQ(0, ret) TH_LOG("%s over etcp: %s (%s)%s", kinds[k].name,
-					 c.why, strerror(-ret), etcp_pkt_str(&self->pk[1]));
+		for (i = 0; i < 2; i++)
+			cell_init(&c[i], protos[i], variant->family, variant->st,
+				  variant->orphan, k);
+		ret = cells_run(self, c, out, times, &failed);
+		for (i = 0; i < 2; i++)
+			cell_end(self, &c[i]);
+		ASSERT_EQ(0, ret) TH_LOG("%s over %s: %s (%s)%s", kinds[k].name,
+					 proto_name(protos[failed]), c[failed].why,
+					 strerror(-ret), etcp_pkt_str(&self->pk[failed]));
 
 		expected = expected_difference(variant->st, kinds[k].name);
-		if (!strcmp(tcp, etcp)) {
-			TH_LOG("%-14s %s", kinds[k].name, tcp);
+		if (!strcmp(out[0], out[1])) {
+			TH_LOG("%-14s %s", kinds[k].name, out[0]);
 		} else {
 			differ += !expected;
-			TH_LOG("%-14s tcp:  %s (answers at ms:%s)", kinds[k].name, tcp, tcp_t);
-			TH_LOG("%-14s etcp: %s (answers at ms:%s)   <== %s%s", "", etcp,
-			       etcp_t, expected ? "differs as expected: " : "DIFFERS",
+			TH_LOG("%-14s tcp:  %s (answers at ms:%s)", kinds[k].name, out[0],
+			       times[0]);
+			TH_LOG("%-14s etcp: %s (answers at ms:%s)   <== %s%s", "", out[1],
+			       times[1], expected ? "differs as expected: " : "DIFFERS",
 			       expected ? expected : "");
 		}
 	}
