@@ -140,6 +140,7 @@ enum etcp_mib_field {
 	ETCP_MIB_RCVCOLLAPSED,		/* small segments copied into a buffer */
 	ETCP_MIB_OUTOFWINDOWICMPS,	/* ICMP error quoting a seq not in flight */
 	ETCP_MIB_ACKSKIPPEDCHALLENGE,	/* request's challenge ACK not sent: limit */
+	ETCP_MIB_SPURIOUSRTXHOSTQUEUES,	/* SYN not sent again: still in the host */
 	ETCP_MIB_MAX
 };
 

@@ -200,11 +200,27 @@ static void etcp_abort_timeout(struct sock *sk)
 }
 
 /*
+ * The SYN sent before has not left the host yet: it is still charged to
+ * the socket, held in a qdisc or in the queue of a neighbour being
+ * resolved (until the peer's stack, or the device, orphans it).  Nothing
+ * else is in flight before the connection is synchronized.  Another copy
+ * would only queue behind it and leave with it, a duplicate, once the
+ * neighbour answers: Linux TCP does not send it (skb_still_in_host_queue())
+ * and backs off as if it had.
+ */
+static bool etcp_syn_in_host(const struct sock *sk)
+{
+	return sk_wmem_alloc_get(sk) > 0;
+}
+
+/*
  * SYN (or SYN-ACK after a simultaneous open) unanswered.  RFC 6298 5.5:
  * back off by doubling from one second; after syn_retries retransmissions
  * and one more backed-off wait, give up: connect() fails with ETIMEDOUT and
  * no RST is sent, as nothing was ever synchronized.  With 6 retries the
  * SYNs leave at 0, 1, 3, 7, 15, 31 and 63 s and the error comes at 127 s.
+ * A retransmission skipped because the last copy is still in the host
+ * counts as one all the same.
  */
 static void etcp_syn_timeout(struct sock *sk)
 {
@@ -216,8 +232,12 @@ static void etcp_syn_timeout(struct sock *sk)
 		return;
 	}
 	esk->retransmits++;
-	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_SYNRETRANS);
-	etcp_send_syn(sk);
+	if (etcp_syn_in_host(sk)) {
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_SPURIOUSRTXHOSTQUEUES);
+	} else {
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_SYNRETRANS);
+		etcp_send_syn(sk);
+	}
 	esk->rto = etcp_backoff(ETCP_TIMEOUT_INIT, esk->retransmits);
 	etcp_arm_rtx(sk, esk->rto);
 }
