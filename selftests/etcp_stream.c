@@ -42,7 +42,8 @@
  * something does not happen (a blocked send() stays blocked).  A transfer
  * fails when no byte moved for STALL_MS.  The data tests print how long
  * they took: the sizes are tuned for the test VM under TCG, where the
- * whole program takes about 90 s (1 to 2 s a test for the namespaces).
+ * whole program takes about 140 s with its four variants (1 to 2 s a test
+ * for the namespaces).
  * ETCP_STREAM_SEED=N in the environment fixes the random write and read
  * sizes of the random tests (they print the seed they use).
  */
