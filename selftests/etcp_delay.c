@@ -6,6 +6,7 @@
  *
  *   netns a (client)                           netns b (server)
  *   10.0.1.1 ea ------------- veth ------------- eb 10.0.1.2
+ *   fd00:1::1                                        fd00:1::2
  *        ^ capture (AF_PACKET, both directions)      listener :5000
  *
  * RFC 1122 4.2.3.2 lets a receiver delay its ACK (Linux: 40 ms); Linux
@@ -45,18 +46,24 @@
  *
  * The sender holds what a closed window does not take, and probes it
  * (persist): a second fixture, whose peer is the raw peer on the link
- * (etcp_pkt.h, speaking as 10.0.1.3 from eb to a listener in a), which
- * announces any window.  The window stays closed for 3 probes (R, 2R, 4R
- * apart, R the RTO), then opens by less than the segment held: the next
- * probe, 8R on, sends what it takes, and ends the backoff:
+ * (etcp_pkt.h, speaking as 10.0.1.3 or fd00:1::3 from eb to a listener
+ * in a), which announces any window.  The window stays closed for 3
+ * probes (R, 2R, 4R apart, R the RTO), then opens by less than the
+ * segment held: the next probe, 8R on, sends what it takes, and ends the
+ * backoff:
  *
  *   data_probe_lost      that data, unacknowledged, goes again after R,
  *                        not 16R; ETCP_INFO / TCP_INFO backoff 3, then 0
  *   data_probe_acked     that data ACKed with window 0: the probes start
  *                        over, R after the ACK, then 2R
  *
- * Every test runs over TCP and etcp (FIXTURE_VARIANT), TCP configured like
- * etcp (no timestamps, SACK, window scaling, autocorking; etcp_env_setup).
+ * Every test runs over TCP and etcp, over IPv4 and over IPv6
+ * (ETCP_FAMILY_VARIANTS: tcp, etcp, tcp6, etcp6), TCP configured like etcp
+ * (no timestamps, SACK, window scaling, autocorking; etcp_env_setup).  The
+ * family changes the addresses, the MSS (ETCP_NS_MSS(): 1460 or 1440, the
+ * full segments of cork_full_segments and the raw peer's MSS option) and
+ * the /proc/net table pingpong reads (tcp6, etcp6); not the timers, nor
+ * the quick ACKs, which count 536-byte segments in both.
  * In the first fixture ETCP_NODELAY / TCP_NODELAY is on at both ends, and
  * the server reads what it is sent only while interactive: otherwise a
  * reader that empties its receive queue makes Linux ACK a small segment at
@@ -110,8 +117,7 @@
 /* The persist fixture's raw peer, and what the tests make it do. */
 #define PEER_PORT	40200
 #define PEER_ISS	0x20000000U
-#define PEER_MSS	1460
-#define LINK_MTU	1500		/* etcp_netns_setup()'s: segments of 1460 */
+#define LINK_MTU	1500		/* etcp_netns_setup()'s: ETCP_NS_MSS() segments */
 #define HELD_LEN	1000		/* the data that waits for the window */
 #define SMALL_WND	100		/* less than HELD_LEN: a probe sends it */
 #define NR_CLOSED	3		/* zero-window probes before it opens */
@@ -129,7 +135,7 @@ FIXTURE(delay) {
 	uint16_t win;		/* the window the server's SYN-ACK announced */
 };
 
-ETCP_PROTO_VARIANTS(delay);
+ETCP_FAMILY_VARIANTS(delay);
 
 FIXTURE_SETUP(delay)
 {
@@ -143,12 +149,13 @@ FIXTURE_SETUP(delay)
 		ETCP_SETUP_SKIP("%s", why);
 	ret = etcp_env_setup(&self->e, variant->proto, ETCP_ENV_EXACT, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
-	self->lfd = listen_on(self->e.ns.b, variant->proto, ETCP_NS_ADDR_B, PORT, 8);
+	self->lfd = listen_on(self->e.ns.b, variant->proto, variant->addr_b, PORT, 8);
 	ASSERT_LE(0, self->lfd);
-	self->c = ns_socket(self->e.ns.a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, variant->proto);
+	self->c = ns_socket(self->e.ns.a, variant->family, SOCK_STREAM | SOCK_CLOEXEC,
+			    variant->proto);
 	ASSERT_LE(0, self->c);
 	ASSERT_EQ(0, sockopt_set(self->c, variant->proto, TCP_NODELAY, 1));
-	ASSERT_EQ(0, connect_to(self->c, ETCP_NS_ADDR_B, PORT));
+	ASSERT_EQ(0, connect_to(self->c, variant->addr_b, PORT));
 	self->s = accept_wait(self->lfd, WAIT_MS);
 	ASSERT_LE(0, self->s);
 	ASSERT_EQ(0, sockopt_set(self->s, variant->proto, TCP_NODELAY, 1));
@@ -259,21 +266,24 @@ static bool delayed(long ms)
 }
 
 /*
- * The server's row in /proc/net/{tcp,etcp}: its ato (clock ticks) and its
- * "quick << 1 | pingpong" column.  0, or -1 when there is no such row.
+ * The server's row in /proc/net/{tcp,etcp,tcp6,etcp6} (by @proto and
+ * @family): its ato (clock ticks) and its "quick << 1 | pingpong" column.
+ * 0, or -1 when there is no such row.
  */
-static int proc_ack_cols(FIXTURE_DATA(delay) *self, int proto, unsigned long *ato,
-			 unsigned int *quick)
+static int proc_ack_cols(FIXTURE_DATA(delay) *self, int proto, int family,
+			 unsigned long *ato, unsigned int *quick)
 {
 	static char text[1 << 16];
 	unsigned int lport, rport;
 	char *line;
 
-	if (ns_proc_net_read(self->e.ns.b, proc_table(proto), text, sizeof(text)) < 0)
+	if (ns_proc_net_read(self->e.ns.b, proc_table_af(proto, family), text,
+			     sizeof(text)) < 0)
 		return -1;
 	for (line = strchr(text, '\n'); line && line[1]; line = strchr(line, '\n')) {
 		line++;
-		if (sscanf(line, "%*d: %*x:%x %*x:%x %*x %*x:%*x %*x:%*x %*x %*u %*d %*u %*d %*s %*u %lu %u",
+		/* The addresses: 8 hex digits, or 32 in an IPv6 table. */
+		if (sscanf(line, "%*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%x %*x %*x:%*x %*x:%*x %*x %*u %*d %*u %*d %*s %*u %lu %u",
 			   &lport, &rport, ato, quick) == 4 &&
 		    lport == PORT && rport == self->cport)
 			return 0;
@@ -327,7 +337,7 @@ TEST_F(delay, pingpong)
 	ASSERT_EQ(0, recv_exact(self->c, buf, sizeof(buf), WAIT_MS));
 	EXPECT_EQ(0, quickack(self->s, variant->proto)) TH_LOG("not interactive");
 	/* One quick ACK spent, interactive, ato 40 ms (4 clock ticks). */
-	ASSERT_EQ(0, proc_ack_cols(self, variant->proto, &ato, &quick));
+	ASSERT_EQ(0, proc_ack_cols(self, variant->proto, variant->family, &ato, &quick));
 	EXPECT_EQ(((unsigned int)quick_acks(self->win) - 1) << 1 | 1, quick);
 	EXPECT_EQ(4, ato);
 
@@ -473,7 +483,7 @@ static int data_segs(FIXTURE_DATA(delay) *self, size_t from, long *idx, int max,
 /* Send @len bytes from the client with @flags: the capture time before. */
 static int64_t client_send_at(FIXTURE_DATA(delay) *self, size_t len, int flags)
 {
-	static const char buf[2 * 1460 + REQ_LEN];
+	static const char buf[2 * ETCP_NS_MSS(AF_INET) + REQ_LEN];	/* the larger MSS */
 	int64_t t = etcp_cap_now(self->e.cap);
 
 	return len <= sizeof(buf) && send(self->c, buf, len, flags) == (ssize_t)len ? t : -1;
@@ -521,7 +531,7 @@ TEST_F(delay, cork_full_segments)
 	long idx[4];
 	int n;
 
-	ASSERT_EQ(1460, mss);
+	ASSERT_EQ(ETCP_NS_MSS(variant->family), mss);
 	ASSERT_EQ(0, sockopt_set(self->c, variant->proto, TCP_CORK, 1));
 	t0 = client_send_at(self, 2 * mss + REQ_LEN, 0);
 	ASSERT_LE(0, t0);
@@ -581,7 +591,7 @@ FIXTURE(persist) {
 	int lfd, s;		/* listener and the sender, in a */
 };
 
-ETCP_PROTO_VARIANTS(persist);
+ETCP_FAMILY_VARIANTS(persist);
 
 FIXTURE_SETUP(persist)
 {
@@ -596,12 +606,17 @@ FIXTURE_SETUP(persist)
 		ETCP_SETUP_SKIP("%s", why);
 	ret = etcp_env_setup(&self->e, variant->proto, ETCP_ENV_EXACT, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
-	ret = etcp_pkt_link(&self->e.ns, ETCP_PKT_ADDR, LINK_MTU) ?:
-	      etcp_pkt_open_veth(&self->pk, &self->e.ns, variant->proto);
+	if (variant->family == AF_INET6)
+		ret = etcp_pkt_link(&self->e.ns, ETCP_PKT_ADDR6, LINK_MTU) ?:
+		      etcp_pkt_open_veth6(&self->pk, &self->e.ns, variant->proto);
+	else
+		ret = etcp_pkt_link(&self->e.ns, ETCP_PKT_ADDR, LINK_MTU) ?:
+		      etcp_pkt_open_veth(&self->pk, &self->e.ns, variant->proto);
 	ASSERT_EQ(0, ret) TH_LOG("the raw peer: %s", strerror(-ret));
-	self->lfd = listen_on(self->e.ns.a, variant->proto, ETCP_NS_ADDR_A, PORT, 8);
+	self->lfd = listen_on(self->e.ns.a, variant->proto, variant->addr_a, PORT, 8);
 	ASSERT_LE(0, self->lfd);
-	ret = etcp_pkt_connect(&self->pk, PEER_PORT, PORT, PEER_ISS, PEER_MSS, NULL, WAIT_MS);
+	ret = etcp_pkt_connect(&self->pk, PEER_PORT, PORT, PEER_ISS,
+			       ETCP_NS_MSS(variant->family), NULL, WAIT_MS);
 	ASSERT_EQ(0, ret) TH_LOG("the peer's handshake: %s: %s", strerror(-ret), EXCH);
 	self->s = accept_wait(self->lfd, WAIT_MS);
 	ASSERT_LE(0, self->s);

@@ -4,16 +4,22 @@
  *
  *   netns a (the socket under test)            netns b (the peer)
  *   10.0.1.1 ea ------------- veth ------------- eb 10.0.1.2
+ *   fd00:1::1                                         fd00:1::2
  *        ^ capture (AF_PACKET, both directions)    raw socket :41000
- *   listener :5000 (INADDR_ANY)                    or a real client
+ *   listener :5000 (INADDR_ANY, in6addr_any)       or a real client
  *
  * The peer is a raw socket in netns b (etcp_raw.h) that completes the
  * handshake itself, with the MSS option and window it is told to, and
- * then ACKs what it receives.  Netns b's own stack has no socket for it
- * and would reset the SYN, SYN-ACK or data it sees: its RSTs are dropped
- * on output (nftables).  Every test runs over TCP as well as etcp
- * (FIXTURE_VARIANT), TCP with timestamps off (two_ns_setup()), autocorking
- * off, and TSO off on the veth so that the capture sees TCP's segments.
+ * then ACKs what it receives, which it reads from the capture on ea (what
+ * netns a sent; an IPv6 raw socket would not give the IP header).  Netns
+ * b's own stack has no socket for it and would reset the SYN, SYN-ACK or
+ * data it sees: its RSTs are dropped on output (nftables).  Every test
+ * runs over TCP as well as etcp, over IPv4 and over IPv6
+ * (ETCP_FAMILY_VARIANTS: tcp, etcp, tcp6, etcp6), TCP with timestamps off
+ * (two_ns_setup()), autocorking off, and TSO off on the veth so that the
+ * capture sees TCP's segments.  The family gives the addresses, the MSS
+ * (ETCP_NS_MSS(): 1460, 1440 over IPv6), the xfrm selectors and the
+ * broadcast_syn's address (see there).
  *
  *   mss_floor_*          a peer's MSS option of 1 or 20, in a SYN to a
  *                        listener or in a SYN-ACK to a connecting socket:
@@ -24,11 +30,13 @@
  *                        not after the persist timer; back to the MSS when
  *                        the window grows (tcp_bound_to_half_wnd)
  *   xfrm_policy_*        IPsec inbound policy: a global one, and a
- *                        socket's own (IP_XFRM_POLICY) on a listener,
- *                        block SYNs without an answer
- *   broadcast_syn        a SYN to the subnet's broadcast address, in a
- *                        broadcast frame or in a frame to our own MAC, to
- *                        a listener or a closed port: no answer, counted
+ *                        socket's own (IP_XFRM_POLICY, IPV6_XFRM_POLICY)
+ *                        on a listener, block SYNs without an answer
+ *   broadcast_syn        a SYN to the subnet's broadcast address (over
+ *                        IPv6 the all-nodes group ff02::1), in a
+ *                        broadcast (multicast) frame or in a frame to our
+ *                        own MAC, to a listener or a closed port: no
+ *                        answer, counted
  *
  * Timing: "at once" is within AT_ONCE_MS (100 ms) of the write, on the
  * capture's kernel timestamps; the persist timer etcp would otherwise
@@ -37,26 +45,23 @@
  * ETCP_CAP_DUMP=1 in the environment prints every test's exchange.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <linux/etcp.h>
-#include <linux/sockios.h>
 #include <linux/xfrm.h>
 
 #include "etcp_capture.h"
 #include "etcp_fixture.h"
 #include "etcp_netns.h"
+#include "etcp_pkt.h"
 #include "etcp_util.h"
 #include "etcp_raw.h"
 #include "kselftest_harness.h"
@@ -67,8 +72,10 @@
 #define RAW_PORT	41000	/* the raw peer in netns b */
 #define RAW_ISN		0x20000000U
 #define BCAST_ADDR	"10.0.1.255"	/* the broadcast address of 10.0.1.0/24 */
+#define MCAST_ADDR6	"ff02::1"	/* all nodes on the link: ea is one */
 
-#define MSS		1460	/* veth MTU 1500 - 40 */
+/* The veth's MTU 1500 less the headers: 1460, 1440 over IPv6. */
+#define MSS		ETCP_NS_MSS(self->family)
 #define MIN_SND_MSS	48	/* Linux's tcp_min_snd_mss */
 #define DEFAULT_MSS	536	/* RFC 9293 3.7.1, TCP_MSS_DEFAULT */
 #define FLOOR_LEN	10000	/* the write of the MSS floor tests */
@@ -88,7 +95,11 @@ FIXTURE(peer) {
 	struct etcp_netns ns;
 	struct etcp_cap *cap;
 	int proto;
+	int family;		/* the variant's, and its addresses: */
+	const char *addr_a, *addr_b, *any;
 	int raw;		/* the raw peer, in netns b */
+	size_t next;		/* the capture index the raw peer reads from */
+	struct etcp_pkt pk;	/* broadcast_syn's frames, from eb */
 	int lfd, lfd2;		/* listeners in netns a */
 	int fd;			/* the connection's end in netns a */
 	int cfd;		/* a client in netns b */
@@ -101,7 +112,7 @@ FIXTURE(peer) {
 	size_t n0;		/* segments recorded after the handshake */
 };
 
-ETCP_PROTO_VARIANTS(peer);
+ETCP_FAMILY_VARIANTS(peer);
 
 FIXTURE_SETUP(peer)
 {
@@ -109,7 +120,14 @@ FIXTURE_SETUP(peer)
 	int ret;
 
 	self->raw = self->lfd = self->lfd2 = self->fd = self->cfd = -1;
+	memset(&self->pk, 0, sizeof(self->pk));
+	self->pk.fd = -1;
 	self->proto = variant->proto;
+	self->family = variant->family;
+	self->addr_a = variant->addr_a;
+	self->addr_b = variant->addr_b;
+	self->any = variant->family == AF_INET6 ? "::" : "0.0.0.0";
+	self->next = 0;
 	if (why)
 		ETCP_SETUP_SKIP("%s", why);
 	pin_cpu();
@@ -134,6 +152,7 @@ FIXTURE_TEARDOWN(peer)
 	if (self->cfd >= 0)
 		close_abort(self->cfd);
 	close_fds(&self->lfd, &self->lfd2, &self->raw, NULL);
+	etcp_pkt_close(&self->pk);
 	etcp_cap_stop(self->cap);
 	self->cap = NULL;
 	/* Takes the nftables table, xfrm policies and routes with them. */
@@ -152,7 +171,7 @@ static struct etcp_raw_seg peer_seg(const FIXTURE_DATA(peer) *self,
 				    uint8_t flags, uint32_t seq, uint32_t ack)
 {
 	struct etcp_raw_seg seg = {
-		.saddr = ETCP_NS_ADDR_B, .daddr = ETCP_NS_ADDR_A,
+		.saddr = self->addr_b, .daddr = self->addr_a,
 		.sport = RAW_PORT, .dport = self->aport,
 		.seq = seq, .ack = ack, .flags = flags, .window = self->win,
 	};
@@ -169,7 +188,7 @@ static int peer_ack(const FIXTURE_DATA(peer) *self)
 	return etcp_raw_send(self->raw, &seg);
 }
 
-/* Segments of fd's connection to the raw peer, as netns b receives them. */
+/* Segments of fd's connection to the raw peer, as netns a sends them. */
 struct flow {
 	uint16_t sport, dport;
 	bool data;		/* with payload only */
@@ -179,8 +198,25 @@ static bool flow_match(const struct etcp_cap_seg *s, const void *arg)
 {
 	const struct flow *f = arg;
 
-	return s->sport == f->sport && s->dport == f->dport &&
+	return s->out && s->sport == f->sport && s->dport == f->dport &&
 	       (!f->data || s->len > 0);
+}
+
+/*
+ * What the raw peer receives: the next segment netns a sent that @f
+ * matches, taken from the capture on ea (next on from the last one taken;
+ * an IPv6 raw socket would give no IP header to parse).  0 or -ETIMEDOUT.
+ */
+static int peer_recv(FIXTURE_DATA(peer) *self, const struct flow *f,
+		     struct etcp_cap_seg *rs, int ms)
+{
+	long i = etcp_cap_wait_match(self->cap, self->next, flow_match, f, ms);
+
+	if (i < 0)
+		return -ETIMEDOUT;
+	self->next = i + 1;
+	*rs = self->cap->seg[i];
+	return 0;
 }
 
 /* The raw socket and netns b's RSTs dropped: what both opens need. */
@@ -193,7 +229,8 @@ static int peer_prepare(FIXTURE_DATA(peer) *self, uint16_t win, const char **why
 	if (ret)
 		return ret;
 	*why = "raw socket in b";
-	self->raw = etcp_raw_open(self->ns.b, PROTO);
+	self->raw = self->family == AF_INET6 ? etcp_raw_open6(self->ns.b, PROTO) :
+		    etcp_raw_open(self->ns.b, PROTO);
 	if (self->raw < 0)
 		return -errno;
 	self->isn = RAW_ISN;
@@ -225,7 +262,7 @@ static int peer_passive(FIXTURE_DATA(peer) *self, uint16_t mss, const char **why
 	int ret;
 
 	*why = "listener";
-	self->lfd = listen_on(self->ns.a, PROTO, "0.0.0.0", PORT, 8);
+	self->lfd = listen_on(self->ns.a, PROTO, self->any, PORT, 8);
 	if (self->lfd < 0)
 		return -errno;
 	self->aport = PORT;
@@ -235,7 +272,7 @@ static int peer_passive(FIXTURE_DATA(peer) *self, uint16_t mss, const char **why
 		return ret;
 	*why = "no SYN-ACK";
 	do {
-		ret = etcp_raw_recv(self->raw, flow_match, &synack, &rs, WAIT_MS);
+		ret = peer_recv(self, &synack, &rs, WAIT_MS);
 		if (ret)
 			return ret;
 	} while (rs.flags != (ETCP_TH_SYN | ETCP_TH_ACK));
@@ -264,11 +301,11 @@ static int peer_active(FIXTURE_DATA(peer) *self, uint16_t mss, const char **why)
 	int ret;
 
 	*why = "socket";
-	self->fd = ns_socket(self->ns.a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
+	self->fd = ns_socket(self->ns.a, self->family, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
 	if (self->fd < 0)
 		return -errno;
 	*why = "bind";
-	ret = bind_to(self->fd, ETCP_NS_ADDR_A, 0);
+	ret = bind_to(self->fd, self->addr_a, 0);
 	if (ret)
 		return ret;
 	self->aport = local_port(self->fd);
@@ -277,12 +314,12 @@ static int peer_active(FIXTURE_DATA(peer) *self, uint16_t mss, const char **why)
 	ret = set_nonblock(self->fd, true);
 	if (ret)
 		return ret;
-	ret = connect_to(self->fd, ETCP_NS_ADDR_B, RAW_PORT);
+	ret = connect_to(self->fd, self->addr_b, RAW_PORT);
 	if (ret != -EINPROGRESS)
 		return ret ? ret : -EPROTO;
 	*why = "no SYN";
 	do {
-		ret = etcp_raw_recv(self->raw, flow_match, &syn, &rs, WAIT_MS);
+		ret = peer_recv(self, &syn, &rs, WAIT_MS);
 		if (ret)
 			return ret;
 	} while (!(rs.flags & ETCP_TH_SYN) || (rs.flags & ETCP_TH_ACK));
@@ -334,7 +371,7 @@ static int peer_take(FIXTURE_DATA(peer) *self, struct etcp_cap_seg *rs, int ms)
 	struct flow data = { .sport = self->aport, .dport = RAW_PORT, .data = true };
 	int ret;
 
-	ret = etcp_raw_recv(self->raw, flow_match, &data, rs, ms);
+	ret = peer_recv(self, &data, rs, ms);
 	if (ret)
 		return ret;
 	if (rs->seq == self->rcv_nxt)
@@ -530,7 +567,8 @@ TEST_F(peer, mss_floor_synack_mss1)
 /* ------------------------------------------------------------ half window */
 
 /*
- * A peer announcing MSS 1460 but never a window of more than @win bytes.
+ * A peer announcing the MSS (1460, 1440 over IPv6) but never a window of
+ * more than @win bytes.
  * fd sends segments of @seg bytes: half the window when it exceeds 536
  * bytes, else the whole window (tcp_bound_to_half_wnd), and the first
  * ones leave at once after the write, @seg bytes and as many as the
@@ -603,7 +641,8 @@ static void small_window(struct __test_metadata *_metadata,
  * Window 1000 (> 536) and MSS 1460: segments of 500 bytes, two a window,
  * the first two within 100 ms of the write.  Then the window grows to
  * 20000: the segments are 1460 bytes again (snd_mss 1460), a write of
- * 5000 leaving as 1460, 1460, 1460, 620.
+ * 5000 leaving as 1460, 1460, 1460, 620 (over IPv6, 1440 and 3 x 1440 +
+ * 680).
  */
 #define HALF_WND	1000
 #define HALF_LEN	3000
@@ -641,8 +680,8 @@ TEST_F(peer, half_window)
 }
 
 /*
- * Window 400 (<= 536) in the SYN-ACK, MSS 1460: the window itself is
- * the segment size, one segment a window, the first at once.
+ * Window 400 (<= 536) in the SYN-ACK, MSS 1460 (1440): the window itself
+ * is the segment size, one segment a window, the first at once.
  */
 TEST_F(peer, half_window_small)
 {
@@ -690,7 +729,7 @@ static int client_connect(FIXTURE_DATA(peer) *self, uint16_t port, int syncnt)
 
 	if (self->cfd >= 0)
 		close_abort(self->cfd);
-	self->cfd = ns_socket(self->ns.b, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
+	self->cfd = ns_socket(self->ns.b, self->family, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
 	if (self->cfd < 0)
 		return -errno;
 	if (syncnt) {
@@ -699,7 +738,7 @@ static int client_connect(FIXTURE_DATA(peer) *self, uint16_t port, int syncnt)
 		if (ret)
 			return ret;
 	}
-	return connect_to(self->cfd, ETCP_NS_ADDR_A, port);
+	return connect_to(self->cfd, self->addr_a, port);
 }
 
 /*
@@ -766,48 +805,66 @@ static const char *xfrm_unsupported(int nsfd)
 }
 
 /*
- * "ip xfrm policy add dir in src 10.0.1.2 dst 10.0.1.1 proto P action
- * block" in netns a: a connect() from b to a listener gets no answer and
+ * "ip xfrm policy add dir in src 10.0.1.2/32 dst 10.0.1.1/32 proto P
+ * action block" in netns a (over IPv6 the selector is fd00:1::2/128 to
+ * fd00:1::1/128): a connect() from b to a listener gets no answer and
  * fails with ETIMEDOUT; once the policy is deleted it connects.
  */
 TEST_F(peer, xfrm_policy_global)
 {
 	const char *why = xfrm_unsupported(self->ns.a);
+	int plen = self->family == AF_INET6 ? 128 : 32;
 
 	if (why)
 		SKIP(return, "%s", why);
-	self->lfd = listen_on(self->ns.a, PROTO, "0.0.0.0", PORT, 8);
+	self->lfd = listen_on(self->ns.a, PROTO, self->any, PORT, 8);
 	ASSERT_LE(0, self->lfd) TH_LOG("listen: %s", strerror(errno));
-	ASSERT_EQ(0, ns_cmd(self->ns.a, "ip xfrm policy add dir in src %s/32 dst %s/32 "
-			    "proto %d action block", ETCP_NS_ADDR_B, ETCP_NS_ADDR_A, PROTO));
+	ASSERT_EQ(0, ns_cmd(self->ns.a, "ip xfrm policy add dir in src %s/%d dst %s/%d "
+			    "proto %d action block", self->addr_b, plen, self->addr_a, plen,
+			    PROTO));
 	blocked_connect(_metadata, self, PORT, "global policy");
-	ASSERT_EQ(0, ns_cmd(self->ns.a, "ip xfrm policy delete dir in src %s/32 dst %s/32 "
-			    "proto %d", ETCP_NS_ADDR_B, ETCP_NS_ADDR_A, PROTO));
+	ASSERT_EQ(0, ns_cmd(self->ns.a, "ip xfrm policy delete dir in src %s/%d dst %s/%d "
+			    "proto %d", self->addr_b, plen, self->addr_a, plen, PROTO));
 	open_connect(_metadata, self, self->lfd, PORT, "policy deleted");
 }
 
-/* IP_XFRM_POLICY on @fd: inbound, block, every IPv4 segment.  0 or -errno. */
-static int sock_policy_block(int fd)
+/* The socket option of a socket's own policy: IP_XFRM_POLICY or IPV6_'s. */
+static int xfrm_level(int family)
+{
+	return family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
+}
+
+static int xfrm_optname(int family)
+{
+	return family == AF_INET6 ? IPV6_XFRM_POLICY : IP_XFRM_POLICY;
+}
+
+/*
+ * IP_XFRM_POLICY (IPV6_XFRM_POLICY for @family AF_INET6) on @fd: inbound,
+ * block, every segment of @family.  0 or -errno.
+ */
+static int sock_policy_block(int fd, int family)
 {
 	struct xfrm_userpolicy_info p = {};
 
-	p.sel.family = AF_INET;		/* prefixes 0, proto 0: everything */
+	p.sel.family = family;		/* prefixes 0, proto 0: everything */
 	p.lft.soft_byte_limit = XFRM_INF;
 	p.lft.hard_byte_limit = XFRM_INF;
 	p.lft.soft_packet_limit = XFRM_INF;
 	p.lft.hard_packet_limit = XFRM_INF;
 	p.dir = XFRM_POLICY_IN;
 	p.action = XFRM_POLICY_BLOCK;
-	if (setsockopt(fd, IPPROTO_IP, IP_XFRM_POLICY, &p, sizeof(p)))
+	if (setsockopt(fd, xfrm_level(family), xfrm_optname(family), &p, sizeof(p)))
 		return -errno;
 	return 0;
 }
 
 /*
  * A listener's own inbound policy (IP_XFRM_POLICY, block, a selector for
- * every IPv4 segment) drops the SYNs to it, unanswered, as TCP's listener
- * does; a listener without it on another port accepts; with the policy
- * cleared (IP_XFRM_POLICY of length 0) the first one accepts too.
+ * every IPv4 segment; over IPv6 IPV6_XFRM_POLICY and every IPv6 segment)
+ * drops the SYNs to it, unanswered, as TCP's listener does; a listener
+ * without it on another port accepts; with the policy cleared (the option
+ * of length 0) the first one accepts too.
  */
 TEST_F(peer, xfrm_policy_socket)
 {
@@ -816,57 +873,39 @@ TEST_F(peer, xfrm_policy_socket)
 
 	if (why)
 		SKIP(return, "%s", why);
-	self->lfd = listen_on(self->ns.a, PROTO, "0.0.0.0", PORT, 8);
+	self->lfd = listen_on(self->ns.a, PROTO, self->any, PORT, 8);
 	ASSERT_LE(0, self->lfd) TH_LOG("listen: %s", strerror(errno));
-	self->lfd2 = listen_on(self->ns.a, PROTO, "0.0.0.0", PORT2, 8);
+	self->lfd2 = listen_on(self->ns.a, PROTO, self->any, PORT2, 8);
 	ASSERT_LE(0, self->lfd2) TH_LOG("listen: %s", strerror(errno));
-	ret = sock_policy_block(self->lfd);
+	ret = sock_policy_block(self->lfd, self->family);
 	ASSERT_EQ(0, ret) TH_LOG("IP_XFRM_POLICY: %s", strerror(-ret));
 
 	open_connect(_metadata, self, self->lfd2, PORT2, "the listener without a policy");
 	blocked_connect(_metadata, self, PORT, "the listener's own policy");
-	ASSERT_EQ(0, setsockopt(self->lfd, IPPROTO_IP, IP_XFRM_POLICY, NULL, 0))
+	ASSERT_EQ(0, setsockopt(self->lfd, xfrm_level(self->family),
+				xfrm_optname(self->family), NULL, 0))
 		TH_LOG("clearing IP_XFRM_POLICY: %s", strerror(errno));
 	open_connect(_metadata, self, self->lfd, PORT, "policy cleared");
 }
 
 /* ------------------------------------------------------------ broadcast */
 
-/* The MAC address of ifname in nsfd as "xx:xx:...", 0 or -errno. */
-static int hwaddr_of(int nsfd, const char *ifname, char *buf, size_t size)
-{
-	struct ifreq ifr = {};
-	unsigned char *m;
-	int fd, ret = 0;
-
-	fd = ns_socket(nsfd, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr)) {
-		ret = -errno;
-	} else {
-		m = (unsigned char *)ifr.ifr_hwaddr.sa_data;
-		snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x",
-			 m[0], m[1], m[2], m[3], m[4], m[5]);
-	}
-	close(fd);
-	return ret;
-}
-
 /*
- * A SYN from the raw socket in b to 10.0.1.255:@dport: ea receives it and
- * netns a sends nothing back (no SYN-ACK, no RST); etcp counts it InSegs
- * and InDiscards, and no PassiveOpens, NoSocket or OutRsts.
+ * A SYN from b's address to @daddr:@dport, sent by the packet socket on
+ * eb in a frame to @dmac: ea receives it and netns a sends nothing back
+ * (no SYN-ACK, no RST); etcp counts it InSegs and InDiscards, and no
+ * PassiveOpens, NoSocket or OutRsts.
  */
 static void bcast_syn(struct __test_metadata *_metadata, FIXTURE_DATA(peer) *self,
-		      uint16_t sport, uint16_t dport, const char *what)
+		      const char *daddr, const uint8_t dmac[6], uint16_t sport,
+		      uint16_t dport, const char *what)
 {
 	struct etcp_raw_seg seg = {
-		.saddr = ETCP_NS_ADDR_B, .daddr = BCAST_ADDR,
+		.saddr = self->addr_b, .daddr = daddr,
 		.sport = sport, .dport = dport, .seq = RAW_ISN,
 		.flags = ETCP_TH_SYN, .window = 65535,
 	};
+	struct in6_addr want;
 	struct stats s0, s1;
 	uint8_t opt[4];
 	size_t n0;
@@ -874,12 +913,15 @@ static void bcast_syn(struct __test_metadata *_metadata, FIXTURE_DATA(peer) *sel
 
 	seg.opts = opt;
 	seg.optlen = etcp_raw_opt_mss(opt, MSS);
+	ASSERT_LE(0, etcp_raw_addr(daddr, &want));
+	memcpy(self->pk.dmac, dmac, sizeof(self->pk.dmac));
 	ASSERT_EQ(0, stats_read(self->ns.a, &s0));
 	n0 = etcp_cap_poll(self->cap);
-	ASSERT_EQ(0, etcp_raw_send(self->raw, &seg)) TH_LOG("%s: send", what);
+	ASSERT_EQ(0, etcp_pkt_send_seg(&self->pk, &seg)) TH_LOG("%s: send", what);
 	idx = etcp_cap_wait_match(self->cap, n0, syn_to, &dport, WAIT_MS);
 	ASSERT_LE(0, idx) TH_LOG("%s: the SYN did not reach ea: %s", what, EXCH);
-	EXPECT_STREQ(BCAST_ADDR, inet_ntoa(self->cap->seg[idx].daddr));
+	EXPECT_EQ(0, memcmp(&want, &self->cap->seg[idx].daddr6, sizeof(want)))
+		TH_LOG("%s: the SYN is not to %s: %s", what, daddr, EXCH);
 	if (is_etcp(self))
 		EXPECT_EQ(0, wait_stat(self->ns.a, "InDiscards",
 				       stat_of(&s0, "InDiscards") + 1, WAIT_MS))
@@ -898,33 +940,39 @@ static void bcast_syn(struct __test_metadata *_metadata, FIXTURE_DATA(peer) *sel
 }
 
 /*
- * RFC 1122 4.2.3.10: a SYN to a broadcast address is dropped, unanswered.
- * To 10.0.1.255, a listener on INADDR_ANY: first in a broadcast frame
- * (SO_BROADCAST), then in a frame to ea's own MAC address (netns b's
- * broadcast route replaced by a neighbour entry), which the link layer
- * calls PACKET_HOST; then to a closed port, which gets no RST.  The
- * listener accepts nothing.
+ * RFC 1122 4.2.3.10: a SYN to a broadcast or multicast address is
+ * dropped, unanswered.  IPv6 has no broadcast: its counterpart is a
+ * multicast group every node is in, ff02::1, which TCPv6 drops the same
+ * way (tcp_v6_rcv(): not PACKET_HOST; tcp_v6_conn_request() and
+ * tcp_v6_send_reset(): not ipv6_unicast_destination()).  To 10.0.1.255
+ * (ff02::1), a listener on INADDR_ANY (in6addr_any): first in a broadcast
+ * frame (the multicast frame of ff02::1, 33:33:00:00:00:01), then in a
+ * frame to ea's own MAC address, which the link layer calls PACKET_HOST;
+ * then to a closed port, which gets no RST.  The frames come from a packet
+ * socket on eb (etcp_pkt.h), as b's address.  The listener accepts
+ * nothing.
  */
 TEST_F(peer, broadcast_syn)
 {
-	char mac[32];
-	int a;
+	static const uint8_t bcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t mcast_mac6[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	const bool v6 = self->family == AF_INET6;
+	const char *daddr = v6 ? MCAST_ADDR6 : BCAST_ADDR;
+	uint8_t mac[6];
+	int a, ret;
 
-	self->lfd = listen_on(self->ns.a, PROTO, "0.0.0.0", PORT, 8);
+	self->lfd = listen_on(self->ns.a, PROTO, self->any, PORT, 8);
 	ASSERT_LE(0, self->lfd) TH_LOG("listen: %s", strerror(errno));
-	self->raw = etcp_raw_open(self->ns.b, PROTO);
-	ASSERT_LE(0, self->raw) TH_LOG("raw socket: %s", strerror(errno));
-	ASSERT_EQ(0, sockopt_set(self->raw, SOL_SOCKET, SO_BROADCAST, 1));
+	ASSERT_EQ(0, etcp_pkt_if_mac(self->ns.a, ETCP_NS_IF_A, mac));
+	ret = etcp_pkt_open(&self->pk, self->ns.b, ETCP_NS_IF_B, PROTO, self->addr_b,
+			    self->addr_a, mac);
+	ASSERT_EQ(0, ret) TH_LOG("packet socket on %s: %s", ETCP_NS_IF_B, strerror(-ret));
 
-	bcast_syn(_metadata, self, RAW_PORT, PORT, "broadcast frame");
-
-	ASSERT_EQ(0, hwaddr_of(self->ns.a, ETCP_NS_IF_A, mac, sizeof(mac)));
-	ASSERT_EQ(0, ns_cmd(self->ns.b, "ip neigh del %1$s dev %2$s 2>/dev/null; "
-			    "ip route del broadcast %1$s dev %2$s table local && "
-			    "ip neigh replace %1$s lladdr %3$s dev %2$s nud permanent",
-			    BCAST_ADDR, ETCP_NS_IF_B, mac));
-	bcast_syn(_metadata, self, RAW_PORT + 1, PORT, "unicast frame, listener");
-	bcast_syn(_metadata, self, RAW_PORT + 2, CLOSED_PORT, "unicast frame, closed port");
+	bcast_syn(_metadata, self, daddr, v6 ? mcast_mac6 : bcast_mac, RAW_PORT, PORT,
+		  v6 ? "multicast frame" : "broadcast frame");
+	bcast_syn(_metadata, self, daddr, mac, RAW_PORT + 1, PORT, "unicast frame, listener");
+	bcast_syn(_metadata, self, daddr, mac, RAW_PORT + 2, CLOSED_PORT,
+		  "unicast frame, closed port");
 
 	ASSERT_EQ(0, set_nonblock(self->lfd, true));
 	a = accept(self->lfd, NULL, NULL);

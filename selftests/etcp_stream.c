@@ -2,7 +2,8 @@
 /*
  * etcp selftests: the byte stream through the socket API.
  *
- *   netns a (10.0.1.1): clients        netns b (10.0.1.2): listeners
+ *   netns a (10.0.1.1, fd00:1::1)          netns b (10.0.1.2, fd00:1::2)
+ *   clients                                listeners
  *   ea ---------------------- veth ---------------------- eb
  *   (netem on both ends for the lossy tests)
  *
@@ -15,9 +16,12 @@
  * transfers up to 100 MiB, in both directions at once, over a clean link
  * and over netem's loss, reordering, duplication and delay.
  *
- * Every test runs over TCP as well as etcp (FIXTURE_VARIANT): the TCP run
- * proves that the test expects what Linux TCP does, the etcp run that etcp
- * does the same.  TCP's timestamps are off in both namespaces, as in the
+ * Every test runs over TCP as well as etcp, over IPv4 and over IPv6
+ * (ETCP_FAMILY_VARIANTS: tcp, etcp, tcp6, etcp6): the TCP runs prove that
+ * the test expects what Linux TCP does, the etcp runs that etcp does the
+ * same, the IPv6 ones that its IPv6 data path (MSS 1440) does too.  What
+ * depends on the family is the variant's: the addresses, the MSS of the
+ * sizes around it (ETCP_NS_MSS()).  TCP's timestamps are off in both namespaces, as in the
  * other tests; what only etcp promises (ETCP_INFO's sequence numbers and
  * windows, MSG_OOB sends failing, SIOCOUTQ within SO_SNDBUF) is checked
  * for the etcp variant only.
@@ -38,7 +42,8 @@
  * something does not happen (a blocked send() stays blocked).  A transfer
  * fails when no byte moved for STALL_MS.  The data tests print how long
  * they took: the sizes are tuned for the test VM under TCG, where the
- * whole program takes about 90 s (1 to 2 s a test for the namespaces).
+ * whole program takes about 140 s with its four variants (1 to 2 s a test
+ * for the namespaces).
  * ETCP_STREAM_SEED=N in the environment fixes the random write and read
  * sizes of the random tests (they print the seed they use).
  */
@@ -719,9 +724,11 @@ FIXTURE(stream) {
 	struct etcp_netns ns;
 	unsigned short port;	/* of the next listener */
 	struct etcp_cap *cap;	/* segments on ea, for the tests that look */
+	int family;		/* the variant's, for open_pair() */
+	const char *addr_b;	/* the listeners' address, of that family */
 };
 
-ETCP_PROTO_VARIANTS(stream);
+ETCP_FAMILY_VARIANTS(stream);
 
 FIXTURE_SETUP(stream)
 {
@@ -733,6 +740,8 @@ FIXTURE_SETUP(stream)
 		TH_LOG("cannot set up the two network namespaces");
 	self->port = PORT;
 	self->cap = NULL;
+	self->family = variant->family;
+	self->addr_b = variant->addr_b;
 }
 
 FIXTURE_TEARDOWN(stream)
@@ -773,19 +782,19 @@ static void open_pair(struct __test_metadata *_metadata, FIXTURE_DATA(stream) *s
 	unsigned short port = self->port++;
 	int l, err;
 
-	l = ns_socket(self->ns.b, AF_INET, SOCK_STREAM, proto);
+	l = ns_socket(self->ns.b, self->family, SOCK_STREAM, proto);
 	ASSERT_LE(0, l) TH_LOG("%s socket in netns b: %s", proto_name(proto), strerror(errno));
 	if (b)
 		ASSERT_EQ(0, set_bufs(l, b->s_snd, b->s_rcv));
-	ASSERT_EQ(0, bind_to(l, ETCP_NS_ADDR_B, port));
+	ASSERT_EQ(0, bind_to(l, self->addr_b, port));
 	ASSERT_EQ(0, listen(l, 8));
-	*c = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, proto);
+	*c = ns_socket(self->ns.a, self->family, SOCK_STREAM, proto);
 	ASSERT_LE(0, *c) TH_LOG("%s socket in netns a: %s", proto_name(proto), strerror(errno));
 	if (b)
 		ASSERT_EQ(0, set_bufs(*c, b->c_snd, b->c_rcv));
-	err = connect_to(*c, ETCP_NS_ADDR_B, port);
-	ASSERT_EQ(0, err) TH_LOG("%s connect to %s:%d: %s", proto_name(proto),
-				 ETCP_NS_ADDR_B, port, strerror(-err));
+	err = connect_to(*c, self->addr_b, port);
+	ASSERT_EQ(0, err) TH_LOG("%s connect to %s port %d: %s", proto_name(proto),
+				 self->addr_b, port, strerror(-err));
 	*s = accept(l, NULL, NULL);
 	ASSERT_LE(0, *s) TH_LOG("accept: %s", strerror(errno));
 	if (b)
@@ -874,7 +883,7 @@ TEST_F(stream, scatter_gather)
 {
 	unsigned char out[IOV_TOTAL], in[6010];
 	struct iovec tiov[5], riov[4];
-	struct sockaddr_in name;
+	struct sockaddr_storage name;
 	struct msghdr m;
 	ssize_t n;
 	int c, s, q;
@@ -997,14 +1006,14 @@ TEST_F(stream, nonblocking)
 	EXPECT_EQ(5, write(c, buf, 5)) TH_LOG("O_NONBLOCK write with room: %s", strerror(errno));
 	EXPECT_RECV(s, SEED_AB, 0, 5, "sent by a non-blocking socket");
 
-	l = ns_socket(self->ns.b, AF_INET, SOCK_STREAM, variant->proto);
+	l = ns_socket(self->ns.b, variant->family, SOCK_STREAM, variant->proto);
 	ASSERT_LE(0, l);
-	ASSERT_EQ(0, bind_to(l, ETCP_NS_ADDR_B, self->port));
+	ASSERT_EQ(0, bind_to(l, variant->addr_b, self->port));
 	ASSERT_EQ(0, listen(l, 8));
 	close(c);
-	c = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, variant->proto);
+	c = ns_socket(self->ns.a, variant->family, SOCK_STREAM, variant->proto);
 	ASSERT_LE(0, c);
-	ASSERT_EQ(0, connect_to(c, ETCP_NS_ADDR_B, self->port++));
+	ASSERT_EQ(0, connect_to(c, variant->addr_b, self->port++));
 	a = accept4(l, NULL, NULL, SOCK_NONBLOCK);
 	ASSERT_LE(0, a);
 	n = recv(a, buf, sizeof(buf), 0);
@@ -1083,7 +1092,7 @@ TEST_F(stream, not_connected)
 	ssize_t n;
 
 	ASSERT_EQ(0, catch_sigpipe());
-	fd = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, variant->proto);
+	fd = ns_socket(self->ns.a, variant->family, SOCK_STREAM, variant->proto);
 	ASSERT_LE(0, fd);
 	n = send(fd, "x", 1, 0);
 	EXPECT_EQ(-1, n);
@@ -1106,9 +1115,9 @@ TEST_F(stream, not_connected)
 	EXPECT_EQ(0, so_error(fd));
 	close(fd);
 
-	l = ns_socket(self->ns.b, AF_INET, SOCK_STREAM, variant->proto);
+	l = ns_socket(self->ns.b, variant->family, SOCK_STREAM, variant->proto);
 	ASSERT_LE(0, l);
-	ASSERT_EQ(0, bind_to(l, ETCP_NS_ADDR_B, PORT));
+	ASSERT_EQ(0, bind_to(l, variant->addr_b, PORT));
 	ASSERT_EQ(0, listen(l, 8));
 	expect_recv_notconn(_metadata, l, PROTO, "a listener");
 	EXPECT_EQ(-EINVAL, ioctl_int(l, SIOCINQ)) TH_LOG("SIOCINQ on a listener");
@@ -1134,19 +1143,19 @@ TEST_F(stream, send_while_connecting)
 
 	if (!have_prog("nft"))
 		SKIP(return, "needs nft(8)");
-	l = ns_socket(self->ns.b, AF_INET, SOCK_STREAM, variant->proto);
+	l = ns_socket(self->ns.b, variant->family, SOCK_STREAM, variant->proto);
 	ASSERT_LE(0, l);
-	ASSERT_EQ(0, bind_to(l, ETCP_NS_ADDR_B, PORT));
+	ASSERT_EQ(0, bind_to(l, variant->addr_b, PORT));
 	ASSERT_EQ(0, listen(l, 8));
 	ASSERT_EQ(0, ns_cmd(self->ns.b,
 			    "nft 'add table inet etcp_stream; "
 			    "add chain inet etcp_stream in { type filter hook input priority 0; }; "
 			    "add rule inet etcp_stream in meta l4proto %d @th,104,8 == 0x02 drop'",
 			    variant->proto));
-	c = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, variant->proto);
+	c = ns_socket(self->ns.a, variant->family, SOCK_STREAM, variant->proto);
 	ASSERT_LE(0, c);
 	ASSERT_EQ(0, set_nonblock(c, true));
-	err = connect_to(c, ETCP_NS_ADDR_B, PORT);
+	err = connect_to(c, variant->addr_b, PORT);
 	ASSERT_EQ(-EINPROGRESS, err);
 	st = sock_state(c, variant->proto);
 	ASSERT_EQ(ETCP_SYN_SENT, st);
@@ -1761,16 +1770,16 @@ TEST_F(stream, buffer_sizes)
 {
 	int l, c, s;
 
-	l = ns_socket(self->ns.b, AF_INET, SOCK_STREAM, variant->proto);
+	l = ns_socket(self->ns.b, variant->family, SOCK_STREAM, variant->proto);
 	ASSERT_LE(0, l);
 	ASSERT_EQ(0, set_bufs(l, 30000, 20000));
 	EXPECT_EQ(60000, sockopt_get(l, SOL_SOCKET, SO_SNDBUF));
 	EXPECT_EQ(40000, sockopt_get(l, SOL_SOCKET, SO_RCVBUF));
-	ASSERT_EQ(0, bind_to(l, ETCP_NS_ADDR_B, PORT));
+	ASSERT_EQ(0, bind_to(l, variant->addr_b, PORT));
 	ASSERT_EQ(0, listen(l, 8));
-	c = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, variant->proto);
+	c = ns_socket(self->ns.a, variant->family, SOCK_STREAM, variant->proto);
 	ASSERT_LE(0, c);
-	ASSERT_EQ(0, connect_to(c, ETCP_NS_ADDR_B, PORT));
+	ASSERT_EQ(0, connect_to(c, variant->addr_b, PORT));
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
 	EXPECT_EQ(60000, sockopt_get(s, SOL_SOCKET, SO_SNDBUF))
@@ -1982,13 +1991,15 @@ TEST_F(stream, zero_window)
 /* ---------------------------------------------------------- integrity */
 
 /*
- * Transfers of 1, 1459, 1460, 1461 (around the MSS), 65535, 1 MiB and
- * 16 MiB in both directions at once, each size one after the other on one
- * connection (each write as large as the size, up to 256 KiB).
+ * Transfers of 1, MSS - 1, MSS, MSS + 1 (1460 over IPv4, 1440 over
+ * IPv6), 65535, 1 MiB and 16 MiB in both directions at once, each size
+ * one after the other on one connection (each write as large as the size,
+ * up to 256 KiB).
  */
 TEST_F_TIMEOUT(stream, integrity_sizes, 180)
 {
-	static const uint64_t sizes[] = { 1, 1459, 1460, 1461, 65535, MIB, 16 * MIB };
+	const uint64_t mss = ETCP_NS_MSS(variant->family);
+	const uint64_t sizes[] = { 1, mss - 1, mss, mss + 1, 65535, MIB, 16 * MIB };
 	struct xfer_opt o = { .wmax = CHUNK, .rmax = CHUNK, .timeout_ms = 60000 };
 	struct flow f[2];
 	char what[64];
