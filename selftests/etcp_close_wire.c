@@ -4,6 +4,7 @@
  *
  *   netns a (client)                           netns b (server)
  *   10.0.1.1 ea ------------- veth ------------- eb 10.0.1.2
+ *   fd00:1::1                                        fd00:1::2
  *        ^ capture (AF_PACKET, both directions)      listener :5000
  *
  * Every test records the segments on ea (etcp_capture.h) and asserts the
@@ -11,16 +12,24 @@
  * numbers relative to each side's ISN (the client sends DATA_LEN bytes
  * first, so its FIN is <SEQ=1+DATA_LEN> and the server's <SEQ=1>), lengths
  * and the gaps between them, taken from the capture's kernel timestamps.
- * The states come from /proc/net/etcp (/proc/net/tcp), sampled every few
- * milliseconds while a test waits ("watches"), and from ETCP_INFO where an
- * application still holds the socket.  Raw sockets (etcp_raw.h) inject
- * what only a peer that lost its state would send: a retransmitted FIN,
- * an RST, a new SYN into TIME_WAIT; the stack of the injecting namespace,
- * which has no socket for the answers, would reset them: its RSTs are
- * dropped (nftables).  nftables also plays a peer whose ACKs are lost.
+ * The states come from /proc/net/etcp (/proc/net/tcp; /proc/net/etcp6 and
+ * /proc/net/tcp6 over IPv6, rows matched by the whole 4-tuple), sampled
+ * every few milliseconds while a test waits ("watches"), and from
+ * ETCP_INFO where an application still holds the socket.  Raw sockets
+ * (etcp_raw.h, of the variant's family) inject what only a peer that lost
+ * its state would send: a retransmitted FIN, an RST, a new SYN into
+ * TIME_WAIT; the stack of the injecting namespace, which has no socket for
+ * the answers, would reset them: its RSTs are dropped (nftables).
+ * nftables also plays a peer whose ACKs are lost.
  *
- * The fixture "cw" runs each test over TCP as well as etcp: the TCP run
- * proves that the test expects what Linux TCP does.  TCP is made
+ * The fixture "cw" runs each test over TCP as well as etcp, and over IPv4
+ * and IPv6 (ETCP_FAMILY_VARIANTS: tcp, etcp, tcp6, etcp6): the TCP runs
+ * prove that the test expects what Linux TCP does.  The assertions are the
+ * same in both families, with the family's addresses, /proc tables and
+ * raw sockets: over IPv6 the TIME_WAIT cases (tw_dup_fin, tw_rst,
+ * tw_syn_reuse, tw_bind, max_tw_buckets) drive IPv6 TIME_WAIT entries,
+ * their lookup, and the ACKs they send from etcp's IPv6 control socket.
+ * "cw_etcp" runs over both families too (etcp, etcp6).  TCP is made
  * comparable as in etcp_wire.c (timestamps, SACK, window scaling, ECN and
  * autocorking off, no rate limit on out-of-window ACKs, TSO off on the
  * veth) and tcp_tw_reuse is 0.  Where TCP differs: its orphans give up
@@ -77,7 +86,6 @@
 #define PORT2		5001	/* a second listener, for another 4-tuple */
 #define FIXED_CPORT	40001	/* a client port bound explicitly */
 #define EPH_PORT	40002	/* the only ephemeral port, where one is needed */
-#define MSS		1460
 #define DATA_LEN	100	/* what the client sends before closing */
 
 #define MS		1000000LL	/* ns */
@@ -139,31 +147,81 @@ static int read_eof(int fd, int ms)
 
 /* ------------------------------------------------------------ /proc rows */
 
-/* A connection as /proc/net/{tcp,etcp} prints it in one namespace. */
+/*
+ * A connection as /proc/net/{tcp,etcp,tcp6,etcp6} prints it in one
+ * namespace: the addresses as the words of the row, an IPv4 one the raw
+ * u32 printed "%08X" and three 0s, an IPv6 one its four raw u32s (all 0:
+ * any address); ports in host order (0: any).
+ */
 struct key {
-	unsigned int laddr, lport, raddr, rport;
+	unsigned int laddr[4], lport, raddr[4], rport;
 };
 
-static unsigned int proc_addr(const char *dotted)
+/* @str, an address of either family, as a key holds it. */
+static void proc_addr(const char *str, unsigned int words[4])
 {
+	struct in6_addr a6 = {};
 	struct in_addr a = {};
 
-	inet_pton(AF_INET, dotted, &a);
-	return a.s_addr;	/* printed "%08X" from the raw u32 */
+	memset(words, 0, 4 * sizeof(*words));
+	if (inet_pton(AF_INET6, str, &a6) == 1)
+		memcpy(words, &a6, sizeof(a6));
+	else if (inet_pton(AF_INET, str, &a) == 1)
+		words[0] = a.s_addr;
 }
 
 static struct key key_of(const char *laddr, unsigned int lport,
 			 const char *raddr, unsigned int rport)
 {
-	return (struct key){ proc_addr(laddr), lport, proc_addr(raddr), rport };
+	struct key k = { .lport = lport, .rport = rport };
+
+	proc_addr(laddr, k.laddr);
+	proc_addr(raddr, k.raddr);
+	return k;
+}
+
+/* Key address @want (all 0: any) is row address @v4 or @v6 (proc_row). */
+static bool key_addr_is(const unsigned int want[4], unsigned int v4,
+			const unsigned int v6[4])
+{
+	static const unsigned int zero[4];
+	unsigned int row[4] = { v4 };
+
+	if (!memcmp(want, zero, sizeof(zero)))
+		return true;
+	return !memcmp(want, memcmp(v6, zero, sizeof(zero)) ? v6 : row, sizeof(row));
+}
+
+/* A row_filter: the row of a key (struct key_st), in a state (0: any). */
+struct key_st {
+	const struct key *k;
+	unsigned int st;
+};
+
+static bool key_row_match(const struct proc_row *r, const void *arg)
+{
+	const struct key_st *ks = arg;
+	const struct key *k = ks->k;
+
+	return key_addr_is(k->laddr, r->laddr, r->laddr6) &&
+	       key_addr_is(k->raddr, r->raddr, r->raddr6) &&
+	       (!k->lport || r->lport == k->lport) &&
+	       (!k->rport || r->rport == k->rport) &&
+	       (!ks->st || r->st == ks->st);
 }
 
 #define PROC_SIZE	(256 * 1024)
 
-/* /proc/net/etcp or /proc/net/tcp of nsfd, opened there: an fd or -errno. */
-static int proc_open(int nsfd, int proto)
+/*
+ * /proc/net/{etcp,tcp} (by @proto), or for AF_INET6 /proc/net/{etcp6,tcp6},
+ * of nsfd, opened there: an fd or -errno.
+ */
+static int proc_open(int nsfd, int proto, int family)
 {
-	return ns_open(nsfd, proto == IPPROTO_ETCP ? "/proc/net/etcp" : "/proc/net/tcp");
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/net/%s", proc_table_af(proto, family));
+	return ns_open(nsfd, path);
 }
 
 /*
@@ -174,13 +232,13 @@ static int key_rows(int pfd, const struct key *k, unsigned int st,
 		    struct proc_row *out)
 {
 	static char text[PROC_SIZE];
-	struct row_key rk = { k->laddr, k->lport, k->raddr, k->rport, st };
+	struct key_st ks = { k, st };
 	ssize_t n;
 
 	n = fd_reread(pfd, text, sizeof(text));
 	if (n < 0)
 		return n;
-	return proc_text_rows(text, row_key_match, &rk, out);
+	return proc_text_rows(text, key_row_match, &ks, out);
 }
 
 /* The state of the row of k (ST_GONE when there is none), or -errno. */
@@ -215,7 +273,11 @@ struct watch {
 
 struct env {
 	struct etcp_env env;	/* namespaces, capture, protocol */
-	int pa, pb;		/* /proc/net/{tcp,etcp} of a and b */
+	int family;		/* the variant's, */
+	const char *addr_a;	/* a's address in it, */
+	const char *addr_b;	/* b's, */
+	int mss;		/* and the MSS between them (ETCP_NS_MSS()) */
+	int pa, pb;		/* /proc/net/{tcp,etcp}[6] of a and b */
 	struct watch *w[2];	/* sampled by every wait below */
 };
 
@@ -232,13 +294,19 @@ static void env_teardown(struct env *e)
 
 /*
  * The wire environment (etcp_fixture.h) with TCP's tw_reuse off too, and
- * /proc/net/{tcp,etcp} open in both namespaces.
+ * /proc/net/{tcp,etcp} (tcp6, etcp6 for AF_INET6) open in both
+ * namespaces, for @proto over @family between @addr_a and @addr_b.
  */
-static int env_setup(struct env *e, int proto, const char **why)
+static int env_setup(struct env *e, int proto, int family, const char *addr_a,
+		     const char *addr_b, const char **why)
 {
 	int ret;
 
 	memset(e, 0, sizeof(*e));
+	e->family = family;
+	e->addr_a = addr_a;
+	e->addr_b = addr_b;
+	e->mss = ETCP_NS_MSS(family);
 	e->pa = -1;
 	e->pb = -1;
 	ret = etcp_env_setup(&e->env, proto, ETCP_ENV_EXACT, why);
@@ -251,13 +319,13 @@ static int env_setup(struct env *e, int proto, const char **why)
 		if (ret)
 			goto err;
 	}
-	*why = "cannot open /proc/net/{tcp,etcp} in the namespaces";
-	e->pa = proc_open(e->env.ns.a, proto);
+	*why = "cannot open /proc/net/{tcp,etcp}[6] in the namespaces";
+	e->pa = proc_open(e->env.ns.a, proto, family);
 	if (e->pa < 0) {
 		ret = e->pa;
 		goto err;
 	}
-	e->pb = proc_open(e->env.ns.b, proto);
+	e->pb = proc_open(e->env.ns.b, proto, family);
 	if (e->pb < 0) {
 		ret = e->pb;
 		goto err;
@@ -449,24 +517,24 @@ static int pair_open_at(struct env *e, struct pair *p, int lfd,
 	p->lfd = lfd;
 	if (lfd < 0) {
 		*why = "listener";
-		p->lfd = listen_on(e->env.ns.b, e->env.proto, ETCP_NS_ADDR_B, port, 8);
+		p->lfd = listen_on(e->env.ns.b, e->env.proto, e->addr_b, port, 8);
 		if (p->lfd < 0)
 			return -errno;
 		p->own_lfd = true;
 	}
 	*why = "client socket";
-	p->c = ns_socket(e->env.ns.a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, e->env.proto);
+	p->c = ns_socket(e->env.ns.a, e->family, SOCK_STREAM | SOCK_CLOEXEC, e->env.proto);
 	if (p->c < 0)
 		return -errno;
 	if (cport) {
 		*why = "bind the client";
 		sockopt_set(p->c, SOL_SOCKET, SO_REUSEADDR, 1);
-		ret = bind_to(p->c, ETCP_NS_ADDR_A, cport);
+		ret = bind_to(p->c, e->addr_a, cport);
 		if (ret)
 			return ret;
 	}
 	*why = "connect";
-	ret = connect_to(p->c, ETCP_NS_ADDR_B, port);
+	ret = connect_to(p->c, e->addr_b, port);
 	if (ret)
 		return ret;
 	*why = "accept";
@@ -474,8 +542,8 @@ static int pair_open_at(struct env *e, struct pair *p, int lfd,
 	if (p->s < 0)
 		return -errno;
 	p->cport = local_port(p->c);
-	p->kc = key_of(ETCP_NS_ADDR_A, p->cport, ETCP_NS_ADDR_B, port);
-	p->ks = key_of(ETCP_NS_ADDR_B, port, ETCP_NS_ADDR_A, p->cport);
+	p->kc = key_of(e->addr_a, p->cport, e->addr_b, port);
+	p->ks = key_of(e->addr_b, port, e->addr_a, p->cport);
 	*why = "send";
 	ret = send_all(p->c, data, sizeof(data));
 	if (ret)
@@ -582,14 +650,14 @@ static int raw_time_wait(struct __test_metadata *_metadata, struct env *e, struc
 	ret = pair_open(e, p, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 	ASSERT_EQ(0, ns_nft_drop(other, e->env.proto, "output", NFT_RST));
-	raw = etcp_raw_open(other, e->env.proto);
+	raw = raw_open_af(other, e->env.proto, e->family);
 	ASSERT_LE(0, raw);
 	enter_time_wait(_metadata, e, p, client_first, cl, NULL);
 	return raw;
 }
 
-/* A raw segment with the MSS option on a SYN. */
-static int raw_send(int raw, const char *saddr, unsigned short sport,
+/* A raw segment with the MSS option on a SYN, from a raw socket of e's family. */
+static int raw_send(const struct env *e, int raw, const char *saddr, unsigned short sport,
 		    const char *daddr, unsigned short dport, uint8_t flags,
 		    uint32_t seq, uint32_t ack)
 {
@@ -601,17 +669,23 @@ static int raw_send(int raw, const char *saddr, unsigned short sport,
 
 	if (flags & ETCP_TH_SYN) {
 		seg.opts = mss;
-		seg.optlen = etcp_raw_opt_mss(mss, MSS);
+		seg.optlen = etcp_raw_opt_mss(mss, e->mss);
 	}
 	return etcp_raw_send(raw, &seg);
 }
 
 /* From the server's address and port to the client's (raw socket in b). */
-static int raw_to_client(int raw, const struct pair *p, uint8_t flags,
-			 uint32_t seq, uint32_t ack)
+static int raw_to_client(const struct env *e, int raw, const struct pair *p,
+			 uint8_t flags, uint32_t seq, uint32_t ack)
 {
-	return raw_send(raw, ETCP_NS_ADDR_B, p->port, ETCP_NS_ADDR_A, p->cport,
-			flags, seq, ack);
+	return raw_send(e, raw, e->addr_b, p->port, e->addr_a, p->cport, flags, seq, ack);
+}
+
+/* From the client's address and port to the server's (raw socket in a). */
+static int raw_to_server(const struct env *e, int raw, const struct pair *p,
+			 uint8_t flags, uint32_t seq, uint32_t ack)
+{
+	return raw_send(e, raw, e->addr_a, p->cport, e->addr_b, p->port, flags, seq, ack);
 }
 
 ETCP_ENV_CHECK()
@@ -620,7 +694,7 @@ FIXTURE(cw) {
 	struct env e;
 };
 
-ETCP_PROTO_VARIANTS(cw);
+ETCP_FAMILY_VARIANTS(cw);
 
 FIXTURE_SETUP(cw)
 {
@@ -629,7 +703,8 @@ FIXTURE_SETUP(cw)
 
 	if (why)
 		ETCP_SETUP_SKIP("%s", why);
-	ret = env_setup(&self->e, variant->proto, &why);
+	ret = env_setup(&self->e, variant->proto, variant->family, variant->addr_a,
+			variant->addr_b, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 }
 
@@ -783,7 +858,7 @@ TEST_F(cw, three_segment_close)
 	long idx = 0;
 	size_t k;
 
-	lfd = listen_on(NS->b, PROTO, ETCP_NS_ADDR_B, PORT, 8);
+	lfd = listen_on(NS->b, PROTO, self->e.addr_b, PORT, 8);
 	ASSERT_LE(0, lfd);
 	for (attempt = 0; attempt < 3; attempt++) {
 		ret = pair_open_at(&self->e, &p, lfd, PORT, 0, &why);
@@ -860,7 +935,7 @@ TEST_F(cw, fin_rides_on_data)
 	struct pair p;
 	char got[101];
 
-	lfd = listen_on(NS->b, PROTO, ETCP_NS_ADDR_B, PORT, 8);
+	lfd = listen_on(NS->b, PROTO, self->e.addr_b, PORT, 8);
 	ASSERT_LE(0, lfd);
 	for (attempt = 0; attempt < 3; attempt++) {
 		ret = pair_open_at(&self->e, &p, lfd, PORT, 0, &why);
@@ -1166,7 +1241,7 @@ TEST_F(cw, tw_dup_fin)
 	wait_until(&self->e, CAP->seg[cl.ack].t + 400 * MS);
 	ASSERT_EQ(ETCP_TIME_WAIT, proc_state(self->e.pa, &p.kc, &r1));
 	n1 = etcp_cap_poll(CAP);
-	ASSERT_EQ(0, raw_to_client(raw, &p, ETCP_TH_FIN | ETCP_TH_ACK, cl.fin2_seq,
+	ASSERT_EQ(0, raw_to_client(&self->e, raw, &p, ETCP_TH_FIN | ETCP_TH_ACK, cl.fin2_seq,
 				   cl.fin1_seq + 1));
 	idx = wait_sel(&self->e, n1, ETCP_WSEL_FROM(p.port), WAIT_MS);
 	ASSERT_LE(0, idx) TH_LOG("the duplicate FIN was not captured: %s", EXCH);
@@ -1221,9 +1296,9 @@ TEST_F(cw, tw_rst)
 
 	if (ETCP)
 		ASSERT_EQ(0, ns_sysctl_write(NS->a, "net/ipv4/etcp_msl", "250"));
-	lfd = listen_on(NS->b, PROTO, ETCP_NS_ADDR_B, PORT, 8);
+	lfd = listen_on(NS->b, PROTO, self->e.addr_b, PORT, 8);
 	ASSERT_LE(0, lfd);
-	raw = etcp_raw_open(NS->b, PROTO);
+	raw = raw_open_af(NS->b, PROTO, self->e.family);
 	ASSERT_LE(0, raw);
 
 	for (rfc = 0; rfc <= 1; rfc++) {
@@ -1236,13 +1311,13 @@ TEST_F(cw, tw_rst)
 
 		if (!rfc) {
 			/* Not the exact next sequence number: ignored. */
-			ASSERT_EQ(0, raw_to_client(raw, &p, ETCP_TH_RST, cl.fin2_seq + 2, 0));
+			ASSERT_EQ(0, raw_to_client(&self->e, raw, &p, ETCP_TH_RST, cl.fin2_seq + 2, 0));
 			quiet(CAP, 50);
 			EXPECT_EQ(ETCP_TIME_WAIT, proc_state(self->e.pa, &p.kc, NULL))
 				TH_LOG("an RST at rcv_nxt + 1 ended TIME_WAIT: %s", EXCH);
 		}
 		t_rst = etcp_cap_now(CAP);
-		ASSERT_EQ(0, raw_to_client(raw, &p, ETCP_TH_RST, cl.fin2_seq + 1, 0));
+		ASSERT_EQ(0, raw_to_client(&self->e, raw, &p, ETCP_TH_RST, cl.fin2_seq + 1, 0));
 		if (!rfc) {
 			EXPECT_EQ(0, wait_row(&self->e, self->e.pa, &p.kc, ST_GONE, 1000, &t_gone,
 					      NULL))
@@ -1306,8 +1381,7 @@ TEST_F(cw, tw_syn_reuse)
 
 	/* Below rcv_nxt: an ACK, TIME_WAIT stays. */
 	n1 = etcp_cap_poll(CAP);
-	ASSERT_EQ(0, raw_send(raw, ETCP_NS_ADDR_A, p.cport, ETCP_NS_ADDR_B, PORT, ETCP_TH_SYN,
-			      rcv_nxt - 1000, 0));
+	ASSERT_EQ(0, raw_to_server(&self->e, raw, &p, ETCP_TH_SYN, rcv_nxt - 1000, 0));
 	idx = wait_sel(&self->e, n1, ETCP_WSEL_FROM(PORT), WAIT_MS);
 	ASSERT_LE(0, idx) TH_LOG("an old SYN into TIME_WAIT was not answered: %s", EXCH);
 	s = &CAP->seg[idx];
@@ -1323,8 +1397,7 @@ TEST_F(cw, tw_syn_reuse)
 	/* Above: a new connection. */
 	syn = rcv_nxt + 1000;
 	n1 = etcp_cap_poll(CAP);
-	ASSERT_EQ(0, raw_send(raw, ETCP_NS_ADDR_A, p.cport, ETCP_NS_ADDR_B, PORT, ETCP_TH_SYN,
-			      syn, 0));
+	ASSERT_EQ(0, raw_to_server(&self->e, raw, &p, ETCP_TH_SYN, syn, 0));
 	idx = wait_sel(&self->e, n1, ETCP_WSEL_FROM(PORT), WAIT_MS);
 	ASSERT_LE(0, idx) TH_LOG("a new SYN into TIME_WAIT was not answered: %s", EXCH);
 	s = &CAP->seg[idx];
@@ -1349,8 +1422,7 @@ TEST_F(cw, tw_syn_reuse)
 	if (ETCP)
 		EXPECT_EQ(recycled + 1, stat_now(NS->b, "TimeWaitRecycled"));
 
-	ASSERT_EQ(0, raw_send(raw, ETCP_NS_ADDR_A, p.cport, ETCP_NS_ADDR_B, PORT, ETCP_TH_ACK,
-			      syn + 1, s->seq + 1));
+	ASSERT_EQ(0, raw_to_server(&self->e, raw, &p, ETCP_TH_ACK, syn + 1, s->seq + 1));
 	afd = accept_wait(p.lfd, WAIT_MS);
 	ASSERT_LE(0, afd) TH_LOG("no connection from the recycled 4-tuple: %s", EXCH);
 	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(afd, PROTO));
@@ -1373,9 +1445,9 @@ static void eph_connect(struct __test_metadata *_metadata, FIXTURE_DATA(cw) *sel
 {
 	int fd, afd;
 
-	fd = ns_socket(NS->a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
+	fd = ns_socket(NS->a, self->e.family, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, connect_to(fd, ETCP_NS_ADDR_B, port))
+	EXPECT_EQ(0, connect_to(fd, self->e.addr_b, port))
 		TH_LOG("%s: %s", what, strerror(errno));
 	EXPECT_EQ(EPH_PORT, local_port(fd));
 	afd = accept_wait(lfd, WAIT_MS);
@@ -1393,7 +1465,7 @@ static void expect_bind_in_use(struct __test_metadata *_metadata, FIXTURE_DATA(c
 			       int nsfd, const char *addr, unsigned short port,
 			       const char *whose)
 {
-	int fd = ns_socket(nsfd, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
+	int fd = ns_socket(nsfd, self->e.family, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
 
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-EADDRINUSE, bind_to(fd, addr, port))
@@ -1435,16 +1507,16 @@ TEST_F(cw, tw_bind)
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 	enter_time_wait(_metadata, &self->e, &p, false, &cl, NULL);
 	pair_close(&p);	/* the listener */
-	expect_bind_in_use(_metadata, self, NS->b, ETCP_NS_ADDR_B, PORT, "server");
-	lfd = ns_socket(NS->b, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
+	expect_bind_in_use(_metadata, self, NS->b, self->e.addr_b, PORT, "server");
+	lfd = ns_socket(NS->b, self->e.family, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
 	ASSERT_LE(0, lfd);
 	ASSERT_EQ(0, sockopt_set(lfd, SOL_SOCKET, SO_REUSEADDR, 1));
-	ASSERT_EQ(0, bind_to(lfd, ETCP_NS_ADDR_B, PORT))
+	ASSERT_EQ(0, bind_to(lfd, self->e.addr_b, PORT))
 		TH_LOG("bind() with SO_REUSEADDR over the server's TIME_WAIT: %s", strerror(errno));
 	ASSERT_EQ(0, listen(lfd, 8)) TH_LOG("listen: %s", strerror(errno));
 	EXPECT_EQ(ETCP_TIME_WAIT, proc_state(self->e.pb, &p.ks, NULL))
 		TH_LOG("the TIME_WAIT ended before the test was done with it");
-	l2 = listen_on(NS->b, PROTO, ETCP_NS_ADDR_B, PORT2, 8);
+	l2 = listen_on(NS->b, PROTO, self->e.addr_b, PORT2, 8);
 	ASSERT_LE(0, l2);
 
 	/* A client bound to FIXED_CPORT closes first. */
@@ -1453,18 +1525,18 @@ TEST_F(cw, tw_bind)
 	enter_time_wait(_metadata, &self->e, &p, true, &cl, NULL);
 	ktw = p.kc;
 	pair_close(&p);
-	expect_bind_in_use(_metadata, self, NS->a, ETCP_NS_ADDR_A, FIXED_CPORT, "client");
-	fd = ns_socket(NS->a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
+	expect_bind_in_use(_metadata, self, NS->a, self->e.addr_a, FIXED_CPORT, "client");
+	fd = ns_socket(NS->a, self->e.family, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, sockopt_set(fd, SOL_SOCKET, SO_REUSEADDR, 1));
-	EXPECT_EQ(0, bind_to(fd, ETCP_NS_ADDR_A, FIXED_CPORT));
-	EXPECT_EQ(-EADDRNOTAVAIL, connect_to(fd, ETCP_NS_ADDR_B, PORT))
+	EXPECT_EQ(0, bind_to(fd, self->e.addr_a, FIXED_CPORT));
+	EXPECT_EQ(-EADDRNOTAVAIL, connect_to(fd, self->e.addr_b, PORT))
 		TH_LOG("connect() on the 4-tuple in TIME_WAIT");
-	fd2 = ns_socket(NS->a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
+	fd2 = ns_socket(NS->a, self->e.family, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, sockopt_set(fd2, SOL_SOCKET, SO_REUSEADDR, 1));
-	EXPECT_EQ(0, bind_to(fd2, ETCP_NS_ADDR_A, FIXED_CPORT));
-	EXPECT_EQ(0, connect_to(fd2, ETCP_NS_ADDR_B, PORT2))
+	EXPECT_EQ(0, bind_to(fd2, self->e.addr_a, FIXED_CPORT));
+	EXPECT_EQ(0, connect_to(fd2, self->e.addr_b, PORT2))
 		TH_LOG("connect() from the TIME_WAIT's port to another peer port: %s",
 		       strerror(errno));
 	afd = accept_wait(l2, WAIT_MS);
@@ -1483,9 +1555,9 @@ TEST_F(cw, tw_bind)
 	ASSERT_EQ(EPH_PORT, p.cport);
 	enter_time_wait(_metadata, &self->e, &p, true, &cl, NULL);
 	pair_close(&p);
-	fd = ns_socket(NS->a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
+	fd = ns_socket(NS->a, self->e.family, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EADDRNOTAVAIL, connect_to(fd, ETCP_NS_ADDR_B, PORT))
+	EXPECT_EQ(-EADDRNOTAVAIL, connect_to(fd, self->e.addr_b, PORT))
 		TH_LOG("an ephemeral connect() took the port in TIME_WAIT with that peer");
 	close(fd);
 	eph_connect(_metadata, self, l2, PORT2, "an ephemeral connect() to another peer port");
@@ -1497,9 +1569,9 @@ TEST_F(cw, tw_bind)
 
 		EXPECT_EQ(0, wait_row(&self->e, self->e.pa, &kany, ST_GONE, 4000, NULL, NULL));
 		EXPECT_EQ(0, wait_row(&self->e, self->e.pa, &keph, ST_GONE, 4000, NULL, NULL));
-		fd = ns_socket(NS->a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
+		fd = ns_socket(NS->a, self->e.family, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
 		ASSERT_LE(0, fd);
-		EXPECT_EQ(0, bind_to(fd, ETCP_NS_ADDR_A, FIXED_CPORT))
+		EXPECT_EQ(0, bind_to(fd, self->e.addr_a, FIXED_CPORT))
 			TH_LOG("bind() after TIME_WAIT ended: %s", strerror(errno));
 		close(fd);
 		eph_connect(_metadata, self, lfd, PORT,
@@ -1521,14 +1593,14 @@ TEST_F(cw, max_tw_buckets)
 {
 	struct closing cl[NCONN];
 	struct pair p[NCONN];
-	struct key tw = { .laddr = 0 };
+	struct key tw = { .lport = 0 };
 	long overflow;
 	const char *why;
 	int ret, i, lfd;
 
 	ASSERT_EQ(0, proto_sysctl_set(NS->a, PROTO, "max_tw_buckets", 2));
 	overflow = counter(&self->e, NS->a, "TimeWaitOverflow", "TCPTimeWaitOverflow");
-	lfd = listen_on(NS->b, PROTO, ETCP_NS_ADDR_B, PORT, 8);
+	lfd = listen_on(NS->b, PROTO, self->e.addr_b, PORT, 8);
 	ASSERT_LE(0, lfd);
 	for (i = 0; i < NCONN; i++) {
 		ret = pair_open_at(&self->e, &p[i], lfd, PORT, 0, &why);
@@ -1561,6 +1633,14 @@ FIXTURE(cw_etcp) {
 	struct env e;
 };
 
+/* TIME_WAIT entries of both families: etcp's own, in each family's table. */
+FIXTURE_VARIANT(cw_etcp) {
+	ETCP_VARIANT_FIELDS;
+};
+
+ETCP_VARIANT_ADD(cw_etcp, etcp, IPPROTO_ETCP, AF_INET, ETCP_NS_ADDR_A, ETCP_NS_ADDR_B);
+ETCP_VARIANT_ADD(cw_etcp, etcp6, IPPROTO_ETCP, AF_INET6, ETCP_NS_ADDR6_A, ETCP_NS_ADDR6_B);
+
 FIXTURE_SETUP(cw_etcp)
 {
 	const char *why = env_unsupported;
@@ -1568,7 +1648,8 @@ FIXTURE_SETUP(cw_etcp)
 
 	if (why)
 		ETCP_SETUP_SKIP("%s", why);
-	ret = env_setup(&self->e, IPPROTO_ETCP, &why);
+	ret = env_setup(&self->e, variant->proto, variant->family, variant->addr_a,
+			variant->addr_b, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 }
 
@@ -1597,7 +1678,7 @@ TEST_F_TIMEOUT(cw_etcp, time_wait_duration, 60)
 	long waited;
 	int ret, lfd, msl;
 
-	lfd = listen_on(NS->b, IPPROTO_ETCP, ETCP_NS_ADDR_B, PORT, 8);
+	lfd = listen_on(NS->b, IPPROTO_ETCP, self->e.addr_b, PORT, 8);
 	ASSERT_LE(0, lfd);
 
 	/* msl 250. */

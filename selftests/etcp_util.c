@@ -29,6 +29,7 @@
 
 #include "etcp_capture.h"
 #include "etcp_netns.h"
+#include "etcp_raw.h"
 #include "etcp_util.h"
 
 #define ETCP_UTIL_STEP_MS	5	/* pause_step() */
@@ -935,4 +936,11 @@ int ns_tso_off(int nsfd, const char *ifname)
 int ns_txcsum_off(int nsfd, const char *ifname)
 {
 	return ns_ethtool_off(nsfd, ifname, ETHTOOL_STXCSUM);
+}
+
+/* ------------------------------------------------- group wire+close_wire */
+
+int raw_open_af(int nsfd, int proto, int family)
+{
+	return family == AF_INET6 ? etcp_raw_open6(nsfd, proto) : etcp_raw_open(nsfd, proto);
 }

@@ -312,4 +312,13 @@ static void __attribute__((constructor)) check_env(void)		\
 	env_unsupported = etcp_netns_unsupported();			\
 }
 
+/* ------------------------------------------------- group wire+close_wire */
+
+/*
+ * A raw socket of protocol @proto and @family (AF_INET or AF_INET6) in
+ * nsfd: etcp_raw_open() or etcp_raw_open6() by the family.  The fd, or -1
+ * with errno.
+ */
+int raw_open_af(int nsfd, int proto, int family);
+
 #endif /* _ETCP_UTIL_H */

@@ -4,6 +4,7 @@
  *
  *   netns a (client, raw peer)                 netns b (server)
  *   10.0.1.1 ea ------------- veth ------------- eb 10.0.1.2
+ *   fd00:1::1                                        fd00:1::2
  *        ^ capture (AF_PACKET, both directions)      listener :5000
  *
  * Every test records the segments on ea (etcp_capture.h) and asserts the
@@ -16,19 +17,26 @@
  * reset it, so its RSTs are dropped on output.  nftables in netns b plays
  * a peer that went away.
  *
- * The fixture "wire" runs each test over TCP as well as etcp
- * (FIXTURE_VARIANT): the TCP run proves that the test expects what Linux
- * TCP does.  TCP is made comparable in its namespaces: timestamps, SACK,
- * window scaling and ECN off (only the MSS option, 1460 on the veth),
- * no autocorking, no rate limit on the ACKs answering out-of-window
- * segments (tcp_invalid_ratelimit; etcp_invalid_ratelimit for etcp).  Both
- * ACK the first segments of a connection at once (quick ACKs, see
- * etcp_delay): before a delayed-ACK measurement the receiver gets
- * TCP_QUICKACK / ETCP_QUICKACK 0.  Linux TCP may also set PSH inside a send() where it
- * pushes a partly built skb: that PSH is only on the last segment of a
- * send() is checked for etcp.  TSO is off on the veth so that the capture
+ * The fixture "wire" runs each test over TCP as well as etcp, and over
+ * IPv4 and IPv6 (ETCP_FAMILY_VARIANTS: tcp, etcp, tcp6, etcp6): the TCP
+ * runs prove that the test expects what Linux TCP does.  Every assertion
+ * is the same in both families, with the family's addresses and MSS (1460
+ * over IPv4, 1440 over IPv6 on the 1500-byte veth: full segments, the
+ * raw peer's SYN option and the initial windows follow it); the raw peer
+ * forges its segments from a raw socket of the family.  TCP is made
+ * comparable in its namespaces: timestamps, SACK, window scaling and ECN
+ * off (only the MSS option), no autocorking, no rate limit on the ACKs
+ * answering out-of-window segments (tcp_invalid_ratelimit;
+ * etcp_invalid_ratelimit for etcp).  Both ACK the first segments of a
+ * connection at once (quick ACKs, see etcp_delay): before a delayed-ACK
+ * measurement the receiver gets TCP_QUICKACK / ETCP_QUICKACK 0.  Linux TCP
+ * may also set PSH inside a send() where it pushes a partly built skb:
+ * that PSH is only on the last segment of a send() is checked for etcp.  TSO is off on the veth so that the capture
  * sees segments, not GSO super-packets.  What only etcp has (etcp_retries2,
- * the fixed_isn parameter) runs in "wire_etcp".
+ * the fixed_isn parameter) runs in "wire_etcp", over IPv4 only: none of
+ * its cases takes a path the family changes (the retransmission timer, the
+ * delayed ACK and fixed_isn are the family-neutral code the IPv6 variants
+ * of "wire" already drive, and its 4 MB transfer is the file's dearest).
  *
  * ETCP_CAP_DUMP=1 in the environment prints every test's exchange.
  *
@@ -71,7 +79,8 @@
 
 #define PORT		5000	/* the listener, in netns b */
 #define RAW_PORT	41000	/* the raw peer, in netns a */
-#define MSS		1460	/* veth MTU 1500 - 40 */
+#define MSS_MAX		1460	/* IPv4's (veth MTU 1500 - 40): buffers fit either family */
+#define MSS		(self->w.mss)	/* the variant's: ETCP_NS_MSS() */
 
 #define MS		1000000LL	/* ns */
 #define WAIT_MS		3000	/* for what should happen at once */
@@ -83,10 +92,10 @@
 #define SNDBUF		(256 * 1024)
 #define SMALL_RCVBUF	8192	/* the client's, for tests of a small window */
 
-#define EXCH		etcp_cap_str(self->e.cap)
-#define CAP		(self->e.cap)
-#define NS		(&self->e.ns)
-#define PROTO		(self->e.proto)
+#define EXCH		etcp_cap_str(self->w.e.cap)
+#define CAP		(self->w.e.cap)
+#define NS		(&self->w.e.ns)
+#define PROTO		(self->w.e.proto)
 
 /* ------------------------------------------------------------ helpers */
 
@@ -279,6 +288,17 @@ static long wait_nth(struct etcp_cap *cap, size_t from, const struct etcp_wsel *
 
 /* ------------------------------------------------------------ fixtures */
 
+/*
+ * The wire environment of a variant, and its family: a's and b's
+ * addresses in it, and the MSS of a connection between them.
+ */
+struct wenv {
+	struct etcp_env e;
+	int family;
+	const char *addr_a, *addr_b;
+	int mss;
+};
+
 /* The peer goes away: netns b takes no segment of the protocol in. */
 static int peer_gone(struct etcp_env *e)
 {
@@ -314,16 +334,18 @@ static int handshake_seen(const struct etcp_env *e, size_t *n0, const char **why
  * ends get a send buffer large enough for any one send() of a test: a
  * send() that waits for room pushes (PSH) what it queued so far.
  */
-static int pair_open(struct etcp_env *e, struct pair *p, int rcvbuf,
+static int pair_open(struct wenv *w, struct pair *p, int rcvbuf,
 		     const char **why)
 {
+	struct etcp_env *e = &w->e;
+
 	pair_init(p);
 	*why = "listener";
-	p->lfd = listen_on(e->ns.b, e->proto, ETCP_NS_ADDR_B, PORT, 8);
+	p->lfd = listen_on(e->ns.b, e->proto, w->addr_b, PORT, 8);
 	if (p->lfd < 0)
 		return -errno;
 	*why = "client socket";
-	p->c = ns_socket(e->ns.a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, e->proto);
+	p->c = ns_socket(e->ns.a, w->family, SOCK_STREAM | SOCK_CLOEXEC, e->proto);
 	if (p->c < 0)
 		return -errno;
 	*why = "SO_RCVBUF";
@@ -333,7 +355,7 @@ static int pair_open(struct etcp_env *e, struct pair *p, int rcvbuf,
 	if (sockopt_set(p->c, SOL_SOCKET, SO_SNDBUF, SNDBUF))
 		return -errno;
 	*why = "connect";
-	if (connect_to(p->c, ETCP_NS_ADDR_B, PORT))
+	if (connect_to(p->c, w->addr_b, PORT))
 		return -errno;
 	*why = "accept";
 	p->s = accept_wait(p->lfd, WAIT_MS);
@@ -363,37 +385,37 @@ struct rawpeer {
 	size_t n0;		/* segments recorded after the handshake */
 };
 
-static int raw_seg_send(const struct etcp_env *e, const struct rawpeer *rp,
+static int raw_seg_send(const struct wenv *w, const struct rawpeer *rp,
 			uint8_t flags, uint32_t seq, uint32_t ack,
 			const void *data, size_t len)
 {
 	uint8_t mss[4];
 	struct etcp_raw_seg seg = {
-		.saddr = ETCP_NS_ADDR_A, .daddr = ETCP_NS_ADDR_B,
+		.saddr = w->addr_a, .daddr = w->addr_b,
 		.sport = RAW_PORT, .dport = PORT,
 		.seq = seq, .ack = ack, .flags = flags, .window = 65535,
 		.data = data, .datalen = len,
 	};
 
-	(void)e;
 	if (flags & ETCP_TH_SYN) {
 		seg.opts = mss;
-		seg.optlen = etcp_raw_opt_mss(mss, MSS);
+		seg.optlen = etcp_raw_opt_mss(mss, w->mss);
 	}
 	return etcp_raw_send(rp->raw, &seg);
 }
 
 /* Data at stream offset off of the raw peer, ACKing the server's ISS + 1. */
-static int raw_data(const struct etcp_env *e, const struct rawpeer *rp, size_t off,
+static int raw_data(const struct wenv *w, const struct rawpeer *rp, size_t off,
 		    const void *data, size_t len)
 {
-	return raw_seg_send(e, rp, ETCP_TH_ACK | ETCP_TH_PSH,
+	return raw_seg_send(w, rp, ETCP_TH_ACK | ETCP_TH_PSH,
 			    rp->isn + 1 + (uint32_t)off, rp->iss + 1, data, len);
 }
 
-static int rawpeer_open(struct etcp_env *e, struct rawpeer *rp, uint32_t isn,
+static int rawpeer_open(struct wenv *w, struct rawpeer *rp, uint32_t isn,
 			const char **why)
 {
+	struct etcp_env *e = &w->e;
 	struct etcp_wsel synack = {
 		.what = ETCP_W_SPORT | ETCP_W_FLAGS, .sport = PORT,
 		.flags = ETCP_TH_SYN | ETCP_TH_ACK,
@@ -410,15 +432,15 @@ static int rawpeer_open(struct etcp_env *e, struct rawpeer *rp, uint32_t isn,
 	if (ret)
 		return ret;
 	*why = "listener";
-	rp->lfd = listen_on(e->ns.b, e->proto, ETCP_NS_ADDR_B, PORT, 8);
+	rp->lfd = listen_on(e->ns.b, e->proto, w->addr_b, PORT, 8);
 	if (rp->lfd < 0)
 		return -errno;
 	*why = "raw socket";
-	rp->raw = etcp_raw_open(e->ns.a, e->proto);
+	rp->raw = raw_open_af(e->ns.a, e->proto, w->family);
 	if (rp->raw < 0)
 		return -errno;
 	*why = "sending the SYN";
-	ret = raw_seg_send(e, rp, ETCP_TH_SYN, isn, 0, NULL, 0);
+	ret = raw_seg_send(w, rp, ETCP_TH_SYN, isn, 0, NULL, 0);
 	if (ret)
 		return ret;
 	*why = "no SYN-ACK";
@@ -430,7 +452,7 @@ static int rawpeer_open(struct etcp_env *e, struct rawpeer *rp, uint32_t isn,
 		return -EPROTO;
 	rp->iss = e->cap->seg[idx].seq;
 	*why = "sending the ACK";
-	ret = raw_seg_send(e, rp, ETCP_TH_ACK, isn + 1, rp->iss + 1, NULL, 0);
+	ret = raw_seg_send(w, rp, ETCP_TH_ACK, isn + 1, rp->iss + 1, NULL, 0);
 	if (ret)
 		return ret;
 	*why = "accept";
@@ -450,7 +472,7 @@ static void rawpeer_close(struct rawpeer *rp)
  * exact (ETCP_ENV_EXACT) for @proto; the exchange is dumped at the end
  * when ETCP_CAP_DUMP is set.
  */
-#define WIRE_SETUP_TEARDOWN(f, proto)					\
+#define WIRE_SETUP_TEARDOWN(f, proto, fam, a, b)			\
 FIXTURE_SETUP(f)							\
 {									\
 	const char *why = env_unsupported;				\
@@ -458,25 +480,29 @@ FIXTURE_SETUP(f)							\
 									\
 	if (why)							\
 		ETCP_SETUP_SKIP("%s", why);				\
-	ret = etcp_env_setup(&self->e, proto, ETCP_ENV_EXACT, &why);	\
+	self->w.family = (fam);						\
+	self->w.addr_a = (a);						\
+	self->w.addr_b = (b);						\
+	self->w.mss = ETCP_NS_MSS(fam);					\
+	ret = etcp_env_setup(&self->w.e, proto, ETCP_ENV_EXACT, &why);	\
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));	\
 }									\
 FIXTURE_TEARDOWN(f)							\
 {									\
-	if (getenv("ETCP_CAP_DUMP") && self->e.cap)			\
+	if (getenv("ETCP_CAP_DUMP") && self->w.e.cap)			\
 		TH_LOG("%s", EXCH);					\
-	etcp_env_teardown(&self->e);					\
+	etcp_env_teardown(&self->w.e);					\
 }
 
 ETCP_ENV_CHECK()
 
 FIXTURE(wire) {
-	struct etcp_env e;
+	struct wenv w;
 };
 
-ETCP_PROTO_VARIANTS(wire);
+ETCP_FAMILY_VARIANTS(wire);
 
-WIRE_SETUP_TEARDOWN(wire, variant->proto)
+WIRE_SETUP_TEARDOWN(wire, variant->proto, variant->family, variant->addr_a, variant->addr_b)
 
 /* ------------------------------------------------------------ seq/ack */
 
@@ -492,7 +518,7 @@ WIRE_SETUP_TEARDOWN(wire, variant->proto)
  */
 TEST_F(wire, seq_ack_walk)
 {
-	static uint8_t req[REQ_LEN], reply[4 * MSS], got[4 * MSS];
+	static uint8_t req[REQ_LEN], reply[4 * MSS_MAX], got[4 * MSS_MAX];
 	struct etcp_wsel last = { .what = ETCP_W_SPORT | ETCP_W_RACK, .rack = 1 + 4 * MSS };
 	const struct etcp_cap_seg *s, *rq = NULL, *rp[4] = {};
 	int nrp = 0, nack = 0, srv_acks = 0;
@@ -503,18 +529,18 @@ TEST_F(wire, seq_ack_walk)
 	long idx;
 	int ret;
 
-	ret = pair_open(&self->e, &p, 0, &why);
+	ret = pair_open(&self->w, &p, 0, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 	no_quickack(p.s, PROTO);
 	fill(req, 0, REQ_LEN, 0);
-	fill(reply, 0, sizeof(reply), 1);
+	fill(reply, 0, 4 * MSS, 1);
 
 	ASSERT_EQ(0, send_all(p.c, req, REQ_LEN)) TH_LOG("send: %s", strerror(errno));
 	ASSERT_EQ(0, recv_exact(p.s, got, REQ_LEN, WAIT_MS));
 	EXPECT_EQ(0, memcmp(got, req, REQ_LEN));
-	ASSERT_EQ(0, send_all(p.s, reply, sizeof(reply)));
-	ASSERT_EQ(0, recv_exact(p.c, got, sizeof(got), WAIT_MS));
-	EXPECT_EQ(0, memcmp(got, reply, sizeof(got))) TH_LOG("the reply arrived garbled");
+	ASSERT_EQ(0, send_all(p.s, reply, 4 * MSS));
+	ASSERT_EQ(0, recv_exact(p.c, got, 4 * MSS, WAIT_MS));
+	EXPECT_EQ(0, memcmp(got, reply, 4 * MSS)) TH_LOG("the reply arrived garbled");
 
 	last.sport = p.cport;
 	idx = etcp_wsel_wait(CAP, p.n0, &last, WAIT_MS);
@@ -558,7 +584,7 @@ TEST_F(wire, seq_ack_walk)
 		EXPECT_EQ(1 + REQ_LEN, rp[i]->rack)
 			TH_LOG("reply %zu does not ACK the request: %s", i, EXCH);
 		EXPECT_EQ(i == 3 ? ETCP_TH_ACK | ETCP_TH_PSH : ETCP_TH_ACK,
-			  rp[i]->flags & (i == 3 || etcp_env_is_etcp(&self->e) ? 0xff : ~ETCP_TH_PSH))
+			  rp[i]->flags & (i == 3 || etcp_env_is_etcp(&self->w.e) ? 0xff : ~ETCP_TH_PSH))
 			TH_LOG("PSH only on the last segment of the reply: %s", EXCH);
 	}
 	/* A server that took longer than the delayed ACK may ACK first. */
@@ -583,12 +609,13 @@ TEST_F(wire, seq_ack_walk)
  * leave as one segment of 100 bytes, ACK|PSH, at once after that ACK.
  */
 #define BIG_LEN		(3 * MSS + 100)
+#define BIG_LEN_MAX	(3 * MSS_MAX + 100)
 #define SMALL_N		5
 #define SMALL_LEN	20
 
 TEST_F(wire, segmentation_and_merging)
 {
-	static uint8_t buf[BIG_LEN + 1 + SMALL_N * SMALL_LEN];
+	static uint8_t buf[BIG_LEN_MAX + 1 + SMALL_N * SMALL_LEN];
 	struct etcp_wsel cdata = { .what = ETCP_W_SPORT | ETCP_W_DATA };
 	struct etcp_wsel sack = { .what = ETCP_W_SPORT | ETCP_W_RACK, .sport = PORT };
 	const struct etcp_cap_seg *d[4], *one, *merged, *ack;
@@ -599,7 +626,7 @@ TEST_F(wire, segmentation_and_merging)
 	long idx;
 	int ret, i;
 
-	ret = pair_open(&self->e, &p, 0, &why);
+	ret = pair_open(&self->w, &p, 0, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 	cdata.sport = p.cport;
 	fill(buf, 0, sizeof(buf), 0);
@@ -615,7 +642,7 @@ TEST_F(wire, segmentation_and_merging)
 		EXPECT_EQ(1 + i * MSS, d[i]->rseq) TH_LOG("segment %d: %s", i, EXCH);
 		EXPECT_EQ(i < 3 ? MSS : 100, d[i]->len) TH_LOG("segment %d: %s", i, EXCH);
 		EXPECT_EQ(i < 3 ? ETCP_TH_ACK : ETCP_TH_ACK | ETCP_TH_PSH,
-			  d[i]->flags & (i == 3 || etcp_env_is_etcp(&self->e) ? 0xff : ~ETCP_TH_PSH))
+			  d[i]->flags & (i == 3 || etcp_env_is_etcp(&self->w.e) ? 0xff : ~ETCP_TH_PSH))
 			TH_LOG("segment %d: %s", i, EXCH);
 	}
 	ASSERT_EQ(0, wait_acked(p.c, WAIT_MS)) TH_LOG("not all ACKed: %s", EXCH);
@@ -682,7 +709,7 @@ TEST_F(wire, nagle_vs_nodelay)
 	long i1, i2, ia;
 	int ret;
 
-	ret = pair_open(&self->e, &p, 0, &why);
+	ret = pair_open(&self->w, &p, 0, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 	cdata.sport = p.cport;
 	EXPECT_EQ(0, sockopt_get(p.c, PROTO, ETCP_NODELAY)) TH_LOG("NODELAY is not off by default");
@@ -754,7 +781,7 @@ TEST_F(wire, nagle_vs_nodelay)
  */
 TEST_F(wire, delayed_ack)
 {
-	static uint8_t buf[10 + 2 * MSS];
+	static uint8_t buf[10 + 2 * MSS_MAX];
 	struct etcp_wsel cdata = { .what = ETCP_W_SPORT | ETCP_W_DATA };
 	struct etcp_wsel sack = { .what = ETCP_W_SPORT | ETCP_W_RACK | ETCP_W_LEN | ETCP_W_FLAGS,
 			     .sport = PORT, .flags = ETCP_TH_ACK };
@@ -766,11 +793,11 @@ TEST_F(wire, delayed_ack)
 	size_t n1, bad;
 	int ret;
 
-	ret = pair_open(&self->e, &p, 0, &why);
+	ret = pair_open(&self->w, &p, 0, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 	cdata.sport = p.cport;
 	fill(buf, 0, sizeof(buf), 0);
-	if (etcp_env_is_etcp(&self->e))
+	if (etcp_env_is_etcp(&self->w.e))
 		delacks = stat_now(NS->b, "DelayedAcks");
 
 	no_quickack(p.s, PROTO);
@@ -787,7 +814,7 @@ TEST_F(wire, delayed_ack)
 	EXPECT_EQ(1U, etcp_wsel_count(CAP, p.n0, ETCP_WSEL_FROM(PORT)))
 		TH_LOG("more than one segment from the server: %s", EXCH);
 	ASSERT_EQ(0, recv_check(p.s, 0, 10, 0, WAIT_MS, &bad));
-	if (etcp_env_is_etcp(&self->e))
+	if (etcp_env_is_etcp(&self->w.e))
 		EXPECT_EQ(delacks + 1, stat_now(NS->b, "DelayedAcks"));
 	quiet(CAP, QUIET_MS);
 
@@ -852,17 +879,17 @@ static long answer_at_once(struct etcp_cap *cap, size_t from, int64_t rack,
 }
 
 /* Send and wait until the capture has the segment: its index + 1. */
-static long raw_data_sent(struct etcp_env *e, struct rawpeer *rp, size_t off,
+static long raw_data_sent(struct wenv *w, struct rawpeer *rp, size_t off,
 			  const uint8_t *stream, size_t len)
 {
-	struct etcp_wsel w = { .what = ETCP_W_SPORT | ETCP_W_RSEQ | ETCP_W_LEN, .sport = RAW_PORT,
-			  .rseq = 1 + (int64_t)off, .len = len };
-	size_t n = etcp_cap_poll(e->cap);
+	struct etcp_wsel sel = { .what = ETCP_W_SPORT | ETCP_W_RSEQ | ETCP_W_LEN,
+				 .sport = RAW_PORT, .rseq = 1 + (int64_t)off, .len = len };
+	size_t n = etcp_cap_poll(w->e.cap);
 	long idx;
 
-	if (raw_data(e, rp, off, stream + off, len))
+	if (raw_data(w, rp, off, stream + off, len))
 		return -1;
-	idx = etcp_wsel_wait(e->cap, n, &w, WAIT_MS);
+	idx = etcp_wsel_wait(w->e.cap, n, &sel, WAIT_MS);
 	return idx < 0 ? -1 : idx + 1;
 }
 
@@ -885,17 +912,17 @@ TEST_F(wire, out_of_order_and_trim)
 	long from;
 	int ret;
 
-	ret = rawpeer_open(&self->e, &rp, RAW_ISN, &why);
+	ret = rawpeer_open(&self->w, &rp, RAW_ISN, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s: %s", why, strerror(-ret), EXCH);
 	fill(stream, 0, sizeof(stream), 0);
-	if (etcp_env_is_etcp(&self->e)) {
+	if (etcp_env_is_etcp(&self->w.e)) {
 		ofo = stat_now(NS->b, "OfoQueue");
 		oow = stat_now(NS->b, "OutOfWindow");
 		dups = stat_now(NS->b, "DataDups");
 	}
 
 	/* Segment 2 first: duplicate ACK of the hole's start. */
-	from = raw_data_sent(&self->e, &rp, 1000, stream, 1000);
+	from = raw_data_sent(&self->w, &rp, 1000, stream, 1000);
 	ASSERT_LT(0, from) TH_LOG("%s", EXCH);
 	EXPECT_LE(0, answer_at_once(CAP, from, 1, &d_dup))
 		TH_LOG("no immediate <ACK=1> for out-of-order data (%.3f ms): %s",
@@ -903,14 +930,14 @@ TEST_F(wire, out_of_order_and_trim)
 	EXPECT_TRUE(nothing_to_read(rp.afd)) TH_LOG("out-of-order data readable");
 
 	/* Segment 2 again: a duplicate, dropped; the same ACK at once. */
-	from = raw_data_sent(&self->e, &rp, 1000, stream, 1000);
+	from = raw_data_sent(&self->w, &rp, 1000, stream, 1000);
 	ASSERT_LT(0, from) TH_LOG("%s", EXCH);
 	EXPECT_LE(0, answer_at_once(CAP, from, 1, &d_dup2))
 		TH_LOG("no immediate <ACK=1> for duplicate out-of-order data (%.3f ms): %s",
 		       msec(d_dup2), EXCH);
 
 	/* Segment 1 fills the hole: ACK of both at once. */
-	from = raw_data_sent(&self->e, &rp, 0, stream, 1000);
+	from = raw_data_sent(&self->w, &rp, 0, stream, 1000);
 	ASSERT_LT(0, from) TH_LOG("%s", EXCH);
 	EXPECT_LE(0, answer_at_once(CAP, from, 2001, &d_fill))
 		TH_LOG("no immediate <ACK=2001> when the hole was filled (%.3f ms): %s",
@@ -920,7 +947,7 @@ TEST_F(wire, out_of_order_and_trim)
 	EXPECT_TRUE(nothing_to_read(rp.afd));
 
 	/* 500 bytes again and 500 new: the new ones only. */
-	from = raw_data_sent(&self->e, &rp, 1500, stream, 1000);
+	from = raw_data_sent(&self->w, &rp, 1500, stream, 1000);
 	ASSERT_LT(0, from) TH_LOG("%s", EXCH);
 	ASSERT_EQ(0, recv_check(rp.afd, 2000, 500, 0, WAIT_MS, &bad))
 		TH_LOG("overlapping data: wrong at %zu", bad);
@@ -932,7 +959,7 @@ TEST_F(wire, out_of_order_and_trim)
 	EXPECT_TRUE(nothing_to_read(rp.afd)) TH_LOG("overlapping bytes delivered twice");
 
 	/* Entirely old: ACKed at once, not delivered. */
-	from = raw_data_sent(&self->e, &rp, 0, stream, 1000);
+	from = raw_data_sent(&self->w, &rp, 0, stream, 1000);
 	ASSERT_LT(0, from) TH_LOG("%s", EXCH);
 	EXPECT_LE(0, answer_at_once(CAP, from, 2501, &d_old))
 		TH_LOG("no immediate <ACK=2501> for old data (%.3f ms): %s", msec(d_old), EXCH);
@@ -941,7 +968,7 @@ TEST_F(wire, out_of_order_and_trim)
 
 	/* Beyond the window: dropped and ACKed. */
 	from = etcp_cap_poll(CAP);
-	ASSERT_EQ(0, raw_data(&self->e, &rp, 2500 + FAR_AHEAD, stream, 100));
+	ASSERT_EQ(0, raw_data(&self->w, &rp, 2500 + FAR_AHEAD, stream, 100));
 	from = etcp_wsel_wait(CAP, from,
 			      &(struct etcp_wsel){ .what = ETCP_W_SPORT | ETCP_W_RSEQ,
 						   .sport = RAW_PORT, .rseq = 2501 + FAR_AHEAD },
@@ -954,11 +981,11 @@ TEST_F(wire, out_of_order_and_trim)
 	EXPECT_TRUE(nothing_to_read(rp.afd)) TH_LOG("data beyond the window delivered");
 
 	/* The rest, in order. */
-	ASSERT_LT(0, raw_data_sent(&self->e, &rp, 2500, stream, 500));
+	ASSERT_LT(0, raw_data_sent(&self->w, &rp, 2500, stream, 500));
 	ASSERT_EQ(0, recv_check(rp.afd, 2500, 500, 0, WAIT_MS, &bad))
 		TH_LOG("the last 500 bytes are wrong at %zu", bad);
 
-	if (etcp_env_is_etcp(&self->e)) {
+	if (etcp_env_is_etcp(&self->w.e)) {
 		struct sinfo si;
 
 		EXPECT_LE(ofo + 1, stat_now(NS->b, "OfoQueue"));
@@ -1061,10 +1088,10 @@ TEST_F(wire, window_update)
 	int ret, inq;
 	struct pair p;
 
-	ret = pair_open(&self->e, &p, SMALL_RCVBUF, &why);
+	ret = pair_open(&self->w, &p, SMALL_RCVBUF, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 	cseg.sport = p.cport;
-	ret = fill_window(&self->e, &p, &sent, &zidx);
+	ret = fill_window(&self->w.e, &p, &sent, &zidx);
 	ASSERT_EQ(0, ret) TH_LOG("the window never closed (%zu bytes written): %s",
 				 sent, EXCH);
 	zero = &CAP->seg[zidx];
@@ -1089,7 +1116,7 @@ TEST_F(wire, window_update)
 		    upd->rack == zero->rack)
 		TH_LOG("not a pure ACK window update: %s", EXCH);
 	EXPECT_LE(MSS, upd->window) TH_LOG("%s", EXCH);
-	if (etcp_env_is_etcp(&self->e))
+	if (etcp_env_is_etcp(&self->w.e))
 		EXPECT_EQ(0, upd->window % MSS) TH_LOG("window not an MSS multiple: %s", EXCH);
 	EXPECT_TRUE(within_ms(d_upd, 0, AT_ONCE_MS))
 		TH_LOG("the window update left %.3f ms after the read: %s", msec(d_upd), EXCH);
@@ -1135,13 +1162,13 @@ TEST_F_TIMEOUT(wire, zero_window_probes, 60)
 	struct sinfo si;
 	int ret, k;
 
-	ret = pair_open(&self->e, &p, SMALL_RCVBUF, &why);
+	ret = pair_open(&self->w, &p, SMALL_RCVBUF, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 	cseg.sport = p.cport;
-	ret = fill_window(&self->e, &p, &sent, &zidx);
+	ret = fill_window(&self->w.e, &p, &sent, &zidx);
 	ASSERT_EQ(0, ret) TH_LOG("the window never closed: %s", EXCH);
 	EXPECT_LT(0, ioctl_int(p.s, SIOCOUTQNSD)) TH_LOG("no data waiting to be sent");
-	if (etcp_env_is_etcp(&self->e))
+	if (etcp_env_is_etcp(&self->w.e))
 		probes = stat_now(NS->b, "ZeroWindowProbes");
 	zero = &CAP->seg[zidx];
 	probe.rseq = zero->rack - 1;
@@ -1165,7 +1192,7 @@ TEST_F_TIMEOUT(wire, zero_window_probes, 60)
 			TH_LOG("probe %d answered after %.3f ms: %s", k,
 			       msec(ans->t - pr[k]->t), EXCH);
 	}
-	if (etcp_env_is_etcp(&self->e))
+	if (etcp_env_is_etcp(&self->w.e))
 		EXPECT_EQ(probes + NR_PROBES, stat_now(NS->b, "ZeroWindowProbes"));
 	for (k = 0; k < NR_PROBES; k++) {
 		EXPECT_TRUE(within_ms(gap[k], want_ms[k] - 10,
@@ -1204,7 +1231,7 @@ TEST_F_TIMEOUT(wire, zero_window_probes, 60)
  */
 TEST_F(wire, fast_retransmit)
 {
-	static uint8_t buf[FR_SEGS * MSS];
+	static uint8_t buf[FR_SEGS * MSS_MAX];
 	struct etcp_wsel sdata = { .what = ETCP_W_SPORT | ETCP_W_DATA, .sport = PORT };
 	const struct etcp_cap_seg *d0, *dup3, *rtx;
 	long fast = 0, retrans = 0, idx, first_dup;
@@ -1214,28 +1241,28 @@ TEST_F(wire, fast_retransmit)
 	const char *why;
 	int ret, k;
 
-	ret = rawpeer_open(&self->e, &rp, RAW_ISN, &why);
+	ret = rawpeer_open(&self->w, &rp, RAW_ISN, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s: %s", why, strerror(-ret), EXCH);
 	ASSERT_EQ(0, sinfo_get(rp.afd, PROTO, &s0));
 	EXPECT_EQ(10U, s0.snd_cwnd);
 	EXPECT_EQ(0x7fffffffU, s0.snd_ssthresh);
 	EXPECT_EQ(0U, s0.total_retrans);
-	if (etcp_env_is_etcp(&self->e)) {
+	if (etcp_env_is_etcp(&self->w.e)) {
 		fast = stat_now(NS->b, "FastRetrans");
 		retrans = stat_now(NS->b, "RetransSegs");
 	}
 
-	fill(buf, 0, sizeof(buf), 1);
-	ASSERT_EQ(0, send_all(rp.afd, buf, sizeof(buf)));
+	fill(buf, 0, FR_SEGS * MSS, 1);
+	ASSERT_EQ(0, send_all(rp.afd, buf, FR_SEGS * MSS));
 	idx = wait_nth(CAP, rp.n0, &sdata, FR_SEGS - 1, WAIT_MS);
 	ASSERT_LE(0, idx) TH_LOG("not %d data segments: %s", FR_SEGS, EXCH);
 	d0 = &CAP->seg[etcp_wsel_find(CAP, rp.n0, &sdata)];
 
 	/* ACK the first segment, then three duplicates of that ACK. */
-	ASSERT_EQ(0, raw_seg_send(&self->e, &rp, ETCP_TH_ACK, rp.isn + 1,
+	ASSERT_EQ(0, raw_seg_send(&self->w, &rp, ETCP_TH_ACK, rp.isn + 1,
 				  rp.iss + 1 + MSS, NULL, 0));
 	for (k = 0; k < 3; k++) {
-		ASSERT_EQ(0, raw_seg_send(&self->e, &rp, ETCP_TH_ACK, rp.isn + 1,
+		ASSERT_EQ(0, raw_seg_send(&self->w, &rp, ETCP_TH_ACK, rp.isn + 1,
 					  rp.iss + 1 + MSS, NULL, 0));
 	}
 	idx = wait_nth(CAP, rp.n0, &(struct etcp_wsel){ .what = ETCP_W_SPORT | ETCP_W_RACK,
@@ -1261,13 +1288,13 @@ TEST_F(wire, fast_retransmit)
 	EXPECT_EQ((IW + 1) / 2, (int)s1.snd_ssthresh)
 		TH_LOG("ssthresh %u after a fast retransmit with %d segments in flight",
 		       s1.snd_ssthresh, FR_SEGS - 1);
-	if (etcp_env_is_etcp(&self->e)) {
+	if (etcp_env_is_etcp(&self->w.e)) {
 		EXPECT_EQ(fast + 1, stat_now(NS->b, "FastRetrans"));
 		EXPECT_EQ(retrans + 1, stat_now(NS->b, "RetransSegs"));
 	}
 
 	/* ACK everything: nothing left in flight. */
-	ASSERT_EQ(0, raw_seg_send(&self->e, &rp, ETCP_TH_ACK, rp.isn + 1,
+	ASSERT_EQ(0, raw_seg_send(&self->w, &rp, ETCP_TH_ACK, rp.isn + 1,
 				  rp.iss + 1 + FR_SEGS * MSS, NULL, 0));
 	EXPECT_EQ(0, wait_acked(rp.afd, WAIT_MS)) TH_LOG("%s", EXCH);
 	TH_LOG("data at +%.3f ms, third dup ACK at +%.3f ms, retransmission %.3f ms later; "
@@ -1302,7 +1329,7 @@ static void initial_window_out(struct __test_metadata *_metadata, FIXTURE_DATA(w
 	const char *why;
 	int ret;
 
-	ret = rawpeer_open(&self->e, rp, RAW_ISN, &why);
+	ret = rawpeer_open(&self->w, rp, RAW_ISN, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s: %s", why, strerror(-ret), EXCH);
 	ASSERT_EQ(0, sockopt_set(rp->afd, SOL_SOCKET, SO_SNDBUF, SNDBUF));
 	fill(buf, 0, len, 1);
@@ -1319,16 +1346,16 @@ static void initial_window_out(struct __test_metadata *_metadata, FIXTURE_DATA(w
  */
 TEST_F(wire, slow_start_growth)
 {
-	static uint8_t buf[SS_SEGS * MSS];
+	static uint8_t buf[SS_SEGS * MSS_MAX];
 	struct etcp_wsel sdata = { .what = ETCP_W_SPORT | ETCP_W_DATA, .sport = PORT };
 	struct rawpeer rp;
 	struct sinfo si;
 	size_t n1;
 
-	initial_window_out(_metadata, self, &rp, buf, sizeof(buf));
+	initial_window_out(_metadata, self, &rp, buf, SS_SEGS * MSS);
 
 	n1 = CAP->n;
-	ASSERT_EQ(0, raw_seg_send(&self->e, &rp, ETCP_TH_ACK, rp.isn + 1,
+	ASSERT_EQ(0, raw_seg_send(&self->w, &rp, ETCP_TH_ACK, rp.isn + 1,
 				  rp.iss + 1 + IW * MSS, NULL, 0));
 	ASSERT_LE(0, wait_nth(CAP, n1, &sdata, 2 * IW - 1, WAIT_MS))
 		TH_LOG("fewer than %d segments after the ACK of %d: %s", 2 * IW, IW, EXCH);
@@ -1347,7 +1374,7 @@ TEST_F(wire, slow_start_growth)
  */
 TEST_F(wire, limited_transmit)
 {
-	static uint8_t buf[(IW + 2) * MSS];
+	static uint8_t buf[(IW + 2) * MSS_MAX];
 	struct etcp_wsel sdata = { .what = ETCP_W_SPORT | ETCP_W_DATA, .sport = PORT };
 	const struct etcp_cap_seg *s;
 	struct rawpeer rp;
@@ -1355,12 +1382,12 @@ TEST_F(wire, limited_transmit)
 	long idx;
 	int k;
 
-	initial_window_out(_metadata, self, &rp, buf, sizeof(buf));
+	initial_window_out(_metadata, self, &rp, buf, (IW + 2) * MSS);
 
 	for (k = 0; k < 3; k++) {
 		n1 = CAP->n;
 		/* The handshake's ACK again: nothing new acknowledged. */
-		ASSERT_EQ(0, raw_seg_send(&self->e, &rp, ETCP_TH_ACK, rp.isn + 1,
+		ASSERT_EQ(0, raw_seg_send(&self->w, &rp, ETCP_TH_ACK, rp.isn + 1,
 					  rp.iss + 1, NULL, 0));
 		idx = etcp_wsel_wait(CAP, n1, &sdata, WAIT_MS);
 		ASSERT_LE(0, idx) TH_LOG("nothing after duplicate ACK %d: %s", k + 1, EXCH);
@@ -1373,8 +1400,8 @@ TEST_F(wire, limited_transmit)
 			TH_LOG("duplicate ACK %d: one segment, not more: %s", k + 1, EXCH);
 	}
 	/* ACK everything: nothing left in flight. */
-	ASSERT_EQ(0, raw_seg_send(&self->e, &rp, ETCP_TH_ACK, rp.isn + 1,
-				  rp.iss + 1 + sizeof(buf), NULL, 0));
+	ASSERT_EQ(0, raw_seg_send(&self->w, &rp, ETCP_TH_ACK, rp.isn + 1,
+				  rp.iss + 1 + (IW + 2) * MSS, NULL, 0));
 	EXPECT_EQ(0, wait_acked(rp.afd, WAIT_MS)) TH_LOG("%s", EXCH);
 	rawpeer_close(&rp);
 }
@@ -1405,7 +1432,7 @@ TEST_F_TIMEOUT(wire, keepalive, 60)
 	char c;
 	int ret, k, ev;
 
-	ret = pair_open(&self->e, &p, 0, &why);
+	ret = pair_open(&self->w, &p, 0, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 	probe.sport = p.cport;
 	EXPECT_EQ(7200, sockopt_get(p.c, PROTO, ETCP_KEEPIDLE));
@@ -1416,7 +1443,7 @@ TEST_F_TIMEOUT(wire, keepalive, 60)
 	ASSERT_EQ(0, sockopt_set(p.c, PROTO, ETCP_KEEPCNT, KA_CNT));
 	EXPECT_EQ(1, sockopt_get(p.c, PROTO, ETCP_KEEPIDLE));
 	EXPECT_EQ(KA_CNT, sockopt_get(p.c, PROTO, ETCP_KEEPCNT));
-	if (etcp_env_is_etcp(&self->e)) {
+	if (etcp_env_is_etcp(&self->w.e)) {
 		kap = stat_now(NS->a, "KeepAliveProbes");
 		aborts = stat_now(NS->a, "AbortOnTimeout");
 	}
@@ -1445,7 +1472,7 @@ TEST_F_TIMEOUT(wire, keepalive, 60)
 		TH_LOG("second probe %.3f s after the first answer: %s", sec(live_gap[1]), EXCH);
 
 	/* The peer goes away: three unanswered probes, then RST. */
-	ASSERT_EQ(0, peer_gone(&self->e));
+	ASSERT_EQ(0, peer_gone(&self->w.e));
 	ev = poll_one(p.c, POLLIN, 10000);
 	t_err = etcp_cap_now(CAP);
 	ASSERT_TRUE(ev & POLLERR) TH_LOG("no error within 10 s (revents 0x%x): %s", ev, EXCH);
@@ -1479,7 +1506,7 @@ TEST_F_TIMEOUT(wire, keepalive, 60)
 			      1000 + KA_CNT * 1000 + 300))
 		TH_LOG("RST %.3f s after the last answer: %s", sec(r->t - last->t), EXCH);
 	EXPECT_TRUE(within_ms(t_err - r->t, 0, 100));
-	if (etcp_env_is_etcp(&self->e)) {
+	if (etcp_env_is_etcp(&self->w.e)) {
 		EXPECT_EQ(kap + (long)etcp_wsel_count(CAP, p.n0, &probe),
 			  stat_now(NS->a, "KeepAliveProbes"));
 		EXPECT_EQ(aborts + 1, stat_now(NS->a, "AbortOnTimeout"));
@@ -1515,11 +1542,11 @@ TEST_F(wire, wrap_raw_peer)
 	long from, idx;
 	int ret, k;
 
-	ret = rawpeer_open(&self->e, &rp, WRAP_ISN, &why);
+	ret = rawpeer_open(&self->w, &rp, WRAP_ISN, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s: %s", why, strerror(-ret), EXCH);
 	fill(stream, 0, sizeof(stream), 0);
 	for (k = 0; k < WRAP_NSEG; k++) {
-		from = raw_data_sent(&self->e, &rp, order[k] * WRAP_SEG, stream, WRAP_SEG);
+		from = raw_data_sent(&self->w, &rp, order[k] * WRAP_SEG, stream, WRAP_SEG);
 		ASSERT_LT(0, from) TH_LOG("%s", EXCH);
 		want = rp.isn + 1 + acked[k] * WRAP_SEG;
 		/* The next ACK: delayed for in-order data, else at once. */
@@ -1557,13 +1584,13 @@ TEST_F(wire, handshake_ack_with_data)
 	size_t bad, from, k;
 	long idx;
 
-	ASSERT_EQ(0, ns_nft_drop(self->e.ns.a, PROTO, "output",
+	ASSERT_EQ(0, ns_nft_drop(self->w.e.ns.a, PROTO, "output",
 			      "@th,104,8 & 0x04 == 0x04"));
-	rp.lfd = listen_on(self->e.ns.b, self->e.proto, ETCP_NS_ADDR_B, PORT, 8);
+	rp.lfd = listen_on(NS->b, PROTO, self->w.addr_b, PORT, 8);
 	ASSERT_LE(0, rp.lfd);
-	rp.raw = etcp_raw_open(self->e.ns.a, self->e.proto);
+	rp.raw = raw_open_af(NS->a, PROTO, self->w.family);
 	ASSERT_LE(0, rp.raw);
-	ASSERT_EQ(0, raw_seg_send(&self->e, &rp, ETCP_TH_SYN, rp.isn, 0, NULL, 0));
+	ASSERT_EQ(0, raw_seg_send(&self->w, &rp, ETCP_TH_SYN, rp.isn, 0, NULL, 0));
 	idx = etcp_wsel_wait(CAP, 0, &synack, WAIT_MS);
 	ASSERT_LE(0, idx) TH_LOG("no SYN-ACK: %s", EXCH);
 	rp.iss = CAP->seg[idx].seq;
@@ -1571,7 +1598,7 @@ TEST_F(wire, handshake_ack_with_data)
 	/* The data comes first, with the ACK of the SYN-ACK. */
 	fill(stream, 0, sizeof(stream), 0);
 	from = etcp_cap_poll(CAP);
-	ASSERT_EQ(0, raw_data(&self->e, &rp, 0, stream, sizeof(stream)));
+	ASSERT_EQ(0, raw_data(&self->w, &rp, 0, stream, sizeof(stream)));
 	rp.afd = accept_wait(rp.lfd, WAIT_MS);
 	ASSERT_LE(0, rp.afd) TH_LOG("the data-carrying ACK made no connection: %s", EXCH);
 	ASSERT_EQ(0, recv_check(rp.afd, 0, sizeof(stream), 0, WAIT_MS, &bad))
@@ -1581,14 +1608,14 @@ TEST_F(wire, handshake_ack_with_data)
 
 	/* Then the pure ACK that was sent before it. */
 	from = etcp_cap_poll(CAP);
-	ASSERT_EQ(0, raw_seg_send(&self->e, &rp, ETCP_TH_ACK, rp.isn + 1,
+	ASSERT_EQ(0, raw_seg_send(&self->w, &rp, ETCP_TH_ACK, rp.isn + 1,
 				  rp.iss + 1, NULL, 0));
 	quiet(CAP, QUIET_MS);
 	for (k = from; k < CAP->n; k++)
 		EXPECT_FALSE(CAP->seg[k].sport == PORT &&
 			     (CAP->seg[k].flags & ETCP_TH_RST))
 			TH_LOG("the late ACK was answered with an RST: %s", EXCH);
-	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(rp.afd, self->e.proto));
+	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(rp.afd, self->w.e.proto));
 	rawpeer_close(&rp);
 }
 
@@ -1596,7 +1623,7 @@ TEST_F(wire, handshake_ack_with_data)
 
 #define WMEM_DEFAULT	16384	/* tcp_wmem[1] */
 /*
- * tcp_sndbuf_expand() for 10 segments of MSS 1460 on x86-64 Debian
+ * tcp_sndbuf_expand() for 10 segments of MSS 1460 or 1440 on x86-64 Debian
  * kernels: 2 * 10 * (4096-byte head + 256-byte sk_buff).
  */
 #define WMEM_CONNECTED	87040
@@ -1616,12 +1643,12 @@ static int read_rmem_default(long *val)
 }
 
 /* Linux's first window for a receive buffer of @rcvbuf bytes. */
-static int initial_window(int rcvbuf)
+static int initial_window(int rcvbuf, int mss)
 {
 	int space = rcvbuf / 2;
 
-	if (space > MSS)
-		space -= space % MSS;
+	if (space > mss)
+		space -= space % mss;
 	return space < 65535 ? space : 65535;
 }
 
@@ -1644,22 +1671,22 @@ TEST_F(wire, buffers_and_window)
 	pair_init(&p);
 	/* A global setting: only the initial namespace shows it. */
 	ASSERT_EQ(0, read_rmem_default(&rmem_default));
-	p.lfd = listen_on(NS->b, PROTO, ETCP_NS_ADDR_B, PORT, 8);
+	p.lfd = listen_on(NS->b, PROTO, self->w.addr_b, PORT, 8);
 	ASSERT_LE(0, p.lfd);
 	lrcv = sockopt_get(p.lfd, SOL_SOCKET, SO_RCVBUF);
-	EXPECT_EQ(etcp_env_is_etcp(&self->e) ? rmem_default : 131072, lrcv);
-	p.c = ns_socket(NS->a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
+	EXPECT_EQ(etcp_env_is_etcp(&self->w.e) ? rmem_default : 131072, lrcv);
+	p.c = ns_socket(NS->a, self->w.family, SOCK_STREAM | SOCK_CLOEXEC, PROTO);
 	ASSERT_LE(0, p.c);
 	EXPECT_EQ(WMEM_DEFAULT, sockopt_get(p.c, SOL_SOCKET, SO_SNDBUF));
 	ASSERT_EQ(0, sockopt_set(p.c, SOL_SOCKET, SO_RCVBUF, CLIENT_RCVBUF));
-	ASSERT_EQ(0, connect_to(p.c, ETCP_NS_ADDR_B, PORT));
+	ASSERT_EQ(0, connect_to(p.c, self->w.addr_b, PORT));
 	p.s = accept_wait(p.lfd, WAIT_MS);
 	ASSERT_LE(0, p.s);
 	ASSERT_EQ(0, etcp_cap_wait(CAP, 3, WAIT_MS)) TH_LOG("%s", EXCH);
-	EXPECT_EQ(initial_window(2 * CLIENT_RCVBUF), CAP->seg[0].window)
+	EXPECT_EQ(initial_window(2 * CLIENT_RCVBUF, MSS), CAP->seg[0].window)
 		TH_LOG("the SYN: %s", EXCH);
-	EXPECT_EQ(initial_window(lrcv), CAP->seg[1].window) TH_LOG("the SYN-ACK: %s", EXCH);
-	EXPECT_EQ(initial_window(2 * CLIENT_RCVBUF), CAP->seg[2].window)
+	EXPECT_EQ(initial_window(lrcv, MSS), CAP->seg[1].window) TH_LOG("the SYN-ACK: %s", EXCH);
+	EXPECT_EQ(initial_window(2 * CLIENT_RCVBUF, MSS), CAP->seg[2].window)
 		TH_LOG("the ACK: %s", EXCH);
 
 	EXPECT_EQ(WMEM_CONNECTED, sockopt_get(p.c, SOL_SOCKET, SO_SNDBUF));
@@ -1672,10 +1699,10 @@ TEST_F(wire, buffers_and_window)
 /* ------------------------------------------------------------ etcp only */
 
 FIXTURE(wire_etcp) {
-	struct etcp_env e;
+	struct wenv w;
 };
 
-WIRE_SETUP_TEARDOWN(wire_etcp, IPPROTO_ETCP)
+WIRE_SETUP_TEARDOWN(wire_etcp, IPPROTO_ETCP, AF_INET, ETCP_NS_ADDR_A, ETCP_NS_ADDR_B)
 
 #define RETRIES2	3
 
@@ -1690,7 +1717,7 @@ WIRE_SETUP_TEARDOWN(wire_etcp, IPPROTO_ETCP)
  */
 TEST_F(wire_etcp, ack_waits_for_reader)
 {
-	static uint8_t buf[4 * MSS];
+	static uint8_t buf[4 * MSS_MAX];
 	struct etcp_wsel sdata = { .what = ETCP_W_SPORT | ETCP_W_DATA, .sport = PORT };
 	struct etcp_wsel cack = { .what = ETCP_W_DPORT | ETCP_W_RACK, .dport = PORT };
 	const char *why;
@@ -1700,7 +1727,7 @@ TEST_F(wire_etcp, ack_waits_for_reader)
 	long idx;
 	int ret;
 
-	ret = pair_open(&self->e, &p, SMALL_RCVBUF, &why);
+	ret = pair_open(&self->w, &p, SMALL_RCVBUF, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 	fill(buf, 0, sizeof(buf), 1);
 	no_quickack(p.c, PROTO);
@@ -1745,7 +1772,7 @@ TEST_F_TIMEOUT(wire_etcp, rto_retries2, 60)
 	char c;
 
 	ASSERT_EQ(0, ns_sysctl_write(NS->a, "net/ipv4/etcp_retries2", "3"));
-	ret = pair_open(&self->e, &p, 0, &why);
+	ret = pair_open(&self->w, &p, 0, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 	cseg.sport = p.cport;
 	ASSERT_EQ(0, sinfo_get(p.c, IPPROTO_ETCP, &si));
@@ -1754,7 +1781,7 @@ TEST_F_TIMEOUT(wire_etcp, rto_retries2, 60)
 	retrans = stat_now(NS->a, "RetransSegs");
 	timeouts = stat_now(NS->a, "Timeouts");
 	aborts = stat_now(NS->a, "AbortOnTimeout");
-	ASSERT_EQ(0, peer_gone(&self->e));
+	ASSERT_EQ(0, peer_gone(&self->w.e));
 
 	fill(buf, 0, sizeof(buf), 0);
 	ASSERT_EQ(0, send_all(p.c, buf, sizeof(buf)));
@@ -1838,8 +1865,8 @@ TEST_F_TIMEOUT(wire_etcp, wrap_fixed_isn, 120)
 
 	ret = fixed_isn_write("4294967280");
 	ASSERT_EQ(0, ret) TH_LOG("writing fixed_isn: %s", strerror(-ret));
-	self->e.isn_fixed = true;
-	ret = pair_open(&self->e, &p, 0, &why);
+	self->w.e.isn_fixed = true;
+	ret = pair_open(&self->w, &p, 0, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 	syn = &CAP->seg[0];
 	synack = &CAP->seg[1];
@@ -1906,12 +1933,12 @@ TEST_F_TIMEOUT(wire_etcp, wrap_fixed_isn, 120)
 
 	/* Back to random ISNs. */
 	ASSERT_EQ(0, fixed_isn_write("-1"));
-	self->e.isn_fixed = false;
-	lfd = listen_on(NS->b, IPPROTO_ETCP, ETCP_NS_ADDR_B, PORT, 8);
+	self->w.e.isn_fixed = false;
+	lfd = listen_on(NS->b, IPPROTO_ETCP, self->w.addr_b, PORT, 8);
 	ASSERT_LE(0, lfd);
-	fd = ns_socket(NS->a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_ETCP);
+	fd = ns_socket(NS->a, self->w.family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_ETCP);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, connect_to(fd, ETCP_NS_ADDR_B, PORT));
+	ASSERT_EQ(0, connect_to(fd, self->w.addr_b, PORT));
 	ASSERT_EQ(0, sinfo_get(fd, IPPROTO_ETCP, &ci));
 	EXPECT_NE(FIXED_ISN, ci.iss) TH_LOG("fixed_isn=-1 did not bring random ISNs back");
 	close(fd);
