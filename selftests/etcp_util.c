@@ -936,3 +936,16 @@ int ns_txcsum_off(int nsfd, const char *ifname)
 {
 	return ns_ethtool_off(nsfd, ifname, ETHTOOL_STXCSUM);
 }
+
+/* ------------------------------------------------ close+reset+attack group */
+
+unsigned short peer_port(int fd)
+{
+	struct sockaddr_storage ss = {};
+	socklen_t len = sizeof(ss);
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len))
+		return 0;
+	/* sin_port and sin6_port lie at the same offset. */
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}

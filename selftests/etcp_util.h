@@ -312,4 +312,9 @@ static void __attribute__((constructor)) check_env(void)		\
 	env_unsupported = etcp_netns_unsupported();			\
 }
 
+/* ------------------------------------------------ close+reset+attack group */
+
+/* The peer's port of @fd (host order, either family), or 0 if getpeername() fails. */
+unsigned short peer_port(int fd);
+
 #endif /* _ETCP_UTIL_H */
