@@ -98,7 +98,7 @@
 #define WAIT_MS		2000	/* for what should happen at once */
 #define QUIET_MS	400	/* > the first RTO (200 ms): a live socket would send */
 #define NFT_NOT_RST	"@th,104,8 & 0x04 == 0"
-/* Segments with data (no options after the handshake): IPv4's total length, IPv6's payload length. */
+/* Segments with data (no options after the handshake), by IPv4's or IPv6's length field. */
 #define NFT_DATA(family) ((family) == AF_INET6 ? "ip6 length > 20" : "ip length > 40")
 #define OUT_OF_WINDOW	0x40000000U	/* from RCV.NXT: far beyond any window */
 
