@@ -5,6 +5,7 @@
  *
  *   netns a (client)                          netns b (server)
  *   10.0.1.1 ea ------------- veth ------------- eb 10.0.1.2
+ *   fd00:1::1                                        fd00:1::2
  *        ^ capture (AF_PACKET, both directions)      listener :5000
  *   raw socket (forged segments to b)        raw socket (forged to a)
  *
@@ -43,7 +44,11 @@
  * The challenge ACK is <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> of the attacked
  * end, checked as absolute numbers (from ETCP_INFO) and as numbers
  * relative to the ISNs the capture saw.  Only etcp runs here: the
- * counters are etcp's own.
+ * counters are etcp's own.  Every case runs over IPv4 and over IPv6
+ * (variants etcp and etcp6: AF_INET6 sockets, raw IPv6 forging, the
+ * requests in /proc/net/etcp6), with the same expectations: over IPv6
+ * the challenge ACKs come from etcp's IPv6 output path and the answers
+ * of a TIME_WAIT entry from its IPv6 control socket.
  *
  * ETCP_CAP_DUMP=1 in the environment prints every test's exchange.
  */
@@ -95,7 +100,21 @@ FIXTURE(attack) {
 	int lfd, cfd, afd;
 	unsigned short cport;
 	bool isn_fixed;		/* fixed_isn written: "-1" at teardown */
+	const FIXTURE_VARIANT(attack) *var;	/* the family and its addresses */
 };
+
+/*
+ * etcp only, over IPv4 and IPv6: over IPv6 the challenge ACKs and RSTs
+ * come from etcp's IPv6 paths (and those with no socket from its IPv6
+ * control socket), the requests are hashed by IPv6 addresses and listed
+ * in /proc/net/etcp6.
+ */
+FIXTURE_VARIANT(attack) {
+	ETCP_VARIANT_FIELDS;
+};
+
+ETCP_VARIANT_ADD(attack, etcp, IPPROTO_ETCP, AF_INET, ETCP_NS_ADDR_A, ETCP_NS_ADDR_B);
+ETCP_VARIANT_ADD(attack, etcp6, IPPROTO_ETCP, AF_INET6, ETCP_NS_ADDR6_A, ETCP_NS_ADDR6_B);
 
 FIXTURE_SETUP(attack)
 {
@@ -103,16 +122,17 @@ FIXTURE_SETUP(attack)
 	int ret;
 
 	self->raw_a = self->raw_b = self->lfd = self->cfd = self->afd = -1;
+	self->var = variant;
 	if (why)
 		ETCP_SETUP_SKIP("%s", why);
 	pin_cpu();
 	ASSERT_EQ(0, two_ns_setup(&self->ns)) TH_LOG("cannot set up the namespaces");
-	ret = etcp_forge_setup(&self->ns, IPPROTO_ETCP, AF_INET, PORT, &self->cap, &self->raw_a,
+	ret = etcp_forge_setup(&self->ns, IPPROTO_ETCP, variant->family, PORT, &self->cap, &self->raw_a,
 			       &self->raw_b, &self->lfd, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
-	self->cfd = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, IPPROTO_ETCP);
+	self->cfd = ns_socket(self->ns.a, variant->family, SOCK_STREAM, IPPROTO_ETCP);
 	ASSERT_LE(0, self->cfd);
-	ret = connect_to(self->cfd, ETCP_NS_ADDR_B, PORT);
+	ret = connect_to(self->cfd, variant->addr_b, PORT);
 	ASSERT_EQ(0, ret) TH_LOG("connect: %s: %s", strerror(-ret), EXCH);
 	self->afd = accept_wait(self->lfd, WAIT_MS);
 	ASSERT_LE(0, self->afd) TH_LOG("accept: %s", strerror(errno));
@@ -145,7 +165,7 @@ static struct etcp_raw_seg to_server(FIXTURE_DATA(attack) *self, uint8_t flags,
 				     uint32_t seq, uint32_t ack)
 {
 	struct etcp_raw_seg seg = {
-		.saddr = ETCP_NS_ADDR_A, .daddr = ETCP_NS_ADDR_B,
+		.saddr = self->var->addr_a, .daddr = self->var->addr_b,
 		.sport = self->cport, .dport = PORT,
 		.seq = seq, .ack = ack, .flags = flags, .window = 65535,
 	};
@@ -573,8 +593,8 @@ TEST_F(attack, challenge_ack_limit)
 	ASSERT_EQ(0, sinfo_get(self->cfd, IPPROTO_ETCP, &c0));
 	ASSERT_EQ(0, stats_read(self->ns.a, &s0));
 	n0 = self->cap->n;
-	seg.saddr = ETCP_NS_ADDR_B;
-	seg.daddr = ETCP_NS_ADDR_A;
+	seg.saddr = variant->addr_b;
+	seg.daddr = variant->addr_a;
 	seg.sport = PORT;
 	seg.dport = self->cport;
 	seg.seq = c0.rcv_nxt + IN_WND;
@@ -773,7 +793,7 @@ TEST_F(attack, oow_ack_limit)
 	quiet(self->cap, QUIET_MS);
 	ASSERT_EQ(0, stats_read(self->ns.a, &s0));
 	seg = (struct etcp_raw_seg){
-		.saddr = ETCP_NS_ADDR_B, .daddr = ETCP_NS_ADDR_A,
+		.saddr = variant->addr_b, .daddr = variant->addr_a,
 		.sport = PORT, .dport = self->cport, .flags = ETCP_TH_ACK,
 		.seq = c0.rcv_nxt + FAR, .ack = c0.snd_nxt + 1, .window = 65535,
 	};
@@ -798,6 +818,7 @@ TEST_F(attack, oow_ack_limit)
 
 struct flood {
 	int fd;				/* raw socket in netns a */
+	const char *saddr, *daddr;	/* a's and b's addresses */
 	int stat_fd;			/* /proc/net/etcp_stat of netns b */
 	long insegs0;			/* InSegs there before the flood */
 	atomic_bool stop;
@@ -828,7 +849,7 @@ static void flood_drain(struct flood *f, long sent)
 }
 
 /*
- * SYNs from 10.0.1.1 ports 10000..19999 to FLOOD_PORT, each port a new
+ * SYNs from a's address, ports 10000..19999, to FLOOD_PORT, each port a new
  * request, until told to stop.  The SYN-ACKs are dropped in netns a, so
  * to the listener these are sources that never answer.  Up to 16000
  * SYNs a second (the SYN queue refills with forged requests in ~4 ms),
@@ -842,7 +863,7 @@ static void *flood_run(void *arg)
 {
 	struct flood *f = arg;
 	struct etcp_raw_seg seg = {
-		.saddr = ETCP_NS_ADDR_A, .daddr = ETCP_NS_ADDR_B,
+		.saddr = f->saddr, .daddr = f->daddr,
 		.dport = FLOOD_PORT, .flags = ETCP_TH_SYN, .window = 65535,
 	};
 	long i;
@@ -862,12 +883,12 @@ static void *flood_run(void *arg)
 	return NULL;
 }
 
-/* SYN_RECV rows of @port in netns nsfd, or -errno. */
-static int syn_recv_rows(int nsfd, unsigned int port)
+/* SYN_RECV rows of @port of @family in netns nsfd, or -errno. */
+static int syn_recv_rows(int nsfd, int family, unsigned int port)
 {
 	struct row_key k = { .lport = port, .st = ETCP_SYN_RECV };
 
-	return proc_rows(nsfd, "etcp", row_key_match, &k, NULL);
+	return proc_rows(nsfd, proc_table_af(IPPROTO_ETCP, family), row_key_match, &k, NULL);
 }
 
 /* A real client: connect, 4 KB each way, close.  0 or -errno. */
@@ -879,15 +900,15 @@ static int flood_client(struct __test_metadata *_metadata,
 	int c, a, ret;
 	size_t i;
 
-	c = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, IPPROTO_ETCP);
+	c = ns_socket(self->ns.a, self->var->family, SOCK_STREAM, IPPROTO_ETCP);
 	if (c < 0)
 		return -errno;
 	ret = set_nonblock(c, true);
-	if (!ret && connect(c, (struct sockaddr *)&(struct sockaddr_in){
-			.sin_family = AF_INET, .sin_port = htons(FLOOD_PORT),
-			.sin_addr.s_addr = inet_addr(ETCP_NS_ADDR_B) },
-		    sizeof(struct sockaddr_in)) && errno != EINPROGRESS)
-		ret = -errno;
+	if (!ret) {
+		ret = connect_to(c, self->var->addr_b, FLOOD_PORT);
+		if (ret == -EINPROGRESS)
+			ret = 0;
+	}
 	if (!ret && !(poll_fd(c, POLLOUT, 10000) & POLLOUT))
 		ret = -ETIMEDOUT;
 	if (!ret)
@@ -934,7 +955,8 @@ static int flood_client(struct __test_metadata *_metadata,
  */
 TEST_F(attack, syn_flood)
 {
-	struct flood f = { .fd = self->raw_a, .stat_fd = -1 };
+	struct flood f = { .fd = self->raw_a, .stat_fd = -1,
+			   .saddr = variant->addr_a, .daddr = variant->addr_b };
 	long drops, opens, reqs0, reqs, reqs_end, per_slab = 0, sent;
 	struct stats s0, s1;
 	int l, i, n, max_n = 0, retrans, total_retrans = 0, ret;
@@ -949,7 +971,7 @@ TEST_F(attack, syn_flood)
 			    "add rule inet etcp_flood in meta l4proto %d th sport %d "
 			    "th dport %d-%d drop'", IPPROTO_ETCP, FLOOD_PORT, FLOOD_SPORT,
 			    FLOOD_SPORT + FLOOD_NPORTS - 1));
-	l = listen_on(self->ns.b, IPPROTO_ETCP, ETCP_NS_ADDR_B, FLOOD_PORT, FLOOD_BACKLOG);
+	l = listen_on(self->ns.b, IPPROTO_ETCP, variant->addr_b, FLOOD_PORT, FLOOD_BACKLOG);
 	ASSERT_LE(0, l);
 	reqs0 = slab_active("etcp_request", &per_slab);
 	ASSERT_LE(0, reqs0) TH_LOG("no etcp_request cache in /proc/slabinfo");
@@ -963,7 +985,8 @@ TEST_F(attack, syn_flood)
 	t0 = now_ms();
 	ASSERT_EQ(0, pthread_create(&th, NULL, flood_run, &f));
 	/* Until the queue is full of forged requests. */
-	for (i = 0; i < 2000 && syn_recv_rows(self->ns.b, FLOOD_PORT) < FLOOD_BACKLOG; i++)
+	for (i = 0; i < 2000 &&
+	     syn_recv_rows(self->ns.b, variant->family, FLOOD_PORT) < FLOOD_BACKLOG; i++)
 		pause_ms(5);
 	/* A client every 100 ms for a second, against the full queue. */
 	for (i = 0; i < FLOOD_CLIENTS; i++) {
@@ -971,7 +994,7 @@ TEST_F(attack, syn_flood)
 		ret = flood_client(_metadata, self, l, &retrans);
 		EXPECT_EQ(0, ret) TH_LOG("client %d during the flood: %s", i, strerror(-ret));
 		total_retrans += retrans;
-		n = syn_recv_rows(self->ns.b, FLOOD_PORT);
+		n = syn_recv_rows(self->ns.b, variant->family, FLOOD_PORT);
 		max_n = n > max_n ? n : max_n;
 	}
 	reqs = slab_active("etcp_request", &per_slab);
@@ -1009,9 +1032,10 @@ TEST_F(attack, syn_flood)
 	EXPECT_GE(reqs0 + FLOOD_BACKLOG + 4 * per_slab, reqs) TH_LOG("requests unbounded");
 
 	/* Over: SYN-ACK at 0 s, again at 1 s, given up at 3 s. */
-	for (i = 0; i < 1000 && syn_recv_rows(self->ns.b, FLOOD_PORT) > 0; i++)
+	for (i = 0; i < 1000 && syn_recv_rows(self->ns.b, variant->family, FLOOD_PORT) > 0; i++)
 		pause_ms(10);
-	EXPECT_EQ(0, syn_recv_rows(self->ns.b, FLOOD_PORT)) TH_LOG("forged requests outlived synack_retries");
+	EXPECT_EQ(0, syn_recv_rows(self->ns.b, variant->family, FLOOD_PORT))
+		TH_LOG("forged requests outlived synack_retries");
 	ret = flood_client(_metadata, self, l, &retrans);
 	EXPECT_EQ(0, ret) TH_LOG("client after the flood: %s", strerror(-ret));
 	EXPECT_EQ(0, retrans) TH_LOG("the first SYN after the flood did not get through");
@@ -1041,10 +1065,10 @@ TEST_F(attack, syn_flood)
 #define TABLE_IRS(i)	(1000000u * (i))
 
 /* Request @i's SYN, or with @ack its handshake's final ACK. */
-static int table_send(int raw_fd, int i, bool ack)
+static int table_send(FIXTURE_DATA(attack) *self, int i, bool ack)
 {
 	struct etcp_raw_seg seg = {
-		.saddr = ETCP_NS_ADDR_A, .daddr = ETCP_NS_ADDR_B,
+		.saddr = self->var->addr_a, .daddr = self->var->addr_b,
 		.sport = TABLE_SPORT + i, .dport = TABLE_PORT,
 		.flags = ack ? ETCP_TH_ACK : ETCP_TH_SYN, .window = 65535,
 		.seq = TABLE_IRS(i) + ack, .ack = ack ? TABLE_ISS + 1 : 0,
@@ -1052,28 +1076,28 @@ static int table_send(int raw_fd, int i, bool ack)
 	int ret, tries = 0;
 
 	/* A slow kernel (the debug one) drains the raw socket's queue late. */
-	while ((ret = etcp_raw_send(raw_fd, &seg)) == -ENOBUFS && ++tries < 5000)
+	while ((ret = etcp_raw_send(self->raw_a, &seg)) == -ENOBUFS && ++tries < 5000)
 		pause_ms(1);
 	return ret;
 }
 
-/* Poll until @port has @n SYN_RECV rows: the last count read. */
-static int wait_syn_recv_rows(int nsfd, unsigned int port, int n, int ms)
+/* Poll until @port of @family has @n SYN_RECV rows: the last count read. */
+static int wait_syn_recv_rows(int nsfd, int family, unsigned int port, int n, int ms)
 {
 	int64_t deadline = now_ms() + ms;
 	int rows;
 
-	while ((rows = syn_recv_rows(nsfd, port)) != n && now_ms() < deadline)
+	while ((rows = syn_recv_rows(nsfd, family, port)) != n && now_ms() < deadline)
 		pause_step();
 	return rows;
 }
 
 /*
- * Every row of /proc/net/etcp in netns nsfd, read through many pages: the
- * row numbers run 0, 1, 2, ..., and each request of TABLE_PORT appears
- * once.  The number of its requests, or -1.
+ * Every row of /proc/net/etcp (etcp6 for @family AF_INET6) in netns nsfd,
+ * read through many pages: the row numbers run 0, 1, 2, ..., and each
+ * request of TABLE_PORT appears once.  The number of its requests, or -1.
  */
-static int table_rows_once(struct __test_metadata *_metadata, int nsfd)
+static int table_rows_once(struct __test_metadata *_metadata, int nsfd, int family)
 {
 	static char text[1 << 18];
 	static unsigned char seen[TABLE_REQS];
@@ -1082,7 +1106,7 @@ static int table_rows_once(struct __test_metadata *_metadata, int nsfd)
 	char *line;
 
 	memset(seen, 0, sizeof(seen));
-	if (ns_proc_net_read(nsfd, "etcp", text, sizeof(text)) < 0)
+	if (ns_proc_net_read(nsfd, proc_table_af(IPPROTO_ETCP, family), text, sizeof(text)) < 0)
 		return -1;
 	for (line = strchr(text, '\n'); line && line[1]; line = strchr(line, '\n')) {
 		line++;
@@ -1115,8 +1139,6 @@ TEST_F_TIMEOUT(attack, syn_table, 300)
 {
 	long drops0, fails0;
 	static unsigned char got[TABLE_REQS];
-	struct sockaddr_in peer;
-	socklen_t len;
 	int l, i, k, a, n;
 	char isn[16];
 
@@ -1125,7 +1147,7 @@ TEST_F_TIMEOUT(attack, syn_table, 300)
 	snprintf(isn, sizeof(isn), "%u", TABLE_ISS);
 	ASSERT_EQ(0, fixed_isn_write(isn));
 	self->isn_fixed = true;
-	l = listen_on(self->ns.b, IPPROTO_ETCP, ETCP_NS_ADDR_B, TABLE_PORT, TABLE_BACKLOG0);
+	l = listen_on(self->ns.b, IPPROTO_ETCP, variant->addr_b, TABLE_PORT, TABLE_BACKLOG0);
 	ASSERT_LE(0, l);
 	drops0 = stat_now(self->ns.b, "ListenDrops");
 	fails0 = stat_now(self->ns.b, "AttemptFails");
@@ -1137,10 +1159,10 @@ TEST_F_TIMEOUT(attack, syn_table, 300)
 	 * never sends it again.
 	 */
 	for (i = 0; i < TABLE_REQS; i++) {
-		ASSERT_EQ(0, table_send(self->raw_a, i, false));
+		ASSERT_EQ(0, table_send(self, i, false));
 		if (i % TABLE_BURST == TABLE_BURST - 1 || i == TABLE_FIRST - 1 ||
 		    i == TABLE_REQS - 1) {
-			n = wait_syn_recv_rows(self->ns.b, TABLE_PORT, i + 1, 10000);
+			n = wait_syn_recv_rows(self->ns.b, variant->family, TABLE_PORT, i + 1, 10000);
 			ASSERT_EQ(i + 1, n) TH_LOG("after %d SYNs", i + 1);
 		}
 		if (i == TABLE_FIRST - 1) {
@@ -1148,13 +1170,13 @@ TEST_F_TIMEOUT(attack, syn_table, 300)
 				TH_LOG("listen(): %s", strerror(errno));
 		}
 	}
-	EXPECT_EQ(TABLE_REQS, table_rows_once(_metadata, self->ns.b));
+	EXPECT_EQ(TABLE_REQS, table_rows_once(_metadata, self->ns.b, variant->family));
 
 	/* 7 is prime to 1000: every request once, far from the SYNs' order. */
 	for (k = 0; k < TABLE_REQS; k++) {
-		ASSERT_EQ(0, table_send(self->raw_a, (k * 7) % TABLE_REQS, true));
+		ASSERT_EQ(0, table_send(self, (k * 7) % TABLE_REQS, true));
 		if (k % TABLE_BURST == TABLE_BURST - 1 || k == TABLE_REQS - 1) {
-			n = wait_syn_recv_rows(self->ns.b, TABLE_PORT, TABLE_REQS - k - 1, 10000);
+			n = wait_syn_recv_rows(self->ns.b, variant->family, TABLE_PORT, TABLE_REQS - k - 1, 10000);
 			ASSERT_EQ(TABLE_REQS - k - 1, n) TH_LOG("after %d final ACKs", k + 1);
 		}
 	}
@@ -1162,15 +1184,13 @@ TEST_F_TIMEOUT(attack, syn_table, 300)
 	for (k = 0; k < TABLE_REQS; k++) {
 		a = accept_wait(l, 10000);
 		ASSERT_LE(0, a) TH_LOG("child %d: %s", k, strerror(errno));
-		len = sizeof(peer);
-		ASSERT_EQ(0, getpeername(a, (struct sockaddr *)&peer, &len));
-		i = ntohs(peer.sin_port) - TABLE_SPORT;
-		ASSERT_TRUE(i >= 0 && i < TABLE_REQS) TH_LOG("child of port %u", ntohs(peer.sin_port));
+		i = peer_port(a) - TABLE_SPORT;
+		ASSERT_TRUE(i >= 0 && i < TABLE_REQS) TH_LOG("child of port %u", peer_port(a));
 		EXPECT_EQ(0, got[i]++) TH_LOG("two children for port %d", TABLE_SPORT + i);
 		EXPECT_EQ(ETCP_ESTABLISHED, sock_state(a, IPPROTO_ETCP));
 		close_abort(a);
 	}
-	EXPECT_EQ(0, syn_recv_rows(self->ns.b, TABLE_PORT));
+	EXPECT_EQ(0, syn_recv_rows(self->ns.b, variant->family, TABLE_PORT));
 	EXPECT_EQ(drops0, stat_now(self->ns.b, "ListenDrops"));
 	EXPECT_EQ(fails0, stat_now(self->ns.b, "AttemptFails"));
 	close(l);

@@ -2,12 +2,14 @@
 /*
  * etcp selftests: connection termination through the socket API.
  *
- *   netns a (10.0.1.1): clients        netns b (10.0.1.2): listeners
+ *   netns a (10.0.1.1, fd00:1::1):      netns b (10.0.1.2, fd00:1::2):
+ *   clients                              listeners
  *   ea ---------------------- veth ---------------------- eb
  *
  * What the application and /proc see when a connection ends: the states
  * (ETCP_INFO / TCP_INFO while the application holds the socket, the "st"
- * column of /proc/net/etcp or /proc/net/tcp once it does not), read() at
+ * column of /proc/net/etcp or /proc/net/tcp, etcp6 or tcp6 for IPv6, once
+ * it does not), read() at
  * the end of the stream, poll(), the errors after a reset, the lifetime of
  * orphans (FIN_WAIT2 and fin_timeout, ETCP_LINGER2, max_orphans), SO_LINGER
  * and the abort counters.  The segments on the wire are etcp_close_wire's
@@ -36,14 +38,20 @@
  *                         orphans
  *   max_orphans           (fixture close_etcp) N + 2 orphans: 2 resets
  *                         (AbortOnMemory)
+ *   max_orphans_timer     (close_etcp) the limit lowered under existing
+ *                         orphans: their retransmission timer resets them
  *   netns_delete_unload   (fixture teardown, last) namespaces with etcp
- *                         sockets in every state deleted, the module
- *                         unloaded and loaded again ($ETCP_KO)
+ *                         sockets of both families in every state
+ *                         deleted, the module unloaded and loaded again
+ *                         ($ETCP_KO)
  *
- * Every test of the fixture "close" runs over TCP as well as etcp
- * (FIXTURE_VARIANT): the TCP run proves that the test expects what Linux
- * TCP does.  Where Linux TCP does something else than etcp's spec, the
- * test says so and checks TCP's behaviour for the TCP variant:
+ * Every test of the fixture "close" runs over TCP as well as etcp, over
+ * IPv4 and over IPv6 (variants tcp, etcp, tcp6, etcp6: AF_INET6 sockets
+ * between fd00:1::1 and fd00:1::2, their rows in /proc/net/{tcp6,etcp6}):
+ * the TCP runs prove that the test expects what Linux TCP does.  The
+ * fixture close_etcp runs over both families too (etcp, etcp6).  Where
+ * Linux TCP does something else than etcp's spec, the test says so and
+ * checks TCP's behaviour for the TCP variants:
  *
  * - An orphaned FIN_WAIT2 whose fin_timeout is at most 60 s becomes a
  *   timewait socket in TCP (substate FIN_WAIT2: /proc shows st 05, tr 3)
@@ -71,8 +79,9 @@
  * showed it in FIN_WAIT2 (EXPIRY_*_MS; TCP's 3 s timer was seen 900 ms
  * late on a loaded host); SO_LINGER {1, 1} returns after 0.9 .. 2.0 s.
  *
- * ETCP_CLOSE_ONLY=tcp (or etcp) in the environment runs one variant only
- * (the fixtures close_etcp and teardown count as etcp).
+ * ETCP_CLOSE_ONLY=tcp (or etcp) in the environment runs one protocol's
+ * variants only, both families (the fixtures close_etcp and teardown
+ * count as etcp).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -192,24 +201,40 @@ static int set_linger(int fd, int onoff, int secs)
 
 /* ------------------------------------------------- /proc/net/{tcp,etcp} */
 
-/* A connection as its /proc row shows it (addresses as read, ports in host order). */
+/*
+ * A connection as its /proc row shows it: in /proc/net/{tcp,etcp} for
+ * AF_INET (the address in word 0), /proc/net/{tcp6,etcp6} for AF_INET6
+ * (the four words as printed); ports in host order.
+ */
 struct tuple {
-	uint32_t laddr, raddr;
+	int family;
+	uint32_t laddr[4], raddr[4];
 	unsigned int lport, rport;
 };
 
+/* Address @sa's words as its /proc row shows them, into @w. */
+static void tuple_addr(const struct sockaddr_storage *sa, uint32_t w[4])
+{
+	memset(w, 0, 4 * sizeof(*w));
+	if (sa->ss_family == AF_INET6)
+		memcpy(w, &((const struct sockaddr_in6 *)sa)->sin6_addr, 4 * sizeof(*w));
+	else
+		w[0] = ((const struct sockaddr_in *)sa)->sin_addr.s_addr;
+}
+
 static int tuple_of(int fd, struct tuple *t)
 {
-	struct sockaddr_in l = {}, r = {};
+	struct sockaddr_storage l = {}, r = {};
 	socklen_t ll = sizeof(l), rl = sizeof(r);
 
 	if (getsockname(fd, (struct sockaddr *)&l, &ll) ||
 	    getpeername(fd, (struct sockaddr *)&r, &rl))
 		return -errno;
-	t->laddr = l.sin_addr.s_addr;
-	t->lport = ntohs(l.sin_port);
-	t->raddr = r.sin_addr.s_addr;
-	t->rport = ntohs(r.sin_port);
+	t->family = l.ss_family;
+	tuple_addr(&l, t->laddr);
+	tuple_addr(&r, t->raddr);
+	t->lport = local_port(fd);
+	t->rport = peer_port(fd);
 	return 0;
 }
 
@@ -229,13 +254,19 @@ static bool held_close(const struct proc_row *r)
 static bool conn_match(const struct proc_row *r, const void *arg)
 {
 	const struct tuple *t = arg;
+	bool addrs;
 
-	return r->laddr == t->laddr && r->lport == t->lport &&
-	       r->raddr == t->raddr && r->rport == t->rport && !held_close(r);
+	if (t->family == AF_INET6)
+		addrs = !memcmp(r->laddr6, t->laddr, sizeof(t->laddr)) &&
+			!memcmp(r->raddr6, t->raddr, sizeof(t->raddr));
+	else
+		addrs = r->laddr == t->laddr[0] && r->raddr == t->raddr[0];
+	return addrs && r->lport == t->lport && r->rport == t->rport && !held_close(r);
 }
 
 /*
- * The row of connection @t in /proc/net/{tcp,etcp} of nsfd: its state
+ * The row of connection @t in /proc/net/{tcp,etcp} (or tcp6, etcp6, by
+ * its family) of nsfd: its state
  * (the row in *@out), 0 when there is none, -EEXIST if there are several,
  * or -errno.
  */
@@ -244,7 +275,7 @@ static int conn_row(int nsfd, int proto, const struct tuple *t, struct proc_row 
 	struct proc_row r;
 	int n;
 
-	n = proc_rows(nsfd, proc_table(proto), conn_match, t, &r);
+	n = proc_rows(nsfd, proc_table_af(proto, t->family), conn_match, t, &r);
 	if (n <= 0)
 		return n;
 	if (out)
@@ -267,12 +298,15 @@ static int wait_row(int nsfd, int proto, const struct tuple *t, int st, int time
 	}
 }
 
-/* Rows of /proc/net/{tcp,etcp} of nsfd in state @st with local port @lport (0: any). */
-static int count_rows(int nsfd, int proto, int st, unsigned int lport)
+/*
+ * Rows of /proc/net/{tcp,etcp} (tcp6, etcp6 for @family AF_INET6) of
+ * nsfd in state @st with local port @lport (0: any).
+ */
+static int count_rows(int nsfd, int proto, int family, int st, unsigned int lport)
 {
 	struct row_key k = { .lport = lport, .st = st };
 
-	return proc_rows(nsfd, proc_table(proto), row_key_match, &k, NULL);
+	return proc_rows(nsfd, proc_table_af(proto, family), row_key_match, &k, NULL);
 }
 
 /*
@@ -402,7 +436,7 @@ FIXTURE(close) {
 	unsigned short port;	/* of the next listener */
 };
 
-ETCP_PROTO_VARIANTS(close);
+ETCP_FAMILY_VARIANTS(close);
 
 /*
  * Both fixtures' setup: the namespaces and the first listener port, for
@@ -445,21 +479,25 @@ struct pair {
 	struct tuple tc, ts;	/* as each end's /proc row shows it */
 };
 
-/* Open a pair on a new listener (port *@port, then incremented; closed again): *@p. */
+/*
+ * Open a pair of @family on a new listener on @addr_b (port *@port, then
+ * incremented; closed again): *@p.
+ */
 static void open_pair_ns(struct __test_metadata *_metadata, const struct etcp_netns *ns,
-			 unsigned short *port, int proto, struct pair *p)
+			 unsigned short *port, int proto, int family, const char *addr_b,
+			 struct pair *p)
 {
 	int l, err;
 
-	l = listen_on(ns->b, proto, ETCP_NS_ADDR_B, *port, 8);
+	l = listen_on(ns->b, proto, addr_b, *port, 8);
 	ASSERT_LE(0, l) TH_LOG("%s listener in netns b: %s", proto_name(proto),
 			       strerror(errno));
-	p->c = ns_socket(ns->a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, proto);
+	p->c = ns_socket(ns->a, family, SOCK_STREAM | SOCK_CLOEXEC, proto);
 	ASSERT_LE(0, p->c) TH_LOG("%s socket in netns a: %s", proto_name(proto),
 				  strerror(errno));
-	err = connect_to(p->c, ETCP_NS_ADDR_B, *port);
-	ASSERT_EQ(0, err) TH_LOG("%s connect to %s:%d: %s", proto_name(proto),
-				 ETCP_NS_ADDR_B, *port, strerror(-err));
+	err = connect_to(p->c, addr_b, *port);
+	ASSERT_EQ(0, err) TH_LOG("%s connect to %s port %d: %s", proto_name(proto),
+				 addr_b, *port, strerror(-err));
 	p->s = accept_wait(l, WAIT_MS);
 	ASSERT_LE(0, p->s) TH_LOG("accept: %s", strerror(errno));
 	close(l);
@@ -468,21 +506,27 @@ static void open_pair_ns(struct __test_metadata *_metadata, const struct etcp_ne
 	ASSERT_EQ(0, tuple_of(p->s, &p->ts));
 }
 
-#define open_pair(_metadata, self, proto, p) \
-	open_pair_ns(_metadata, &(self)->ns, &(self)->port, proto, p)
+/* A pair of @variant's protocol and family. */
+#define open_pair(_metadata, self, variant, p) \
+	open_pair_ns(_metadata, &(self)->ns, &(self)->port, (variant)->proto, \
+		     (variant)->family, (variant)->addr_b, p)
 
-/* @n etcp pairs @p[0 .. @n - 1] on one listener on @port (closed again); client tuples only. */
+/*
+ * @n etcp pairs @p[0 .. @n - 1] of @family on one listener on @addr_b,
+ * @port (closed again); client tuples only.
+ */
 static void open_pairs(struct __test_metadata *_metadata, const struct etcp_netns *ns,
-		       unsigned short port, struct pair *p, int n)
+		       int family, const char *addr_b, unsigned short port, struct pair *p,
+		       int n)
 {
 	int i, l, err;
 
-	l = listen_on(ns->b, IPPROTO_ETCP, ETCP_NS_ADDR_B, port, n);
+	l = listen_on(ns->b, IPPROTO_ETCP, addr_b, port, n);
 	ASSERT_LE(0, l);
 	for (i = 0; i < n; i++) {
-		p[i].c = ns_socket(ns->a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_ETCP);
+		p[i].c = ns_socket(ns->a, family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_ETCP);
 		ASSERT_LE(0, p[i].c);
-		err = connect_to(p[i].c, ETCP_NS_ADDR_B, port);
+		err = connect_to(p[i].c, addr_b, port);
 		ASSERT_EQ(0, err) TH_LOG("connect %d: %s", i, strerror(-err));
 		p[i].s = accept_wait(l, WAIT_MS);
 		ASSERT_LE(0, p[i].s);
@@ -593,7 +637,7 @@ TEST_F(close, active_close_states)
 
 	if (IS_ETCP)
 		ASSERT_EQ(0, proto_sysctl_set(self->ns.a, variant->proto, "msl", 100));
-	open_pair(_metadata, self, variant->proto, &p);
+	open_pair(_metadata, self, variant, &p);
 	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(p.c, variant->proto));
 	ASSERT_EQ(0, send_pat(p.c, 0, 1000));
 	ASSERT_EQ(0, close(p.c));
@@ -639,7 +683,7 @@ TEST_F(close, passive_close_states)
 
 	if (!have_prog("nft"))
 		SKIP(return, "needs nft(8)");
-	open_pair(_metadata, self, variant->proto, &p);
+	open_pair(_metadata, self, variant, &p);
 	ASSERT_EQ(0, close(p.c));
 	ASSERT_ROW(self->ns.a, &p.tc, ETCP_FIN_WAIT2, &r, "client after close()");
 	EXPECT_STATE(p.s, ETCP_CLOSE_WAIT, "server after the client's FIN");
@@ -681,7 +725,7 @@ TEST_F(close, half_close)
 
 	ASSERT_EQ(0, catch_sigpipe());
 	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, variant->proto, "fin_timeout", 1));
-	open_pair(_metadata, self, variant->proto, &p);
+	open_pair(_metadata, self, variant, &p);
 	ASSERT_EQ(0, shutdown(p.c, SHUT_WR));
 	EXPECT_STATE(p.c, ETCP_FIN_WAIT2, "client after shutdown(SHUT_WR)");
 	EXPECT_TRUE(wait_event(p.s, POLLIN | POLLERR, WAIT_MS) & POLLIN);
@@ -741,7 +785,7 @@ TEST_F(close, shut_rd)
 	long got;
 	int ev;
 
-	open_pair(_metadata, self, variant->proto, &p);
+	open_pair(_metadata, self, variant, &p);
 	ASSERT_EQ(0, set_timeo(p.c, SO_RCVTIMEO, 2000));
 	ASSERT_EQ(0, send_pat(p.s, 0, 100));
 	ASSERT_EQ(100, wait_ioctl(p.c, SIOCINQ, 100, WAIT_MS));
@@ -795,7 +839,7 @@ TEST_F(close, shut_rdwr)
 	ssize_t n;
 	int ev;
 
-	open_pair(_metadata, self, variant->proto, &p);
+	open_pair(_metadata, self, variant, &p);
 	ASSERT_EQ(0, send_pat(p.s, 0, 100));
 	ASSERT_EQ(100, wait_ioctl(p.c, SIOCINQ, 100, WAIT_MS));
 	ASSERT_EQ(0, shutdown(p.c, SHUT_RDWR));
@@ -824,7 +868,8 @@ TEST_F(close, shut_rdwr)
 	EXPECT_EQ(ECONNRESET, so_error(p.c));
 	after = wait_abort(self->ns.a, variant->proto, "AbortOnData", before + 1, WAIT_MS);
 	EXPECT_EQ(before + 1, after) TH_LOG("AbortOnData %ld -> %ld", before, after);
-	EXPECT_EQ(0, count_rows(self->ns.a, variant->proto, ETCP_TIME_WAIT, p.tc.lport));
+	EXPECT_EQ(0, count_rows(self->ns.a, variant->proto, variant->family, ETCP_TIME_WAIT,
+				p.tc.lport));
 	close(p.c);
 	close(p.s);
 }
@@ -866,7 +911,7 @@ TEST_F(close, poll_after_fin)
 	ssize_t n;
 
 	for (k = 0; k < 2; k++) {
-		open_pair(_metadata, self, variant->proto, &p);
+		open_pair(_metadata, self, variant, &p);
 		ev = poll_fd(p.s, POLL_ALL, 0);
 		EXPECT_EQ(POLL_WR, ev) TH_LOG("revents 0x%x of an idle connection", ev);
 		ASSERT_EQ(0, send_pat(p.c, 0, 10));
@@ -937,7 +982,7 @@ TEST_F(close, unread_data_close_rst)
 	int k, st;
 
 	for (k = 0; k < 2; k++) {
-		open_pair(_metadata, self, variant->proto, &p);
+		open_pair(_metadata, self, variant, &p);
 		ASSERT_EQ(0, send_pat(p.c, 0, 100));
 		ASSERT_EQ(100, wait_ioctl(p.s, SIOCINQ, 100, WAIT_MS));
 		before = counter(self->ns.b, variant->proto, "AbortOnClose");
@@ -967,7 +1012,7 @@ TEST_F(close, linger_zero)
 	struct pair p;
 	int st;
 
-	open_pair(_metadata, self, variant->proto, &p);
+	open_pair(_metadata, self, variant, &p);
 	ASSERT_EQ(0, send_pat(p.c, 0, 100));
 	EXPECT_EQ(100, recv_pat(p.s, 0, 100));
 	ASSERT_EQ(0, wait_ioctl(p.c, SIOCOUTQ, 0, WAIT_MS));
@@ -1004,7 +1049,7 @@ TEST_F(close, linger_timeout)
 
 	if (!have_prog("nft"))
 		SKIP(return, "needs nft(8)");
-	open_pair(_metadata, self, variant->proto, &p);
+	open_pair(_metadata, self, variant, &p);
 	ASSERT_EQ(0, set_linger(p.c, 1, 1));
 	ASSERT_EQ(0, send_pat(p.c, 0, 10000));
 	t0 = now_ms();
@@ -1021,7 +1066,7 @@ TEST_F(close, linger_timeout)
 	close(p.s);
 	EXPECT_ROW(self->ns.a, &p.tc, ETCP_TIME_WAIT, &r, "lingering client at the end");
 
-	open_pair(_metadata, self, variant->proto, &p);
+	open_pair(_metadata, self, variant, &p);
 	ASSERT_EQ(0, set_linger(p.c, 1, 1));
 	ASSERT_EQ(0, ns_nft_drop(self->ns.b, variant->proto, "input", ""));
 	ASSERT_EQ(0, send_pat(p.c, 0, 1000));
@@ -1116,7 +1161,7 @@ TEST_F(close, orphan_fin_timeout)
 	struct pair p;
 
 	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, variant->proto, "fin_timeout", 1));
-	open_pair(_metadata, self, variant->proto, &p);
+	open_pair(_metadata, self, variant, &p);
 	expect_orphan_expires(_metadata, variant->proto, self->ns.a, &p, 1,
 			      "orphan with fin_timeout 1");
 }
@@ -1134,13 +1179,13 @@ TEST_F(close, linger2_option)
 	int st;
 
 	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, variant->proto, "fin_timeout", 30));
-	open_pair(_metadata, self, variant->proto, &p);
+	open_pair(_metadata, self, variant, &p);
 	ASSERT_EQ(0, sockopt_set(p.c, SOL_PROTO, ETCP_LINGER2, 1));
 	EXPECT_EQ(1, sockopt_get(p.c, SOL_PROTO, ETCP_LINGER2));
 	expect_orphan_expires(_metadata, variant->proto, self->ns.a, &p, 1,
 			      "orphan with LINGER2 1, fin_timeout 30");
 
-	open_pair(_metadata, self, variant->proto, &p);
+	open_pair(_metadata, self, variant, &p);
 	ASSERT_EQ(0, sockopt_set(p.c, SOL_PROTO, ETCP_LINGER2, -1));
 	EXPECT_EQ(-1, sockopt_get(p.c, SOL_PROTO, ETCP_LINGER2));
 	t0 = now_ms();
@@ -1167,7 +1212,7 @@ TEST_F(close, linger2_ranges)
 	int fd, sol = SOL_PROTO;
 
 	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, variant->proto, "fin_timeout", 45));
-	fd = ns_socket(self->ns.a, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, variant->proto);
+	fd = ns_socket(self->ns.a, variant->family, SOCK_STREAM | SOCK_CLOEXEC, variant->proto);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(45, sockopt_get(fd, sol, ETCP_LINGER2));
 	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, variant->proto, "fin_timeout", 50));
@@ -1213,7 +1258,7 @@ TEST_F(close, data_after_close_rst)
 	ssize_t n;
 
 	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, variant->proto, "fin_timeout", 90));
-	open_pair(_metadata, self, variant->proto, &p);
+	open_pair(_metadata, self, variant, &p);
 	ASSERT_EQ(0, close(p.c));
 	ASSERT_ROW(self->ns.a, &p.tc, ETCP_FIN_WAIT2, &r, "client after close()");
 	EXPECT_TRUE(wait_event(p.s, POLLIN | POLLERR, WAIT_MS) & POLLIN);
@@ -1244,9 +1289,9 @@ TEST_F(close, sysctl_per_netns)
 
 	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, variant->proto, "fin_timeout", 1));
 	ASSERT_EQ(0, proto_sysctl_set(self->ns.b, variant->proto, "fin_timeout", 3));
-	open_pair(_metadata, self, variant->proto, &p);
-	open_pair(_metadata, self, variant->proto, &q);
-	open_pair(_metadata, self, variant->proto, &r);
+	open_pair(_metadata, self, variant, &p);
+	open_pair(_metadata, self, variant, &q);
+	open_pair(_metadata, self, variant, &r);
 	w[0].t = p.tc;
 	w[1].t = q.ts;
 	w[2].t = r.tc;
@@ -1275,6 +1320,17 @@ FIXTURE(close_etcp) {
 	struct etcp_netns ns;
 	unsigned short port;
 };
+
+/*
+ * Over IPv4 and IPv6: the orphans of both families count against the
+ * one limit, and the resets and TIME_WAIT entries are the family's.
+ */
+FIXTURE_VARIANT(close_etcp) {
+	ETCP_VARIANT_FIELDS;
+};
+
+ETCP_VARIANT_ADD(close_etcp, etcp, IPPROTO_ETCP, AF_INET, ETCP_NS_ADDR_A, ETCP_NS_ADDR_B);
+ETCP_VARIANT_ADD(close_etcp, etcp6, IPPROTO_ETCP, AF_INET6, ETCP_NS_ADDR6_A, ETCP_NS_ADDR6_B);
 
 FIXTURE_SETUP(close_etcp)
 {
@@ -1308,7 +1364,7 @@ TEST_F(close_etcp, max_orphans)
 	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, IPPROTO_ETCP, "max_orphans", MAX_ORPH));
 	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, IPPROTO_ETCP, "fin_timeout", 30));
 	port = self->port++;
-	open_pairs(_metadata, &self->ns, port, p, NR_ORPH);
+	open_pairs(_metadata, &self->ns, variant->family, variant->addr_b, port, p, NR_ORPH);
 	before = stat_now(self->ns.a, "AbortOnMemory");
 	ASSERT_LE(0, before);
 	EXPECT_EQ(0, stat_now(self->ns.a, "Orphans"));
@@ -1322,7 +1378,7 @@ TEST_F(close_etcp, max_orphans)
 			TH_LOG("client %d closed with %d orphans before it: %s", i, i,
 			       state_name(st));
 	}
-	EXPECT_EQ(MAX_ORPH, count_rows(self->ns.a, IPPROTO_ETCP, ETCP_FIN_WAIT2, 0));
+	EXPECT_EQ(MAX_ORPH, count_rows(self->ns.a, IPPROTO_ETCP, variant->family, ETCP_FIN_WAIT2, 0));
 	orphans = stat_now(self->ns.a, "Orphans");
 	EXPECT_EQ(MAX_ORPH, orphans) TH_LOG("Orphans gauge %ld", orphans);
 	after = wait_abort(self->ns.a, IPPROTO_ETCP, "AbortOnMemory",
@@ -1390,7 +1446,7 @@ TEST_F_TIMEOUT(close_etcp, max_orphans_timer, 90)
 		SKIP(return, "needs nft(8)");
 	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, IPPROTO_ETCP, "retries2", 8));
 	port = self->port++;
-	open_pairs(_metadata, &self->ns, port, p, NR_TIMER_ORPH);
+	open_pairs(_metadata, &self->ns, variant->family, variant->addr_b, port, p, NR_TIMER_ORPH);
 	ASSERT_EQ(0, ns_nft_drop(self->ns.b, IPPROTO_ETCP, "input", ""));
 	before = stat_now(self->ns.a, "AbortOnMemory");
 	ASSERT_LE(0, before);
@@ -1414,7 +1470,7 @@ TEST_F_TIMEOUT(close_etcp, max_orphans_timer, 90)
 	EXPECT_EQ(after, stat_now(self->ns.a, "AbortOnMemory"));
 	orphans = stat_now(self->ns.a, "Orphans");
 	EXPECT_EQ(1, orphans) TH_LOG("Orphans gauge %ld", orphans);
-	left = count_rows(self->ns.a, IPPROTO_ETCP, ETCP_FIN_WAIT1, 0);
+	left = count_rows(self->ns.a, IPPROTO_ETCP, variant->family, ETCP_FIN_WAIT1, 0);
 	EXPECT_EQ(1, left) TH_LOG("%d FIN_WAIT1 rows left", left);
 
 	ASSERT_EQ(0, ns_nft_flush(self->ns.b));
@@ -1487,29 +1543,42 @@ static long module_refcnt(void)
 #define TD_FIN_WAIT1	40005		/* all dropped once connected: FIN_WAIT1 */
 #define TD_SYN_RECV	40007		/* its handshake ACK dropped: SYN_RECV at b */
 
-/* A client in netns a (bound to @lport if not 0) connecting to @port: fd or -errno. */
-static int td_connect(const struct etcp_netns *ns, unsigned short lport,
+/* The families the child's sockets are of: a's and b's addresses in each. */
+static const struct { int family; const char *a, *b; } td_af[] = {
+	{ AF_INET, ETCP_NS_ADDR_A, ETCP_NS_ADDR_B },
+	{ AF_INET6, ETCP_NS_ADDR6_A, ETCP_NS_ADDR6_B },
+};
+
+/*
+ * A client of td_af[@f] in netns a (bound to @lport if not 0) connecting
+ * to @port: fd or -errno.
+ */
+static int td_connect(const struct etcp_netns *ns, int f, unsigned short lport,
 		      unsigned short port, bool nonblock)
 {
 	int fd, one = 1, err;
 
-	fd = ns_socket(ns->a, AF_INET, SOCK_STREAM, IPPROTO_ETCP);
+	fd = ns_socket(ns->a, td_af[f].family, SOCK_STREAM, IPPROTO_ETCP);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (lport && bind_to(fd, ETCP_NS_ADDR_A, lport))
-		return -errno;
+	if (lport) {
+		err = bind_to(fd, td_af[f].a, lport);
+		if (err)
+			return err;
+	}
 	if (nonblock)
 		set_nonblock(fd, true);
-	err = connect_to(fd, ETCP_NS_ADDR_B, port);
+	err = connect_to(fd, td_af[f].b, port);
 	if (err && err != -EINPROGRESS)
 		return err;
 	return fd;
 }
 
 /*
- * In a child process: sockets in (nearly) every state, then "ready" on
- * @out, then wait to be killed.  Exits 1 with a message on failure.
+ * In a child process: sockets of both families in (nearly) every state,
+ * then "ready" on @out, then wait to be killed.  Exits 1 with a message
+ * on failure.  In each family (the nftables rules match ports only):
  *   netns b: LISTEN, ESTABLISHED, CLOSE_WAIT, LAST_ACK (orphan), a
  *            SYN_RECV request;
  *   netns a: ESTABLISHED (twice), FIN_WAIT2 (orphan), TIME_WAIT,
@@ -1517,7 +1586,7 @@ static int td_connect(const struct etcp_netns *ns, unsigned short lport,
  */
 static void child_states(const struct etcp_netns *ns, int out)
 {
-	int l, c[8], s[8], i;
+	int l, c[2][8], s[2][8], i, f;
 	char buf[16], script[1024];
 
 #define CHILD_FAIL(...) do {					\
@@ -1526,18 +1595,21 @@ static void child_states(const struct etcp_netns *ns, int out)
 	_exit(1);							\
 } while (0)
 
-	l = listen_on(ns->b, IPPROTO_ETCP, ETCP_NS_ADDR_B, TD_PORT, 16);
-	if (l < 0)
-		CHILD_FAIL("listen: %s", strerror(errno));
-	/* 1 ESTABLISHED, 2 FIN_WAIT2/CLOSE_WAIT, 3 TIME_WAIT, 4 LAST_ACK, 5 FIN_WAIT1 */
-	for (i = 1; i <= 5; i++) {
-		c[i] = td_connect(ns, i == 4 ? TD_LAST_ACK : i == 5 ? TD_FIN_WAIT1 : 0,
-				  TD_PORT, false);
-		if (c[i] < 0)
-			CHILD_FAIL("connect %d: %s", i, strerror(-c[i]));
-		s[i] = accept_wait(l, WAIT_MS);
-		if (s[i] < 0)
-			CHILD_FAIL("accept %d: %s", i, strerror(errno));
+	for (f = 0; f < (int)ARRAY_SIZE(td_af); f++) {
+		l = listen_on(ns->b, IPPROTO_ETCP, td_af[f].b, TD_PORT, 16);
+		if (l < 0)
+			CHILD_FAIL("listen %s: %s", td_af[f].b, strerror(errno));
+		/* 1 ESTABLISHED, 2 FIN_WAIT2/CLOSE_WAIT, 3 TIME_WAIT, 4 LAST_ACK, 5 FIN_WAIT1 */
+		for (i = 1; i <= 5; i++) {
+			c[f][i] = td_connect(ns, f, i == 4 ? TD_LAST_ACK :
+					     i == 5 ? TD_FIN_WAIT1 : 0, TD_PORT, false);
+			if (c[f][i] < 0)
+				CHILD_FAIL("connect %d to %s: %s", i, td_af[f].b,
+					   strerror(-c[f][i]));
+			s[f][i] = accept_wait(l, WAIT_MS);
+			if (s[f][i] < 0)
+				CHILD_FAIL("accept %d on %s: %s", i, td_af[f].b, strerror(errno));
+		}
 	}
 	snprintf(script, sizeof(script),
 		 "add table inet " NFT_TABLE "; "
@@ -1551,21 +1623,22 @@ static void child_states(const struct etcp_netns *ns, int out)
 		 IPPROTO_ETCP, TD_LAST_ACK, TD_FIN_WAIT1, TD_PORT_DROP, TD_SYN_RECV);
 	if (ns_nft(ns->b, script))
 		CHILD_FAIL("nft");
-	close(c[2]);
-	close(c[3]);
-	close(c[4]);
-	close(c[5]);
-	for (i = 3; i <= 4; i++) {
-		if (poll_fd(s[i], POLLIN, WAIT_MS) <= 0 || read(s[i], buf, sizeof(buf)))
-			CHILD_FAIL("server %d saw no EOF", i);
-		close(s[i]);
+	for (f = 0; f < (int)ARRAY_SIZE(td_af); f++) {
+		for (i = 2; i <= 5; i++)
+			close(c[f][i]);
+		for (i = 3; i <= 4; i++) {
+			if (poll_fd(s[f][i], POLLIN, WAIT_MS) <= 0 ||
+			    read(s[f][i], buf, sizeof(buf)))
+				CHILD_FAIL("server %d on %s saw no EOF", i, td_af[f].b);
+			close(s[f][i]);
+		}
+		c[f][6] = td_connect(ns, f, 0, TD_PORT_DROP, true);
+		if (c[f][6] < 0)
+			CHILD_FAIL("connect 6 to %s: %s", td_af[f].b, strerror(-c[f][6]));
+		c[f][7] = td_connect(ns, f, TD_SYN_RECV, TD_PORT, false);
+		if (c[f][7] < 0)
+			CHILD_FAIL("connect 7 to %s: %s", td_af[f].b, strerror(-c[f][7]));
 	}
-	c[6] = td_connect(ns, 0, TD_PORT_DROP, true);
-	if (c[6] < 0)
-		CHILD_FAIL("connect 6: %s", strerror(-c[6]));
-	c[7] = td_connect(ns, TD_SYN_RECV, TD_PORT, false);
-	if (c[7] < 0)
-		CHILD_FAIL("connect 7: %s", strerror(-c[7]));
 	if (write(out, "r", 1) != 1)
 		_exit(1);
 	for (;;)
@@ -1622,14 +1695,18 @@ TEST_F_TIMEOUT(teardown, netns_delete_unload, 90)
 		waitpid(pid, &status, 0);
 		ASSERT_EQ(1, n) TH_LOG("the child did not build its sockets");
 	}
-	for (i = 0; i < (int)ARRAY_SIZE(want); i++) {
-		int64_t until = now_ms() + WAIT_MS;
+	for (k = 0; k < (int)ARRAY_SIZE(td_af); k++) {
+		for (i = 0; i < (int)ARRAY_SIZE(want); i++) {
+			int64_t until = now_ms() + WAIT_MS;
 
-		while ((n = count_rows(want[i].ns_b ? self->ns.b : self->ns.a, IPPROTO_ETCP,
-				       want[i].st, 0)) == 0 && now_ms() < until)
-			pause_step();
-		EXPECT_LT(0, n) TH_LOG("no %s row in netns %c", want[i].what,
-				       want[i].ns_b ? 'b' : 'a');
+			while ((n = count_rows(want[i].ns_b ? self->ns.b : self->ns.a,
+					       IPPROTO_ETCP, td_af[k].family, want[i].st,
+					       0)) == 0 && now_ms() < until)
+				pause_step();
+			EXPECT_LT(0, n) TH_LOG("no %s row in netns %c's %s", want[i].what,
+					       want[i].ns_b ? 'b' : 'a',
+					       proc_table_af(IPPROTO_ETCP, td_af[k].family));
+		}
 	}
 	fprintf(stderr, "# etcp refcnt with the sockets open: %ld\n", module_refcnt());
 
@@ -1650,10 +1727,13 @@ TEST_F_TIMEOUT(teardown, netns_delete_unload, 90)
 	EXPECT_NE(0, access("/sys/module/etcp", F_OK));
 	ASSERT_EQ(0, etcp_run("insmod %s", getenv("ETCP_KO")));
 	EXPECT_EQ(0, module_refcnt());
-	i = socket(AF_INET, SOCK_STREAM, IPPROTO_ETCP);
-	EXPECT_LE(0, i) TH_LOG("etcp socket after insmod: %s", strerror(errno));
-	if (i >= 0)
-		close(i);
+	for (k = 0; k < (int)ARRAY_SIZE(td_af); k++) {
+		i = socket(td_af[k].family, SOCK_STREAM, IPPROTO_ETCP);
+		EXPECT_LE(0, i) TH_LOG("etcp socket of family %d after insmod: %s",
+				       td_af[k].family, strerror(errno));
+		if (i >= 0)
+			close(i);
+	}
 }
 
 TEST_HARNESS_MAIN

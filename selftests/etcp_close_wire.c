@@ -650,7 +650,7 @@ static int raw_time_wait(struct __test_metadata *_metadata, struct env *e, struc
 	ret = pair_open(e, p, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 	ASSERT_EQ(0, ns_nft_drop(other, e->env.proto, "output", NFT_RST));
-	raw = raw_open_af(other, e->env.proto, e->family);
+	raw = etcp_raw_open_af(other, e->env.proto, e->family);
 	ASSERT_LE(0, raw);
 	enter_time_wait(_metadata, e, p, client_first, cl, NULL);
 	return raw;
@@ -1298,7 +1298,7 @@ TEST_F(cw, tw_rst)
 		ASSERT_EQ(0, ns_sysctl_write(NS->a, "net/ipv4/etcp_msl", "250"));
 	lfd = listen_on(NS->b, PROTO, self->e.addr_b, PORT, 8);
 	ASSERT_LE(0, lfd);
-	raw = raw_open_af(NS->b, PROTO, self->e.family);
+	raw = etcp_raw_open_af(NS->b, PROTO, self->e.family);
 	ASSERT_LE(0, raw);
 
 	for (rfc = 0; rfc <= 1; rfc++) {

@@ -100,22 +100,21 @@ int etcp_forge_setup(const struct etcp_netns *ns, int proto, int family,
 		     unsigned short port, struct etcp_cap **cap, int *raw_a,
 		     int *raw_b, int *lfd, const char **why)
 {
-	bool v6 = family == AF_INET6;
-
 	*why = "capture";
 	*cap = etcp_cap_start(ns->a, ETCP_NS_IF_A, proto);
 	if (!*cap)
 		return -errno;
 	*why = "raw socket in a";
-	*raw_a = v6 ? etcp_raw_open6(ns->a, proto) : etcp_raw_open(ns->a, proto);
+	*raw_a = etcp_raw_open_af(ns->a, proto, family);
 	if (*raw_a < 0)
 		return -errno;
 	*why = "raw socket in b";
-	*raw_b = v6 ? etcp_raw_open6(ns->b, proto) : etcp_raw_open(ns->b, proto);
+	*raw_b = etcp_raw_open_af(ns->b, proto, family);
 	if (*raw_b < 0)
 		return -errno;
 	*why = "listen";
-	*lfd = listen_on(ns->b, proto, v6 ? ETCP_NS_ADDR6_B : ETCP_NS_ADDR_B, port, 8);
+	*lfd = listen_on(ns->b, proto,
+			 family == AF_INET6 ? ETCP_NS_ADDR6_B : ETCP_NS_ADDR_B, port, 8);
 	if (*lfd < 0)
 		return -errno;
 	return 0;

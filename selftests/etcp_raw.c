@@ -124,6 +124,12 @@ int etcp_raw_open6(int nsfd, int ipproto)
 	return ns_socket(nsfd, AF_INET6, SOCK_RAW | SOCK_CLOEXEC, ipproto);
 }
 
+int etcp_raw_open_af(int nsfd, int ipproto, int family)
+{
+	return family == AF_INET6 ? etcp_raw_open6(nsfd, ipproto) :
+				    etcp_raw_open(nsfd, ipproto);
+}
+
 static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = v >> 8;

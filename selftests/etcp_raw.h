@@ -58,6 +58,8 @@ int etcp_raw_open(int nsfd, int ipproto);
  * checksum (no IPV6_CHECKSUM): the segment goes out exactly as built.
  */
 int etcp_raw_open6(int nsfd, int ipproto);
+/* etcp_raw_open() or etcp_raw_open6() by @family (AF_INET or AF_INET6). */
+int etcp_raw_open_af(int nsfd, int ipproto, int family);
 
 /*
  * Build seg into buf as it would be sent with protocol ipproto (checksum

@@ -5,13 +5,19 @@
  *
  *   netns a (client, the victim)              netns b (server)
  *   10.0.1.1 ea ------------- veth ------------- eb 10.0.1.2
+ *   fd00:1::1                                        fd00:1::2
  *        ^ capture (AF_PACKET, both directions)      listener :5000
  *   raw socket (forged segments to b)        raw socket (forged to a)
  *
  * The RSTs are forged from the peer's 4-tuple with SEQ = exactly the
  * victim's RCV.NXT, taken from the capture (the sequence number after the
  * last segment the peer sent), so the same code runs over TCP, which
- * proves that the test expects what Linux TCP does, and over etcp.
+ * proves that the test expects what Linux TCP does, and over etcp.  Every
+ * case runs over IPv4 and over IPv6 (variants tcp, etcp, tcp6, etcp6:
+ * AF_INET6 sockets between fd00:1::1 and fd00:1::2, raw IPv6 forging, the
+ * rows of /proc/net/tcp6 and etcp6): the same segments, states, errnos
+ * and counters; over IPv6 etcp's answers to segments with no socket come
+ * from its IPv6 control socket.
  * nftables keeps a state from moving on (a dropped ACK, a dropped FIN).
  *
  *   syn_sent           RST whose ACK does not acknowledge the SYN, RST
@@ -92,7 +98,8 @@
 #define WAIT_MS		2000	/* for what should happen at once */
 #define QUIET_MS	400	/* > the first RTO (200 ms): a live socket would send */
 #define NFT_NOT_RST	"@th,104,8 & 0x04 == 0"
-#define NFT_DATA	"ip length > 40"	/* no options after the handshake */
+/* Segments with data (no options after the handshake), by IPv4's or IPv6's length field. */
+#define NFT_DATA(family) ((family) == AF_INET6 ? "ip6 length > 20" : "ip length > 40")
 #define OUT_OF_WINDOW	0x40000000U	/* from RCV.NXT: far beyond any window */
 
 #define ST_GONE		0
@@ -202,9 +209,10 @@ FIXTURE(reset) {
 	int raw_a, raw_b;	/* forging toward b, toward a */
 	int lfd, cfd, afd;
 	int cfd2, afd2;		/* a second pair, from CPORT2 */
+	const FIXTURE_VARIANT(reset) *var;	/* the family and its addresses */
 };
 
-ETCP_PROTO_VARIANTS(reset);
+ETCP_FAMILY_VARIANTS(reset);
 
 FIXTURE_SETUP(reset)
 {
@@ -218,6 +226,7 @@ FIXTURE_SETUP(reset)
 	self->raw_a = self->raw_b = self->lfd = self->cfd = self->afd = -1;
 	self->cfd2 = self->afd2 = -1;
 	self->cap = NULL;
+	self->var = variant;
 	if (env_unsupported)
 		ETCP_SETUP_SKIP("%s", env_unsupported);
 	if (!have_prog("nft"))
@@ -230,7 +239,7 @@ FIXTURE_SETUP(reset)
 			ASSERT_EQ(0, ns_sysctl_write(self->ns.b, tcp_off[i], "0"));
 		}
 	}
-	ret = etcp_forge_setup(&self->ns, PROTO, AF_INET, PORT, &self->cap, &self->raw_a,
+	ret = etcp_forge_setup(&self->ns, PROTO, variant->family, PORT, &self->cap, &self->raw_a,
 			       &self->raw_b, &self->lfd, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 }
@@ -251,12 +260,12 @@ FIXTURE_TEARDOWN(reset)
 /* A client socket in a, SO_REUSEADDR, bound to port. */
 static int client_socket_at(FIXTURE_DATA(reset) *self, int proto, unsigned short port)
 {
-	int fd = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, proto);
+	int fd = ns_socket(self->ns.a, self->var->family, SOCK_STREAM, proto);
 
 	if (fd < 0)
 		return -1;
 	if (sockopt_set(fd, SOL_SOCKET, SO_REUSEADDR, 1) ||
-	    bind_to(fd, ETCP_NS_ADDR_A, port)) {
+	    bind_to(fd, self->var->addr_a, port)) {
 		close(fd);
 		return -1;
 	}
@@ -285,7 +294,7 @@ static void connect_pair_at(struct __test_metadata *_metadata, FIXTURE_DATA(rese
 
 	*cfd = client_socket_at(self, proto, port);
 	ASSERT_LE(0, *cfd) TH_LOG("client socket: %s", strerror(errno));
-	ret = connect_to(*cfd, ETCP_NS_ADDR_B, PORT);
+	ret = connect_to(*cfd, self->var->addr_b, PORT);
 	ASSERT_EQ(0, ret) TH_LOG("connect: %s: %s", strerror(-ret), EXCH);
 	*afd = accept_wait(self->lfd, WAIT_MS);
 	ASSERT_LE(0, *afd) TH_LOG("accept: %s", strerror(errno));
@@ -309,7 +318,7 @@ static void rst_to_client_at(struct __test_metadata *_metadata, FIXTURE_DATA(res
 {
 	struct etcp_cap_sel sel = { .mask = ETCP_TH_RST, .flags = ETCP_TH_RST, .sport = PORT };
 	struct etcp_raw_seg seg = {
-		.saddr = ETCP_NS_ADDR_B, .daddr = ETCP_NS_ADDR_A,
+		.saddr = self->var->addr_b, .daddr = self->var->addr_a,
 		.sport = PORT, .dport = cport, .flags = flags,
 	};
 	size_t n0;
@@ -372,7 +381,7 @@ TEST_F(reset, syn_sent)
 	long in0 = 0, af0 = 0, isyn, i2;
 	int64_t gap;
 	struct etcp_raw_seg seg = {
-		.saddr = ETCP_NS_ADDR_B, .daddr = ETCP_NS_ADDR_A,
+		.saddr = variant->addr_b, .daddr = variant->addr_a,
 		.sport = PORT, .dport = CPORT, .seq = 12345,
 	};
 	uint32_t iss;
@@ -387,7 +396,7 @@ TEST_F(reset, syn_sent)
 	self->cfd = client_socket(self, PROTO);
 	ASSERT_LE(0, self->cfd);
 	ASSERT_EQ(0, set_nonblock(self->cfd, true));
-	ret = connect_to(self->cfd, ETCP_NS_ADDR_B, PORT);
+	ret = connect_to(self->cfd, variant->addr_b, PORT);
 	ASSERT_EQ(-EINPROGRESS, ret) TH_LOG("connect: %s", strerror(-ret));
 	isyn = etcp_cap_wait_match(self->cap, 0, flags_from, &syn, WAIT_MS);
 	ASSERT_LE(0, isyn) TH_LOG("no SYN: %s", EXCH);
@@ -458,7 +467,7 @@ static long request_held(struct __test_metadata *_metadata, FIXTURE_DATA(reset) 
 	self->cfd = client_socket(self, PROTO);
 	if (self->cfd < 0)
 		return -1;
-	ret = connect_to(self->cfd, ETCP_NS_ADDR_B, PORT);
+	ret = connect_to(self->cfd, variant->addr_b, PORT);
 	EXPECT_EQ(0, ret) TH_LOG("connect: %s", strerror(-ret));
 	EXPECT_EQ(0, wait_row_state(self->ns.b, PROTO, PORT, CPORT, ETCP_SYN_RECV, WAIT_MS))
 		TH_LOG("no SYN_RECV row in b: %s", EXCH);
@@ -479,8 +488,8 @@ static void listener_still_works(struct __test_metadata *_metadata,
 		close(fd);
 	ASSERT_EQ(0, ns_nft_flush(self->ns.b));
 	close(self->cfd);
-	self->cfd = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, PROTO);
-	ASSERT_EQ(0, connect_to(self->cfd, ETCP_NS_ADDR_B, PORT));
+	self->cfd = ns_socket(self->ns.a, variant->family, SOCK_STREAM, PROTO);
+	ASSERT_EQ(0, connect_to(self->cfd, variant->addr_b, PORT));
 	self->afd = accept_wait(self->lfd, WAIT_MS);
 	EXPECT_LE(0, self->afd);
 }
@@ -543,7 +552,7 @@ static void rst_ends_request(struct __test_metadata *_metadata, FIXTURE_DATA(res
 			     uint32_t ack_off)
 {
 	struct etcp_raw_seg seg = {
-		.saddr = ETCP_NS_ADDR_A, .daddr = ETCP_NS_ADDR_B,
+		.saddr = variant->addr_a, .daddr = variant->addr_b,
 		.sport = CPORT, .dport = PORT, .flags = flags,
 	};
 	long af0 = 0, in0 = 0, n1;
@@ -578,7 +587,7 @@ TEST_F(reset, syn_recv)
 TEST_F(reset, syn_recv_in_window)
 {
 	struct etcp_raw_seg seg = {
-		.saddr = ETCP_NS_ADDR_A, .daddr = ETCP_NS_ADDR_B,
+		.saddr = variant->addr_a, .daddr = variant->addr_b,
 		.sport = CPORT, .dport = PORT, .flags = ETCP_TH_RST,
 	};
 	const struct etcp_cap_seg *ack;
@@ -603,7 +612,7 @@ TEST_F(reset, syn_recv_in_window)
 TEST_F(reset, syn_recv_syn)
 {
 	struct etcp_raw_seg seg = {
-		.saddr = ETCP_NS_ADDR_A, .daddr = ETCP_NS_ADDR_B,
+		.saddr = variant->addr_a, .daddr = variant->addr_b,
 		.sport = CPORT, .dport = PORT, .flags = ETCP_TH_SYN, .window = 65535,
 	};
 	const struct etcp_cap_seg *rst;
@@ -655,7 +664,7 @@ static void request_out_of_window(struct __test_metadata *_metadata,
 				  const char *counter)
 {
 	struct etcp_raw_seg seg = {
-		.saddr = ETCP_NS_ADDR_A, .daddr = ETCP_NS_ADDR_B,
+		.saddr = variant->addr_a, .daddr = variant->addr_b,
 		.sport = CPORT, .dport = PORT, .flags = ETCP_TH_ACK | ETCP_TH_PSH,
 		.window = 65535, .data = "0123456789", .datalen = 10,
 	};
@@ -744,7 +753,7 @@ TEST_F(reset, established)
 		ASSERT_GT(deadline, now_ms()) TH_LOG("the 1000 bytes did not arrive: %s", EXCH);
 		pause_step();
 	}
-	ASSERT_EQ(0, ns_nft_drop(self->ns.b, PROTO, "input", NFT_DATA));
+	ASSERT_EQ(0, ns_nft_drop(self->ns.b, PROTO, "input", NFT_DATA(variant->family)));
 	ASSERT_EQ(0, send_all(self->cfd, big, 500));
 	id = etcp_cap_wait_match(self->cap, 0, data_from, &cport, WAIT_MS);
 	ASSERT_LE(0, id) TH_LOG("the client's data did not leave: %s", EXCH);
@@ -833,7 +842,7 @@ static void reach_state(struct __test_metadata *_metadata, FIXTURE_DATA(reset) *
 			struct end *ends, int nends)
 {
 	struct etcp_raw_seg seg = {
-		.saddr = ETCP_NS_ADDR_B, .daddr = ETCP_NS_ADDR_A,
+		.saddr = variant->addr_b, .daddr = variant->addr_a,
 		.sport = PORT, .window = 65535, .flags = ETCP_TH_FIN | ETCP_TH_ACK,
 	};
 	struct etcp_cap_sel peer_fin = { .mask = ETCP_TH_FIN, .flags = ETCP_TH_FIN, .sport = PORT };
@@ -1149,7 +1158,7 @@ TEST_F(reset, half_open_client)
 	self->cfd = client_socket(self, PROTO);
 	ASSERT_LE(0, self->cfd) TH_LOG("the port is not free again: %s", strerror(errno));
 	ASSERT_EQ(0, set_nonblock(self->cfd, true));
-	ret = connect_to(self->cfd, ETCP_NS_ADDR_B, PORT);
+	ret = connect_to(self->cfd, variant->addr_b, PORT);
 	ASSERT_EQ(-EINPROGRESS, ret) TH_LOG("connect: %s", strerror(-ret));
 
 	i1 = etcp_cap_wait_match(self->cap, n0, seg_is, &syn, WAIT_MS);

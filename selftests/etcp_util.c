@@ -29,7 +29,6 @@
 
 #include "etcp_capture.h"
 #include "etcp_netns.h"
-#include "etcp_raw.h"
 #include "etcp_util.h"
 
 #define ETCP_UTIL_STEP_MS	5	/* pause_step() */
@@ -143,6 +142,17 @@ unsigned short local_port(int fd)
 	socklen_t len = sizeof(ss);
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return 0;
+	/* sin_port and sin6_port lie at the same offset. */
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+unsigned short peer_port(int fd)
+{
+	struct sockaddr_storage ss = {};
+	socklen_t len = sizeof(ss);
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len))
 		return 0;
 	/* sin_port and sin6_port lie at the same offset. */
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
@@ -936,11 +946,4 @@ int ns_tso_off(int nsfd, const char *ifname)
 int ns_txcsum_off(int nsfd, const char *ifname)
 {
 	return ns_ethtool_off(nsfd, ifname, ETHTOOL_STXCSUM);
-}
-
-/* ------------------------------------------------- group wire+close_wire */
-
-int raw_open_af(int nsfd, int proto, int family)
-{
-	return family == AF_INET6 ? etcp_raw_open6(nsfd, proto) : etcp_raw_open(nsfd, proto);
 }

@@ -51,6 +51,8 @@ int bind_to(int fd, const char *addr, unsigned short port);
 int connect_to(int fd, const char *addr, unsigned short port);
 /* The local port of @fd (host order), or 0 if getsockname() fails. */
 unsigned short local_port(int fd);
+/* The peer's port of @fd (host order), or 0 if getpeername() fails. */
+unsigned short peer_port(int fd);
 /*
  * A SOCK_STREAM socket of @proto in nsfd (AF_INET6 for an IPv6 @addr),
  * SO_REUSEADDR, bound to @addr:@port and listening with @backlog: the fd,
@@ -311,14 +313,5 @@ static void __attribute__((constructor)) check_env(void)		\
 {									\
 	env_unsupported = etcp_netns_unsupported();			\
 }
-
-/* ------------------------------------------------- group wire+close_wire */
-
-/*
- * A raw socket of protocol @proto and @family (AF_INET or AF_INET6) in
- * nsfd: etcp_raw_open() or etcp_raw_open6() by the family.  The fd, or -1
- * with errno.
- */
-int raw_open_af(int nsfd, int proto, int family);
 
 #endif /* _ETCP_UTIL_H */

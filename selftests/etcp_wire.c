@@ -436,7 +436,7 @@ static int rawpeer_open(struct wenv *w, struct rawpeer *rp, uint32_t isn,
 	if (rp->lfd < 0)
 		return -errno;
 	*why = "raw socket";
-	rp->raw = raw_open_af(e->ns.a, e->proto, w->family);
+	rp->raw = etcp_raw_open_af(e->ns.a, e->proto, w->family);
 	if (rp->raw < 0)
 		return -errno;
 	*why = "sending the SYN";
@@ -1588,7 +1588,7 @@ TEST_F(wire, handshake_ack_with_data)
 			      "@th,104,8 & 0x04 == 0x04"));
 	rp.lfd = listen_on(NS->b, PROTO, self->w.addr_b, PORT, 8);
 	ASSERT_LE(0, rp.lfd);
-	rp.raw = raw_open_af(NS->a, PROTO, self->w.family);
+	rp.raw = etcp_raw_open_af(NS->a, PROTO, self->w.family);
 	ASSERT_LE(0, rp.raw);
 	ASSERT_EQ(0, raw_seg_send(&self->w, &rp, ETCP_TH_SYN, rp.isn, 0, NULL, 0));
 	idx = etcp_wsel_wait(CAP, 0, &synack, WAIT_MS);
