@@ -102,33 +102,24 @@ static int wait_state(int fd, int proto, int state, int retrans, int ms)
 	}
 }
 
-/* One row of /proc/net/etcp or /proc/net/tcp (same layout). */
-struct row {
-	unsigned int lport, rport, st, txq, rxq, tr, retr;
-	unsigned long when;
-};
-
 /*
- * The row of file in nsfd with these ports (and st unless -1): 1 found,
- * 0 not there, -errno.
+ * The row of /proc/net/@file in nsfd (tcp, etcp, tcp6 or etcp6:
+ * proc_row_scan() reads either family's) with these ports (and st unless
+ * -1): 1 found, 0 not there, -errno.
  */
 static int row_find(int nsfd, const char *file, unsigned int lport,
-		    unsigned int rport, int st, struct row *r)
+		    unsigned int rport, int st, struct proc_row *r)
 {
 	static char text[256 * 1024];
 	char *line, *save = NULL;
-	unsigned int la, ra;
 	ssize_t n;
-	int sl;
 
 	n = ns_proc_net_read(nsfd, file, text, sizeof(text));
 	if (n < 0)
 		return n;
 	line = strtok_r(text, "\n", &save);	/* the header */
 	while ((line = strtok_r(NULL, "\n", &save))) {
-		if (sscanf(line, "%d: %X:%X %X:%X %X %X:%X %X:%lX %X", &sl,
-			   &la, &r->lport, &ra, &r->rport, &r->st, &r->txq,
-			   &r->rxq, &r->tr, &r->when, &r->retr) != 11)
+		if (proc_row_scan(line, r))
 			return -EPROTO;
 		if (r->lport == lport && r->rport == rport &&
 		    (st < 0 || r->st == (unsigned int)st))
@@ -143,7 +134,7 @@ static int row_find(int nsfd, const char *file, unsigned int lport,
  */
 static int wait_row(int nsfd, const char *file, unsigned int lport,
 		    unsigned int rport, int st, int tr, int retr, int ms,
-		    struct row *r)
+		    struct proc_row *r)
 {
 	int64_t deadline = now_ms() + ms;
 	int ret;
@@ -319,8 +310,8 @@ static int client_with_opt(struct __test_metadata *_metadata, FIXTURE_DATA(conn)
 
 /*
  * SYN, SYN-ACK, ACK with relative numbers 0/-, 0/1, 1/1; MSS 1460 (1440
- * over IPv6) on the
- * SYNs and no other option; both ends ESTABLISHED with the ISNs seen.
+ * over IPv6) on the SYNs and no other option; both ends ESTABLISHED with
+ * the ISNs seen.
  */
 TEST_F(conn, handshake)
 {
@@ -329,7 +320,7 @@ TEST_F(conn, handshake)
 	struct sinfo ci, ai;
 	int lfd, cfd, afd, i;
 	unsigned short cport;
-	struct row r;
+	struct proc_row r;
 
 	lfd = listen_on(self->ns->b, variant->proto, ADDR_B, PORT, 8);
 	ASSERT_LE(0, lfd) TH_LOG("listener: %s", strerror(errno));
@@ -402,7 +393,7 @@ TEST_F(conn, handshake)
 		EXPECT_EQ(syn->seq + 1, ai.rcv_nxt);
 	}
 
-	/* /proc/net/{etcp,tcp}: both ends st 01, the listener 0A. */
+	/* /proc/net/{etcp,tcp}{,6}: both ends st 01, the listener 0A. */
 	EXPECT_EQ(1, row_find(self->ns->a, PROC, cport, PORT, ETCP_ESTABLISHED, &r))
 		TH_LOG("no ESTABLISHED row for the client in netns a");
 	EXPECT_EQ(1, row_find(self->ns->b, PROC, PORT, cport, ETCP_ESTABLISHED, &r))
@@ -789,8 +780,8 @@ static bool near_ms(int64_t ns, int64_t want_ms, int64_t tol_ms)
 /*
  * The server drops SYNs; etcp_syn_retries=2 (tcp_syn_retries for TCP):
  * SYNs at 0, 1 and 3 s with the same sequence number, connect() fails
- * ETIMEDOUT at 7 s, no RST.  While it waits, ETCP_INFO and /proc/net/etcp
- * (st 02, tr 1) count the retransmissions.
+ * ETIMEDOUT at 7 s, no RST.  While it waits, ETCP_INFO and the row of
+ * /proc/net/{etcp,tcp}{,6} (st 02, tr 1) count the retransmissions.
  */
 TEST_F_TIMEOUT(conn, syn_timeout, 60)
 {
@@ -800,7 +791,7 @@ TEST_F_TIMEOUT(conn, syn_timeout, 60)
 	int64_t t_err;
 	int lfd, cfd, k, ev;
 	long idx[3], from = 0;
-	struct row r;
+	struct proc_row r;
 
 	ASSERT_EQ(0, ns_nft_drop(self->ns->b, variant->proto, "input", DROP_SYN));
 	ASSERT_EQ(0, proto_sysctl_set(self->ns->a, variant->proto, "syn_retries", 2));
@@ -981,7 +972,7 @@ TEST_F_TIMEOUT(conn, synack_retries_when_ack_lost, 60)
 	unsigned short cport;
 	long sa[3], ack, from = 0;
 	int64_t t_gone;
-	struct row r;
+	struct proc_row r;
 
 	ASSERT_EQ(0, ns_nft_drop(self->ns->b, variant->proto, "input", DROP_PURE_ACK));
 	ASSERT_EQ(0, proto_sysctl_set(self->ns->b, variant->proto, "synack_retries", 2));
@@ -1508,7 +1499,7 @@ TEST_F(malformed, to_listener)
 	};
 	unsigned short port;
 	long before, idx;
-	struct row r;
+	struct proc_row r;
 	int lfd, i;
 
 	lfd = listen_on(self->ns->b, IPPROTO_ETCP, ADDR_B, PORT, 8);
