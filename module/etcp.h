@@ -327,6 +327,8 @@ struct etcp_af_ops {
 	/* Does IP_MTU_DISCOVER / IPV6_MTU_DISCOVER take the path's MTU? */
 	bool (*accept_pmtu)(const struct sock *sk);
 	u16 net_header_len;		/* IP header without options */
+	/* The peer's MSS when its SYN has none (RFC 9293 3.7.1, MUST-15). */
+	u16 default_mss;
 };
 
 extern const struct etcp_af_ops etcp_ipv4_ops;

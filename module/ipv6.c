@@ -105,6 +105,8 @@ const struct etcp_af_ops etcp_ipv6_ops = {
 	.route		= etcp_v6_route,
 	.accept_pmtu	= etcp_v6_accept_pmtu,
 	.net_header_len	= sizeof(struct ipv6hdr),
+	/* 1280 - 60, as tcp_request_sock_ipv6_ops.mss_clamp */
+	.default_mss	= IPV6_MIN_MTU - sizeof(struct ipv6hdr) - sizeof(struct tcphdr),
 };
 
 /*

@@ -117,6 +117,7 @@ const struct etcp_af_ops etcp_ipv4_ops = {
 	.route		= etcp_v4_route,
 	.accept_pmtu	= etcp_v4_accept_pmtu,
 	.net_header_len	= sizeof(struct iphdr),
+	.default_mss	= ETCP_DEFAULT_MSS,
 };
 
 /*
@@ -148,13 +149,14 @@ u16 etcp_initial_window(const struct sock *sk, u32 mss)
 }
 
 /*
- * The MSS a peer's SYN announces, as we use it: 536 without the option
- * (RFC 9293 3.7.1), no larger than our own route and ETCP_MAXSEG allow,
- * and never below ETCP_MIN_SND_MSS.
+ * The MSS a peer's SYN announces, as we use it: without the option the
+ * family's default (RFC 9293 3.7.1: 536 over IPv4, 1220 over IPv6), no
+ * larger than our own route and ETCP_MAXSEG allow, and never below
+ * ETCP_MIN_SND_MSS.
  */
 u16 etcp_peer_mss(const struct etcp_sock *esk, u16 opt)
 {
-	u16 mss = min_t(u16, opt ? opt : ETCP_DEFAULT_MSS, esk->advmss);
+	u16 mss = min_t(u16, opt ? opt : esk->af->default_mss, esk->advmss);
 
 	return max_t(u16, mss, ETCP_MIN_SND_MSS);
 }

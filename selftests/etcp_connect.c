@@ -3,7 +3,8 @@
  * etcp selftests: connection establishment, asserted on the wire.
  *
  *   netns a (client)                          netns b (server)
- *   10.0.1.1 ea ------------- veth ------------- eb 10.0.1.2
+ *   10.0.1.1  ea ------------- veth ------------- eb  10.0.1.2
+ *   fd00:1::1                                         fd00:1::2
  *        ^ capture (AF_PACKET, both directions)      listener :5000
  *
  * Every test records the segments on ea (etcp_capture.h) and asserts the
@@ -14,11 +15,19 @@
  * (`@th,104,8`, the flags byte) and netem delays make the awkward cases
  * deterministic.
  *
- * The fixture "conn" runs every test over TCP as well as etcp
- * (FIXTURE_VARIANT): the TCP run proves that the test expects what Linux
- * TCP does (with timestamps, SACK, window scaling and ECN off, so that its
- * SYN carries only the MSS option); window values are only checked for
- * etcp.  The fixture "malformed" checks etcp's own counters.
+ * The fixture "conn" runs every test over TCP as well as etcp, and over
+ * IPv4 as well as IPv6 (variants tcp, etcp, tcp6, etcp6): the TCP runs
+ * prove that the test expects what Linux TCP does (with timestamps, SACK,
+ * window scaling and ECN off, so that its SYN carries only the MSS
+ * option); window values are only checked for etcp.  Over IPv6 the cases
+ * assert the same with that family's values: AF_INET6 sockets between
+ * fd00:1::1 and fd00:1::2, MSS 1440 on the 1500-byte veth (1460 over
+ * IPv4), /proc/net/{tcp6,etcp6} rows, raw IPv6 sockets for the forged
+ * segments, and RFC 9293's default MSS of 1220 (536 over IPv4) for a
+ * peer whose SYN has no MSS option.  etcp's sysctls (etcp_syn_retries,
+ * etcp_synack_retries) are net.ipv4's and serve both families, as TCP's.
+ * The fixture "malformed" checks etcp's own counters, over both families
+ * too (variants etcp, etcp6): each has its own receive path.
  *
  * ETCP_CAP_DUMP=1 in the environment prints every test's exchange.
  *
@@ -70,12 +79,6 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static bool same_sin(const struct sockaddr_in *a, const struct sockaddr_in *b)
-{
-	return a->sin_family == b->sin_family && a->sin_port == b->sin_port &&
-	       a->sin_addr.s_addr == b->sin_addr.s_addr;
-}
-
 /* SO_REUSEADDR, then bind_to(): 0 or -errno. */
 static int bind_reuse(int fd, const char *addr, unsigned short port)
 {
@@ -99,33 +102,24 @@ static int wait_state(int fd, int proto, int state, int retrans, int ms)
 	}
 }
 
-/* One row of /proc/net/etcp or /proc/net/tcp (same layout). */
-struct row {
-	unsigned int lport, rport, st, txq, rxq, tr, retr;
-	unsigned long when;
-};
-
 /*
- * The row of file in nsfd with these ports (and st unless -1): 1 found,
- * 0 not there, -errno.
+ * The row of /proc/net/@file in nsfd (tcp, etcp, tcp6 or etcp6:
+ * proc_row_scan() reads either family's) with these ports (and st unless
+ * -1): 1 found, 0 not there, -errno.
  */
 static int row_find(int nsfd, const char *file, unsigned int lport,
-		    unsigned int rport, int st, struct row *r)
+		    unsigned int rport, int st, struct proc_row *r)
 {
 	static char text[256 * 1024];
 	char *line, *save = NULL;
-	unsigned int la, ra;
 	ssize_t n;
-	int sl;
 
 	n = ns_proc_net_read(nsfd, file, text, sizeof(text));
 	if (n < 0)
 		return n;
 	line = strtok_r(text, "\n", &save);	/* the header */
 	while ((line = strtok_r(NULL, "\n", &save))) {
-		if (sscanf(line, "%d: %X:%X %X:%X %X %X:%X %X:%lX %X", &sl,
-			   &la, &r->lport, &ra, &r->rport, &r->st, &r->txq,
-			   &r->rxq, &r->tr, &r->when, &r->retr) != 11)
+		if (proc_row_scan(line, r))
 			return -EPROTO;
 		if (r->lport == lport && r->rport == rport &&
 		    (st < 0 || r->st == (unsigned int)st))
@@ -140,7 +134,7 @@ static int row_find(int nsfd, const char *file, unsigned int lport,
  */
 static int wait_row(int nsfd, const char *file, unsigned int lport,
 		    unsigned int rport, int st, int tr, int retr, int ms,
-		    struct row *r)
+		    struct proc_row *r)
 {
 	int64_t deadline = now_ms() + ms;
 	int ret;
@@ -229,23 +223,33 @@ FIXTURE(conn) {
 	struct etcp_netns *ns;
 };
 
+/*
+ * tcp, etcp over IPv4 and tcp6, etcp6 over IPv6, with the ISN clock's
+ * period (RFC 6528 M), which is the protocol's in both families: TCP's
+ * 64 ns (net/core/secure_seq.c: ns >> 6), etcp's 4096 ns (ns >> 12:
+ * RFC 6528's 4 us, nearly).
+ */
 FIXTURE_VARIANT(conn) {
-	int proto;
-	const char *name;	/* /proc/net/NAME, net/ipv4/NAME_syn_retries */
-	long isn_tick_ns;	/* the ISN clock's period (RFC 6528 M) */
+	ETCP_VARIANT_FIELDS;
+	long isn_tick_ns;
 };
 
-FIXTURE_VARIANT_ADD(conn, tcp) {
-	.proto = IPPROTO_TCP,
-	.name = "tcp",
-	.isn_tick_ns = 64,	/* net/core/secure_seq.c: ns >> 6 */
-};
+#define CONN_VARIANT(name, p, fam, a, b)				\
+FIXTURE_VARIANT_ADD(conn, name) {					\
+	.proto = p, .family = fam, .addr_a = a, .addr_b = b,		\
+	.isn_tick_ns = (p) == IPPROTO_ETCP ? 4096 : 64,			\
+}
 
-FIXTURE_VARIANT_ADD(conn, etcp) {
-	.proto = IPPROTO_ETCP,
-	.name = "etcp",
-	.isn_tick_ns = 4096,	/* ns >> 12: RFC 6528's 4 us, nearly */
-};
+CONN_VARIANT(tcp, IPPROTO_TCP, AF_INET, ETCP_NS_ADDR_A, ETCP_NS_ADDR_B);
+CONN_VARIANT(etcp, IPPROTO_ETCP, AF_INET, ETCP_NS_ADDR_A, ETCP_NS_ADDR_B);
+CONN_VARIANT(tcp6, IPPROTO_TCP, AF_INET6, ETCP_NS_ADDR6_A, ETCP_NS_ADDR6_B);
+CONN_VARIANT(etcp6, IPPROTO_ETCP, AF_INET6, ETCP_NS_ADDR6_A, ETCP_NS_ADDR6_B);
+
+/* The variant's addresses, veth MSS and /proc/net table. */
+#define ADDR_A		variant->addr_a
+#define ADDR_B		variant->addr_b
+#define MSS		ETCP_NS_MSS(variant->family)
+#define PROC		proc_table_af(variant->proto, variant->family)
 
 FIXTURE_SETUP(conn)
 {
@@ -275,7 +279,7 @@ static bool is_etcp(const FIXTURE_VARIANT(conn) *variant)
 static int client_socket(FIXTURE_DATA(conn) *self,
 			 const FIXTURE_VARIANT(conn) *variant, bool nonblock)
 {
-	return ns_socket(self->ns->a, AF_INET,
+	return ns_socket(self->ns->a, variant->family,
 			 SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0),
 			 variant->proto);
 }
@@ -305,24 +309,24 @@ static int client_with_opt(struct __test_metadata *_metadata, FIXTURE_DATA(conn)
 /* ------------------------------------------------------------ handshake */
 
 /*
- * SYN, SYN-ACK, ACK with relative numbers 0/-, 0/1, 1/1; MSS 1460 on the
- * SYNs and no other option; both ends ESTABLISHED with the ISNs seen.
+ * SYN, SYN-ACK, ACK with relative numbers 0/-, 0/1, 1/1; MSS 1460 (1440
+ * over IPv6) on the SYNs and no other option; both ends ESTABLISHED with
+ * the ISNs seen.
  */
 TEST_F(conn, handshake)
 {
-	struct sockaddr_in cname, cpeer, aname, apeer, want;
+	struct sockaddr_storage cname, cpeer, aname, apeer;
 	const struct etcp_cap_seg *syn, *synack, *ack;
-	socklen_t len = sizeof(cname);
 	struct sinfo ci, ai;
 	int lfd, cfd, afd, i;
 	unsigned short cport;
-	struct row r;
+	struct proc_row r;
 
-	lfd = listen_on(self->ns->b, variant->proto, ETCP_NS_ADDR_B, PORT, 8);
+	lfd = listen_on(self->ns->b, variant->proto, ADDR_B, PORT, 8);
 	ASSERT_LE(0, lfd) TH_LOG("listener: %s", strerror(errno));
 	cfd = client_socket(self, variant, false);
 	ASSERT_LE(0, cfd);
-	ASSERT_EQ(0, connect_to(cfd, ETCP_NS_ADDR_B, PORT)) TH_LOG("%s", EXCH);
+	ASSERT_EQ(0, connect_to(cfd, ADDR_B, PORT)) TH_LOG("%s", EXCH);
 	afd = accept_wait(lfd, WAIT_MS);
 	ASSERT_LE(0, afd) TH_LOG("accept: %s\n%s", strerror(errno), EXCH);
 	cport = local_port(cfd);
@@ -339,7 +343,7 @@ TEST_F(conn, handshake)
 		TH_LOG("first segment is not client -> server: %s", EXCH);
 	EXPECT_EQ(ETCP_TH_SYN, syn->flags) TH_LOG("%s", EXCH);
 	EXPECT_EQ(0, syn->rseq);
-	EXPECT_EQ(1460, syn->mss) TH_LOG("%s", EXCH);
+	EXPECT_EQ(MSS, syn->mss) TH_LOG("%s", EXCH);
 	EXPECT_EQ(4, syn->optlen) TH_LOG("SYN options other than MSS: %s", EXCH);
 	EXPECT_EQ(0, syn->len);
 
@@ -349,7 +353,7 @@ TEST_F(conn, handshake)
 	EXPECT_EQ(ETCP_TH_SYN | ETCP_TH_ACK, synack->flags) TH_LOG("%s", EXCH);
 	EXPECT_EQ(0, synack->rseq);
 	EXPECT_EQ(1, synack->rack) TH_LOG("%s", EXCH);
-	EXPECT_EQ(1460, synack->mss) TH_LOG("%s", EXCH);
+	EXPECT_EQ(MSS, synack->mss) TH_LOG("%s", EXCH);
 	EXPECT_EQ(4, synack->optlen) TH_LOG("SYN-ACK options other than MSS: %s", EXCH);
 	EXPECT_EQ(0, synack->len);
 
@@ -376,8 +380,8 @@ TEST_F(conn, handshake)
 	ASSERT_EQ(0, sinfo_get(afd, variant->proto, &ai));
 	EXPECT_EQ(ETCP_ESTABLISHED, ci.state);
 	EXPECT_EQ(ETCP_ESTABLISHED, ai.state);
-	EXPECT_EQ(1460U, ci.snd_mss);
-	EXPECT_EQ(1460U, ai.snd_mss);
+	EXPECT_EQ((unsigned int)MSS, ci.snd_mss);
+	EXPECT_EQ((unsigned int)MSS, ai.snd_mss);
 	if (ci.seqs) {
 		EXPECT_EQ(syn->seq, ci.iss) TH_LOG("client's ETCP_INFO iss is not its SYN's");
 		EXPECT_EQ(synack->seq, ci.irs);
@@ -389,28 +393,27 @@ TEST_F(conn, handshake)
 		EXPECT_EQ(syn->seq + 1, ai.rcv_nxt);
 	}
 
-	/* /proc/net/{etcp,tcp}: both ends st 01, the listener 0A. */
-	EXPECT_EQ(1, row_find(self->ns->a, variant->name, cport, PORT, ETCP_ESTABLISHED, &r))
+	/* /proc/net/{etcp,tcp}{,6}: both ends st 01, the listener 0A. */
+	EXPECT_EQ(1, row_find(self->ns->a, PROC, cport, PORT, ETCP_ESTABLISHED, &r))
 		TH_LOG("no ESTABLISHED row for the client in netns a");
-	EXPECT_EQ(1, row_find(self->ns->b, variant->name, PORT, cport, ETCP_ESTABLISHED, &r))
+	EXPECT_EQ(1, row_find(self->ns->b, PROC, PORT, cport, ETCP_ESTABLISHED, &r))
 		TH_LOG("no ESTABLISHED row for the child in netns b");
-	EXPECT_EQ(1, row_find(self->ns->b, variant->name, PORT, 0, ETCP_LISTEN, &r))
+	EXPECT_EQ(1, row_find(self->ns->b, PROC, PORT, 0, ETCP_LISTEN, &r))
 		TH_LOG("no LISTEN row in netns b");
 
 	/* The two ends agree on who is who. */
-	ASSERT_EQ(0, getsockname(cfd, (struct sockaddr *)&cname, &len));
-	len = sizeof(cpeer);
-	ASSERT_EQ(0, getpeername(cfd, (struct sockaddr *)&cpeer, &len));
-	len = sizeof(aname);
-	ASSERT_EQ(0, getsockname(afd, (struct sockaddr *)&aname, &len));
-	len = sizeof(apeer);
-	ASSERT_EQ(0, getpeername(afd, (struct sockaddr *)&apeer, &len));
-	want = sin_of(ETCP_NS_ADDR_B, PORT);
-	EXPECT_TRUE(same_sin(&want, &cpeer)) TH_LOG("client's peer is not 10.0.1.2:%d", PORT);
-	EXPECT_TRUE(same_sin(&want, &aname)) TH_LOG("child's name is not 10.0.1.2:%d", PORT);
-	want = sin_of(ETCP_NS_ADDR_A, cport);
-	EXPECT_TRUE(same_sin(&want, &cname)) TH_LOG("client's name is not 10.0.1.1:%u", cport);
-	EXPECT_TRUE(same_sin(&want, &apeer)) TH_LOG("child's peer is not 10.0.1.1:%u", cport);
+	ASSERT_LT(0, sock_addr(cfd, false, &cname));
+	ASSERT_LT(0, sock_addr(cfd, true, &cpeer));
+	ASSERT_LT(0, sock_addr(afd, false, &aname));
+	ASSERT_LT(0, sock_addr(afd, true, &apeer));
+	EXPECT_TRUE(sockaddr_is(&cpeer, ADDR_B, PORT))
+		TH_LOG("client's peer is not %s:%d", ADDR_B, PORT);
+	EXPECT_TRUE(sockaddr_is(&aname, ADDR_B, PORT))
+		TH_LOG("child's name is not %s:%d", ADDR_B, PORT);
+	EXPECT_TRUE(sockaddr_is(&cname, ADDR_A, cport))
+		TH_LOG("client's name is not %s:%u", ADDR_A, cport);
+	EXPECT_TRUE(sockaddr_is(&apeer, ADDR_A, cport))
+		TH_LOG("child's peer is not %s:%u", ADDR_A, cport);
 
 	close(afd);
 	close(cfd);
@@ -452,12 +455,12 @@ TEST_F(conn, isn_distinct)
 	int lfd, cfd[NR_CONN], afd[NR_CONN], i, j, dup = 0;
 	long idx, sidx = 0, aidx = 0;
 
-	lfd = listen_on(self->ns->b, variant->proto, ETCP_NS_ADDR_B, PORT, NR_CONN);
+	lfd = listen_on(self->ns->b, variant->proto, ADDR_B, PORT, NR_CONN);
 	ASSERT_LE(0, lfd);
 	for (i = 0; i < NR_CONN; i++) {
 		cfd[i] = client_socket(self, variant, false);
 		ASSERT_LE(0, cfd[i]);
-		ASSERT_EQ(0, connect_to(cfd[i], ETCP_NS_ADDR_B, PORT))
+		ASSERT_EQ(0, connect_to(cfd[i], ADDR_B, PORT))
 			TH_LOG("connection %d: %s", i, EXCH);
 		afd[i] = accept_wait(lfd, WAIT_MS);
 		ASSERT_LE(0, afd[i]);
@@ -513,16 +516,16 @@ TEST_F(conn, isn_same_tuple_advances_with_clock)
 	int lfd, cfd, afd, round, side;
 	long idx, from[2] = { 0, 0 };
 
-	lfd = listen_on(self->ns->b, variant->proto, ETCP_NS_ADDR_B, PORT, 8);
+	lfd = listen_on(self->ns->b, variant->proto, ADDR_B, PORT, 8);
 	ASSERT_LE(0, lfd);
 	for (round = 0; round < 3; round++) {
 		if (round == 2)
 			pause_ms(1000);
 		cfd = client_socket(self, variant, false);
 		ASSERT_LE(0, cfd);
-		ASSERT_EQ(0, bind_reuse(cfd, ETCP_NS_ADDR_A, RAW_PORT))
+		ASSERT_EQ(0, bind_reuse(cfd, ADDR_A, RAW_PORT))
 			TH_LOG("round %d: bind to port %d: %s", round, RAW_PORT, strerror(errno));
-		ASSERT_EQ(0, connect_to(cfd, ETCP_NS_ADDR_B, PORT)) TH_LOG("%s", EXCH);
+		ASSERT_EQ(0, connect_to(cfd, ADDR_B, PORT)) TH_LOG("%s", EXCH);
 		afd = accept_wait(lfd, WAIT_MS);
 		ASSERT_LE(0, afd);
 		for (side = 0; side < 2; side++) {
@@ -554,7 +557,11 @@ TEST_F(conn, isn_same_tuple_advances_with_clock)
 
 /* ------------------------------------------------------------ MSS */
 
-/* MTU 1400 on the veth: both SYNs announce 1400 - 40. */
+/*
+ * MTU 1400 on the veth (not below IPv6's minimum 1280): both SYNs
+ * announce 1400 less the IP and transport headers, 100 less than on the
+ * 1500-byte veth.
+ */
 TEST_F(conn, mss_from_route_mtu)
 {
 	int lfd, cfd, afd;
@@ -562,23 +569,23 @@ TEST_F(conn, mss_from_route_mtu)
 
 	ASSERT_EQ(0, set_mtu(self->ns->a, ETCP_NS_IF_A, 1400));
 	ASSERT_EQ(0, set_mtu(self->ns->b, ETCP_NS_IF_B, 1400));
-	lfd = listen_on(self->ns->b, variant->proto, ETCP_NS_ADDR_B, PORT, 8);
+	lfd = listen_on(self->ns->b, variant->proto, ADDR_B, PORT, 8);
 	ASSERT_LE(0, lfd);
 	cfd = client_socket(self, variant, false);
 	ASSERT_LE(0, cfd);
-	ASSERT_EQ(0, connect_to(cfd, ETCP_NS_ADDR_B, PORT)) TH_LOG("%s", EXCH);
+	ASSERT_EQ(0, connect_to(cfd, ADDR_B, PORT)) TH_LOG("%s", EXCH);
 	afd = accept_wait(lfd, WAIT_MS);
 	ASSERT_LE(0, afd);
 	ASSERT_EQ(0, etcp_cap_wait(self->cap, 2, WAIT_MS)) TH_LOG("%s", EXCH);
 
 	EXPECT_EQ(ETCP_TH_SYN, self->cap->seg[0].flags) TH_LOG("%s", EXCH);
-	EXPECT_EQ(1360, self->cap->seg[0].mss) TH_LOG("SYN: %s", EXCH);
+	EXPECT_EQ(MSS - 100, self->cap->seg[0].mss) TH_LOG("SYN: %s", EXCH);
 	EXPECT_EQ(ETCP_TH_SYN | ETCP_TH_ACK, self->cap->seg[1].flags) TH_LOG("%s", EXCH);
-	EXPECT_EQ(1360, self->cap->seg[1].mss) TH_LOG("SYN-ACK: %s", EXCH);
+	EXPECT_EQ(MSS - 100, self->cap->seg[1].mss) TH_LOG("SYN-ACK: %s", EXCH);
 	ASSERT_EQ(0, sinfo_get(cfd, variant->proto, &ci));
 	ASSERT_EQ(0, sinfo_get(afd, variant->proto, &ai));
-	EXPECT_EQ(1360U, ci.snd_mss);
-	EXPECT_EQ(1360U, ai.snd_mss);
+	EXPECT_EQ(MSS - 100U, ci.snd_mss);
+	EXPECT_EQ(MSS - 100U, ai.snd_mss);
 	close(afd);
 	close(cfd);
 	close(lfd);
@@ -590,17 +597,17 @@ TEST_F(conn, mss_maxseg_before_connect)
 	int lfd, cfd, afd;
 	struct sinfo ci, ai;
 
-	lfd = listen_on(self->ns->b, variant->proto, ETCP_NS_ADDR_B, PORT, 8);
+	lfd = listen_on(self->ns->b, variant->proto, ADDR_B, PORT, 8);
 	ASSERT_LE(0, lfd);
 	cfd = client_with_opt(_metadata, self, variant, ETCP_MAXSEG, 536, 1000,
 			      "MAXSEG of an unconnected socket without a clamp");
-	ASSERT_EQ(0, connect_to(cfd, ETCP_NS_ADDR_B, PORT)) TH_LOG("%s", EXCH);
+	ASSERT_EQ(0, connect_to(cfd, ADDR_B, PORT)) TH_LOG("%s", EXCH);
 	afd = accept_wait(lfd, WAIT_MS);
 	ASSERT_LE(0, afd);
 	ASSERT_EQ(0, etcp_cap_wait(self->cap, 2, WAIT_MS)) TH_LOG("%s", EXCH);
 
 	EXPECT_EQ(1000, self->cap->seg[0].mss) TH_LOG("SYN: %s", EXCH);
-	EXPECT_EQ(1460, self->cap->seg[1].mss) TH_LOG("SYN-ACK: %s", EXCH);
+	EXPECT_EQ(MSS, self->cap->seg[1].mss) TH_LOG("SYN-ACK: %s", EXCH);
 	ASSERT_EQ(0, sinfo_get(cfd, variant->proto, &ci));
 	ASSERT_EQ(0, sinfo_get(afd, variant->proto, &ai));
 	EXPECT_EQ(1000U, ci.snd_mss) TH_LOG("client sends bigger segments than it asked for");
@@ -613,21 +620,24 @@ TEST_F(conn, mss_maxseg_before_connect)
 
 /*
  * A hand-built SYN without options: the listener answers with its own MSS
- * 1460 and, after a hand-built final ACK, the child sends with the
- * default 536 (RFC 9293 3.7.1).  Netns a has no socket for the raw
- * 4-tuple and would reset the SYN-ACK: its RSTs are dropped on output.
+ * and, after a hand-built final ACK, the child sends with the default of
+ * RFC 9293 3.7.1 (MUST-15): 536 (576 - 40) over IPv4, 1220 (1280 - 60)
+ * over IPv6, as Linux TCP (tcp_request_sock_ipv6_ops.mss_clamp).  Netns
+ * a has no socket for the raw 4-tuple and would reset the SYN-ACK: its
+ * RSTs are dropped on output.
  */
-TEST_F(conn, mss_default_536_without_option)
+TEST_F(conn, mss_default_without_option)
 {
 	struct etcp_cap_sel synack_sel = {
 		.mask = ETCP_TH_SYN | ETCP_TH_ACK, .flags = ETCP_TH_SYN | ETCP_TH_ACK,
 		.dport = RAW_PORT,
 	};
 	struct etcp_raw_seg seg = {
-		.saddr = ETCP_NS_ADDR_A, .daddr = ETCP_NS_ADDR_B,
+		.saddr = ADDR_A, .daddr = ADDR_B,
 		.sport = RAW_PORT, .dport = PORT,
 		.seq = 0x10000000, .flags = ETCP_TH_SYN, .window = 65535,
 	};
+	unsigned int dflt = variant->family == AF_INET6 ? 1220 : 536;
 	const struct etcp_cap_seg *synack;
 	struct etcp_cap_seg rcvd;
 	int lfd, raw, afd;
@@ -635,9 +645,9 @@ TEST_F(conn, mss_default_536_without_option)
 	long idx;
 
 	ASSERT_EQ(0, ns_nft_drop(self->ns->a, variant->proto, "output", "@th,104,8 & 0x04 == 0x04"));
-	lfd = listen_on(self->ns->b, variant->proto, ETCP_NS_ADDR_B, PORT, 8);
+	lfd = listen_on(self->ns->b, variant->proto, ADDR_B, PORT, 8);
 	ASSERT_LE(0, lfd);
-	raw = etcp_raw_open(self->ns->a, variant->proto);
+	raw = raw_open_af(self->ns->a, variant->proto, variant->family);
 	ASSERT_LE(0, raw) TH_LOG("raw socket: %s", strerror(errno));
 
 	ASSERT_EQ(0, etcp_raw_send(raw, &seg));
@@ -645,7 +655,7 @@ TEST_F(conn, mss_default_536_without_option)
 	ASSERT_LE(0, idx) TH_LOG("no SYN-ACK for a SYN without options: %s", EXCH);
 	synack = &self->cap->seg[idx];
 	EXPECT_EQ(0, self->cap->seg[0].optlen) TH_LOG("the raw SYN has options: %s", EXCH);
-	EXPECT_EQ(1460, synack->mss) TH_LOG("%s", EXCH);
+	EXPECT_EQ(MSS, synack->mss) TH_LOG("%s", EXCH);
 	EXPECT_EQ(1, synack->rack) TH_LOG("%s", EXCH);
 	EXPECT_EQ(0, synack->len);
 
@@ -665,8 +675,9 @@ TEST_F(conn, mss_default_536_without_option)
 	ASSERT_LE(0, afd) TH_LOG("hand-built ACK did not complete the handshake: %s", EXCH);
 	ASSERT_EQ(0, sinfo_get(afd, variant->proto, &ai));
 	EXPECT_EQ(ETCP_ESTABLISHED, ai.state);
-	EXPECT_EQ(536U, ai.snd_mss)
-		TH_LOG("peer sent no MSS option, child's snd_mss is %u, not 536", ai.snd_mss);
+	EXPECT_EQ(dflt, ai.snd_mss)
+		TH_LOG("peer sent no MSS option, child's snd_mss is %u, not %u",
+		       ai.snd_mss, dflt);
 	EXPECT_EQ(0U, etcp_cap_count(self->cap, 0, is_rst, NULL))
 		TH_LOG("an RST got onto the wire: %s", EXCH);
 	close(afd);
@@ -711,7 +722,7 @@ TEST_F(conn, refused_closed_port)
 		ASSERT_EQ(0, stats_read(self->ns->a, &a0));
 		ASSERT_EQ(0, stats_read(self->ns->b, &b0));
 	}
-	EXPECT_EQ(-ECONNREFUSED, connect_to(cfd, ETCP_NS_ADDR_B, CLOSED_PORT))
+	EXPECT_EQ(-ECONNREFUSED, connect_to(cfd, ADDR_B, CLOSED_PORT))
 		TH_LOG("%s", EXCH);
 	cport = local_port(cfd);
 	check_refusal_rst(_metadata, self, cport);
@@ -744,7 +755,7 @@ TEST_F(conn, refused_nonblocking)
 
 	cfd = client_socket(self, variant, true);
 	ASSERT_LE(0, cfd);
-	ASSERT_EQ(-EINPROGRESS, connect_to(cfd, ETCP_NS_ADDR_B, CLOSED_PORT));
+	ASSERT_EQ(-EINPROGRESS, connect_to(cfd, ADDR_B, CLOSED_PORT));
 	cport = local_port(cfd);
 	ev = poll_one(cfd, POLLIN | POLLOUT, WAIT_MS);
 	EXPECT_EQ(POLLERR | POLLHUP, ev & (POLLERR | POLLHUP))
@@ -769,8 +780,8 @@ static bool near_ms(int64_t ns, int64_t want_ms, int64_t tol_ms)
 /*
  * The server drops SYNs; etcp_syn_retries=2 (tcp_syn_retries for TCP):
  * SYNs at 0, 1 and 3 s with the same sequence number, connect() fails
- * ETIMEDOUT at 7 s, no RST.  While it waits, ETCP_INFO and /proc/net/etcp
- * (st 02, tr 1) count the retransmissions.
+ * ETIMEDOUT at 7 s, no RST.  While it waits, ETCP_INFO and the row of
+ * /proc/net/{etcp,tcp}{,6} (st 02, tr 1) count the retransmissions.
  */
 TEST_F_TIMEOUT(conn, syn_timeout, 60)
 {
@@ -780,17 +791,17 @@ TEST_F_TIMEOUT(conn, syn_timeout, 60)
 	int64_t t_err;
 	int lfd, cfd, k, ev;
 	long idx[3], from = 0;
-	struct row r;
+	struct proc_row r;
 
 	ASSERT_EQ(0, ns_nft_drop(self->ns->b, variant->proto, "input", DROP_SYN));
 	ASSERT_EQ(0, proto_sysctl_set(self->ns->a, variant->proto, "syn_retries", 2));
-	lfd = listen_on(self->ns->b, variant->proto, ETCP_NS_ADDR_B, PORT, 8);
+	lfd = listen_on(self->ns->b, variant->proto, ADDR_B, PORT, 8);
 	ASSERT_LE(0, lfd);
 	cfd = client_socket(self, variant, true);
 	ASSERT_LE(0, cfd);
 	if (is_etcp(variant))
 		ASSERT_EQ(0, stats_read(self->ns->a, &a0));
-	ASSERT_EQ(-EINPROGRESS, connect_to(cfd, ETCP_NS_ADDR_B, PORT));
+	ASSERT_EQ(-EINPROGRESS, connect_to(cfd, ADDR_B, PORT));
 	cport = local_port(cfd);
 
 	for (k = 0; k < 3; k++) {
@@ -799,7 +810,7 @@ TEST_F_TIMEOUT(conn, syn_timeout, 60)
 		from = idx[k] + 1;
 		EXPECT_EQ(0, wait_state(cfd, variant->proto, ETCP_SYN_SENT, k, 1000))
 			TH_LOG("after SYN #%d: state/retransmits not SYN_SENT/%d", k, k);
-		EXPECT_EQ(0, wait_row(self->ns->a, variant->name, cport, PORT,
+		EXPECT_EQ(0, wait_row(self->ns->a, PROC, cport, PORT,
 				      ETCP_SYN_SENT, 1, k, 1000, &r))
 			TH_LOG("after SYN #%d: row st %02X tr %u retrnsmt %u, want 02 1 %d",
 			       k, r.st, r.tr, r.retr, k);
@@ -822,7 +833,7 @@ TEST_F_TIMEOUT(conn, syn_timeout, 60)
 		const struct etcp_cap_seg *s = &self->cap->seg[idx[k]];
 
 		EXPECT_TRUE(s->out && s->flags == ETCP_TH_SYN && s->rseq == 0 &&
-			    s->mss == 1460)
+			    s->mss == MSS)
 			TH_LOG("segment %d is not the same SYN again: %s", k, EXCH);
 	}
 	EXPECT_TRUE(near_ms(self->cap->seg[1].t - self->cap->seg[0].t, 1000, GAP_TOL_MS))
@@ -833,7 +844,7 @@ TEST_F_TIMEOUT(conn, syn_timeout, 60)
 		TH_LOG("ETIMEDOUT %.3f s after the first SYN, not 7 s: %s",
 		       (t_err - self->cap->seg[0].t) / 1e9, EXCH);
 	/* The SYNs never reached the listener. */
-	EXPECT_EQ(0, row_find(self->ns->b, variant->name, PORT, cport, -1, &r));
+	EXPECT_EQ(0, row_find(self->ns->b, PROC, PORT, cport, -1, &r));
 
 	if (is_etcp(variant)) {
 		ASSERT_EQ(0, stats_read(self->ns->a, &a1));
@@ -869,7 +880,7 @@ TEST_F_TIMEOUT(conn, rto_fallback_without_sample, 60)
 
 	ASSERT_EQ(0, ns_sysctl_write(self->ns->a, "net/ipv4/tcp_no_metrics_save", "1"));
 	ASSERT_EQ(0, ns_sysctl_write(self->ns->b, "net/ipv4/tcp_no_metrics_save", "1"));
-	lfd = listen_on(self->ns->b, variant->proto, ETCP_NS_ADDR_B, PORT, 8);
+	lfd = listen_on(self->ns->b, variant->proto, ADDR_B, PORT, 8);
 	ASSERT_LE(0, lfd);
 	for (k = 0; k < 2; k++) {
 		int nsfd = drop[k][0][0] == 'a' ? self->ns->a : self->ns->b;
@@ -880,7 +891,7 @@ TEST_F_TIMEOUT(conn, rto_fallback_without_sample, 60)
 		from = etcp_cap_poll(self->cap);
 		cfd = client_socket(self, variant, true);
 		ASSERT_LE(0, cfd);
-		ASSERT_EQ(-EINPROGRESS, connect_to(cfd, ETCP_NS_ADDR_B, PORT));
+		ASSERT_EQ(-EINPROGRESS, connect_to(cfd, ADDR_B, PORT));
 		cport = local_port(cfd);
 		if (k)
 			first.dport = cport;
@@ -922,7 +933,7 @@ TEST_F_TIMEOUT(conn, syncnt_overrides_sysctl, 60)
 	cfd = client_with_opt(_metadata, self, variant, ETCP_SYNCNT, 3, 1,
 			      "SYNCNT of a fresh socket is not the sysctl's 3");
 
-	ret = connect_to(cfd, ETCP_NS_ADDR_B, PORT);
+	ret = connect_to(cfd, ADDR_B, PORT);
 	t_ret = etcp_cap_now(self->cap);
 	EXPECT_EQ(-ETIMEDOUT, ret) TH_LOG("%s", EXCH);
 
@@ -961,11 +972,11 @@ TEST_F_TIMEOUT(conn, synack_retries_when_ack_lost, 60)
 	unsigned short cport;
 	long sa[3], ack, from = 0;
 	int64_t t_gone;
-	struct row r;
+	struct proc_row r;
 
 	ASSERT_EQ(0, ns_nft_drop(self->ns->b, variant->proto, "input", DROP_PURE_ACK));
 	ASSERT_EQ(0, proto_sysctl_set(self->ns->b, variant->proto, "synack_retries", 2));
-	lfd = listen_on(self->ns->b, variant->proto, ETCP_NS_ADDR_B, PORT, 8);
+	lfd = listen_on(self->ns->b, variant->proto, ADDR_B, PORT, 8);
 	ASSERT_LE(0, lfd);
 	cfd = client_socket(self, variant, false);
 	ASSERT_LE(0, cfd);
@@ -973,7 +984,7 @@ TEST_F_TIMEOUT(conn, synack_retries_when_ack_lost, 60)
 		ASSERT_EQ(0, stats_read(self->ns->a, &a0));
 		ASSERT_EQ(0, stats_read(self->ns->b, &b0));
 	}
-	ASSERT_EQ(0, connect_to(cfd, ETCP_NS_ADDR_B, PORT)) TH_LOG("%s", EXCH);
+	ASSERT_EQ(0, connect_to(cfd, ADDR_B, PORT)) TH_LOG("%s", EXCH);
 	cport = local_port(cfd);
 	{
 		struct etcp_cap_sel synack = {
@@ -992,16 +1003,16 @@ TEST_F_TIMEOUT(conn, synack_retries_when_ack_lost, 60)
 						  &pure_ack, WAIT_MS);
 			ASSERT_LE(0, ack) TH_LOG("no ACK for SYN-ACK #%d: %s", k, EXCH);
 			from = ack + 1;
-			EXPECT_EQ(0, wait_row(self->ns->b, variant->name, PORT, cport,
+			EXPECT_EQ(0, wait_row(self->ns->b, PROC, PORT, cport,
 					      ETCP_SYN_RECV, 1, k, 1000, &r))
 				TH_LOG("after SYN-ACK #%d: request row st %02X tr %u retrnsmt %u",
 				       k, r.st, r.tr, r.retr);
 		}
 	}
 	/* The request goes at 1 + 2 + 4 s. */
-	ASSERT_EQ(0, wait_row(self->ns->b, variant->name, PORT, cport, ETCP_SYN_RECV,
+	ASSERT_EQ(0, wait_row(self->ns->b, PROC, PORT, cport, ETCP_SYN_RECV,
 			      -1, -1, 0, &r)) TH_LOG("request row gone early");
-	while (row_find(self->ns->b, variant->name, PORT, cport, ETCP_SYN_RECV, &r) == 1 &&
+	while (row_find(self->ns->b, PROC, PORT, cport, ETCP_SYN_RECV, &r) == 1 &&
 	       etcp_cap_now(self->cap) - self->cap->seg[sa[0]].t < 10000 * MS)
 		pause_ms(20);
 	t_gone = etcp_cap_now(self->cap);
@@ -1020,7 +1031,7 @@ TEST_F_TIMEOUT(conn, synack_retries_when_ack_lost, 60)
 		const struct etcp_cap_seg *a = s + 1;
 
 		EXPECT_TRUE(s->flags == (ETCP_TH_SYN | ETCP_TH_ACK) && s->rseq == 0 &&
-			    s->rack == 1 && s->mss == 1460)
+			    s->rack == 1 && s->mss == MSS)
 			TH_LOG("segment %d is not the same SYN-ACK: %s", 1 + 2 * k, EXCH);
 		EXPECT_TRUE(a->out && a->flags == ETCP_TH_ACK && a->rseq == 1 &&
 			    a->rack == 1 && a->len == 0)
@@ -1061,8 +1072,7 @@ TEST_F_TIMEOUT(conn, synack_retries_when_ack_lost, 60)
 TEST_F(conn, simultaneous_open)
 {
 	struct sinfo ia, ib;
-	struct sockaddr_in peer, want;
-	socklen_t len = sizeof(peer);
+	struct sockaddr_storage peer;
 	int sa, sb, i, ev;
 	size_t nseg;
 
@@ -1070,12 +1080,12 @@ TEST_F(conn, simultaneous_open)
 	ASSERT_EQ(0, netem_delay(self->ns->b, ETCP_NS_IF_B, 100));
 	sa = client_socket(self, variant, true);
 	ASSERT_LE(0, sa);
-	sb = ns_socket(self->ns->b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, variant->proto);
+	sb = ns_socket(self->ns->b, variant->family, SOCK_STREAM | SOCK_NONBLOCK, variant->proto);
 	ASSERT_LE(0, sb);
-	ASSERT_EQ(0, bind_reuse(sa, ETCP_NS_ADDR_A, 6001));
-	ASSERT_EQ(0, bind_reuse(sb, ETCP_NS_ADDR_B, 6002));
-	ASSERT_EQ(-EINPROGRESS, connect_to(sa, ETCP_NS_ADDR_B, 6002));
-	ASSERT_EQ(-EINPROGRESS, connect_to(sb, ETCP_NS_ADDR_A, 6001));
+	ASSERT_EQ(0, bind_reuse(sa, ADDR_A, 6001));
+	ASSERT_EQ(0, bind_reuse(sb, ADDR_B, 6002));
+	ASSERT_EQ(-EINPROGRESS, connect_to(sa, ADDR_B, 6002));
+	ASSERT_EQ(-EINPROGRESS, connect_to(sb, ADDR_A, 6001));
 
 	ev = poll_one(sa, POLLOUT, WAIT_MS);
 	EXPECT_EQ(POLLOUT, ev) TH_LOG("a: revents 0x%x: %s", ev, EXCH);
@@ -1109,7 +1119,7 @@ TEST_F(conn, simultaneous_open)
 		EXPECT_EQ(flags, s->flags) TH_LOG("segment %d: %s", i, EXCH);
 		EXPECT_EQ(0, s->rseq) TH_LOG("segment %d: %s", i, EXCH);
 		EXPECT_EQ(i < 2 ? -1 : 1, s->rack) TH_LOG("segment %d: %s", i, EXCH);
-		EXPECT_EQ(1460, s->mss) TH_LOG("segment %d: %s", i, EXCH);
+		EXPECT_EQ(MSS, s->mss) TH_LOG("segment %d: %s", i, EXCH);
 	}
 	EXPECT_NE(self->cap->seg[0].out, self->cap->seg[1].out)
 		TH_LOG("the SYNs did not cross: %s", EXCH);
@@ -1125,9 +1135,8 @@ TEST_F(conn, simultaneous_open)
 		EXPECT_EQ(ia.iss + 1, ia.snd_nxt);
 		EXPECT_EQ(ib.iss + 1, ia.rcv_nxt);
 	}
-	ASSERT_EQ(0, getpeername(sa, (struct sockaddr *)&peer, &len));
-	want = sin_of(ETCP_NS_ADDR_B, 6002);
-	EXPECT_TRUE(same_sin(&want, &peer));
+	ASSERT_LT(0, sock_addr(sa, true, &peer));
+	EXPECT_TRUE(sockaddr_is(&peer, ADDR_B, 6002));
 	close(sa);
 	close(sb);
 }
@@ -1144,6 +1153,8 @@ struct synsent {
 	int cfd, raw;
 	unsigned short cport;
 	uint32_t iss;
+	const char *caddr, *saddr;	/* the client's and the server's */
+	uint16_t mss;			/* what the forged SYN-ACKs announce */
 };
 
 static void synsent_setup(struct __test_metadata *_metadata,
@@ -1154,11 +1165,14 @@ static void synsent_setup(struct __test_metadata *_metadata,
 	long idx;
 
 	ASSERT_EQ(0, ns_nft_drop(self->ns->b, variant->proto, "input", ""));
-	ss->raw = etcp_raw_open(self->ns->b, variant->proto);
+	ss->caddr = ADDR_A;
+	ss->saddr = ADDR_B;
+	ss->mss = MSS;
+	ss->raw = raw_open_af(self->ns->b, variant->proto, variant->family);
 	ASSERT_LE(0, ss->raw) TH_LOG("raw socket: %s", strerror(errno));
 	ss->cfd = client_socket(self, variant, true);
 	ASSERT_LE(0, ss->cfd);
-	ASSERT_EQ(-EINPROGRESS, connect_to(ss->cfd, ETCP_NS_ADDR_B, PORT));
+	ASSERT_EQ(-EINPROGRESS, connect_to(ss->cfd, ADDR_B, PORT));
 	ss->cport = local_port(ss->cfd);
 	idx = etcp_cap_wait_match(self->cap, 0, from_port, &ss->cport, WAIT_MS);
 	ASSERT_LE(0, idx) TH_LOG("no SYN: %s", EXCH);
@@ -1175,14 +1189,14 @@ static int forge(const struct synsent *ss, uint8_t flags, uint32_t seq,
 {
 	uint8_t mss[4];
 	struct etcp_raw_seg seg = {
-		.saddr = ETCP_NS_ADDR_B, .daddr = ETCP_NS_ADDR_A,
+		.saddr = ss->saddr, .daddr = ss->caddr,
 		.sport = PORT, .dport = ss->cport,
 		.seq = seq, .ack = ack, .flags = flags, .window = 65535,
 	};
 
 	if (flags & ETCP_TH_SYN) {
 		seg.opts = mss;
-		seg.optlen = etcp_raw_opt_mss(mss, 1460);
+		seg.optlen = etcp_raw_opt_mss(mss, ss->mss);
 	}
 	return etcp_raw_send(ss->raw, &seg);
 }
@@ -1333,6 +1347,13 @@ FIXTURE(malformed) {
 	int raw;
 };
 
+/* etcp's own counters, over IPv4 and IPv6: each family has its receive path. */
+FIXTURE_VARIANT(malformed) {
+	ETCP_VARIANT_FIELDS;
+};
+ETCP_VARIANT_ADD(malformed, etcp, IPPROTO_ETCP, AF_INET, ETCP_NS_ADDR_A, ETCP_NS_ADDR_B);
+ETCP_VARIANT_ADD(malformed, etcp6, IPPROTO_ETCP, AF_INET6, ETCP_NS_ADDR6_A, ETCP_NS_ADDR6_B);
+
 FIXTURE_SETUP(malformed)
 {
 	const char *why = etcp_netns_unsupported();
@@ -1344,7 +1365,7 @@ FIXTURE_SETUP(malformed)
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 	self->cap = self->e.cap;
 	self->ns = &self->e.ns;
-	self->raw = etcp_raw_open(self->ns->a, IPPROTO_ETCP);
+	self->raw = raw_open_af(self->ns->a, IPPROTO_ETCP, variant->family);
 	if (self->raw < 0) {
 		ret = -errno;
 		etcp_env_teardown(&self->e);
@@ -1437,10 +1458,11 @@ static void send_bad(struct __test_metadata *_metadata,
  * once its RST is captured, so would be anything b sent before it.
  */
 static void probe(struct __test_metadata *_metadata,
-		  FIXTURE_DATA(malformed) *self, unsigned short sport)
+		  FIXTURE_DATA(malformed) *self,
+		  const FIXTURE_VARIANT(malformed) *variant, unsigned short sport)
 {
 	struct etcp_raw_seg seg = {
-		.saddr = ETCP_NS_ADDR_A, .daddr = ETCP_NS_ADDR_B,
+		.saddr = ADDR_A, .daddr = ADDR_B,
 		.sport = sport, .dport = CLOSED_PORT,
 		.seq = 1, .flags = ETCP_TH_SYN, .window = 65535,
 	};
@@ -1472,30 +1494,30 @@ TEST_F(malformed, to_listener)
 		.mask = ETCP_TH_SYN | ETCP_TH_ACK, .flags = ETCP_TH_SYN | ETCP_TH_ACK,
 	};
 	struct etcp_raw_seg seg = {
-		.saddr = ETCP_NS_ADDR_A, .daddr = ETCP_NS_ADDR_B,
+		.saddr = ADDR_A, .daddr = ADDR_B,
 		.dport = PORT, .flags = ETCP_TH_SYN, .window = 65535,
 	};
 	unsigned short port;
 	long before, idx;
-	struct row r;
+	struct proc_row r;
 	int lfd, i;
 
-	lfd = listen_on(self->ns->b, IPPROTO_ETCP, ETCP_NS_ADDR_B, PORT, 8);
+	lfd = listen_on(self->ns->b, IPPROTO_ETCP, ADDR_B, PORT, 8);
 	ASSERT_LE(0, lfd);
 	for (i = 0; i < NR_BAD; i++) {
 		seg.sport = RAW_PORT + i;
 		seg.seq = 0x1000 * (i + 1);
 		send_bad(_metadata, self, seg, i);
 	}
-	probe(_metadata, self, RAW_PORT + 99);
+	probe(_metadata, self, variant, RAW_PORT + 99);
 	for (i = 0; i < NR_BAD; i++) {
 		port = RAW_PORT + i;
 		EXPECT_EQ(0U, etcp_cap_count(self->cap, 0, to_port, &port))
 			TH_LOG("%s was answered: %s", bad_cases[i].what, EXCH);
-		EXPECT_EQ(0, row_find(self->ns->b, "etcp", PORT, port, -1, &r))
+		EXPECT_EQ(0, row_find(self->ns->b, PROC, PORT, port, -1, &r))
 			TH_LOG("%s left a row st %02X", bad_cases[i].what, r.st);
 	}
-	EXPECT_EQ(1, row_find(self->ns->b, "etcp", PORT, 0, ETCP_LISTEN, &r));
+	EXPECT_EQ(1, row_find(self->ns->b, PROC, PORT, 0, ETCP_LISTEN, &r));
 	EXPECT_EQ(0U, r.rxq);
 
 	/* Unknown options are skipped by their length. */
@@ -1508,7 +1530,7 @@ TEST_F(malformed, to_listener)
 	synack.dport = seg.sport;
 	idx = etcp_cap_wait_match(self->cap, 0, etcp_cap_sel_match, &synack, WAIT_MS);
 	ASSERT_LE(0, idx) TH_LOG("no SYN-ACK for a SYN with option kind 30: %s", EXCH);
-	EXPECT_EQ(1460, self->cap->seg[idx].mss);
+	EXPECT_EQ(MSS, self->cap->seg[idx].mss);
 	EXPECT_EQ(1, self->cap->seg[idx].rack) TH_LOG("%s", EXCH);
 	EXPECT_EQ(before + 1, stat_now(self->ns->b, "PassiveOpens"));
 	close(lfd);
@@ -1526,7 +1548,7 @@ TEST_F(malformed, to_established)
 	struct etcp_cap_sel chack = { .mask = 0xff, .flags = ETCP_TH_ACK, .sport = PORT };
 	struct sinfo c0, a0, c1, a1;
 	struct etcp_raw_seg seg = {
-		.saddr = ETCP_NS_ADDR_A, .daddr = ETCP_NS_ADDR_B,
+		.saddr = ADDR_A, .daddr = ADDR_B,
 		.dport = PORT, .flags = ETCP_TH_RST | ETCP_TH_ACK, .window = 65535,
 	};
 	int lfd, cfd, afd, i;
@@ -1534,11 +1556,11 @@ TEST_F(malformed, to_established)
 	long resets, idx;
 	size_t n0;
 
-	lfd = listen_on(self->ns->b, IPPROTO_ETCP, ETCP_NS_ADDR_B, PORT, 8);
+	lfd = listen_on(self->ns->b, IPPROTO_ETCP, ADDR_B, PORT, 8);
 	ASSERT_LE(0, lfd);
-	cfd = ns_socket(self->ns->a, AF_INET, SOCK_STREAM, IPPROTO_ETCP);
+	cfd = ns_socket(self->ns->a, variant->family, SOCK_STREAM, IPPROTO_ETCP);
 	ASSERT_LE(0, cfd);
-	ASSERT_EQ(0, connect_to(cfd, ETCP_NS_ADDR_B, PORT)) TH_LOG("%s", EXCH);
+	ASSERT_EQ(0, connect_to(cfd, ADDR_B, PORT)) TH_LOG("%s", EXCH);
 	afd = accept_wait(lfd, WAIT_MS);
 	ASSERT_LE(0, afd);
 	cport = local_port(cfd);
@@ -1552,7 +1574,7 @@ TEST_F(malformed, to_established)
 	seg.ack = a0.snd_nxt;
 	for (i = 0; i < NR_BAD; i++)
 		send_bad(_metadata, self, seg, i);
-	probe(_metadata, self, RAW_PORT + 99);
+	probe(_metadata, self, variant, RAW_PORT + 99);
 	EXPECT_EQ(0U, etcp_cap_count(self->cap, n0, to_port, &cport))
 		TH_LOG("the child answered a malformed segment: %s", EXCH);
 

@@ -2,7 +2,8 @@
 /*
  * etcp selftests: connection establishment through the socket API.
  *
- *   netns a (10.0.1.1): clients        netns b (10.0.1.2): listeners
+ *   netns a (10.0.1.1, fd00:1::1): clients
+ *   netns b (10.0.1.2, fd00:1::2): listeners
  *
  * connect() (blocking and non-blocking), listen() and its backlog,
  * accept()/accept4(), getsockname()/getpeername(), closing and shutting
@@ -10,12 +11,21 @@
  * /proc/net/etcp_stat counters.
  *
  * Whatever etcp shares with TCP runs in the "conn" fixture over both
- * protocols (FIXTURE_VARIANT): the TCP run proves that the test expects what
- * Linux TCP does, the etcp run that etcp does the same.  TCP's timestamps
- * are switched off in both namespaces so that its MSS is etcp's (1460 on a
- * 1500-byte veth).  What only etcp has (ISNs in ETCP_INFO, resetting
- * requests when the listener goes, coexistence with TCP) runs in the
- * "etcp" fixture.  Wire-level checks are etcp_connect.c's.
+ * protocols and both families (ETCP_FAMILY_VARIANTS: tcp, etcp over IPv4,
+ * tcp6, etcp6 over IPv6): the TCP runs prove that the test expects what
+ * Linux TCP does, the etcp runs that etcp does the same.  Every case
+ * asserts the same over IPv6 with that family's values: AF_INET6
+ * sockets, fd00:1::1 and fd00:1::2, the wildcard ::, the rows of
+ * /proc/net/{tcp6,etcp6}, MSS 1440 (1460 over IPv4), IPV6_TCLASS and
+ * IPV6_UNICAST_HOPS where IPv4 has IP_TOS and IP_TTL, 2001:db8::1 as the
+ * address without a route and fd00:1::3 as the neighbour that never
+ * answers.  TCP's timestamps are switched off in both namespaces so that
+ * its MSS is etcp's.  What only etcp has (ISNs in ETCP_INFO, a child's own
+ * counters, resetting requests when the listener goes, coexistence with
+ * TCP on one 4-tuple) runs in the "etcp" fixture, over both families too
+ * (variants etcp and etcp6): the listener lookup, the child's creation and
+ * the RSTs of a dying listener's requests have a per-family half.
+ * Wire-level checks are etcp_connect.c's.
  *
  * Nothing sleeps and hopes: every wait polls a condition up to a deadline.
  */
@@ -51,8 +61,6 @@
 #define EPH_LOW		40000
 #define EPH_HIGH	40009
 #define EPH_COUNT	(EPH_HIGH - EPH_LOW + 1)
-/* Veth MTU 1500 - 20 (IP) - 20 (header without options). */
-#define VETH_MSS	1460
 /* Generous for TCG: what should take microseconds may take a second. */
 #define WAIT_MS		5000
 /* An option number neither SOL_TCP nor SOL_ETCP knows. */
@@ -60,56 +68,29 @@
 
 /* ------------------------------------------------------------ helpers */
 
-/* The /proc/net file listing sockets of @proto. */
-static const char *proc_file(int proto)
+/*
+ * getsockname() (@peer false) or getpeername() of @fd: 0 when it is a
+ * whole address of its family, -EPROTO if shorter, or -errno.
+ */
+static int name_of(int fd, bool peer, struct sockaddr_storage *ss)
 {
-	return proto == IPPROTO_ETCP ? "etcp" : "tcp";
+	int len = sock_addr(fd, peer, ss);
+
+	if (len < 0)
+		return len;
+	if (ss->ss_family == AF_INET6)
+		return len == sizeof(struct sockaddr_in6) ? 0 : -EPROTO;
+	return len == sizeof(struct sockaddr_in) ? 0 : -EPROTO;
 }
 
-/* The raw network-order word, as /proc/net/tcp prints addresses. */
-static unsigned int proc_addr(const char *addr)
+static int sock_name(int fd, struct sockaddr_storage *ss)
 {
-	struct in_addr in;
-
-	inet_pton(AF_INET, addr, &in);
-	return in.s_addr;
+	return name_of(fd, false, ss);
 }
 
-static const char *sin_str(const struct sockaddr_in *sin, char *buf, size_t size)
+static int peer_name(int fd, struct sockaddr_storage *ss)
 {
-	char a[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
-	snprintf(buf, size, "%s:%u (family %u)", a, ntohs(sin->sin_port),
-		 sin->sin_family);
-	return buf;
-}
-
-static bool sin_eq(const struct sockaddr_in *x, const struct sockaddr_in *y)
-{
-	return x->sin_family == y->sin_family &&
-	       x->sin_addr.s_addr == y->sin_addr.s_addr &&
-	       x->sin_port == y->sin_port;
-}
-
-static int sock_name(int fd, struct sockaddr_in *sin)
-{
-	socklen_t len = sizeof(*sin);
-
-	memset(sin, 0, sizeof(*sin));
-	if (getsockname(fd, (struct sockaddr *)sin, &len))
-		return -errno;
-	return len == sizeof(*sin) ? 0 : -EPROTO;
-}
-
-static int peer_name(int fd, struct sockaddr_in *sin)
-{
-	socklen_t len = sizeof(*sin);
-
-	memset(sin, 0, sizeof(*sin));
-	if (getpeername(fd, (struct sockaddr *)sin, &len))
-		return -errno;
-	return len == sizeof(*sin) ? 0 : -EPROTO;
+	return name_of(fd, true, ss);
 }
 
 static unsigned long inode_of(int fd)
@@ -129,13 +110,16 @@ static int connect_nb(int fd, const char *addr, unsigned short port)
 	return err ? err : connect_to(fd, addr, port);
 }
 
-/* A socket of @proto in nsfd: bound to addr:port, listening. -1 + errno. */
+/*
+ * A socket of @proto in nsfd, of @addr's family: bound to addr:port,
+ * listening.  -1 + errno.
+ */
 static int listener_at(int nsfd, int proto, const char *addr,
 		       unsigned short port, int backlog)
 {
 	int fd, err;
 
-	fd = ns_socket(nsfd, AF_INET, SOCK_STREAM, proto);
+	fd = ns_socket(nsfd, strchr(addr, ':') ? AF_INET6 : AF_INET, SOCK_STREAM, proto);
 	if (fd < 0)
 		return -1;
 	err = bind_to(fd, addr, port);
@@ -151,12 +135,19 @@ static int listener_at(int nsfd, int proto, const char *addr,
 
 /* ------------------------------------------------- /proc/net/{tcp,etcp} */
 
-/* Which rows to look for; -1 (or ANY) in a field matches everything. */
+/*
+ * Which rows to look for; -1 (or ANY) in a number, NULL (or ANYADDR) in an
+ * address matches everything.  Addresses are strings of either family
+ * (proc_row_addr_is()).
+ */
 #define ANY	(-1L)
+#define ANYADDR	NULL
 struct row_want {
 	long st;
-	long laddr, lport;
-	long raddr, rport;
+	const char *laddr;
+	long lport;
+	const char *raddr;
+	long rport;
 	long inode;
 };
 
@@ -165,9 +156,9 @@ static bool row_matches(const struct proc_row *r, const void *want)
 	const struct row_want *w = want;
 
 	return (w->st == ANY || r->st == w->st) &&
-	       (w->laddr == ANY || r->laddr == w->laddr) &&
+	       (!w->laddr || proc_row_addr_is(r, true, w->laddr)) &&
 	       (w->lport == ANY || r->lport == w->lport) &&
-	       (w->raddr == ANY || r->raddr == w->raddr) &&
+	       (!w->raddr || proc_row_addr_is(r, false, w->raddr)) &&
 	       (w->rport == ANY || r->rport == w->rport) &&
 	       (w->inode == ANY || r->inode == (unsigned long)w->inode);
 }
@@ -272,7 +263,7 @@ FIXTURE(conn) {
 	struct etcp_netns ns;
 };
 
-ETCP_PROTO_VARIANTS(conn);
+ETCP_FAMILY_VARIANTS(conn);
 
 FIXTURE_SETUP(conn)
 {
@@ -289,15 +280,26 @@ FIXTURE_TEARDOWN(conn)
 	etcp_netns_teardown(&self->ns);
 }
 
-/* A client socket of the variant's protocol in netns a. */
-#define CLIENT()	ns_socket(self->ns.a, AF_INET, SOCK_STREAM, variant->proto)
-/* A socket of the variant's protocol in netns b. */
-#define SERVER()	ns_socket(self->ns.b, AF_INET, SOCK_STREAM, variant->proto)
-/* A listener of the variant's protocol on 10.0.1.2:port in netns b. */
+/* A client socket of the variant's protocol and family in netns a. */
+#define CLIENT()	ns_socket(self->ns.a, variant->family, SOCK_STREAM, variant->proto)
+/* A socket of the variant's protocol and family in netns b. */
+#define SERVER()	ns_socket(self->ns.b, variant->family, SOCK_STREAM, variant->proto)
+/* A listener of the variant's protocol on b's address:port in netns b. */
 #define LISTENER(port, backlog) \
-	listener_at(self->ns.b, variant->proto, ETCP_NS_ADDR_B, port, backlog)
+	listener_at(self->ns.b, variant->proto, ADDR_B, port, backlog)
 #define PROTO		proto_name(variant->proto)
-#define PROC		proc_file(variant->proto)
+/* /proc/net/{tcp,etcp,tcp6,etcp6}: the variant's sockets. */
+#define PROC		proc_table_af(variant->proto, variant->family)
+#define PROC_OF(proto)	proc_table_af(proto, variant->family)
+/* The variant's addresses, its wildcard and the veth's MSS in its family. */
+#define ADDR_A		variant->addr_a
+#define ADDR_B		variant->addr_b
+#define ADDR_ANY	any_addr(variant->family)
+#define VETH_MSS	ETCP_NS_MSS(variant->family)
+/* On the veth's subnet, but nobody's: ARP and NDP go unanswered. */
+#define SILENT_ADDR	(variant->family == AF_INET6 ? "fd00:1::3" : "10.0.1.3")
+/* No route leads there (no default route in the namespaces). */
+#define NOROUTE_ADDR	(variant->family == AF_INET6 ? "2001:db8::1" : "192.0.2.1")
 
 /* ------------------------------------------------ connect() and accept() */
 
@@ -308,7 +310,7 @@ FIXTURE_TEARDOWN(conn)
  */
 TEST_F(conn, connect_accept)
 {
-	struct sockaddr_in cs, cp, as, ap, acc;
+	struct sockaddr_storage cs, cp, as, ap, acc;
 	socklen_t acclen = sizeof(acc);
 	struct sinfo ci, ai;
 	struct row_want w;
@@ -318,36 +320,40 @@ TEST_F(conn, connect_accept)
 
 	l = LISTENER(PORT, 8);
 	ASSERT_LE(0, l) TH_LOG("%s listener on %s:%d: %s", PROTO,
-			       ETCP_NS_ADDR_B, PORT, strerror(errno));
+			       ADDR_B, PORT, strerror(errno));
 	EXPECT_EQ(ETCP_LISTEN, sock_state(l, variant->proto));
 	c = CLIENT();
 	ASSERT_LE(0, c);
 	EXPECT_EQ(ETCP_CLOSE, sock_state(c, variant->proto));
 
-	ASSERT_EQ(0, connect_to(c, ETCP_NS_ADDR_B, PORT))
+	ASSERT_EQ(0, connect_to(c, ADDR_B, PORT))
 		TH_LOG("blocking %s connect to a listener failed", PROTO);
 	memset(&acc, 0, sizeof(acc));
 	a = accept(l, (struct sockaddr *)&acc, &acclen);
 	ASSERT_LE(0, a) TH_LOG("accept: %s", strerror(errno));
-	EXPECT_EQ(sizeof(acc), acclen);
+	EXPECT_EQ(variant->family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+		  sizeof(struct sockaddr_in), acclen);
 
 	ASSERT_EQ(0, sock_name(c, &cs));
 	ASSERT_EQ(0, peer_name(c, &cp));
 	ASSERT_EQ(0, sock_name(a, &as));
 	ASSERT_EQ(0, peer_name(a, &ap));
-	EXPECT_TRUE(sin_eq(&cs, &ap))
+	EXPECT_TRUE(sockaddr_eq(&cs, &ap))
 		TH_LOG("client's name %s, server child's peer %s",
-		       sin_str(&cs, b1, sizeof(b1)), sin_str(&ap, b2, sizeof(b2)));
-	EXPECT_TRUE(sin_eq(&cp, &as))
+		       sockaddr_str(&cs, b1, sizeof(b1)), sockaddr_str(&ap, b2, sizeof(b2)));
+	EXPECT_TRUE(sockaddr_eq(&cp, &as))
 		TH_LOG("client's peer %s, server child's name %s",
-		       sin_str(&cp, b1, sizeof(b1)), sin_str(&as, b2, sizeof(b2)));
-	EXPECT_TRUE(sin_eq(&acc, &cs))
+		       sockaddr_str(&cp, b1, sizeof(b1)), sockaddr_str(&as, b2, sizeof(b2)));
+	EXPECT_TRUE(sockaddr_eq(&acc, &cs))
 		TH_LOG("accept() gave peer %s, the client is %s",
-		       sin_str(&acc, b1, sizeof(b1)), sin_str(&cs, b2, sizeof(b2)));
-	EXPECT_EQ(proc_addr(ETCP_NS_ADDR_A), cs.sin_addr.s_addr);
-	EXPECT_NE(0, ntohs(cs.sin_port));
-	EXPECT_EQ(proc_addr(ETCP_NS_ADDR_B), as.sin_addr.s_addr);
-	EXPECT_EQ(PORT, ntohs(as.sin_port));
+		       sockaddr_str(&acc, b1, sizeof(b1)), sockaddr_str(&cs, b2, sizeof(b2)));
+	EXPECT_EQ(variant->family, cs.ss_family);
+	EXPECT_TRUE(sockaddr_is(&cs, ADDR_A, sockaddr_port(&cs)))
+		TH_LOG("client's name %s, not %s's", sockaddr_str(&cs, b1, sizeof(b1)), ADDR_A);
+	EXPECT_NE(0, sockaddr_port(&cs));
+	EXPECT_TRUE(sockaddr_is(&as, ADDR_B, PORT))
+		TH_LOG("child's name %s, not %s:%d", sockaddr_str(&as, b1, sizeof(b1)),
+		       ADDR_B, PORT);
 	EXPECT_EQ(variant->proto, sockopt_get(a, SOL_SOCKET, SO_PROTOCOL));
 
 	ASSERT_EQ(0, sinfo_get(c, variant->proto, &ci));
@@ -364,31 +370,30 @@ TEST_F(conn, connect_accept)
 	EXPECT_EQ(VETH_MSS, sockopt_get(a, variant->proto, ETCP_MAXSEG));
 
 	/* netns b: the listener and the child. */
-	w = (struct row_want){ ETCP_LISTEN, proc_addr(ETCP_NS_ADDR_B), PORT,
-			       0, 0, inode_of(l) };
+	w = (struct row_want){ ETCP_LISTEN, ADDR_B, PORT,
+			       ADDR_ANY, 0, inode_of(l) };
 	n = find_rows(self->ns.b, PROC, &w, &r);
-	EXPECT_EQ(1, n) TH_LOG("/proc/net/%s in netns b: %d LISTEN rows 0201000A:%04X 00000000:0000 for the listener",
-			       PROC, n, PORT);
+	EXPECT_EQ(1, n) TH_LOG("/proc/net/%s in netns b: %d LISTEN rows %s:%d for the listener",
+			       PROC, n, ADDR_B, PORT);
 	if (n == 1) {
 		EXPECT_EQ(0U, r.rxq)
 			TH_LOG("LISTEN row rx_queue %u with nothing to accept", r.rxq);
 	}
-	w = (struct row_want){ ETCP_ESTABLISHED, proc_addr(ETCP_NS_ADDR_B), PORT,
-			       proc_addr(ETCP_NS_ADDR_A), ntohs(cs.sin_port),
+	w = (struct row_want){ ETCP_ESTABLISHED, ADDR_B, PORT,
+			       ADDR_A, sockaddr_port(&cs),
 			       inode_of(a) };
 	n = find_rows(self->ns.b, PROC, &w, NULL);
-	EXPECT_EQ(1, n) TH_LOG("/proc/net/%s in netns b: %d rows 01 for the child %08X:%04X %08X:%04X",
-			       PROC, n, proc_addr(ETCP_NS_ADDR_B), PORT,
-			       proc_addr(ETCP_NS_ADDR_A), ntohs(cs.sin_port));
+	EXPECT_EQ(1, n) TH_LOG("/proc/net/%s in netns b: %d rows 01 for the child %s:%d %s:%u",
+			       PROC, n, ADDR_B, PORT, ADDR_A, sockaddr_port(&cs));
 	/* netns a: the client. */
-	w = (struct row_want){ ETCP_ESTABLISHED, proc_addr(ETCP_NS_ADDR_A),
-			       ntohs(cs.sin_port), proc_addr(ETCP_NS_ADDR_B), PORT,
+	w = (struct row_want){ ETCP_ESTABLISHED, ADDR_A,
+			       sockaddr_port(&cs), ADDR_B, PORT,
 			       inode_of(c) };
 	n = find_rows(self->ns.a, PROC, &w, NULL);
 	EXPECT_EQ(1, n) TH_LOG("/proc/net/%s in netns a: %d rows 01 for the client",
 			       PROC, n);
 	/* Nothing of netns b's shows in netns a. */
-	w = (struct row_want){ ANY, ANY, ANY, ANY, ANY, inode_of(l) };
+	w = (struct row_want){ ANY, ANYADDR, ANY, ANYADDR, ANY, inode_of(l) };
 	EXPECT_EQ(0, find_rows(self->ns.a, PROC, &w, NULL));
 
 	close(a);
@@ -402,7 +407,7 @@ TEST_F(conn, connect_accept)
  */
 TEST_F(conn, nonblocking_connect)
 {
-	struct sockaddr_in cp;
+	struct sockaddr_storage cp;
 	int l, c, a, ev;
 
 	l = LISTENER(PORT, 8);
@@ -410,7 +415,7 @@ TEST_F(conn, nonblocking_connect)
 	c = CLIENT();
 	ASSERT_LE(0, c);
 
-	ASSERT_EQ(-EINPROGRESS, connect_nb(c, ETCP_NS_ADDR_B, PORT))
+	ASSERT_EQ(-EINPROGRESS, connect_nb(c, ADDR_B, PORT))
 		TH_LOG("non-blocking %s connect did not return EINPROGRESS", PROTO);
 	ev = poll_fd(c, POLLOUT, WAIT_MS);
 	EXPECT_EQ(POLLOUT, ev & (POLLOUT | POLLERR | POLLHUP))
@@ -418,12 +423,11 @@ TEST_F(conn, nonblocking_connect)
 	EXPECT_EQ(0, so_error(c));
 	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(c, variant->proto));
 	ASSERT_EQ(0, peer_name(c, &cp));
-	EXPECT_EQ(proc_addr(ETCP_NS_ADDR_B), cp.sin_addr.s_addr);
-	EXPECT_EQ(PORT, ntohs(cp.sin_port));
+	EXPECT_TRUE(sockaddr_is(&cp, ADDR_B, PORT));
 
 	/* The socket layer: the next connect() reports success, then EISCONN. */
-	EXPECT_EQ(0, connect_to(c, ETCP_NS_ADDR_B, PORT));
-	EXPECT_EQ(-EISCONN, connect_to(c, ETCP_NS_ADDR_B, PORT));
+	EXPECT_EQ(0, connect_to(c, ADDR_B, PORT));
+	EXPECT_EQ(-EISCONN, connect_to(c, ADDR_B, PORT));
 
 	/* The child is queued once netns b has processed the final ACK. */
 	ASSERT_EQ(0, set_nonblock(l, true));
@@ -450,7 +454,7 @@ TEST_F(conn, connect_errors)
 
 	c = CLIENT();
 	ASSERT_LE(0, c);
-	ASSERT_EQ(-EINPROGRESS, connect_nb(c, ETCP_NS_ADDR_B, PORT));
+	ASSERT_EQ(-EINPROGRESS, connect_nb(c, ADDR_B, PORT));
 	ev = poll_fd(c, POLLIN | POLLOUT | POLLRDHUP, WAIT_MS);
 	EXPECT_EQ(POLLERR | POLLHUP, ev & (POLLERR | POLLHUP))
 		TH_LOG("poll after a connect to a closed port: revents 0x%x", ev);
@@ -460,25 +464,25 @@ TEST_F(conn, connect_errors)
 	EXPECT_EQ(ECONNREFUSED, so_error(c));
 	EXPECT_EQ(0, so_error(c)) TH_LOG("SO_ERROR is not cleared by reading it");
 	EXPECT_EQ(ETCP_CLOSE, sock_state(c, variant->proto));
-	err = connect_to(c, ETCP_NS_ADDR_B, PORT);
+	err = connect_to(c, ADDR_B, PORT);
 	EXPECT_EQ(-ECONNABORTED, err)
 		TH_LOG("connect() after a refused non-blocking connect: %s",
 		       strerror(-err));
 
 	ASSERT_EQ(0, set_nonblock(c, false));
-	err = connect_to(c, ETCP_NS_ADDR_B, PORT);
+	err = connect_to(c, ADDR_B, PORT);
 	EXPECT_EQ(-ECONNREFUSED, err) TH_LOG("blocking connect to a closed port: %s",
 					     strerror(-err));
 	EXPECT_EQ(ETCP_CLOSE, sock_state(c, variant->proto));
 	EXPECT_EQ(0, so_error(c));
 
-	err = connect_to(c, "192.0.2.1", PORT);
+	err = connect_to(c, NOROUTE_ADDR, PORT);
 	EXPECT_EQ(-ENETUNREACH, err) TH_LOG("connect without a route: %s", strerror(-err));
 	EXPECT_EQ(ETCP_CLOSE, sock_state(c, variant->proto));
 
 	l = LISTENER(PORT, 8);
 	ASSERT_LE(0, l);
-	err = connect_to(c, ETCP_NS_ADDR_B, PORT);
+	err = connect_to(c, ADDR_B, PORT);
 	EXPECT_EQ(0, err) TH_LOG("connect after three failed ones: %s", strerror(-err));
 	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(c, variant->proto));
 	EXPECT_EQ(0, so_error(c));
@@ -501,8 +505,8 @@ TEST_F(conn, accept_poll_flags)
 
 	l = LISTENER(PORT, 8);
 	ASSERT_LE(0, l);
-	w = (struct row_want){ ETCP_LISTEN, proc_addr(ETCP_NS_ADDR_B), PORT,
-			       0, 0, inode_of(l) };
+	w = (struct row_want){ ETCP_LISTEN, ADDR_B, PORT,
+			       ADDR_ANY, 0, inode_of(l) };
 	ev = poll_fd(l, POLLIN | POLLOUT, 0);
 	EXPECT_EQ(0, ev) TH_LOG("an idle listener polls 0x%x", ev);
 
@@ -526,8 +530,8 @@ TEST_F(conn, accept_poll_flags)
 	c2 = CLIENT();
 	ASSERT_LE(0, c1);
 	ASSERT_LE(0, c2);
-	ASSERT_EQ(0, connect_to(c1, ETCP_NS_ADDR_B, PORT));
-	ASSERT_EQ(0, connect_to(c2, ETCP_NS_ADDR_B, PORT));
+	ASSERT_EQ(0, connect_to(c1, ADDR_B, PORT));
+	ASSERT_EQ(0, connect_to(c2, ADDR_B, PORT));
 	ev = poll_fd(l, POLLIN, WAIT_MS);
 	EXPECT_EQ(POLLIN, ev & (POLLIN | POLLERR | POLLHUP))
 		TH_LOG("listener with connections to accept polls 0x%x", ev);
@@ -572,7 +576,7 @@ TEST_F(conn, accept_listen_einval)
 	ASSERT_LE(0, s);
 	EXPECT_EQ(-1, accept(s, NULL, NULL));
 	EXPECT_EQ(EINVAL, errno) TH_LOG("accept on a new socket: %s", strerror(errno));
-	ASSERT_EQ(0, bind_to(s, ETCP_NS_ADDR_B, PORT + 1));
+	ASSERT_EQ(0, bind_to(s, ADDR_B, PORT + 1));
 	EXPECT_EQ(-1, accept(s, NULL, NULL));
 	EXPECT_EQ(EINVAL, errno) TH_LOG("accept on a bound socket: %s", strerror(errno));
 
@@ -580,7 +584,7 @@ TEST_F(conn, accept_listen_einval)
 	ASSERT_LE(0, l);
 	c = CLIENT();
 	ASSERT_LE(0, c);
-	ASSERT_EQ(0, connect_to(c, ETCP_NS_ADDR_B, PORT));
+	ASSERT_EQ(0, connect_to(c, ADDR_B, PORT));
 	EXPECT_EQ(-1, accept(c, NULL, NULL));
 	EXPECT_EQ(EINVAL, errno) TH_LOG("accept on a connected socket: %s", strerror(errno));
 	EXPECT_EQ(-1, listen(c, 8));
@@ -608,7 +612,7 @@ TEST_F(conn, accept_listen_einval)
  */
 TEST_F(conn, backlog_overflow)
 {
-	struct sockaddr_in peer, cs[3];
+	struct sockaddr_storage peer, cs[3];
 	socklen_t plen = sizeof(peer);
 	struct sinfo ci;
 	struct row_want w;
@@ -618,13 +622,13 @@ TEST_F(conn, backlog_overflow)
 
 	l = LISTENER(PORT, 1);
 	ASSERT_LE(0, l);
-	w = (struct row_want){ ETCP_LISTEN, proc_addr(ETCP_NS_ADDR_B), PORT,
-			       0, 0, inode_of(l) };
+	w = (struct row_want){ ETCP_LISTEN, ADDR_B, PORT,
+			       ADDR_ANY, 0, inode_of(l) };
 
 	for (i = 0; i < 2; i++) {
 		c[i] = CLIENT();
 		ASSERT_LE(0, c[i]);
-		ASSERT_EQ(-EINPROGRESS, connect_nb(c[i], ETCP_NS_ADDR_B, PORT));
+		ASSERT_EQ(-EINPROGRESS, connect_nb(c[i], ADDR_B, PORT));
 		ev = poll_fd(c[i], POLLOUT, WAIT_MS);
 		ASSERT_EQ(POLLOUT, ev & (POLLOUT | POLLERR | POLLHUP))
 			TH_LOG("client %d with backlog 1: revents 0x%x", i, ev);
@@ -645,7 +649,7 @@ TEST_F(conn, backlog_overflow)
 	ASSERT_LE(0, ovf0) TH_LOG("no ListenOverflows counter");
 	c[2] = CLIENT();
 	ASSERT_LE(0, c[2]);
-	ASSERT_EQ(-EINPROGRESS, connect_nb(c[2], ETCP_NS_ADDR_B, PORT));
+	ASSERT_EQ(-EINPROGRESS, connect_nb(c[2], ADDR_B, PORT));
 	ASSERT_EQ(0, sock_name(c[2], &cs[2]));
 	ovf = wait_counter(self->ns.b, variant->proto, "ListenOverflows",
 			   ovf0 + 1, WAIT_MS);
@@ -662,9 +666,9 @@ TEST_F(conn, backlog_overflow)
 		TH_LOG("third client in %s with the accept queue full", state_name(ci.state));
 	EXPECT_LE(1, ci.retransmits);
 	n = find_rows(self->ns.a, PROC,
-		      &(struct row_want){ ETCP_SYN_SENT, proc_addr(ETCP_NS_ADDR_A),
-					  ntohs(cs[2].sin_port),
-					  proc_addr(ETCP_NS_ADDR_B), PORT,
+		      &(struct row_want){ ETCP_SYN_SENT, ADDR_A,
+					  sockaddr_port(&cs[2]),
+					  ADDR_B, PORT,
 					  inode_of(c[2]) }, &r);
 	EXPECT_EQ(1, n) TH_LOG("no SYN_SENT (02) row for the third client in netns a");
 	if (n == 1) {
@@ -678,7 +682,7 @@ TEST_F(conn, backlog_overflow)
 	/* accept() takes the oldest child and makes room. */
 	a = accept(l, (struct sockaddr *)&peer, &plen);
 	ASSERT_LE(0, a);
-	EXPECT_TRUE(sin_eq(&peer, &cs[0])) TH_LOG("accept() did not return the oldest child");
+	EXPECT_TRUE(sockaddr_eq(&peer, &cs[0])) TH_LOG("accept() did not return the oldest child");
 	close(a);
 
 	ev = poll_fd(c[2], POLLOUT, WAIT_MS);
@@ -694,7 +698,7 @@ TEST_F(conn, backlog_overflow)
 		plen = sizeof(peer);
 		a = accept(l, (struct sockaddr *)&peer, &plen);
 		ASSERT_LE(0, a);
-		EXPECT_TRUE(sin_eq(&peer, &cs[i])) TH_LOG("accept #%d: not client %d", i + 1, i);
+		EXPECT_TRUE(sockaddr_eq(&peer, &cs[i])) TH_LOG("accept #%d: not client %d", i + 1, i);
 		close(a);
 	}
 	for (i = 0; i < 3; i++)
@@ -709,7 +713,7 @@ TEST_F(conn, backlog_overflow)
  */
 TEST_F(conn, backlog_full_final_ack)
 {
-	struct sockaddr_in peer;
+	struct sockaddr_storage peer;
 	socklen_t plen = sizeof(peer);
 	struct row_want req, lrow;
 	struct proc_row r;
@@ -721,25 +725,25 @@ TEST_F(conn, backlog_full_final_ack)
 	/* backlog 2: up to 3 children wait; 2 requests fit (etcp and TCP). */
 	l = LISTENER(PORT, 2);
 	ASSERT_LE(0, l);
-	lrow = (struct row_want){ ETCP_LISTEN, ANY, PORT, ANY, ANY, inode_of(l) };
+	lrow = (struct row_want){ ETCP_LISTEN, ANYADDR, PORT, ANYADDR, ANY, inode_of(l) };
 
 	/* c2's handshake hangs in SYN_RECV: its ACKs are dropped. */
 	ASSERT_EQ(0, drop_pure_acks_from(&self->ns, variant->proto, EPH_LOW));
 	c2 = CLIENT();
 	ASSERT_LE(0, c2);
-	ASSERT_EQ(0, bind_to(c2, ETCP_NS_ADDR_A, EPH_LOW));
-	ASSERT_EQ(-EINPROGRESS, connect_nb(c2, ETCP_NS_ADDR_B, PORT));
+	ASSERT_EQ(0, bind_to(c2, ADDR_A, EPH_LOW));
+	ASSERT_EQ(-EINPROGRESS, connect_nb(c2, ADDR_B, PORT));
 	ev = poll_fd(c2, POLLOUT, WAIT_MS);
 	ASSERT_EQ(POLLOUT, ev & (POLLOUT | POLLERR | POLLHUP));
-	req = (struct row_want){ ETCP_SYN_RECV, proc_addr(ETCP_NS_ADDR_B), PORT,
-				 proc_addr(ETCP_NS_ADDR_A), EPH_LOW, ANY };
+	req = (struct row_want){ ETCP_SYN_RECV, ADDR_B, PORT,
+				 ADDR_A, EPH_LOW, ANY };
 	ASSERT_EQ(1, wait_rows(self->ns.b, PROC, &req, 1, WAIT_MS, NULL));
 
 	/* Three others fill the accept queue (backlog + 1). */
 	for (i = 0; i < 3; i++) {
 		c[i] = CLIENT();
 		ASSERT_LE(0, c[i]);
-		ASSERT_EQ(0, connect_to(c[i], ETCP_NS_ADDR_B, PORT));
+		ASSERT_EQ(0, connect_to(c[i], ADDR_B, PORT));
 		n = wait_rxq(self->ns.b, PROC, &lrow, i + 1, WAIT_MS, &r);
 		ASSERT_EQ(1, n);
 		ASSERT_EQ((unsigned int)i + 1, r.rxq) TH_LOG("client %d not queued", i);
@@ -774,7 +778,7 @@ TEST_F(conn, backlog_full_final_ack)
 		a = accept4(l, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK);
 		ASSERT_LE(0, a) TH_LOG("accept #%d: %s", i, strerror(errno));
 		if (i == 3) {
-			EXPECT_EQ(EPH_LOW, ntohs(peer.sin_port))
+			EXPECT_EQ(EPH_LOW, sockaddr_port(&peer))
 				TH_LOG("last child is not c2's");
 		}
 		close(a);
@@ -792,7 +796,7 @@ TEST_F(conn, backlog_full_final_ack)
  */
 TEST_F(conn, syn_recv_row)
 {
-	struct sockaddr_in cs, peer;
+	struct sockaddr_storage cs, peer;
 	socklen_t plen = sizeof(peer);
 	struct row_want w;
 	struct proc_row r;
@@ -805,14 +809,14 @@ TEST_F(conn, syn_recv_row)
 	ASSERT_LE(0, l);
 	c = CLIENT();
 	ASSERT_LE(0, c);
-	ASSERT_EQ(-EINPROGRESS, connect_nb(c, ETCP_NS_ADDR_B, PORT));
+	ASSERT_EQ(-EINPROGRESS, connect_nb(c, ADDR_B, PORT));
 	ev = poll_fd(c, POLLOUT, WAIT_MS);
 	ASSERT_EQ(POLLOUT, ev & (POLLOUT | POLLERR | POLLHUP)) TH_LOG("revents 0x%x", ev);
 	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(c, variant->proto));
 	ASSERT_EQ(0, sock_name(c, &cs));
 
-	w = (struct row_want){ ETCP_SYN_RECV, proc_addr(ETCP_NS_ADDR_B), PORT,
-			       proc_addr(ETCP_NS_ADDR_A), ntohs(cs.sin_port), ANY };
+	w = (struct row_want){ ETCP_SYN_RECV, ADDR_B, PORT,
+			       ADDR_A, sockaddr_port(&cs), ANY };
 	n = wait_rows(self->ns.b, PROC, &w, 1, WAIT_MS, &r);
 	ASSERT_EQ(1, n) TH_LOG("/proc/net/%s in netns b: %d SYN_RECV (03) rows for the request",
 			       PROC, n);
@@ -822,7 +826,7 @@ TEST_F(conn, syn_recv_row)
 	/* Nothing to accept yet; the client stays ESTABLISHED. */
 	EXPECT_EQ(0, poll_fd(l, POLLIN, 0));
 	n = wait_rows(self->ns.b, PROC,
-		      &(struct row_want){ ETCP_LISTEN, ANY, PORT, ANY, ANY, inode_of(l) },
+		      &(struct row_want){ ETCP_LISTEN, ANYADDR, PORT, ANYADDR, ANY, inode_of(l) },
 		      1, 0, &r);
 	EXPECT_EQ(1, n);
 	EXPECT_EQ(0U, r.rxq);
@@ -834,7 +838,7 @@ TEST_F(conn, syn_recv_row)
 	EXPECT_EQ(POLLIN, ev) TH_LOG("request never completed after ACKs were let through");
 	a = accept4(l, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK);
 	ASSERT_LE(0, a) TH_LOG("accept: %s", strerror(errno));
-	EXPECT_TRUE(sin_eq(&peer, &cs));
+	EXPECT_TRUE(sockaddr_eq(&peer, &cs));
 	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(a, variant->proto));
 	EXPECT_EQ(0, find_rows(self->ns.b, PROC, &w, NULL))
 		TH_LOG("request row still listed after its child was accepted");
@@ -865,14 +869,14 @@ static void expect_reset(struct __test_metadata *_metadata, int fd, int proto,
 TEST_F(conn, listener_gone_resets_children)
 {
 	int l[2], c[2], c2, a, k, ev;
-	struct sockaddr_in ls;
+	struct sockaddr_storage ls;
 
 	for (k = 0; k < 2; k++) {
 		l[k] = LISTENER(PORT + k, 8);
 		ASSERT_LE(0, l[k]);
 		c[k] = CLIENT();
 		ASSERT_LE(0, c[k]);
-		ASSERT_EQ(0, connect_to(c[k], ETCP_NS_ADDR_B, PORT + k));
+		ASSERT_EQ(0, connect_to(c[k], ADDR_B, PORT + k));
 		ev = poll_fd(l[k], POLLIN, WAIT_MS);
 		ASSERT_EQ(POLLIN, ev);
 	}
@@ -881,7 +885,7 @@ TEST_F(conn, listener_gone_resets_children)
 	close(l[0]);
 	expect_reset(_metadata, c[0], variant->proto, "client of a closed listener's child");
 	EXPECT_EQ(0, find_rows(self->ns.b, PROC,
-			       &(struct row_want){ ANY, ANY, PORT, ANY, ANY, ANY },
+			       &(struct row_want){ ANY, ANYADDR, PORT, ANYADDR, ANY, ANY },
 			       NULL))
 		TH_LOG("rows on port %d left in netns b after the listener closed", PORT);
 	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(c[1], variant->proto))
@@ -895,11 +899,11 @@ TEST_F(conn, listener_gone_resets_children)
 
 	ASSERT_EQ(0, listen(l[1], 8)) TH_LOG("listen() after shutdown: %s", strerror(errno));
 	ASSERT_EQ(0, sock_name(l[1], &ls));
-	EXPECT_EQ(PORT + 1, ntohs(ls.sin_port));
+	EXPECT_EQ(PORT + 1, sockaddr_port(&ls));
 	EXPECT_EQ(ETCP_LISTEN, sock_state(l[1], variant->proto));
 	c2 = CLIENT();
 	ASSERT_LE(0, c2);
-	EXPECT_EQ(0, connect_to(c2, ETCP_NS_ADDR_B, PORT + 1));
+	EXPECT_EQ(0, connect_to(c2, ADDR_B, PORT + 1));
 	ASSERT_EQ(0, set_nonblock(l[1], true));
 	ASSERT_EQ(POLLIN, poll_fd(l[1], POLLIN, WAIT_MS));
 	a = accept(l[1], NULL, NULL);
@@ -919,7 +923,7 @@ TEST_F(conn, listener_gone_resets_children)
 TEST_F(conn, connect_unspec)
 {
 	struct sockaddr sa = { .sa_family = AF_UNSPEC };
-	struct sockaddr_in cs, peer;
+	struct sockaddr_storage cs, peer;
 	socklen_t plen = sizeof(peer);
 	int l, c, a, a2, ev, err;
 
@@ -927,7 +931,7 @@ TEST_F(conn, connect_unspec)
 	ASSERT_LE(0, l);
 	c = CLIENT();
 	ASSERT_LE(0, c);
-	ASSERT_EQ(0, connect_to(c, ETCP_NS_ADDR_B, PORT));
+	ASSERT_EQ(0, connect_to(c, ADDR_B, PORT));
 	a = accept(l, NULL, NULL);
 	ASSERT_LE(0, a);
 
@@ -938,7 +942,7 @@ TEST_F(conn, connect_unspec)
 	EXPECT_EQ(ECONNRESET, so_error(c));
 	expect_reset(_metadata, a, variant->proto, "peer of a disconnected socket");
 
-	err = connect_to(c, ETCP_NS_ADDR_B, PORT);
+	err = connect_to(c, ADDR_B, PORT);
 	ASSERT_EQ(0, err) TH_LOG("connect after connect(AF_UNSPEC): %s", strerror(-err));
 	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(c, variant->proto));
 	ev = poll_fd(c, POLLOUT, 0);
@@ -948,7 +952,7 @@ TEST_F(conn, connect_unspec)
 	ASSERT_EQ(0, sock_name(c, &cs));
 	a2 = accept(l, (struct sockaddr *)&peer, &plen);
 	ASSERT_LE(0, a2);
-	EXPECT_TRUE(sin_eq(&peer, &cs));
+	EXPECT_TRUE(sockaddr_eq(&peer, &cs));
 	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(a2, variant->proto));
 	close(a2);
 	close(a);
@@ -960,7 +964,8 @@ TEST_F(conn, connect_unspec)
  * A disconnect (connect(AF_UNSPEC)) leaves ECONNRESET pending; a following
  * connect() starts clean, as TCP's clears the error: a non-blocking
  * reconnect must not poll POLLERR nor report the old error.  Once from
- * ESTABLISHED, once from SYN_SENT (to 10.0.1.3, which never answers ARP).
+ * ESTABLISHED, once from SYN_SENT (to SILENT_ADDR, which never answers
+ * ARP or neighbour solicitations).
  */
 TEST_F(conn, reconnect_no_stale_error)
 {
@@ -976,19 +981,19 @@ TEST_F(conn, reconnect_no_stale_error)
 		c = CLIENT();
 		ASSERT_LE(0, c);
 		if (round == 0) {
-			ASSERT_EQ(0, connect_to(c, ETCP_NS_ADDR_B, PORT));
+			ASSERT_EQ(0, connect_to(c, ADDR_B, PORT));
 			ASSERT_EQ(POLLIN, poll_fd(l, POLLIN, WAIT_MS));
 			a = accept(l, NULL, NULL);
 			ASSERT_LE(0, a);
 			close(a);
 		} else {
-			ASSERT_EQ(-EINPROGRESS, connect_nb(c, "10.0.1.3", PORT));
+			ASSERT_EQ(-EINPROGRESS, connect_nb(c, SILENT_ADDR, PORT));
 			ASSERT_EQ(ETCP_SYN_SENT, sock_state(c, variant->proto));
 		}
 		ASSERT_EQ(0, connect(c, &sa, sizeof(sa)));
 		EXPECT_EQ(ETCP_CLOSE, sock_state(c, variant->proto));
 
-		err = connect_nb(c, ETCP_NS_ADDR_B, PORT);
+		err = connect_nb(c, ADDR_B, PORT);
 		ASSERT_EQ(-EINPROGRESS, err) TH_LOG("reconnect from %s: %s", from, strerror(-err));
 		ev = poll_fd(c, POLLOUT, WAIT_MS);
 		EXPECT_EQ(POLLOUT, ev & (POLLOUT | POLLERR | POLLHUP))
@@ -1021,6 +1026,11 @@ TEST_F(conn, sockopts)
 {
 	const char *sysctl = variant->proto == IPPROTO_ETCP ?
 		"net/ipv4/etcp_syn_retries" : "net/ipv4/tcp_syn_retries";
+	bool v6 = variant->family == AF_INET6;
+	/* The network layer's: IPv6's traffic class and hop limit, IPv4's TOS and TTL. */
+	int ip_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+	int ip_tos = v6 ? IPV6_TCLASS : IP_TOS;
+	int ip_ttl = v6 ? IPV6_UNICAST_HOPS : IP_TTL;
 	int s, l, c, a, val, lvl = variant->proto;
 	unsigned char buf[1024];
 	struct sinfo ci;
@@ -1092,10 +1102,10 @@ TEST_F(conn, sockopts)
 	EXPECT_EQ(-1, setsockopt(s, lvl, ETCP_MAXSEG, &val, 2));
 	EXPECT_EQ(EINVAL, errno) TH_LOG("MAXSEG with optlen 2: %s", strerror(errno));
 	EXPECT_EQ(9, sockopt_get(s, lvl, ETCP_SYNCNT));
-	EXPECT_EQ(0, sockopt_set(s, IPPROTO_IP, IP_TOS, 0x10));
-	EXPECT_EQ(0x10, sockopt_get(s, IPPROTO_IP, IP_TOS));
-	EXPECT_EQ(0, sockopt_set(s, IPPROTO_IP, IP_TTL, 7));
-	EXPECT_EQ(7, sockopt_get(s, IPPROTO_IP, IP_TTL));
+	EXPECT_EQ(0, sockopt_set(s, ip_level, ip_tos, 0x10));
+	EXPECT_EQ(0x10, sockopt_get(s, ip_level, ip_tos));
+	EXPECT_EQ(0, sockopt_set(s, ip_level, ip_ttl, 7));
+	EXPECT_EQ(7, sockopt_get(s, ip_level, ip_ttl));
 	EXPECT_EQ(0, sockopt_set(s, SOL_SOCKET, SO_REUSEADDR, 1));
 	EXPECT_EQ(1, sockopt_get(s, SOL_SOCKET, SO_REUSEADDR));
 	close(s);
@@ -1109,7 +1119,7 @@ TEST_F(conn, sockopts)
 	len = 1;
 	ASSERT_EQ(0, getsockopt(l, lvl, ETCP_INFO, buf, &len));
 	EXPECT_EQ(ETCP_LISTEN, buf[0]);
-	ASSERT_EQ(0, connect_to(c, ETCP_NS_ADDR_B, PORT));
+	ASSERT_EQ(0, connect_to(c, ADDR_B, PORT));
 	a = accept(l, NULL, NULL);
 	ASSERT_LE(0, a);
 	ASSERT_EQ(0, sinfo_get(c, variant->proto, &ci));
@@ -1144,7 +1154,7 @@ TEST_F(conn, connect_ephemeral_range)
 		for (i = 0; i < EPH_COUNT; i++) {
 			c[d][i] = CLIENT();
 			ASSERT_LE(0, c[d][i]);
-			err = connect_to(c[d][i], ETCP_NS_ADDR_B, PORT + d);
+			err = connect_to(c[d][i], ADDR_B, PORT + d);
 			ASSERT_EQ(0, err) TH_LOG("connect #%d to port %d: %s",
 						 i, PORT + d, strerror(-err));
 			port[d][i] = local_port(c[d][i]);
@@ -1158,9 +1168,9 @@ TEST_F(conn, connect_ephemeral_range)
 			}
 		}
 	}
-	x = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, variant->proto);
+	x = ns_socket(self->ns.a, variant->family, SOCK_STREAM, variant->proto);
 	ASSERT_LE(0, x);
-	err = connect_to(x, ETCP_NS_ADDR_B, PORT);
+	err = connect_to(x, ADDR_B, PORT);
 	EXPECT_EQ(-EADDRNOTAVAIL, err)
 		TH_LOG("connect with every port of the range used towards the peer: %s",
 		       strerror(-err));
@@ -1187,9 +1197,9 @@ TEST_F(conn, connect_ports_vs_bind)
 		ASSERT_LE(0, b[i]);
 	}
 	ASSERT_EQ(0, sockopt_set(b[2], SOL_SOCKET, SO_REUSEADDR, 1));
-	ASSERT_EQ(0, bind_to(b[0], ETCP_NS_ADDR_A, EPH_LOW));
-	ASSERT_EQ(0, bind_to(b[1], "0.0.0.0", EPH_LOW + 1));
-	ASSERT_EQ(0, bind_to(b[2], ETCP_NS_ADDR_A, EPH_LOW + 2));
+	ASSERT_EQ(0, bind_to(b[0], ADDR_A, EPH_LOW));
+	ASSERT_EQ(0, bind_to(b[1], ADDR_ANY, EPH_LOW + 1));
+	ASSERT_EQ(0, bind_to(b[2], ADDR_A, EPH_LOW + 2));
 
 	/* One port left, shared by connections to two destinations. */
 	for (i = 0; i < 2; i++) {
@@ -1197,7 +1207,7 @@ TEST_F(conn, connect_ports_vs_bind)
 		ASSERT_LE(0, l[i]);
 		c[i] = CLIENT();
 		ASSERT_LE(0, c[i]);
-		err = connect_to(c[i], ETCP_NS_ADDR_B, PORT + i);
+		err = connect_to(c[i], ADDR_B, PORT + i);
 		ASSERT_EQ(0, err) TH_LOG("connect with one free port: %s", strerror(-err));
 		EXPECT_EQ(EPH_LOW + 3, local_port(c[i]))
 			TH_LOG("connect() took port %d; %d-%d are bound", local_port(c[i]),
@@ -1205,18 +1215,18 @@ TEST_F(conn, connect_ports_vs_bind)
 	}
 	x = CLIENT();
 	ASSERT_LE(0, x);
-	err = connect_to(x, ETCP_NS_ADDR_B, PORT);
+	err = connect_to(x, ADDR_B, PORT);
 	EXPECT_EQ(-EADDRNOTAVAIL, err) TH_LOG("connect with no port left: %s", strerror(-err));
 	close(x);
 
 	/* connect()'s port conflicts with bind() as a bound one would. */
 	s = CLIENT();
 	ASSERT_LE(0, s);
-	EXPECT_EQ(-EADDRINUSE, bind_to(s, ETCP_NS_ADDR_A, EPH_LOW + 3))
+	EXPECT_EQ(-EADDRINUSE, bind_to(s, ADDR_A, EPH_LOW + 3))
 		TH_LOG("bind to the port of a connection succeeded");
-	EXPECT_EQ(-EADDRINUSE, bind_to(s, "0.0.0.0", EPH_LOW + 3));
+	EXPECT_EQ(-EADDRINUSE, bind_to(s, ADDR_ANY, EPH_LOW + 3));
 	ASSERT_EQ(0, sockopt_set(s, SOL_SOCKET, SO_REUSEADDR, 1));
-	EXPECT_EQ(-EADDRINUSE, bind_to(s, ETCP_NS_ADDR_A, EPH_LOW + 3))
+	EXPECT_EQ(-EADDRINUSE, bind_to(s, ADDR_A, EPH_LOW + 3))
 		TH_LOG("SO_REUSEADDR on one side only let bind share a connection's port");
 	close(s);
 
@@ -1225,14 +1235,14 @@ TEST_F(conn, connect_ports_vs_bind)
 	x = CLIENT();
 	ASSERT_LE(0, x);
 	ASSERT_EQ(0, sockopt_set(x, SOL_SOCKET, SO_REUSEADDR, 1));
-	err = connect_to(x, ETCP_NS_ADDR_B, PORT);
+	err = connect_to(x, ADDR_B, PORT);
 	ASSERT_EQ(0, err) TH_LOG("connect after a port was freed: %s", strerror(-err));
 	EXPECT_EQ(EPH_LOW, local_port(x))
 		TH_LOG("connect took port %d, only %d was free", local_port(x), EPH_LOW);
 	s = CLIENT();
 	ASSERT_LE(0, s);
 	ASSERT_EQ(0, sockopt_set(s, SOL_SOCKET, SO_REUSEADDR, 1));
-	EXPECT_EQ(0, bind_to(s, ETCP_NS_ADDR_A, local_port(x)))
+	EXPECT_EQ(0, bind_to(s, ADDR_A, local_port(x)))
 		TH_LOG("SO_REUSEADDR on both: bind to a connection's port failed");
 	close(s);
 	close(x);
@@ -1257,10 +1267,10 @@ TEST_F(conn, listener_port_conflicts)
 	ASSERT_LE(0, l);
 	s = SERVER();
 	ASSERT_LE(0, s);
-	EXPECT_EQ(-EADDRINUSE, bind_to(s, ETCP_NS_ADDR_B, PORT));
-	EXPECT_EQ(-EADDRINUSE, bind_to(s, "0.0.0.0", PORT));
+	EXPECT_EQ(-EADDRINUSE, bind_to(s, ADDR_B, PORT));
+	EXPECT_EQ(-EADDRINUSE, bind_to(s, ADDR_ANY, PORT));
 	ASSERT_EQ(0, sockopt_set(s, SOL_SOCKET, SO_REUSEADDR, 1));
-	EXPECT_EQ(-EADDRINUSE, bind_to(s, ETCP_NS_ADDR_B, PORT))
+	EXPECT_EQ(-EADDRINUSE, bind_to(s, ADDR_B, PORT))
 		TH_LOG("SO_REUSEADDR let a socket bind a listener's port");
 	close(s);
 	close(l);
@@ -1271,8 +1281,8 @@ TEST_F(conn, listener_port_conflicts)
 	ASSERT_LE(0, s2);
 	ASSERT_EQ(0, sockopt_set(s1, SOL_SOCKET, SO_REUSEADDR, 1));
 	ASSERT_EQ(0, sockopt_set(s2, SOL_SOCKET, SO_REUSEADDR, 1));
-	ASSERT_EQ(0, bind_to(s1, ETCP_NS_ADDR_B, PORT + 1));
-	ASSERT_EQ(0, bind_to(s2, ETCP_NS_ADDR_B, PORT + 1))
+	ASSERT_EQ(0, bind_to(s1, ADDR_B, PORT + 1));
+	ASSERT_EQ(0, bind_to(s2, ADDR_B, PORT + 1))
 		TH_LOG("SO_REUSEADDR on both: second bind failed");
 	ASSERT_EQ(0, listen(s1, 8));
 	err = listen(s2, 8) ? -errno : 0;
@@ -1281,7 +1291,7 @@ TEST_F(conn, listener_port_conflicts)
 	s3 = SERVER();
 	ASSERT_LE(0, s3);
 	ASSERT_EQ(0, sockopt_set(s3, SOL_SOCKET, SO_REUSEADDR, 1));
-	EXPECT_EQ(-EADDRINUSE, bind_to(s3, ETCP_NS_ADDR_B, PORT + 1))
+	EXPECT_EQ(-EADDRINUSE, bind_to(s3, ADDR_B, PORT + 1))
 		TH_LOG("SO_REUSEADDR bind to a port with a listener succeeded");
 	close(s3);
 	close(s1);
@@ -1300,7 +1310,7 @@ TEST_F(conn, reuseport_listeners)
 		s[k] = SERVER();
 		ASSERT_LE(0, s[k]);
 		ASSERT_EQ(0, sockopt_set(s[k], SOL_SOCKET, SO_REUSEPORT, 1));
-		ASSERT_EQ(0, bind_to(s[k], ETCP_NS_ADDR_B, PORT))
+		ASSERT_EQ(0, bind_to(s[k], ADDR_B, PORT))
 			TH_LOG("SO_REUSEPORT bind #%d: %s", k, strerror(errno));
 		err = listen(s[k], 8) ? -errno : 0;
 		ASSERT_EQ(0, err) TH_LOG("SO_REUSEPORT listen #%d: %s", k, strerror(-err));
@@ -1309,7 +1319,7 @@ TEST_F(conn, reuseport_listeners)
 	for (i = 0; i < 4; i++) {
 		c[i] = CLIENT();
 		ASSERT_LE(0, c[i]);
-		ASSERT_EQ(0, connect_to(c[i], ETCP_NS_ADDR_B, PORT));
+		ASSERT_EQ(0, connect_to(c[i], ADDR_B, PORT));
 	}
 	deadline = now_ms() + WAIT_MS;
 	while (got < 4 && now_ms() < deadline) {
@@ -1345,11 +1355,11 @@ TEST_F(conn, child_keeps_port)
 		if (k) {
 			ASSERT_EQ(0, sockopt_set(l, SOL_SOCKET, SO_REUSEADDR, 1));
 		}
-		ASSERT_EQ(0, bind_to(l, ETCP_NS_ADDR_B, PORT + k));
+		ASSERT_EQ(0, bind_to(l, ADDR_B, PORT + k));
 		ASSERT_EQ(0, listen(l, 8));
 		c = CLIENT();
 		ASSERT_LE(0, c);
-		ASSERT_EQ(0, connect_to(c, ETCP_NS_ADDR_B, PORT + k));
+		ASSERT_EQ(0, connect_to(c, ADDR_B, PORT + k));
 		a = accept(l, NULL, NULL);
 		ASSERT_LE(0, a);
 		close(l);
@@ -1357,23 +1367,23 @@ TEST_F(conn, child_keeps_port)
 		s = SERVER();
 		ASSERT_LE(0, s);
 		if (!k) {
-			EXPECT_EQ(-EADDRINUSE, bind_to(s, ETCP_NS_ADDR_B, PORT))
+			EXPECT_EQ(-EADDRINUSE, bind_to(s, ADDR_B, PORT))
 				TH_LOG("the listener's port is free while its child lives");
-			EXPECT_EQ(-EADDRINUSE, bind_to(s, "0.0.0.0", PORT));
+			EXPECT_EQ(-EADDRINUSE, bind_to(s, ADDR_ANY, PORT));
 			ASSERT_EQ(0, sockopt_set(s, SOL_SOCKET, SO_REUSEADDR, 1));
-			EXPECT_EQ(-EADDRINUSE, bind_to(s, ETCP_NS_ADDR_B, PORT))
+			EXPECT_EQ(-EADDRINUSE, bind_to(s, ADDR_B, PORT))
 				TH_LOG("SO_REUSEADDR on one side shared a child's port");
 		} else {
 			l2 = s;
 			ASSERT_EQ(0, sockopt_set(l2, SOL_SOCKET, SO_REUSEADDR, 1));
-			err = bind_to(l2, ETCP_NS_ADDR_B, PORT + 1);
+			err = bind_to(l2, ADDR_B, PORT + 1);
 			ASSERT_EQ(0, err) TH_LOG("SO_REUSEADDR bind next to a child: %s",
 						 strerror(-err));
 			ASSERT_EQ(0, listen(l2, 8)) TH_LOG("listen next to a child: %s",
 							   strerror(errno));
 			c2 = CLIENT();
 			ASSERT_LE(0, c2);
-			ASSERT_EQ(0, connect_to(c2, ETCP_NS_ADDR_B, PORT + 1));
+			ASSERT_EQ(0, connect_to(c2, ADDR_B, PORT + 1));
 			a2 = accept(l2, NULL, NULL);
 			EXPECT_LE(0, a2);
 			if (a2 >= 0)
@@ -1405,19 +1415,19 @@ TEST_F(conn, reuseaddr_same_peer)
 	ASSERT_EQ(0, sockopt_set(c1, SOL_SOCKET, SO_REUSEADDR, 1));
 	ASSERT_EQ(0, sockopt_set(c2, SOL_SOCKET, SO_REUSEADDR, 1));
 	ASSERT_EQ(0, sockopt_set(c3, SOL_SOCKET, SO_REUSEADDR, 1));
-	ASSERT_EQ(0, bind_to(c1, ETCP_NS_ADDR_A, EPH_LOW));
-	ASSERT_EQ(0, bind_to(c2, ETCP_NS_ADDR_A, EPH_LOW));
-	ASSERT_EQ(0, bind_to(c3, ETCP_NS_ADDR_A, EPH_LOW));
-	ASSERT_EQ(0, connect_to(c1, ETCP_NS_ADDR_B, PORT));
-	err = connect_to(c2, ETCP_NS_ADDR_B, PORT);
+	ASSERT_EQ(0, bind_to(c1, ADDR_A, EPH_LOW));
+	ASSERT_EQ(0, bind_to(c2, ADDR_A, EPH_LOW));
+	ASSERT_EQ(0, bind_to(c3, ADDR_A, EPH_LOW));
+	ASSERT_EQ(0, connect_to(c1, ADDR_B, PORT));
+	err = connect_to(c2, ADDR_B, PORT);
 	EXPECT_EQ(-EADDRNOTAVAIL, err)
-		TH_LOG("second connect of %s:%d to the same peer: %s", ETCP_NS_ADDR_A,
+		TH_LOG("second connect of %s:%d to the same peer: %s", ADDR_A,
 		       EPH_LOW, strerror(-err));
 	/* Another peer port is another 4-tuple. */
 	close(l);
 	l = LISTENER(PORT + 1, 8);
 	ASSERT_LE(0, l);
-	err = connect_to(c3, ETCP_NS_ADDR_B, PORT + 1);
+	err = connect_to(c3, ADDR_B, PORT + 1);
 	EXPECT_EQ(0, err) TH_LOG("same local port to another peer port: %s", strerror(-err));
 	close(c1);
 	close(c2);
@@ -1433,19 +1443,20 @@ TEST_F(conn, reuseaddr_same_peer)
 TEST_F(conn, listen_autobind_per_netns)
 {
 	int l, la, lb, ca, cb, c, a, err;
-	struct sockaddr_in ls;
+	struct sockaddr_storage ls;
 
 	ASSERT_EQ(0, set_port_range(self->ns.b, EPH_LOW, EPH_HIGH));
 	l = SERVER();
 	ASSERT_LE(0, l);
 	ASSERT_EQ(0, listen(l, 8)) TH_LOG("listen without bind: %s", strerror(errno));
 	ASSERT_EQ(0, sock_name(l, &ls));
-	EXPECT_EQ(htonl(INADDR_ANY), ls.sin_addr.s_addr);
-	EXPECT_TRUE(port_in_range(ntohs(ls.sin_port), EPH_LOW, EPH_HIGH))
-		TH_LOG("autobound port %d outside %d-%d", ntohs(ls.sin_port), EPH_LOW, EPH_HIGH);
+	EXPECT_TRUE(sockaddr_is(&ls, ADDR_ANY, sockaddr_port(&ls)))
+		TH_LOG("listen without bind: not bound to the wildcard %s", ADDR_ANY);
+	EXPECT_TRUE(port_in_range(sockaddr_port(&ls), EPH_LOW, EPH_HIGH))
+		TH_LOG("autobound port %d outside %d-%d", sockaddr_port(&ls), EPH_LOW, EPH_HIGH);
 	c = CLIENT();
 	ASSERT_LE(0, c);
-	err = connect_to(c, ETCP_NS_ADDR_B, ntohs(ls.sin_port));
+	err = connect_to(c, ADDR_B, sockaddr_port(&ls));
 	EXPECT_EQ(0, err) TH_LOG("connect to the autobound port: %s", strerror(-err));
 	a = accept4(l, NULL, NULL, SOCK_NONBLOCK);
 	EXPECT_LE(0, a);
@@ -1454,18 +1465,18 @@ TEST_F(conn, listen_autobind_per_netns)
 	close(c);
 	close(l);
 
-	la = listener_at(self->ns.a, variant->proto, "0.0.0.0", PORT, 8);
+	la = listener_at(self->ns.a, variant->proto, ADDR_ANY, PORT, 8);
 	ASSERT_LE(0, la);
-	lb = listener_at(self->ns.b, variant->proto, "0.0.0.0", PORT, 8);
+	lb = listener_at(self->ns.b, variant->proto, ADDR_ANY, PORT, 8);
 	ASSERT_LE(0, lb) TH_LOG("port %d listened on in netns a is taken in netns b: %s",
 				PORT, strerror(errno));
 	ca = CLIENT();
 	cb = SERVER();
 	ASSERT_LE(0, ca);
 	ASSERT_LE(0, cb);
-	err = connect_to(ca, ETCP_NS_ADDR_B, PORT);
+	err = connect_to(ca, ADDR_B, PORT);
 	EXPECT_EQ(0, err) TH_LOG("a -> b: %s", strerror(-err));
-	err = connect_to(cb, ETCP_NS_ADDR_A, PORT);
+	err = connect_to(cb, ADDR_A, PORT);
 	EXPECT_EQ(0, err) TH_LOG("b -> a: %s", strerror(-err));
 	a = accept4(la, NULL, NULL, SOCK_NONBLOCK);
 	EXPECT_LE(0, a);
@@ -1486,6 +1497,17 @@ TEST_F(conn, listen_autobind_per_netns)
 FIXTURE(etcp) {
 	struct etcp_netns ns;
 };
+
+/*
+ * Over IPv4 and IPv6: the paths these cases take (the listener's lookup,
+ * the child's creation and counters, the RSTs a dying listener's requests
+ * send) have a per-family half.
+ */
+FIXTURE_VARIANT(etcp) {
+	ETCP_VARIANT_FIELDS;
+};
+ETCP_VARIANT_ADD(etcp, etcp, IPPROTO_ETCP, AF_INET, ETCP_NS_ADDR_A, ETCP_NS_ADDR_B);
+ETCP_VARIANT_ADD(etcp, etcp6, IPPROTO_ETCP, AF_INET6, ETCP_NS_ADDR6_A, ETCP_NS_ADDR6_B);
 
 FIXTURE_SETUP(etcp)
 {
@@ -1508,11 +1530,11 @@ TEST_F(etcp, handshake_info)
 	struct etcp_info ci, ai;
 	int l, c, a;
 
-	l = listener_at(self->ns.b, IPPROTO_ETCP, ETCP_NS_ADDR_B, PORT, 8);
+	l = listener_at(self->ns.b, IPPROTO_ETCP, ADDR_B, PORT, 8);
 	ASSERT_LE(0, l) TH_LOG("etcp listener: %s", strerror(errno));
-	c = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, IPPROTO_ETCP);
+	c = ns_socket(self->ns.a, variant->family, SOCK_STREAM, IPPROTO_ETCP);
 	ASSERT_LE(0, c);
-	ASSERT_EQ(0, connect_to(c, ETCP_NS_ADDR_B, PORT));
+	ASSERT_EQ(0, connect_to(c, ADDR_B, PORT));
 	a = accept(l, NULL, NULL);
 	ASSERT_LE(0, a);
 
@@ -1557,12 +1579,12 @@ TEST_F(etcp, child_counters_own)
 	struct etcp_info ci, ai, li;
 	int l, c, a, k;
 
-	l = listener_at(self->ns.b, IPPROTO_ETCP, ETCP_NS_ADDR_B, PORT, 8);
+	l = listener_at(self->ns.b, IPPROTO_ETCP, ADDR_B, PORT, 8);
 	ASSERT_LE(0, l) TH_LOG("etcp listener: %s", strerror(errno));
 	for (k = 0; k < 4; k++) {
-		c = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, IPPROTO_ETCP);
+		c = ns_socket(self->ns.a, variant->family, SOCK_STREAM, IPPROTO_ETCP);
 		ASSERT_LE(0, c);
-		ASSERT_EQ(0, connect_to(c, ETCP_NS_ADDR_B, PORT));
+		ASSERT_EQ(0, connect_to(c, ADDR_B, PORT));
 		a = accept_wait(l, WAIT_MS);
 		ASSERT_LE(0, a);
 		if (k < 3) {
@@ -1598,29 +1620,29 @@ TEST_F(etcp, listener_gone_resets_requests)
 {
 	int l[2], child[2], req[2], c, a, k, ev, n;
 	struct row_want w[2], any;
-	struct sockaddr_in cs;
+	struct sockaddr_storage cs;
 
 	if (!have_prog("nft"))
 		SKIP(return, "needs nft(8)");
 	for (k = 0; k < 2; k++) {
-		l[k] = listener_at(self->ns.b, IPPROTO_ETCP, ETCP_NS_ADDR_B, PORT + k, 8);
+		l[k] = listener_at(self->ns.b, IPPROTO_ETCP, ADDR_B, PORT + k, 8);
 		ASSERT_LE(0, l[k]) TH_LOG("etcp listener: %s", strerror(errno));
-		child[k] = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, IPPROTO_ETCP);
+		child[k] = ns_socket(self->ns.a, variant->family, SOCK_STREAM, IPPROTO_ETCP);
 		ASSERT_LE(0, child[k]);
-		ASSERT_EQ(0, connect_to(child[k], ETCP_NS_ADDR_B, PORT + k));
+		ASSERT_EQ(0, connect_to(child[k], ADDR_B, PORT + k));
 		ASSERT_EQ(POLLIN, poll_fd(l[k], POLLIN, WAIT_MS));
 	}
 	ASSERT_EQ(0, drop_pure_acks(&self->ns, IPPROTO_ETCP));
 	for (k = 0; k < 2; k++) {
-		req[k] = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, IPPROTO_ETCP);
+		req[k] = ns_socket(self->ns.a, variant->family, SOCK_STREAM, IPPROTO_ETCP);
 		ASSERT_LE(0, req[k]);
-		ASSERT_EQ(-EINPROGRESS, connect_nb(req[k], ETCP_NS_ADDR_B, PORT + k));
+		ASSERT_EQ(-EINPROGRESS, connect_nb(req[k], ADDR_B, PORT + k));
 		ev = poll_fd(req[k], POLLOUT, WAIT_MS);
 		ASSERT_EQ(POLLOUT, ev & (POLLOUT | POLLERR | POLLHUP));
 		ASSERT_EQ(0, sock_name(req[k], &cs));
-		w[k] = (struct row_want){ ETCP_SYN_RECV, proc_addr(ETCP_NS_ADDR_B), PORT + k,
-					  proc_addr(ETCP_NS_ADDR_A), ntohs(cs.sin_port), ANY };
-		n = wait_rows(self->ns.b, "etcp", &w[k], 1, WAIT_MS, NULL);
+		w[k] = (struct row_want){ ETCP_SYN_RECV, ADDR_B, PORT + k,
+					  ADDR_A, sockaddr_port(&cs), ANY };
+		n = wait_rows(self->ns.b, PROC_OF(IPPROTO_ETCP), &w[k], 1, WAIT_MS, NULL);
 		ASSERT_EQ(1, n) TH_LOG("no SYN_RECV row for the request on port %d", PORT + k);
 		EXPECT_EQ(ETCP_ESTABLISHED, sock_state(req[k], IPPROTO_ETCP));
 	}
@@ -1628,26 +1650,26 @@ TEST_F(etcp, listener_gone_resets_requests)
 	close(l[0]);
 	expect_reset(_metadata, child[0], IPPROTO_ETCP, "client of a closed listener's child");
 	expect_reset(_metadata, req[0], IPPROTO_ETCP, "client of a closed listener's request");
-	EXPECT_EQ(0, find_rows(self->ns.b, "etcp", &w[0], NULL))
+	EXPECT_EQ(0, find_rows(self->ns.b, PROC_OF(IPPROTO_ETCP), &w[0], NULL))
 		TH_LOG("request row still listed after its listener closed");
-	any = (struct row_want){ ANY, ANY, PORT, ANY, ANY, ANY };
-	n = find_rows(self->ns.b, "etcp", &any, NULL);
+	any = (struct row_want){ ANY, ANYADDR, PORT, ANYADDR, ANY, ANY };
+	n = find_rows(self->ns.b, PROC_OF(IPPROTO_ETCP), &any, NULL);
 	EXPECT_EQ(0, n) TH_LOG("%d rows on port %d after its listener closed", n, PORT);
 	/* The other listener's are untouched. */
-	EXPECT_EQ(1, find_rows(self->ns.b, "etcp", &w[1], NULL));
+	EXPECT_EQ(1, find_rows(self->ns.b, PROC_OF(IPPROTO_ETCP), &w[1], NULL));
 	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(child[1], IPPROTO_ETCP));
 	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(req[1], IPPROTO_ETCP));
 
 	EXPECT_EQ(0, shutdown(l[1], SHUT_RDWR));
 	expect_reset(_metadata, child[1], IPPROTO_ETCP, "client of a shut down listener's child");
 	expect_reset(_metadata, req[1], IPPROTO_ETCP, "client of a shut down listener's request");
-	EXPECT_EQ(0, find_rows(self->ns.b, "etcp", &w[1], NULL))
+	EXPECT_EQ(0, find_rows(self->ns.b, PROC_OF(IPPROTO_ETCP), &w[1], NULL))
 		TH_LOG("request row still listed after its listener was shut down");
 	any.lport = PORT + 1;
 	any.inode = inode_of(l[1]);
-	EXPECT_EQ(1, find_rows(self->ns.b, "etcp", &any, NULL));
+	EXPECT_EQ(1, find_rows(self->ns.b, PROC_OF(IPPROTO_ETCP), &any, NULL));
 	any.inode = ANY;
-	n = find_rows(self->ns.b, "etcp", &any, NULL);
+	n = find_rows(self->ns.b, PROC_OF(IPPROTO_ETCP), &any, NULL);
 	EXPECT_EQ(1, n) TH_LOG("%d rows on port %d, only the shut down listener should be left",
 			       n, PORT + 1);
 
@@ -1656,9 +1678,9 @@ TEST_F(etcp, listener_gone_resets_requests)
 	ASSERT_EQ(0, allow_acks(&self->ns));
 	ASSERT_EQ(0, listen(l[1], 8)) TH_LOG("listen after shutdown: %s", strerror(errno));
 	EXPECT_EQ(PORT + 1, local_port(l[1]));
-	c = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, IPPROTO_ETCP);
+	c = ns_socket(self->ns.a, variant->family, SOCK_STREAM, IPPROTO_ETCP);
 	ASSERT_LE(0, c);
-	EXPECT_EQ(0, connect_to(c, ETCP_NS_ADDR_B, PORT + 1));
+	EXPECT_EQ(0, connect_to(c, ADDR_B, PORT + 1));
 	ASSERT_EQ(POLLIN, poll_fd(l[1], POLLIN, WAIT_MS));
 	a = accept4(l[1], NULL, NULL, SOCK_NONBLOCK);
 	EXPECT_LE(0, a);
@@ -1679,23 +1701,23 @@ TEST_F(etcp, listener_gone_resets_requests)
 TEST_F(etcp, coexist_with_tcp)
 {
 	int proto[2] = { IPPROTO_TCP, IPPROTO_ETCP }, l[2], c[2], a[2], i, n, x;
-	struct sockaddr_in cs[2], peer;
+	struct sockaddr_storage cs[2], peer;
 	socklen_t plen;
 	struct row_want w;
 
 	for (i = 0; i < 2; i++) {
-		l[i] = listener_at(self->ns.b, proto[i], ETCP_NS_ADDR_B, PORT, 8);
+		l[i] = listener_at(self->ns.b, proto[i], ADDR_B, PORT, 8);
 		ASSERT_LE(0, l[i]) TH_LOG("%s listener on %s:%d: %s", proto_name(proto[i]),
-					  ETCP_NS_ADDR_B, PORT, strerror(errno));
-		c[i] = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, proto[i]);
+					  ADDR_B, PORT, strerror(errno));
+		c[i] = ns_socket(self->ns.a, variant->family, SOCK_STREAM, proto[i]);
 		ASSERT_LE(0, c[i]);
 	}
-	ASSERT_EQ(0, connect_to(c[0], ETCP_NS_ADDR_B, PORT));
+	ASSERT_EQ(0, connect_to(c[0], ADDR_B, PORT));
 	ASSERT_EQ(0, sock_name(c[0], &cs[0]));
 	/* The etcp client takes the TCP client's port: the same 4-tuple. */
-	ASSERT_EQ(0, bind_to(c[1], ETCP_NS_ADDR_A, ntohs(cs[0].sin_port)))
+	ASSERT_EQ(0, bind_to(c[1], ADDR_A, sockaddr_port(&cs[0])))
 		TH_LOG("etcp bind to the port of a TCP connection: %s", strerror(errno));
-	ASSERT_EQ(0, connect_to(c[1], ETCP_NS_ADDR_B, PORT));
+	ASSERT_EQ(0, connect_to(c[1], ADDR_B, PORT));
 	ASSERT_EQ(0, sock_name(c[1], &cs[1]));
 
 	for (i = 0; i < 2; i++) {
@@ -1705,26 +1727,26 @@ TEST_F(etcp, coexist_with_tcp)
 		EXPECT_EQ(proto[i], sockopt_get(a[i], SOL_SOCKET, SO_PROTOCOL))
 			TH_LOG("the %s listener accepted a socket of protocol %d",
 			       proto_name(proto[i]), sockopt_get(a[i], SOL_SOCKET, SO_PROTOCOL));
-		EXPECT_TRUE(sin_eq(&peer, &cs[i]));
+		EXPECT_TRUE(sockaddr_eq(&peer, &cs[i]));
 		EXPECT_EQ(ETCP_ESTABLISHED, sock_state(a[i], proto[i]));
 		EXPECT_EQ(ETCP_ESTABLISHED, sock_state(c[i], proto[i]));
 	}
 	/* Each /proc/net file lists its own protocol's sockets only. */
-	w = (struct row_want){ ANY, ANY, ANY, ANY, ANY, inode_of(a[0]) };
-	EXPECT_EQ(0, find_rows(self->ns.b, "etcp", &w, NULL));
-	EXPECT_EQ(1, find_rows(self->ns.b, "tcp", &w, NULL));
+	w = (struct row_want){ ANY, ANYADDR, ANY, ANYADDR, ANY, inode_of(a[0]) };
+	EXPECT_EQ(0, find_rows(self->ns.b, PROC_OF(IPPROTO_ETCP), &w, NULL));
+	EXPECT_EQ(1, find_rows(self->ns.b, PROC_OF(IPPROTO_TCP), &w, NULL));
 	w.inode = inode_of(a[1]);
-	EXPECT_EQ(1, find_rows(self->ns.b, "etcp", &w, NULL));
-	EXPECT_EQ(0, find_rows(self->ns.b, "tcp", &w, NULL));
-	w = (struct row_want){ ETCP_LISTEN, ANY, PORT, ANY, ANY, ANY };
-	n = find_rows(self->ns.b, "etcp", &w, NULL);
+	EXPECT_EQ(1, find_rows(self->ns.b, PROC_OF(IPPROTO_ETCP), &w, NULL));
+	EXPECT_EQ(0, find_rows(self->ns.b, PROC_OF(IPPROTO_TCP), &w, NULL));
+	w = (struct row_want){ ETCP_LISTEN, ANYADDR, PORT, ANYADDR, ANY, ANY };
+	n = find_rows(self->ns.b, PROC_OF(IPPROTO_ETCP), &w, NULL);
 	EXPECT_EQ(1, n);
 
 	/* Closing one protocol's listener leaves the other's port alone. */
 	close(l[1]);
-	x = ns_socket(self->ns.a, AF_INET, SOCK_STREAM, IPPROTO_TCP);
+	x = ns_socket(self->ns.a, variant->family, SOCK_STREAM, IPPROTO_TCP);
 	ASSERT_LE(0, x);
-	EXPECT_EQ(0, connect_to(x, ETCP_NS_ADDR_B, PORT))
+	EXPECT_EQ(0, connect_to(x, ADDR_B, PORT))
 		TH_LOG("TCP listener gone with the etcp one on its port");
 	close(x);
 	for (i = 0; i < 2; i++) {

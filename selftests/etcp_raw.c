@@ -120,8 +120,18 @@ int etcp_raw_open(int nsfd, int ipproto)
 
 int etcp_raw_open6(int nsfd, int ipproto)
 {
+	int fd, on = 1, err;
+
 	/* No IPV6_CHECKSUM: the kernel sends our checksum field as it is. */
-	return ns_socket(nsfd, AF_INET6, SOCK_RAW | SOCK_CLOEXEC, ipproto);
+	fd = ns_socket(nsfd, AF_INET6, SOCK_RAW | SOCK_CLOEXEC, ipproto);
+	/* Each datagram's destination, for etcp_raw_recv() (no IP header). */
+	if (fd >= 0 && setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on))) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
 }
 
 int etcp_raw_open_af(int nsfd, int ipproto, int family)
@@ -284,6 +294,40 @@ static int64_t raw_monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * recv() on an IPv6 raw socket, which gives the datagram without its IP
+ * header: a header of our own in front of it (addresses from the source
+ * address and IPV6_PKTINFO; traffic class, flow label and hop limit 0),
+ * so that etcp_cap_parse() reads it as the IPv4 socket's.  The length, or
+ * -1 with errno.
+ */
+static ssize_t raw_recv6(int fd, int proto, uint8_t *pkt, size_t size)
+{
+	char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	struct iovec iov = { .iov_base = pkt + 40, .iov_len = size - 40 };
+	struct sockaddr_in6 from;
+	struct msghdr mh = {
+		.msg_name = &from, .msg_namelen = sizeof(from),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	n = recvmsg(fd, &mh, MSG_DONTWAIT);
+	if (n < 0)
+		return n;
+	memset(pkt, 0, 40);
+	pkt[0] = 0x60;
+	put16(pkt + 4, n);
+	pkt[6] = proto;
+	memcpy(pkt + 8, &from.sin6_addr, 16);
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO)
+			memcpy(pkt + 24, &((struct in6_pktinfo *)CMSG_DATA(c))->ipi6_addr, 16);
+	return n + 40;
+}
+
 int etcp_raw_recv(int fd, etcp_cap_match_fn *fn, const void *arg,
 		  struct etcp_cap_seg *seg, int timeout_ms)
 {
@@ -292,13 +336,17 @@ int etcp_raw_recv(int fd, etcp_cap_match_fn *fn, const void *arg,
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	socklen_t plen = sizeof(int);
 	struct timespec ts;
-	int proto;
+	int proto, domain;
 	ssize_t n;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &plen))
 		return -errno;
+	plen = sizeof(int);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &plen))
+		return -errno;
 	for (;;) {
-		n = recv(fd, pkt, sizeof(pkt), MSG_DONTWAIT);
+		n = domain == AF_INET6 ? raw_recv6(fd, proto, pkt, sizeof(pkt)) :
+					 recv(fd, pkt, sizeof(pkt), MSG_DONTWAIT);
 		if (n >= 0) {
 			clock_gettime(CLOCK_REALTIME, &ts);
 			if (etcp_cap_parse(pkt, n, proto, seg))

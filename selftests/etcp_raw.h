@@ -55,7 +55,8 @@ struct etcp_raw_seg {
 int etcp_raw_open(int nsfd, int ipproto);
 /*
  * The same for IPv6 (AF_INET6).  Such a socket computes no transport
- * checksum (no IPV6_CHECKSUM): the segment goes out exactly as built.
+ * checksum (no IPV6_CHECKSUM): the segment goes out exactly as built; it
+ * reports each datagram's destination (IPV6_RECVPKTINFO).
  */
 int etcp_raw_open6(int nsfd, int ipproto);
 /* etcp_raw_open() or etcp_raw_open6() by @family (AF_INET or AF_INET6). */
@@ -87,6 +88,9 @@ int etcp_raw_send_bytes(int fd, const char *saddr, const char *daddr,
  * parsed as etcp_cap_parse() does (rseq/rack -1, t the CLOCK_REALTIME ns
  * of arrival): 0, or -ETIMEDOUT after timeout_ms.  seg->csum checks the
  * bytes as received: for TCP over veth (checksum offload) it may be 0.
+ * An IPv6 raw socket receives no IP header: the addresses come from the
+ * source address and IPV6_PKTINFO (etcp_raw_open6() asks for it), the
+ * traffic class, flow label and hop limit read 0.
  */
 int etcp_raw_recv(int fd, etcp_cap_match_fn *fn, const void *arg,
 		  struct etcp_cap_seg *seg, int timeout_ms);
