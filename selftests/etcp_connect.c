@@ -647,7 +647,7 @@ TEST_F(conn, mss_default_without_option)
 	ASSERT_EQ(0, ns_nft_drop(self->ns->a, variant->proto, "output", "@th,104,8 & 0x04 == 0x04"));
 	lfd = listen_on(self->ns->b, variant->proto, ADDR_B, PORT, 8);
 	ASSERT_LE(0, lfd);
-	raw = raw_open_af(self->ns->a, variant->proto, variant->family);
+	raw = etcp_raw_open_af(self->ns->a, variant->proto, variant->family);
 	ASSERT_LE(0, raw) TH_LOG("raw socket: %s", strerror(errno));
 
 	ASSERT_EQ(0, etcp_raw_send(raw, &seg));
@@ -1168,7 +1168,7 @@ static void synsent_setup(struct __test_metadata *_metadata,
 	ss->caddr = ADDR_A;
 	ss->saddr = ADDR_B;
 	ss->mss = MSS;
-	ss->raw = raw_open_af(self->ns->b, variant->proto, variant->family);
+	ss->raw = etcp_raw_open_af(self->ns->b, variant->proto, variant->family);
 	ASSERT_LE(0, ss->raw) TH_LOG("raw socket: %s", strerror(errno));
 	ss->cfd = client_socket(self, variant, true);
 	ASSERT_LE(0, ss->cfd);
@@ -1365,7 +1365,7 @@ FIXTURE_SETUP(malformed)
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 	self->cap = self->e.cap;
 	self->ns = &self->e.ns;
-	self->raw = raw_open_af(self->ns->a, IPPROTO_ETCP, variant->family);
+	self->raw = etcp_raw_open_af(self->ns->a, IPPROTO_ETCP, variant->family);
 	if (self->raw < 0) {
 		ret = -errno;
 		etcp_env_teardown(&self->e);

@@ -29,7 +29,6 @@
 
 #include "etcp_capture.h"
 #include "etcp_netns.h"
-#include "etcp_raw.h"
 #include "etcp_util.h"
 
 #define ETCP_UTIL_STEP_MS	5	/* pause_step() */
@@ -157,6 +156,86 @@ unsigned short peer_port(int fd)
 		return 0;
 	/* sin_port and sin6_port lie at the same offset. */
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+const char *any_addr(int family)
+{
+	return family == AF_INET6 ? "::" : "0.0.0.0";
+}
+
+bool proc_row_addr_is(const struct proc_row *r, bool local, const char *addr)
+{
+	const unsigned int *w6 = local ? r->laddr6 : r->raddr6;
+	unsigned int w4 = local ? r->laddr : r->raddr;
+	struct sockaddr_storage ss;
+
+	switch (sockaddr_of(addr, 0, &ss)) {
+	case sizeof(struct sockaddr_in):
+		return w4 == ((struct sockaddr_in *)&ss)->sin_addr.s_addr &&
+		       !(w6[0] | w6[1] | w6[2] | w6[3]);
+	case sizeof(struct sockaddr_in6):
+		return !w4 && !memcmp(w6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+				      4 * sizeof(*w6));
+	}
+	return false;
+}
+
+int sock_addr(int fd, bool peer, struct sockaddr_storage *ss)
+{
+	socklen_t len = sizeof(*ss);
+	int ret;
+
+	memset(ss, 0, sizeof(*ss));
+	ret = peer ? getpeername(fd, (struct sockaddr *)ss, &len) :
+		     getsockname(fd, (struct sockaddr *)ss, &len);
+	return ret ? -errno : (int)len;
+}
+
+bool sockaddr_eq(const struct sockaddr_storage *x, const struct sockaddr_storage *y)
+{
+	const struct sockaddr_in6 *x6 = (const void *)x, *y6 = (const void *)y;
+	const struct sockaddr_in *x4 = (const void *)x, *y4 = (const void *)y;
+
+	if (x->ss_family != y->ss_family)
+		return false;
+	if (x->ss_family == AF_INET)
+		return x4->sin_port == y4->sin_port &&
+		       x4->sin_addr.s_addr == y4->sin_addr.s_addr;
+	if (x->ss_family == AF_INET6)
+		return x6->sin6_port == y6->sin6_port &&
+		       !memcmp(&x6->sin6_addr, &y6->sin6_addr, sizeof(x6->sin6_addr));
+	return false;
+}
+
+bool sockaddr_is(const struct sockaddr_storage *ss, const char *addr,
+		 unsigned short port)
+{
+	struct sockaddr_storage want;
+
+	return sockaddr_of(addr, port, &want) && sockaddr_eq(ss, &want);
+}
+
+unsigned short sockaddr_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return 0;
+}
+
+const char *sockaddr_str(const struct sockaddr_storage *ss, char *buf, size_t size)
+{
+	const void *a = ss->ss_family == AF_INET6 ?
+		(const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr :
+		(const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+	char s[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET || ss->ss_family == AF_INET6)
+		inet_ntop(ss->ss_family, a, s, sizeof(s));
+	snprintf(buf, size, ss->ss_family == AF_INET6 ? "[%s]:%u (family %u)" :
+		 "%s:%u (family %u)", s, sockaddr_port(ss), ss->ss_family);
+	return buf;
 }
 
 int listen_on(int nsfd, int proto, const char *addr, unsigned short port,
@@ -947,92 +1026,4 @@ int ns_tso_off(int nsfd, const char *ifname)
 int ns_txcsum_off(int nsfd, const char *ifname)
 {
 	return ns_ethtool_off(nsfd, ifname, ETHTOOL_STXCSUM);
-}
-
-/* ------------------------------------------- connect+listen (IPv6 variants) */
-
-const char *any_addr(int family)
-{
-	return family == AF_INET6 ? "::" : "0.0.0.0";
-}
-
-int raw_open_af(int nsfd, int proto, int family)
-{
-	return family == AF_INET6 ? etcp_raw_open6(nsfd, proto) :
-				    etcp_raw_open(nsfd, proto);
-}
-
-bool proc_row_addr_is(const struct proc_row *r, bool local, const char *addr)
-{
-	const unsigned int *w6 = local ? r->laddr6 : r->raddr6;
-	unsigned int w4 = local ? r->laddr : r->raddr;
-	struct sockaddr_storage ss;
-
-	switch (sockaddr_of(addr, 0, &ss)) {
-	case sizeof(struct sockaddr_in):
-		return w4 == ((struct sockaddr_in *)&ss)->sin_addr.s_addr &&
-		       !(w6[0] | w6[1] | w6[2] | w6[3]);
-	case sizeof(struct sockaddr_in6):
-		return !w4 && !memcmp(w6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
-				      4 * sizeof(*w6));
-	}
-	return false;
-}
-
-int sock_addr(int fd, bool peer, struct sockaddr_storage *ss)
-{
-	socklen_t len = sizeof(*ss);
-	int ret;
-
-	memset(ss, 0, sizeof(*ss));
-	ret = peer ? getpeername(fd, (struct sockaddr *)ss, &len) :
-		     getsockname(fd, (struct sockaddr *)ss, &len);
-	return ret ? -errno : (int)len;
-}
-
-bool sockaddr_eq(const struct sockaddr_storage *x, const struct sockaddr_storage *y)
-{
-	const struct sockaddr_in6 *x6 = (const void *)x, *y6 = (const void *)y;
-	const struct sockaddr_in *x4 = (const void *)x, *y4 = (const void *)y;
-
-	if (x->ss_family != y->ss_family)
-		return false;
-	if (x->ss_family == AF_INET)
-		return x4->sin_port == y4->sin_port &&
-		       x4->sin_addr.s_addr == y4->sin_addr.s_addr;
-	if (x->ss_family == AF_INET6)
-		return x6->sin6_port == y6->sin6_port &&
-		       !memcmp(&x6->sin6_addr, &y6->sin6_addr, sizeof(x6->sin6_addr));
-	return false;
-}
-
-bool sockaddr_is(const struct sockaddr_storage *ss, const char *addr,
-		 unsigned short port)
-{
-	struct sockaddr_storage want;
-
-	return sockaddr_of(addr, port, &want) && sockaddr_eq(ss, &want);
-}
-
-unsigned short sockaddr_port(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	if (ss->ss_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-	return 0;
-}
-
-const char *sockaddr_str(const struct sockaddr_storage *ss, char *buf, size_t size)
-{
-	const void *a = ss->ss_family == AF_INET6 ?
-		(const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr :
-		(const void *)&((const struct sockaddr_in *)ss)->sin_addr;
-	char s[INET6_ADDRSTRLEN] = "?";
-
-	if (ss->ss_family == AF_INET || ss->ss_family == AF_INET6)
-		inet_ntop(ss->ss_family, a, s, sizeof(s));
-	snprintf(buf, size, ss->ss_family == AF_INET6 ? "[%s]:%u (family %u)" :
-		 "%s:%u (family %u)", s, sockaddr_port(ss), ss->ss_family);
-	return buf;
 }

@@ -53,6 +53,20 @@ int connect_to(int fd, const char *addr, unsigned short port);
 unsigned short local_port(int fd);
 /* The peer's port of @fd (host order), or 0 if getpeername() fails. */
 unsigned short peer_port(int fd);
+
+/* The wildcard address of @family: "::" for AF_INET6, else "0.0.0.0". */
+const char *any_addr(int family);
+/* getsockname() (@peer false) or getpeername() of @fd into @ss: its length, or -errno. */
+int sock_addr(int fd, bool peer, struct sockaddr_storage *ss);
+/* @x and @y are of one family (AF_INET or AF_INET6) with one address and port. */
+bool sockaddr_eq(const struct sockaddr_storage *x, const struct sockaddr_storage *y);
+/* Does @ss hold @addr (as sockaddr_of() reads it) and @port? */
+bool sockaddr_is(const struct sockaddr_storage *ss, const char *addr,
+		 unsigned short port);
+/* The port of @ss (AF_INET or AF_INET6) in host order, or 0. */
+unsigned short sockaddr_port(const struct sockaddr_storage *ss);
+/* "addr:port (family N)" of @ss in @buf, "[addr]:port" for AF_INET6: @buf. */
+const char *sockaddr_str(const struct sockaddr_storage *ss, char *buf, size_t size);
 /*
  * A SOCK_STREAM socket of @proto in nsfd (AF_INET6 for an IPv6 @addr),
  * SO_REUSEADDR, bound to @addr:@port and listening with @backlog: the fd,
@@ -169,6 +183,13 @@ struct proc_row {
 
 /* Scan one row of /proc/net/{tcp,etcp,tcp6,etcp6} into @r: 0, or -1. */
 int proc_row_scan(const char *line, struct proc_row *r);
+/*
+ * Does row @r's local (@local) or remote address show @addr (either
+ * family, as sockaddr_of() reads it)?  An IPv4 address in the 4-word
+ * column of /proc/net/{tcp,etcp}, an IPv6 one in the 4 words of
+ * /proc/net/{tcp6,etcp6}.
+ */
+bool proc_row_addr_is(const struct proc_row *r, bool local, const char *addr);
 /* "etcp" or "tcp" by @proto: the file under /proc/net listing its sockets. */
 const char *proc_table(int proto);
 /* The same for sockets of @family: "etcp6" or "tcp6" for AF_INET6. */
@@ -313,33 +334,5 @@ static void __attribute__((constructor)) check_env(void)		\
 {									\
 	env_unsupported = etcp_netns_unsupported();			\
 }
-
-/* ------------------------------------------- connect+listen (IPv6 variants) */
-
-/* The wildcard address of @family: "::" for AF_INET6, else "0.0.0.0". */
-const char *any_addr(int family);
-/*
- * A raw socket of @proto and @family in nsfd (etcp_raw_open6() for
- * AF_INET6, else etcp_raw_open()): the fd, or -1 with errno.
- */
-int raw_open_af(int nsfd, int proto, int family);
-/*
- * Does row @r's local (@local) or remote address show @addr (either
- * family, as sockaddr_of() reads it)?  An IPv4 address in the 4-word
- * column of /proc/net/{tcp,etcp}, an IPv6 one in the 4 words of
- * /proc/net/{tcp6,etcp6}.
- */
-bool proc_row_addr_is(const struct proc_row *r, bool local, const char *addr);
-/* getsockname() (@peer false) or getpeername() of @fd into @ss: its length, or -errno. */
-int sock_addr(int fd, bool peer, struct sockaddr_storage *ss);
-/* @x and @y are of one family (AF_INET or AF_INET6) with one address and port. */
-bool sockaddr_eq(const struct sockaddr_storage *x, const struct sockaddr_storage *y);
-/* Does @ss hold @addr (as sockaddr_of() reads it) and @port? */
-bool sockaddr_is(const struct sockaddr_storage *ss, const char *addr,
-		 unsigned short port);
-/* The port of @ss (AF_INET or AF_INET6) in host order, or 0. */
-unsigned short sockaddr_port(const struct sockaddr_storage *ss);
-/* "addr:port (family N)" of @ss in @buf, "[addr]:port" for AF_INET6: @buf. */
-const char *sockaddr_str(const struct sockaddr_storage *ss, char *buf, size_t size);
 
 #endif /* _ETCP_UTIL_H */
