@@ -954,6 +954,67 @@ TEST_F_TIMEOUT(conn, syncnt_overrides_sysctl, 60)
 	close(cfd);
 }
 
+/*
+ * Netns b ignores a's neighbour solicitations (ARP, or NDP's neighbour
+ * solicitations, dropped at b's input; a sends ten, one a second): the
+ * first SYN waits in the queue of the neighbour being resolved.  When the
+ * timer fires at 1 s, Linux TCP does not queue a second copy behind it
+ * (skb_still_in_host_queue(): TCPSpuriousRtxHostQueues, etcp's
+ * SpuriousRtxHostQueues) and backs off as if it had sent it.  Once b
+ * answers, the one SYN leaves and the connection is made: one SYN on the
+ * wire, none counted as retransmitted.  A second copy would have left with
+ * the first, a duplicate SYN drawing a duplicate SYN-ACK.
+ */
+#define ND_BLOCK4	"add table arp etcp_nd; "				\
+			"add chain arp etcp_nd in { type filter hook input priority 0; }; " \
+			"add rule arp etcp_nd in drop"
+#define ND_BLOCK6	"add table ip6 etcp_nd; "				\
+			"add chain ip6 etcp_nd in { type filter hook input priority 0; }; " \
+			"add rule ip6 etcp_nd in icmpv6 type nd-neighbor-solicit drop"
+
+TEST_F_TIMEOUT(conn, syn_held_by_neighbour, 30)
+{
+	const bool v6 = variant->family == AF_INET6;
+	const char *held = is_etcp(variant) ? "SpuriousRtxHostQueues" :
+					      "TCPSpuriousRtxHostQueues";
+	const char *resent = is_etcp(variant) ? "SynRetrans" : "TCPSynRetrans";
+	long held0, resent0;
+	unsigned short cport;
+	int lfd, cfd, syns = 0;
+	size_t i;
+
+	ASSERT_EQ(0, ns_sysctl_write(self->ns->a, v6 ?
+				     "net/ipv6/neigh/" ETCP_NS_IF_A "/mcast_solicit" :
+				     "net/ipv4/neigh/" ETCP_NS_IF_A "/mcast_solicit", "10"));
+	ASSERT_EQ(0, ns_nft(self->ns->b, v6 ? ND_BLOCK6 : ND_BLOCK4));
+	lfd = listen_on(self->ns->b, variant->proto, ADDR_B, PORT, 8);
+	ASSERT_LE(0, lfd);
+	cfd = client_socket(self, variant, true);
+	ASSERT_LE(0, cfd);
+	held0 = read_counter(self->ns->a, variant->proto, held);
+	resent0 = read_counter(self->ns->a, variant->proto, resent);
+	ASSERT_LE(0, held0) TH_LOG("no counter %s", held);
+	ASSERT_EQ(-EINPROGRESS, connect_to(cfd, ADDR_B, PORT));
+	cport = local_port(cfd);
+
+	EXPECT_LE(held0 + 1, wait_counter(self->ns->a, variant->proto, held, held0 + 1, 3000))
+		TH_LOG("the retransmission at 1 s did not find the SYN held: %s", EXCH);
+	ASSERT_EQ(0, ns_nft(self->ns->b, v6 ? "delete table ip6 etcp_nd" :
+					      "delete table arp etcp_nd"));
+	ASSERT_TRUE(poll_one(cfd, POLLOUT, 5000) & POLLOUT)
+		TH_LOG("not connected once b answers: %s", EXCH);
+	EXPECT_EQ(0, so_error(cfd));
+
+	etcp_cap_poll(self->cap);
+	for (i = 0; i < self->cap->n; i++)
+		syns += self->cap->seg[i].out && self->cap->seg[i].sport == cport &&
+			(self->cap->seg[i].flags & ETCP_TH_SYN);
+	EXPECT_EQ(1, syns) TH_LOG("not one SYN on the wire: %s", EXCH);
+	EXPECT_EQ(resent0, read_counter(self->ns->a, variant->proto, resent));
+	close(cfd);
+	close(lfd);
+}
+
 /* ------------------------------------------------------------ SYN-ACK retries */
 
 /*
