@@ -15,6 +15,25 @@ B=etcp-demo-b
 say() { printf '\n==> %s\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
+# Capture etcp's segments on A's veth into FILE (capture filter FILTER...)
+# in the background, as $CAP, once tcpdump says it is listening: nothing
+# sent after this returns is missed.  --immediate-mode hands every packet
+# over at once (libpcap's default waits for a block of them or a timeout,
+# and what it holds when the capture is stopped is lost).
+cap_start() {
+	local file=$1 i
+	shift
+	ip netns exec $A tcpdump --immediate-mode -U -ni ea -w "$file" "$@" \
+		2>/tmp/cap.err &
+	CAP=$!
+	for i in $(seq 100); do
+		grep -q 'listening on' /tmp/cap.err && return 0
+		sleep 0.1
+	done
+	echo "tcpdump did not start: $(cat /tmp/cap.err)" >&2
+	return 1
+}
+
 setup() {
 	ip netns add $A
 	ip netns add $B
@@ -80,8 +99,7 @@ say "Namespace B has its own, empty, table"
 run ip netns exec $B cat /proc/net/etcp
 
 say "The three-way handshake: a listener in B, a client in A, tshark on A's veth"
-ip netns exec $A tcpdump -U -ni ea -w /tmp/hs.pcap ip proto 253 2>/dev/null &
-CAP=$!
+cap_start /tmp/hs.pcap ip proto 253
 ip netns exec $B python3 - <<'PY' &
 import socket
 l = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 253)
@@ -146,8 +164,7 @@ PY
 run ip netns exec $B nft delete table inet demo
 
 say "Data: a 100-byte request, a 4-segment reply, then 10 MiB each way, byte-checked"
-ip netns exec $A tcpdump -U -ni ea -w /tmp/data.pcap ip proto 253 2>/dev/null &
-CAP=$!
+cap_start /tmp/data.pcap ip proto 253
 ip netns exec $B python3 - <<'PY' &
 import socket
 l = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 253)
@@ -214,8 +231,7 @@ run ip netns exec $A cat /proc/net/etcp_stat
 
 close_demo() {
 	local port=$1 linger=$2
-	ip netns exec $A tcpdump -U -ni ea -w /tmp/close.pcap ip proto 253 2>/dev/null &
-	CAP=$!
+	cap_start /tmp/close.pcap ip proto 253
 	ip netns exec $B python3 - "$port" "$linger" <<'PY' &
 import socket, sys, time
 l = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 253)
@@ -275,8 +291,7 @@ echo "(the 3 bytes and their quick ACK; A's FIN; B's FIN with the ACK of A's;"
 echo " A's ACK)"
 
 say "IPv6: a dual-stack listener on [::]:5005 in B, a client over IPv6, one over IPv4"
-ip netns exec $A tcpdump -U -ni ea -w /tmp/v6.pcap ip6 proto 253 2>/dev/null &
-CAP=$!
+cap_start /tmp/v6.pcap ip6 proto 253
 ip netns exec $B python3 - <<'PY' &
 import socket
 l = socket.socket(socket.AF_INET6, socket.SOCK_STREAM, 253)
