@@ -405,7 +405,11 @@ static void etcp_send_reply4(struct net *net, struct sk_buff *in,
 	ETCP_INC_STATS(net, ETCP_MIB_OUTSEGS);
 	if (seg->flags & ETCP_FLAG_RST)
 		ETCP_INC_STATS(net, ETCP_MIB_OUTRSTS);
-	etcp_ip_send(skb, ctl_sk, iph->daddr, iph->saddr, RT_TOS(tos));
+	/*
+	 * The whole DSCP goes back, as ip_send_unicast_reply() sends it: the
+	 * route lookup above takes only RT_TOS()'s bits, the header all but ECN.
+	 */
+	etcp_ip_send(skb, ctl_sk, iph->daddr, iph->saddr, tos & ~INET_ECN_MASK);
 }
 
 /*

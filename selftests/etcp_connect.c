@@ -767,6 +767,35 @@ TEST_F(conn, refused_nonblocking)
 	close(cfd);
 }
 
+/*
+ * The RST answering a SYN for no socket carries the SYN's DSCP, all six
+ * bits (TOS or traffic class 0xb8: DSCP 46, EF, ECN clear), as Linux's
+ * ip_send_unicast_reply() and tcp_v6_send_reset() reflect it.
+ */
+#define TOS_EF		0xb8
+
+TEST_F(conn, refused_reflects_dscp)
+{
+	const bool v6 = variant->family == AF_INET6;
+	const struct etcp_cap_seg *syn, *rst;
+	int cfd;
+
+	cfd = client_socket(self, variant, false);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, sockopt_set(cfd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+				 v6 ? IPV6_TCLASS : IP_TOS, TOS_EF));
+	EXPECT_EQ(-ECONNREFUSED, connect_to(cfd, ADDR_B, CLOSED_PORT))
+		TH_LOG("%s", EXCH);
+	ASSERT_EQ(0, etcp_cap_wait(self->cap, 2, WAIT_MS)) TH_LOG("%s", EXCH);
+	syn = &self->cap->seg[0];
+	rst = &self->cap->seg[1];
+	ASSERT_TRUE(syn->out && syn->flags == ETCP_TH_SYN) TH_LOG("%s", EXCH);
+	ASSERT_TRUE(!rst->out && (rst->flags & ETCP_TH_RST)) TH_LOG("%s", EXCH);
+	EXPECT_EQ(TOS_EF, syn->tos) TH_LOG("the SYN's TOS: %s", EXCH);
+	EXPECT_EQ(TOS_EF, rst->tos) TH_LOG("the RST's TOS: %s", EXCH);
+	close(cfd);
+}
+
 /* ------------------------------------------------------------ SYN timeout */
 
 #define DROP_SYN	"@th,104,8 & 0x12 == 0x02"	/* SYN without ACK */
