@@ -84,7 +84,6 @@
  * count as etcp).
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sockios.h>
@@ -202,40 +201,23 @@ static int set_linger(int fd, int onoff, int secs)
 /* ------------------------------------------------- /proc/net/{tcp,etcp} */
 
 /*
- * A connection as its /proc row shows it: in /proc/net/{tcp,etcp} for
- * AF_INET (the address in word 0), /proc/net/{tcp6,etcp6} for AF_INET6
- * (the four words as printed); ports in host order.
+ * A connection as its /proc row shows it (struct row_key), and its family:
+ * in /proc/net/{tcp,etcp} for AF_INET, /proc/net/{tcp6,etcp6} for AF_INET6.
  */
 struct tuple {
 	int family;
-	uint32_t laddr[4], raddr[4];
-	unsigned int lport, rport;
+	struct row_key k;
 };
-
-/* Address @sa's words as its /proc row shows them, into @w. */
-static void tuple_addr(const struct sockaddr_storage *sa, uint32_t w[4])
-{
-	memset(w, 0, 4 * sizeof(*w));
-	if (sa->ss_family == AF_INET6)
-		memcpy(w, &((const struct sockaddr_in6 *)sa)->sin6_addr, 4 * sizeof(*w));
-	else
-		w[0] = ((const struct sockaddr_in *)sa)->sin_addr.s_addr;
-}
 
 static int tuple_of(int fd, struct tuple *t)
 {
-	struct sockaddr_storage l = {}, r = {};
-	socklen_t ll = sizeof(l), rl = sizeof(r);
+	struct sockaddr_storage l;
+	int ret = sock_addr(fd, false, &l);
 
-	if (getsockname(fd, (struct sockaddr *)&l, &ll) ||
-	    getpeername(fd, (struct sockaddr *)&r, &rl))
-		return -errno;
+	if (ret < 0)
+		return ret;
 	t->family = l.ss_family;
-	tuple_addr(&l, t->laddr);
-	tuple_addr(&r, t->raddr);
-	t->lport = local_port(fd);
-	t->rport = peer_port(fd);
-	return 0;
+	return row_key_of(fd, &t->k);
 }
 
 /*
@@ -254,14 +236,8 @@ static bool held_close(const struct proc_row *r)
 static bool conn_match(const struct proc_row *r, const void *arg)
 {
 	const struct tuple *t = arg;
-	bool addrs;
 
-	if (t->family == AF_INET6)
-		addrs = !memcmp(r->laddr6, t->laddr, sizeof(t->laddr)) &&
-			!memcmp(r->raddr6, t->raddr, sizeof(t->raddr));
-	else
-		addrs = r->laddr == t->laddr[0] && r->raddr == t->raddr[0];
-	return addrs && r->lport == t->lport && r->rport == t->rport && !held_close(r);
+	return row_key_match(r, &t->k) && !held_close(r);
 }
 
 /*
@@ -869,7 +845,7 @@ TEST_F(close, shut_rdwr)
 	after = wait_abort(self->ns.a, variant->proto, "AbortOnData", before + 1, WAIT_MS);
 	EXPECT_EQ(before + 1, after) TH_LOG("AbortOnData %ld -> %ld", before, after);
 	EXPECT_EQ(0, count_rows(self->ns.a, variant->proto, variant->family, ETCP_TIME_WAIT,
-				p.tc.lport));
+				p.tc.k.lport));
 	close(p.c);
 	close(p.s);
 }

@@ -54,7 +54,6 @@
  * within the 40 ms delayed ACK), a slow attempt is retried, up to three.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -149,65 +148,17 @@ static int read_eof(int fd, int ms)
 
 /*
  * A connection as /proc/net/{tcp,etcp,tcp6,etcp6} prints it in one
- * namespace: the addresses as the words of the row, an IPv4 one the raw
- * u32 printed "%08X" and three 0s, an IPv6 one its four raw u32s (all 0:
- * any address); ports in host order (0: any).
+ * namespace (struct row_key, st 0): @laddr and @raddr of either family,
+ * ports in host order (0: any).
  */
-struct key {
-	unsigned int laddr[4], lport, raddr[4], rport;
-};
-
-/* @str, an address of either family, as a key holds it. */
-static void proc_addr(const char *str, unsigned int words[4])
+static struct row_key key_of(const char *laddr, unsigned int lport,
+			     const char *raddr, unsigned int rport)
 {
-	struct in6_addr a6 = {};
-	struct in_addr a = {};
+	struct row_key k = { .lport = lport, .rport = rport };
 
-	memset(words, 0, 4 * sizeof(*words));
-	if (inet_pton(AF_INET6, str, &a6) == 1)
-		memcpy(words, &a6, sizeof(a6));
-	else if (inet_pton(AF_INET, str, &a) == 1)
-		words[0] = a.s_addr;
-}
-
-static struct key key_of(const char *laddr, unsigned int lport,
-			 const char *raddr, unsigned int rport)
-{
-	struct key k = { .lport = lport, .rport = rport };
-
-	proc_addr(laddr, k.laddr);
-	proc_addr(raddr, k.raddr);
+	row_addr_words(laddr, k.laddr);
+	row_addr_words(raddr, k.raddr);
 	return k;
-}
-
-/* Key address @want (all 0: any) is row address @v4 or @v6 (proc_row). */
-static bool key_addr_is(const unsigned int want[4], unsigned int v4,
-			const unsigned int v6[4])
-{
-	static const unsigned int zero[4];
-	unsigned int row[4] = { v4 };
-
-	if (!memcmp(want, zero, sizeof(zero)))
-		return true;
-	return !memcmp(want, memcmp(v6, zero, sizeof(zero)) ? v6 : row, sizeof(row));
-}
-
-/* A row_filter: the row of a key (struct key_st), in a state (0: any). */
-struct key_st {
-	const struct key *k;
-	unsigned int st;
-};
-
-static bool key_row_match(const struct proc_row *r, const void *arg)
-{
-	const struct key_st *ks = arg;
-	const struct key *k = ks->k;
-
-	return key_addr_is(k->laddr, r->laddr, r->laddr6) &&
-	       key_addr_is(k->raddr, r->raddr, r->raddr6) &&
-	       (!k->lport || r->lport == k->lport) &&
-	       (!k->rport || r->rport == k->rport) &&
-	       (!ks->st || r->st == ks->st);
 }
 
 #define PROC_SIZE	(256 * 1024)
@@ -228,21 +179,22 @@ static int proc_open(int nsfd, int proto, int family)
  * Rows matching k (fields 0 are wildcards) and, unless st is 0, in state
  * st: their number, the last one in *out; or -errno.
  */
-static int key_rows(int pfd, const struct key *k, unsigned int st,
+static int key_rows(int pfd, const struct row_key *k, unsigned int st,
 		    struct proc_row *out)
 {
 	static char text[PROC_SIZE];
-	struct key_st ks = { k, st };
+	struct row_key ks = *k;
 	ssize_t n;
 
 	n = fd_reread(pfd, text, sizeof(text));
 	if (n < 0)
 		return n;
-	return proc_text_rows(text, key_row_match, &ks, out);
+	ks.st = st;
+	return proc_text_rows(text, row_key_match, &ks, out);
 }
 
 /* The state of the row of k (ST_GONE when there is none), or -errno. */
-static int proc_state(int pfd, const struct key *k, struct proc_row *out)
+static int proc_state(int pfd, const struct row_key *k, struct proc_row *out)
 {
 	struct proc_row r;
 	int n = key_rows(pfd, k, 0, &r);
@@ -262,7 +214,7 @@ static int proc_state(int pfd, const struct key *k, struct proc_row *out)
 
 struct watch {
 	int pfd;
-	struct key k;
+	struct row_key k;
 	int n;
 	int st[WATCH_MAX];
 	int64_t t[WATCH_MAX];
@@ -359,7 +311,7 @@ static int netem_both(const struct env *e, int ms)
 
 /* ------------------------------------------------------------ watching */
 
-static void watch_init(struct watch *w, int pfd, struct key k)
+static void watch_init(struct watch *w, int pfd, struct row_key k)
 {
 	memset(w, 0, sizeof(*w));
 	w->pfd = pfd;
@@ -450,7 +402,7 @@ static void wait_until(struct env *e, int64_t t)
  * absent): 0 with *t the capture time of the poll that saw it, or
  * -ETIMEDOUT.  r, if not NULL, gets the row.
  */
-static int wait_row(struct env *e, int pfd, const struct key *k, int st,
+static int wait_row(struct env *e, int pfd, const struct row_key *k, int st,
 		    int ms, int64_t *t, struct proc_row *r)
 {
 	int64_t deadline = now_ms() + ms;
@@ -477,7 +429,7 @@ struct pair {
 	bool own_lfd;
 	unsigned short cport, port;
 	size_t n0;		/* segments recorded after the data */
-	struct key kc, ks;	/* the client's row in a, the server's in b */
+	struct row_key kc, ks;	/* the client's row in a, the server's in b */
 };
 
 static void pair_init(struct pair *p)
@@ -1495,7 +1447,7 @@ TEST_F(cw, tw_bind)
 	const char *why;
 	struct pair p;
 	int ret, fd, fd2, lfd, l2, afd;
-	struct key ktw;
+	struct row_key ktw;
 
 	if (ETCP)
 		ASSERT_EQ(0, ns_sysctl_write(NS->a, "net/ipv4/etcp_msl", "1000"));
@@ -1564,8 +1516,8 @@ TEST_F(cw, tw_bind)
 
 	if (ETCP) {
 		/* After the entries: the ports are free again. */
-		struct key kany = { .lport = FIXED_CPORT };
-		struct key keph = { .lport = EPH_PORT };
+		struct row_key kany = { .lport = FIXED_CPORT };
+		struct row_key keph = { .lport = EPH_PORT };
 
 		EXPECT_EQ(0, wait_row(&self->e, self->e.pa, &kany, ST_GONE, 4000, NULL, NULL));
 		EXPECT_EQ(0, wait_row(&self->e, self->e.pa, &keph, ST_GONE, 4000, NULL, NULL));
@@ -1593,7 +1545,7 @@ TEST_F(cw, max_tw_buckets)
 {
 	struct closing cl[NCONN];
 	struct pair p[NCONN];
-	struct key tw = { .lport = 0 };
+	struct row_key tw = { .lport = 0 };
 	long overflow;
 	const char *why;
 	int ret, i, lfd;

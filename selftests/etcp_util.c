@@ -163,23 +163,6 @@ const char *any_addr(int family)
 	return family == AF_INET6 ? "::" : "0.0.0.0";
 }
 
-bool proc_row_addr_is(const struct proc_row *r, bool local, const char *addr)
-{
-	const unsigned int *w6 = local ? r->laddr6 : r->raddr6;
-	unsigned int w4 = local ? r->laddr : r->raddr;
-	struct sockaddr_storage ss;
-
-	switch (sockaddr_of(addr, 0, &ss)) {
-	case sizeof(struct sockaddr_in):
-		return w4 == ((struct sockaddr_in *)&ss)->sin_addr.s_addr &&
-		       !(w6[0] | w6[1] | w6[2] | w6[3]);
-	case sizeof(struct sockaddr_in6):
-		return !w4 && !memcmp(w6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
-				      4 * sizeof(*w6));
-	}
-	return false;
-}
-
 int sock_addr(int fd, bool peer, struct sockaddr_storage *ss)
 {
 	socklen_t len = sizeof(*ss);
@@ -622,13 +605,73 @@ const char *proc_table_af(int proto, int family)
 	return proc_table(proto);
 }
 
+void row_addr_words(const char *addr, unsigned int w[4])
+{
+	struct sockaddr_storage ss;
+
+	if (sockaddr_of(addr, 0, &ss))
+		row_addr_words_sa(&ss, w);
+	else
+		memset(w, 0, 4 * sizeof(*w));
+}
+
+void row_addr_words_sa(const struct sockaddr_storage *ss, unsigned int w[4])
+{
+	memset(w, 0, 4 * sizeof(*w));
+	if (ss->ss_family == AF_INET6)
+		memcpy(w, &((const struct sockaddr_in6 *)ss)->sin6_addr, 4 * sizeof(*w));
+	else if (ss->ss_family == AF_INET)
+		w[0] = ((const struct sockaddr_in *)ss)->sin_addr.s_addr;
+}
+
+int row_key_of(int fd, struct row_key *k)
+{
+	struct sockaddr_storage l, r;
+	int ret;
+
+	memset(k, 0, sizeof(*k));
+	ret = sock_addr(fd, false, &l);
+	if (ret >= 0)
+		ret = sock_addr(fd, true, &r);
+	if (ret < 0)
+		return ret;
+	row_addr_words_sa(&l, k->laddr);
+	row_addr_words_sa(&r, k->raddr);
+	k->lport = sockaddr_port(&l);
+	k->rport = sockaddr_port(&r);
+	return 0;
+}
+
+/* The words of a row's address: @v6 in a 6-table's row, else @v4 and 0s. */
+static bool row_addr_eq(const unsigned int w[4], unsigned int v4,
+			const unsigned int v6[4])
+{
+	if (v6[0] | v6[1] | v6[2] | v6[3])
+		return !memcmp(w, v6, 4 * sizeof(*w));
+	return w[0] == v4 && !(w[1] | w[2] | w[3]);
+}
+
+static bool row_addr_any(const unsigned int w[4])
+{
+	return !(w[0] | w[1] | w[2] | w[3]);
+}
+
+bool proc_row_addr_is(const struct proc_row *r, bool local, const char *addr)
+{
+	unsigned int w[4];
+
+	row_addr_words(addr, w);
+	return local ? row_addr_eq(w, r->laddr, r->laddr6) :
+		       row_addr_eq(w, r->raddr, r->raddr6);
+}
+
 bool row_key_match(const struct proc_row *r, const void *key)
 {
 	const struct row_key *k = key;
 
-	return (!k->laddr || r->laddr == k->laddr) &&
+	return (row_addr_any(k->laddr) || row_addr_eq(k->laddr, r->laddr, r->laddr6)) &&
 	       (!k->lport || r->lport == k->lport) &&
-	       (!k->raddr || r->raddr == k->raddr) &&
+	       (row_addr_any(k->raddr) || row_addr_eq(k->raddr, r->raddr, r->raddr6)) &&
 	       (!k->rport || r->rport == k->rport) &&
 	       (!k->st || r->st == k->st);
 }

@@ -199,13 +199,25 @@ const char *proc_table_af(int proto, int family);
 typedef bool (*row_filter)(const struct proc_row *r, const void *arg);
 /*
  * A row_filter whose @arg is a struct row_key: the fields of the key that
- * are not 0 must match (addresses as the row shows them, ports in host
- * order; st 0: any state).
+ * are not 0 must match: addresses as the row shows them (row_addr_words():
+ * an IPv4 one in the first word, the rest 0; all 0: any), ports in host
+ * order, st (0: any state).
  */
 struct row_key {
-	unsigned int laddr, lport, raddr, rport, st;
+	unsigned int laddr[4], lport, raddr[4], rport, st;
 };
 bool row_key_match(const struct proc_row *r, const void *key);
+/*
+ * @addr (either family, as sockaddr_of() reads it) as a row_key holds it,
+ * into @w: an IPv6 address's four words as /proc/net/{tcp6,etcp6} prints
+ * them, an IPv4 one's u32 (network order) as /proc/net/{tcp,etcp} prints
+ * it and three 0s; all 0 if @addr is no address.
+ */
+void row_addr_words(const char *addr, unsigned int w[4]);
+/* The same for the address of @ss (AF_INET or AF_INET6). */
+void row_addr_words_sa(const struct sockaddr_storage *ss, unsigned int w[4]);
+/* The key of @fd's connection: both addresses and ports, st 0.  0 or -errno. */
+int row_key_of(int fd, struct row_key *k);
 /*
  * The rows of the table @text (as read from /proc/net/{tcp,etcp}, header
  * first; cut into lines in place) that @fn with @arg accepts (all if @fn
