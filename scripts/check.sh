@@ -54,7 +54,7 @@ DEBUG_TESTS=(etcp_attack etcp_reset etcp_fuzz etcp_paged etcp_close etcp_modload
 # Segments per fuzz case there: the live transfer must end within its
 # 60 s while the fuzzer runs, and 20000 take longer than that on KASAN.
 DEBUG_FUZZ_N=${DEBUG_FUZZ_N:-5000}
-# One VM at a time: a Debian kernel's suite takes about 8 min alone.
+# One VM at a time: a Debian kernel's suite takes about 12.5 min alone.
 LANES=${ETCP_CHECK_LANES:-1}
 # What each pass found, "KIND<TAB>LABEL<TAB>P F S<TAB>SECONDS" a line: the
 # lanes are subshells, so this file is how their numbers come back.

@@ -815,29 +815,34 @@ TEST_F(attack, oow_ack_limit)
 #define FLOOD_NPORTS	10000
 #define FLOOD_CLIENTS	10
 #define FLOOD_BURST	32		/* SYNs between pauses of 2 ms */
+#define FLOOD_SLOW_RATE	2000		/* SYNs a second: a receiver slower than that */
 
 struct flood {
 	int fd;				/* raw socket in netns a */
 	const char *saddr, *daddr;	/* a's and b's addresses */
 	int stat_fd;			/* /proc/net/etcp_stat of netns b */
-	long insegs0;			/* InSegs there before the flood */
+	long opens0;			/* PassiveOpens there before the flood */
 	atomic_bool stop;
 	atomic_long sent;
 };
 
-/* Segments etcp in netns b took in since the flood began, or -1. */
+/*
+ * Requests the listener in netns b made since the flood began, or -1: a
+ * SYN taken in but still queued (in the listener's backlog while accept()
+ * or a client holds its lock) is not one yet.
+ */
 static long flood_seen(struct flood *f)
 {
 	struct stats s;
 
 	if (fd_reread(f->stat_fd, s.text, sizeof(s.text)) < 0)
 		return -1;
-	return stat_of(&s, "InSegs") - f->insegs0;
+	return stat_of(&s, "PassiveOpens") - f->opens0;
 }
 
 /*
- * Until netns b has taken in @sent segments since the flood began (the
- * real clients' segments count too, which only ends the wait sooner),
+ * Until the listener in netns b has made @sent requests since the flood
+ * began (the real clients' count too, which only ends the wait sooner),
  * or for a second at most.
  */
 static void flood_drain(struct flood *f, long sent)
@@ -853,8 +858,8 @@ static void flood_drain(struct flood *f, long sent)
  * request, until told to stop.  The SYN-ACKs are dropped in netns a, so
  * to the listener these are sources that never answer.  Up to 16000
  * SYNs a second (the SYN queue refills with forged requests in ~4 ms),
- * but never more than one burst ahead of what the listener has taken
- * in: on a slow kernel (KASAN) the sender outruns the receiver, and a
+ * but never more than one burst ahead of the requests the listener has
+ * made: on a slow kernel (KASAN) the sender outruns the receiver, and a
  * real client's final ACK queued behind more than a backlog of forged
  * SYNs finds its request evicted.  That is the known limit of recycling
  * the oldest request (RFC 4987 section 3.5), not what this test is about.
@@ -959,8 +964,9 @@ TEST_F(attack, syn_flood)
 			   .saddr = variant->addr_a, .daddr = variant->addr_b };
 	long drops, opens, reqs0, reqs, reqs_end, per_slab = 0, sent;
 	struct stats s0, s1;
-	int l, i, n, max_n = 0, retrans, total_retrans = 0, ret;
-	int64_t t0;
+	int l, i, n, max_n = 0, retrans, total_retrans = 0, ret, ok = 0;
+	int rets[FLOOD_CLIENTS];
+	int64_t t0, ms;
 	pthread_t th;
 
 	if (!have_prog("nft"))
@@ -979,8 +985,8 @@ TEST_F(attack, syn_flood)
 
 	f.stat_fd = ns_open(self->ns.b, "/proc/net/etcp_stat");
 	ASSERT_LE(0, f.stat_fd);
-	f.insegs0 = flood_seen(&f);
-	ASSERT_LE(0, f.insegs0);
+	f.opens0 = flood_seen(&f);
+	ASSERT_LE(0, f.opens0);
 
 	t0 = now_ms();
 	ASSERT_EQ(0, pthread_create(&th, NULL, flood_run, &f));
@@ -991,8 +997,7 @@ TEST_F(attack, syn_flood)
 	/* A client every 100 ms for a second, against the full queue. */
 	for (i = 0; i < FLOOD_CLIENTS; i++) {
 		pause_ms(100);
-		ret = flood_client(_metadata, self, l, &retrans);
-		EXPECT_EQ(0, ret) TH_LOG("client %d during the flood: %s", i, strerror(-ret));
+		rets[i] = flood_client(_metadata, self, l, &retrans);
 		total_retrans += retrans;
 		n = syn_recv_rows(self->ns.b, variant->family, FLOOD_PORT);
 		max_n = n > max_n ? n : max_n;
@@ -1005,8 +1010,9 @@ TEST_F(attack, syn_flood)
 	drops = stat_delta(&s0, &s1, "ListenDrops");
 	opens = stat_delta(&s0, &s1, "PassiveOpens");
 
+	ms = now_ms() - t0;
 	TH_LOG("%ld forged SYNs in %lld ms, %ld requests, %ld evicted (BacklogDrops %ld, ListenOverflows %ld); %d clients needed %d SYN retransmissions; up to %d requests; etcp_request objects %ld -> %ld (%ld a slab)",
-	       sent, (long long)(now_ms() - t0), opens, drops,
+	       sent, (long long)ms, opens, drops,
 	       stat_delta(&s0, &s1, "BacklogDrops"), stat_delta(&s0, &s1, "ListenOverflows"),
 	       FLOOD_CLIENTS, total_retrans, max_n, reqs0, reqs, per_slab);
 	/*
@@ -1014,6 +1020,25 @@ TEST_F(attack, syn_flood)
 	 * the debug kernel (KASAN) takes in some 350 a second, Debian's 6000.
 	 */
 	EXPECT_LE(4 * FLOOD_BACKLOG, opens) TH_LOG("the flood hardly ran");
+	/*
+	 * Every real client connects.  On a receiver too slow for the pacing
+	 * (the debug kernel takes in 300 to 600 SYNs a second, Debian's
+	 * 7000 and more), a client's final ACK can still come after a
+	 * backlog's worth of forged requests and find its own evicted, the
+	 * known limit of recycling the oldest (flood_run()): accept() then
+	 * has nothing (ENOTCONN).  There that is logged, not failed, and most
+	 * clients must still get through.
+	 */
+	for (i = 0; i < FLOOD_CLIENTS; i++) {
+		ok += !rets[i];
+		if (rets[i] == -ENOTCONN && sent * 1000 < FLOOD_SLOW_RATE * ms)
+			TH_LOG("client %d: its request evicted before its ACK (%ld SYNs a second)",
+			       i, (long)(sent * 1000 / (ms ? ms : 1)));
+		else
+			EXPECT_EQ(0, rets[i]) TH_LOG("client %d during the flood: %s", i,
+						     strerror(-rets[i]));
+	}
+	EXPECT_LE(FLOOD_CLIENTS / 2, ok) TH_LOG("most real clients were refused");
 	/*
 	 * /proc reads the requests a page at a time, without the listener's
 	 * lock: a request evicted after its row was read and the one that
@@ -1029,7 +1054,15 @@ TEST_F(attack, syn_flood)
 	 */
 	EXPECT_LE(opens - FLOOD_CLIENTS - FLOOD_BACKLOG, drops);
 	EXPECT_GE(opens - FLOOD_CLIENTS, drops);
-	EXPECT_GE(reqs0 + FLOOD_BACKLOG + 4 * per_slab, reqs) TH_LOG("requests unbounded");
+	/*
+	 * The slack: /proc/slabinfo counts the free objects of the slabs
+	 * SLUB keeps per CPU (its cpu_partial lists) as active.  On the
+	 * debug kernel (12 objects a slab, requests freed through KASAN's
+	 * quarantine) that reached 10 slabs' worth after 1200 requests;
+	 * an unbounded queue would show thousands.  That nothing stays
+	 * allocated is asserted at the end, once the flood is over.
+	 */
+	EXPECT_GE(reqs0 + FLOOD_BACKLOG + 8 * per_slab, reqs) TH_LOG("requests unbounded");
 
 	/* Over: SYN-ACK at 0 s, again at 1 s, given up at 3 s. */
 	for (i = 0; i < 1000 && syn_recv_rows(self->ns.b, variant->family, FLOOD_PORT) > 0; i++)
