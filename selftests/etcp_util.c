@@ -138,24 +138,16 @@ int connect_to(int fd, const char *addr, unsigned short port)
 
 unsigned short local_port(int fd)
 {
-	struct sockaddr_storage ss = {};
-	socklen_t len = sizeof(ss);
+	struct sockaddr_storage ss;
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &len))
-		return 0;
-	/* sin_port and sin6_port lie at the same offset. */
-	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return sock_addr(fd, false, &ss) < 0 ? 0 : sockaddr_port(&ss);
 }
 
 unsigned short peer_port(int fd)
 {
-	struct sockaddr_storage ss = {};
-	socklen_t len = sizeof(ss);
+	struct sockaddr_storage ss;
 
-	if (getpeername(fd, (struct sockaddr *)&ss, &len))
-		return 0;
-	/* sin_port and sin6_port lie at the same offset. */
-	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return sock_addr(fd, true, &ss) < 0 ? 0 : sockaddr_port(&ss);
 }
 
 const char *any_addr(int family)
