@@ -15,6 +15,9 @@
 #else
 #include <linux/unaligned.h>
 #endif
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#include <net/gso.h>		/* GSO's helpers left skbuff.h in 6.5 */
+#endif
 #include <net/inet_common.h>
 #include <net/inet_sock.h>
 #include <net/net_namespace.h>

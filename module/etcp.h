@@ -329,6 +329,8 @@ struct etcp_af_ops {
 	u16 net_header_len;		/* IP header without options */
 	/* The peer's MSS when its SYN has none (RFC 9293 3.7.1, MUST-15). */
 	u16 default_mss;
+	/* What our super-segments are to the core (offload.c). */
+	u16 gso_type;
 };
 
 extern const struct etcp_af_ops etcp_ipv4_ops;
@@ -547,6 +549,8 @@ static inline bool etcp_addr_any(const struct in6_addr *a)
 
 #define ETCP_INC_STATS(net, field) \
 	this_cpu_inc(etcp_pernet(net)->mib->mibs[field])
+#define ETCP_ADD_STATS(net, field, n) \
+	this_cpu_add(etcp_pernet(net)->mib->mibs[field], n)
 
 static inline u8 etcp_tcp_flags(const struct tcphdr *th)
 {
@@ -725,6 +729,8 @@ void etcp_sync_mss(struct sock *sk);
 void etcp_simple_retransmit(struct sock *sk);
 int etcp_ctl_sock_init(struct net *net);
 void etcp_ctl_sock_exit(struct net *net);
+void etcp_setup_caps(struct sock *sk, struct dst_entry *dst);
+u32 etcp_xmit_size_goal(const struct sock *sk);
 
 /* ipv6.c */
 int etcp_v6_init(void);
@@ -738,6 +744,10 @@ struct dst_entry *etcp_v6_route_req(const struct sock *sk,
 				    const struct etcp_request *req,
 				    struct flowi6 *fl6);
 void etcp_v6_dst_store(struct sock *sk, struct dst_entry *dst);
+
+/* offload.c */
+int etcp_offload_init(void);
+void etcp_offload_exit(void);
 
 /* timer.c */
 int etcp_keepalive_time(const struct sock *sk);

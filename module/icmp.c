@@ -112,7 +112,7 @@ struct dst_entry *etcp_v4_route(struct sock *sk)
 				   sk->sk_bound_dev_if);
 	if (IS_ERR(rt))
 		return NULL;
-	sk_setup_caps(sk, &rt->dst);
+	etcp_setup_caps(sk, &rt->dst);
 	return &rt->dst;
 }
 

@@ -66,7 +66,7 @@ static void etcp_v6_dst_set(struct sock *sk, struct dst_entry *dst,
 	inet_sk(sk)->cork.fl.u.ip6 = *fl6;
 	inet_sk(sk)->cork.fl.u.ip6.daddr = sk->sk_v6_daddr;
 	inet6_sk(sk)->dst_cookie = rt6_get_cookie(rt);
-	sk_dst_set(sk, dst);
+	etcp_setup_caps(sk, dst);
 }
 
 void etcp_v6_dst_store(struct sock *sk, struct dst_entry *dst)
@@ -107,6 +107,7 @@ const struct etcp_af_ops etcp_ipv6_ops = {
 	.net_header_len	= sizeof(struct ipv6hdr),
 	/* 1280 - 60, as tcp_request_sock_ipv6_ops.mss_clamp */
 	.default_mss	= IPV6_MIN_MTU - sizeof(struct ipv6hdr) - sizeof(struct tcphdr),
+	.gso_type	= SKB_GSO_TCPV6 | SKB_GSO_SCTP,
 };
 
 /*

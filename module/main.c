@@ -140,10 +140,16 @@ static int __init etcp_init(void)
 	if (err)
 		goto err_proto6;
 
+	err = etcp_offload_init();
+	if (err) {
+		pr_err("IP protocol %d has an offload already\n",
+		       etcp_proto_num);
+		goto err_pernet;
+	}
 	if (inet_add_protocol(&etcp_protocol, etcp_proto_num)) {
 		pr_err("IP protocol %d is already taken\n", etcp_proto_num);
 		err = -EBUSY;
-		goto err_pernet;
+		goto err_offload;
 	}
 
 	etcp_protosw.protocol = etcp_proto_num;
@@ -160,6 +166,8 @@ err_v4:
 	inet_unregister_protosw(&etcp_protosw);
 	inet_del_protocol(&etcp_protocol, etcp_proto_num);
 	synchronize_net();
+err_offload:
+	etcp_offload_exit();
 err_pernet:
 	unregister_pernet_subsys(&etcp_net_ops);
 err_proto6:
@@ -179,6 +187,7 @@ static void __exit etcp_exit(void)
 	inet_del_protocol(&etcp_protocol, etcp_proto_num);
 	/* Segments already inside etcp_v4_rcv() finish before tables go. */
 	synchronize_net();
+	etcp_offload_exit();
 	unregister_pernet_subsys(&etcp_net_ops);
 	proto_unregister(&etcpv6_prot);
 	proto_unregister(&etcp_prot);

@@ -430,7 +430,7 @@ static void etcp_child_route(struct sock *child, const struct etcp_request *req)
 					   child->sk_bound_dev_if);
 		if (!IS_ERR(rt)) {
 			mtu = dst_mtu(&rt->dst);
-			sk_dst_set(child, &rt->dst);
+			etcp_setup_caps(child, &rt->dst);
 		}
 	}
 	esk->advmss = etcp_mss_for_mtu(child, mtu, esk->af->net_header_len);

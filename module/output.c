@@ -118,6 +118,7 @@ const struct etcp_af_ops etcp_ipv4_ops = {
 	.accept_pmtu	= etcp_v4_accept_pmtu,
 	.net_header_len	= sizeof(struct iphdr),
 	.default_mss	= ETCP_DEFAULT_MSS,
+	.gso_type	= SKB_GSO_TCPV4 | SKB_GSO_SCTP,
 };
 
 /*
@@ -594,6 +595,62 @@ int etcp_send_req_segment(const struct sock *listener,
 	return etcp_req_xmit(listener, req, skb, dst, &fl6);
 }
 
+/* @skb of the write queue is going out (again): when, and how often. */
+static void etcp_skb_sent(struct sock *sk, struct sk_buff *skb)
+{
+	struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	/* A segment sent before (below SND.MAX) is a retransmission. */
+	if (etcp_before(cb->seq, esk->snd_max)) {
+		cb->retransmitted = 1;
+		esk->total_retrans++;
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_RETRANSSEGS);
+	}
+	cb->sent_us = etcp_clock_us();
+}
+
+/* Push the header of data from @seq on, with @flags besides ACK. */
+static struct tcphdr *etcp_push_data_header(struct sock *sk,
+					    struct sk_buff *nskb, u32 seq,
+					    u8 flags)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct inet_sock *inet = inet_sk(sk);
+	struct tcphdr *th;
+
+	th = skb_push(nskb, sizeof(*th));
+	skb_reset_transport_header(nskb);
+	memset(th, 0, sizeof(*th));
+	th->source = inet->inet_sport;
+	th->dest = inet->inet_dport;
+	th->seq = htonl(seq);
+	th->ack_seq = htonl(esk->rcv_nxt);
+	th->doff = sizeof(*th) / 4;
+	((u8 *)th)[13] = ETCP_FLAG_ACK |
+			 (flags & (ETCP_FLAG_PSH | ETCP_FLAG_FIN));
+	th->window = htons(etcp_announce_window(sk));
+	return th;
+}
+
+/* Hand @nskb, @segs segments' worth (@data: with data), to IP. */
+static int etcp_xmit_built(struct sock *sk, struct sk_buff *nskb, u32 segs,
+			   bool data)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	/* What is left of our control block would look like IP options. */
+	memset(nskb->cb, 0, sizeof(ETCP_SKB_CB(nskb)->header));
+	skb_set_owner_w(nskb, sk);
+
+	etcp_ack_sent(sk);
+	if (data)
+		etcp_data_sent_event(sk);
+	esk->segs_out += segs;
+	ETCP_ADD_STATS(sock_net(sk), ETCP_MIB_OUTSEGS, segs);
+	return esk->af->queue_xmit(sk, nskb, &inet_sk(sk)->cork.fl);
+}
+
 /*
  * Send one skb of the write queue: a clone carries the header, so that the
  * original stays queued until it is acknowledged.  The header goes into
@@ -606,11 +663,8 @@ int etcp_send_req_segment(const struct sock *listener,
 static int etcp_transmit_data(struct sock *sk, struct sk_buff *skb)
 {
 	struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
-	struct etcp_sock *esk = etcp_sk(sk);
-	struct inet_sock *inet = inet_sk(sk);
 	struct sk_buff *nskb;
 	struct tcphdr *th;
-	__wsum csum;
 
 	if (skb_cloned(skb))
 		nskb = __pskb_copy_fclone(skb, skb_headroom(skb), GFP_ATOMIC,
@@ -620,38 +674,11 @@ static int etcp_transmit_data(struct sock *sk, struct sk_buff *skb)
 	if (!nskb)
 		return -ENOBUFS;
 
-	/* A segment sent before (below SND.MAX) is a retransmission. */
-	if (etcp_before(cb->seq, esk->snd_max)) {
-		cb->retransmitted = 1;
-		esk->total_retrans++;
-		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_RETRANSSEGS);
-	}
-	cb->sent_us = etcp_clock_us();
-
-	th = skb_push(nskb, sizeof(*th));
-	skb_reset_transport_header(nskb);
-	memset(th, 0, sizeof(*th));
-	th->source = inet->inet_sport;
-	th->dest = inet->inet_dport;
-	th->seq = htonl(cb->seq);
-	th->ack_seq = htonl(esk->rcv_nxt);
-	th->doff = sizeof(*th) / 4;
-	((u8 *)th)[13] = ETCP_FLAG_ACK |
-			 (cb->flags & (ETCP_FLAG_PSH | ETCP_FLAG_FIN));
-	th->window = htons(etcp_announce_window(sk));
-
-	csum = csum_partial(th, sizeof(*th), skb->csum);
-	esk->af->set_check(sk, nskb, csum);
-	/* What is left of our control block would look like IP options. */
-	memset(nskb->cb, 0, sizeof(ETCP_SKB_CB(nskb)->header));
-	skb_set_owner_w(nskb, sk);
-
-	etcp_ack_sent(sk);
-	if (skb->len)
-		etcp_data_sent_event(sk);
-	esk->segs_out++;
-	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_OUTSEGS);
-	return esk->af->queue_xmit(sk, nskb, &inet->cork.fl);
+	etcp_skb_sent(sk, skb);
+	th = etcp_push_data_header(sk, nskb, cb->seq, cb->flags);
+	etcp_sk(sk)->af->set_check(sk, nskb,
+				   csum_partial(th, sizeof(*th), skb->csum));
+	return etcp_xmit_built(sk, nskb, 1, skb->len);
 }
 
 /* @skb, the send head, went out: SND.NXT moves past it. */
@@ -695,6 +722,164 @@ static bool etcp_nagle_allows(struct sock *sk, const struct sk_buff *skb,
 	if (esk->nodelay || !esk->packets_out)
 		return true;
 	return !etcp_after(esk->snd_sml, esk->snd_una);
+}
+
+/*
+ * Segments of one MSS a super-segment of @sk may hold, within 64 KiB and
+ * what the device takes (sk_gso_max_size, sk_gso_max_segs); 0 where the
+ * route takes none (sk_can_gso(): through IPsec, or GSO off on the device).
+ */
+static u32 etcp_gso_max_segs(const struct sock *sk)
+{
+	u32 segs;
+
+	if (!sk_can_gso(sk))
+		return 0;
+	segs = (min_t(u32, sk->sk_gso_max_size, U16_MAX) - ETCP_MAX_HEADER) /
+	       etcp_sk(sk)->snd_mss;
+	return min_t(u32, segs, sk->sk_gso_max_segs);
+}
+
+/* Do fragments @a and @b follow each other in one page? */
+static bool etcp_frags_adjoin(const skb_frag_t *a, const skb_frag_t *b)
+{
+	return skb_frag_page(a) == skb_frag_page(b) &&
+	       skb_frag_off(a) + skb_frag_size(a) == skb_frag_off(b);
+}
+
+/* The fragments @skb adds to a super-segment that ends with @prev's. */
+static u32 etcp_gso_frags(const struct sk_buff *prev,
+			  const struct sk_buff *skb)
+{
+	const struct skb_shared_info *sh = skb_shinfo(skb);
+	const struct skb_shared_info *psh;
+
+	if (!prev)
+		return sh->nr_frags;
+	psh = skb_shinfo(prev);
+	return sh->nr_frags -
+	       etcp_frags_adjoin(&psh->frags[psh->nr_frags - 1], &sh->frags[0]);
+}
+
+/*
+ * How many skbs from the send head @skb on leave together as one
+ * super-segment (offload.c), each as etcp_write_xmit() would send it
+ * alone: within the congestion and the peer's window, as Nagle allows,
+ * all but the last a full MSS.  A short skb, PSH or FIN is the last, so
+ * that each keeps its place at the end of a segment.  At most
+ * etcp_gso_max_segs() of them, in MAX_SKB_FRAGS fragments.
+ */
+static u32 etcp_gso_segs(struct sock *sk, struct sk_buff *skb,
+			 enum etcp_xmit how)
+{
+	const struct etcp_sock *esk = etcp_sk(sk);
+	const struct sk_buff *prev = NULL;
+	u32 max_segs, n = 0, frags = 0;
+
+	max_segs = min(etcp_gso_max_segs(sk),
+		       esk->snd_cwnd - etcp_in_flight(esk));
+
+	for (; skb && n < max_segs; skb = etcp_write_next(sk, skb)) {
+		const struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+
+		if (!skb->len || skb_headlen(skb) || skb->len > esk->snd_mss ||
+		    etcp_after(cb->end_seq, etcp_wnd_end(esk)))
+			break;
+		if (n && how != ETCP_XMIT_PUSH &&
+		    !etcp_nagle_allows(sk, skb, how))
+			break;
+		frags += etcp_gso_frags(prev, skb);
+		if (frags > MAX_SKB_FRAGS)
+			break;
+		n++;
+		prev = skb;
+		if (skb->len < esk->snd_mss ||
+		    (cb->flags & (ETCP_FLAG_PSH | ETCP_FLAG_FIN)))
+			break;
+	}
+	return n;
+}
+
+/*
+ * Bytes a write gathers before it sends what it queued (stream.c): one
+ * segment, or with super-segments as many as one holds, at most half the
+ * peer's largest window, so that the ACK of one half can come back while
+ * the other is sent (as Linux's tcp_xmit_size_goal()).
+ */
+u32 etcp_xmit_size_goal(const struct sock *sk)
+{
+	const struct etcp_sock *esk = etcp_sk(sk);
+	u32 goal = etcp_gso_max_segs(sk) * esk->snd_mss;
+
+	return max(min(goal, esk->max_window / 2), esk->snd_mss);
+}
+
+/* Add @skb's data to super-segment @nskb, by reference to its pages. */
+static void etcp_gso_add(struct sk_buff *nskb, const struct sk_buff *skb)
+{
+	const struct skb_shared_info *from = skb_shinfo(skb);
+	struct skb_shared_info *to = skb_shinfo(nskb);
+	int i;
+
+	for (i = 0; i < from->nr_frags; i++) {
+		const skb_frag_t *f = &from->frags[i];
+
+		if (to->nr_frags &&
+		    etcp_frags_adjoin(&to->frags[to->nr_frags - 1], f)) {
+			skb_frag_size_add(&to->frags[to->nr_frags - 1],
+					  skb_frag_size(f));
+			continue;
+		}
+		skb_fill_page_desc(nskb, to->nr_frags, skb_frag_page(f),
+				   skb_frag_off(f), skb_frag_size(f));
+		get_page(skb_frag_page(f));
+	}
+	nskb->len += skb->len;
+	nskb->data_len += skb->len;
+	nskb->truesize += skb->len;
+}
+
+/*
+ * Send @n skbs of the write queue, @skb first, as one super-segment: a new
+ * skb that refers to their pages (the queued skbs stay as they are, to be
+ * acknowledged, cut or resent one by one), behind one header whose
+ * checksum the device, or etcp_gso_segment() where the device cannot,
+ * completes for each segment.  A short data skb never goes this way, so
+ * every partial checksum of ours is in a super-segment (offload.c).
+ */
+static int etcp_transmit_gso(struct sock *sk, struct sk_buff *skb, u32 n)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct skb_shared_info *shinfo;
+	struct sk_buff *nskb, *last;
+	struct tcphdr *th;
+	u32 i;
+
+	nskb = alloc_skb(ETCP_MAX_HEADER, GFP_ATOMIC);
+	if (!nskb)
+		return -ENOBUFS;
+	skb_reserve(nskb, ETCP_MAX_HEADER);
+	for (i = 0, last = skb; i < n; i++, last = etcp_write_next(sk, last)) {
+		etcp_gso_add(nskb, last);
+		etcp_skb_sent(sk, last);
+		if (i == n - 1)
+			break;
+	}
+
+	th = etcp_push_data_header(sk, nskb, ETCP_SKB_CB(skb)->seq,
+				   ETCP_SKB_CB(last)->flags);
+	/* The pseudo-header's sum alone, as a device expects it. */
+	esk->af->set_check(sk, nskb, 0);
+	th->check = ~th->check;
+	nskb->ip_summed = CHECKSUM_PARTIAL;
+	nskb->csum_start = skb_transport_header(nskb) - nskb->head;
+	nskb->csum_offset = offsetof(struct tcphdr, check);
+
+	shinfo = skb_shinfo(nskb);
+	shinfo->gso_size = esk->snd_mss;
+	shinfo->gso_segs = n;
+	shinfo->gso_type = sk->sk_gso_type;
+	return etcp_xmit_built(sk, nskb, n, true);
 }
 
 /* Keep the payload checksum of a write-queue skb in skb->csum. */
@@ -816,6 +1001,7 @@ void etcp_write_xmit(struct sock *sk, enum etcp_xmit how)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
 	struct sk_buff *skb;
+	u32 n;
 
 	/* Where data or our FIN may still be (re)sent. */
 	if (!((1 << sk->sk_state) &
@@ -834,9 +1020,17 @@ void etcp_write_xmit(struct sock *sk, enum etcp_xmit how)
 			break;
 		if (how != ETCP_XMIT_PUSH && !etcp_nagle_allows(sk, skb, how))
 			break;
-		if (etcp_transmit_data(sk, skb))
+		n = etcp_gso_segs(sk, skb, how);
+		if (n < 2) {
+			if (etcp_transmit_data(sk, skb))
+				break;
+			etcp_advance_send_head(sk, skb);
+			continue;
+		}
+		if (etcp_transmit_gso(sk, skb, n))
 			break;
-		etcp_advance_send_head(sk, skb);
+		while (n--)
+			etcp_advance_send_head(sk, esk->send_head);
 	}
 	etcp_check_timer(sk);
 }
@@ -959,6 +1153,16 @@ bool etcp_send_fin(struct sock *sk, gfp_t gfp)
 	WRITE_ONCE(esk->write_seq, esk->write_seq + 1);
 	etcp_write_xmit(sk, ETCP_XMIT_PUSH);
 	return true;
+}
+
+/*
+ * Route @dst is @sk's from now on; what it takes of ours (sk_route_caps):
+ * super-segments of the family's type (offload.c) or none.
+ */
+void etcp_setup_caps(struct sock *sk, struct dst_entry *dst)
+{
+	sk->sk_gso_type = etcp_sk(sk)->af->gso_type;
+	sk_setup_caps(sk, dst);
 }
 
 /* Raw sockets only for their IP settings; they never receive. */

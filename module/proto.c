@@ -282,7 +282,7 @@ int etcp_v4_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 		rt = NULL;
 		goto failure;
 	}
-	sk_dst_set(sk, &rt->dst);
+	etcp_setup_caps(sk, &rt->dst);
 	etcp_connect_init(sk, dst_mtu(&rt->dst));
 	return 0;
 

@@ -274,10 +274,12 @@ static int etcp_sendmsg_locked(struct sock *sk, struct msghdr *msg)
 		}
 		copied += copy;
 		/*
-		 * A full segment need not wait for the end of the write; the
-		 * write's last one waits for etcp_push() and its PSH.
+		 * Full segments need not wait for the end of the write, once
+		 * there are enough of them to send together; the write's last
+		 * one waits for etcp_push() and its PSH.
 		 */
-		if (skb->len >= esk->snd_mss && msg_data_left(msg))
+		if (skb->len >= esk->snd_mss && msg_data_left(msg) &&
+		    esk->write_seq - esk->snd_nxt >= etcp_xmit_size_goal(sk))
 			etcp_write_xmit(sk, ETCP_XMIT_NAGLE);
 		continue;
 
