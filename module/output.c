@@ -2,9 +2,11 @@
 /*
  * etcp: building and sending segments.
  *
- * Every segment is built here on TCP's wire format (RFC 9293 section 3.1)
- * and checksummed in software: no device offloads checksums for protocol
- * 253, and a capture then shows the checksum the peer verifies.
+ * Every segment is built here on TCP's wire format (RFC 9293 section 3.1).
+ * One sent alone is checksummed in software, so that a capture shows the
+ * checksum the peer verifies; full segments of data leave together as a
+ * super-segment whose checksums the device, or offload.c where the device
+ * cannot, completes.
  */
 #include <linux/skbuff.h>
 #include <linux/tcp.h>
@@ -657,14 +659,14 @@ static int etcp_xmit_built(struct sock *sk, struct sk_buff *nskb, u32 segs,
  * the clone's headroom, which the original never uses; if an earlier clone
  * is still in flight (a retransmission before the first copy left the
  * host, or a peer on a veth holding it in its receive queue), the header
- * part is copied instead so the two never share it.  The payload's
- * checksum was summed when the data was queued (skb->csum).
+ * part is copied instead so the two never share it.  Its checksum is
+ * complete: alone, it may be forwarded to a device that offloads only
+ * TCP's (offload.c).
  */
 static int etcp_transmit_data(struct sock *sk, struct sk_buff *skb)
 {
 	struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
 	struct sk_buff *nskb;
-	struct tcphdr *th;
 
 	if (skb_cloned(skb))
 		nskb = __pskb_copy_fclone(skb, skb_headroom(skb), GFP_ATOMIC,
@@ -675,9 +677,8 @@ static int etcp_transmit_data(struct sock *sk, struct sk_buff *skb)
 		return -ENOBUFS;
 
 	etcp_skb_sent(sk, skb);
-	th = etcp_push_data_header(sk, nskb, cb->seq, cb->flags);
-	etcp_sk(sk)->af->set_check(sk, nskb,
-				   csum_partial(th, sizeof(*th), skb->csum));
+	etcp_push_data_header(sk, nskb, cb->seq, cb->flags);
+	etcp_sk_checksum(sk, nskb);
 	return etcp_xmit_built(sk, nskb, 1, skb->len);
 }
 
@@ -882,12 +883,6 @@ static int etcp_transmit_gso(struct sock *sk, struct sk_buff *skb, u32 n)
 	return etcp_xmit_built(sk, nskb, n, true);
 }
 
-/* Keep the payload checksum of a write-queue skb in skb->csum. */
-static void etcp_recsum(struct sk_buff *skb)
-{
-	skb->csum = skb_checksum(skb, 0, skb->len, 0);
-}
-
 /*
  * Make @skb's fragment list our own before changing it: a clone of it may
  * still be in flight or in a peer's receive queue.  The truesize charged
@@ -933,8 +928,6 @@ static int etcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 	/* PSH and FIN belong to the end of the data: the second part. */
 	cb->flags &= ~(ETCP_FLAG_PSH | ETCP_FLAG_FIN);
 	buff->ip_summed = CHECKSUM_NONE;
-	etcp_recsum(skb);
-	etcp_recsum(buff);
 	__skb_queue_after(&sk->sk_write_queue, skb, buff);
 	return 0;
 }
@@ -974,7 +967,6 @@ int etcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len)
 	skb->len -= len;
 	skb->data_len -= len;
 	ETCP_SKB_CB(skb)->seq += len;
-	etcp_recsum(skb);
 	return 0;
 }
 

@@ -7,9 +7,10 @@
  * the backlog meanwhile.
  *
  * The write queue holds skbs of at most one MSS each, data in page
- * fragments (the linear part is left for the headers), with the payload's
- * checksum kept in skb->csum so that a (re)transmission only sums the
- * header.  Each skb's truesize is charged to sk_wmem_queued, bounded by
+ * fragments (the linear part is left for the headers).  No checksum is
+ * summed here: most data leaves in super-segments whose checksums the
+ * device completes (output.c), and a segment sent alone is summed when it
+ * goes.  Each skb's truesize is charged to sk_wmem_queued, bounded by
  * sk_sndbuf.
  */
 #include <linux/poll.h>
@@ -117,7 +118,6 @@ struct sk_buff *etcp_write_new(struct sock *sk, gfp_t gfp)
 		return NULL;
 	skb_reserve(skb, ETCP_MAX_HEADER);
 	skb->ip_summed = CHECKSUM_NONE;
-	skb->csum = 0;
 
 	cb = ETCP_SKB_CB(skb);
 	memset(cb, 0, sizeof(*cb));
@@ -156,8 +156,6 @@ static int etcp_copy_to_skb(struct sock *sk, struct sk_buff *skb,
 	vaddr = page_address(pfrag->page) + pfrag->offset;
 	if (!copy_from_iter_full(vaddr, copy, &msg->msg_iter))
 		return -EFAULT;
-	skb->csum = csum_block_add(skb->csum, csum_partial(vaddr, copy, 0),
-				   skb->len);
 
 	if (merge) {
 		skb_frag_size_add(&skb_shinfo(skb)->frags[i - 1], copy);
