@@ -75,6 +75,37 @@ static void etcp_gso_fix_segment(struct sk_buff *seg, u32 seq,
 }
 
 /*
+ * The send buffer's charge (skb_set_owner_w()) of super-segment @gso_skb,
+ * which skb_segment() moved whole onto the last of @segs: each segment
+ * carries its own size instead.  Left on the last, that segment would
+ * count as a whole super-segment in a receiver's buffer across a veth,
+ * and a receiver with a small buffer would drop it.
+ */
+static void etcp_gso_charge(struct sk_buff *gso_skb, struct sk_buff *segs)
+{
+	struct sk_buff *tail = segs->prev, *seg;
+	struct sock *sk = tail->sk;
+	long delta;
+
+	if (tail->destructor != sock_wfree)
+		return;
+	delta = -(long)tail->truesize;
+	/* skb_segment() swapped the two sizes too. */
+	tail->truesize = gso_skb->truesize;
+	for (seg = segs; seg; seg = seg->next) {
+		if (seg != tail) {
+			seg->sk = sk;
+			seg->destructor = sock_wfree;
+		}
+		delta += seg->truesize;
+	}
+	if (delta > 0)
+		refcount_add(delta, &sk->sk_wmem_alloc);
+	else if (delta < 0)
+		WARN_ON_ONCE(refcount_sub_and_test(-delta, &sk->sk_wmem_alloc));
+}
+
+/*
  * net_offload's gso_segment for our protocol number, over IPv4 and IPv6:
  * @skb's data starts at the etcp header; the IP header is set up by the
  * caller, which fixes the segments' IP headers after us.
@@ -119,6 +150,7 @@ static struct sk_buff *etcp_gso_segment(struct sk_buff *skb,
 	segs = skb_segment(skb, features);
 	if (IS_ERR(segs))
 		return segs;
+	etcp_gso_charge(skb, segs);
 
 	for (seg = segs; seg; seg = seg->next) {
 		etcp_gso_fix_segment(seg, seq, check, oldlen, seg == segs);
