@@ -65,8 +65,16 @@ extern const struct proto_ops etcp_stream_ops;
 /* RFC 6928: the initial congestion window, in segments, as Linux. */
 #define ETCP_INIT_CWND		10
 #define ETCP_INFINITE_SSTHRESH	0x7fffffff
-/* The largest window without the window scale option (RFC 9293 3.1). */
+/* The largest window field (RFC 9293 3.1), before any scaling. */
 #define ETCP_MAX_WINDOW		65535U
+/* RFC 7323 2.3: the largest shift; a larger one received counts as 14. */
+#define ETCP_MAX_WSCALE		14
+/*
+ * The receive buffer etcp's window scale is chosen for when no larger one
+ * is allowed (net.core.rmem_max): TCP's default tcp_rmem[2], 6 MiB, so
+ * that etcp announces the shift TCP does (7).
+ */
+#define ETCP_RMEM_WSCALE	(6 * 1024 * 1024)
 /* A new socket's SO_SNDBUF and what it may grow to: tcp_wmem[1], [2]. */
 #define ETCP_WMEM_DEFAULT	(16 * 1024)
 #define ETCP_WMEM_MAX		(4 * 1024 * 1024)
@@ -89,6 +97,7 @@ struct etcp_sysctl {
 	int keepalive_probes;
 	int challenge_ack_limit;	/* per second */
 	int invalid_ratelimit;		/* ms */
+	int window_scaling;		/* RFC 7323 window scale option: 0, 1 */
 };
 
 /* Counters shown in /proc/net/etcp_stat; names in proc.c. */
@@ -269,6 +278,13 @@ struct etcp_sock {
 	u16 keepidle;
 	u16 keepintvl;
 	u8 keepcnt;
+	/*
+	 * RFC 7323 window scaling: offered in our SYN (SYN_SENT), then
+	 * agreed by both SYNs; the shifts are 0 when it is not.
+	 */
+	u8 wscale_ok:1;
+	u8 snd_wscale:4;		/* the peer's: SEG.WND << snd_wscale */
+	u8 rcv_wscale:4;		/* ours: our window >> rcv_wscale */
 	unsigned long rcv_tstamp;	/* jiffies of the last segment received */
 	unsigned long lrcvtime;		/* jiffies of the last data received */
 	unsigned long oow_ack_stamp;	/* jiffies of the last out-of-window ACK */
@@ -390,6 +406,9 @@ struct etcp_request {
 	u16 mss;			/* the peer's MSS option, 0: none */
 	u8 retransmits;
 	u16 rcv_wnd;			/* the window our SYN-ACK announces */
+	u8 wscale_ok:1;			/* RFC 7323: both SYNs carry the option */
+	u8 snd_wscale:4;		/* the peer's shift */
+	u8 rcv_wscale:4;		/* ours */
 	u32 synack_us;			/* when the SYN-ACK first left */
 	unsigned long oow_ack_stamp;	/* as etcp_sock's */
 	kuid_t uid;			/* the listener's, for /proc */
@@ -417,7 +436,7 @@ struct etcp_tw {
 	int bound_dev_if;
 	u32 snd_nxt;			/* after our FIN */
 	u32 rcv_nxt;			/* after the peer's FIN */
-	u16 rcv_wnd;
+	u16 rcv_wnd;			/* the window field last sent (scaled) */
 	u8 reuse:1;			/* the socket's SO_REUSEADDR */
 	u8 reuseport:1;
 	u8 bound_by_connect:1;		/* its port is shareable by connect() */
@@ -454,6 +473,8 @@ struct etcp_skb_cb {
 	u8 flags;			/* ETCP_FLAG_* */
 	u8 owned:1;			/* received: a copy of ours, may grow */
 	u8 tw_recycle:1;		/* received: tw_isn is set */
+	u8 wscale_ok:1;			/* received SYN: window scale option */
+	u8 wscale:4;			/* its shift, at most ETCP_MAX_WSCALE */
 };
 
 #define ETCP_SKB_CB(skb)	((struct etcp_skb_cb *)&((skb)->cb[0]))
@@ -463,6 +484,8 @@ struct etcp_skb_cb {
 #define ETCP_OPT_NOP		1
 #define ETCP_OPT_MSS		2
 #define ETCP_OPTLEN_MSS		4
+#define ETCP_OPT_WSCALE		3		/* RFC 7323 2.2 */
+#define ETCP_OPTLEN_WSCALE	3
 
 /* The flag bits of header byte 13 (RFC 9293 3.1). */
 #define ETCP_FLAG_FIN		0x01
@@ -551,6 +574,18 @@ static inline bool etcp_addr_any(const struct in6_addr *a)
 	this_cpu_inc(etcp_pernet(net)->mib->mibs[field])
 #define ETCP_ADD_STATS(net, field, n) \
 	this_cpu_add(etcp_pernet(net)->mib->mibs[field], n)
+
+/*
+ * SEG.WND in bytes: a SYN's is never scaled (RFC 7323 2.2), any other
+ * segment's by the peer's shift.
+ */
+static inline u32 etcp_seg_wnd(const struct etcp_sock *esk,
+			       const struct etcp_skb_cb *cb)
+{
+	if (cb->flags & ETCP_FLAG_SYN)
+		return cb->wnd;
+	return (u32)cb->wnd << esk->snd_wscale;
+}
 
 static inline u8 etcp_tcp_flags(const struct tcphdr *th)
 {
@@ -721,8 +756,9 @@ void etcp_send_tw_ack(const struct etcp_tw *tw, struct sk_buff *in);
 void etcp_send_reset_reply(struct net *net, struct sk_buff *skb);
 int etcp_send_req_segment(const struct sock *listener,
 			  struct etcp_request *req, u8 flags);
-u16 etcp_select_window(const struct sock *sk);
+u32 etcp_select_window(const struct sock *sk);
 u16 etcp_initial_window(const struct sock *sk, u32 mss);
+u8 etcp_rcv_wscale(const struct sock *sk);
 u32 etcp_in_flight(const struct etcp_sock *esk);
 u16 etcp_peer_mss(const struct etcp_sock *esk, u16 opt);
 void etcp_sync_mss(struct sock *sk);

@@ -53,10 +53,28 @@ static bool etcp_checksum_ok(struct sk_buff *skb)
 }
 
 /*
+ * RFC 7323 2.3: a shift above 14 is taken as 14, and logged as Linux
+ * does.  Only a SYN's window scale option means anything.
+ */
+static void etcp_parse_wscale(const u8 *p, struct etcp_skb_cb *cb)
+{
+	u8 shift = p[2];
+
+	if (shift > ETCP_MAX_WSCALE) {
+		net_info_ratelimited("window scale %u > %u received, using %u\n",
+				     shift, ETCP_MAX_WSCALE, ETCP_MAX_WSCALE);
+		shift = ETCP_MAX_WSCALE;
+	}
+	cb->wscale_ok = 1;
+	cb->wscale = shift;
+}
+
+/*
  * RFC 9293 section 3.2: options are a kind byte, then for all but EOL and
  * NOP a length byte covering kind and length.  Unknown kinds are skipped by
  * their length; a length that cannot be right makes the segment malformed.
- * Only a SYN's MSS option means anything (RFC 9293 3.7.1).
+ * Only a SYN's MSS (RFC 9293 3.7.1) and window scale (RFC 7323 2.2)
+ * options mean anything; elsewhere they are skipped as Linux skips them.
  */
 static bool etcp_parse_options(const struct tcphdr *th, struct etcp_skb_cb *cb)
 {
@@ -64,6 +82,8 @@ static bool etcp_parse_options(const struct tcphdr *th, struct etcp_skb_cb *cb)
 	int left = th->doff * 4 - sizeof(*th);
 
 	cb->mss = 0;
+	cb->wscale_ok = 0;
+	cb->wscale = 0;
 	while (left > 0) {
 		u8 kind = p[0], len;
 
@@ -84,6 +104,12 @@ static bool etcp_parse_options(const struct tcphdr *th, struct etcp_skb_cb *cb)
 				return false;
 			if (th->syn)
 				cb->mss = get_unaligned_be16(p + 2);
+		}
+		if (kind == ETCP_OPT_WSCALE) {
+			if (len != ETCP_OPTLEN_WSCALE)
+				return false;
+			if (th->syn)
+				etcp_parse_wscale(p, cb);
 		}
 		p += len;
 		left -= len;
@@ -221,7 +247,7 @@ ignored:
 
 static void etcp_update_wnd(struct etcp_sock *esk, const struct etcp_skb_cb *cb)
 {
-	esk->snd_wnd = cb->wnd;
+	esk->snd_wnd = etcp_seg_wnd(esk, cb);
 	esk->snd_wl1 = cb->seq;
 	esk->snd_wl2 = cb->ack_seq;
 }
@@ -310,6 +336,13 @@ static void etcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	WRITE_ONCE(esk->copied_seq, esk->rcv_nxt);
 	esk->rcv_wup = esk->rcv_nxt;
 	esk->mss_clamp = etcp_peer_mss(esk, cb->mss);
+	/* RFC 7323 2.2: scaling only if both SYNs carried the option. */
+	if (esk->wscale_ok && cb->wscale_ok) {
+		esk->snd_wscale = cb->wscale;
+	} else {
+		esk->wscale_ok = 0;
+		esk->rcv_wscale = 0;
+	}
 
 	if (cb->flags & ETCP_FLAG_ACK) {
 		/* "If SND.UNA > ISS (our SYN has been ACKed)": ESTABLISHED. */
@@ -547,7 +580,7 @@ static bool etcp_is_dupack(const struct etcp_sock *esk,
 			   const struct etcp_skb_cb *cb, u32 prior_wnd)
 {
 	return esk->packets_out && cb->ack_seq == esk->snd_una &&
-	       cb->end_seq == cb->seq && cb->wnd == prior_wnd;
+	       cb->end_seq == cb->seq && etcp_seg_wnd(esk, cb) == prior_wnd;
 }
 
 /*

@@ -243,6 +243,13 @@ static struct etcp_request *etcp_req_alloc(struct sock *listener,
 				    req->rport);
 	req->snd_wnd = cb->wnd;
 	req->mss = cb->mss;
+	/* RFC 7323 1.3: our SYN-ACK offers scaling only if the SYN did. */
+	if (cb->wscale_ok &&
+	    READ_ONCE(etcp_pernet(sock_net(listener))->sysctl.window_scaling)) {
+		req->wscale_ok = 1;
+		req->snd_wscale = cb->wscale;
+		req->rcv_wscale = etcp_rcv_wscale(listener);
+	}
 	/* Until the SYN-ACK's route tells our MSS. */
 	req->rcv_wnd = etcp_initial_window(listener, 0);
 	req->uid = listener->sk_uid;
@@ -381,7 +388,10 @@ static void etcp_child_init(struct sock *child, const struct sock *listener,
 	esk->snd_nxt = req->iss + 1;
 	esk->irs = req->irs;
 	esk->rcv_nxt = req->irs + 1;
-	esk->snd_wnd = cb->wnd;
+	esk->wscale_ok = req->wscale_ok;
+	esk->snd_wscale = req->snd_wscale;
+	esk->rcv_wscale = req->rcv_wscale;
+	esk->snd_wnd = etcp_seg_wnd(esk, cb);
 	esk->snd_wl1 = cb->seq;
 	esk->snd_wl2 = cb->ack_seq;
 	esk->retransmits = 0;
@@ -710,7 +720,7 @@ static struct etcp_tw *etcp_tw_alloc(const struct sock *sk)
 	tw->bound_dev_if = sk->sk_bound_dev_if;
 	tw->snd_nxt = esk->snd_nxt;
 	tw->rcv_nxt = esk->rcv_nxt;
-	tw->rcv_wnd = esk->rcv_wnd;
+	tw->rcv_wnd = esk->rcv_wnd >> esk->rcv_wscale;
 	tw->reuse = !!sk->sk_reuse;
 	tw->reuseport = !!sk->sk_reuseport;
 	tw->bound_by_connect = esk->bound_by_connect;

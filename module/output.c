@@ -31,11 +31,18 @@ struct etcp_seg {
 	u8 flags;
 	u16 window;
 	u16 mss;		/* MSS option to carry, 0 for none */
+	bool wscale_ok;		/* a window scale option, of shift wscale */
+	u8 wscale;
 };
 
+/*
+ * A segment without data.  Options in Linux's order: MSS, then the window
+ * scale after a NOP that aligns it (RFC 7323 appendix A's layout).
+ */
 static struct sk_buff *etcp_build(const struct etcp_seg *seg, gfp_t gfp)
 {
-	unsigned int optlen = seg->mss ? ETCP_OPTLEN_MSS : 0;
+	unsigned int optlen = (seg->mss ? ETCP_OPTLEN_MSS : 0) +
+			      (seg->wscale_ok ? ETCP_OPTLEN_WSCALE + 1 : 0);
 	unsigned int hdrlen = sizeof(struct tcphdr) + optlen;
 	struct sk_buff *skb;
 	struct tcphdr *th;
@@ -63,6 +70,13 @@ static struct sk_buff *etcp_build(const struct etcp_seg *seg, gfp_t gfp)
 		opt[0] = ETCP_OPT_MSS;
 		opt[1] = ETCP_OPTLEN_MSS;
 		put_unaligned_be16(seg->mss, opt + 2);
+		opt += ETCP_OPTLEN_MSS;
+	}
+	if (seg->wscale_ok) {
+		opt[0] = ETCP_OPT_NOP;
+		opt[1] = ETCP_OPT_WSCALE;
+		opt[2] = ETCP_OPTLEN_WSCALE;
+		opt[3] = seg->wscale;
 	}
 	return skb;
 }
@@ -125,14 +139,28 @@ const struct etcp_af_ops etcp_ipv4_ops = {
 
 /*
  * What the receive buffer can still take, halved for the per-skb overhead
- * as Linux assumes by default, and without the window scale option at most
- * 65535 (RFC 9293 3.1).  A listener's requests announce this.
+ * as Linux assumes by default, and at most what the window field can say:
+ * 65535 (RFC 9293 3.1) shifted by our window scale (RFC 7323 2.3).
  */
-u16 etcp_select_window(const struct sock *sk)
+u32 etcp_select_window(const struct sock *sk)
 {
 	int space = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
 
-	return min_t(int, max(space, 0) / 2, ETCP_MAX_WINDOW);
+	return min_t(u32, max(space, 0) / 2,
+		     ETCP_MAX_WINDOW << etcp_sk(sk)->rcv_wscale);
+}
+
+/*
+ * The shift our SYN or SYN-ACK offers (RFC 7323 2.2): as Linux chooses it
+ * (tcp_select_initial_window()), for the largest receive buffer the
+ * socket may have, so that the window is never held back by the field.
+ */
+u8 etcp_rcv_wscale(const struct sock *sk)
+{
+	u32 space = max3((u32)READ_ONCE(sk->sk_rcvbuf),
+			 (u32)READ_ONCE(sysctl_rmem_max), ETCP_RMEM_WSCALE);
+
+	return clamp_t(int, ilog2(space) - 15, 0, ETCP_MAX_WSCALE);
 }
 
 /*
@@ -215,20 +243,32 @@ u32 etcp_window_candidate(const struct sock *sk)
 	return free;
 }
 
-/* Announce a window: RCV.WND from here on, counted from RCV.NXT. */
-static u16 etcp_announce_window(struct sock *sk)
+/*
+ * Announce a window: RCV.WND from here on, counted from RCV.NXT.  Returns
+ * the window field: unscaled in a SYN (RFC 7323 2.2), else shifted by our
+ * scale, RCV.WND being what the peer reads from it.  The shift rounds
+ * down, so the right edge may move left by less than one unit of the
+ * scale (RFC 7323 appendix F; Linux's tcp_shrink_window, 6.5 on): rounded
+ * up, as Linux does by default, a window's last bytes could be promised
+ * with no buffer left for them, and a peer would resend them into a full
+ * buffer instead of probing a zero window.  A segment sent into the
+ * window before is still taken whole (input.c).
+ */
+static u16 etcp_announce_window(struct sock *sk, bool syn)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
-	u32 wnd;
+	u8 shift = syn ? 0 : esk->rcv_wscale;
+	u32 wnd, field;
 
 	/* Before the peer's SYN there is no RCV.NXT to count from. */
 	if (sk->sk_state == TCP_SYN_SENT)
 		wnd = etcp_initial_window(sk, esk->advmss);
 	else
 		wnd = etcp_window_candidate(sk);
-	esk->rcv_wnd = wnd;
+	field = min(wnd >> shift, ETCP_MAX_WINDOW);
+	esk->rcv_wnd = field << shift;
 	esk->rcv_wup = esk->rcv_nxt;
-	return wnd;
+	return field;
 }
 
 /*
@@ -259,10 +299,13 @@ static void etcp_transmit(struct sock *sk, u8 flags, u32 seq, bool with_mss)
 		.ack	= esk->rcv_nxt,
 		.flags	= flags,
 		.mss	= with_mss ? esk->advmss : 0,
+		.wscale_ok = with_mss && esk->wscale_ok,
+		.wscale	= esk->rcv_wscale,
 	};
 	struct sk_buff *skb;
 
-	seg.window = (flags & ETCP_FLAG_RST) ? 0 : etcp_announce_window(sk);
+	if (!(flags & ETCP_FLAG_RST))
+		seg.window = etcp_announce_window(sk, flags & ETCP_FLAG_SYN);
 	skb = etcp_build(&seg, GFP_ATOMIC);
 	if (!skb)
 		return;
@@ -578,11 +621,15 @@ int etcp_send_req_segment(const struct sock *listener,
 		/* Settled by the first SYN-ACK, as Linux's rsk_rcv_wnd. */
 		if (!req->retransmits)
 			req->rcv_wnd = etcp_initial_window(listener, seg.mss);
+		seg.wscale_ok = req->wscale_ok;
+		seg.wscale = req->rcv_wscale;
+		seg.window = req->rcv_wnd;
 	} else {
 		seg.seq++;
+		/* Past the SYN-ACK the window is scaled (RFC 7323 2.2). */
+		if (!(flags & ETCP_FLAG_RST))
+			seg.window = req->rcv_wnd >> req->rcv_wscale;
 	}
-	if (!(flags & ETCP_FLAG_RST))
-		seg.window = req->rcv_wnd;
 
 	skb = etcp_build(&seg, GFP_ATOMIC);
 	if (!skb) {
@@ -631,7 +678,7 @@ static struct tcphdr *etcp_push_data_header(struct sock *sk,
 	th->doff = sizeof(*th) / 4;
 	((u8 *)th)[13] = ETCP_FLAG_ACK |
 			 (flags & (ETCP_FLAG_PSH | ETCP_FLAG_FIN));
-	th->window = htons(etcp_announce_window(sk));
+	th->window = htons(etcp_announce_window(sk, false));
 	return th;
 }
 

@@ -306,6 +306,10 @@ void etcp_connect_init(struct sock *sk, unsigned int mtu)
 
 	esk->pmtu = mtu;
 	esk->advmss = etcp_mss_for_mtu(sk, mtu, esk->af->net_header_len);
+	esk->wscale_ok =
+		!!READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.window_scaling);
+	esk->rcv_wscale = esk->wscale_ok ? etcp_rcv_wscale(sk) : 0;
+	esk->snd_wscale = 0;
 	esk->mss_clamp = etcp_peer_mss(esk, 0);
 	esk->snd_mss = esk->mss_clamp;
 	etcp_sk_addrs(sk, &laddr, &raddr);
@@ -648,6 +652,10 @@ static void etcp_get_info(const struct sock *sk, struct etcp_info *info)
 	info->etcpi_bytes_acked = esk->bytes_acked;
 	info->etcpi_bytes_received = esk->bytes_received;
 	info->etcpi_pmtu = esk->pmtu;
+	if (esk->wscale_ok && sk->sk_state != TCP_SYN_SENT) {
+		info->etcpi_snd_wscale = esk->snd_wscale;
+		info->etcpi_rcv_wscale = esk->rcv_wscale;
+	}
 }
 
 static int etcp_getsockopt_info(struct sock *sk, char __user *optval,

@@ -59,6 +59,7 @@ static const struct etcp_sysctl_def etcp_sysctl_defs[] = {
 	ETCP_SYSCTL(keepalive_probes, 9, 1, ETCP_MAX_KEEPCNT), /* tcp_keepalive_probes */
 	ETCP_SYSCTL(challenge_ack_limit, 1000, 0, INT_MAX), /* RFC 5961 */
 	ETCP_SYSCTL(invalid_ratelimit, 500, 0, 60000),	/* tcp_invalid_ratelimit */
+	ETCP_SYSCTL(window_scaling, 1, 0, 1),		/* tcp_window_scaling */
 };
 
 #define ETCP_NR_SYSCTL	ARRAY_SIZE(etcp_sysctl_defs)

@@ -76,11 +76,15 @@ static uint32_t get32(const uint8_t *p)
 	       (uint32_t)p[2] << 8 | p[3];
 }
 
-/* The MSS of a well-formed option list, 0 if none; malformed: -1. */
-static int cap_parse_opts(const uint8_t *p, int left)
+/*
+ * The MSS of a well-formed option list, 0 if none, and in *@wscale the
+ * window scale option's shift, -1 if none; malformed: -1.
+ */
+static int cap_parse_opts(const uint8_t *p, int left, int *wscale)
 {
 	int mss = 0;
 
+	*wscale = -1;
 	while (left > 0) {
 		uint8_t kind = p[0], len;
 
@@ -100,6 +104,11 @@ static int cap_parse_opts(const uint8_t *p, int left)
 			if (len != 4)
 				return -1;
 			mss = get16(p + 2);
+		}
+		if (kind == 3) {
+			if (len != 3)
+				return -1;
+			*wscale = p[2];
 		}
 		p += len;
 		left -= len;
@@ -217,6 +226,7 @@ int etcp_cap_parse(const void *pkt, size_t len, int ipproto,
 	if (len < 1)
 		return -EBADMSG;
 	memset(seg, 0, sizeof(*seg));
+	seg->wscale = -1;
 	switch (p[0] >> 4) {
 	case 4:
 		ret = cap_parse_ip4(p, len, ipproto, seg, &off, &tlen);
@@ -268,7 +278,7 @@ int etcp_cap_parse(const void *pkt, size_t len, int ipproto,
 	seg->optlen = hdrlen - 20;
 	memcpy(seg->opts, th + 20, seg->optlen);
 	seg->len = tlen - hdrlen;
-	mss = cap_parse_opts(th + 20, seg->optlen);
+	mss = cap_parse_opts(th + 20, seg->optlen, &seg->wscale);
 	if (mss < 0)
 		seg->bad = "malformed options";
 	else

@@ -71,6 +71,7 @@ struct etcp_cap_seg {
 	uint16_t window;
 	uint8_t doff;		/* data offset field, in 32-bit words */
 	uint16_t mss;		/* value of a well-formed MSS option, else 0 */
+	int wscale;		/* window scale option's shift, else -1 */
 	uint8_t optlen;		/* option bytes in the header (doff * 4 - 20) */
 	uint8_t opts[ETCP_CAP_MAX_OPTLEN];
 	uint16_t len;		/* payload bytes */

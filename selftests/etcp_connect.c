@@ -420,6 +420,204 @@ TEST_F(conn, handshake)
 	close(lfd);
 }
 
+/* ------------------------------------------------------------ window scale */
+
+/*
+ * RFC 7323 window scaling, on (1) or off (0) in netns a and b, which
+ * env_setup() turned off: tcp_window_scaling or etcp_window_scaling.
+ */
+static void wscale_set(struct __test_metadata *_metadata, FIXTURE_DATA(conn) *self,
+		       const FIXTURE_VARIANT(conn) *variant, int on_a, int on_b)
+{
+	ASSERT_EQ(0, proto_sysctl_set(self->ns->a, variant->proto, "window_scaling", on_a));
+	ASSERT_EQ(0, proto_sysctl_set(self->ns->b, variant->proto, "window_scaling", on_b));
+}
+
+/*
+ * Connect a's client to b's listener (SO_RCVBUF @rcvbuf on it, 0: the
+ * default), the three segments of the handshake in *@syn.. *@ack and the
+ * two ends in *@cfd, *@afd.
+ */
+static void wscale_connect(struct __test_metadata *_metadata, FIXTURE_DATA(conn) *self,
+			   const FIXTURE_VARIANT(conn) *variant, int rcvbuf, int *cfd,
+			   int *afd, const struct etcp_cap_seg **syn,
+			   const struct etcp_cap_seg **synack, const struct etcp_cap_seg **ack)
+{
+	int lfd;
+
+	lfd = listen_on(self->ns->b, variant->proto, ADDR_B, PORT, 8);
+	ASSERT_LE(0, lfd) TH_LOG("listener: %s", strerror(errno));
+	if (rcvbuf)
+		ASSERT_EQ(0, sockopt_set(lfd, SOL_SOCKET, SO_RCVBUF, rcvbuf));
+	*cfd = client_socket(self, variant, false);
+	ASSERT_LE(0, *cfd);
+	ASSERT_EQ(0, connect_to(*cfd, ADDR_B, PORT)) TH_LOG("%s", EXCH);
+	*afd = accept_wait(lfd, WAIT_MS);
+	ASSERT_LE(0, *afd) TH_LOG("accept: %s\n%s", strerror(errno), EXCH);
+	close(lfd);
+	ASSERT_EQ(0, etcp_cap_wait(self->cap, 3, WAIT_MS)) TH_LOG("%s", EXCH);
+	*syn = &self->cap->seg[0];
+	*synack = &self->cap->seg[1];
+	*ack = &self->cap->seg[2];
+	ASSERT_EQ(ETCP_TH_SYN, (*syn)->flags) TH_LOG("%s", EXCH);
+	ASSERT_EQ(ETCP_TH_SYN | ETCP_TH_ACK, (*synack)->flags) TH_LOG("%s", EXCH);
+	ASSERT_EQ(ETCP_TH_ACK, (*ack)->flags) TH_LOG("%s", EXCH);
+}
+
+/*
+ * Both ends scale: each SYN carries MSS, NOP, window scale 7 (the shift
+ * Linux picks for a 6 MiB buffer, tcp_rmem[2]'s default); the SYNs'
+ * windows are not scaled, the ACK's is: the server reads it shifted by 7
+ * (its snd_wnd), and both ends report shifts of 7 (TCP_INFO, ETCP_INFO).
+ */
+TEST_F(conn, wscale_handshake)
+{
+	const struct etcp_cap_seg *syn, *synack, *ack;
+	struct sinfo ci, ai;
+	int cfd, afd;
+
+	wscale_set(_metadata, self, variant, 1, 1);
+	wscale_connect(_metadata, self, variant, 0, &cfd, &afd, &syn, &synack, &ack);
+
+	EXPECT_EQ(8, syn->optlen) TH_LOG("SYN options: %s", EXCH);
+	EXPECT_EQ(MSS, syn->mss) TH_LOG("%s", EXCH);
+	EXPECT_EQ(1, syn->opts[4]) TH_LOG("no NOP before the window scale: %s", EXCH);
+	EXPECT_EQ(7, syn->wscale) TH_LOG("SYN's window scale: %s", EXCH);
+	EXPECT_EQ(8, synack->optlen) TH_LOG("SYN-ACK options: %s", EXCH);
+	EXPECT_EQ(7, synack->wscale) TH_LOG("SYN-ACK's window scale: %s", EXCH);
+	EXPECT_EQ(-1, ack->wscale) TH_LOG("the ACK has a window scale: %s", EXCH);
+	if (is_etcp(variant)) {
+		/* The SYNs: min(65535, rcvbuf / 2) in MSS, unscaled. */
+		EXPECT_LE(65535 - MSS, syn->window) TH_LOG("%s", EXCH);
+		EXPECT_LE(65535 - MSS, synack->window) TH_LOG("%s", EXCH);
+		/* The ACK: half the 208 KiB buffer, in units of 128 bytes. */
+		EXPECT_LT(65535 >> 7, ack->window) TH_LOG("%s", EXCH);
+	}
+
+	ASSERT_EQ(0, sinfo_get(cfd, variant->proto, &ci));
+	ASSERT_EQ(0, sinfo_get(afd, variant->proto, &ai));
+	EXPECT_EQ(7, ci.snd_wscale);
+	EXPECT_EQ(7, ci.rcv_wscale);
+	EXPECT_EQ(7, ai.snd_wscale);
+	EXPECT_EQ(7, ai.rcv_wscale);
+	if (ai.seqs)
+		EXPECT_EQ((uint32_t)ack->window << 7, ai.snd_wnd)
+			TH_LOG("server's send window %u, the ACK's field %u",
+			       ai.snd_wnd, ack->window);
+	close(cfd);
+	close(afd);
+}
+
+/*
+ * The client offers scaling, the server's stack has it off: the SYN-ACK
+ * carries no window scale (RFC 7323 1.3), so neither end scales and the
+ * ACK's window is read as it stands.
+ */
+TEST_F(conn, wscale_refused)
+{
+	const struct etcp_cap_seg *syn, *synack, *ack;
+	struct sinfo ci, ai;
+	int cfd, afd;
+
+	wscale_set(_metadata, self, variant, 1, 0);
+	wscale_connect(_metadata, self, variant, 0, &cfd, &afd, &syn, &synack, &ack);
+
+	EXPECT_EQ(7, syn->wscale) TH_LOG("%s", EXCH);
+	EXPECT_EQ(-1, synack->wscale) TH_LOG("%s", EXCH);
+	EXPECT_EQ(4, synack->optlen) TH_LOG("SYN-ACK options other than MSS: %s", EXCH);
+	ASSERT_EQ(0, sinfo_get(cfd, variant->proto, &ci));
+	ASSERT_EQ(0, sinfo_get(afd, variant->proto, &ai));
+	EXPECT_EQ(0, ci.snd_wscale);
+	EXPECT_EQ(0, ci.rcv_wscale);
+	EXPECT_EQ(0, ai.snd_wscale);
+	EXPECT_EQ(0, ai.rcv_wscale);
+	if (ai.seqs)
+		EXPECT_EQ(ack->window, ai.snd_wnd) TH_LOG("%s", EXCH);
+	close(cfd);
+	close(afd);
+}
+
+/*
+ * The client's stack has scaling off: its SYN has the MSS alone, and the
+ * server, which would scale, must not offer it in its SYN-ACK.
+ */
+TEST_F(conn, wscale_not_offered)
+{
+	const struct etcp_cap_seg *syn, *synack, *ack;
+	struct sinfo ai;
+	int cfd, afd;
+
+	wscale_set(_metadata, self, variant, 0, 1);
+	wscale_connect(_metadata, self, variant, 0, &cfd, &afd, &syn, &synack, &ack);
+
+	EXPECT_EQ(4, syn->optlen) TH_LOG("%s", EXCH);
+	EXPECT_EQ(-1, synack->wscale) TH_LOG("%s", EXCH);
+	EXPECT_EQ(4, synack->optlen) TH_LOG("%s", EXCH);
+	ASSERT_EQ(0, sinfo_get(afd, variant->proto, &ai));
+	EXPECT_EQ(0, ai.snd_wscale);
+	EXPECT_EQ(0, ai.rcv_wscale);
+	close(cfd);
+	close(afd);
+}
+
+/*
+ * What scaling is for: a receiver with a 1 MiB buffer offers more than
+ * 65535 bytes.  The client sends 512 KiB that the server reads; the
+ * server's last window field, shifted by 7, then says more than 16 bits
+ * can, and etcp's client holds exactly that as its send window (ETCP_INFO
+ * snd_wnd).  Without scaling (server off) the field is taken as it stands.
+ */
+static void wscale_bulk(struct __test_metadata *_metadata, FIXTURE_DATA(conn) *self,
+			const FIXTURE_VARIANT(conn) *variant, bool scaled)
+{
+	const struct etcp_cap_seg *syn, *synack, *ack, *last = NULL;
+	const size_t total = 512 * 1024;
+	char *out, *in;
+	struct sinfo ci;
+	uint32_t wnd;
+	int cfd, afd;
+	size_t i;
+
+	wscale_set(_metadata, self, variant, 1, scaled);
+	wscale_connect(_metadata, self, variant, 1 << 20, &cfd, &afd, &syn, &synack, &ack);
+	out = malloc(total);
+	in = malloc(total);
+	ASSERT_TRUE(out && in);
+	for (i = 0; i < total; i++)
+		out[i] = (char)(i * 7 + i / 251);
+	ASSERT_EQ(0, send_all(cfd, out, total)) TH_LOG("send: %s", strerror(errno));
+	ASSERT_EQ(0, recv_exact(afd, in, total, 10000)) TH_LOG("recv: %s", strerror(errno));
+	EXPECT_EQ(0, memcmp(out, in, total)) TH_LOG("the data arrived changed");
+	free(out);
+	free(in);
+	ASSERT_EQ(0, wait_acked(cfd, WAIT_MS)) TH_LOG("%s", EXCH);
+	/* The window update the reads sent, if any, has come in. */
+	quiet(self->cap, QUIET_MS);
+	ASSERT_EQ(0, sinfo_get(cfd, variant->proto, &ci));
+	for (i = self->cap->n; i-- > 3 && !last;)
+		if (self->cap->seg[i].sport == PORT)
+			last = &self->cap->seg[i];
+	ASSERT_NE(NULL, last) TH_LOG("no segment from the server: %s", EXCH);
+	wnd = (uint32_t)last->window << (scaled ? 7 : 0);
+	if (scaled)
+		EXPECT_LT(65535U, wnd) TH_LOG("the server's last window: %s", EXCH);
+	if (ci.seqs)
+		EXPECT_EQ(wnd, ci.snd_wnd) TH_LOG("client's send window %u, the server's %u",
+						  ci.snd_wnd, wnd);
+	close(cfd);
+	close(afd);
+}
+
+TEST_F(conn, wscale_window_above_64k)
+{
+	wscale_bulk(_metadata, self, variant, true);
+}
+
+TEST_F(conn, wscale_window_unscaled)
+{
+	wscale_bulk(_metadata, self, variant, false);
+}
+
 /* ------------------------------------------------------------ ISNs */
 
 #define NR_CONN		8
@@ -1495,6 +1693,10 @@ static const struct bad_case bad_cases[] = {
 	{ "MSS option length 3", "InBadOptions", .opts = { 2, 3, 5, 0 }, .optlen = 4 },
 	{ "MSS option length 5", "InBadOptions",
 	  .opts = { 2, 5, 5, 0xb4, 0, 0, 0, 0 }, .optlen = 8 },
+	{ "window scale option length 2", "InBadOptions",
+	  .opts = { 3, 2, 1, 1 }, .optlen = 4 },
+	{ "window scale option length 4", "InBadOptions",
+	  .opts = { 3, 4, 7, 0 }, .optlen = 4 },
 };
 
 #define NR_BAD		((int)ARRAY_SIZE(bad_cases))

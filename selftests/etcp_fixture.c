@@ -59,9 +59,15 @@ int etcp_env_tune(const struct etcp_netns *ns, int proto, unsigned int flags,
 		/* etcp's congestion control is Reno's (NewReno): CUBIC's is not. */
 		if (!ret)
 			ret = both_sysctl(ns, "net/ipv4/tcp_congestion_control", "reno");
-	} else if (flags & ETCP_ENV_EXACT) {
-		*why = "cannot turn etcp_invalid_ratelimit off";
-		ret = both_sysctl(ns, "net/ipv4/etcp_invalid_ratelimit", "0");
+	} else {
+		/* The SYN option TCP's list leaves etcp: the window scale. */
+		*why = "cannot turn etcp_window_scaling off";
+		ret = both_sysctl(ns, "net/ipv4/etcp_window_scaling", "0");
+		if (!ret && (flags & ETCP_ENV_EXACT)) {
+			*why = "cannot turn etcp_invalid_ratelimit off";
+			ret = both_sysctl(ns, "net/ipv4/etcp_invalid_ratelimit",
+					  "0");
+		}
 	}
 	return ret;
 }

@@ -126,8 +126,10 @@ int etcp_env_setup(struct etcp_env *e, int proto, unsigned int flags,
 		   const char **why);
 /*
  * What etcp_env_setup() does to namespaces @ns already there for @proto
- * and @flags, the capture aside (TCP's sysctls for TCP; TSO and the rate
- * limit for ETCP_ENV_EXACT): 0, or -errno with *@why saying what failed.
+ * and @flags, the capture aside (TCP's sysctls for TCP, the window scale
+ * off for etcp, so that the SYNs of both carry the MSS alone; TSO and the
+ * rate limit for ETCP_ENV_EXACT): 0, or -errno with *@why saying what
+ * failed.
  */
 int etcp_env_tune(const struct etcp_netns *ns, int proto, unsigned int flags,
 		  const char **why);

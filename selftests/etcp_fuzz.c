@@ -213,6 +213,8 @@ static bool options_ok(const uint8_t *p, int left)
 			return false;
 		if (kind == ETCP_OPT_MSS && len != 4)
 			return false;
+		if (kind == ETCP_OPT_WSCALE && len != 3)
+			return false;
 		p += len;
 		left -= len;
 	}
@@ -344,9 +346,9 @@ static void fill_random(struct fuzz *f, uint8_t *p, size_t len)
 }
 
 /*
- * Option bytes, at most 40: EOL, NOP, MSS right and wrong, unknown kinds
- * right and wrong, lengths 0, 1, 2 and past the end, a kind without its
- * length byte at the very end.  Returns their number.
+ * Option bytes, at most 40: EOL, NOP, MSS and window scale right and
+ * wrong, unknown kinds right and wrong, lengths 0, 1, 2 and past the end,
+ * a kind without its length byte at the very end.  Returns their number.
  */
 static size_t gen_opts(struct fuzz *f, uint8_t *o)
 {
@@ -363,16 +365,21 @@ static size_t gen_opts(struct fuzz *f, uint8_t *o)
 			o[n++] = ETCP_OPT_NOP;
 			break;
 		case 2:
-		case 3:
 			n += etcp_raw_opt_mss(o + n, mss[rnd(&f->rng, ARRAY_SIZE(mss))]);
 			break;
+		case 3:
+			/* Shifts above 14 too, which count as 14. */
+			o[n++] = ETCP_OPT_WSCALE;
+			o[n++] = 3;
+			o[n++] = rnd(&f->rng, 20);
+			break;
 		case 4:
-			o[n++] = ETCP_OPT_MSS;
+			o[n++] = rnd(&f->rng, 2) ? ETCP_OPT_MSS : ETCP_OPT_WSCALE;
 			o[n++] = badlen[rnd(&f->rng, ARRAY_SIZE(badlen))];
 			break;
 		case 5:
 			/* An unknown kind of any length, overlong ones too. */
-			o[n] = 3 + rnd(&f->rng, 253);
+			o[n] = 4 + rnd(&f->rng, 252);
 			o[n + 1] = rnd(&f->rng, 4) ? badlen[rnd(&f->rng, ARRAY_SIZE(badlen))] :
 						     (uint8_t)(max - n + 1 + rnd(&f->rng, 3));
 			n += 2;
@@ -380,7 +387,7 @@ static size_t gen_opts(struct fuzz *f, uint8_t *o)
 		case 6:
 			/* A good unknown option. */
 			k = 2 + rnd(&f->rng, 9);
-			o[n] = 3 + rnd(&f->rng, 253);
+			o[n] = 4 + rnd(&f->rng, 252);
 			o[n + 1] = k;
 			fill_random(f, o + n + 2, k - 2);
 			n += k;

@@ -380,6 +380,8 @@ int sinfo_get(int fd, int proto, struct sinfo *si)
 		si->bytes_acked = ei.etcpi_bytes_acked;
 		si->bytes_received = ei.etcpi_bytes_received;
 		si->seqs = true;
+		si->snd_wscale = ei.etcpi_snd_wscale;
+		si->rcv_wscale = ei.etcpi_rcv_wscale;
 	} else {
 		struct tcp_info ti = {};
 
@@ -387,6 +389,10 @@ int sinfo_get(int fd, int proto, struct sinfo *si)
 		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
 			return -errno;
 		SINFO_COMMON(si, ti, tcpi_);
+		if (ti.tcpi_options & TCPI_OPT_WSCALE) {
+			si->snd_wscale = ti.tcpi_snd_wscale;
+			si->rcv_wscale = ti.tcpi_rcv_wscale;
+		}
 	}
 	return 0;
 }

@@ -121,6 +121,8 @@ struct sinfo {
 	uint32_t iss, irs, snd_una, snd_nxt, rcv_nxt, snd_wnd, rcv_wnd;
 	uint64_t bytes_acked, bytes_received;
 	bool seqs;
+	/* RFC 7323 window scale shifts; 0 when the SYNs did not agree */
+	int snd_wscale, rcv_wscale;
 };
 
 /*

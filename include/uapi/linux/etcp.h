@@ -84,6 +84,11 @@ struct etcp_info {
 	__u64	etcpi_bytes_received;	/* bytes of the peer's we received */
 
 	__u32	etcpi_pmtu;		/* path MTU the send MSS is bounded by */
+
+	/* RFC 7323 window scale shifts; 0 when the SYNs did not agree on it */
+	__u8	etcpi_snd_wscale;	/* the peer's: its windows << this */
+	__u8	etcpi_rcv_wscale;	/* ours */
+	__u16	etcpi_pad;
 };
 
 #endif /* _UAPI_LINUX_ETCP_H */
