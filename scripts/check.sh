@@ -50,7 +50,7 @@ DEBUG_TEST_TIMEOUT=${DEBUG_TEST_TIMEOUT:-1200}
 # The suites the debug kernel runs: forged, malformed and paged segments,
 # resets, and the teardown of sockets, namespaces and the module, where a
 # use-after-free, a leak or a lock-order bug would hide.
-DEBUG_TESTS=(etcp_attack etcp_reset etcp_fuzz etcp_paged etcp_close etcp_modload.sh)
+DEBUG_TESTS=(etcp_attack etcp_reset etcp_fuzz etcp_paged etcp_close etcp_offload etcp_modload.sh)
 # Segments per fuzz case there: the live transfer must end within its
 # 60 s while the fuzzer runs, and 20000 take longer than that on KASAN.
 DEBUG_FUZZ_N=${DEBUG_FUZZ_N:-5000}

@@ -69,7 +69,6 @@
 #define MTU_SMALL	1280	/* b's link to c in "pmtu" */
 #define MTU_LINK	1500
 #define BULK_LEN	(4 << 20)
-#define CHUNK		65536
 #define WAIT_MS		3000	/* for what should happen at once */
 #define BULK_MS		100000	/* the transfer, under TCG */
 #define FIRST_RTO_MS	1000	/* the SYN's first retransmission */
@@ -154,67 +153,6 @@ static int wait_so_error(int fd, int err, int ms)
 			return e ? e : -ETIMEDOUT;
 		pause_step();
 	}
-}
-
-/* Byte @i of the bulk stream: no period a segment size could hide in. */
-static unsigned char bulk_byte(size_t i)
-{
-	uint32_t x = (uint32_t)i * 2654435761u;
-
-	return (x >> 24) ^ (uint8_t)(i >> 13);
-}
-
-/*
- * Send @len bytes of the stream on @sfd and read and check them on @rfd,
- * one thread, non-blocking, within @ms: 0, -ETIMEDOUT, -EBADMSG (with the
- * offset in *bad), -EPIPE on an early end, or -errno.
- */
-static int bulk(int sfd, int rfd, size_t len, int ms, size_t *done,
-		size_t *bad)
-{
-	static unsigned char sbuf[CHUNK], rbuf[CHUNK];
-	int64_t deadline = now_ms() + ms;
-	size_t sent = 0, got = 0, i, n;
-	ssize_t r;
-
-	*done = 0;
-	while (got < len) {
-		struct pollfd pfd[2] = {
-			{ .fd = sfd, .events = sent < len ? POLLOUT : 0 },
-			{ .fd = rfd, .events = POLLIN },
-		};
-
-		if (now_ms() > deadline)
-			return -ETIMEDOUT;
-		poll(pfd, 2, 100);
-		if (sent < len) {
-			n = len - sent < CHUNK ? len - sent : CHUNK;
-			for (i = 0; i < n; i++)
-				sbuf[i] = bulk_byte(sent + i);
-			r = send(sfd, sbuf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-			if (r > 0)
-				sent += r;
-			else if (r < 0 && errno != EAGAIN && errno != EINTR)
-				return -errno;
-		}
-		r = recv(rfd, rbuf, sizeof(rbuf), MSG_DONTWAIT);
-		if (!r)
-			return -EPIPE;
-		if (r < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				return -errno;
-			continue;
-		}
-		for (i = 0; i < (size_t)r; i++) {
-			if (rbuf[i] != bulk_byte(got + i)) {
-				*bad = got + i;
-				return -EBADMSG;
-			}
-		}
-		got += r;
-		*done = got;
-	}
-	return 0;
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -493,7 +431,7 @@ static void pmtu_through_b(struct __test_metadata *_metadata,
 	EXPECT_EQ(MTU_LINK, pmtu);
 	EXPECT_EQ(MTU_LINK - nethdr - 20, mss);
 
-	ret = bulk(cfd, afd, BULK_LEN, BULK_MS, &done, &bad);
+	ret = bulk_xfer(cfd, afd, BULK_LEN, BULK_MS, &done, &bad);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %zu of %d bytes arrived (bad at %zu): %s",
 				 variant->name, done, BULK_LEN, bad,
 				 strerror(-ret));

@@ -781,6 +781,63 @@ int recv_exact(int fd, void *buf, size_t n, int ms)
 	return 0;
 }
 
+unsigned char bulk_byte(size_t i)
+{
+	uint32_t x = (uint32_t)i * 2654435761u;
+
+	return (x >> 24) ^ (uint8_t)(i >> 13);
+}
+
+#define BULK_CHUNK	65536
+
+int bulk_xfer(int sfd, int rfd, size_t len, int ms, size_t *done,
+	      size_t *bad)
+{
+	static unsigned char sbuf[BULK_CHUNK], rbuf[BULK_CHUNK];
+	int64_t deadline = now_ms() + ms;
+	size_t sent = 0, got = 0, i, n;
+	ssize_t r;
+
+	*done = 0;
+	while (got < len) {
+		struct pollfd pfd[2] = {
+			{ .fd = sfd, .events = sent < len ? POLLOUT : 0 },
+			{ .fd = rfd, .events = POLLIN },
+		};
+
+		if (now_ms() > deadline)
+			return -ETIMEDOUT;
+		poll(pfd, 2, 100);
+		if (sent < len) {
+			n = len - sent < BULK_CHUNK ? len - sent : BULK_CHUNK;
+			for (i = 0; i < n; i++)
+				sbuf[i] = bulk_byte(sent + i);
+			r = send(sfd, sbuf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (r > 0)
+				sent += r;
+			else if (r < 0 && errno != EAGAIN && errno != EINTR)
+				return -errno;
+		}
+		r = recv(rfd, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+		if (!r)
+			return -EPIPE;
+		if (r < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				return -errno;
+			continue;
+		}
+		for (i = 0; i < (size_t)r; i++) {
+			if (rbuf[i] != bulk_byte(got + i)) {
+				*bad = got + i;
+				return -EBADMSG;
+			}
+		}
+		got += r;
+		*done = got;
+	}
+	return 0;
+}
+
 /* SO_LINGER {1, 0} and close(): an RST, no TIME_WAIT.  fd < 0: nothing. */
 void close_abort(int fd)
 {

@@ -296,6 +296,15 @@ int catch_sigpipe(void);
 int send_all(int fd, const void *buf, size_t n);
 int recv_exact(int fd, void *buf, size_t n, int ms);
 void close_abort(int fd);
+/* Byte @i of the bulk stream: no period a segment size could hide in. */
+unsigned char bulk_byte(size_t i);
+/*
+ * Send @len bytes of the bulk stream on @sfd and read and check them on
+ * @rfd (both connected, of one connection), one thread, non-blocking, 64
+ * KiB writes, within @ms: 0, -ETIMEDOUT, -EBADMSG (with the offset in
+ * *@bad), -EPIPE on an early end, or -errno.  *@done is what arrived.
+ */
+int bulk_xfer(int sfd, int rfd, size_t len, int ms, size_t *done, size_t *bad);
 long slab_active(const char *cache, long *per_slab);
 /* The object size of slab cache @cache (/proc/slabinfo), or -1. */
 long slab_objsize(const char *cache);
