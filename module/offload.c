@@ -60,8 +60,10 @@ static void etcp_gso_fix_segment(struct sk_buff *seg, u32 seq,
 
 	th->seq = htonl(seq);
 	/* FIN and PSH belong to the last segment, CWR to the first. */
-	if (seg->next)
-		th->fin = th->psh = 0;
+	if (seg->next) {
+		th->fin = 0;
+		th->psh = 0;
+	}
 	if (!first)
 		th->cwr = 0;
 	th->check = etcp_gso_pseudo_len(check, oldlen,
