@@ -2,18 +2,34 @@
 /*
  * etcp_bench: etcp's speed next to kernel TCP's, in the test VM.
  *
- *   etcp_bench [-p PROTO]... [-t SECONDS] [-m MIB] [-S] [bulk|rr|crr]...
+ *   etcp_bench [-p PROTO]... [-t SECONDS] [-m MIB] [-S] [TEST]...
  *
  *   netns etcp-a-<pid>: clients              netns etcp-b-<pid>: servers
  *   ea  10.0.1.1/24 ------------- veth ------------- 10.0.1.2/24  eb
  *
- * Three measurements, each over every protocol given with -p (default: 6,
- * then 253), the protocols taking turns test by test so that whatever else
- * the machine does falls on both alike:
+ * Six measurements (TEST names them; default: all), each over every
+ * protocol given with -p (default: 6, then 253), the protocols taking
+ * turns test by test so that whatever else the machine does falls on both
+ * alike:
  *
  *   bulk  one way a -> b, 64 KiB writes, for SECONDS (default 3) or MIB
  *         (default 256) MiB, whichever comes first: Mbit/s from the first
  *         write to the last byte read.
+ *   bulk_win64k
+ *         bulk with TCP's receive window clamped to 65535 bytes
+ *         (TCP_WINDOW_CLAMP on the listener, which the accepted socket
+ *         inherits: it then offers window scale 0, checked with TCP_INFO),
+ *         the most etcp's window can be without window scaling.  etcp runs
+ *         as it is.  A diagnostic: how much of bulk's gap the window alone
+ *         makes.
+ *   bulk_delay, bulk_loss
+ *         bulk with netem "delay 5ms", then "delay 5ms loss 1%", on ea's
+ *         egress: the data (a -> b) is delayed and lost there, the ACKs
+ *         are not, so the round trip is 5 ms.  netem takes a GSO
+ *         super-segment whole, so a loss takes all of its segments.  The
+ *         sender stops writing after SECONDS and the measurement ends when
+ *         the last byte is read, which with loss can be well after; the
+ *         detail says how long it took and what netem dropped.
  *   rr    1-byte request, 1-byte reply, TCP_NODELAY / ETCP_NODELAY on both
  *         ends, one transaction at a time for SECONDS: transactions/s.
  *   crr   connect, accept, close, one connection at a time for SECONDS:
@@ -46,7 +62,10 @@
  * every run moves (e.g. "# crr etcp, etcp_stat of netns a: SynRetrans +2").
  * Timing is all this program does: it checks no data and is not a
  * pass/fail test, but it fails (exit 1) when a measurement could not be
- * taken (a connection that stalled for STALL_MS, a call that failed).
+ * taken (a connection that moved nothing for STALL_MS, a call that
+ * failed, a TCP window that was not clamped).  Bulk's stall checks look at
+ * progress, not at a deadline: a lossy path that recovers slowly, but
+ * recovers, is measured, however slow.
  * Exit 2: usage; 4: cannot run here (not root).
  */
 #define _GNU_SOURCE
@@ -54,6 +73,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -92,11 +112,31 @@
 #define CLOCK_EVERY	8
 #define MIB		(1024ULL * 1024)
 #define RR_QUIT		'q'	/* the last request: reply, then stop */
+#define WIN64K		65535	/* the largest window without window scaling */
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-enum bench_test { BULK, RR, CRR, NR_TESTS };
+enum bench_test { BULK, BULK_WIN64K, BULK_DELAY, BULK_LOSS, RR, CRR, NR_TESTS };
 
-static const char *const test_names[NR_TESTS] = { "bulk", "rr", "crr" };
+static const char *const test_names[NR_TESTS] = {
+	[BULK] = "bulk",
+	[BULK_WIN64K] = "bulk_win64k",
+	[BULK_DELAY] = "bulk_delay",
+	[BULK_LOSS] = "bulk_loss",
+	[RR] = "rr",
+	[CRR] = "crr",
+};
+
+/* netem's arguments on ea's root qdisc during a test, or NULL. */
+static const char *const test_netem[NR_TESTS] = {
+	[BULK_DELAY] = "delay 5ms",
+	[BULK_LOSS] = "delay 5ms loss 1%",
+};
+
+static bool is_bulk(enum bench_test test)
+{
+	return test == BULK || test == BULK_WIN64K || test == BULK_DELAY ||
+	       test == BULK_LOSS;
+}
 
 struct bench_cfg {
 	int protos[MAX_PROTOS];
@@ -114,6 +154,7 @@ struct bench_cfg {
  */
 struct bench_ctx {
 	int proto;
+	bool clamp;			/* TCP: receive window <= WIN64K */
 	int lfd;			/* listener, in netns b */
 	int cfd;			/* bulk: the client's, closed last */
 	long deadline_ms;		/* servers give up after this */
@@ -123,6 +164,7 @@ struct bench_ctx {
 	double t0;			/* s, when the first byte was written */
 	unsigned long long received;
 	double t_last;			/* s, when the last byte was read */
+	char note[64];			/* the server's part of the detail */
 	pthread_mutex_t lock;		/* for err and why */
 	int err;			/* the first failure's errno, or 0 */
 	char why[160];
@@ -175,10 +217,11 @@ static int set_nodelay(int fd, int proto)
 /*
  * A listener on 10.0.1.2:@port in netns b, made by this thread, which
  * lives in netns a (ns_socket() would return to the netns this thread
- * started in).  fd or -errno.
+ * started in); @clamp (TCP only): its connections' receive window at most
+ * WIN64K.  fd or -errno.
  */
 static int bench_listener(const struct etcp_netns *ns, int proto,
-			  unsigned short port)
+			  unsigned short port, bool clamp)
 {
 	struct sockaddr_in sin = sin_of(ETCP_NS_ADDR_B, port);
 	int fd, err;
@@ -194,7 +237,9 @@ static int bench_listener(const struct etcp_netns *ns, int proto,
 	}
 	if (fd < 0)
 		return -err;
+	/* Before listen(): the SYN-ACK's window scale comes from the clamp. */
 	if (sockopt_set(fd, SOL_SOCKET, SO_REUSEADDR, 1) ||
+	    (clamp && sockopt_set(fd, IPPROTO_TCP, TCP_WINDOW_CLAMP, WIN64K)) ||
 	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(fd, 128) ||
 	    set_timeo(fd, SO_RCVTIMEO, TICK_MS)) {
 		err = -errno;
@@ -251,10 +296,35 @@ static int bench_accept(struct bench_ctx *ctx)
 
 /* ------------------------------------------------------------ bulk */
 
+/*
+ * The accepted TCP connection @fd of bulk_win64k: does its receive window
+ * really stay within WIN64K?  Window scale 0 offered (so the 16-bit window
+ * field is all there is) and the clamp inherited.  0, or -1 after fail().
+ */
+static int check_win64k(struct bench_ctx *ctx, int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	int clamp;
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		return fail(ctx, errno, "TCP_INFO: %s", strerror(errno));
+	clamp = sockopt_get(fd, IPPROTO_TCP, TCP_WINDOW_CLAMP);
+	if (ti.tcpi_rcv_wscale || clamp < 0 || clamp > WIN64K)
+		return fail(ctx, EPROTO,
+			    "window not clamped: rcv_wscale %u, window_clamp %d",
+			    ti.tcpi_rcv_wscale, clamp);
+	snprintf(ctx->note, sizeof(ctx->note),
+		 ", receiver: rcv_wscale 0, window_clamp %d", clamp);
+	return 0;
+}
+
 static void *bulk_server(void *arg)
 {
 	struct timespec pause = { .tv_nsec = 1000 * 1000 };
 	struct bench_ctx *ctx = arg;
+	long last;		/* ms, when a byte was last read */
 	char *buf;
 	ssize_t n;
 	int fd;
@@ -271,11 +341,15 @@ static void *bulk_server(void *arg)
 		fail(ctx, errno, "SO_RCVTIMEO: %s", strerror(errno));
 		goto out;
 	}
+	if (ctx->clamp && check_win64k(ctx, fd))
+		goto out;
+	last = now_ms();
 	while (ctx->received < atomic_load(&ctx->total)) {
 		n = recv(fd, buf, RCV_CHUNK, 0);
 		if (n > 0) {
 			ctx->received += n;
 			ctx->t_last = now_s();
+			last = now_ms();
 			continue;
 		}
 		if (n == 0) {
@@ -288,9 +362,9 @@ static void *bulk_server(void *arg)
 			     ctx->received, strerror(errno));
 			break;
 		}
-		if (now_ms() > ctx->deadline_ms) {
-			fail(ctx, ETIMEDOUT, "%llu bytes read, then nothing",
-			     ctx->received);
+		if (now_ms() - last > STALL_MS) {
+			fail(ctx, ETIMEDOUT, "%llu bytes read, then nothing for %d ms",
+			     ctx->received, STALL_MS);
 			break;
 		}
 	}
@@ -298,7 +372,7 @@ static void *bulk_server(void *arg)
 	 * Our RST must not overtake the ACK of the last bytes: the sender
 	 * waits for SIOCOUTQ to reach 0, then says so (stop).
 	 */
-	while (!atomic_load(&ctx->stop) && now_ms() < ctx->deadline_ms)
+	while (!atomic_load(&ctx->stop) && now_ms() - last < 2 * STALL_MS)
 		nanosleep(&pause, NULL);
 out:
 	close_abort(fd);
@@ -306,18 +380,25 @@ out:
 	return NULL;
 }
 
-/* Poll SIOCOUTQ until everything sent is acknowledged; 0 or -errno. */
-static int wait_outq_empty(int fd, int timeout_ms)
+/*
+ * Poll SIOCOUTQ until everything sent is acknowledged: 0, or -errno
+ * (-ETIMEDOUT when nothing more was acknowledged for @stall_ms).
+ */
+static int wait_outq_empty(int fd, int stall_ms)
 {
 	struct timespec pause = { .tv_nsec = 1000 * 1000 };
-	long deadline = now_ms() + timeout_ms;
-	int outq;
+	long deadline = now_ms() + stall_ms;
+	int outq, least = INT_MAX;
 
 	for (;;) {
 		if (ioctl(fd, SIOCOUTQ, &outq))
 			return -errno;
 		if (!outq)
 			return 0;
+		if (outq < least) {
+			least = outq;
+			deadline = now_ms() + stall_ms;
+		}
 		if (now_ms() > deadline)
 			return -ETIMEDOUT;
 		nanosleep(&pause, NULL);
@@ -364,7 +445,7 @@ static int bulk_client(struct bench_ctx *ctx, const struct bench_cfg *cfg,
 	atomic_store(&ctx->total, sent);
 
 	if (wait_outq_empty(fd, STALL_MS)) {
-		fail(ctx, ETIMEDOUT, "SIOCOUTQ did not reach 0");
+		fail(ctx, ETIMEDOUT, "SIOCOUTQ stopped falling before 0");
 		goto out;
 	}
 	ret = 0;
@@ -642,6 +723,46 @@ static void stat_print(const char *test, const char *side,
 		printf("\n");
 }
 
+/* ------------------------------------------------------------ netem */
+
+/* netem @args on ea's root qdisc (a -> b); 0 or -errno. */
+static int netem_add(const struct etcp_netns *ns, const char *args)
+{
+	return etcp_run("tc -n %s qdisc add dev %s root netem %s", ns->name_a,
+			ETCP_NS_IF_A, args);
+}
+
+static void netem_del(const struct etcp_netns *ns)
+{
+	etcp_run("tc -n %s qdisc del dev %s root", ns->name_a, ETCP_NS_IF_A);
+}
+
+/*
+ * What netem on ea did: packets it passed on and skbs it dropped (a GSO
+ * super-segment counts once), from "tc -s qdisc" ("Sent B bytes P pkt
+ * (dropped D, ...").  0 or -1.
+ */
+static int netem_counts(const struct etcp_netns *ns, unsigned long long *pkts,
+			unsigned long long *drops)
+{
+	char cmd[128], line[256];
+	int ret = -1;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "tc -n %s -s qdisc show dev %s 2>/dev/null",
+		 ns->name_a, ETCP_NS_IF_A);
+	fflush(NULL);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (fgets(line, sizeof(line), p))
+		if (sscanf(line, " Sent %*s bytes %llu pkt (dropped %llu",
+			   pkts, drops) == 2)
+			ret = 0;
+	pclose(p);
+	return ret;
+}
+
 /* ------------------------------------------------------------ driver */
 
 /*
@@ -653,17 +774,22 @@ static int bench_one(const struct etcp_netns *ns, const struct bench_cfg *cfg,
 		     enum bench_test test, int proto)
 {
 	static void *(*const servers[NR_TESTS])(void *) = {
-		[BULK] = bulk_server, [RR] = rr_server, [CRR] = crr_server,
+		[BULK] = bulk_server, [BULK_WIN64K] = bulk_server,
+		[BULK_DELAY] = bulk_server, [BULK_LOSS] = bulk_server,
+		[RR] = rr_server, [CRR] = crr_server,
 	};
 	unsigned short port = next_port++;
 	struct etcp_stat before[2], after[2];
 	struct bench_ctx ctx = {
 		.proto = proto,
+		.clamp = test == BULK_WIN64K && proto == IPPROTO_TCP,
 		.lfd = -1,
 		.cfd = -1,
 		.lock = PTHREAD_MUTEX_INITIALIZER,
 	};
-	char detail[128] = "";
+	unsigned long long pkts, drops;
+	bool netem = false;
+	char detail[256] = "";
 	double value = 0;
 	const char *unit = "";
 	bool pinned = false;
@@ -672,7 +798,7 @@ static int bench_one(const struct etcp_netns *ns, const struct bench_cfg *cfg,
 	int ret, err;
 
 	/* The server thread inherits this thread's CPU. */
-	if (test != BULK && !cfg->spread &&
+	if (!is_bulk(test) && !cfg->spread &&
 	    !pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved)) {
 		CPU_ZERO(&one);
 		CPU_SET(sched_getcpu(), &one);
@@ -684,7 +810,16 @@ static int bench_one(const struct etcp_netns *ns, const struct bench_cfg *cfg,
 	atomic_init(&ctx.total, ~0ULL);
 	ctx.deadline_ms = now_ms() + (cfg->seconds * 1000L) + 2 * STALL_MS;
 
-	ctx.lfd = bench_listener(ns, proto, port);
+	if (test_netem[test]) {
+		err = netem_add(ns, test_netem[test]);
+		if (err) {
+			fail(&ctx, -err, "tc qdisc add ... netem %s failed",
+			     test_netem[test]);
+			goto print;
+		}
+		netem = true;
+	}
+	ctx.lfd = bench_listener(ns, proto, port, ctx.clamp);
 	if (ctx.lfd < 0) {
 		fail(&ctx, -ctx.lfd, "listener on port %u: %s", port,
 		     strerror(-ctx.lfd));
@@ -698,6 +833,9 @@ static int bench_one(const struct etcp_netns *ns, const struct bench_cfg *cfg,
 
 	switch (test) {
 	case BULK:
+	case BULK_WIN64K:
+	case BULK_DELAY:
+	case BULK_LOSS:
 		unit = "Mbit/s";
 		ret = bulk_client(&ctx, cfg, port);
 		break;
@@ -716,7 +854,7 @@ static int bench_one(const struct etcp_netns *ns, const struct bench_cfg *cfg,
 	pthread_join(thr, NULL);
 	close_abort(ctx.cfd);
 
-	if (!ctx.err && test == BULK) {
+	if (!ctx.err && is_bulk(test)) {
 		/* received and t_last are the joined server's. */
 		unsigned long long total = atomic_load(&ctx.total);
 		double secs = ctx.t_last - ctx.t0;
@@ -726,11 +864,20 @@ static int bench_one(const struct etcp_netns *ns, const struct bench_cfg *cfg,
 			     ctx.received, total);
 		} else {
 			value = total * 8 / secs / 1e6;
-			snprintf(detail, sizeof(detail), "%.1f MiB in %.2f s",
-				 (double)total / MIB, secs);
+			snprintf(detail, sizeof(detail), "%.1f MiB in %.2f s%s",
+				 (double)total / MIB, secs, ctx.note);
 		}
 	}
+	if (netem && !netem_counts(ns, &pkts, &drops)) {
+		size_t len = strlen(detail);
+
+		snprintf(detail + len, sizeof(detail) - len,
+			 ", netem %s: %llu packets passed, %llu skbs dropped",
+			 test_netem[test], pkts, drops);
+	}
 print:
+	if (netem)
+		netem_del(ns);
 	if (ctx.lfd >= 0)
 		close(ctx.lfd);
 	if (pinned)
@@ -756,10 +903,11 @@ print:
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: etcp_bench [-p PROTO]... [-t SECONDS] [-m MIB] [-S] [bulk|rr|crr]...\n"
+		"usage: etcp_bench [-p PROTO]... [-t SECONDS] [-m MIB] [-S] [TEST]...\n"
+		"  TEST: bulk, bulk_win64k, bulk_delay, bulk_loss, rr, crr (default: all)\n"
 		"  -p  IP protocol to measure, repeatable (default: -p 6 -p 253)\n"
 		"  -t  seconds per measurement (default %d)\n"
-		"  -m  at most this many MiB in bulk (default %d)\n"
+		"  -m  at most this many MiB in each bulk test (default %d)\n"
 		"  -S  run rr's and crr's two ends on any CPUs, not on one\n",
 		BENCH_SECONDS, BENCH_MIB);
 	exit(2);
