@@ -298,8 +298,10 @@ static int bench_accept(struct bench_ctx *ctx)
 
 /*
  * The accepted TCP connection @fd of bulk_win64k: does its receive window
- * really stay within WIN64K?  Window scale 0 offered (so the 16-bit window
- * field is all there is) and the clamp inherited.  0, or -1 after fail().
+ * really stay within WIN64K?  It does when it offers window scale 0: the
+ * 16-bit window field is then all there is, whatever window_clamp
+ * becomes (6.12's receive buffer autotuning raises it past the value set
+ * on the listener, even before accept() returns).  0, or -1 after fail().
  */
 static int check_win64k(struct bench_ctx *ctx, int fd)
 {
@@ -311,12 +313,11 @@ static int check_win64k(struct bench_ctx *ctx, int fd)
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
 		return fail(ctx, errno, "TCP_INFO: %s", strerror(errno));
 	clamp = sockopt_get(fd, IPPROTO_TCP, TCP_WINDOW_CLAMP);
-	if (ti.tcpi_rcv_wscale || clamp < 0 || clamp > WIN64K)
-		return fail(ctx, EPROTO,
-			    "window not clamped: rcv_wscale %u, window_clamp %d",
-			    ti.tcpi_rcv_wscale, clamp);
+	if (ti.tcpi_rcv_wscale)
+		return fail(ctx, EPROTO, "window not clamped: rcv_wscale %u",
+			    ti.tcpi_rcv_wscale);
 	snprintf(ctx->note, sizeof(ctx->note),
-		 ", receiver: rcv_wscale 0, window_clamp %d", clamp);
+		 ", receiver: rcv_wscale 0 (window_clamp %d)", clamp);
 	return 0;
 }
 
