@@ -2,7 +2,8 @@
 /*
  * etcp_bench: etcp's speed next to kernel TCP's, in the test VM.
  *
- *   etcp_bench [-p PROTO]... [-t SECONDS] [-m MIB] [-S] [TEST]...
+ *   etcp_bench [-p PROTO]... [-t SECONDS] [-m MIB] [-S] [-T TW] [-E EST]
+ *              [TEST]...
  *
  *   netns etcp-a-<pid>: clients              netns etcp-b-<pid>: servers
  *   ea  10.0.1.1/24 ------------- veth ------------- 10.0.1.2/24  eb
@@ -37,6 +38,14 @@
  *         (an RST, as etcp's close() is until it has a FIN), and the client
  *         closes once it has seen the reset, so neither end keeps a
  *         TIME_WAIT and TCP and etcp do the same work.
+ *   scale (only when named: it takes minutes) crr and rr with empty
+ *         tables, then with EST (default 10000) connections established
+ *         and TW (default 100000) TIME_WAIT entries, which the clients
+ *         hold (netns a, whose ports connect() searches), present: lines
+ *         scale_crr_empty, scale_rr_empty, scale_tw (the TIME_WAIT
+ *         entries in the slab when full: TCP's expire after 60 s, so a
+ *         slow fill leaves fewer), scale_crr_full, scale_rr_full.  Each
+ *         protocol in a child process with namespaces of its own.
  *
  * The client is the main thread, the server a thread of its own.  For rr
  * and crr both are pinned to one CPU (-S: not): under TCG, waking a thread
@@ -50,7 +59,8 @@
  * receiver is told the byte count (both run in this process; the sender
  * publishes its total when it stops writing): the measurement ends when
  * the last byte is acknowledged, not when a FIN or an RST arrives.
- * Every socket is closed with SO_LINGER {1, 0}, for TCP and etcp alike.
+ * Every socket is closed with SO_LINGER {1, 0}, for TCP and etcp alike,
+ * but those that scale closes into TIME_WAIT.
  *
  * One line per result on stdout, for scripts/bench.sh:
  *
@@ -86,10 +96,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -115,7 +128,11 @@
 #define WIN64K		65535	/* the largest window without window scaling */
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-enum bench_test { BULK, BULK_WIN64K, BULK_DELAY, BULK_LOSS, RR, CRR, NR_TESTS };
+enum bench_test {
+	BULK, BULK_WIN64K, BULK_DELAY, BULK_LOSS, RR, CRR,
+	SCALE,		/* only when named: it takes minutes */
+	NR_TESTS
+};
 
 static const char *const test_names[NR_TESTS] = {
 	[BULK] = "bulk",
@@ -124,6 +141,7 @@ static const char *const test_names[NR_TESTS] = {
 	[BULK_LOSS] = "bulk_loss",
 	[RR] = "rr",
 	[CRR] = "crr",
+	[SCALE] = "scale",
 };
 
 /* netem's arguments on ea's root qdisc during a test, or NULL. */
@@ -143,6 +161,8 @@ struct bench_cfg {
 	int nr_protos;
 	int seconds;
 	unsigned long long max_bytes;
+	int scale_tw;			/* scale: TIME_WAIT entries to make */
+	int scale_est;			/* scale: connections to hold open */
 	bool spread;			/* -S: rr and crr on any CPU */
 	bool run[NR_TESTS];
 };
@@ -768,11 +788,12 @@ static int netem_counts(const struct etcp_netns *ns, unsigned long long *pkts,
 
 /*
  * One measurement of @test over @proto: listener in netns b, server
- * thread, client in this thread (netns a).  Prints the result line;
- * returns 0, or -1 when it could not be taken.
+ * thread, client in this thread (netns a).  Prints the result line, named
+ * @label (NULL: the test's name); returns 0, or -1 when it could not be
+ * taken.
  */
 static int bench_one(const struct etcp_netns *ns, const struct bench_cfg *cfg,
-		     enum bench_test test, int proto)
+		     enum bench_test test, int proto, const char *label)
 {
 	static void *(*const servers[NR_TESTS])(void *) = {
 		[BULK] = bulk_server, [BULK_WIN64K] = bulk_server,
@@ -798,6 +819,8 @@ static int bench_one(const struct etcp_netns *ns, const struct bench_cfg *cfg,
 	pthread_t thr;
 	int ret, err;
 
+	if (!label)
+		label = test_names[test];
 	/* The server thread inherits this thread's CPU. */
 	if (!is_bulk(test) && !cfg->spread &&
 	    !pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved)) {
@@ -886,31 +909,323 @@ print:
 	if (proto != IPPROTO_TCP) {
 		stat_read(stat_fd[0], &after[0]);
 		stat_read(stat_fd[1], &after[1]);
-		stat_print(test_names[test], "a", &before[0], &after[0]);
-		stat_print(test_names[test], "b", &before[1], &after[1]);
+		stat_print(label, "a", &before[0], &after[0]);
+		stat_print(label, "b", &before[1], &after[1]);
 	}
 	if (ctx.err) {
-		printf("%s %s FAIL - # %s\n", test_names[test], proto_name(proto),
-		       ctx.why);
+		printf("%s %s FAIL - # %s\n", label, proto_name(proto), ctx.why);
 		fflush(stdout);
 		return -1;
 	}
-	printf("%s %s %.1f %s # %s\n", test_names[test], proto_name(proto),
-	       value, unit, detail);
+	printf("%s %s %.1f %s # %s\n", label, proto_name(proto), value, unit,
+	       detail);
 	fflush(stdout);
+	return 0;
+}
+
+/* ------------------------------------------------------------ scale */
+
+/*
+ * scale: crr and rr with empty tables, then again with cfg->scale_est
+ * connections established and cfg->scale_tw TIME_WAIT entries present,
+ * all in the namespaces' tables: the TIME_WAIT entries are the clients'
+ * (netns a, where connect() searches its port), made by connections the
+ * client closes first.  A child process runs each protocol in namespaces
+ * of its own (named after its pid), so that the entries die with them
+ * and the next protocol starts from empty tables.
+ */
+#define SCALE_TW	100000
+#define SCALE_EST	10000
+#define SCALE_PER_PORT	30000	/* TIME_WAIT entries per server port */
+#define SCALE_MAX_PORTS	64
+#define SCALE_AHEAD	64	/* connections ahead of the server, < backlog */
+
+struct fill {
+	int lfd[SCALE_MAX_PORTS];	/* listeners, in netns b */
+	int nr_lfd;
+	int want;
+	bool keep;			/* keep the accepted fds in fds[] */
+	int *fds;
+	atomic_int done;		/* accepted (and, !keep, closed) */
+	atomic_bool stop;
+	struct bench_ctx *ctx;		/* for fail() */
+};
+
+/*
+ * Accept f->want connections on any of f->lfd[]: keep them open, or wait
+ * for the client's FIN and close, so that the client ends in TIME_WAIT.
+ */
+static void *fill_server(void *arg)
+{
+	struct pollfd pfd[SCALE_MAX_PORTS];
+	struct fill *f = arg;
+	long last = now_ms();
+	int i, n, fd;
+	char c;
+
+	for (i = 0; i < f->nr_lfd; i++)
+		pfd[i] = (struct pollfd){ .fd = f->lfd[i], .events = POLLIN };
+	while (atomic_load(&f->done) < f->want && !atomic_load(&f->stop)) {
+		n = poll(pfd, f->nr_lfd, TICK_MS);
+		if (n < 0 && errno != EINTR) {
+			fail(f->ctx, errno, "poll: %s", strerror(errno));
+			return NULL;
+		}
+		if (n <= 0 && now_ms() - last > STALL_MS) {
+			fail(f->ctx, ETIMEDOUT, "%d connections accepted, then none",
+			     atomic_load(&f->done));
+			return NULL;
+		}
+		for (i = 0; i < f->nr_lfd && n > 0; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			fd = accept4(pfd[i].fd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd < 0)
+				continue;
+			last = now_ms();
+			if (f->keep) {
+				set_abort_on_close(fd);
+				f->fds[atomic_load(&f->done)] = fd;
+			} else {
+				/* The client's FIN, then ours. */
+				set_timeo(fd, SO_RCVTIMEO, STALL_MS);
+				if (recv(fd, &c, 1, 0) != 0) {
+					fail(f->ctx, errno, "no FIN from the client");
+					close_abort(fd);
+					return NULL;
+				}
+				close(fd);
+			}
+			atomic_fetch_add(&f->done, 1);
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Make f->want connections to ports @port0 .. @port0 + f->nr_lfd - 1,
+ * the server (fill_server) at most SCALE_AHEAD behind.  f->keep: the
+ * client's ends go to @fds; otherwise each is closed at once (a FIN), to
+ * end in TIME_WAIT.  0, or -1 after fail().
+ */
+static int fill_client(struct fill *f, int proto, unsigned short port0,
+		       int *fds)
+{
+	struct timespec pause = { .tv_nsec = 200 * 1000 };
+	long last;
+	int i, fd;
+
+	for (i = 0; i < f->want; i++) {
+		last = now_ms();
+		while (i - atomic_load(&f->done) >= SCALE_AHEAD) {
+			if (f->ctx->err)
+				return -1;
+			if (now_ms() - last > STALL_MS)
+				return fail(f->ctx, ETIMEDOUT,
+					    "server stuck at %d connections",
+					    atomic_load(&f->done));
+			nanosleep(&pause, NULL);
+		}
+		fd = bench_connect(proto, port0 + i % f->nr_lfd);
+		if (fd < 0)
+			return fail(f->ctx, errno, "connect %d: %s", i,
+				    strerror(errno));
+		if (f->keep) {
+			fds[i] = fd;
+		} else {
+			/* An orderly close: no linger, a FIN. */
+			struct linger lg = { .l_onoff = 0 };
+
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			close(fd);
+		}
+	}
+	last = now_ms();
+	while (atomic_load(&f->done) < f->want && !f->ctx->err) {
+		if (now_ms() - last > STALL_MS)
+			return fail(f->ctx, ETIMEDOUT, "server stuck at %d connections",
+				    atomic_load(&f->done));
+		nanosleep(&pause, NULL);
+	}
+	return f->ctx->err ? -1 : 0;
+}
+
+/*
+ * @want connections from netns a to new listeners in netns b: held open
+ * (@fds: the clients' ends, then the servers' ends), or closed by the
+ * client first.  0, or -1 with the reason printed.
+ */
+static int scale_fill(const struct etcp_netns *ns, int proto, int want,
+		      bool keep, int *fds)
+{
+	struct bench_ctx ctx = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct fill f = { .want = want, .keep = keep, .ctx = &ctx };
+	unsigned short port0 = next_port;
+	pthread_t thr;
+	int i, ret = -1, err;
+
+	f.nr_lfd = keep ? 1 : want / SCALE_PER_PORT + 1;
+	if (f.nr_lfd > SCALE_MAX_PORTS) {
+		printf("# scale: %d TIME_WAIT entries are too many\n", want);
+		return -1;
+	}
+	f.fds = keep ? fds + want : NULL;
+	atomic_init(&f.done, 0);
+	atomic_init(&f.stop, false);
+	for (i = 0; i < f.nr_lfd; i++) {
+		f.lfd[i] = bench_listener(ns, proto, next_port++, false);
+		if (f.lfd[i] < 0) {
+			printf("# scale: listener: %s\n", strerror(-f.lfd[i]));
+			f.nr_lfd = i;
+			goto out;
+		}
+	}
+	err = pthread_create(&thr, NULL, fill_server, &f);
+	if (err) {
+		printf("# scale: pthread_create: %s\n", strerror(err));
+		goto out;
+	}
+	ret = fill_client(&f, proto, port0, fds);
+	atomic_store(&f.stop, true);
+	pthread_join(thr, NULL);
+	if (ret || ctx.err) {
+		printf("# scale %s: %s\n", proto_name(proto), ctx.why);
+		ret = -1;
+	}
+out:
+	for (i = 0; i < f.nr_lfd; i++)
+		close(f.lfd[i]);
+	return ret;
+}
+
+/* The slab caches of @proto's TIME_WAIT entries. */
+static const char *tw_cache(int proto)
+{
+	return proto == IPPROTO_TCP ? "tw_sock_TCP" : "etcp_tw";
+}
+
+/* The scale run of @proto, in a child's namespaces: its exit status. */
+static int scale_child(const struct bench_cfg *cfg, int proto)
+{
+	int nfds = 2 * cfg->scale_est, *fds, i, failed = 0;
+	struct etcp_netns ns;
+	double t0;
+	long tw;
+	int err;
+
+	fds = malloc((nfds + 1) * sizeof(*fds));
+	if (!fds)
+		return 1;
+	for (i = 0; i < nfds; i++)
+		fds[i] = -1;
+	/* The veth pair is made where we are: not in the parent's netns a. */
+	err = ns_leave();
+	if (!err)
+		err = etcp_netns_setup(&ns);
+	if (!err)
+		err = etcp_netns_wait_carrier(&ns, STALL_MS);
+	/* Room for the ports, and for TCP's TIME_WAIT entries. */
+	if (!err)
+		err = ns_sysctl_write(ns.a, "net/ipv4/ip_local_port_range",
+				      "1024 65535");
+	if (!err && proto == IPPROTO_TCP)
+		err = ns_sysctl_write(ns.a, "net/ipv4/tcp_max_tw_buckets",
+				      "1000000");
+	if (!err)
+		err = ns_enter(ns.a);
+	if (err) {
+		printf("# scale: cannot set up the namespaces: %s\n",
+		       strerror(-err));
+		etcp_netns_teardown(&ns);
+		return 1;
+	}
+	stat_fd[0] = stat_open(&ns, ns.a);
+	stat_fd[1] = stat_open(&ns, ns.b);
+
+	failed |= bench_one(&ns, cfg, CRR, proto, "scale_crr_empty");
+	failed |= bench_one(&ns, cfg, RR, proto, "scale_rr_empty");
+
+	t0 = now_s();
+	if (scale_fill(&ns, proto, cfg->scale_est, true, fds) ||
+	    scale_fill(&ns, proto, cfg->scale_tw, false, NULL)) {
+		failed = 1;
+		goto out;
+	}
+	tw = slab_active(tw_cache(proto), NULL);
+	printf("# scale %s: %d connections established and %d closed into TIME_WAIT",
+	       proto_name(proto), cfg->scale_est, cfg->scale_tw);
+	printf(" in %.1f s; then %ld %s objects in use\n", now_s() - t0, tw,
+	       tw_cache(proto));
+	printf("scale_tw %s %ld entries # %s objects in use when full\n",
+	       proto_name(proto), tw, tw_cache(proto));
+	fflush(stdout);
+
+	failed |= bench_one(&ns, cfg, CRR, proto, "scale_crr_full");
+	failed |= bench_one(&ns, cfg, RR, proto, "scale_rr_full");
+out:
+	for (i = 0; i < nfds; i++)
+		close_abort(fds[i]);
+	free(fds);
+	etcp_netns_teardown(&ns);
+	return failed ? 1 : 0;
+}
+
+/*
+ * Run scale_child() for @proto in a child process, then wait (at most
+ * 60 s) until the dead namespaces' TIME_WAIT entries are freed (all but a
+ * tenth: slabinfo's count is rough), so that the next measurement does not
+ * pay for it.  0 or -1.
+ */
+static int scale_run(const struct bench_cfg *cfg, int proto)
+{
+	struct rlimit rl;
+	long deadline;
+	pid_t pid;
+	int st;
+
+	/* Both ends of scale_est connections, and some. */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) &&
+	    rl.rlim_cur < (rlim_t)(2 * cfg->scale_est + 1024)) {
+		rl.rlim_cur = 2 * cfg->scale_est + 1024;
+		if (rl.rlim_max < rl.rlim_cur)
+			rl.rlim_max = rl.rlim_cur;
+		if (setrlimit(RLIMIT_NOFILE, &rl)) {
+			printf("# scale: RLIMIT_NOFILE: %s\n", strerror(errno));
+			return -1;
+		}
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		st = scale_child(cfg, proto);
+		fflush(NULL);
+		_exit(st);
+	}
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+		return -1;
+	deadline = now_ms() + 60000;
+	while (slab_active(tw_cache(proto), NULL) > cfg->scale_tw / 10 + 1000 &&
+	       now_ms() < deadline)
+		pause_ms(200);
 	return 0;
 }
 
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: etcp_bench [-p PROTO]... [-t SECONDS] [-m MIB] [-S] [TEST]...\n"
-		"  TEST: bulk, bulk_win64k, bulk_delay, bulk_loss, rr, crr (default: all)\n"
+		"usage: etcp_bench [-p PROTO]... [-t SECONDS] [-m MIB] [-S] [-T TW] [-E EST]\n"
+		"                  [TEST]...\n"
+		"  TEST: bulk, bulk_win64k, bulk_delay, bulk_loss, rr, crr (default: these),\n"
+		"        scale (only when named)\n"
 		"  -p  IP protocol to measure, repeatable (default: -p 6 -p 253)\n"
 		"  -t  seconds per measurement (default %d)\n"
 		"  -m  at most this many MiB in each bulk test (default %d)\n"
-		"  -S  run rr's and crr's two ends on any CPUs, not on one\n",
-		BENCH_SECONDS, BENCH_MIB);
+		"  -S  run rr's and crr's two ends on any CPUs, not on one\n"
+		"  -T  scale: TIME_WAIT entries to make (default %d)\n"
+		"  -E  scale: connections to hold established (default %d)\n",
+		BENCH_SECONDS, BENCH_MIB, SCALE_TW, SCALE_EST);
 	exit(2);
 }
 
@@ -932,7 +1247,9 @@ static void parse_args(int argc, char **argv, struct bench_cfg *cfg)
 
 	cfg->seconds = BENCH_SECONDS;
 	cfg->max_bytes = BENCH_MIB * MIB;
-	while ((opt = getopt(argc, argv, "p:t:m:Sh")) != -1) {
+	cfg->scale_tw = SCALE_TW;
+	cfg->scale_est = SCALE_EST;
+	while ((opt = getopt(argc, argv, "p:t:m:ST:E:h")) != -1) {
 		switch (opt) {
 		case 'p':
 			if (cfg->nr_protos == MAX_PROTOS)
@@ -947,6 +1264,13 @@ static void parse_args(int argc, char **argv, struct bench_cfg *cfg)
 			break;
 		case 'S':
 			cfg->spread = true;
+			break;
+		case 'T':
+			cfg->scale_tw = parse_num(optarg, 0,
+						  SCALE_MAX_PORTS * SCALE_PER_PORT - 1);
+			break;
+		case 'E':
+			cfg->scale_est = parse_num(optarg, 0, 100000);
 			break;
 		default:
 			usage();
@@ -966,7 +1290,7 @@ static void parse_args(int argc, char **argv, struct bench_cfg *cfg)
 	}
 	if (optind == argc)
 		for (t = 0; t < NR_TESTS; t++)
-			cfg->run[t] = true;
+			cfg->run[t] = t != SCALE;
 }
 
 int main(int argc, char **argv)
@@ -1008,9 +1332,12 @@ int main(int argc, char **argv)
 	for (t = 0; t < NR_TESTS; t++) {
 		if (!cfg.run[t])
 			continue;
-		for (i = 0; i < cfg.nr_protos; i++)
-			if (bench_one(&ns, &cfg, t, cfg.protos[i]))
+		for (i = 0; i < cfg.nr_protos; i++) {
+			if (t == SCALE)
+				failed += !!scale_run(&cfg, cfg.protos[i]);
+			else if (bench_one(&ns, &cfg, t, cfg.protos[i], NULL))
 				failed++;
+		}
 	}
 
 	for (i = 0; i < 2; i++)
