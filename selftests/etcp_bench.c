@@ -2,18 +2,35 @@
 /*
  * etcp_bench: etcp's speed next to kernel TCP's, in the test VM.
  *
- *   etcp_bench [-p PROTO]... [-t SECONDS] [-m MIB] [-S] [bulk|rr|crr]...
+ *   etcp_bench [-p PROTO]... [-t SECONDS] [-m MIB] [-S] [-T TW] [-E EST]
+ *              [TEST]...
  *
  *   netns etcp-a-<pid>: clients              netns etcp-b-<pid>: servers
  *   ea  10.0.1.1/24 ------------- veth ------------- 10.0.1.2/24  eb
  *
- * Three measurements, each over every protocol given with -p (default: 6,
- * then 253), the protocols taking turns test by test so that whatever else
- * the machine does falls on both alike:
+ * Six measurements (TEST names them; default: all), each over every
+ * protocol given with -p (default: 6, then 253), the protocols taking
+ * turns test by test so that whatever else the machine does falls on both
+ * alike:
  *
  *   bulk  one way a -> b, 64 KiB writes, for SECONDS (default 3) or MIB
  *         (default 256) MiB, whichever comes first: Mbit/s from the first
  *         write to the last byte read.
+ *   bulk_win64k
+ *         bulk with TCP's receive window clamped to 65535 bytes
+ *         (TCP_WINDOW_CLAMP on the listener, which the accepted socket
+ *         inherits: it then offers window scale 0, checked with TCP_INFO),
+ *         the most etcp's window can be without window scaling.  etcp runs
+ *         as it is.  A diagnostic: how much of bulk's gap the window alone
+ *         makes.
+ *   bulk_delay, bulk_loss
+ *         bulk with netem "delay 5ms", then "delay 5ms loss 1%", on ea's
+ *         egress: the data (a -> b) is delayed and lost there, the ACKs
+ *         are not, so the round trip is 5 ms.  netem takes a GSO
+ *         super-segment whole, so a loss takes all of its segments.  The
+ *         sender stops writing after SECONDS and the measurement ends when
+ *         the last byte is read, which with loss can be well after; the
+ *         detail says how long it took and what netem dropped.
  *   rr    1-byte request, 1-byte reply, TCP_NODELAY / ETCP_NODELAY on both
  *         ends, one transaction at a time for SECONDS: transactions/s.
  *   crr   connect, accept, close, one connection at a time for SECONDS:
@@ -21,6 +38,15 @@
  *         (an RST, as etcp's close() is until it has a FIN), and the client
  *         closes once it has seen the reset, so neither end keeps a
  *         TIME_WAIT and TCP and etcp do the same work.
+ *   scale (only when named: it takes minutes) crr and rr with empty
+ *         tables, then with EST (default 10000) connections established
+ *         and TW (default 100000) TIME_WAIT entries, which the clients
+ *         hold (netns a, whose ports connect() searches), present: lines
+ *         scale_crr_empty, scale_rr_empty, scale_tw (the TIME_WAIT
+ *         entries in the slab when full: TCP's expire after 60 s, so a
+ *         slow fill leaves fewer; etcp's MSL is raised so that all of
+ *         its stay), scale_crr_full, scale_rr_full.  Each protocol in a
+ *         child process with namespaces of its own.
  *
  * The client is the main thread, the server a thread of its own.  For rr
  * and crr both are pinned to one CPU (-S: not): under TCG, waking a thread
@@ -34,7 +60,8 @@
  * receiver is told the byte count (both run in this process; the sender
  * publishes its total when it stops writing): the measurement ends when
  * the last byte is acknowledged, not when a FIN or an RST arrives.
- * Every socket is closed with SO_LINGER {1, 0}, for TCP and etcp alike.
+ * Every socket is closed with SO_LINGER {1, 0}, for TCP and etcp alike,
+ * but those that scale closes into TIME_WAIT.
  *
  * One line per result on stdout, for scripts/bench.sh:
  *
@@ -46,7 +73,10 @@
  * every run moves (e.g. "# crr etcp, etcp_stat of netns a: SynRetrans +2").
  * Timing is all this program does: it checks no data and is not a
  * pass/fail test, but it fails (exit 1) when a measurement could not be
- * taken (a connection that stalled for STALL_MS, a call that failed).
+ * taken (a connection that moved nothing for STALL_MS, a call that
+ * failed, a TCP window that was not clamped).  Bulk's stall checks look at
+ * progress, not at a deadline: a lossy path that recovers slowly, but
+ * recovers, is measured, however slow.
  * Exit 2: usage; 4: cannot run here (not root).
  */
 #define _GNU_SOURCE
@@ -54,6 +84,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -66,10 +97,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -92,17 +126,44 @@
 #define CLOCK_EVERY	8
 #define MIB		(1024ULL * 1024)
 #define RR_QUIT		'q'	/* the last request: reply, then stop */
+#define WIN64K		65535	/* the largest window without window scaling */
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-enum bench_test { BULK, RR, CRR, NR_TESTS };
+enum bench_test {
+	BULK, BULK_WIN64K, BULK_DELAY, BULK_LOSS, RR, CRR,
+	SCALE,		/* only when named: it takes minutes */
+	NR_TESTS
+};
 
-static const char *const test_names[NR_TESTS] = { "bulk", "rr", "crr" };
+static const char *const test_names[NR_TESTS] = {
+	[BULK] = "bulk",
+	[BULK_WIN64K] = "bulk_win64k",
+	[BULK_DELAY] = "bulk_delay",
+	[BULK_LOSS] = "bulk_loss",
+	[RR] = "rr",
+	[CRR] = "crr",
+	[SCALE] = "scale",
+};
+
+/* netem's arguments on ea's root qdisc during a test, or NULL. */
+static const char *const test_netem[NR_TESTS] = {
+	[BULK_DELAY] = "delay 5ms",
+	[BULK_LOSS] = "delay 5ms loss 1%",
+};
+
+static bool is_bulk(enum bench_test test)
+{
+	return test == BULK || test == BULK_WIN64K || test == BULK_DELAY ||
+	       test == BULK_LOSS;
+}
 
 struct bench_cfg {
 	int protos[MAX_PROTOS];
 	int nr_protos;
 	int seconds;
 	unsigned long long max_bytes;
+	int scale_tw;			/* scale: TIME_WAIT entries to make */
+	int scale_est;			/* scale: connections to hold open */
 	bool spread;			/* -S: rr and crr on any CPU */
 	bool run[NR_TESTS];
 };
@@ -114,6 +175,7 @@ struct bench_cfg {
  */
 struct bench_ctx {
 	int proto;
+	bool clamp;			/* TCP: receive window <= WIN64K */
 	int lfd;			/* listener, in netns b */
 	int cfd;			/* bulk: the client's, closed last */
 	long deadline_ms;		/* servers give up after this */
@@ -123,6 +185,7 @@ struct bench_ctx {
 	double t0;			/* s, when the first byte was written */
 	unsigned long long received;
 	double t_last;			/* s, when the last byte was read */
+	char note[64];			/* the server's part of the detail */
 	pthread_mutex_t lock;		/* for err and why */
 	int err;			/* the first failure's errno, or 0 */
 	char why[160];
@@ -175,10 +238,11 @@ static int set_nodelay(int fd, int proto)
 /*
  * A listener on 10.0.1.2:@port in netns b, made by this thread, which
  * lives in netns a (ns_socket() would return to the netns this thread
- * started in).  fd or -errno.
+ * started in); @clamp (TCP only): its connections' receive window at most
+ * WIN64K.  fd or -errno.
  */
 static int bench_listener(const struct etcp_netns *ns, int proto,
-			  unsigned short port)
+			  unsigned short port, bool clamp)
 {
 	struct sockaddr_in sin = sin_of(ETCP_NS_ADDR_B, port);
 	int fd, err;
@@ -194,7 +258,9 @@ static int bench_listener(const struct etcp_netns *ns, int proto,
 	}
 	if (fd < 0)
 		return -err;
+	/* Before listen(): the SYN-ACK's window scale comes from the clamp. */
 	if (sockopt_set(fd, SOL_SOCKET, SO_REUSEADDR, 1) ||
+	    (clamp && sockopt_set(fd, IPPROTO_TCP, TCP_WINDOW_CLAMP, WIN64K)) ||
 	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(fd, 128) ||
 	    set_timeo(fd, SO_RCVTIMEO, TICK_MS)) {
 		err = -errno;
@@ -251,10 +317,36 @@ static int bench_accept(struct bench_ctx *ctx)
 
 /* ------------------------------------------------------------ bulk */
 
+/*
+ * The accepted TCP connection @fd of bulk_win64k: does its receive window
+ * really stay within WIN64K?  It does when it offers window scale 0: the
+ * 16-bit window field is then all there is, whatever window_clamp
+ * becomes (6.12's receive buffer autotuning raises it past the value set
+ * on the listener, even before accept() returns).  0, or -1 after fail().
+ */
+static int check_win64k(struct bench_ctx *ctx, int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	int clamp;
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		return fail(ctx, errno, "TCP_INFO: %s", strerror(errno));
+	clamp = sockopt_get(fd, IPPROTO_TCP, TCP_WINDOW_CLAMP);
+	if (ti.tcpi_rcv_wscale)
+		return fail(ctx, EPROTO, "window not clamped: rcv_wscale %u",
+			    ti.tcpi_rcv_wscale);
+	snprintf(ctx->note, sizeof(ctx->note),
+		 ", receiver: rcv_wscale 0 (window_clamp %d)", clamp);
+	return 0;
+}
+
 static void *bulk_server(void *arg)
 {
 	struct timespec pause = { .tv_nsec = 1000 * 1000 };
 	struct bench_ctx *ctx = arg;
+	long last;		/* ms, when a byte was last read */
 	char *buf;
 	ssize_t n;
 	int fd;
@@ -271,11 +363,15 @@ static void *bulk_server(void *arg)
 		fail(ctx, errno, "SO_RCVTIMEO: %s", strerror(errno));
 		goto out;
 	}
+	if (ctx->clamp && check_win64k(ctx, fd))
+		goto out;
+	last = now_ms();
 	while (ctx->received < atomic_load(&ctx->total)) {
 		n = recv(fd, buf, RCV_CHUNK, 0);
 		if (n > 0) {
 			ctx->received += n;
 			ctx->t_last = now_s();
+			last = now_ms();
 			continue;
 		}
 		if (n == 0) {
@@ -288,9 +384,9 @@ static void *bulk_server(void *arg)
 			     ctx->received, strerror(errno));
 			break;
 		}
-		if (now_ms() > ctx->deadline_ms) {
-			fail(ctx, ETIMEDOUT, "%llu bytes read, then nothing",
-			     ctx->received);
+		if (now_ms() - last > STALL_MS) {
+			fail(ctx, ETIMEDOUT, "%llu bytes read, then nothing for %d ms",
+			     ctx->received, STALL_MS);
 			break;
 		}
 	}
@@ -298,7 +394,7 @@ static void *bulk_server(void *arg)
 	 * Our RST must not overtake the ACK of the last bytes: the sender
 	 * waits for SIOCOUTQ to reach 0, then says so (stop).
 	 */
-	while (!atomic_load(&ctx->stop) && now_ms() < ctx->deadline_ms)
+	while (!atomic_load(&ctx->stop) && now_ms() - last < 2 * STALL_MS)
 		nanosleep(&pause, NULL);
 out:
 	close_abort(fd);
@@ -306,18 +402,25 @@ out:
 	return NULL;
 }
 
-/* Poll SIOCOUTQ until everything sent is acknowledged; 0 or -errno. */
-static int wait_outq_empty(int fd, int timeout_ms)
+/*
+ * Poll SIOCOUTQ until everything sent is acknowledged: 0, or -errno
+ * (-ETIMEDOUT when nothing more was acknowledged for @stall_ms).
+ */
+static int wait_outq_empty(int fd, int stall_ms)
 {
 	struct timespec pause = { .tv_nsec = 1000 * 1000 };
-	long deadline = now_ms() + timeout_ms;
-	int outq;
+	long deadline = now_ms() + stall_ms;
+	int outq, least = INT_MAX;
 
 	for (;;) {
 		if (ioctl(fd, SIOCOUTQ, &outq))
 			return -errno;
 		if (!outq)
 			return 0;
+		if (outq < least) {
+			least = outq;
+			deadline = now_ms() + stall_ms;
+		}
 		if (now_ms() > deadline)
 			return -ETIMEDOUT;
 		nanosleep(&pause, NULL);
@@ -364,7 +467,7 @@ static int bulk_client(struct bench_ctx *ctx, const struct bench_cfg *cfg,
 	atomic_store(&ctx->total, sent);
 
 	if (wait_outq_empty(fd, STALL_MS)) {
-		fail(ctx, ETIMEDOUT, "SIOCOUTQ did not reach 0");
+		fail(ctx, ETIMEDOUT, "SIOCOUTQ stopped falling before 0");
 		goto out;
 	}
 	ret = 0;
@@ -642,28 +745,74 @@ static void stat_print(const char *test, const char *side,
 		printf("\n");
 }
 
+/* ------------------------------------------------------------ netem */
+
+/* netem @args on ea's root qdisc (a -> b); 0 or -errno. */
+static int netem_add(const struct etcp_netns *ns, const char *args)
+{
+	return etcp_run("tc -n %s qdisc add dev %s root netem %s", ns->name_a,
+			ETCP_NS_IF_A, args);
+}
+
+static void netem_del(const struct etcp_netns *ns)
+{
+	etcp_run("tc -n %s qdisc del dev %s root", ns->name_a, ETCP_NS_IF_A);
+}
+
+/*
+ * What netem on ea did: packets it passed on and skbs it dropped (a GSO
+ * super-segment counts once), from "tc -s qdisc" ("Sent B bytes P pkt
+ * (dropped D, ...").  0 or -1.
+ */
+static int netem_counts(const struct etcp_netns *ns, unsigned long long *pkts,
+			unsigned long long *drops)
+{
+	char cmd[128], line[256];
+	int ret = -1;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "tc -n %s -s qdisc show dev %s 2>/dev/null",
+		 ns->name_a, ETCP_NS_IF_A);
+	fflush(NULL);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (fgets(line, sizeof(line), p))
+		if (sscanf(line, " Sent %*s bytes %llu pkt (dropped %llu",
+			   pkts, drops) == 2)
+			ret = 0;
+	pclose(p);
+	return ret;
+}
+
 /* ------------------------------------------------------------ driver */
 
 /*
  * One measurement of @test over @proto: listener in netns b, server
- * thread, client in this thread (netns a).  Prints the result line;
- * returns 0, or -1 when it could not be taken.
+ * thread, client in this thread (netns a).  Prints the result line, named
+ * @label (NULL: the test's name); returns 0, or -1 when it could not be
+ * taken.
  */
 static int bench_one(const struct etcp_netns *ns, const struct bench_cfg *cfg,
-		     enum bench_test test, int proto)
+		     enum bench_test test, int proto, const char *label)
 {
 	static void *(*const servers[NR_TESTS])(void *) = {
-		[BULK] = bulk_server, [RR] = rr_server, [CRR] = crr_server,
+		[BULK] = bulk_server, [BULK_WIN64K] = bulk_server,
+		[BULK_DELAY] = bulk_server, [BULK_LOSS] = bulk_server,
+		[RR] = rr_server, [CRR] = crr_server,
 	};
 	unsigned short port = next_port++;
 	struct etcp_stat before[2], after[2];
 	struct bench_ctx ctx = {
 		.proto = proto,
+		.clamp = test == BULK_WIN64K && proto == IPPROTO_TCP,
 		.lfd = -1,
 		.cfd = -1,
 		.lock = PTHREAD_MUTEX_INITIALIZER,
 	};
-	char detail[128] = "";
+	unsigned long long pkts, drops;
+	bool netem = false;
+	char detail[256] = "";
 	double value = 0;
 	const char *unit = "";
 	bool pinned = false;
@@ -671,8 +820,10 @@ static int bench_one(const struct etcp_netns *ns, const struct bench_cfg *cfg,
 	pthread_t thr;
 	int ret, err;
 
+	if (!label)
+		label = test_names[test];
 	/* The server thread inherits this thread's CPU. */
-	if (test != BULK && !cfg->spread &&
+	if (!is_bulk(test) && !cfg->spread &&
 	    !pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved)) {
 		CPU_ZERO(&one);
 		CPU_SET(sched_getcpu(), &one);
@@ -684,7 +835,16 @@ static int bench_one(const struct etcp_netns *ns, const struct bench_cfg *cfg,
 	atomic_init(&ctx.total, ~0ULL);
 	ctx.deadline_ms = now_ms() + (cfg->seconds * 1000L) + 2 * STALL_MS;
 
-	ctx.lfd = bench_listener(ns, proto, port);
+	if (test_netem[test]) {
+		err = netem_add(ns, test_netem[test]);
+		if (err) {
+			fail(&ctx, -err, "tc qdisc add ... netem %s failed",
+			     test_netem[test]);
+			goto print;
+		}
+		netem = true;
+	}
+	ctx.lfd = bench_listener(ns, proto, port, ctx.clamp);
 	if (ctx.lfd < 0) {
 		fail(&ctx, -ctx.lfd, "listener on port %u: %s", port,
 		     strerror(-ctx.lfd));
@@ -698,6 +858,9 @@ static int bench_one(const struct etcp_netns *ns, const struct bench_cfg *cfg,
 
 	switch (test) {
 	case BULK:
+	case BULK_WIN64K:
+	case BULK_DELAY:
+	case BULK_LOSS:
 		unit = "Mbit/s";
 		ret = bulk_client(&ctx, cfg, port);
 		break;
@@ -716,7 +879,7 @@ static int bench_one(const struct etcp_netns *ns, const struct bench_cfg *cfg,
 	pthread_join(thr, NULL);
 	close_abort(ctx.cfd);
 
-	if (!ctx.err && test == BULK) {
+	if (!ctx.err && is_bulk(test)) {
 		/* received and t_last are the joined server's. */
 		unsigned long long total = atomic_load(&ctx.total);
 		double secs = ctx.t_last - ctx.t0;
@@ -726,11 +889,20 @@ static int bench_one(const struct etcp_netns *ns, const struct bench_cfg *cfg,
 			     ctx.received, total);
 		} else {
 			value = total * 8 / secs / 1e6;
-			snprintf(detail, sizeof(detail), "%.1f MiB in %.2f s",
-				 (double)total / MIB, secs);
+			snprintf(detail, sizeof(detail), "%.1f MiB in %.2f s%s",
+				 (double)total / MIB, secs, ctx.note);
 		}
 	}
+	if (netem && !netem_counts(ns, &pkts, &drops)) {
+		size_t len = strlen(detail);
+
+		snprintf(detail + len, sizeof(detail) - len,
+			 ", netem %s: %llu packets passed, %llu skbs dropped",
+			 test_netem[test], pkts, drops);
+	}
 print:
+	if (netem)
+		netem_del(ns);
 	if (ctx.lfd >= 0)
 		close(ctx.lfd);
 	if (pinned)
@@ -738,30 +910,330 @@ print:
 	if (proto != IPPROTO_TCP) {
 		stat_read(stat_fd[0], &after[0]);
 		stat_read(stat_fd[1], &after[1]);
-		stat_print(test_names[test], "a", &before[0], &after[0]);
-		stat_print(test_names[test], "b", &before[1], &after[1]);
+		stat_print(label, "a", &before[0], &after[0]);
+		stat_print(label, "b", &before[1], &after[1]);
 	}
 	if (ctx.err) {
-		printf("%s %s FAIL - # %s\n", test_names[test], proto_name(proto),
-		       ctx.why);
+		printf("%s %s FAIL - # %s\n", label, proto_name(proto), ctx.why);
 		fflush(stdout);
 		return -1;
 	}
-	printf("%s %s %.1f %s # %s\n", test_names[test], proto_name(proto),
-	       value, unit, detail);
+	printf("%s %s %.1f %s # %s\n", label, proto_name(proto), value, unit,
+	       detail);
 	fflush(stdout);
+	return 0;
+}
+
+/* ------------------------------------------------------------ scale */
+
+/*
+ * scale: crr and rr with empty tables, then again with cfg->scale_est
+ * connections established and cfg->scale_tw TIME_WAIT entries present,
+ * all in the namespaces' tables: the TIME_WAIT entries are the clients'
+ * (netns a, where connect() searches its port), made by connections the
+ * client closes first.  A child process runs each protocol in namespaces
+ * of its own (named after its pid), so that the entries die with them
+ * and the next protocol starts from empty tables.
+ */
+#define SCALE_TW	100000
+#define SCALE_EST	10000
+#define SCALE_PER_PORT	30000	/* TIME_WAIT entries per server port */
+#define SCALE_MAX_PORTS	64
+#define SCALE_AHEAD	64	/* connections ahead of the server, < backlog */
+
+struct fill {
+	int lfd[SCALE_MAX_PORTS];	/* listeners, in netns b */
+	int nr_lfd;
+	int want;
+	bool keep;			/* keep the accepted fds in fds[] */
+	int *fds;
+	atomic_int done;		/* accepted (and, !keep, closed) */
+	atomic_bool stop;
+	struct bench_ctx *ctx;		/* for fail() */
+};
+
+/*
+ * Accept f->want connections on any of f->lfd[]: keep them open, or wait
+ * for the client's FIN and close, so that the client ends in TIME_WAIT.
+ */
+static void *fill_server(void *arg)
+{
+	struct pollfd pfd[SCALE_MAX_PORTS];
+	struct fill *f = arg;
+	long last = now_ms();
+	int i, n, fd;
+	char c;
+
+	for (i = 0; i < f->nr_lfd; i++)
+		pfd[i] = (struct pollfd){ .fd = f->lfd[i], .events = POLLIN };
+	while (atomic_load(&f->done) < f->want && !atomic_load(&f->stop)) {
+		n = poll(pfd, f->nr_lfd, TICK_MS);
+		if (n < 0 && errno != EINTR) {
+			fail(f->ctx, errno, "poll: %s", strerror(errno));
+			return NULL;
+		}
+		if (n <= 0 && now_ms() - last > STALL_MS) {
+			fail(f->ctx, ETIMEDOUT, "%d connections accepted, then none",
+			     atomic_load(&f->done));
+			return NULL;
+		}
+		for (i = 0; i < f->nr_lfd && n > 0; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			fd = accept4(pfd[i].fd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd < 0)
+				continue;
+			last = now_ms();
+			if (f->keep) {
+				set_abort_on_close(fd);
+				f->fds[atomic_load(&f->done)] = fd;
+			} else {
+				/* The client's FIN, then ours. */
+				set_timeo(fd, SO_RCVTIMEO, STALL_MS);
+				if (recv(fd, &c, 1, 0) != 0) {
+					fail(f->ctx, errno, "no FIN from the client");
+					close_abort(fd);
+					return NULL;
+				}
+				close(fd);
+			}
+			atomic_fetch_add(&f->done, 1);
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Make f->want connections to ports @port0 .. @port0 + f->nr_lfd - 1,
+ * the server (fill_server) at most SCALE_AHEAD behind.  f->keep: the
+ * client's ends go to @fds; otherwise each is closed at once (a FIN), to
+ * end in TIME_WAIT.  0, or -1 after fail().
+ */
+static int fill_client(struct fill *f, int proto, unsigned short port0,
+		       int *fds)
+{
+	struct timespec pause = { .tv_nsec = 200 * 1000 };
+	long last;
+	int i, fd;
+
+	for (i = 0; i < f->want; i++) {
+		last = now_ms();
+		while (i - atomic_load(&f->done) >= SCALE_AHEAD) {
+			if (f->ctx->err)
+				return -1;
+			if (now_ms() - last > STALL_MS)
+				return fail(f->ctx, ETIMEDOUT,
+					    "server stuck at %d connections",
+					    atomic_load(&f->done));
+			nanosleep(&pause, NULL);
+		}
+		fd = bench_connect(proto, port0 + i % f->nr_lfd);
+		if (fd < 0)
+			return fail(f->ctx, errno, "connect %d: %s", i,
+				    strerror(errno));
+		if (f->keep) {
+			fds[i] = fd;
+		} else {
+			/* An orderly close: no linger, a FIN. */
+			struct linger lg = { .l_onoff = 0 };
+
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			close(fd);
+		}
+	}
+	last = now_ms();
+	while (atomic_load(&f->done) < f->want && !f->ctx->err) {
+		if (now_ms() - last > STALL_MS)
+			return fail(f->ctx, ETIMEDOUT, "server stuck at %d connections",
+				    atomic_load(&f->done));
+		nanosleep(&pause, NULL);
+	}
+	return f->ctx->err ? -1 : 0;
+}
+
+/*
+ * @want connections from netns a to new listeners in netns b: held open
+ * (@fds: the clients' ends, then the servers' ends), or closed by the
+ * client first.  0, or -1 with the reason printed.
+ */
+static int scale_fill(const struct etcp_netns *ns, int proto, int want,
+		      bool keep, int *fds)
+{
+	struct bench_ctx ctx = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct fill f = { .want = want, .keep = keep, .ctx = &ctx };
+	unsigned short port0 = next_port;
+	pthread_t thr;
+	int i, ret = -1, err;
+
+	f.nr_lfd = keep ? 1 : want / SCALE_PER_PORT + 1;
+	if (f.nr_lfd > SCALE_MAX_PORTS) {
+		printf("# scale: %d TIME_WAIT entries are too many\n", want);
+		return -1;
+	}
+	f.fds = keep ? fds + want : NULL;
+	atomic_init(&f.done, 0);
+	atomic_init(&f.stop, false);
+	for (i = 0; i < f.nr_lfd; i++) {
+		f.lfd[i] = bench_listener(ns, proto, next_port++, false);
+		if (f.lfd[i] < 0) {
+			printf("# scale: listener: %s\n", strerror(-f.lfd[i]));
+			f.nr_lfd = i;
+			goto out;
+		}
+	}
+	err = pthread_create(&thr, NULL, fill_server, &f);
+	if (err) {
+		printf("# scale: pthread_create: %s\n", strerror(err));
+		goto out;
+	}
+	ret = fill_client(&f, proto, port0, fds);
+	atomic_store(&f.stop, true);
+	pthread_join(thr, NULL);
+	if (ret || ctx.err) {
+		printf("# scale %s: %s\n", proto_name(proto), ctx.why);
+		ret = -1;
+	}
+out:
+	for (i = 0; i < f.nr_lfd; i++)
+		close(f.lfd[i]);
+	return ret;
+}
+
+/* The slab caches of @proto's TIME_WAIT entries. */
+static const char *tw_cache(int proto)
+{
+	return proto == IPPROTO_TCP ? "tw_sock_TCP" : "etcp_tw";
+}
+
+/* The scale run of @proto, in a child's namespaces: its exit status. */
+static int scale_child(const struct bench_cfg *cfg, int proto)
+{
+	int nfds = 2 * cfg->scale_est, *fds, i, failed = 0;
+	struct etcp_netns ns;
+	double t0, t1;
+	long tw;
+	int err;
+
+	fds = malloc((nfds + 1) * sizeof(*fds));
+	if (!fds)
+		return 1;
+	for (i = 0; i < nfds; i++)
+		fds[i] = -1;
+	/* The veth pair is made where we are: not in the parent's netns a. */
+	err = ns_leave();
+	if (!err)
+		err = etcp_netns_setup(&ns);
+	if (!err)
+		err = etcp_netns_wait_carrier(&ns, STALL_MS);
+	/* Room for the ports, and for TCP's TIME_WAIT entries. */
+	if (!err)
+		err = ns_sysctl_write(ns.a, "net/ipv4/ip_local_port_range",
+				      "1024 65535");
+	if (!err && proto == IPPROTO_TCP)
+		err = ns_sysctl_write(ns.a, "net/ipv4/tcp_max_tw_buckets",
+				      "1000000");
+	/* etcp's TIME_WAIT can outlast the fill (TCP's is 60 s, fixed). */
+	if (!err && proto != IPPROTO_TCP)
+		err = ns_sysctl_write(ns.a, "net/ipv4/etcp_msl", "300000");
+	if (!err)
+		err = ns_enter(ns.a);
+	if (err) {
+		printf("# scale: cannot set up the namespaces: %s\n",
+		       strerror(-err));
+		etcp_netns_teardown(&ns);
+		return 1;
+	}
+	stat_fd[0] = stat_open(&ns, ns.a);
+	stat_fd[1] = stat_open(&ns, ns.b);
+
+	failed |= bench_one(&ns, cfg, CRR, proto, "scale_crr_empty");
+	failed |= bench_one(&ns, cfg, RR, proto, "scale_rr_empty");
+
+	t0 = now_s();
+	if (scale_fill(&ns, proto, cfg->scale_est, true, fds)) {
+		failed = 1;
+		goto out;
+	}
+	t1 = now_s();
+	if (scale_fill(&ns, proto, cfg->scale_tw, false, NULL)) {
+		failed = 1;
+		goto out;
+	}
+	tw = slab_active(tw_cache(proto), NULL);
+	printf("# scale %s: %d connections established in %.1f s, %d closed into TIME_WAIT",
+	       proto_name(proto), cfg->scale_est, t1 - t0, cfg->scale_tw);
+	printf(" in %.1f s; then %ld %s objects in use\n", now_s() - t1, tw,
+	       tw_cache(proto));
+	printf("scale_tw %s %ld entries # %s objects in use when full\n",
+	       proto_name(proto), tw, tw_cache(proto));
+	fflush(stdout);
+
+	failed |= bench_one(&ns, cfg, CRR, proto, "scale_crr_full");
+	failed |= bench_one(&ns, cfg, RR, proto, "scale_rr_full");
+out:
+	for (i = 0; i < nfds; i++)
+		close_abort(fds[i]);
+	free(fds);
+	etcp_netns_teardown(&ns);
+	return failed ? 1 : 0;
+}
+
+/*
+ * Run scale_child() for @proto in a child process, then wait (at most
+ * 60 s) until the dead namespaces' TIME_WAIT entries are freed (all but a
+ * tenth: slabinfo's count is rough), so that the next measurement does not
+ * pay for it.  0 or -1.
+ */
+static int scale_run(const struct bench_cfg *cfg, int proto)
+{
+	struct rlimit rl;
+	long deadline;
+	pid_t pid;
+	int st;
+
+	/* Both ends of scale_est connections, and some. */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) &&
+	    rl.rlim_cur < (rlim_t)(2 * cfg->scale_est + 1024)) {
+		rl.rlim_cur = 2 * cfg->scale_est + 1024;
+		if (rl.rlim_max < rl.rlim_cur)
+			rl.rlim_max = rl.rlim_cur;
+		if (setrlimit(RLIMIT_NOFILE, &rl)) {
+			printf("# scale: RLIMIT_NOFILE: %s\n", strerror(errno));
+			return -1;
+		}
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		st = scale_child(cfg, proto);
+		fflush(NULL);
+		_exit(st);
+	}
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+		return -1;
+	deadline = now_ms() + 60000;
+	while (slab_active(tw_cache(proto), NULL) > cfg->scale_tw / 10 + 1000 &&
+	       now_ms() < deadline)
+		pause_ms(200);
 	return 0;
 }
 
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: etcp_bench [-p PROTO]... [-t SECONDS] [-m MIB] [-S] [bulk|rr|crr]...\n"
+		"usage: etcp_bench [-p PROTO]... [-t SECONDS] [-m MIB] [-S] [-T TW] [-E EST]\n"
+		"                  [TEST]...\n"
+		"  TEST: bulk, bulk_win64k, bulk_delay, bulk_loss, rr, crr (default: these),\n"
+		"        scale (only when named)\n"
 		"  -p  IP protocol to measure, repeatable (default: -p 6 -p 253)\n"
 		"  -t  seconds per measurement (default %d)\n"
-		"  -m  at most this many MiB in bulk (default %d)\n"
-		"  -S  run rr's and crr's two ends on any CPUs, not on one\n",
-		BENCH_SECONDS, BENCH_MIB);
+		"  -m  at most this many MiB in each bulk test (default %d)\n"
+		"  -S  run rr's and crr's two ends on any CPUs, not on one\n"
+		"  -T  scale: TIME_WAIT entries to make (default %d)\n"
+		"  -E  scale: connections to hold established (default %d)\n",
+		BENCH_SECONDS, BENCH_MIB, SCALE_TW, SCALE_EST);
 	exit(2);
 }
 
@@ -783,7 +1255,9 @@ static void parse_args(int argc, char **argv, struct bench_cfg *cfg)
 
 	cfg->seconds = BENCH_SECONDS;
 	cfg->max_bytes = BENCH_MIB * MIB;
-	while ((opt = getopt(argc, argv, "p:t:m:Sh")) != -1) {
+	cfg->scale_tw = SCALE_TW;
+	cfg->scale_est = SCALE_EST;
+	while ((opt = getopt(argc, argv, "p:t:m:ST:E:h")) != -1) {
 		switch (opt) {
 		case 'p':
 			if (cfg->nr_protos == MAX_PROTOS)
@@ -798,6 +1272,13 @@ static void parse_args(int argc, char **argv, struct bench_cfg *cfg)
 			break;
 		case 'S':
 			cfg->spread = true;
+			break;
+		case 'T':
+			cfg->scale_tw = parse_num(optarg, 0,
+						  SCALE_MAX_PORTS * SCALE_PER_PORT - 1);
+			break;
+		case 'E':
+			cfg->scale_est = parse_num(optarg, 0, 100000);
 			break;
 		default:
 			usage();
@@ -817,7 +1298,7 @@ static void parse_args(int argc, char **argv, struct bench_cfg *cfg)
 	}
 	if (optind == argc)
 		for (t = 0; t < NR_TESTS; t++)
-			cfg->run[t] = true;
+			cfg->run[t] = t != SCALE;
 }
 
 int main(int argc, char **argv)
@@ -859,9 +1340,12 @@ int main(int argc, char **argv)
 	for (t = 0; t < NR_TESTS; t++) {
 		if (!cfg.run[t])
 			continue;
-		for (i = 0; i < cfg.nr_protos; i++)
-			if (bench_one(&ns, &cfg, t, cfg.protos[i]))
+		for (i = 0; i < cfg.nr_protos; i++) {
+			if (t == SCALE)
+				failed += !!scale_run(&cfg, cfg.protos[i]);
+			else if (bench_one(&ns, &cfg, t, cfg.protos[i], NULL))
 				failed++;
+		}
 	}
 
 	for (i = 0; i < 2; i++)
