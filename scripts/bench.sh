@@ -142,7 +142,7 @@ table() {
 				g = sprintf("<= %d B: %s", max[m],
 					e !~ /^[0-9]+$/ ? "-" : (e + 0 <= max[m] ? "met" : "not yet"))
 			else if (m == "bulk_win64k")
-				g = "(diagnostic: TCP at etcp'"'"'s window)"
+				g = "(diagnostic: TCP at a 64 KiB window)"
 			else
 				g = "-"
 			printf "%-24s %-8s %10s %10s %9s  %s\n", name[m], u[m], t, e, r, g

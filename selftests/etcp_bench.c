@@ -20,9 +20,9 @@
  *         bulk with TCP's receive window clamped to 65535 bytes
  *         (TCP_WINDOW_CLAMP on the listener, which the accepted socket
  *         inherits: it then offers window scale 0, checked with TCP_INFO),
- *         the most etcp's window can be without window scaling.  etcp runs
- *         as it is.  A diagnostic: how much of bulk's gap the window alone
- *         makes.
+ *         the most any window can be without window scaling.  etcp runs
+ *         as it is (scaled, at most half its SO_RCVBUF: its buffer does
+ *         not grow).  A diagnostic: what TCP's grown window is worth.
  *   bulk_delay, bulk_loss
  *         bulk with netem "delay 5ms", then "delay 5ms loss 1%", on ea's
  *         egress: the data (a -> b) is delayed and lost there, the ACKs
