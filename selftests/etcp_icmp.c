@@ -240,44 +240,6 @@ FIXTURE_VARIANT_ADD(icmp, etcp) {
 	.name = "etcp",
 };
 
-/*
- * Three namespaces, b forwarding and its ICMP errors unlimited, TCP's
- * timestamps off at the ends.  0, or -errno with why set and nothing
- * left: the harness skips the teardown when the setup fails.
- */
-static int env_setup(struct etcp_netns *ns, const char **why)
-{
-	int ret;
-
-	*why = "cannot create the namespaces";
-	ret = etcp_netns_setup(ns);
-	if (ret)
-		return ret;
-	*why = "the veth pair a-b has no carrier";
-	ret = etcp_netns_wait_carrier(ns, 5000);
-	if (ret)
-		goto err;
-	*why = "cannot add netns c behind b";
-	ret = etcp_netns_add_c(ns, 5000);
-	if (ret)
-		goto err;
-	*why = "cannot set the sysctls";
-	ret = ns_sysctl_write(ns->a, "net/ipv4/tcp_timestamps", "0");
-	if (!ret)
-		ret = ns_sysctl_write(ns->c, "net/ipv4/tcp_timestamps", "0");
-	if (!ret)
-		ret = ns_sysctl_write(ns->b, "net/ipv4/icmp_ratemask", "0");
-	if (!ret)
-		ret = ns_sysctl_write(ns->b, "net/ipv6/icmp/ratelimit", "0");
-	if (ret)
-		goto err;
-	return 0;
-
-err:
-	etcp_netns_teardown(ns);
-	return ret;
-}
-
 FIXTURE_SETUP(icmp)
 {
 	const char *why = env_unsupported;
@@ -285,7 +247,7 @@ FIXTURE_SETUP(icmp)
 
 	if (why)
 		ETCP_SETUP_SKIP("%s", why);
-	ret = env_setup(&self->ns, &why);
+	ret = router_ns_setup(&self->ns, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 }
 

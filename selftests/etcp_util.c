@@ -1125,3 +1125,36 @@ int ns_txcsum_off(int nsfd, const char *ifname)
 {
 	return ns_ethtool_off(nsfd, ifname, ETHTOOL_STXCSUM);
 }
+
+int router_ns_setup(struct etcp_netns *ns, const char **why)
+{
+	int ret;
+
+	*why = "cannot create the namespaces";
+	ret = etcp_netns_setup(ns);
+	if (ret)
+		return ret;
+	*why = "the veth pair a-b has no carrier";
+	ret = etcp_netns_wait_carrier(ns, 5000);
+	if (ret)
+		goto err;
+	*why = "cannot add netns c behind b";
+	ret = etcp_netns_add_c(ns, 5000);
+	if (ret)
+		goto err;
+	*why = "cannot set the sysctls";
+	ret = ns_sysctl_write(ns->a, "net/ipv4/tcp_timestamps", "0");
+	if (!ret)
+		ret = ns_sysctl_write(ns->c, "net/ipv4/tcp_timestamps", "0");
+	if (!ret)
+		ret = ns_sysctl_write(ns->b, "net/ipv4/icmp_ratemask", "0");
+	if (!ret)
+		ret = ns_sysctl_write(ns->b, "net/ipv6/icmp/ratelimit", "0");
+	if (ret)
+		goto err;
+	return 0;
+
+err:
+	etcp_netns_teardown(ns);
+	return ret;
+}

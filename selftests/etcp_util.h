@@ -333,6 +333,13 @@ size_t quiet(struct etcp_cap *cap, int ms);
  * MSS is etcp's), then wait for carrier: 0, or -errno with nothing left.
  */
 int two_ns_setup(struct etcp_netns *ns);
+/*
+ * a, b and c (etcp_netns_add_c()): b forwarding, its ICMP errors not
+ * rate-limited (tests wait for none), TCP's timestamps off at the ends
+ * (so that its MSS is etcp's).  0, or -errno with *@why saying what
+ * failed and nothing left behind.
+ */
+int router_ns_setup(struct etcp_netns *ns, const char **why);
 
 /*
  * TSO off on @ifname of nsfd, so that a capture there sees TCP's
