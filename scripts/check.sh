@@ -56,7 +56,8 @@ DEBUG_TESTS=(etcp_attack etcp_reset etcp_fuzz etcp_paged etcp_close etcp_offload
 DEBUG_FUZZ_N=${DEBUG_FUZZ_N:-5000}
 # One VM at a time: a Debian kernel's suite takes about 13.5 min alone.
 LANES=${ETCP_CHECK_LANES:-1}
-# What each pass found, "KIND<TAB>LABEL<TAB>P F S<TAB>SECONDS" a line: the
+# What each pass found, "KIND<TAB>LABEL<TAB>P F S<TAB>SECONDS" a line (for
+# KIND "fail", a failed case's "not ok" line in place of SECONDS): the
 # lanes are subshells, so this file is how their numbers come back.
 RESULTS=
 
@@ -90,6 +91,8 @@ tally() {
 			summary+=("$label: $p passed, $f failed, $s skipped ($secs s)")
 		elif [ "$kind" = build ] && [ "$f" -ne 0 ]; then
 			summary+=("$label: build failed ($secs s)")
+		elif [ "$kind" = fail ]; then
+			summary+=("$label: $secs")
 		fi
 	done <"$RESULTS"
 	# A lane that died took its passes' numbers with it: each is a failure.
@@ -161,6 +164,11 @@ suite() {
 		return
 	fi
 	read -r p f s <<<"$(grep -oE '[0-9]+' <<<"$line" | tr '\n' ' ')"
+	# Name each failed case and program in the summary: CI shows only the
+	# end of the output.
+	grep -E '^(# )?not ok ' "$out/output.log" | while IFS= read -r line; do
+		result fail "$label" "0 0 0" "${line#\# }"
+	done || true
 	# kmemleak's scans run after the suite, so no test can have counted
 	# what they found: a failure of its own.
 	if [ -s "$out/kmemleak.txt" ]; then
