@@ -891,9 +891,7 @@ static void *flood_run(void *arg)
 /* SYN_RECV rows of @port of @family in netns nsfd, or -errno. */
 static int syn_recv_rows(int nsfd, int family, unsigned int port)
 {
-	struct row_key k = { .lport = port, .st = ETCP_SYN_RECV };
-
-	return proc_rows(nsfd, proc_table_af(IPPROTO_ETCP, family), row_key_match, &k, NULL);
+	return count_rows(nsfd, IPPROTO_ETCP, family, ETCP_SYN_RECV, port);
 }
 
 /* A real client: connect, 4 KB each way, close.  0 or -errno. */

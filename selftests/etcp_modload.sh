@@ -25,7 +25,7 @@ set -u
 
 readonly ksft_skip=4
 readonly CYCLES=10
-readonly NS=etcp-m-$$
+readonly NS=etcp-${ETCP_NS_TAG:+$ETCP_NS_TAG-}m-$$
 KVER=$(uname -r)
 readonly KVER
 

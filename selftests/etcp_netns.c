@@ -114,7 +114,7 @@ static void __attribute__((constructor)) etcp_keep_static_keys(void)
 	if (keep_ts_fd >= 0)
 		setsockopt(keep_ts_fd, SOL_SOCKET, SO_TIMESTAMPNS, &one,
 			   sizeof(one));
-	snprintf(keep_ns, sizeof(keep_ns), "etcp-keep-%d", getpid());
+	etcp_ns_name(keep_ns, sizeof(keep_ns), "keep");
 	keep_nsfd = etcp_ns_create(keep_ns);
 	if (keep_nsfd < 0) {
 		keep_ns[0] = '\0';
@@ -197,6 +197,16 @@ static void etcp_ns_unmount(const char *path)
 {
 	umount2(path, MNT_DETACH);
 	unlink(path);
+}
+
+void etcp_ns_name(char *buf, size_t size, const char *role)
+{
+	const char *tag = getenv("ETCP_NS_TAG");
+
+	if (tag && *tag)
+		snprintf(buf, size, "etcp-%s-%s-%d", tag, role, getpid());
+	else
+		snprintf(buf, size, "etcp-%s-%d", role, getpid());
 }
 
 int etcp_ns_create(const char *name)
@@ -386,14 +396,14 @@ static int etcp_ns_link(const struct etcp_ns_end *x, const struct etcp_ns_end *y
  */
 int etcp_netns_setup(struct etcp_netns *ns)
 {
-	int pid = getpid(), ret;
+	int ret;
 
 	memset(ns, 0, sizeof(*ns));
 	ns->a = -1;
 	ns->b = -1;
 	ns->c = -1;
-	snprintf(ns->name_a, sizeof(ns->name_a), "etcp-a-%d", pid);
-	snprintf(ns->name_b, sizeof(ns->name_b), "etcp-b-%d", pid);
+	etcp_ns_name(ns->name_a, sizeof(ns->name_a), "a");
+	etcp_ns_name(ns->name_b, sizeof(ns->name_b), "b");
 
 	ret = etcp_ns_add(ns->name_a, &ns->a) ?: etcp_ns_add(ns->name_b, &ns->b);
 	if (!ret) {
@@ -598,7 +608,7 @@ int etcp_netns_add_c(struct etcp_netns *ns, int timeout_ms)
 	int ret, b2, c;
 
 	ns->c = -1;
-	snprintf(ns->name_c, sizeof(ns->name_c), "etcp-c-%d", getpid());
+	etcp_ns_name(ns->name_c, sizeof(ns->name_c), "c");
 	ret = etcp_ns_add(ns->name_c, &ns->c);
 	if (ret)
 		goto err;

@@ -70,6 +70,13 @@ int etcp_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *etcp_netns_unsupported(void);
 
 /*
+ * A namespace's name: "etcp-ROLE-PID", or "etcp-TAG-ROLE-PID" when
+ * ETCP_NS_TAG is set (run.sh sets it to tell whose namespaces are left
+ * behind when programs run side by side).
+ */
+void etcp_ns_name(char *buf, size_t size, const char *role);
+
+/*
  * What "ip netns add NAME" does: returns an fd of the namespace or -errno
  * (-EEXIST when NAME is taken), leaving nothing behind on error.
  */

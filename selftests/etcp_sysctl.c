@@ -202,7 +202,7 @@ TEST_F(sysctl, per_netns)
 	EXPECT_EQ(variant->def, sysctl_get(self->ns.b, variant->name))
 		TH_LOG("%s written in netns a is seen in netns b", variant->name);
 
-	snprintf(name_c, sizeof(name_c), "etcp-c-%d", getpid());
+	etcp_ns_name(name_c, sizeof(name_c), "c");
 	c = etcp_ns_create(name_c);
 	ASSERT_LE(0, c) TH_LOG("cannot create a third netns");
 	EXPECT_EQ(variant->def, sysctl_get(c, variant->name))

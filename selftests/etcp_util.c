@@ -710,6 +710,13 @@ int proc_rows(int nsfd, const char *file, row_filter fn, const void *arg,
 	return n;
 }
 
+int count_rows(int nsfd, int proto, int family, int st, unsigned int lport)
+{
+	struct row_key k = { .lport = lport, .st = st };
+
+	return proc_rows(nsfd, proc_table_af(proto, family), row_key_match, &k, NULL);
+}
+
 int proc_row_state(int nsfd, int proto, unsigned int lport, unsigned int rport)
 {
 	struct row_key k = { .lport = lport, .rport = rport };

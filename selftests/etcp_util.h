@@ -230,6 +230,11 @@ int proc_text_rows(char *text, row_filter fn, const void *arg, struct proc_row *
 int proc_rows(int nsfd, const char *file, row_filter fn, const void *arg,
 	      struct proc_row *out);
 /*
+ * Rows of /proc/net/{tcp,etcp} (tcp6, etcp6 for @family AF_INET6) of
+ * netns nsfd in state @st with local port @lport (0: any), or -errno.
+ */
+int count_rows(int nsfd, int proto, int family, int st, unsigned int lport);
+/*
  * The state of the last row lport<->rport of /proc/net/{etcp6,tcp6} (by
  * @proto) in nsfd, or if it has none of /proc/net/{etcp,tcp}, requests and
  * TIME_WAIT entries included: the state, 0 if there is no such row, or

@@ -21,6 +21,13 @@
 # The closing line counts test cases (the TAP lines each program prints),
 # not programs.
 #
+# ETCP_TEST_JOBS=N runs up to N programs side by side (default 1).  Each
+# creates its own namespaces (named etcp-tNUM-*, from ETCP_NS_TAG) and
+# etcp's state is per namespace, so they meet only in the CPU; most of a
+# program's time is protocol timers.  A program's output is printed, in
+# list order, when it has ended.  The programs of ALONE run with nothing
+# beside them.
+#
 # Exit status: 0 when nothing failed and something passed, 4 when
 # everything was skipped, 1 otherwise; 2 for usage errors.
 set -u
@@ -30,11 +37,17 @@ readonly SELFTEST_DIR
 # Kernel log lines that fail a test (scripts/vm.sh reads the same list).
 readonly SPLAT_PATTERNS="$SELFTEST_DIR/splat-patterns"
 readonly ksft_skip=4
+# They unload the module under everything else.
+readonly ALONE=" etcp_teardown etcp_modload.sh "
 
 passed=0
 failed=0
 skipped=0
 TMPD=
+# The test being started: its directory under $TMPD.
+DIR=
+# The last test whose output has been printed.
+printed=0
 
 usage() {
 	echo "usage: $0 BUILD_DIR [NAME...]" >&2
@@ -65,7 +78,7 @@ ensure_module() {
 # it.  Output goes through a file that tail follows until the test is gone:
 # a process that escaped into a session of its own cannot hold us up.
 run_limited() {
-	local out=$TMPD/out sidfile=$TMPD/sid pid tailpid rc sid
+	local out=$DIR/out sidfile=$DIR/sid pid tailpid rc sid
 	: >"$out"
 	rm -f "$sidfile"
 	# shellcheck disable=SC2016 # $$ and $@ are the inner shell's
@@ -90,37 +103,40 @@ klog_since() {
 		END { if (!found) exit 1 }' || dmesg
 }
 
-# Delete network namespaces a test left behind; print their names.
+# Delete the network namespaces whose names start with $1 (those a test
+# left behind); print their names.
 leaked_netns() {
 	local ns
 	command -v ip >/dev/null || return 0
-	for ns in $(ip netns list 2>/dev/null | awk '/^etcp-/ { print $1 }'); do
+	for ns in $(ip netns list 2>/dev/null | awk -v p="$1" 'index($1, p) == 1 { print $1 }'); do
 		echo "$ns"
 		ip netns del "$ns" 2>/dev/null
 	done
 }
 
-# run_test NUM NAME CMD...: run one test program and print its TAP line.
+# run_test NUM NAME NSPREFIX CMD...: run one test program and print its
+# output and TAP line; its cases' counts "P F S" go to $DIR/counts.  The
+# namespaces left with names starting with NSPREFIX are its leaks.
 run_test() {
-	local num=$1 name=$2 rc marker splat leaks
-	shift 2
+	local num=$1 name=$2 nsprefix=$3 rc marker splat leaks
+	shift 3
 	echo "# selftests: etcp: $name"
 	if ! ensure_module; then
 		echo "not ok $num $name # cannot load etcp"
-		failed=$((failed + 1))
+		echo "0 1 0" >"$DIR/counts"
 		return
 	fi
 
 	marker="etcp-selftests[$$]: start $num $name"
 	echo "<6>$marker" >/dev/kmsg
-	run_limited "$@"
+	ETCP_NS_TAG=t$num run_limited "$@"
 	rc=$?
 	echo "<6>etcp-selftests[$$]: end $num $name rc=$rc" >/dev/kmsg
 
-	leaks=$(leaked_netns)
+	leaks=$(leaked_netns "$nsprefix")
 	# A file, not <(...): the guest has no /dev/fd for process substitution.
-	splat_patterns >"$TMPD/splat"
-	splat=$(klog_since "$marker" | grep -E -f "$TMPD/splat")
+	splat_patterns >"$DIR/splat"
+	splat=$(klog_since "$marker" | grep -E -f "$DIR/splat")
 
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		echo "# $name: timed out after $TIMEOUT s"
@@ -152,9 +168,9 @@ run_test() {
 # counts one failure more, so a failure is never lost.
 count_cases() {
 	local rc=$1 p f s
-	p=$(grep -cE '^ok [0-9]+ ' "$TMPD/out")
-	s=$(grep -cE '^ok [0-9]+ .*# (SKIP|skip)' "$TMPD/out")
-	f=$(grep -cE '^not ok [0-9]+ ' "$TMPD/out")
+	p=$(grep -cE '^ok [0-9]+ ' "$DIR/out")
+	s=$(grep -cE '^ok [0-9]+ .*# (SKIP|skip)' "$DIR/out")
+	f=$(grep -cE '^not ok [0-9]+ ' "$DIR/out")
 	p=$((p - s))
 	if [ $((p + f + s)) -eq 0 ]; then
 		case $rc in
@@ -165,9 +181,61 @@ count_cases() {
 	elif [ "$rc" -ne 0 ] && [ "$rc" -ne $ksft_skip ] && [ "$f" -eq 0 ]; then
 		f=1
 	fi
+	echo "$p $f $s" >"$DIR/counts"
+}
+
+# Add the counts of test NUM to the totals.
+add_counts() {
+	local p f s
+	read -r p f s <"$TMPD/$1/counts"
 	passed=$((passed + p))
 	failed=$((failed + f))
 	skipped=$((skipped + s))
+}
+
+# start_test NUM KIND NAME: run test NUM, alone and its output as it comes,
+# or (JOBS > 1) in the background, its output into $TMPD/NUM/tap and
+# $TMPD/NUM/done when it has ended.
+start_test() {
+	local num=$1 kind=$2 name=$3 cmd
+	DIR=$TMPD/$num
+	mkdir -p "$DIR"
+	case $kind in
+	gen)  cmd=$BUILD_DIR/$name ;;
+	prog) cmd=$SELFTEST_DIR/$name ;;
+	*)    echo "not ok $num $name # unknown kind '$kind' in tests.list" >"$DIR/tap"
+	      echo "0 1 0" >"$DIR/counts"
+	      : >"$DIR/done"
+	      return ;;
+	esac
+	if [ "$JOBS" -eq 1 ] || [[ $ALONE == *" $name "* ]]; then
+		wait_all
+		run_test "$num" "$name" etcp- "$cmd"
+		add_counts "$num"
+		printed=$num
+		return
+	fi
+	while [ "$(jobs -pr | wc -l)" -ge "$JOBS" ]; do
+		wait -n
+		print_done
+	done
+	{ run_test "$num" "$name" "etcp-t$num-" "$cmd" >"$DIR/tap" 2>&1; : >"$DIR/done"; } </dev/null &
+}
+
+# Print, in list order, the output of the tests that have ended.
+print_done() {
+	local n
+	while n=$((printed + 1)) && [ -e "$TMPD/$n/done" ]; do
+		cat "$TMPD/$n/tap"
+		add_counts "$n"
+		printed=$n
+	done
+}
+
+# Wait for every background test and print what is left.
+wait_all() {
+	wait
+	print_done
 }
 
 # The lines of tests.list ($1) to run: all of them, or those whose name is
@@ -192,7 +260,7 @@ select_tests() {
 }
 
 main() {
-	local list kind name n=0 total selected
+	local list kind name n=0 total selected leaks
 
 	[ $# -ge 1 ] || usage
 	BUILD_DIR=$(cd "$1" 2>/dev/null && pwd -P) || usage
@@ -205,6 +273,11 @@ main() {
 	selected=$(select_tests "$list" "$@") || exit 2
 	TIMEOUT=$(sed -n 's/^timeout=//p' "$SELFTEST_DIR/settings")
 	TIMEOUT=${ETCP_TEST_TIMEOUT:-${TIMEOUT:-300}}
+	JOBS=${ETCP_TEST_JOBS:-1}
+	if ! [[ $JOBS =~ ^[1-9][0-9]*$ ]]; then
+		echo "run.sh: ETCP_TEST_JOBS wants a count, got '$JOBS'" >&2
+		exit 2
+	fi
 
 	TMPD=$(mktemp -d /tmp/etcp-run.XXXXXX) || exit 1
 	trap cleanup EXIT
@@ -219,13 +292,17 @@ main() {
 	while read -r kind name; do
 		[ -n "$kind" ] || continue
 		n=$((n + 1))
-		case $kind in
-		gen)  run_test "$n" "$name" "$BUILD_DIR/$name" ;;
-		prog) run_test "$n" "$name" "$SELFTEST_DIR/$name" ;;
-		*)    echo "not ok $n $name # unknown kind '$kind' in $list"
-		      failed=$((failed + 1)) ;;
-		esac
+		start_test "$n" "$kind" "$name"
 	done <<<"$selected"
+	wait_all
+
+	# Side by side, a test sees only its own namespaces: one nobody
+	# named is found here.
+	leaks=$(leaked_netns etcp-)
+	if [ -n "$leaks" ]; then
+		echo "# namespaces left behind: ${leaks//$'\n'/ }"
+		failed=$((failed + 1))
+	fi
 
 	echo "# etcp selftests: $passed passed, $failed failed, $skipped skipped"
 	[ "$failed" -eq 0 ] || return 1
