@@ -70,11 +70,12 @@ extern const struct proto_ops etcp_stream_ops;
 /* RFC 7323 2.3: the largest shift; a larger one received counts as 14. */
 #define ETCP_MAX_WSCALE		14
 /*
- * The receive buffer etcp's window scale is chosen for when no larger one
- * is allowed (net.core.rmem_max): TCP's default tcp_rmem[2], 6 MiB, so
- * that etcp announces the shift TCP does (7).
+ * The largest receive buffer autotuning grows to (stream.c), TCP's
+ * default tcp_rmem[2]: 6 MiB.  The window scale is chosen for it when no
+ * larger buffer is allowed (net.core.rmem_max), so that etcp announces
+ * the shift TCP does (7).
  */
-#define ETCP_RMEM_WSCALE	(6 * 1024 * 1024)
+#define ETCP_RMEM_MAX		(6 * 1024 * 1024)
 /* A new socket's SO_SNDBUF and what it may grow to: tcp_wmem[1], [2]. */
 #define ETCP_WMEM_DEFAULT	(16 * 1024)
 #define ETCP_WMEM_MAX		(4 * 1024 * 1024)
@@ -238,6 +239,17 @@ struct etcp_sock {
 	u32 ack_sent;			/* RCV.NXT we last acknowledged */
 	u16 rcv_mss;			/* largest segment seen, for delayed ACKs */
 	struct sk_buff_head ooo_queue;	/* out of order, by sequence */
+	/*
+	 * Receive-buffer autotuning (stream.c): how much the reader took in
+	 * one round trip, which the receive buffer must hold to keep up; and
+	 * that round trip as the receiver can see it, without timestamps.
+	 */
+	u32 rcvq_space;			/* most bytes read in one RTT so far */
+	u32 rcvq_seq;			/* copied_seq when this RTT began */
+	u32 rcvq_us;			/* etcp_clock_us() when it began */
+	u32 rcv_rtt_us;			/* the receiver's RTT, 0: none yet */
+	u32 rcv_rtt_seq;		/* RCV.NXT that ends the sample */
+	u32 rcv_rtt_start;		/* etcp_clock_us() it began, 0: none */
 
 	/* RFC 6298 state, microseconds; the timeouts in jiffies. */
 	u32 srtt_us;			/* 0: no sample yet */
@@ -690,6 +702,8 @@ __poll_t etcp_poll(struct file *file, struct socket *sock, poll_table *wait);
 void etcp_write_space(struct sock *sk);
 void etcp_sndbuf_expand(struct sock *sk);
 void etcp_cleanup_rbuf(struct sock *sk);
+void etcp_rcv_space_init(struct sock *sk);
+void etcp_rcv_rtt_measure(struct etcp_sock *esk);
 
 /* cong.c */
 void etcp_rtt_sample(struct sock *sk, u32 rtt_us);

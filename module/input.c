@@ -1073,6 +1073,8 @@ static bool etcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	had_ofo = !skb_queue_empty(&esk->ooo_queue);
 	if (had_ofo && !fin)
 		fin = etcp_ofo_drain(sk);
+	if (queued)
+		etcp_rcv_rtt_measure(esk);
 	if (!sock_flag(sk, SOCK_DEAD) && esk->rcv_nxt != esk->copied_seq)
 		sk->sk_data_ready(sk);
 	if (fin)

@@ -98,8 +98,8 @@ static void etcp_check_layout(void)
 	BUILD_BUG_ON((int)ETCP_CLOSE != (int)TCP_CLOSE);
 	BUILD_BUG_ON((int)ETCP_LISTEN != (int)TCP_LISTEN);
 	BUILD_BUG_ON((int)ETCP_CLOSING != (int)TCP_CLOSING);
-	/* uapi structure: a size change breaks programs built earlier. */
-	BUILD_BUG_ON(sizeof(struct etcp_info) != 96);
+	/* uapi structure: it only grows, at its end (etcp_getsockopt_info()). */
+	BUILD_BUG_ON(sizeof(struct etcp_info) != 104);
 	BUILD_BUG_ON(SOL_ETCP != IPPROTO_ETCP);
 	/* The module alias spells SOCK_STREAM as 1. */
 	BUILD_BUG_ON(SOCK_STREAM != 1);

@@ -158,7 +158,7 @@ u32 etcp_select_window(const struct sock *sk)
 u8 etcp_rcv_wscale(const struct sock *sk)
 {
 	u32 space = max3((u32)READ_ONCE(sk->sk_rcvbuf),
-			 (u32)READ_ONCE(sysctl_rmem_max), ETCP_RMEM_WSCALE);
+			 (u32)READ_ONCE(sysctl_rmem_max), ETCP_RMEM_MAX);
 
 	return clamp_t(int, ilog2(space) - 15, 0, ETCP_MAX_WSCALE);
 }

@@ -168,6 +168,7 @@ void etcp_init_transfer(struct sock *sk)
 	esk->rcv_wup = esk->rcv_nxt;
 	esk->ack_sent = esk->rcv_nxt;
 	esk->rcv_mss = min_t(u16, esk->advmss, ETCP_DEFAULT_MSS);
+	etcp_rcv_space_init(sk);
 	/* No data yet: the first that comes starts the quick ACKs. */
 	esk->data_rcvd = 0;
 	esk->quick = 0;
@@ -656,6 +657,8 @@ static void etcp_get_info(const struct sock *sk, struct etcp_info *info)
 		info->etcpi_snd_wscale = esk->snd_wscale;
 		info->etcpi_rcv_wscale = esk->rcv_wscale;
 	}
+	info->etcpi_rcv_rtt = esk->rcv_rtt_us;
+	info->etcpi_rcv_space = esk->rcvq_space;
 }
 
 static int etcp_getsockopt_info(struct sock *sk, char __user *optval,

@@ -317,6 +317,95 @@ int etcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 }
 
 /*
+ * Receive-buffer autotuning, as Linux's "dynamic right-sizing"
+ * (tcp_rcv_space_adjust()): once per round trip, see how much the reader
+ * took in it.  A sender that is not held back by our window sends more
+ * each round trip than the last, and the reader takes it; then the buffer
+ * grows, so that the window it offers never becomes what paces the
+ * connection.  A buffer the application sized (SO_RCVBUF) stays as it is.
+ */
+
+/* Measuring starts at the handshake, from an initial window's worth. */
+void etcp_rcv_space_init(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	u32 init = ETCP_INIT_CWND * esk->advmss;
+
+	esk->rcvq_space = esk->rcv_wnd ? min(esk->rcv_wnd, init) : init;
+	esk->rcvq_seq = esk->copied_seq;
+	esk->rcvq_us = etcp_clock_us();
+	esk->rcv_rtt_us = 0;
+	esk->rcv_rtt_start = 0;
+}
+
+/*
+ * The receiver's round trip without timestamps (Linux's
+ * tcp_rcv_rtt_measure()): data beyond RCV.NXT + RCV.WND as they are now
+ * can be sent only after a window announced from now on reached the
+ * sender, so RCV.NXT gets there a round trip later at the soonest; later
+ * when the sender has less to send.  The smallest such time is the RTT.
+ * Not across a window below one segment: a window probe's byte may go
+ * past it at once.  Called when in-order data moved RCV.NXT.
+ */
+void etcp_rcv_rtt_measure(struct etcp_sock *esk)
+{
+	u32 now = etcp_clock_us();
+
+	if (esk->rcv_rtt_start) {
+		u32 sample = max(now - esk->rcv_rtt_start, 1U);
+
+		if (etcp_before(esk->rcv_nxt, esk->rcv_rtt_seq))
+			return;
+		if (!esk->rcv_rtt_us || sample < esk->rcv_rtt_us)
+			esk->rcv_rtt_us = sample;
+	}
+	esk->rcv_rtt_start = 0;
+	if (esk->rcv_wnd < esk->advmss)
+		return;
+	esk->rcv_rtt_seq = esk->rcv_nxt + esk->rcv_wnd;
+	esk->rcv_rtt_start = now ?: 1;
+}
+
+/*
+ * The reader took @copied bytes in the last round trip, more than in any
+ * before it.  A window must let the sender have that much in flight, plus
+ * 16 segments of slack, twice over (a sender in slow start doubles every
+ * round trip), plus twice the growth over the best before; the buffer is
+ * twice the window, which offers half of what is free
+ * (etcp_select_window()).  At most ETCP_RMEM_MAX.
+ */
+static void etcp_rcvbuf_grow(struct sock *sk, u32 copied)
+{
+	const struct etcp_sock *esk = etcp_sk(sk);
+	u32 prev = max(esk->rcvq_space, 1U);
+	u64 win = 2ULL * copied + 16 * esk->advmss;
+	u64 rcvbuf;
+
+	win += 2 * div_u64(win * (copied - prev), prev);
+	rcvbuf = min_t(u64, 2 * win, ETCP_RMEM_MAX);
+	if (rcvbuf > READ_ONCE(sk->sk_rcvbuf))
+		WRITE_ONCE(sk->sk_rcvbuf, rcvbuf);
+}
+
+/* After a read: a round trip since the last look ends the measurement. */
+static void etcp_rcv_space_adjust(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	u32 now = etcp_clock_us(), copied;
+
+	if (!esk->rcv_rtt_us || now - esk->rcvq_us < esk->rcv_rtt_us)
+		return;
+	copied = esk->copied_seq - esk->rcvq_seq;
+	if (copied > esk->rcvq_space) {
+		if (!(sk->sk_userlocks & SOCK_RCVBUF_LOCK))
+			etcp_rcvbuf_grow(sk, copied);
+		esk->rcvq_space = copied;
+	}
+	esk->rcvq_seq = esk->copied_seq;
+	esk->rcvq_us = now;
+}
+
+/*
  * The reader freed receive memory.  An ACK of more than one full segment
  * that waited for this read goes now (input.c, etcp_data_acked_or_delayed());
  * else the peer hears of it when that opens the window by something worth
@@ -434,6 +523,7 @@ static int etcp_recvmsg_locked(struct sock *sk, struct msghdr *msg,
 				break;
 			}
 			/* Tell the peer about the room reading made first. */
+			etcp_rcv_space_adjust(sk);
 			etcp_cleanup_rbuf(sk);
 			etcp_wait_data(sk, &timeo, esk->rcv_nxt);
 			continue;
@@ -453,8 +543,10 @@ static int etcp_recvmsg_locked(struct sock *sk, struct msghdr *msg,
 			consume_skb(skb);
 		}
 	}
-	if (!peek)
+	if (!peek) {
+		etcp_rcv_space_adjust(sk);
 		etcp_cleanup_rbuf(sk);
+	}
 	return copied;
 }
 

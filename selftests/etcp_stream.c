@@ -2241,4 +2241,109 @@ TEST_F_TIMEOUT(stream, netem_delay, 120)
 	netem_xfer(_metadata, self, variant->proto, "delay 20ms", 2 * MIB);
 }
 
+/* ------------------------------------------- receive-buffer autotuning */
+
+/* One way: netem on ea delays the data, so the round trip is at least this. */
+#define TUNE_DELAY_MS	10
+/* TCP's default tcp_rmem[2] and etcp's ETCP_RMEM_MAX: as far as a buffer grows. */
+#define TUNE_RMEM_MAX	(6 * MIB)
+
+/* The receiver's view of its round trip and reads: tcpi_ or etcpi_rcv_rtt, _space. */
+static void rcv_tuning(struct __test_metadata *_metadata, int fd, int proto,
+		       uint32_t *rtt, uint32_t *space)
+{
+	if (proto == IPPROTO_ETCP) {
+		struct etcp_info ei;
+
+		ASSERT_EQ(0, etcp_info_of(fd, &ei));
+		*rtt = ei.etcpi_rcv_rtt;
+		*space = ei.etcpi_rcv_space;
+	} else {
+		struct tcp_info ti;
+		socklen_t len = sizeof(ti);
+
+		ASSERT_EQ(0, getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len));
+		*rtt = ti.tcpi_rcv_rtt;
+		*space = ti.tcpi_rcv_space;
+	}
+}
+
+/*
+ * @bytes from a to b over a path of TUNE_DELAY_MS, on a connection whose
+ * accepted end gets @bufs; *@rcvbuf0 and *@rcvbuf1 are b's SO_RCVBUF
+ * before and after, *@s b's end (still open).
+ */
+static void tuned_xfer(struct __test_metadata *_metadata, FIXTURE_DATA(stream) *self,
+		       int proto, const struct bufs *bufs, size_t bytes,
+		       int *rcvbuf0, int *rcvbuf1, int *s)
+{
+	size_t done = 0, bad = 0;
+	int c, ret;
+
+	if (!have_prog("tc"))
+		SKIP(return, "needs tc(8)");
+	ASSERT_EQ(0, ns_cmd(self->ns.a, "tc qdisc add dev %s root netem delay %dms limit 10000",
+			    ETCP_NS_IF_A, TUNE_DELAY_MS));
+	open_pair(_metadata, self, proto, bufs, &c, s);
+	*rcvbuf0 = sockopt_get(*s, SOL_SOCKET, SO_RCVBUF);
+	ret = bulk_xfer(c, *s, bytes, 60000, &done, &bad);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %zu of %zu bytes arrived (%s), first bad at %zu",
+				 proto_name(proto), done, bytes, strerror(-ret), bad);
+	*rcvbuf1 = sockopt_get(*s, SOL_SOCKET, SO_RCVBUF);
+	close(c);
+}
+
+/*
+ * A reader that keeps up, over a path whose round trip (10 ms) is long
+ * for a window the default buffer allows: the receive buffer grows
+ * (Linux's dynamic right-sizing), no further than 6 MiB, and with it the
+ * window, past what the default buffer could offer (half of it).  The
+ * receiver's round trip is at least the path's delay.
+ */
+TEST_F_TIMEOUT(stream, rcvbuf_autotuning, 120)
+{
+	int rcvbuf0 = 0, rcvbuf1 = 0, s = -1;
+	uint32_t rtt = 0, space = 0;
+
+	tuned_xfer(_metadata, self, variant->proto, NULL, 16 * MIB, &rcvbuf0, &rcvbuf1, &s);
+	EXPECT_LT(rcvbuf0, rcvbuf1)
+		TH_LOG("%s: SO_RCVBUF %d did not grow in a 16 MiB transfer", PROTO, rcvbuf0);
+	EXPECT_LE(rcvbuf1, TUNE_RMEM_MAX);
+	rcv_tuning(_metadata, s, variant->proto, &rtt, &space);
+	EXPECT_LE(TUNE_DELAY_MS * 1000, rtt)
+		TH_LOG("%s: receiver's RTT %u us, the path delays by %d ms", PROTO, rtt,
+		       TUNE_DELAY_MS);
+	EXPECT_LT(10 * ETCP_NS_MSS(variant->family), space)
+		TH_LOG("%s: rcv_space %u: the reader's pace was never measured", PROTO, space);
+	if (IS_ETCP) {
+		struct etcp_info ei;
+
+		ASSERT_EQ(0, etcp_info_of(s, &ei));
+		EXPECT_LT((uint32_t)rcvbuf0 / 2, ei.etcpi_rcv_wnd)
+			TH_LOG("window %u: no more than the first buffer (%d) allows",
+			       ei.etcpi_rcv_wnd, rcvbuf0);
+	}
+	TH_LOG("%s: SO_RCVBUF %d -> %d, rcv_rtt %u us, rcv_space %u", PROTO,
+	       rcvbuf0, rcvbuf1, rtt, space);
+	close(s);
+}
+
+/* An application's SO_RCVBUF is what the buffer stays, as in TCP. */
+TEST_F_TIMEOUT(stream, rcvbuf_set_stays, 120)
+{
+	struct bufs b = { .s_rcv = 64 * KIB };
+	int rcvbuf0 = 0, rcvbuf1 = 0, s = -1;
+
+	tuned_xfer(_metadata, self, variant->proto, &b, 4 * MIB, &rcvbuf0, &rcvbuf1, &s);
+	EXPECT_EQ(2 * 64 * KIB, rcvbuf0);
+	EXPECT_EQ(rcvbuf0, rcvbuf1) TH_LOG("%s: SO_RCVBUF set, and it changed", PROTO);
+	if (IS_ETCP) {
+		struct etcp_info ei;
+
+		ASSERT_EQ(0, etcp_info_of(s, &ei));
+		EXPECT_GE(64 * KIB, ei.etcpi_rcv_wnd);
+	}
+	close(s);
+}
+
 TEST_HARNESS_MAIN

@@ -89,6 +89,10 @@ struct etcp_info {
 	__u8	etcpi_snd_wscale;	/* the peer's: its windows << this */
 	__u8	etcpi_rcv_wscale;	/* ours */
 	__u16	etcpi_pad;
+
+	/* Receive-buffer autotuning (as tcpi_rcv_rtt, tcpi_rcv_space) */
+	__u32	etcpi_rcv_rtt;		/* the receiver's RTT, us; 0: none yet */
+	__u32	etcpi_rcv_space;	/* most bytes read in one such RTT */
 };
 
 #endif /* _UAPI_LINUX_ETCP_H */
