@@ -436,25 +436,37 @@ struct etcp_request {
  */
 struct etcp_tw {
 	struct hlist_node node;		/* etcp_net.twhash, RCU */
-	struct hlist_node bind_node;	/* etcp_net.tw_bhash */
+	/*
+	 * tw_bhash is walked under etcp_net.lock only, and an entry leaves
+	 * it before its last reference goes (etcp_tw_unhash()): the grace
+	 * period that frees the entry can use the room.
+	 */
+	union {
+		struct hlist_node bind_node;	/* etcp_net.tw_bhash */
+		struct rcu_head rcu;
+	};
 	struct hlist_node all_node;	/* etcp_net.all_tws */
 	refcount_t refcnt;
+	/*
+	 * Small fields fill the hole before the timer: 176 bytes in all, a
+	 * 192-byte slab object even where SLUB adds its free pointer (6.1,
+	 * whose caches get a constructor: compat.h).
+	 */
+	u16 rcv_wnd;			/* the window field last sent (scaled) */
+	u8 reuse:1;			/* the socket's SO_REUSEADDR */
+	u8 reuseport:1;
+	u8 bound_by_connect:1;		/* its port is shareable by connect() */
+	u8 family;			/* the socket's: /proc/net/etcp or etcp6 */
 	struct timer_list timer;	/* 2 * MSL */
 	struct net *net;
-	struct rcu_head rcu;
 
 	struct in6_addr laddr, raddr;	/* IPv4 ones v4-mapped */
 	__be16 lport, rport;
 	int bound_dev_if;
 	u32 snd_nxt;			/* after our FIN */
 	u32 rcv_nxt;			/* after the peer's FIN */
-	u16 rcv_wnd;			/* the window field last sent (scaled) */
-	u8 reuse:1;			/* the socket's SO_REUSEADDR */
-	u8 reuseport:1;
-	u8 bound_by_connect:1;		/* its port is shareable by connect() */
-	u8 family;			/* the socket's: /proc/net/etcp or etcp6 */
-	u8 tos;				/* or traffic class */
 	kuid_t uid;
+	u8 tos;				/* or traffic class */
 	unsigned long timeout;		/* 2 * MSL when it began, jiffies */
 	unsigned long oow_ack_stamp;	/* as etcp_sock's */
 };
