@@ -70,10 +70,10 @@ extern const struct proto_ops etcp_stream_ops;
 /* RFC 7323 2.3: the largest shift; a larger one received counts as 14. */
 #define ETCP_MAX_WSCALE		14
 /*
- * The largest receive buffer autotuning grows to (stream.c), TCP's
- * default tcp_rmem[2]: 6 MiB.  The window scale is chosen for it when no
- * larger buffer is allowed (net.core.rmem_max), so that etcp announces
- * the shift TCP does (7).
+ * The largest receive buffer autotuning grows to (stream.c): 6 MiB, TCP's
+ * default tcp_rmem[2] up to 6.12 (7.2's is 32 MiB).  The window scale is
+ * chosen for it when no larger buffer is allowed (net.core.rmem_max), so
+ * that etcp announces the shift 6.1's and 6.12's TCP do (7).
  */
 #define ETCP_RMEM_MAX		(6 * 1024 * 1024)
 /* A new socket's SO_SNDBUF and what it may grow to: tcp_wmem[1], [2]. */

@@ -2245,8 +2245,24 @@ TEST_F_TIMEOUT(stream, netem_delay, 120)
 
 /* One way: netem on ea delays the data, so the round trip is at least this. */
 #define TUNE_DELAY_MS	10
-/* TCP's default tcp_rmem[2] and etcp's ETCP_RMEM_MAX: as far as a buffer grows. */
+/* etcp's ETCP_RMEM_MAX: as far as its buffer grows (TCP's: tcp_rmem[2]). */
 #define TUNE_RMEM_MAX	(6 * MIB)
+
+/*
+ * As far as the variant's receive buffer grows in netns nsfd: for TCP
+ * tcp_rmem[2] there (6 MiB by default up to 6.12, 32 MiB in 7.2).
+ */
+static long rmem_max_of(struct __test_metadata *_metadata, int nsfd, int proto)
+{
+	long min, def, max;
+	char buf[64];
+
+	if (proto == IPPROTO_ETCP)
+		return TUNE_RMEM_MAX;
+	ASSERT_LT(0, ns_sysctl_read(nsfd, "net/ipv4/tcp_rmem", buf, sizeof(buf)));
+	ASSERT_EQ(3, sscanf(buf, "%ld %ld %ld", &min, &def, &max));
+	return max;
+}
 
 /* The receiver's view of its round trip and reads: tcpi_ or etcpi_rcv_rtt, _space. */
 static void rcv_tuning(struct __test_metadata *_metadata, int fd, int proto,
@@ -2296,7 +2312,8 @@ static void tuned_xfer(struct __test_metadata *_metadata, FIXTURE_DATA(stream) *
 /*
  * A reader that keeps up, over a path whose round trip (10 ms) is long
  * for a window the default buffer allows: the receive buffer grows
- * (Linux's dynamic right-sizing), no further than 6 MiB, and with it the
+ * (Linux's dynamic right-sizing), no further than 6 MiB (TCP: tcp_rmem[2]),
+ * and with it the
  * window, past what the default buffer could offer (half of it).  The
  * receiver's round trip is at least the path's delay.
  */
@@ -2308,7 +2325,7 @@ TEST_F_TIMEOUT(stream, rcvbuf_autotuning, 120)
 	tuned_xfer(_metadata, self, variant->proto, NULL, 16 * MIB, &rcvbuf0, &rcvbuf1, &s);
 	EXPECT_LT(rcvbuf0, rcvbuf1)
 		TH_LOG("%s: SO_RCVBUF %d did not grow in a 16 MiB transfer", PROTO, rcvbuf0);
-	EXPECT_LE(rcvbuf1, TUNE_RMEM_MAX);
+	EXPECT_LE(rcvbuf1, rmem_max_of(_metadata, self->ns.b, variant->proto));
 	rcv_tuning(_metadata, s, variant->proto, &rtt, &space);
 	EXPECT_LE(TUNE_DELAY_MS * 1000, rtt)
 		TH_LOG("%s: receiver's RTT %u us, the path delays by %d ms", PROTO, rtt,
