@@ -319,14 +319,23 @@ struct etcp_sock {
 	u64 bytes_acked;
 	u64 bytes_received;
 
-	/* A listener's queues; all under its socket lock. */
+	struct etcp_listener *lq;	/* from the first listen(), else NULL */
+	struct list_head accept_node;	/* a child's place in accept_queue */
+};
+
+/*
+ * A listener's queues, all under its socket lock.  Only listeners have
+ * them, so they live apart from the socket: made by the first listen(),
+ * kept until the socket is destroyed, so that poll() and accept() may
+ * look at a socket that stops listening under them (shutdown()).
+ */
+struct etcp_listener {
 	struct list_head syn_queue;	/* struct etcp_request, oldest first */
+	struct list_head accept_queue;	/* established children */
+	struct hlist_head *syn_table;	/* the SYN queue by 4-tuple, or NULL */
 	unsigned int syn_qlen;
-	struct hlist_head *syn_table;	/* the same requests, by 4-tuple */
 	u32 syn_table_mask;		/* buckets - 1, a power of two - 1 */
 	u32 syn_table_seed;
-	struct list_head accept_queue;	/* established children */
-	struct list_head accept_node;	/* a child's place in it */
 };
 
 /*
@@ -849,6 +858,7 @@ int etcp_req_rcv(struct sock *listener, struct etcp_request *req,
 void etcp_listen_purge(struct sock *listener);
 int etcp_syn_table_fit(struct sock *listener, int backlog);
 void etcp_syn_table_free(struct sock *listener);
+void etcp_listener_free(struct sock *sk);
 void etcp_time_wait(struct sock *sk);
 
 /* What etcp_tw_rcv() leaves to the caller. */

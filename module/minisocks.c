@@ -94,11 +94,12 @@ static struct hlist_head *etcp_syn_bucket(const struct etcp_sock *lesk,
 					  const struct in6_addr *raddr,
 					  __be16 rport)
 {
+	const struct etcp_listener *lq = lesk->lq;
 	u32 hash = jhash_3words((__force u32)ipv6_addr_hash(laddr),
 				(__force u32)ipv6_addr_hash(raddr),
-				(__force u32)rport, lesk->syn_table_seed);
+				(__force u32)rport, lq->syn_table_seed);
 
-	return &lesk->syn_table[hash & lesk->syn_table_mask];
+	return &lq->syn_table[hash & lq->syn_table_mask];
 }
 
 static struct hlist_head *etcp_req_bucket(const struct sock *listener,
@@ -106,6 +107,24 @@ static struct hlist_head *etcp_req_bucket(const struct sock *listener,
 {
 	return etcp_syn_bucket(etcp_sk(listener), &req->laddr, &req->raddr,
 			       req->rport);
+}
+
+/* The listener's queues, made at its first listen(). */
+static struct etcp_listener *etcp_listener_get(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct etcp_listener *lq = esk->lq;
+
+	if (lq)
+		return lq;
+	lq = kzalloc(sizeof(*lq), GFP_KERNEL_ACCOUNT);
+	if (!lq)
+		return NULL;
+	INIT_LIST_HEAD(&lq->syn_queue);
+	INIT_LIST_HEAD(&lq->accept_queue);
+	/* poll() reads it without the lock, once it sees TCP_LISTEN. */
+	WRITE_ONCE(esk->lq, lq);
+	return lq;
 }
 
 /*
@@ -117,15 +136,17 @@ static struct hlist_head *etcp_req_bucket(const struct sock *listener,
  */
 int etcp_syn_table_fit(struct sock *listener, int backlog)
 {
-	struct etcp_sock *lesk = etcp_sk(listener);
-	struct hlist_head *old = lesk->syn_table;
+	struct etcp_listener *lq = etcp_listener_get(listener);
 	struct etcp_request *req;
-	struct hlist_head *table;
+	struct hlist_head *table, *old;
 	unsigned int size, i;
 
+	if (!lq)
+		return -ENOMEM;
+	old = lq->syn_table;
 	size = roundup_pow_of_two(clamp(backlog, ETCP_SYN_TABLE_MIN,
 					ETCP_SYN_TABLE_MAX));
-	if (old && size <= lesk->syn_table_mask + 1)
+	if (old && size <= lq->syn_table_mask + 1)
 		return 0;
 	table = kvmalloc_array(size, sizeof(*table), GFP_KERNEL_ACCOUNT);
 	if (!table)
@@ -133,10 +154,10 @@ int etcp_syn_table_fit(struct sock *listener, int backlog)
 	for (i = 0; i < size; i++)
 		INIT_HLIST_HEAD(&table[i]);
 
-	lesk->syn_table = table;
-	lesk->syn_table_mask = size - 1;
-	lesk->syn_table_seed = get_random_u32();
-	list_for_each_entry(req, &lesk->syn_queue, node)
+	lq->syn_table = table;
+	lq->syn_table_mask = size - 1;
+	lq->syn_table_seed = get_random_u32();
+	list_for_each_entry(req, &lq->syn_queue, node)
 		hlist_add_head(&req->hash_node,
 			       etcp_req_bucket(listener, req));
 	kvfree(old);
@@ -146,12 +167,26 @@ int etcp_syn_table_fit(struct sock *listener, int backlog)
 /* The listener stopped listening and its SYN queue is empty. */
 void etcp_syn_table_free(struct sock *listener)
 {
-	struct etcp_sock *lesk = etcp_sk(listener);
+	struct etcp_listener *lq = etcp_sk(listener)->lq;
 
-	WARN_ON_ONCE(lesk->syn_qlen);
-	kvfree(lesk->syn_table);
-	lesk->syn_table = NULL;
-	lesk->syn_table_mask = 0;
+	WARN_ON_ONCE(lq->syn_qlen);
+	kvfree(lq->syn_table);
+	lq->syn_table = NULL;
+	lq->syn_table_mask = 0;
+}
+
+/* The socket is destroyed: its queues, empty since it stopped listening. */
+void etcp_listener_free(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct etcp_listener *lq = esk->lq;
+
+	if (!lq)
+		return;
+	WARN_ON_ONCE(!list_empty(&lq->syn_queue) ||
+		     !list_empty(&lq->accept_queue) || lq->syn_table);
+	esk->lq = NULL;
+	kfree(lq);
 }
 
 /* Take @req off the SYN queue and the table; the listener is locked. */
@@ -159,7 +194,7 @@ static void etcp_req_dequeue(struct sock *listener, struct etcp_request *req)
 {
 	list_del_init(&req->node);
 	hlist_del_init(&req->hash_node);
-	etcp_sk(listener)->syn_qlen--;
+	etcp_sk(listener)->lq->syn_qlen--;
 	etcp_req_list_del(sock_net(listener), req);
 }
 
@@ -268,7 +303,7 @@ static void etcp_req_evict_oldest(struct sock *listener)
 {
 	struct etcp_request *oldest;
 
-	oldest = list_first_entry(&etcp_sk(listener)->syn_queue,
+	oldest = list_first_entry(&etcp_sk(listener)->lq->syn_queue,
 				  struct etcp_request, node);
 	ETCP_INC_STATS(sock_net(listener), ETCP_MIB_LISTENDROPS);
 	etcp_req_unlink(listener, oldest);
@@ -284,7 +319,7 @@ static void etcp_req_evict_oldest(struct sock *listener)
  */
 int etcp_conn_request(struct sock *listener, struct sk_buff *skb)
 {
-	struct etcp_sock *lesk = etcp_sk(listener);
+	struct etcp_listener *lq = etcp_sk(listener)->lq;
 	struct net *net = sock_net(listener);
 	struct etcp_request *req;
 
@@ -292,16 +327,16 @@ int etcp_conn_request(struct sock *listener, struct sk_buff *skb)
 		ETCP_INC_STATS(net, ETCP_MIB_LISTENOVERFLOWS);
 		return -ENOBUFS;
 	}
-	if (lesk->syn_qlen >= max(READ_ONCE(listener->sk_max_ack_backlog), 1U))
+	if (lq->syn_qlen >= max(READ_ONCE(listener->sk_max_ack_backlog), 1U))
 		etcp_req_evict_oldest(listener);
 
 	req = etcp_req_alloc(listener, skb);
 	if (!req)
 		return -ENOMEM;
 
-	list_add_tail(&req->node, &lesk->syn_queue);
+	list_add_tail(&req->node, &lq->syn_queue);
 	hlist_add_head(&req->hash_node, etcp_req_bucket(listener, req));
-	lesk->syn_qlen++;
+	lq->syn_qlen++;
 	etcp_req_list_add(net, req);
 	ETCP_INC_STATS(net, ETCP_MIB_PASSIVEOPENS);
 
@@ -362,11 +397,7 @@ static void etcp_child_init(struct sock *child, const struct sock *listener,
 	inet->mc_list = NULL;
 	RCU_INIT_POINTER(inet->inet_opt, NULL);
 	WRITE_ONCE(child->sk_ack_backlog, 0);
-	INIT_LIST_HEAD(&esk->syn_queue);
-	esk->syn_qlen = 0;
-	esk->syn_table = NULL;
-	esk->syn_table_mask = 0;
-	INIT_LIST_HEAD(&esk->accept_queue);
+	esk->lq = NULL;
 	INIT_LIST_HEAD(&esk->accept_node);
 	skb_queue_head_init(&esk->ooo_queue);
 	etcp_init_timers(child);
@@ -506,7 +537,7 @@ static void etcp_req_complete(struct sock *listener, struct etcp_request *req,
 
 	/* The reference the caller got is now the accept queue's. */
 	list_add_tail(&etcp_sk(child)->accept_node,
-		      &etcp_sk(listener)->accept_queue);
+		      &etcp_sk(listener)->lq->accept_queue);
 	sk_acceptq_added(listener);
 	/*
 	 * The handshake's last ACK is the child's: with data it goes through
@@ -620,11 +651,11 @@ static void etcp_child_abort(struct sock *child)
  */
 void etcp_listen_purge(struct sock *listener)
 {
-	struct etcp_sock *lesk = etcp_sk(listener);
+	struct etcp_listener *lq = etcp_sk(listener)->lq;
 	struct etcp_request *req, *rtmp;
 	struct etcp_sock *child, *ctmp;
 
-	list_for_each_entry_safe(req, rtmp, &lesk->syn_queue, node) {
+	list_for_each_entry_safe(req, rtmp, &lq->syn_queue, node) {
 		etcp_send_req_segment(listener, req,
 				      ETCP_FLAG_RST | ETCP_FLAG_ACK);
 		etcp_req_dequeue(listener, req);
@@ -634,7 +665,7 @@ void etcp_listen_purge(struct sock *listener)
 		etcp_req_put(req);
 	}
 
-	list_for_each_entry_safe(child, ctmp, &lesk->accept_queue, accept_node) {
+	list_for_each_entry_safe(child, ctmp, &lq->accept_queue, accept_node) {
 		list_del_init(&child->accept_node);
 		sk_acceptq_removed(listener);
 		etcp_child_abort(&child->inet.sk);

@@ -202,8 +202,7 @@ static int etcp_init_sock(struct sock *sk)
 	esk->af = etcp_sk_ipv6(sk) ? &etcp_ipv6_ops : &etcp_ipv4_ops;
 	skb_queue_head_init(&esk->ooo_queue);
 	sk->sk_write_space = etcp_write_space;
-	INIT_LIST_HEAD(&esk->syn_queue);
-	INIT_LIST_HEAD(&esk->accept_queue);
+	esk->lq = NULL;
 	INIT_LIST_HEAD(&esk->accept_node);
 	etcp_init_timers(sk);
 	/*
@@ -231,6 +230,7 @@ static void etcp_destroy_sock(struct sock *sk)
 	etcp_purge_queues(sk);
 	etcp_put_port(sk);
 	etcp_sock_list_del(sk);
+	etcp_listener_free(sk);
 }
 
 /*
@@ -516,7 +516,7 @@ static void etcp_close(struct sock *sk, long timeout)
 /* Sleep until the accept queue has a child, like inet_csk_accept(). */
 static int etcp_wait_for_child(struct sock *sk, long timeo)
 {
-	struct etcp_sock *esk = etcp_sk(sk);
+	struct etcp_listener *lq = etcp_sk(sk)->lq;
 	DEFINE_WAIT(wait);
 	int err;
 
@@ -524,12 +524,12 @@ static int etcp_wait_for_child(struct sock *sk, long timeo)
 		prepare_to_wait_exclusive(sk_sleep(sk), &wait,
 					  TASK_INTERRUPTIBLE);
 		release_sock(sk);
-		if (list_empty_careful(&esk->accept_queue))
+		if (list_empty_careful(&lq->accept_queue))
 			timeo = schedule_timeout(timeo);
 		sched_annotate_sleep();
 		lock_sock(sk);
 		err = 0;
-		if (!list_empty(&esk->accept_queue))
+		if (!list_empty(&lq->accept_queue))
 			break;
 		err = -EINVAL;
 		if (sk->sk_state != TCP_LISTEN)
@@ -548,16 +548,17 @@ static int etcp_wait_for_child(struct sock *sk, long timeo)
 /* proto->accept (through compat.h): the oldest established child. */
 struct sock *etcp_accept(struct sock *sk, int flags, int *err)
 {
-	struct etcp_sock *esk = etcp_sk(sk);
 	struct etcp_sock *child = NULL;
+	struct etcp_listener *lq;
 	int error;
 
 	lock_sock(sk);
 	error = -EINVAL;
 	if (sk->sk_state != TCP_LISTEN)
 		goto out;
+	lq = etcp_sk(sk)->lq;
 
-	if (list_empty(&esk->accept_queue)) {
+	if (list_empty(&lq->accept_queue)) {
 		long timeo = sock_rcvtimeo(sk, flags & O_NONBLOCK);
 
 		error = -EAGAIN;
@@ -567,7 +568,7 @@ struct sock *etcp_accept(struct sock *sk, int flags, int *err)
 		if (error)
 			goto out;
 	}
-	child = list_first_entry(&esk->accept_queue, struct etcp_sock,
+	child = list_first_entry(&lq->accept_queue, struct etcp_sock,
 				 accept_node);
 	list_del_init(&child->accept_node);
 	sk_acceptq_removed(sk);

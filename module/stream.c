@@ -614,9 +614,13 @@ __poll_t etcp_poll(struct file *file, struct socket *sock, poll_table *wait)
 	sock_poll_wait(file, sock, wait);
 
 	state = inet_sk_state_load(sk);
-	if (state == TCP_LISTEN)
-		return list_empty_careful(&etcp_sk(sk)->accept_queue) ?
-			0 : EPOLLIN | EPOLLRDNORM;
+	if (state == TCP_LISTEN) {
+		/* Made before the state was set, kept until destroy. */
+		const struct etcp_listener *lq = READ_ONCE(etcp_sk(sk)->lq);
+
+		return lq && !list_empty_careful(&lq->accept_queue) ?
+			EPOLLIN | EPOLLRDNORM : 0;
+	}
 
 	shutdown = READ_ONCE(sk->sk_shutdown);
 	if (shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
