@@ -130,18 +130,18 @@ FIXTURE_TEARDOWN(offload)
 /*
  * Connect from a to c, DF on every segment (a router must refuse what
  * does not fit rather than fragment it), and move @len bytes of the bulk
- * stream, c checking each: the client's port, its MSS at the end in
- * *@mss.  The connection is closed again.
+ * stream, c checking each: the client's port, its TCP_INFO or ETCP_INFO
+ * at the end in *@si (its MSS, what it retransmitted).  The connection
+ * is closed again.
  */
 static unsigned short xfer(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(offload) *self,
 			   const FIXTURE_VARIANT(offload) *variant,
-			   size_t len, unsigned int *mss)
+			   size_t len, struct sinfo *si)
 {
 	bool v6 = variant->family == AF_INET6;
 	size_t done = 0, bad = 0;
 	unsigned short port;
-	struct sinfo si;
 	int cfd, afd, ret;
 
 	cfd = ns_socket(self->ns.a, variant->family, SOCK_STREAM | SOCK_CLOEXEC,
@@ -168,7 +168,8 @@ static unsigned short xfer(struct __test_metadata *_metadata,
 	} else {
 		port = 0;
 	}
-	*mss = sinfo_get(cfd, variant->proto, &si) ? 0 : si.snd_mss;
+	if (sinfo_get(cfd, variant->proto, si))
+		si->snd_mss = 0;
 	close_fds(&afd, &cfd, NULL);
 	return port;
 }
@@ -297,7 +298,7 @@ static void expect_super_segment(struct __test_metadata *_metadata,
  */
 TEST_F_TIMEOUT(offload, forward_to_plain_device, TEST_TIMEOUT)
 {
-	unsigned int mss = 0;
+	struct sinfo si = { 0 };
 	unsigned short port;
 	struct flow_sum f;
 	int ret;
@@ -307,9 +308,9 @@ TEST_F_TIMEOUT(offload, forward_to_plain_device, TEST_TIMEOUT)
 	self->cap_c = etcp_cap_start(self->ns.c, ETCP_NS_IF_C, variant->proto);
 	ASSERT_NE(NULL, self->cap_c) TH_LOG("capture on ec: %s", strerror(errno));
 
-	port = xfer(_metadata, self, variant, XFER_LEN, &mss);
+	port = xfer(_metadata, self, variant, XFER_LEN, &si);
 	ASSERT_NE(0, port);
-	EXPECT_EQ(MSS, mss);
+	EXPECT_EQ(MSS, si.snd_mss);
 	expect_super_segment(_metadata, variant, self->cap_a, port);
 
 	flow_scan(self->cap_c, port, MSS, MTU_LINK, NETHDR, &f);
@@ -321,10 +322,13 @@ TEST_F_TIMEOUT(offload, forward_to_plain_device, TEST_TIMEOUT)
 	EXPECT_EQ(0, f.bad_csum + f.partial)
 		TH_LOG("ec: " FLOW_FMT, FLOW_ARGS(f, MSS, MTU_LINK, self->cap_c));
 	/*
-	 * Nothing is lost between a and c, so nothing is sent twice: a copy
-	 * would mean a segment went out of b twice, or was retransmitted.
+	 * A copy is only what the sender retransmitted (TCP's tail loss
+	 * probe resends its last segment when an ACK is late, as under a
+	 * loaded VM), never a segment that went out of b twice.
 	 */
-	EXPECT_EQ(0, f.dups) TH_LOG("ec: " FLOW_FMT, FLOW_ARGS(f, MSS, MTU_LINK, self->cap_c));
+	EXPECT_GE(si.total_retrans, f.dups)
+		TH_LOG("ec: " FLOW_FMT ", the sender retransmitted %u",
+		       FLOW_ARGS(f, MSS, MTU_LINK, self->cap_c), si.total_retrans);
 	EXPECT_EQ(-1, f.hole) TH_LOG("ec: " FLOW_FMT, FLOW_ARGS(f, MSS, MTU_LINK, self->cap_c));
 	EXPECT_EQ(XFER_LEN, f.bytes)
 		TH_LOG("ec: " FLOW_FMT, FLOW_ARGS(f, MSS, MTU_LINK, self->cap_c));
@@ -342,20 +346,20 @@ static void segments_after_off(struct __test_metadata *_metadata,
 			       int (*off)(int nsfd, const char *ifname), const char *what,
 			       bool partial_ok)
 {
-	unsigned int mss = 0;
+	struct sinfo si = { 0 };
 	unsigned short port;
 	struct flow_sum f;
 	int ret;
 
-	port = xfer(_metadata, self, variant, XFER_SHORT, &mss);
+	port = xfer(_metadata, self, variant, XFER_SHORT, &si);
 	ASSERT_NE(0, port);
 	expect_super_segment(_metadata, variant, self->cap_a, port);
 
 	ret = off(self->ns.a, ETCP_NS_IF_A);
 	ASSERT_EQ(0, ret) TH_LOG("%s off on ea: %s", what, strerror(-ret));
-	port = xfer(_metadata, self, variant, XFER_SHORT, &mss);
+	port = xfer(_metadata, self, variant, XFER_SHORT, &si);
 	ASSERT_NE(0, port);
-	EXPECT_EQ(MSS, mss);
+	EXPECT_EQ(MSS, si.snd_mss);
 
 	flow_scan(self->cap_a, port, MSS, MTU_LINK, NETHDR, &f);
 	EXPECT_EQ(0, self->cap_a->lost) TH_LOG("the capture on ea lost packets");
@@ -400,7 +404,8 @@ TEST_F_TIMEOUT(offload, tso_off_shows_segments, TEST_TIMEOUT)
  */
 TEST_F_TIMEOUT(offload, forward_smaller_mtu, TEST_TIMEOUT)
 {
-	unsigned int mss = 0, small = MTU_SMALL - NETHDR - 20;
+	unsigned int small = MTU_SMALL - NETHDR - 20;
+	struct sinfo si = { 0 };
 	unsigned short port;
 	struct flow_sum f;
 	int ret;
@@ -416,10 +421,10 @@ TEST_F_TIMEOUT(offload, forward_smaller_mtu, TEST_TIMEOUT)
 	self->cap_c = etcp_cap_start(self->ns.c, ETCP_NS_IF_C, variant->proto);
 	ASSERT_NE(NULL, self->cap_c) TH_LOG("capture on ec: %s", strerror(errno));
 
-	port = xfer(_metadata, self, variant, XFER_SHORT, &mss);
+	port = xfer(_metadata, self, variant, XFER_SHORT, &si);
 	ASSERT_NE(0, port) TH_LOG("the transfer did not complete (a black hole?):\n%s",
 				  etcp_cap_str(self->cap_a));
-	EXPECT_EQ(small, mss) TH_LOG("a's MSS did not fall to the path's");
+	EXPECT_EQ(small, si.snd_mss) TH_LOG("a's MSS did not fall to the path's");
 	expect_super_segment(_metadata, variant, self->cap_a, port);
 
 	flow_scan(self->cap_c, port, small, MTU_SMALL, NETHDR, &f);
