@@ -45,9 +45,9 @@ cd "$TOP"
 # Seconds for one kernel's whole suite in the VM.
 SUITE_TIMEOUT=${SUITE_TIMEOUT:-1800}
 # The debug kernel runs the suites 5 to 10 times slower than Debian's
-# (etcp_close: 40 s there, about 230 s here; all seven: about 18 min,
-# etcp_reset the longest at 5.5), more when other VMs share the CPUs;
-# the kmemleak scans after them take two minutes.
+# (etcp_close: 40 s there, about 230 s here; all eight, two at a time:
+# about 10 min, etcp_reset the longest at 6.5), more when other VMs share
+# the CPUs; the kmemleak scans after them take half a minute.
 DEBUG_SUITE_TIMEOUT=${DEBUG_SUITE_TIMEOUT:-3600}
 DEBUG_TEST_TIMEOUT=${DEBUG_TEST_TIMEOUT:-1200}
 # The suites the debug kernel runs: forged, malformed and paged segments,
@@ -57,7 +57,7 @@ DEBUG_TESTS=(etcp_attack etcp_reset etcp_fuzz etcp_paged etcp_close etcp_offload
 # Segments per fuzz case there: the live transfer must end within its
 # 60 s while the fuzzer runs, and 20000 take longer than that on KASAN.
 DEBUG_FUZZ_N=${DEBUG_FUZZ_N:-5000}
-# One VM at a time: a Debian kernel's suite takes about 13.5 min alone.
+# One VM at a time: a Debian kernel's suite takes about 5.5 min alone.
 LANES=${ETCP_CHECK_LANES:-1}
 # Inside it, programs side by side instead: most of their time is
 # protocol timers, and the guest's two vCPUs are idle meanwhile.  The
