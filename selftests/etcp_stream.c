@@ -2200,13 +2200,10 @@ static void netem_xfer(struct __test_metadata *_metadata, FIXTURE_DATA(stream) *
 	 * ARP or neighbour discovery could fail three times over, and
 	 * connect() see EHOSTUNREACH, which is not what these tests are about.
 	 */
-	ASSERT_EQ(0, ns_cmd(self->ns.a, "ip neigh replace %s dev %s nud permanent lladdr "
-			    "$(ip -n %s -br link show %s | awk '{ print $3 }')",
-			    self->addr_b, ETCP_NS_IF_A, self->ns.name_b, ETCP_NS_IF_B));
-	ASSERT_EQ(0, ns_cmd(self->ns.b, "ip neigh replace %s dev %s nud permanent lladdr "
-			    "$(ip -n %s -br link show %s | awk '{ print $3 }')",
-			    self->family == AF_INET6 ? ETCP_NS_ADDR6_A : ETCP_NS_ADDR_A,
-			    ETCP_NS_IF_B, self->ns.name_a, ETCP_NS_IF_A));
+	ASSERT_EQ(0, ns_neigh_pin(self->ns.a, ETCP_NS_IF_A, ETCP_NS_ADDR_B, ETCP_NS_ADDR6_B,
+				  self->ns.name_b, ETCP_NS_IF_B));
+	ASSERT_EQ(0, ns_neigh_pin(self->ns.b, ETCP_NS_IF_B, ETCP_NS_ADDR_A, ETCP_NS_ADDR6_A,
+				  self->ns.name_a, ETCP_NS_IF_A));
 	ASSERT_EQ(0, ns_cmd(self->ns.a, "tc qdisc add dev %s root netem %s",
 			    ETCP_NS_IF_A, args));
 	ASSERT_EQ(0, ns_cmd(self->ns.b, "tc qdisc add dev %s root netem %s",

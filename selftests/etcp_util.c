@@ -1133,6 +1133,15 @@ int ns_txcsum_off(int nsfd, const char *ifname)
 	return ns_ethtool_off(nsfd, ifname, ETHTOOL_STXCSUM);
 }
 
+int ns_neigh_pin(int nsfd, const char *ifname, const char *addr4, const char *addr6,
+		 const char *peer_ns, const char *peer_if)
+{
+	return ns_cmd(nsfd, "mac=$(ip -n %s -br link show %s | awk '{ print $3 }') && "
+		      "ip neigh replace %s dev %s nud permanent lladdr $mac && "
+		      "ip neigh replace %s dev %s nud permanent lladdr $mac",
+		      peer_ns, peer_if, addr4, ifname, addr6, ifname);
+}
+
 int router_ns_setup(struct etcp_netns *ns, const char **why)
 {
 	int ret;
@@ -1147,6 +1156,17 @@ int router_ns_setup(struct etcp_netns *ns, const char **why)
 		goto err;
 	*why = "cannot add netns c behind b";
 	ret = etcp_netns_add_c(ns, 5000);
+	if (ret)
+		goto err;
+	*why = "cannot pin the neighbours";
+	ret = ns_neigh_pin(ns->a, ETCP_NS_IF_A, ETCP_NS_ADDR_B, ETCP_NS_ADDR6_B,
+			   ns->name_b, ETCP_NS_IF_B) ?:
+	      ns_neigh_pin(ns->b, ETCP_NS_IF_B, ETCP_NS_ADDR_A, ETCP_NS_ADDR6_A,
+			   ns->name_a, ETCP_NS_IF_A) ?:
+	      ns_neigh_pin(ns->b, ETCP_NS_IF_B2, ETCP_NS_ADDR_C, ETCP_NS_ADDR6_C,
+			   ns->name_c, ETCP_NS_IF_C) ?:
+	      ns_neigh_pin(ns->c, ETCP_NS_IF_C, ETCP_NS_ADDR_B2, ETCP_NS_ADDR6_B2,
+			   ns->name_b, ETCP_NS_IF_B2);
 	if (ret)
 		goto err;
 	*why = "cannot set the sysctls";

@@ -339,8 +339,17 @@ size_t quiet(struct etcp_cap *cap, int ms);
  */
 int two_ns_setup(struct etcp_netns *ns);
 /*
+ * Pin, in netns nsfd, the neighbour entries of @addr4 and @addr6 on
+ * @ifname to the link address of @peer_if in the namespace named
+ * @peer_ns: ARP and neighbour discovery cannot fail then, however slow
+ * a loaded VM answers them.  0 or the shell's failure.
+ */
+int ns_neigh_pin(int nsfd, const char *ifname, const char *addr4, const char *addr6,
+		 const char *peer_ns, const char *peer_if);
+/*
  * a, b and c (etcp_netns_add_c()): b forwarding, its ICMP errors not
- * rate-limited (tests wait for none), TCP's timestamps off at the ends
+ * rate-limited (tests wait for none), every neighbour of both families
+ * pinned (ns_neigh_pin()), TCP's timestamps off at the ends
  * (so that its MSS is etcp's).  0, or -errno with *@why saying what
  * failed and nothing left behind.
  */
