@@ -349,13 +349,15 @@ void etcp_rcv_space_init(struct sock *sk)
  */
 void etcp_rcv_rtt_measure(struct etcp_sock *esk)
 {
-	u32 now = etcp_clock_us();
+	u32 now;
 
+	/* Most segments land inside the sample: no clock read for them. */
+	if (esk->rcv_rtt_start && etcp_before(esk->rcv_nxt, esk->rcv_rtt_seq))
+		return;
+	now = etcp_clock_us();
 	if (esk->rcv_rtt_start) {
 		u32 sample = max(now - esk->rcv_rtt_start, 1U);
 
-		if (etcp_before(esk->rcv_nxt, esk->rcv_rtt_seq))
-			return;
 		if (!esk->rcv_rtt_us || sample < esk->rcv_rtt_us)
 			esk->rcv_rtt_us = sample;
 	}

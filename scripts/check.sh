@@ -46,7 +46,7 @@ cd "$TOP"
 SUITE_TIMEOUT=${SUITE_TIMEOUT:-1800}
 # The debug kernel runs the suites 5 to 10 times slower than Debian's
 # (etcp_close: 40 s there, about 230 s here; all eight, two at a time:
-# about 10 min, etcp_reset the longest at 6.5), more when other VMs share
+# 10 to 20 min, etcp_reset the longest), more when other VMs share
 # the CPUs; the kmemleak scans after them take half a minute.
 DEBUG_SUITE_TIMEOUT=${DEBUG_SUITE_TIMEOUT:-3600}
 DEBUG_TEST_TIMEOUT=${DEBUG_TEST_TIMEOUT:-1200}
