@@ -230,7 +230,7 @@ struct etcp_sock {
 	u32 snd_sml;			/* end of the last short segment (Nagle) */
 	u32 max_window;			/* largest window the peer offered */
 	struct sk_buff *send_head;	/* first unsent skb on sk_write_queue */
-	u32 packets_out;		/* skbs sent and not acknowledged */
+	u32 packets_out;		/* segments sent, not acknowledged */
 	u32 syn_us;			/* when the SYN first left (RTT) */
 
 	/* The receive side. */
@@ -501,6 +501,8 @@ struct etcp_skb_cb {
 		struct {		/* an skb of the write queue */
 			u32 sent_us;	/* when last sent, etcp_clock_us() */
 			u8 retransmitted:1;	/* no RTT sample (Karn) */
+			u16 segs;	/* segments it made when last sent */
+			u16 seg_size;	/* their size (the MSS then) */
 		};
 	};
 	u8 flags;			/* ETCP_FLAG_* */
@@ -645,6 +647,22 @@ static inline struct sk_buff *etcp_write_next(struct sock *sk,
 	return skb->next;
 }
 
+/*
+ * Segments @skb of the write queue makes at @mss each: a write-queue skb
+ * holds up to a super-segment's worth (etcp_xmit_size_goal()); a FIN alone
+ * is one.
+ */
+static inline u32 etcp_skb_segs(const struct sk_buff *skb, u32 mss)
+{
+	return max_t(u32, DIV_ROUND_UP(skb->len, mss), 1);
+}
+
+/* Does @skb end in a segment shorter than @mss (Nagle's small segment)? */
+static inline bool etcp_skb_short(const struct sk_buff *skb, u32 mss)
+{
+	return skb->len % mss;
+}
+
 /* Free a write-queue skb and give its memory back to the socket. */
 static inline void etcp_wmem_free_skb(struct sock *sk, struct sk_buff *skb)
 {
@@ -679,6 +697,21 @@ static inline u32 etcp_clock_us(void)
 static inline u32 etcp_wnd_end(const struct etcp_sock *esk)
 {
 	return esk->snd_una + esk->snd_wnd;
+}
+
+/*
+ * Does the first segment of @skb, the send head, fit the peer's window?
+ * The FIN counts where it rides on that segment.
+ */
+static inline bool etcp_head_fits_wnd(const struct etcp_sock *esk,
+				      const struct sk_buff *skb)
+{
+	const struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+	u32 end = cb->end_seq;
+
+	if (skb->len > esk->snd_mss)
+		end = cb->seq + esk->snd_mss;
+	return !etcp_after(end, etcp_wnd_end(esk));
 }
 
 /* Bytes the user can read now (the peer's FIN takes a number, no byte). */
@@ -783,6 +816,7 @@ void etcp_write_xmit(struct sock *sk, enum etcp_xmit how);
 bool etcp_retransmit_head(struct sock *sk);
 void etcp_probe_window(struct sock *sk);
 int etcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len);
+void etcp_set_segs(struct sock *sk, struct sk_buff *skb, u32 size);
 u32 etcp_rcv_wnd_now(const struct etcp_sock *esk);
 u32 etcp_window_candidate(const struct sock *sk);
 void etcp_send_active_reset(struct sock *sk);

@@ -499,6 +499,24 @@ static bool etcp_is_simultaneous_synack(const struct sock *sk,
 }
 
 /*
+ * @skb in flight lost its first segments to an ACK (etcp_trim_head()):
+ * fewer of its segments are in flight, which the ACK acknowledged, and it
+ * gives an RTT sample as a whole one would (Linux: tcp_tso_acked()).
+ * Returns the segments acknowledged.
+ */
+static u32 etcp_partly_acked(struct sock *sk, struct sk_buff *skb, u32 now,
+			     s64 *rtt_us)
+{
+	struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+	u32 prior_segs = cb->segs;
+
+	etcp_set_segs(sk, skb, cb->seg_size);
+	if (!cb->retransmitted)
+		*rtt_us = now - cb->sent_us;
+	return prior_segs - cb->segs;
+}
+
+/*
  * Free what SEG.ACK acknowledged from the write queue ("any segments on
  * the retransmission queue that are thereby entirely acknowledged are
  * removed").  Returns how many segments in flight were acknowledged and,
@@ -520,13 +538,14 @@ static u32 etcp_clean_acked(struct sock *sk, u32 ack, s64 *rtt_us)
 		if (skb == esk->send_head)
 			in_flight = false;
 		if (etcp_after(cb->end_seq, ack)) {
-			if (etcp_after(ack, cb->seq))
-				etcp_trim_head(sk, skb, ack - cb->seq);
+			if (etcp_after(ack, cb->seq) &&
+			    !etcp_trim_head(sk, skb, ack - cb->seq) && in_flight)
+				acked += etcp_partly_acked(sk, skb, now, rtt_us);
 			break;
 		}
 		if (in_flight) {
-			esk->packets_out--;
-			acked++;
+			esk->packets_out -= cb->segs;
+			acked += cb->segs;
 			if (!cb->retransmitted)
 				*rtt_us = now - cb->sent_us;
 		} else {
@@ -664,7 +683,7 @@ static bool etcp_rcv_ack(struct sock *sk, const struct etcp_skb_cb *cb)
 
 	/* The window opened: the persist timer's backoff is over. */
 	if (esk->timer_mode == ETCP_TMR_PROBE && esk->send_head &&
-	    !etcp_after(ETCP_SKB_CB(esk->send_head)->end_seq, etcp_wnd_end(esk)))
+	    etcp_head_fits_wnd(esk, esk->send_head))
 		esk->backoff = 0;
 	etcp_write_xmit(sk, ETCP_XMIT_NAGLE);
 	return true;

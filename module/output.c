@@ -644,17 +644,35 @@ int etcp_send_req_segment(const struct sock *listener,
 	return etcp_req_xmit(listener, req, skb, dst, &fl6);
 }
 
+/*
+ * @skb of the write queue makes segments of @size: how many.  Where it is
+ * in flight (below SND.NXT), the flight counts them instead of those it
+ * made before (Linux: tcp_adjust_pcount()).
+ */
+void etcp_set_segs(struct sock *sk, struct sk_buff *skb, u32 size)
+{
+	struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+	struct etcp_sock *esk = etcp_sk(sk);
+	u32 segs = etcp_skb_segs(skb, size);
+
+	if (etcp_before(cb->seq, esk->snd_nxt))
+		esk->packets_out += segs - cb->segs;
+	cb->segs = segs;
+	cb->seg_size = size;
+}
+
 /* @skb of the write queue is going out (again): when, and how often. */
 static void etcp_skb_sent(struct sock *sk, struct sk_buff *skb)
 {
 	struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
 	struct etcp_sock *esk = etcp_sk(sk);
 
+	etcp_set_segs(sk, skb, esk->snd_mss);
 	/* A segment sent before (below SND.MAX) is a retransmission. */
 	if (etcp_before(cb->seq, esk->snd_max)) {
 		cb->retransmitted = 1;
-		esk->total_retrans++;
-		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_RETRANSSEGS);
+		esk->total_retrans += cb->segs;
+		ETCP_ADD_STATS(sock_net(sk), ETCP_MIB_RETRANSSEGS, cb->segs);
 	}
 	cb->sent_us = etcp_clock_us();
 }
@@ -701,7 +719,7 @@ static int etcp_xmit_built(struct sock *sk, struct sk_buff *nskb, u32 segs,
 }
 
 /*
- * Send one skb of the write queue: a clone carries the header, so that the
+ * Send one skb of the write queue, one segment: a clone carries the header, so that the
  * original stays queued until it is acknowledged.  The header goes into
  * the clone's headroom, which the original never uses; if an earlier clone
  * is still in flight (a retransmission before the first copy left the
@@ -739,16 +757,17 @@ static void etcp_advance_send_head(struct sock *sk, struct sk_buff *skb)
 	esk->snd_nxt = cb->end_seq;
 	if (etcp_after(esk->snd_nxt, esk->snd_max))
 		esk->snd_max = esk->snd_nxt;
-	if (skb->len < esk->snd_mss)
+	if (etcp_skb_short(skb, esk->snd_mss))
 		esk->snd_sml = cb->end_seq;
-	esk->packets_out++;
+	esk->packets_out += cb->segs;
 }
 
 /*
  * Nagle (RFC 896, RFC 9293 3.7.4) as Linux applies it, with Minshall's
  * refinement: a short segment waits only while an earlier short segment
  * is unacknowledged, so a bulk write's tail does not wait for a whole
- * window.  Only the last skb can be short.  Corked (ETCP_CORK, or a
+ * window.  Only the last skb can end short (its full segments before
+ * that may go: etcp_xmit_limit()).  Corked (ETCP_CORK, or a
  * send() with MSG_MORE), a short segment waits for more data, for the
  * cork to go or for the persist timer: with nothing in flight it sends
  * the segment after max(RTO, 200 ms), tcp(7)'s "200 millisecond ceiling"
@@ -760,7 +779,7 @@ static bool etcp_nagle_allows(struct sock *sk, const struct sk_buff *skb,
 	const struct etcp_sock *esk = etcp_sk(sk);
 
 	/* The FIN goes as soon as the data before it may (as Linux). */
-	if (skb->len >= esk->snd_mss ||
+	if (!etcp_skb_short(skb, esk->snd_mss) ||
 	    (ETCP_SKB_CB(skb)->flags & ETCP_FLAG_FIN))
 		return true;
 	if (!skb_queue_is_last(&sk->sk_write_queue, skb))
@@ -811,55 +830,91 @@ static u32 etcp_gso_frags(const struct sk_buff *prev,
 
 /*
  * How many skbs from the send head @skb on leave together as one
- * super-segment (offload.c), each as etcp_write_xmit() would send it
- * alone: within the congestion and the peer's window, as Nagle allows,
- * all but the last a full MSS.  A short skb, PSH or FIN is the last, so
+ * super-segment (offload.c): @skb, cut to what may leave already
+ * (etcp_xmit_limit()), and those after it that may leave whole, within the
+ * congestion and the peer's window and as Nagle allows.  Every skb but the
+ * last ends in a full segment, and a PSH or FIN ends the super-segment, so
  * that each keeps its place at the end of a segment.  At most
- * etcp_gso_max_segs() of them, in MAX_SKB_FRAGS fragments.
+ * etcp_gso_max_segs() segments, in MAX_SKB_FRAGS fragments.
  */
-static u32 etcp_gso_segs(struct sock *sk, struct sk_buff *skb,
+static u32 etcp_gso_skbs(struct sock *sk, struct sk_buff *skb,
 			 enum etcp_xmit how)
 {
 	const struct etcp_sock *esk = etcp_sk(sk);
-	const struct sk_buff *prev = NULL;
-	u32 max_segs, n = 0, frags = 0;
+	u32 mss = esk->snd_mss, max_segs, segs, frags, n = 1;
+	struct sk_buff *prev = skb;
 
 	max_segs = min(etcp_gso_max_segs(sk),
 		       esk->snd_cwnd - etcp_in_flight(esk));
+	segs = etcp_skb_segs(skb, mss);
+	frags = skb_shinfo(skb)->nr_frags;
 
-	for (; skb && n < max_segs; skb = etcp_write_next(sk, skb)) {
+	while (!etcp_skb_short(prev, mss) && prev->len &&
+	       !(ETCP_SKB_CB(prev)->flags & (ETCP_FLAG_PSH | ETCP_FLAG_FIN)) &&
+	       (skb = etcp_write_next(sk, prev))) {
 		const struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
 
-		if (!skb->len || skb_headlen(skb) || skb->len > esk->snd_mss ||
+		segs += etcp_skb_segs(skb, mss);
+		if (!skb->len || skb_headlen(skb) || segs > max_segs ||
 		    etcp_after(cb->end_seq, etcp_wnd_end(esk)))
 			break;
-		if (n && how != ETCP_XMIT_PUSH &&
-		    !etcp_nagle_allows(sk, skb, how))
+		if (how != ETCP_XMIT_PUSH && !etcp_nagle_allows(sk, skb, how))
 			break;
 		frags += etcp_gso_frags(prev, skb);
 		if (frags > MAX_SKB_FRAGS)
 			break;
 		n++;
 		prev = skb;
-		if (skb->len < esk->snd_mss ||
-		    (cb->flags & (ETCP_FLAG_PSH | ETCP_FLAG_FIN)))
-			break;
 	}
 	return n;
 }
 
 /*
- * Bytes a write gathers before it sends what it queued (stream.c): one
- * segment, or with super-segments as many as one holds, at most half the
- * peer's largest window, so that the ACK of one half can come back while
- * the other is sent (as Linux's tcp_xmit_size_goal()).
+ * Bytes of @skb, the send head, that may leave now: all of it, or as many
+ * of its first segments as the congestion window, the peer's window, one
+ * super-segment (one segment where the route takes none) and Nagle let
+ * go; 0 for none.  A FIN alone is a segment of no byte: 0 and "all of
+ * it" differ there only by whether the result reaches its length, so
+ * callers check for 0 before anything else.
+ */
+static u32 etcp_xmit_limit(struct sock *sk, const struct sk_buff *skb,
+			   enum etcp_xmit how)
+{
+	const struct etcp_sock *esk = etcp_sk(sk);
+	const struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+	u32 mss = esk->snd_mss, limit;
+
+	limit = (esk->snd_cwnd - etcp_in_flight(esk)) * mss;
+	limit = min(limit, max(etcp_gso_max_segs(sk), 1U) * mss);
+
+	if (!etcp_head_fits_wnd(esk, skb))
+		return 0;
+	/* Not all of it fits: the full segments that do (never the FIN's). */
+	if (etcp_after(cb->end_seq, etcp_wnd_end(esk)))
+		limit = min(limit, rounddown(min(etcp_wnd_end(esk) - cb->seq,
+						 skb->len - 1), mss));
+
+	if (how != ETCP_XMIT_PUSH && !etcp_nagle_allows(sk, skb, how))
+		limit = min(limit, rounddown(skb->len, mss));
+	return limit;
+}
+
+/*
+ * Bytes a write puts in one skb of the write queue, and gathers before it
+ * sends them (stream.c): one segment, or with super-segments as many full
+ * segments as one holds, at most half the peer's largest window, so that
+ * the ACK of one half can come back while the other is sent (as Linux's
+ * tcp_xmit_size_goal()).  An skb of the queue is cut where less of it may
+ * leave (etcp_fragment()): one per super-segment, not per segment, is
+ * what makes bulk transfer cheap.
  */
 u32 etcp_xmit_size_goal(const struct sock *sk)
 {
 	const struct etcp_sock *esk = etcp_sk(sk);
 	u32 goal = etcp_gso_max_segs(sk) * esk->snd_mss;
 
-	return max(min(goal, esk->max_window / 2), esk->snd_mss);
+	goal = min(goal, esk->max_window / 2);
+	return max(rounddown(goal, esk->snd_mss), esk->snd_mss);
 }
 
 /* Add @skb's data to super-segment @nskb, by reference to its pages. */
@@ -890,9 +945,9 @@ static void etcp_gso_add(struct sk_buff *nskb, const struct sk_buff *skb)
 /*
  * Send @n skbs of the write queue, @skb first, as one super-segment: a new
  * skb that refers to their pages (the queued skbs stay as they are, to be
- * acknowledged, cut or resent one by one), behind one header whose
- * checksum the device, or etcp_gso_segment() where the device cannot,
- * completes for each segment.  A short data skb never goes this way, so
+ * acknowledged, cut or resent), behind one header whose checksum the
+ * device, or etcp_gso_segment() where the device cannot, completes for
+ * each segment.  Data of one segment or less never goes this way, so
  * every partial checksum of ours is in a super-segment (offload.c).
  */
 static int etcp_transmit_gso(struct sock *sk, struct sk_buff *skb, u32 n)
@@ -901,7 +956,7 @@ static int etcp_transmit_gso(struct sock *sk, struct sk_buff *skb, u32 n)
 	struct skb_shared_info *shinfo;
 	struct sk_buff *nskb, *last;
 	struct tcphdr *th;
-	u32 i;
+	u32 i, segs = 0;
 
 	nskb = alloc_skb(ETCP_MAX_HEADER, GFP_ATOMIC);
 	if (!nskb)
@@ -910,6 +965,7 @@ static int etcp_transmit_gso(struct sock *sk, struct sk_buff *skb, u32 n)
 	for (i = 0, last = skb; i < n; i++, last = etcp_write_next(sk, last)) {
 		etcp_gso_add(nskb, last);
 		etcp_skb_sent(sk, last);
+		segs += ETCP_SKB_CB(last)->segs;
 		if (i == n - 1)
 			break;
 	}
@@ -925,9 +981,9 @@ static int etcp_transmit_gso(struct sock *sk, struct sk_buff *skb, u32 n)
 
 	shinfo = skb_shinfo(nskb);
 	shinfo->gso_size = esk->snd_mss;
-	shinfo->gso_segs = n;
+	shinfo->gso_segs = segs;
 	shinfo->gso_type = sk->sk_gso_type;
-	return etcp_xmit_built(sk, nskb, n, true);
+	return etcp_xmit_built(sk, nskb, segs, true);
 }
 
 /*
@@ -976,6 +1032,12 @@ static int etcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 	cb->flags &= ~(ETCP_FLAG_PSH | ETCP_FLAG_FIN);
 	buff->ip_summed = CHECKSUM_NONE;
 	__skb_queue_after(&sk->sk_write_queue, skb, buff);
+	/* In flight, the two count what they make at the size sent. */
+	if (etcp_before(cb->seq, etcp_sk(sk)->snd_nxt)) {
+		ETCP_SKB_CB(buff)->segs = 0;
+		etcp_set_segs(sk, skb, cb->seg_size);
+		etcp_set_segs(sk, buff, cb->seg_size);
+	}
 	return 0;
 }
 
@@ -1040,7 +1102,7 @@ void etcp_write_xmit(struct sock *sk, enum etcp_xmit how)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
 	struct sk_buff *skb;
-	u32 n;
+	u32 limit, n;
 
 	/* Where data or our FIN may still be (re)sent. */
 	if (!((1 << sk->sk_state) &
@@ -1051,16 +1113,12 @@ void etcp_write_xmit(struct sock *sk, enum etcp_xmit how)
 	while ((skb = esk->send_head)) {
 		if (etcp_in_flight(esk) >= esk->snd_cwnd)
 			break;
-		/* Queued before the path MTU fell (icmp.c): cut to size. */
-		if (skb->len > esk->snd_mss &&
-		    etcp_fragment(sk, skb, esk->snd_mss))
+		limit = etcp_xmit_limit(sk, skb, how);
+		if (!limit ||
+		    (skb->len > limit && etcp_fragment(sk, skb, limit)))
 			break;
-		if (etcp_after(ETCP_SKB_CB(skb)->end_seq, etcp_wnd_end(esk)))
-			break;
-		if (how != ETCP_XMIT_PUSH && !etcp_nagle_allows(sk, skb, how))
-			break;
-		n = etcp_gso_segs(sk, skb, how);
-		if (n < 2) {
+		n = etcp_gso_skbs(sk, skb, how);
+		if (n == 1 && skb->len <= esk->snd_mss) {
 			if (etcp_transmit_data(sk, skb))
 				break;
 			etcp_advance_send_head(sk, skb);
@@ -1075,7 +1133,7 @@ void etcp_write_xmit(struct sock *sk, enum etcp_xmit how)
 }
 
 /*
- * The first unacknowledged skb again: fast retransmit, a NewReno partial
+ * The first unacknowledged segment again: fast retransmit, a NewReno partial
  * ACK.  The retransmission timer starts over with it, as Linux restarts
  * it when it resends the head (tcp_xmit_retransmit_queue()): timed from
  * the first transmission, it would expire while the copy is on its way
@@ -1084,8 +1142,12 @@ void etcp_write_xmit(struct sock *sk, enum etcp_xmit how)
 bool etcp_retransmit_head(struct sock *sk)
 {
 	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+	u32 mss = etcp_sk(sk)->snd_mss;
 
 	if (!skb || skb == etcp_sk(sk)->send_head)
+		return false;
+	/* One segment: the first of a super-segment's skb. */
+	if (skb->len > mss && etcp_fragment(sk, skb, mss))
 		return false;
 	if (etcp_transmit_data(sk, skb))
 		return false;
@@ -1098,8 +1160,8 @@ bool etcp_retransmit_head(struct sock *sk)
  * 1191): the router that said so dropped one of them, and those of the
  * same size behind it went the same way.  Rather than wait for the
  * retransmission timeout, go back to the first segment larger than the
- * new MSS and send on from there, etcp_write_xmit() cutting each to the
- * new size (Linux: tcp_simple_retransmit()).  The congestion window
+ * new MSS and send on from there, in segments of the new size
+ * (Linux: tcp_simple_retransmit()).  The congestion window
  * stays: it counts segments, which are only smaller now, and nothing says
  * the network is congested.  But the resent data draws duplicate ACKs,
  * which must not start a fast recovery: the connection is in LOSS until
@@ -1111,8 +1173,10 @@ void etcp_simple_retransmit(struct sock *sk)
 	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
 	u32 in_flight = 0;
 
-	while (skb && skb != esk->send_head && skb->len <= esk->snd_mss) {
-		in_flight++;
+	while (skb && skb != esk->send_head &&
+	       min_t(u32, skb->len, ETCP_SKB_CB(skb)->seg_size) <=
+	       esk->snd_mss) {
+		in_flight += ETCP_SKB_CB(skb)->segs;
 		skb = etcp_write_next(sk, skb);
 	}
 	/* Nothing in flight is too large: what waits is cut when it goes. */

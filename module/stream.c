@@ -6,8 +6,10 @@
  * on both.  All of it under the socket lock, with softirq input going to
  * the backlog meanwhile.
  *
- * The write queue holds skbs of at most one MSS each, data in page
- * fragments (the linear part is left for the headers).  No checksum is
+ * The write queue holds skbs of up to a super-segment's worth each (as
+ * TCP's does: etcp_xmit_size_goal()), data in page fragments (the linear
+ * part is left for the headers); output.c cuts one where less of it may
+ * leave, and counts what is in flight in segments.  No checksum is
  * summed here: most data leaves in super-segments whose checksums the
  * device completes (output.c), and a segment sent alone is summed when it
  * goes.  Each skb's truesize is charged to sk_wmem_queued, bounded by
@@ -89,13 +91,16 @@ void etcp_write_space(struct sock *sk)
 	rcu_read_unlock();
 }
 
-/* The write queue's last skb, if it never left and has room for more. */
-static struct sk_buff *etcp_write_tail(struct sock *sk)
+/*
+ * The write queue's last skb, if it never left and has room for more of
+ * its @size_goal.
+ */
+static struct sk_buff *etcp_write_tail(struct sock *sk, u32 size_goal)
 {
 	const struct etcp_sock *esk = etcp_sk(sk);
 	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
 
-	if (!skb || skb->len >= esk->snd_mss)
+	if (!skb || skb->len >= size_goal)
 		return NULL;
 	/* Below SND.MAX it was sent: a clone may share its fragments. */
 	if (etcp_before(ETCP_SKB_CB(skb)->seq, esk->snd_max))
@@ -223,9 +228,9 @@ static void etcp_push(struct sock *sk, int flags)
 
 static int etcp_sendmsg_locked(struct sock *sk, struct msghdr *msg)
 {
-	struct etcp_sock *esk = etcp_sk(sk);
 	int flags = msg->msg_flags;
 	long timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
+	u32 size_goal;
 	int copied = 0;
 	int err;
 
@@ -239,6 +244,7 @@ static int etcp_sendmsg_locked(struct sock *sk, struct msghdr *msg)
 			goto out_err;
 	}
 	sk_clear_bit(SOCKWQ_ASYNC_NOSPACE, sk);
+	size_goal = etcp_xmit_size_goal(sk);
 
 	while (msg_data_left(msg)) {
 		struct sk_buff *skb;
@@ -248,7 +254,7 @@ static int etcp_sendmsg_locked(struct sock *sk, struct msghdr *msg)
 		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
 			goto do_error;
 
-		skb = etcp_write_tail(sk);
+		skb = etcp_write_tail(sk, size_goal);
 		if (!skb) {
 			if (!etcp_wmem_free(sk))
 				goto wait_for_space;
@@ -257,7 +263,7 @@ static int etcp_sendmsg_locked(struct sock *sk, struct msghdr *msg)
 				goto wait_for_space;
 		}
 		copy = min_t(size_t, msg_data_left(msg),
-			     esk->snd_mss - skb->len);
+			     size_goal - skb->len);
 		copy = etcp_copy_to_skb(sk, skb, msg, copy);
 		if (copy == -ENOMEM)
 			goto wait_for_space;
@@ -272,12 +278,10 @@ static int etcp_sendmsg_locked(struct sock *sk, struct msghdr *msg)
 		}
 		copied += copy;
 		/*
-		 * Full segments need not wait for the end of the write, once
-		 * there are enough of them to send together; the write's last
-		 * one waits for etcp_push() and its PSH.
+		 * A full skb need not wait for the end of the write; the
+		 * write's last one waits for etcp_push() and its PSH.
 		 */
-		if (skb->len >= esk->snd_mss && msg_data_left(msg) &&
-		    esk->write_seq - esk->snd_nxt >= etcp_xmit_size_goal(sk))
+		if (skb->len >= size_goal && msg_data_left(msg))
 			etcp_write_xmit(sk, ETCP_XMIT_NAGLE);
 		continue;
 
@@ -290,6 +294,8 @@ wait_for_space:
 		err = sk_stream_wait_memory(sk, &timeo);
 		if (err)
 			goto do_error;
+		/* The window or the route may have changed meanwhile. */
+		size_goal = etcp_xmit_size_goal(sk);
 	}
 	etcp_push(sk, flags);
 	return copied;
