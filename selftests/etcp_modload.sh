@@ -23,13 +23,14 @@
 # (from ETCP_SELFTEST_BIN, else ../build/selftests).
 set -u
 
-readonly ksft_skip=4
 readonly CYCLES=10
 readonly NS=etcp-${ETCP_NS_TAG:+$ETCP_NS_TAG-}m-$$
 KVER=$(uname -r)
 readonly KVER
 
 DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+# shellcheck source=selftests/etcp_lib.sh
+. "$DIR/etcp_lib.sh"
 BIN=${ETCP_SELFTEST_BIN:-$DIR/../build/selftests}
 SOCK=$BIN/etcp_sock
 KO=${ETCP_KO:-}
@@ -39,15 +40,7 @@ HOLD_PID=
 HOLD_OPEN=0
 SAVED_MODPROBE=
 NONDEFAULT=0		# etcp is loaded with parameters other than the defaults
-nr=0
-nfail=0
 
-log() { echo "# $*"; }
-
-skip_all() {
-	echo "1..0 # SKIP $*"
-	exit $ksft_skip
-}
 
 # ------------------------------------------------------------- helpers
 
@@ -137,17 +130,6 @@ cleanup() {
 	[ -n "$TMPD" ] && rm -rf "$TMPD"
 }
 
-run() {
-	local name=$1
-	nr=$((nr + 1))
-	log "--- $name"
-	if "test_$name"; then
-		echo "ok $nr $name"
-	else
-		echo "not ok $nr $name"
-		nfail=$((nfail + 1))
-	fi
-}
 
 # ------------------------------------------------------------- tests
 
