@@ -69,6 +69,19 @@ extern const struct proto_ops etcp_stream_ops;
 #define ETCP_MAX_WINDOW		65535U
 /* RFC 7323 2.3: the largest shift; a larger one received counts as 14. */
 #define ETCP_MAX_WSCALE		14
+
+/*
+ * SACK blocks an ACK carries (RFC 2018 3): four fit in the 40 bytes of
+ * options without timestamps, as Linux's TCP_NUM_SACKS.
+ */
+#define ETCP_NUM_SACKS		4
+
+/* One block of received data beyond a hole: [start, end). */
+struct etcp_sack_block {
+	u32 start;
+	u32 end;
+};
+
 /*
  * The largest receive buffer autotuning grows to (stream.c): 6 MiB, TCP's
  * default tcp_rmem[2] up to 6.12 (7.2's is 32 MiB).  The window scale is
@@ -99,6 +112,7 @@ struct etcp_sysctl {
 	int challenge_ack_limit;	/* per second */
 	int invalid_ratelimit;		/* ms */
 	int window_scaling;		/* RFC 7323 window scale option: 0, 1 */
+	int sack;			/* RFC 2018 SACK-permitted option: 0, 1 */
 };
 
 /* Counters shown in /proc/net/etcp_stat; names in proc.c. */
@@ -239,6 +253,8 @@ struct etcp_sock {
 	u32 ack_sent;			/* RCV.NXT we last acknowledged */
 	u16 rcv_mss;			/* largest segment seen, for delayed ACKs */
 	struct sk_buff_head ooo_queue;	/* out of order, by sequence */
+	/* RFC 2018: what ooo_queue holds, most recently grown first. */
+	struct etcp_sack_block sacks[ETCP_NUM_SACKS];
 	/*
 	 * Receive-buffer autotuning (stream.c): how much the reader took in
 	 * one round trip, which the receive buffer must hold to keep up; and
@@ -296,7 +312,10 @@ struct etcp_sock {
 	 */
 	u8 wscale_ok:1;
 	u8 snd_wscale:4;		/* the peer's: SEG.WND << snd_wscale */
+	/* RFC 2018: offered in our SYN, then agreed by both SYNs. */
+	u8 sack_ok:1;
 	u8 rcv_wscale:4;		/* ours: our window >> rcv_wscale */
+	u8 num_sacks;			/* blocks in sacks[] */
 	unsigned long rcv_tstamp;	/* jiffies of the last segment received */
 	unsigned long lrcvtime;		/* jiffies of the last data received */
 	unsigned long oow_ack_stamp;	/* jiffies of the last out-of-window ACK */
@@ -428,6 +447,7 @@ struct etcp_request {
 	u8 retransmits;
 	u16 rcv_wnd;			/* the window our SYN-ACK announces */
 	u8 wscale_ok:1;			/* RFC 7323: both SYNs carry the option */
+	u8 sack_ok:1;			/* RFC 2018: both SYNs carry SACK-permitted */
 	u8 snd_wscale:4;		/* the peer's shift */
 	u8 rcv_wscale:4;		/* ours */
 	u32 synack_us;			/* when the SYN-ACK first left */
@@ -510,6 +530,7 @@ struct etcp_skb_cb {
 	u8 tw_recycle:1;		/* received: tw_isn is set */
 	u8 wscale_ok:1;			/* received SYN: window scale option */
 	u8 wscale:4;			/* its shift, at most ETCP_MAX_WSCALE */
+	u8 sack_ok:1;			/* received SYN: SACK-permitted option */
 };
 
 #define ETCP_SKB_CB(skb)	((struct etcp_skb_cb *)&((skb)->cb[0]))
@@ -521,6 +542,11 @@ struct etcp_skb_cb {
 #define ETCP_OPTLEN_MSS		4
 #define ETCP_OPT_WSCALE		3		/* RFC 7323 2.2 */
 #define ETCP_OPTLEN_WSCALE	3
+#define ETCP_OPT_SACK_PERM	4		/* RFC 2018 2 */
+#define ETCP_OPTLEN_SACK_PERM	2
+#define ETCP_OPT_SACK		5		/* RFC 2018 3 */
+#define ETCP_OPTLEN_SACK_BASE	2		/* kind, length; 8 bytes a block */
+#define ETCP_OPTLEN_SACK_BLOCK	8
 
 /* The flag bits of header byte 13 (RFC 9293 3.1). */
 #define ETCP_FLAG_FIN		0x01

@@ -73,8 +73,10 @@ static void etcp_parse_wscale(const u8 *p, struct etcp_skb_cb *cb)
  * RFC 9293 section 3.2: options are a kind byte, then for all but EOL and
  * NOP a length byte covering kind and length.  Unknown kinds are skipped by
  * their length; a length that cannot be right makes the segment malformed.
- * Only a SYN's MSS (RFC 9293 3.7.1) and window scale (RFC 7323 2.2)
- * options mean anything; elsewhere they are skipped as Linux skips them.
+ * Only a SYN's MSS (RFC 9293 3.7.1), window scale (RFC 7323 2.2) and
+ * SACK-permitted (RFC 2018 2) options mean anything; elsewhere they are
+ * skipped as Linux skips them, as are SACK blocks (RFC 2018 3), which
+ * etcp's sender does not use yet.
  */
 static bool etcp_parse_options(const struct tcphdr *th, struct etcp_skb_cb *cb)
 {
@@ -84,6 +86,7 @@ static bool etcp_parse_options(const struct tcphdr *th, struct etcp_skb_cb *cb)
 	cb->mss = 0;
 	cb->wscale_ok = 0;
 	cb->wscale = 0;
+	cb->sack_ok = 0;
 	while (left > 0) {
 		u8 kind = p[0], len;
 
@@ -110,6 +113,11 @@ static bool etcp_parse_options(const struct tcphdr *th, struct etcp_skb_cb *cb)
 				return false;
 			if (th->syn)
 				etcp_parse_wscale(p, cb);
+		}
+		if (kind == ETCP_OPT_SACK_PERM) {
+			if (len != ETCP_OPTLEN_SACK_PERM)
+				return false;
+			cb->sack_ok = th->syn;
 		}
 		p += len;
 		left -= len;
@@ -343,6 +351,8 @@ static void etcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 		esk->wscale_ok = 0;
 		esk->rcv_wscale = 0;
 	}
+	/* RFC 2018 2: SACK only if both SYNs carried SACK-permitted. */
+	esk->sack_ok &= cb->sack_ok;
 
 	if (cb->flags & ETCP_FLAG_ACK) {
 		/* "If SND.UNA > ISS (our SYN has been ACKed)": ESTABLISHED. */
@@ -796,6 +806,8 @@ static bool etcp_prune_ofo(struct sock *sk, unsigned int size, u32 seq)
 		__skb_unlink(skb, &esk->ooo_queue);
 		kfree_skb(skb);
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_OFOPRUNED);
+		/* No block may report what is gone (Linux: tcp_sack_reset()). */
+		esk->num_sacks = 0;
 	}
 	return true;
 }
@@ -919,6 +931,65 @@ static bool etcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
+ * [@seq, @end) was just queued out of order: the SACK block holding it
+ * goes first (RFC 2018 4: "the first SACK block MUST specify the
+ * contiguous block of data containing the segment which triggered this
+ * ACK"), the others keep the order they were last reported in, and a
+ * block it now touches merges with it.  Beyond ETCP_NUM_SACKS blocks the
+ * one reported longest ago is forgotten, as Linux does it
+ * (tcp_sack_new_ofo_skb()).
+ */
+static void etcp_sack_add(struct etcp_sock *esk, u32 seq, u32 end)
+{
+	struct etcp_sack_block *sp = esk->sacks;
+	struct etcp_sack_block blk = { .start = seq, .end = end };
+	int i = 0, n = esk->num_sacks;
+
+	while (i < n) {
+		if (etcp_after(sp[i].start, blk.end) ||
+		    etcp_after(blk.start, sp[i].end)) {
+			i++;
+			continue;
+		}
+		if (etcp_before(sp[i].start, blk.start))
+			blk.start = sp[i].start;
+		if (etcp_after(sp[i].end, blk.end))
+			blk.end = sp[i].end;
+		memmove(&sp[i], &sp[i + 1], (n - i - 1) * sizeof(*sp));
+		n--;
+	}
+	if (n == ETCP_NUM_SACKS)
+		n--;
+	memmove(&sp[1], &sp[0], n * sizeof(*sp));
+	sp[0] = blk;
+	esk->num_sacks = n + 1;
+}
+
+/*
+ * RCV.NXT moved: the blocks it reached report nothing beyond a hole any
+ * more (RFC 2018 4, Linux's tcp_sack_remove()).
+ */
+static void etcp_sack_remove(struct etcp_sock *esk)
+{
+	struct etcp_sack_block *sp = esk->sacks;
+	int i = 0, n = esk->num_sacks;
+
+	if (skb_queue_empty(&esk->ooo_queue)) {
+		esk->num_sacks = 0;
+		return;
+	}
+	while (i < n) {
+		if (etcp_before(esk->rcv_nxt, sp[i].start)) {
+			i++;
+			continue;
+		}
+		memmove(&sp[i], &sp[i + 1], (n - i - 1) * sizeof(*sp));
+		n--;
+	}
+	esk->num_sacks = n;
+}
+
+/*
  * A segment beyond RCV.NXT waits in the out-of-order queue, sorted by
  * sequence.  One that brings nothing new is dropped; ones the new segment
  * covers entirely go.  Partial overlaps are trimmed when the data moves
@@ -930,7 +1001,7 @@ static void etcp_ofo_queue(struct sock *sk, struct sk_buff *skb)
 	struct etcp_sock *esk = etcp_sk(sk);
 	struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
 	struct sk_buff *prev = NULL, *p, *next, *charged;
-	u32 end_seq;
+	u32 seq = cb->seq, end_seq = cb->end_seq;
 
 	skb_queue_reverse_walk(&esk->ooo_queue, p) {
 		if (!etcp_after(ETCP_SKB_CB(p)->seq, cb->seq)) {
@@ -961,6 +1032,8 @@ static void etcp_ofo_queue(struct sock *sk, struct sk_buff *skb)
 			__skb_queue_head(&esk->ooo_queue, skb);
 	}
 
+	if (esk->sack_ok)
+		etcp_sack_add(esk, seq, end_seq);
 	end_seq = ETCP_SKB_CB(skb)->end_seq;
 	while (!skb_queue_is_last(&esk->ooo_queue, skb)) {
 		next = skb->next;
@@ -989,6 +1062,7 @@ static void etcp_rcv_fin(struct sock *sk, bool filled_gap)
 	sock_set_flag(sk, SOCK_DONE);
 	/* Nothing beyond the FIN can be data of this connection. */
 	__skb_queue_purge(&esk->ooo_queue);
+	esk->num_sacks = 0;
 
 	switch (sk->sk_state) {
 	case TCP_ESTABLISHED:
@@ -1092,6 +1166,8 @@ static bool etcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	had_ofo = !skb_queue_empty(&esk->ooo_queue);
 	if (had_ofo && !fin)
 		fin = etcp_ofo_drain(sk);
+	if (esk->num_sacks)
+		etcp_sack_remove(esk);
 	if (queued)
 		etcp_rcv_rtt_measure(esk);
 	if (!sock_flag(sk, SOCK_DEAD) && esk->rcv_nxt != esk->copied_seq)

@@ -285,6 +285,9 @@ static struct etcp_request *etcp_req_alloc(struct sock *listener,
 		req->snd_wscale = cb->wscale;
 		req->rcv_wscale = etcp_rcv_wscale(listener);
 	}
+	/* RFC 2018 2: SACK-permitted in the SYN-ACK only if the SYN had it. */
+	req->sack_ok = cb->sack_ok &&
+		READ_ONCE(etcp_pernet(sock_net(listener))->sysctl.sack);
 	/* Until the SYN-ACK's route tells our MSS. */
 	req->rcv_wnd = etcp_initial_window(listener, 0);
 	req->uid = listener->sk_uid;
@@ -420,6 +423,7 @@ static void etcp_child_init(struct sock *child, const struct sock *listener,
 	esk->irs = req->irs;
 	esk->rcv_nxt = req->irs + 1;
 	esk->wscale_ok = req->wscale_ok;
+	esk->sack_ok = req->sack_ok;
 	esk->snd_wscale = req->snd_wscale;
 	esk->rcv_wscale = req->rcv_wscale;
 	esk->snd_wnd = etcp_seg_wnd(esk, cb);

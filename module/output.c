@@ -33,20 +33,29 @@ struct etcp_seg {
 	u16 mss;		/* MSS option to carry, 0 for none */
 	bool wscale_ok;		/* a window scale option, of shift wscale */
 	u8 wscale;
+	bool sack_ok;		/* a SACK-permitted option */
+	u8 num_sacks;		/* SACK blocks to carry, from sacks */
+	const struct etcp_sack_block *sacks;
 };
 
 /*
- * A segment without data.  Options in Linux's order: MSS, then the window
- * scale after a NOP that aligns it (RFC 7323 appendix A's layout).
+ * A segment without data.  Options in Linux's order and layout without
+ * timestamps: MSS; SACK-permitted after two NOPs; the window scale after
+ * a NOP (RFC 7323 appendix A); SACK blocks after two NOPs, so that each
+ * 32-bit value is aligned (RFC 2018 3).
  */
 static struct sk_buff *etcp_build(const struct etcp_seg *seg, gfp_t gfp)
 {
 	unsigned int optlen = (seg->mss ? ETCP_OPTLEN_MSS : 0) +
-			      (seg->wscale_ok ? ETCP_OPTLEN_WSCALE + 1 : 0);
+			      (seg->sack_ok ? ETCP_OPTLEN_SACK_PERM + 2 : 0) +
+			      (seg->wscale_ok ? ETCP_OPTLEN_WSCALE + 1 : 0) +
+			      (seg->num_sacks ? 2 + ETCP_OPTLEN_SACK_BASE +
+			       seg->num_sacks * ETCP_OPTLEN_SACK_BLOCK : 0);
 	unsigned int hdrlen = sizeof(struct tcphdr) + optlen;
 	struct sk_buff *skb;
 	struct tcphdr *th;
 	u8 *opt;
+	int i;
 
 	skb = alloc_skb(ETCP_MAX_HEADER, gfp);
 	if (!skb)
@@ -72,11 +81,31 @@ static struct sk_buff *etcp_build(const struct etcp_seg *seg, gfp_t gfp)
 		put_unaligned_be16(seg->mss, opt + 2);
 		opt += ETCP_OPTLEN_MSS;
 	}
+	if (seg->sack_ok) {
+		opt[0] = ETCP_OPT_NOP;
+		opt[1] = ETCP_OPT_NOP;
+		opt[2] = ETCP_OPT_SACK_PERM;
+		opt[3] = ETCP_OPTLEN_SACK_PERM;
+		opt += 4;
+	}
 	if (seg->wscale_ok) {
 		opt[0] = ETCP_OPT_NOP;
 		opt[1] = ETCP_OPT_WSCALE;
 		opt[2] = ETCP_OPTLEN_WSCALE;
 		opt[3] = seg->wscale;
+		opt += 4;
+	}
+	if (seg->num_sacks) {
+		opt[0] = ETCP_OPT_NOP;
+		opt[1] = ETCP_OPT_NOP;
+		opt[2] = ETCP_OPT_SACK;
+		opt[3] = ETCP_OPTLEN_SACK_BASE +
+			 seg->num_sacks * ETCP_OPTLEN_SACK_BLOCK;
+		opt += 4;
+		for (i = 0; i < seg->num_sacks; i++, opt += 8) {
+			put_unaligned_be32(seg->sacks[i].start, opt);
+			put_unaligned_be32(seg->sacks[i].end, opt + 4);
+		}
 	}
 	return skb;
 }
@@ -301,11 +330,16 @@ static void etcp_transmit(struct sock *sk, u8 flags, u32 seq, bool with_mss)
 		.mss	= with_mss ? esk->advmss : 0,
 		.wscale_ok = with_mss && esk->wscale_ok,
 		.wscale	= esk->rcv_wscale,
+		.sack_ok = with_mss && esk->sack_ok,
+		.sacks	= esk->sacks,
 	};
 	struct sk_buff *skb;
 
 	if (!(flags & ETCP_FLAG_RST))
 		seg.window = etcp_announce_window(sk, flags & ETCP_FLAG_SYN);
+	/* RFC 2018 4: every ACK carries the blocks while data waits beyond a hole. */
+	if (!(flags & (ETCP_FLAG_SYN | ETCP_FLAG_RST)) && esk->sack_ok)
+		seg.num_sacks = esk->num_sacks;
 	skb = etcp_build(&seg, GFP_ATOMIC);
 	if (!skb)
 		return;
@@ -623,6 +657,7 @@ int etcp_send_req_segment(const struct sock *listener,
 			req->rcv_wnd = etcp_initial_window(listener, seg.mss);
 		seg.wscale_ok = req->wscale_ok;
 		seg.wscale = req->rcv_wscale;
+		seg.sack_ok = req->sack_ok;
 		seg.window = req->rcv_wnd;
 	} else {
 		seg.seq++;

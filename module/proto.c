@@ -55,6 +55,7 @@ static void etcp_purge_send(struct sock *sk)
 	esk->send_head = NULL;
 	esk->packets_out = 0;
 	__skb_queue_purge(&esk->ooo_queue);
+	esk->num_sacks = 0;
 }
 
 /* Every queue: the connection and its data are gone. */
@@ -311,6 +312,7 @@ void etcp_connect_init(struct sock *sk, unsigned int mtu)
 		!!READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.window_scaling);
 	esk->rcv_wscale = esk->wscale_ok ? etcp_rcv_wscale(sk) : 0;
 	esk->snd_wscale = 0;
+	esk->sack_ok = !!READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.sack);
 	esk->mss_clamp = etcp_peer_mss(esk, 0);
 	esk->snd_mss = esk->mss_clamp;
 	etcp_sk_addrs(sk, &laddr, &raddr);

@@ -77,20 +77,20 @@ static uint32_t get32(const uint8_t *p)
 }
 
 /*
- * The MSS of a well-formed option list, 0 if none, and in *@wscale the
- * window scale option's shift, -1 if none; malformed: -1.
+ * Walk the option list @p of @left bytes: -1 when it is malformed (RFC
+ * 9293 3.2: a length below 2 or beyond the header), else 0, with the
+ * first option of @kind in *@found (NULL if none).
  */
-static int cap_parse_opts(const uint8_t *p, int left, int *wscale)
+static int cap_walk_opts(const uint8_t *p, int left, uint8_t kind,
+			 const uint8_t **found)
 {
-	int mss = 0;
-
-	*wscale = -1;
+	*found = NULL;
 	while (left > 0) {
-		uint8_t kind = p[0], len;
+		uint8_t k = p[0], len;
 
-		if (kind == 0)
+		if (k == 0)
 			break;
-		if (kind == 1) {
+		if (k == 1) {
 			p++;
 			left--;
 			continue;
@@ -100,20 +100,58 @@ static int cap_parse_opts(const uint8_t *p, int left, int *wscale)
 		len = p[1];
 		if (len < 2 || len > left)
 			return -1;
-		if (kind == 2) {
-			if (len != 4)
-				return -1;
-			mss = get16(p + 2);
-		}
-		if (kind == 3) {
-			if (len != 3)
-				return -1;
-			*wscale = p[2];
-		}
+		if (k == kind && !*found)
+			*found = p;
 		p += len;
 		left -= len;
 	}
+	return 0;
+}
+
+/*
+ * The MSS of a well-formed option list, 0 if none, and in *@wscale the
+ * window scale option's shift, -1 if none; malformed: -1.
+ */
+static int cap_parse_opts(const uint8_t *p, int left, int *wscale)
+{
+	const uint8_t *o;
+	int mss = 0;
+
+	*wscale = -1;
+	if (cap_walk_opts(p, left, 2, &o))
+		return -1;
+	if (o) {
+		if (o[1] != 4)
+			return -1;
+		mss = get16(o + 2);
+	}
+	cap_walk_opts(p, left, 3, &o);
+	if (o) {
+		if (o[1] != 3)
+			return -1;
+		*wscale = o[2];
+	}
 	return mss;
+}
+
+int etcp_cap_sacks(const struct etcp_cap_seg *seg, uint32_t base,
+		   struct etcp_cap_sack *b, int max)
+{
+	const uint8_t *o;
+	int n, i;
+
+	if (cap_walk_opts(seg->opts, seg->optlen, 5, &o))
+		return -1;
+	if (!o)
+		return 0;
+	if ((o[1] - 2) % 8)
+		return -1;
+	n = (o[1] - 2) / 8;
+	for (i = 0; i < n && i < max; i++) {
+		b[i].start = (uint32_t)(get32(o + 2 + 8 * i) - base);
+		b[i].end = (uint32_t)(get32(o + 6 + 8 * i) - base);
+	}
+	return n;
 }
 
 /* Is @next an IPv6 extension header that may come before the transport's? */

@@ -183,6 +183,18 @@ const char *etcp_cap_str(struct etcp_cap *cap);
  * for none) into @buf, which holds 9 bytes.
  */
 void etcp_cap_flags_str(uint8_t flags, char *buf);
+/*
+ * The SACK option (RFC 2018 3) of @seg: its blocks, in the order sent,
+ * relative to @base (the peer's ISN: left and right edges as relative
+ * sequence numbers), into @b, at most @max of them.  Returns the blocks
+ * the option has, 0 when there is none, -1 when it is malformed (a length
+ * that is not 2 + 8n).
+ */
+struct etcp_cap_sack {
+	int64_t start, end;
+};
+int etcp_cap_sacks(const struct etcp_cap_seg *seg, uint32_t base,
+		   struct etcp_cap_sack *b, int max);
 /* One segment as a line (no newline, no prefix); returns its length. */
 int etcp_cap_fmt_seg(const struct etcp_cap *cap, const struct etcp_cap_seg *seg,
 		     char *buf, size_t size);
