@@ -215,6 +215,8 @@ static bool options_ok(const uint8_t *p, int left)
 			return false;
 		if (kind == ETCP_OPT_WSCALE && len != 3)
 			return false;
+		if (kind == ETCP_OPT_SACK_PERM && len != 2)
+			return false;
 		p += len;
 		left -= len;
 	}
@@ -346,9 +348,10 @@ static void fill_random(struct fuzz *f, uint8_t *p, size_t len)
 }
 
 /*
- * Option bytes, at most 40: EOL, NOP, MSS and window scale right and
- * wrong, unknown kinds right and wrong, lengths 0, 1, 2 and past the end,
- * a kind without its length byte at the very end.  Returns their number.
+ * Option bytes, at most 40: EOL, NOP, MSS, window scale and
+ * SACK-permitted right and wrong, unknown kinds right and wrong, lengths
+ * 0, 1, 2 and past the end, a kind without its length byte at the very
+ * end.  Returns their number.
  */
 static size_t gen_opts(struct fuzz *f, uint8_t *o)
 {
@@ -374,12 +377,13 @@ static size_t gen_opts(struct fuzz *f, uint8_t *o)
 			o[n++] = rnd(&f->rng, 20);
 			break;
 		case 4:
-			o[n++] = rnd(&f->rng, 2) ? ETCP_OPT_MSS : ETCP_OPT_WSCALE;
+			/* A known kind, its length right or (mostly) wrong. */
+			o[n++] = ETCP_OPT_MSS + rnd(&f->rng, 3);
 			o[n++] = badlen[rnd(&f->rng, ARRAY_SIZE(badlen))];
 			break;
 		case 5:
 			/* An unknown kind of any length, overlong ones too. */
-			o[n] = 4 + rnd(&f->rng, 252);
+			o[n] = 5 + rnd(&f->rng, 251);
 			o[n + 1] = rnd(&f->rng, 4) ? badlen[rnd(&f->rng, ARRAY_SIZE(badlen))] :
 						     (uint8_t)(max - n + 1 + rnd(&f->rng, 3));
 			n += 2;
@@ -387,7 +391,7 @@ static size_t gen_opts(struct fuzz *f, uint8_t *o)
 		case 6:
 			/* A good unknown option. */
 			k = 2 + rnd(&f->rng, 9);
-			o[n] = 4 + rnd(&f->rng, 252);
+			o[n] = 5 + rnd(&f->rng, 251);
 			o[n + 1] = k;
 			fill_random(f, o + n + 2, k - 2);
 			n += k;

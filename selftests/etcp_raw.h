@@ -28,6 +28,7 @@
 #define ETCP_OPT_NOP		1
 #define ETCP_OPT_MSS		2	/* length 4, then the MSS */
 #define ETCP_OPT_WSCALE		3	/* length 3, then the shift (RFC 7323) */
+#define ETCP_OPT_SACK_PERM	4	/* length 2 (RFC 2018) */
 
 enum etcp_raw_csum {
 	ETCP_RAW_CSUM_OK = 0,	/* the right checksum (the default) */
