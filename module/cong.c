@@ -142,10 +142,22 @@ void etcp_cong_enter_recovery(struct sock *sk)
 
 	esk->snd_ssthresh = etcp_ssthresh(esk);
 	esk->recover = esk->snd_max;
-	esk->snd_cwnd = esk->snd_ssthresh + 3;
 	esk->snd_cwnd_cnt = 0;
 	esk->ca_state = ETCP_CA_RECOVERY;
 	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_FASTRETRANS);
+	if (esk->sack_ok) {
+		/*
+		 * RFC 6675 5 (4.2, 4.3): cwnd = ssthresh, no inflation (the
+		 * pipe shrinks as segments are SACKed instead); the first
+		 * segment goes again at once, the rest as the pipe allows.
+		 */
+		esk->snd_cwnd = esk->snd_ssthresh;
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_SACKRECOVERY);
+		etcp_sack_lose_head(sk);
+		etcp_xmit_lost(sk, true);
+		return;
+	}
+	esk->snd_cwnd = esk->snd_ssthresh + 3;
 	etcp_retransmit_head(sk);
 }
 
@@ -165,6 +177,9 @@ void etcp_cong_partial_ack(struct sock *sk, u32 acked)
 		esk->dupacks = 0;
 		return;
 	}
+	/* With SACK the scoreboard says what to resend (etcp_xmit_lost()). */
+	if (esk->sack_ok)
+		return;
 	etcp_retransmit_head(sk);
 	esk->snd_cwnd = max(esk->snd_cwnd - min(acked, esk->snd_cwnd), 1U) + 1;
 }

@@ -165,6 +165,7 @@ enum etcp_mib_field {
 	ETCP_MIB_OUTOFWINDOWICMPS,	/* ICMP error quoting a seq not in flight */
 	ETCP_MIB_ACKSKIPPEDCHALLENGE,	/* request's challenge ACK not sent: limit */
 	ETCP_MIB_SPURIOUSRTXHOSTQUEUES,	/* SYN not sent again: still in the host */
+	ETCP_MIB_SACKRECOVERY,		/* fast recoveries led by SACK (RFC 6675) */
 	ETCP_MIB_MAX
 };
 
@@ -245,6 +246,10 @@ struct etcp_sock {
 	u32 max_window;			/* largest window the peer offered */
 	struct sk_buff *send_head;	/* first unsent skb on sk_write_queue */
 	u32 packets_out;		/* segments sent, not acknowledged */
+	/* Of them, by the SACK scoreboard's marks (sack.c). */
+	u32 sacked_out;
+	u32 lost_out;
+	u32 retrans_out;
 	u32 syn_us;			/* when the SYN first left (RTT) */
 
 	/* The receive side. */
@@ -521,6 +526,10 @@ struct etcp_skb_cb {
 		struct {		/* an skb of the write queue */
 			u32 sent_us;	/* when last sent, etcp_clock_us() */
 			u8 retransmitted:1;	/* no RTT sample (Karn) */
+			/* The SACK scoreboard's marks (sack.c). */
+			u8 sacked:1;	/* the peer holds it */
+			u8 lost:1;	/* RFC 6675 IsLost() */
+			u8 rtx:1;	/* resent since marked lost */
 			u16 segs;	/* segments it made when last sent */
 			u16 seg_size;	/* their size (the MSS then) */
 		};
@@ -531,6 +540,7 @@ struct etcp_skb_cb {
 	u8 wscale_ok:1;			/* received SYN: window scale option */
 	u8 wscale:4;			/* its shift, at most ETCP_MAX_WSCALE */
 	u8 sack_ok:1;			/* received SYN: SACK-permitted option */
+	u8 sack_off;			/* received: its SACK option's offset, 0: none */
 };
 
 #define ETCP_SKB_CB(skb)	((struct etcp_skb_cb *)&((skb)->cb[0]))
@@ -842,6 +852,7 @@ void etcp_write_xmit(struct sock *sk, enum etcp_xmit how);
 bool etcp_retransmit_head(struct sock *sk);
 void etcp_probe_window(struct sock *sk);
 int etcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len);
+int etcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len);
 void etcp_set_segs(struct sock *sk, struct sk_buff *skb, u32 size);
 u32 etcp_rcv_wnd_now(const struct etcp_sock *esk);
 u32 etcp_window_candidate(const struct sock *sk);
@@ -855,6 +866,15 @@ u32 etcp_select_window(const struct sock *sk);
 u16 etcp_initial_window(const struct sock *sk, u32 mss);
 u8 etcp_rcv_wscale(const struct sock *sk);
 u32 etcp_in_flight(const struct etcp_sock *esk);
+void etcp_xmit_lost(struct sock *sk, bool force);
+
+/* sack.c */
+void etcp_sack_tag(struct sock *sk, const struct sk_buff *ack);
+void etcp_sack_mark_lost(struct sock *sk);
+bool etcp_sack_head_lost(struct sock *sk);
+void etcp_sack_lose_head(struct sock *sk);
+void etcp_sack_forget(struct etcp_sock *esk, const struct etcp_skb_cb *cb);
+void etcp_sack_clear(struct sock *sk);
 u16 etcp_peer_mss(const struct etcp_sock *esk, u16 opt);
 void etcp_sync_mss(struct sock *sk);
 void etcp_simple_retransmit(struct sock *sk);

@@ -75,8 +75,8 @@ static void etcp_parse_wscale(const u8 *p, struct etcp_skb_cb *cb)
  * their length; a length that cannot be right makes the segment malformed.
  * Only a SYN's MSS (RFC 9293 3.7.1), window scale (RFC 7323 2.2) and
  * SACK-permitted (RFC 2018 2) options mean anything; elsewhere they are
- * skipped as Linux skips them, as are SACK blocks (RFC 2018 3), which
- * etcp's sender does not use yet.
+ * skipped as Linux skips them.  SACK blocks (RFC 2018 3) are found here
+ * and read by sack.c.
  */
 static bool etcp_parse_options(const struct tcphdr *th, struct etcp_skb_cb *cb)
 {
@@ -87,6 +87,7 @@ static bool etcp_parse_options(const struct tcphdr *th, struct etcp_skb_cb *cb)
 	cb->wscale_ok = 0;
 	cb->wscale = 0;
 	cb->sack_ok = 0;
+	cb->sack_off = 0;
 	while (left > 0) {
 		u8 kind = p[0], len;
 
@@ -119,6 +120,11 @@ static bool etcp_parse_options(const struct tcphdr *th, struct etcp_skb_cb *cb)
 				return false;
 			cb->sack_ok = th->syn;
 		}
+		/* Blocks of a length RFC 2018 3 allows; others are ignored. */
+		if (kind == ETCP_OPT_SACK && !th->syn &&
+		    len >= ETCP_OPTLEN_SACK_BASE + ETCP_OPTLEN_SACK_BLOCK &&
+		    !((len - ETCP_OPTLEN_SACK_BASE) % ETCP_OPTLEN_SACK_BLOCK))
+			cb->sack_off = p - (const u8 *)th;
 		p += len;
 		left -= len;
 	}
@@ -554,6 +560,7 @@ static u32 etcp_clean_acked(struct sock *sk, u32 ack, s64 *rtt_us)
 			break;
 		}
 		if (in_flight) {
+			etcp_sack_forget(esk, cb);
 			esk->packets_out -= cb->segs;
 			acked += cb->segs;
 			if (!cb->retransmitted)
@@ -623,9 +630,30 @@ static void etcp_rcv_dupack(struct sock *sk)
 
 	if (esk->dupacks < U8_MAX)
 		esk->dupacks++;
+	/* With SACK, the scoreboard decides (etcp_rcv_sack()). */
+	if (esk->sack_ok)
+		return;
 	if (esk->ca_state == ETCP_CA_RECOVERY)
 		esk->snd_cwnd++;
 	else if (esk->ca_state == ETCP_CA_OPEN && esk->dupacks == 3)
+		etcp_cong_enter_recovery(sk);
+}
+
+/*
+ * The SACK blocks of @ack mark the scoreboard (sack.c), which then says
+ * what is lost; outside a recovery or a timeout's go-back-N, a lost first
+ * segment or the third duplicate ACK starts fast recovery (RFC 6675 5).
+ */
+static void etcp_rcv_sack(struct sock *sk, const struct sk_buff *ack)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (esk->ca_state == ETCP_CA_LOSS)
+		return;
+	etcp_sack_tag(sk, ack);
+	etcp_sack_mark_lost(sk);
+	if (esk->ca_state == ETCP_CA_OPEN &&
+	    (etcp_sack_head_lost(sk) || esk->dupacks >= 3))
 		etcp_cong_enter_recovery(sk);
 }
 
@@ -639,8 +667,9 @@ static u32 etcp_old_ack_span(const struct etcp_sock *esk)
  * "fifth, check the ACK field" in the synchronized states.  Returns false
  * when the segment is to be dropped.
  */
-static bool etcp_rcv_ack(struct sock *sk, const struct etcp_skb_cb *cb)
+static bool etcp_rcv_ack(struct sock *sk, const struct sk_buff *skb)
 {
+	const struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
 	struct etcp_sock *esk = etcp_sk(sk);
 	u32 prior_wnd = esk->snd_wnd;
 
@@ -690,6 +719,8 @@ static bool etcp_rcv_ack(struct sock *sk, const struct etcp_skb_cb *cb)
 		etcp_ack_new_data(sk, cb->ack_seq);
 	else if (etcp_is_dupack(esk, cb, prior_wnd))
 		etcp_rcv_dupack(sk);
+	if (esk->sack_ok)
+		etcp_rcv_sack(sk, skb);
 
 	/* The window opened: the persist timer's backoff is over. */
 	if (esk->timer_mode == ETCP_TMR_PROBE && esk->send_head &&
@@ -1368,7 +1399,7 @@ static bool etcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 			return false;
 		}
 		etcp_established(sk, cb);
-	} else if (!etcp_rcv_ack(sk, cb) || !etcp_rcv_fin_acked(sk)) {
+	} else if (!etcp_rcv_ack(sk, skb) || !etcp_rcv_fin_acked(sk)) {
 		return false;
 	}
 

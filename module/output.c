@@ -681,17 +681,26 @@ int etcp_send_req_segment(const struct sock *listener,
 
 /*
  * @skb of the write queue makes segments of @size: how many.  Where it is
- * in flight (below SND.NXT), the flight counts them instead of those it
- * made before (Linux: tcp_adjust_pcount()).
+ * in flight (below SND.NXT), the flight and the SACK scoreboard's counts
+ * of its marks count them instead of those it made before (Linux:
+ * tcp_adjust_pcount()).
  */
 void etcp_set_segs(struct sock *sk, struct sk_buff *skb, u32 size)
 {
 	struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
 	struct etcp_sock *esk = etcp_sk(sk);
 	u32 segs = etcp_skb_segs(skb, size);
+	u32 delta = segs - cb->segs;
 
-	if (etcp_before(cb->seq, esk->snd_nxt))
-		esk->packets_out += segs - cb->segs;
+	if (etcp_before(cb->seq, esk->snd_nxt)) {
+		esk->packets_out += delta;
+		if (cb->sacked)
+			esk->sacked_out += delta;
+		if (cb->lost)
+			esk->lost_out += delta;
+		if (cb->rtx)
+			esk->retrans_out += delta;
+	}
 	cb->segs = segs;
 	cb->seg_size = size;
 }
@@ -1039,7 +1048,7 @@ static int etcp_unclone(struct sk_buff *skb)
 }
 
 /* Cut the first @len bytes off @skb, with a new skb for the rest. */
-static int etcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
+int etcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 {
 	struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
 	struct sk_buff *buff;
@@ -1122,9 +1131,58 @@ int etcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len)
  */
 u32 etcp_in_flight(const struct etcp_sock *esk)
 {
+	u32 left;
+
+	/* With SACK, RFC 6675's pipe (sack.c); limited transmit is in it. */
+	if (esk->sack_ok) {
+		left = esk->sacked_out + esk->lost_out;
+		left = left > esk->packets_out ? 0 : esk->packets_out - left;
+		return left + esk->retrans_out;
+	}
 	if (esk->ca_state != ETCP_CA_OPEN)
 		return esk->packets_out;
 	return esk->packets_out - min_t(u32, esk->dupacks, esk->packets_out);
+}
+
+/*
+ * RFC 6675 NextSeg() rule 1: in fast recovery, what the SACK scoreboard
+ * says is lost goes again, oldest first, before any new data, as the
+ * congestion window's room over the pipe allows (@force: the first one
+ * whatever the room, RFC 6675 5 (4.3)).  Each such skb is marked rtx, so
+ * that it is resent once per recovery.
+ */
+void etcp_xmit_lost(struct sock *sk, bool force)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct sk_buff *skb, *head = skb_peek(&sk->sk_write_queue);
+	bool rearm = false;
+	u32 room;
+
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+
+		if (skb == esk->send_head)
+			break;
+		if (!cb->lost || cb->rtx)
+			continue;
+		room = force ? 1 : esk->snd_cwnd -
+			min(etcp_in_flight(esk), esk->snd_cwnd);
+		if (!room)
+			break;
+		force = false;
+		if (cb->segs > room &&
+		    etcp_fragment(sk, skb, room * cb->seg_size))
+			break;
+		if (skb->len <= esk->snd_mss ? etcp_transmit_data(sk, skb) :
+					       etcp_transmit_gso(sk, skb, 1))
+			break;
+		cb->rtx = 1;
+		esk->retrans_out += cb->segs;
+		rearm |= skb == head;
+	}
+	/* As a resent head restarts it (etcp_retransmit_head()). */
+	if (rearm)
+		etcp_rearm_rtx(sk);
 }
 
 /*
@@ -1145,6 +1203,8 @@ void etcp_write_xmit(struct sock *sk, enum etcp_xmit how)
 	       TCPF_CLOSING | TCPF_LAST_ACK)))
 		return;
 
+	if (esk->sack_ok && esk->ca_state == ETCP_CA_RECOVERY)
+		etcp_xmit_lost(sk, false);
 	while ((skb = esk->send_head)) {
 		if (etcp_in_flight(esk) >= esk->snd_cwnd)
 			break;
@@ -1221,6 +1281,8 @@ void etcp_simple_retransmit(struct sock *sk)
 	esk->send_head = skb;
 	esk->snd_nxt = ETCP_SKB_CB(skb)->seq;
 	esk->packets_out = in_flight;
+	/* What the scoreboard knew of the resent part is void. */
+	etcp_sack_clear(sk);
 	if (esk->ca_state == ETCP_CA_OPEN) {
 		esk->recover = esk->snd_max;
 		esk->ca_state = ETCP_CA_LOSS;

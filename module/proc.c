@@ -404,6 +404,7 @@ static const char * const etcp_mib_names[ETCP_MIB_MAX] = {
 	[ETCP_MIB_OUTOFWINDOWICMPS]	= "OutOfWindowIcmps",
 	[ETCP_MIB_ACKSKIPPEDCHALLENGE]	= "AckSkippedChallenge",
 	[ETCP_MIB_SPURIOUSRTXHOSTQUEUES] = "SpuriousRtxHostQueues",
+	[ETCP_MIB_SACKRECOVERY]		= "SackRecovery",
 };
 
 static unsigned long etcp_mib_sum(struct etcp_mib __percpu *mib, int field)

@@ -278,6 +278,7 @@ static void etcp_retransmit_timeout(struct sock *sk)
 		return;
 	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_TIMEOUTS);
 	etcp_cong_rto(sk);
+	etcp_sack_clear(sk);
 	esk->packets_out = 0;
 	esk->send_head = skb_peek(&sk->sk_write_queue);
 	esk->snd_nxt = esk->snd_una;

@@ -2184,10 +2184,11 @@ TEST_F_TIMEOUT(stream, integrity_100mib, 300)
 
 /*
  * @bytes each way at once, random sizes, with "netem @args" on both ea
- * and eb (so data and ACKs of both directions suffer).
+ * and eb (so data and ACKs of both directions suffer); with @sack, SACK
+ * on in both namespaces (tcp_sack, etcp_sack), else as they are.
  */
 static void netem_xfer(struct __test_metadata *_metadata, FIXTURE_DATA(stream) *self,
-		       int proto, const char *args, uint64_t bytes)
+		       int proto, const char *args, uint64_t bytes, bool sack)
 {
 	struct xfer_opt o = { .wmax = 65536, .rmax = 65536, .random = true,
 			      .seed = size_seed(), .timeout_ms = 90000 };
@@ -2208,34 +2209,82 @@ static void netem_xfer(struct __test_metadata *_metadata, FIXTURE_DATA(stream) *
 			    ETCP_NS_IF_A, args));
 	ASSERT_EQ(0, ns_cmd(self->ns.b, "tc qdisc add dev %s root netem %s",
 			    ETCP_NS_IF_B, args));
-	snprintf(what, sizeof(what), "netem %s, %llu KiB each way (ETCP_STREAM_SEED=%u)",
-		 args, (unsigned long long)(bytes / KIB), o.seed);
+	if (sack) {
+		ASSERT_EQ(0, proto_sysctl_set(self->ns.a, proto, "sack", 1));
+		ASSERT_EQ(0, proto_sysctl_set(self->ns.b, proto, "sack", 1));
+	}
+	snprintf(what, sizeof(what), "netem %s%s, %llu KiB each way (ETCP_STREAM_SEED=%u)",
+		 args, sack ? ", SACK" : "", (unsigned long long)(bytes / KIB), o.seed);
 	xfer_each_way(_metadata, self, proto, bytes, &o, what);
+}
+
+/*
+ * netem_xfer() with SACK on both ends (tcp_sack, etcp_sack): the data
+ * comes through whole, and for etcp, where @recoveries, the losses were
+ * recovered by RFC 6675's SACK recovery (etcp_stat SackRecovery) in
+ * either namespace, not by NewReno alone.
+ */
+static void netem_sack_xfer(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(stream) *self, int proto, const char *args,
+			    uint64_t bytes, bool recoveries)
+{
+	long before = 0, after;
+
+	if (proto != IPPROTO_TCP)
+		before = stat_now(self->ns.a, "SackRecovery") +
+			 stat_now(self->ns.b, "SackRecovery");
+	netem_xfer(_metadata, self, proto, args, bytes, true);
+	if (proto == IPPROTO_TCP || !recoveries)
+		return;
+	after = stat_now(self->ns.a, "SackRecovery") +
+		stat_now(self->ns.b, "SackRecovery");
+	EXPECT_LT(before, after) TH_LOG("no SACK recovery under netem %s", args);
 }
 
 TEST_F_TIMEOUT(stream, netem_loss_1, 120)
 {
-	netem_xfer(_metadata, self, variant->proto, "loss 1%", 2 * MIB);
+	netem_xfer(_metadata, self, variant->proto, "loss 1%", 2 * MIB, false);
 }
 
 TEST_F_TIMEOUT(stream, netem_loss_10, 120)
 {
-	netem_xfer(_metadata, self, variant->proto, "loss 10%", 512 * KIB);
+	netem_xfer(_metadata, self, variant->proto, "loss 10%", 512 * KIB, false);
 }
 
 TEST_F_TIMEOUT(stream, netem_reorder, 120)
 {
-	netem_xfer(_metadata, self, variant->proto, "delay 10ms reorder 25% 50%", 2 * MIB);
+	netem_xfer(_metadata, self, variant->proto, "delay 10ms reorder 25% 50%", 2 * MIB, false);
 }
 
 TEST_F_TIMEOUT(stream, netem_duplicate, 120)
 {
-	netem_xfer(_metadata, self, variant->proto, "duplicate 5%", 2 * MIB);
+	netem_xfer(_metadata, self, variant->proto, "duplicate 5%", 2 * MIB, false);
+}
+
+TEST_F_TIMEOUT(stream, netem_sack_loss_1, 120)
+{
+	netem_sack_xfer(_metadata, self, variant->proto, "loss 1%", 2 * MIB, false);
+}
+
+TEST_F_TIMEOUT(stream, netem_sack_loss_10, 120)
+{
+	netem_sack_xfer(_metadata, self, variant->proto, "loss 10%", 512 * KIB, true);
+}
+
+TEST_F_TIMEOUT(stream, netem_sack_reorder, 120)
+{
+	netem_sack_xfer(_metadata, self, variant->proto, "delay 10ms reorder 25% 50%",
+			2 * MIB, false);
+}
+
+TEST_F_TIMEOUT(stream, netem_sack_duplicate, 120)
+{
+	netem_sack_xfer(_metadata, self, variant->proto, "duplicate 5%", 2 * MIB, false);
 }
 
 TEST_F_TIMEOUT(stream, netem_delay, 120)
 {
-	netem_xfer(_metadata, self, variant->proto, "delay 20ms", 2 * MIB);
+	netem_xfer(_metadata, self, variant->proto, "delay 20ms", 2 * MIB, false);
 }
 
 /* ------------------------------------------- receive-buffer autotuning */

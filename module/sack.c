@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * etcp: the sender's SACK scoreboard (RFC 2018, RFC 6675).
+ *
+ * Where both SYNs carried SACK-permitted, the peer's ACKs report the data
+ * it holds beyond a hole.  Each skb of the write queue in flight (before
+ * the send head) carries three marks, and the socket counts the segments
+ * of each kind:
+ *
+ *   sacked  the peer holds it                       sacked_out
+ *   lost    RFC 6675's IsLost(): at least DupThresh  lost_out
+ *           segments above it were SACKed
+ *   rtx     resent since it was marked lost          retrans_out
+ *
+ * What is in flight is then RFC 6675's pipe, packets_out - sacked_out -
+ * lost_out + retrans_out, as Linux counts it (tcp_packets_in_flight()).
+ * Fast recovery starts when the first unacknowledged segment is lost or
+ * at the third duplicate ACK (RFC 6675 5), and resends what is lost
+ * before any new data (NextSeg()'s rules 1 and 2; output.c).  A block
+ * that begins or ends inside an skb cuts it there, where its segments
+ * meet.  A retransmission timeout forgets the scoreboard: everything from
+ * SND.UNA goes again.
+ */
+#include <linux/skbuff.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "etcp.h"
+
+/* RFC 6675 2: DupThresh. */
+#define ETCP_DUPTHRESH		3
+
+/* @cb's skb leaves the flight, acknowledged: its marks stop counting. */
+void etcp_sack_forget(struct etcp_sock *esk, const struct etcp_skb_cb *cb)
+{
+	if (cb->sacked)
+		esk->sacked_out -= cb->segs;
+	if (cb->lost)
+		esk->lost_out -= cb->segs;
+	if (cb->rtx)
+		esk->retrans_out -= cb->segs;
+}
+
+/* @skb in flight is held by the peer. */
+static void etcp_sack_mark(struct etcp_sock *esk, struct sk_buff *skb)
+{
+	struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+
+	etcp_sack_forget(esk, cb);
+	cb->lost = 0;
+	cb->rtx = 0;
+	cb->sacked = 1;
+	esk->sacked_out += cb->segs;
+}
+
+/*
+ * Cut @skb in flight after @len bytes, where two of its segments meet; a
+ * FIN stays with the last byte.  Returns 0, or nonzero when it cannot be
+ * cut there (the skb is then left unmarked: a later block may cover it).
+ */
+static int etcp_sack_cut(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	const struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+
+	if (!len || len >= skb->len || !cb->seg_size || len % cb->seg_size)
+		return -EINVAL;
+	return etcp_fragment(sk, skb, len);
+}
+
+/* Mark what [@start, @end) covers of what is in flight. */
+static void etcp_sack_tag_block(struct sock *sk, u32 start, u32 end)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct sk_buff *skb;
+
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+
+		if (skb == esk->send_head || !etcp_before(cb->seq, end))
+			break;
+		if (cb->sacked || !etcp_after(cb->end_seq, start))
+			continue;
+		/* Only its tail is held: the next pass sees the cut-off part. */
+		if (etcp_before(cb->seq, start)) {
+			etcp_sack_cut(sk, skb, start - cb->seq);
+			continue;
+		}
+		if (etcp_after(cb->end_seq, end) &&
+		    etcp_sack_cut(sk, skb, end - cb->seq))
+			break;
+		etcp_sack_mark(esk, skb);
+	}
+}
+
+/*
+ * The SACK option of @ack, if any: mark what its blocks cover.  A block
+ * below SND.UNA (a D-SACK, RFC 2883) or beyond SND.MAX tells nothing
+ * about what is in flight and is passed over, as are malformed ones.
+ */
+void etcp_sack_tag(struct sock *sk, const struct sk_buff *ack)
+{
+	const struct etcp_skb_cb *acb = ETCP_SKB_CB(ack);
+	struct etcp_sock *esk = etcp_sk(sk);
+	const u8 *opt;
+	int i, n;
+
+	if (!esk->sack_ok || !acb->sack_off)
+		return;
+	opt = (const u8 *)tcp_hdr(ack) + acb->sack_off;
+	n = (opt[1] - ETCP_OPTLEN_SACK_BASE) / ETCP_OPTLEN_SACK_BLOCK;
+	for (i = 0; i < n; i++) {
+		const u8 *b = opt + ETCP_OPTLEN_SACK_BASE +
+			      i * ETCP_OPTLEN_SACK_BLOCK;
+		u32 start = get_unaligned_be32(b);
+		u32 end = get_unaligned_be32(b + 4);
+
+		if (!etcp_before(start, end) ||
+		    !etcp_after(start, esk->snd_una) ||
+		    etcp_after(end, esk->snd_max))
+			continue;
+		etcp_sack_tag_block(sk, start, end);
+	}
+}
+
+/*
+ * RFC 6675 4, IsLost(): a segment not SACKed with at least DupThresh
+ * SACKed segments above it is taken for lost; so is all of its skb.
+ * Walks the flight from its end down, counting what is SACKed above.
+ */
+void etcp_sack_mark_lost(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct sk_buff *skb;
+	u32 above = 0;
+
+	if (!esk->sacked_out)
+		return;
+	skb = esk->send_head ? esk->send_head->prev :
+			       skb_peek_tail(&sk->sk_write_queue);
+	for (; skb && skb != (struct sk_buff *)&sk->sk_write_queue;
+	     skb = skb->prev) {
+		struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+
+		if (cb->sacked) {
+			above += cb->segs;
+		} else if (above >= ETCP_DUPTHRESH && !cb->lost) {
+			cb->lost = 1;
+			esk->lost_out += cb->segs;
+		}
+	}
+}
+
+/* Is the first unacknowledged segment lost?  (RFC 6675 5 (b)) */
+bool etcp_sack_head_lost(struct sock *sk)
+{
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+
+	if (!skb || skb == etcp_sk(sk)->send_head)
+		return false;
+	return ETCP_SKB_CB(skb)->lost;
+}
+
+/*
+ * Fast recovery starts (RFC 6675 5 (4.3)): the first unacknowledged
+ * segment counts as lost whatever the scoreboard says; cut off from the
+ * rest of its skb, it alone.
+ */
+void etcp_sack_lose_head(struct sock *sk)
+{
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct etcp_skb_cb *cb;
+
+	if (!skb || skb == esk->send_head)
+		return;
+	cb = ETCP_SKB_CB(skb);
+	if (cb->sacked || cb->lost)
+		return;
+	etcp_sack_cut(sk, skb, cb->seg_size);
+	cb->lost = 1;
+	esk->lost_out += cb->segs;
+}
+
+/* A retransmission timeout, or a path MTU that fell: start afresh. */
+void etcp_sack_clear(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct sk_buff *skb;
+
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+
+		cb->sacked = 0;
+		cb->lost = 0;
+		cb->rtx = 0;
+	}
+	esk->sacked_out = 0;
+	esk->lost_out = 0;
+	esk->retrans_out = 0;
+}
