@@ -554,7 +554,7 @@ struct etcp_skb_cb {
 #define ETCP_OPTLEN_WSCALE	3
 #define ETCP_OPT_SACK_PERM	4		/* RFC 2018 2 */
 #define ETCP_OPTLEN_SACK_PERM	2
-#define ETCP_OPT_SACK		5		/* RFC 2018 3 */
+#define ETCP_OPT_SACK		5		/* RFC 2018 3: the blocks */
 #define ETCP_OPTLEN_SACK_BASE	2		/* kind, length; 8 bytes a block */
 #define ETCP_OPTLEN_SACK_BLOCK	8
 

@@ -60,7 +60,7 @@ static const struct etcp_sysctl_def etcp_sysctl_defs[] = {
 	ETCP_SYSCTL(challenge_ack_limit, 1000, 0, INT_MAX), /* RFC 5961 */
 	ETCP_SYSCTL(invalid_ratelimit, 500, 0, 60000),	/* tcp_invalid_ratelimit */
 	ETCP_SYSCTL(window_scaling, 1, 0, 1),		/* tcp_window_scaling */
-	ETCP_SYSCTL(sack, 0, 0, 1),			/* tcp_sack */
+	ETCP_SYSCTL(sack, 1, 0, 1),			/* tcp_sack */
 };
 
 #define ETCP_NR_SYSCTL	ARRAY_SIZE(etcp_sysctl_defs)

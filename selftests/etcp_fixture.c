@@ -60,9 +60,10 @@ int etcp_env_tune(const struct etcp_netns *ns, int proto, unsigned int flags,
 		if (!ret)
 			ret = both_sysctl(ns, "net/ipv4/tcp_congestion_control", "reno");
 	} else {
-		/* The SYN option TCP's list leaves etcp: the window scale. */
-		*why = "cannot turn etcp_window_scaling off";
-		ret = both_sysctl(ns, "net/ipv4/etcp_window_scaling", "0");
+		/* The SYN options TCP's list leaves etcp: window scale, SACK. */
+		*why = "cannot turn etcp_window_scaling and etcp_sack off";
+		ret = both_sysctl(ns, "net/ipv4/etcp_window_scaling", "0") ?:
+		      both_sysctl(ns, "net/ipv4/etcp_sack", "0");
 		if (!ret && (flags & ETCP_ENV_EXACT)) {
 			*why = "cannot turn etcp_invalid_ratelimit off";
 			ret = both_sysctl(ns, "net/ipv4/etcp_invalid_ratelimit",

@@ -216,7 +216,10 @@ ETCP_FAMILY_VARIANTS(reset);
 
 FIXTURE_SETUP(reset)
 {
-	/* TCP made comparable: no SACK, no ECN, challenge ACKs not rate limited per socket. */
+	/*
+	 * TCP made comparable: no SACK, no ECN, challenge ACKs not rate
+	 * limited per socket; etcp: no SACK either.
+	 */
 	static const char * const tcp_off[] = {
 		"net/ipv4/tcp_sack", "net/ipv4/tcp_ecn", "net/ipv4/tcp_invalid_ratelimit",
 	};
@@ -238,6 +241,9 @@ FIXTURE_SETUP(reset)
 			ASSERT_EQ(0, ns_sysctl_write(self->ns.a, tcp_off[i], "0"));
 			ASSERT_EQ(0, ns_sysctl_write(self->ns.b, tcp_off[i], "0"));
 		}
+	} else {
+		ASSERT_EQ(0, ns_sysctl_write(self->ns.a, "net/ipv4/etcp_sack", "0"));
+		ASSERT_EQ(0, ns_sysctl_write(self->ns.b, "net/ipv4/etcp_sack", "0"));
 	}
 	ret = etcp_forge_setup(&self->ns, PROTO, variant->family, PORT, &self->cap, &self->raw_a,
 			       &self->raw_b, &self->lfd, &why);

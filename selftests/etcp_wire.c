@@ -1338,7 +1338,7 @@ TEST_F(wire, sack_blocks)
 
 /*
  * A peer offers SACK-permitted to a receiver whose namespace does not
- * allow SACK (tcp_sack / etcp_sack 0, etcp's default for now): the
+ * allow SACK (tcp_sack / etcp_sack 0): the
  * SYN-ACK has the MSS only, and the duplicate ACK for data beyond a hole
  * carries no option.
  */
