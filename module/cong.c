@@ -153,6 +153,7 @@ void etcp_cong_enter_recovery(struct sock *sk)
 		 */
 		esk->snd_cwnd = esk->snd_ssthresh;
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_SACKRECOVERY);
+		etcp_sack_new_recovery(sk);
 		etcp_sack_lose_head(sk);
 		etcp_xmit_lost(sk, true);
 		return;
@@ -177,9 +178,16 @@ void etcp_cong_partial_ack(struct sock *sk, u32 acked)
 		esk->dupacks = 0;
 		return;
 	}
-	/* With SACK the scoreboard says what to resend (etcp_xmit_lost()). */
-	if (esk->sack_ok)
+	/*
+	 * With SACK the scoreboard says what to resend (etcp_xmit_lost());
+	 * a partial ACK also says the new first segment is lost, as RFC 6582
+	 * reads it, where fewer than DupThresh segments above it were SACKed
+	 * (Linux, before RACK, marked it so too).
+	 */
+	if (esk->sack_ok) {
+		etcp_sack_lose_head(sk);
 		return;
+	}
 	etcp_retransmit_head(sk);
 	esk->snd_cwnd = max(esk->snd_cwnd - min(acked, esk->snd_cwnd), 1U) + 1;
 }

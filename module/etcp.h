@@ -873,6 +873,7 @@ void etcp_sack_tag(struct sock *sk, const struct sk_buff *ack);
 void etcp_sack_mark_lost(struct sock *sk);
 bool etcp_sack_head_lost(struct sock *sk);
 void etcp_sack_lose_head(struct sock *sk);
+void etcp_sack_new_recovery(struct sock *sk);
 void etcp_sack_forget(struct etcp_sock *esk, const struct etcp_skb_cb *cb);
 void etcp_sack_clear(struct sock *sk);
 u16 etcp_peer_mss(const struct etcp_sock *esk, u16 opt);

@@ -563,7 +563,8 @@ static u32 etcp_clean_acked(struct sock *sk, u32 ack, s64 *rtt_us)
 			etcp_sack_forget(esk, cb);
 			esk->packets_out -= cb->segs;
 			acked += cb->segs;
-			if (!cb->retransmitted)
+			/* SACKed long ago, it would time the recovery. */
+			if (!cb->retransmitted && !cb->sacked)
 				*rtt_us = now - cb->sent_us;
 		} else {
 			/* Sent before a go-back-N, not yet again. */
@@ -1043,6 +1044,9 @@ static void etcp_ofo_queue(struct sock *sk, struct sk_buff *skb)
 	if (prev && !etcp_before(ETCP_SKB_CB(prev)->end_seq, cb->end_seq)) {
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_DATADUPS);
 		kfree_skb(skb);
+		/* Still, the ACK's first block holds it (RFC 2018 4). */
+		if (esk->sack_ok)
+			etcp_sack_add(esk, seq, end_seq);
 		return;
 	}
 	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_OFOQUEUE);

@@ -403,6 +403,7 @@ static void etcp_child_init(struct sock *child, const struct sock *listener,
 	esk->lq = NULL;
 	INIT_LIST_HEAD(&esk->accept_node);
 	skb_queue_head_init(&esk->ooo_queue);
+	esk->num_sacks = 0;
 	etcp_init_timers(child);
 
 	if (etcp_sk_ipv6(child)) {

@@ -54,6 +54,9 @@ static void etcp_purge_send(struct sock *sk)
 		etcp_wmem_free_skb(sk, skb);
 	esk->send_head = NULL;
 	esk->packets_out = 0;
+	esk->sacked_out = 0;
+	esk->lost_out = 0;
+	esk->retrans_out = 0;
 	__skb_queue_purge(&esk->ooo_queue);
 	esk->num_sacks = 0;
 }
@@ -165,6 +168,9 @@ void etcp_init_transfer(struct sock *sk)
 	etcp_sync_mss(sk);
 	esk->send_head = NULL;
 	esk->packets_out = 0;
+	esk->sacked_out = 0;
+	esk->lost_out = 0;
+	esk->retrans_out = 0;
 	WRITE_ONCE(esk->copied_seq, esk->rcv_nxt);
 	esk->rcv_wup = esk->rcv_nxt;
 	esk->ack_sent = esk->rcv_nxt;

@@ -57,6 +57,9 @@ static void etcp_sack_mark(struct etcp_sock *esk, struct sk_buff *skb)
  * Cut @skb in flight after @len bytes, where two of its segments meet; a
  * FIN stays with the last byte.  Returns 0, or nonzero when it cannot be
  * cut there (the skb is then left unmarked: a later block may cover it).
+ * A peer whose blocks cut every segment apart would make an skb of each:
+ * once the queue's memory passes twice the send buffer, no more cuts
+ * (Linux's guard in tcp_fragment(), after CVE-2019-11478).
  */
 static int etcp_sack_cut(struct sock *sk, struct sk_buff *skb, u32 len)
 {
@@ -64,6 +67,8 @@ static int etcp_sack_cut(struct sock *sk, struct sk_buff *skb, u32 len)
 
 	if (!len || len >= skb->len || !cb->seg_size || len % cb->seg_size)
 		return -EINVAL;
+	if ((READ_ONCE(sk->sk_wmem_queued) >> 1) > READ_ONCE(sk->sk_sndbuf))
+		return -ENOBUFS;
 	return etcp_fragment(sk, skb, len);
 }
 
@@ -179,6 +184,24 @@ void etcp_sack_lose_head(struct sock *sk)
 	etcp_sack_cut(sk, skb, cb->seg_size);
 	cb->lost = 1;
 	esk->lost_out += cb->segs;
+}
+
+/*
+ * A new fast recovery: what an earlier one resent may be resent again
+ * (RFC 6675's HighRxt starts over at each recovery), so that a lost
+ * retransmission is not left to the retransmission timer.
+ */
+void etcp_sack_new_recovery(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct sk_buff *skb;
+
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		if (skb == esk->send_head)
+			break;
+		ETCP_SKB_CB(skb)->rtx = 0;
+	}
+	esk->retrans_out = 0;
 }
 
 /* A retransmission timeout, or a path MTU that fell: start afresh. */
