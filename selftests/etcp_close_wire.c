@@ -90,6 +90,13 @@
 #define MS		1000000LL	/* ns */
 #define WAIT_MS		3000	/* for what should happen at once */
 #define AT_ONCE_MS	20
+/*
+ * A row seen gone by polling /proc (wait_row()), not on the wire: each
+ * poll also reads the watches and the capture, which with other test
+ * programs beside this one in the VM takes tens of ms.  Still far below
+ * any timer that could have ended the row instead.
+ */
+#define ROW_GONE_MS	100
 #define DELACK_LO_MS	30
 #define DELACK_HI_MS	120
 #define QUIET_MS	100
@@ -1145,7 +1152,7 @@ TEST_F_TIMEOUT(cw, fin_retransmit, 60)
 				      (rto << RETRIES2) + 100))
 			TH_LOG("RST %.1f ms after the last retransmission, want ~%d: %s",
 			       msec(rst->t - f[RETRIES2]->t), rto << RETRIES2, EXCH);
-		EXPECT_TRUE(within_ms(t_gone - rst->t, -5, 100))
+		EXPECT_TRUE(within_ms(t_gone - rst->t, -5, ROW_GONE_MS))
 			TH_LOG("row gone %.1f ms after the RST", msec(t_gone - rst->t));
 	} else {
 		EXPECT_EQ(NULL, rst) TH_LOG("Linux TCP resets an orphan that timed out? %s", EXCH);
@@ -1274,7 +1281,7 @@ TEST_F(cw, tw_rst)
 			EXPECT_EQ(0, wait_row(&self->e, self->e.pa, &p.kc, ST_GONE, 1000, &t_gone,
 					      NULL))
 				TH_LOG("rfc1337=0: the RST did not end TIME_WAIT: %s", EXCH);
-			EXPECT_TRUE(within_ms(t_gone - t_rst, 0, AT_ONCE_MS))
+			EXPECT_TRUE(within_ms(t_gone - t_rst, 0, ROW_GONE_MS))
 				TH_LOG("gone %.1f ms after the RST", msec(t_gone - t_rst));
 			if (ETCP)
 				EXPECT_EQ(killed + 1, stat_now(NS->a, "TimeWaitKilled"));
