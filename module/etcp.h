@@ -173,10 +173,11 @@ struct etcp_mib {
 	unsigned long mibs[ETCP_MIB_MAX];
 };
 
-/* Table sizes; powers of two. */
-#define ETCP_BHASH_SIZE		256	/* bound ports */
-#define ETCP_LHASH_SIZE		32	/* listeners, by port */
-#define ETCP_EHASH_SIZE		1024	/* connections, by 4-tuple */
+/*
+ * Listeners, by port; a power of two.  The connection and port tables are
+ * sized from memory when the module loads (etcp_hash_init()).
+ */
+#define ETCP_LHASH_SIZE		32
 /*
  * Every socket, request and TIME_WAIT entry, in chains by address, for
  * /proc/net/etcp: a reader resumes in the chain it stopped in, not from
@@ -201,13 +202,13 @@ struct etcp_net {
 	spinlock_t lock;
 	struct hlist_head all_socks[ETCP_ALL_SIZE];	/* every etcp socket */
 	struct hlist_head all_reqs[ETCP_ALL_SIZE];	/* every request */
-	struct hlist_head bhash[ETCP_BHASH_SIZE];
+	struct hlist_head *bhash;		/* by port */
 	struct hlist_nulls_head lhash[ETCP_LHASH_SIZE];
-	struct hlist_nulls_head ehash[ETCP_EHASH_SIZE];
+	struct hlist_nulls_head *ehash;		/* by 4-tuple */
 
 	/* TIME_WAIT entries: by 4-tuple (RCU), by local port, all of them. */
-	struct hlist_head twhash[ETCP_EHASH_SIZE];
-	struct hlist_head tw_bhash[ETCP_BHASH_SIZE];
+	struct hlist_head *twhash;
+	struct hlist_head *tw_bhash;
 	struct hlist_head all_tws[ETCP_ALL_SIZE];
 	atomic_t tw_count;
 	/* Sockets the application closed whose close is not over. */
@@ -805,7 +806,7 @@ void etcp_cong_partial_ack(struct sock *sk, u32 acked);
 void etcp_cong_rto(struct sock *sk);
 
 /* hash.c */
-void etcp_hash_net_init(struct etcp_net *en);
+int etcp_hash_net_init(struct etcp_net *en);
 void etcp_hash_net_exit(struct etcp_net *en);
 void etcp_sock_list_add(struct sock *sk);
 void etcp_sock_list_del(struct sock *sk);

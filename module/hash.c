@@ -23,27 +23,81 @@
  */
 #include <linux/hash.h>
 #include <linux/jhash.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
 #include <linux/random.h>
 #include <linux/rculist.h>
 #include <linux/rculist_nulls.h>
+#include <linux/slab.h>
 #include <net/ip.h>
 #include <net/sock.h>
 
 #include "etcp.h"
 
+/*
+ * The connection tables (ehash, twhash) and the port tables (bhash,
+ * tw_bhash) of every namespace have these sizes, powers of two fixed when
+ * the module loads.
+ */
+static u32 etcp_ehash_mask __read_mostly;
+static u32 etcp_bhash_mask __read_mostly;
+
 /* lhash's chains end in nulls values after ehash's. */
-#define ETCP_LHASH_NULLS	ETCP_EHASH_SIZE
+#define ETCP_LHASH_NULLS	(etcp_ehash_mask + 1)
 
 static u32 etcp_ehash_secret __read_mostly;
 
+/*
+ * One connection bucket per 128 KiB of memory, the ratio TCP sizes its
+ * established table with at boot, so that chains stay short up to as
+ * many connections and TIME_WAIT entries as the machine can hold.  TCP's
+ * one table serves every namespace; etcp's are per namespace, so the size
+ * is capped where 100 000 TIME_WAIT entries still make chains of a few
+ * (four tables of 128 KiB each at the cap).  The port tables get as many
+ * buckets: connect()'s search for a free port walks a port's chains once
+ * per candidate, so they must stay as short.
+ */
+#define ETCP_HASH_MIN		1024UL
+#define ETCP_HASH_MAX		16384UL
+
 void etcp_hash_init(void)
 {
+	unsigned long n = totalram_pages() >> (17 - PAGE_SHIFT);
+
+	n = roundup_pow_of_two(clamp(n, ETCP_HASH_MIN, ETCP_HASH_MAX));
+	etcp_ehash_mask = n - 1;
+	etcp_bhash_mask = n - 1;
 	etcp_ehash_secret = get_random_u32();
+	pr_info("tables per namespace: %lu connection buckets, %lu port buckets\n",
+		n, n);
 }
 
-void etcp_hash_net_init(struct etcp_net *en)
+static void etcp_hash_free(struct etcp_net *en)
 {
-	int i;
+	kvfree(en->bhash);
+	kvfree(en->ehash);
+	kvfree(en->twhash);
+	kvfree(en->tw_bhash);
+}
+
+static void *etcp_hash_alloc(u32 mask, size_t size)
+{
+	/* Charged to the namespace's creator, as TCP's per-namespace ehash. */
+	return kvmalloc_array(mask + 1, size, GFP_KERNEL_ACCOUNT);
+}
+
+int etcp_hash_net_init(struct etcp_net *en)
+{
+	u32 i;
+
+	en->bhash = etcp_hash_alloc(etcp_bhash_mask, sizeof(*en->bhash));
+	en->tw_bhash = etcp_hash_alloc(etcp_bhash_mask, sizeof(*en->tw_bhash));
+	en->ehash = etcp_hash_alloc(etcp_ehash_mask, sizeof(*en->ehash));
+	en->twhash = etcp_hash_alloc(etcp_ehash_mask, sizeof(*en->twhash));
+	if (!en->bhash || !en->tw_bhash || !en->ehash || !en->twhash) {
+		etcp_hash_free(en);
+		return -ENOMEM;
+	}
 
 	spin_lock_init(&en->lock);
 	for (i = 0; i < ETCP_ALL_SIZE; i++) {
@@ -51,21 +105,22 @@ void etcp_hash_net_init(struct etcp_net *en)
 		INIT_HLIST_HEAD(&en->all_reqs[i]);
 		INIT_HLIST_HEAD(&en->all_tws[i]);
 	}
-	for (i = 0; i < ETCP_BHASH_SIZE; i++)
+	for (i = 0; i <= etcp_bhash_mask; i++) {
 		INIT_HLIST_HEAD(&en->bhash[i]);
+		INIT_HLIST_HEAD(&en->tw_bhash[i]);
+	}
 	/* The nulls value names the chain, so a reader can tell it strayed. */
-	for (i = 0; i < ETCP_EHASH_SIZE; i++)
+	for (i = 0; i <= etcp_ehash_mask; i++) {
 		INIT_HLIST_NULLS_HEAD(&en->ehash[i], i);
+		INIT_HLIST_HEAD(&en->twhash[i]);
+	}
 	for (i = 0; i < ETCP_LHASH_SIZE; i++)
 		INIT_HLIST_NULLS_HEAD(&en->lhash[i], ETCP_LHASH_NULLS + i);
-	for (i = 0; i < ETCP_EHASH_SIZE; i++)
-		INIT_HLIST_HEAD(&en->twhash[i]);
-	for (i = 0; i < ETCP_BHASH_SIZE; i++)
-		INIT_HLIST_HEAD(&en->tw_bhash[i]);
 	atomic_set(&en->tw_count, 0);
 	atomic_set(&en->orphans, 0);
 	spin_lock_init(&en->challenge_lock);
 	en->challenge_stamp = jiffies / HZ - 1;
+	return 0;
 }
 
 void etcp_hash_net_exit(struct etcp_net *en)
@@ -82,6 +137,7 @@ void etcp_hash_net_exit(struct etcp_net *en)
 		/* etcp_tw_purge() ran before. */
 		WARN_ON_ONCE(!hlist_empty(&en->all_tws[i]));
 	}
+	etcp_hash_free(en);
 }
 
 /* @entry's chain in one of etcp_net's all_* tables. */
@@ -132,7 +188,7 @@ void etcp_req_list_del(struct net *net, struct etcp_request *req)
 
 static struct hlist_head *etcp_bhash_bucket(struct etcp_net *en, u16 port)
 {
-	return &en->bhash[port & (ETCP_BHASH_SIZE - 1)];
+	return &en->bhash[port & etcp_bhash_mask];
 }
 
 /*
@@ -234,7 +290,7 @@ static bool etcp_tw_bind_conflict(const struct sock *sk,
 
 static struct hlist_head *etcp_tw_bhash_bucket(struct etcp_net *en, u16 port)
 {
-	return &en->tw_bhash[port & (ETCP_BHASH_SIZE - 1)];
+	return &en->tw_bhash[port & etcp_bhash_mask];
 }
 
 static bool etcp_port_in_use(struct etcp_net *en, const struct sock *sk,
@@ -397,7 +453,7 @@ static u32 etcp_ehashfn(const struct in6_addr *laddr, u16 lport,
 	return jhash_3words((__force u32)ipv6_addr_hash(laddr),
 			    (__force u32)ipv6_addr_hash(raddr),
 			    ((u32)lport << 16) | (__force u16)rport,
-			    etcp_ehash_secret) & (ETCP_EHASH_SIZE - 1);
+			    etcp_ehash_secret) & etcp_ehash_mask;
 }
 
 static void __etcp_ehash_add(struct etcp_net *en, struct sock *sk)

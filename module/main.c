@@ -27,11 +27,15 @@ static int __net_init etcp_net_init(struct net *net)
 	struct etcp_net *en = etcp_pernet(net);
 	int err;
 
-	etcp_hash_net_init(en);
+	err = etcp_hash_net_init(en);
+	if (err)
+		return err;
 
 	en->mib = alloc_percpu(struct etcp_mib);
-	if (!en->mib)
-		return -ENOMEM;
+	if (!en->mib) {
+		err = -ENOMEM;
+		goto err_hash;
+	}
 
 	err = etcp_ctl_sock_init(net);
 	if (err)
@@ -53,6 +57,8 @@ err_ctl:
 	etcp_ctl_sock_exit(net);
 err_mib:
 	free_percpu(en->mib);
+err_hash:
+	etcp_hash_net_exit(en);
 	return err;
 }
 
