@@ -917,14 +917,15 @@ static struct sk_buff *etcp_rcv_copy(struct sk_buff *skb)
 }
 
 /*
- * @skb, or the copy of it etcp_rcv_copy() makes, charged to the socket's
- * receive memory if etcp_rcv_room() finds room for it.  NULL when there
- * is none: @skb is still the caller's then, to drop; the peer sends the
- * data again.
+ * @skb, or the copy of it etcp_rcv_copy() makes if @copy, charged to the
+ * socket's receive memory if etcp_rcv_room() finds room for it.  NULL
+ * when there is none: @skb is still the caller's then, to drop; the peer
+ * sends the data again.
  */
-static struct sk_buff *etcp_rcv_charge(struct sock *sk, struct sk_buff *skb)
+static struct sk_buff *etcp_rcv_charge(struct sock *sk, struct sk_buff *skb,
+				       bool copy)
 {
-	struct sk_buff *nskb = etcp_rcv_copy(skb);
+	struct sk_buff *nskb = copy ? etcp_rcv_copy(skb) : NULL;
 
 	if (!etcp_rcv_room(sk, (nskb ? nskb : skb)->truesize,
 			   ETCP_SKB_CB(skb)->seq)) {
@@ -945,17 +946,21 @@ static struct sk_buff *etcp_rcv_charge(struct sock *sk, struct sk_buff *skb)
 /*
  * Put in-order data on the receive queue, charged to the socket's receive
  * memory.  Returns false when there is no room: the data is dropped and
- * the peer sends it again.
+ * the peer sends it again.  A small segment that finds the queue empty is
+ * queued as it came, as TCP queues it: the reader is most likely waiting
+ * for it (request/response), and a copy would only cost an allocation;
+ * memory stays bounded, since those behind it join a copy of ours.
  */
 static bool etcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 {
+	struct sk_buff *tail = skb_peek_tail(&sk->sk_receive_queue);
 	struct sk_buff *charged;
 
-	if (etcp_rcv_append(sk, skb_peek_tail(&sk->sk_receive_queue), skb)) {
+	if (etcp_rcv_append(sk, tail, skb)) {
 		consume_skb(skb);
 		return true;
 	}
-	charged = etcp_rcv_charge(sk, skb);
+	charged = etcp_rcv_charge(sk, skb, !!tail);
 	if (!charged)
 		return false;
 	__skb_queue_tail(&sk->sk_receive_queue, charged);
@@ -1054,7 +1059,7 @@ static void etcp_ofo_queue(struct sock *sk, struct sk_buff *skb)
 		consume_skb(skb);
 		skb = prev;
 	} else {
-		charged = etcp_rcv_charge(sk, skb);
+		charged = etcp_rcv_charge(sk, skb, true);
 		if (!charged) {
 			ETCP_INC_STATS(sock_net(sk), ETCP_MIB_RCVPRUNED);
 			kfree_skb(skb);
