@@ -48,18 +48,6 @@ loaded() { grep -q '^etcp ' /proc/modules; }
 
 refcnt() { cat /sys/module/etcp/refcnt 2>/dev/null || echo "?"; }
 
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
-
-# wait_until MS CMD...: poll CMD every 20 ms until it succeeds or MS pass.
-wait_until() {
-	local deadline=$(($(now_ms) + $1))
-	shift
-	until "$@"; do
-		[ "$(now_ms)" -ge "$deadline" ] && return 1
-		sleep 0.02
-	done
-}
-
 idle() { [ "$(refcnt)" = 0 ]; }
 
 # rmmod once nothing holds the module any more: socket frees may be
