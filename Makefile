@@ -6,6 +6,7 @@
 #   make modules-all     build it for every kernel the test VM boots
 #   make demo            boot the test VM, load etcp and show it working
 #   make bench           etcp's speed against kernel TCP's, in the test VM
+#   make tools           build/tools: etcp-run and its LD_PRELOAD library
 #   make check           every selftest on every supported kernel, the
 #                        hostile-input ones on the debug kernel too
 #   make style           checkpatch (version tests are compat.h's job,
@@ -44,7 +45,7 @@ SRCS := Kbuild $(wildcard module/*.c module/*.h) include/uapi/linux/etcp.h
 OBJDIR := $(BUILD)/$(KVER)
 IN_ROOT := $(if $(KROOT),$(TOP)/scripts/in-root.sh $(KROOT) $(OBJDIR) --)
 
-.PHONY: all module modules-all selftests demo bench check style clean deps
+.PHONY: all module modules-all selftests tools demo bench check style clean deps
 
 all: module
 
@@ -61,8 +62,12 @@ modules-all:
 		$(MAKE) --no-print-directory module KVER=$$v || exit 1; \
 	done
 
-selftests:
+# etcp_run.sh runs programs under build/tools/etcp-run.
+selftests: tools
 	$(MAKE) -C selftests OUT=$(BUILD)/selftests
+
+tools:
+	$(MAKE) -C tools/etcp-run OUT=$(BUILD)/tools
 
 deps:
 	scripts/deps.sh
