@@ -20,6 +20,8 @@ PKGS=(
 	qemu-system-x86 busybox-static
 	iproute2 nftables tcpdump tshark
 	procps python3
+	# selftests/etcp_run.sh: real programs under tools/etcp-run
+	curl socat iperf3
 	# scripts/trixie-root.sh (the 7.2 kernel's Debian 13 root)
 	debootstrap
 	# scripts/debug-kernel.sh (the KASAN/lockdep/kmemleak kernel)
