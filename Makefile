@@ -9,6 +9,11 @@
 #   make tools           build/tools: etcp-run and its LD_PRELOAD library
 #   make check           every selftest on every supported kernel, the
 #                        hostile-input ones on the debug kernel too
+#   make install         etcp.ko into /lib/modules/KVER/extra (depmod), the
+#                        uapi header, etcp(7) and etcp-run; DESTDIR=DIR
+#                        stages it
+#   make dkms-src        the sources and dkms.conf into
+#                        DESTDIR/usr/src/etcp-VERSION, for dkms add/install
 #   make style           checkpatch (version tests are compat.h's job,
 #                        so LINUX_VERSION_CODE warnings are off);  make C=1 / W=1 pass through to kbuild
 #
@@ -45,7 +50,14 @@ SRCS := Kbuild $(wildcard module/*.c module/*.h) include/uapi/linux/etcp.h
 OBJDIR := $(BUILD)/$(KVER)
 IN_ROOT := $(if $(KROOT),$(TOP)/scripts/in-root.sh $(KROOT) $(OBJDIR) --)
 
-.PHONY: all module modules-all selftests tools demo bench check style clean deps
+# DKMS's version of the sources: 0.COMMITS.gHASH of the commit they come
+# from (0 outside a git checkout).
+VERSION := $(shell v=$$(git -C $(TOP) rev-list --count HEAD 2>/dev/null) && \
+	echo 0.$$v.g$$(git -C $(TOP) rev-parse --short HEAD) || echo 0)
+DESTDIR ?= /
+
+.PHONY: all module modules-all selftests tools demo bench check style clean deps \
+	install dkms-src
 
 all: module
 
@@ -68,6 +80,12 @@ selftests: tools
 
 tools:
 	$(MAKE) -C tools/etcp-run OUT=$(BUILD)/tools
+
+install: module tools
+	scripts/install.sh -d $(DESTDIR) -k $(KVER) -m $(OBJDIR)/etcp.ko -t $(BUILD)/tools
+
+dkms-src:
+	scripts/install.sh -d $(DESTDIR) --dkms-src $(VERSION)
 
 deps:
 	scripts/deps.sh

@@ -22,6 +22,8 @@ PKGS=(
 	procps python3
 	# selftests/etcp_run.sh: real programs under tools/etcp-run
 	curl socat iperf3
+	# make check builds etcp with DKMS (dkms.conf)
+	dkms
 	# scripts/trixie-root.sh (the 7.2 kernel's Debian 13 root)
 	debootstrap
 	# scripts/debug-kernel.sh (the KASAN/lockdep/kmemleak kernel)

@@ -14,9 +14,17 @@
 #   proto_invalid     insmod proto=200 (and 255) fails
 #   aliases           the module declares net-pf-2-proto-253 and
 #                     net-pf-2-proto-253-type-1, and net-pf-10-* the same
-#   autoload          socket(AF_INET, SOCK_STREAM, 253) loads the module
-#                     through /proc/sys/kernel/modprobe, and so does
+#   install           make install's script (scripts/install.sh) into a
+#                     staging root puts etcp.ko in extra/ with depmod's
+#                     index, the uapi header and etcp(7) there, and
+#                     modprobe -d ROOT etcp loads it
+#   autoload          socket(AF_INET, SOCK_STREAM, 253) loads the installed
+#                     module through /proc/sys/kernel/modprobe, and so does
 #                     socket(AF_INET6, SOCK_STREAM, 253)
+#   dkms              the module DKMS built from dkms.conf and make
+#                     dkms-src's tree (ETCP_DKMS_KO, made by scripts/check.sh
+#                     on the host) is for this kernel, loads and takes a
+#                     socket (skipped without one: 7.2, the debug kernel)
 #
 # Leaves etcp loaded with default parameters.  Needs ETCP_KO (absolute path
 # of the etcp.ko under test), root, kmod, ip(8) and the etcp_sock helper
@@ -34,6 +42,8 @@ DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 BIN=${ETCP_SELFTEST_BIN:-$DIR/../build/selftests}
 SOCK=$BIN/etcp_sock
 KO=${ETCP_KO:-}
+# make tools' output (etcp-run), which make install installs.
+TOOLS=${ETCP_TOOLS:-$BIN/../tools}
 
 TMPD=
 HOLD_PID=
@@ -241,15 +251,58 @@ test_aliases() {
 	return $rc
 }
 
+# make install's script into a staging root: the module in extra/ with
+# depmod's index, the uapi header, the manual page.
+install_root() {
+	local root=$TMPD/modroot
+	[ -e "$root/lib/modules/$KVER/extra/etcp.ko" ] && return 0
+	"$DIR/../scripts/install.sh" -d "$root" -k "$KVER" -m "$KO" -t "$TOOLS" |
+		sed 's/^/# /'
+	[ "${PIPESTATUS[0]}" = 0 ]
+}
+
+test_install() {
+	local root=$TMPD/modroot f out rc=0
+	install_root || return 1
+	for f in lib/modules/$KVER/extra/etcp.ko usr/include/linux/etcp.h \
+		 usr/share/man/man7/etcp.7 usr/lib/etcp/libetcp-run.so; do
+		if [ ! -f "$root/$f" ]; then
+			log "make install left no $f"
+			rc=1
+		fi
+	done
+	if ! grep -q '^extra/etcp.ko:' "$root/lib/modules/$KVER/modules.dep"; then
+		log "depmod's modules.dep does not list extra/etcp.ko"
+		rc=1
+	fi
+	# The wrapper through its link in bin/ finds the library it came with.
+	if ! out=$(ETCP_RUN_DEBUG=1 "$root/usr/bin/etcp-run" true 2>&1); then
+		log "the installed etcp-run failed: $out"
+		rc=1
+	fi
+	if ! cmp -s "$KO" "$root/lib/modules/$KVER/extra/etcp.ko"; then
+		log "the installed etcp.ko differs from $KO"
+		rc=1
+	fi
+	# modprobe by name, from the installed tree.
+	unload || return 1
+	if ! modprobe -d "$root" etcp; then
+		log "modprobe -d $root etcp failed"
+		return 1
+	fi
+	if ! loaded; then
+		log "modprobe -d $root etcp left etcp unloaded"
+		rc=1
+	fi
+	sock ok -b 127.0.0.1:5000 || rc=1
+	return $rc
+}
+
+# The module the autoload tests find: make install's.
 test_autoload() {
 	local root=$TMPD/modroot wrapper=$TMPD/modprobe modprobe rc=0
 	modprobe=$(command -v modprobe)
-	mkdir -p "$root/lib/modules/$KVER/extra" || return 1
-	cp "$KO" "$root/lib/modules/$KVER/extra/etcp.ko" || return 1
-	: >"$root/lib/modules/$KVER/modules.order"
-	: >"$root/lib/modules/$KVER/modules.builtin"
-	: >"$root/lib/modules/$KVER/modules.builtin.modinfo"
-	depmod -b "$root" "$KVER" || return 1
+	install_root || return 1
 	cat >"$wrapper" <<EOF
 #!/bin/sh
 $modprobe -d $root "\$@"
@@ -261,6 +314,32 @@ EOF
 
 	autoload_family "" 2 || rc=1
 	autoload_family -6 10 || rc=1
+	return $rc
+}
+
+# DKMS's build of dkms.conf and make dkms-src's tree for this kernel
+# (scripts/check.sh makes it on the host and names it in ETCP_DKMS_KO: a
+# build here, under TCG, takes 9 minutes a kernel) loads and takes a
+# socket.
+test_dkms() {
+	local ko=${ETCP_DKMS_KO:-} vermagic out rc=0
+	if [ -z "$ko" ]; then
+		skip "no DKMS build of etcp for $KVER (ETCP_DKMS_KO)"
+		return
+	fi
+	vermagic=$(modinfo -F vermagic "$ko") || return 1
+	if [ "${vermagic%% *}" != "$KVER" ]; then
+		log "DKMS built $ko for '${vermagic%% *}', not $KVER"
+		return 1
+	fi
+	unload || return 1
+	if ! out=$(insmod "$ko" 2>&1); then
+		log "insmod $ko failed: $out"
+		return 1
+	fi
+	NONDEFAULT=1	# not the module under test: cleanup reloads that one
+	sock ok -b 127.0.0.1:5000 || rc=1
+	unload || rc=1
 	return $rc
 }
 
@@ -306,7 +385,9 @@ run busy
 run proto_254
 run proto_invalid
 run aliases
+run install
 run autoload
+run dkms
 echo "1..$nr"
 
 [ "$nfail" = 0 ]
