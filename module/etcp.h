@@ -860,7 +860,8 @@ u32 etcp_window_candidate(const struct sock *sk);
 void etcp_send_active_reset(struct sock *sk);
 bool etcp_send_fin(struct sock *sk, gfp_t gfp);
 void etcp_send_tw_ack(const struct etcp_tw *tw, struct sk_buff *in);
-void etcp_send_reset_reply(struct net *net, struct sk_buff *skb);
+void etcp_send_reset_reply(struct net *net, const struct sock *sk,
+			   struct sk_buff *skb);
 int etcp_send_req_segment(const struct sock *listener,
 			  struct etcp_request *req, u8 flags);
 u32 etcp_select_window(const struct sock *sk);

@@ -19,6 +19,7 @@
 
 #include "etcp.h"
 #include "compat.h"
+#include "trace.h"
 
 /*
  * RFC 9293 section 3.1: the data offset counts 32-bit words and must cover at
@@ -246,7 +247,7 @@ static void etcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 	/* "second, check for an ACK": <SEQ=SEG.ACK><CTL=RST>. */
 	if (cb->flags & ETCP_FLAG_ACK) {
 		if (!etcp_rcv_to_new_child(sk, skb))
-			etcp_send_reset_reply(sock_net(sk), skb);
+			etcp_send_reset_reply(sock_net(sk), sk, skb);
 		return;
 	}
 	/* "third, check for a SYN". */
@@ -319,7 +320,7 @@ static void etcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 		 */
 		if (!esk->retransmits)
 			etcp_arm_rtx(sk, ETCP_TIMEOUT_MIN);
-		etcp_send_reset_reply(sock_net(sk), skb);
+		etcp_send_reset_reply(sock_net(sk), sk, skb);
 		return;
 	}
 
@@ -330,6 +331,7 @@ static void etcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	if (cb->flags & ETCP_FLAG_RST) {
 		if (cb->flags & ETCP_FLAG_ACK) {
 			ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ATTEMPTFAILS);
+			trace_etcp_receive_reset(sk);
 			etcp_reset(sk, ECONNREFUSED);
 		} else {
 			ETCP_INC_STATS(sock_net(sk), ETCP_MIB_INDISCARDS);
@@ -388,6 +390,7 @@ static void etcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
  */
 static void etcp_rcv_reset(struct sock *sk)
 {
+	trace_etcp_receive_reset(sk);
 	if (sk->sk_state == TCP_SYN_RECV)
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ATTEMPTFAILS);
 	/* In CLOSE_WAIT the peer had finished: only our writes fail (Linux). */
@@ -1265,7 +1268,8 @@ static bool etcp_rcv_data_after_close(struct sock *sk, struct sk_buff *skb)
 	    !etcp_after(cb->end_seq - fin, etcp_sk(sk)->rcv_nxt))
 		return false;
 	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONDATA);
-	etcp_send_reset_reply(sock_net(sk), skb);
+	trace_etcp_orphan_reset(sk, ETCP_ORPHR_DATA);
+	etcp_send_reset_reply(sock_net(sk), sk, skb);
 	etcp_reset(sk, ECONNRESET);
 	return true;
 }
@@ -1316,6 +1320,7 @@ static bool etcp_rcv_orphan_fin_wait2(struct sock *sk, struct sk_buff *skb)
 		return true;
 	}
 	if (cb->flags & ETCP_FLAG_RST) {
+		trace_etcp_receive_reset(sk);
 		etcp_done(sk);
 		return true;
 	}
@@ -1332,7 +1337,10 @@ static bool etcp_rcv_orphan_fin_wait2(struct sock *sk, struct sk_buff *skb)
 	if (cb->end_seq - cb->seq > !!(cb->flags & ETCP_FLAG_FIN))
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONDATA);
 reset:
-	etcp_send_reset_reply(sock_net(sk), skb);
+	if (trace_etcp_orphan_reset_enabled())
+		trace_etcp_orphan_reset(sk, cb->flags & ETCP_FLAG_SYN ?
+					ETCP_ORPHR_SYN : ETCP_ORPHR_DATA);
+	etcp_send_reset_reply(sock_net(sk), sk, skb);
 	etcp_done(sk);
 	return true;
 }
@@ -1404,7 +1412,7 @@ static bool etcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 		 */
 		if (etcp_before(cb->ack_seq, esk->snd_una) ||
 		    etcp_after(cb->ack_seq, esk->snd_nxt)) {
-			etcp_send_reset_reply(sock_net(sk), skb);
+			etcp_send_reset_reply(sock_net(sk), sk, skb);
 			return false;
 		}
 		etcp_established(sk, cb);
@@ -1630,7 +1638,7 @@ int etcp_rcv_segment(struct sk_buff *skb)
 	}
 	if (!sk) {
 		ETCP_INC_STATS(net, ETCP_MIB_NOSOCKET);
-		etcp_send_reset_reply(net, skb);
+		etcp_send_reset_reply(net, NULL, skb);
 		goto discard;
 	}
 	if (!etcp_policy_ok(net, sk, skb))

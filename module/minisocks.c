@@ -25,6 +25,7 @@
 
 #include "etcp.h"
 #include "compat.h"
+#include "trace.h"
 
 /*
  * Buckets of a listener's request table: as many as its backlog (the SYN
@@ -224,11 +225,13 @@ static void etcp_req_expired(struct sock *listener, struct etcp_request *req)
 
 	if (req->retransmits >= max) {
 		ETCP_INC_STATS(net, ETCP_MIB_REQTIMEOUTS);
+		trace_etcp_request_drop(listener, req, ETCP_REQR_TIMEOUT);
 		etcp_req_unlink(listener, req);
 		return;
 	}
 	req->retransmits++;
 	ETCP_INC_STATS(net, ETCP_MIB_SYNRETRANS);
+	trace_etcp_retransmit_synack(listener, req);
 	etcp_send_req_segment(listener, req, ETCP_FLAG_SYN | ETCP_FLAG_ACK);
 	etcp_req_arm(req, etcp_backoff(ETCP_TIMEOUT_INIT, req->retransmits));
 }
@@ -309,6 +312,7 @@ static void etcp_req_evict_oldest(struct sock *listener)
 	oldest = list_first_entry(&etcp_sk(listener)->lq->syn_queue,
 				  struct etcp_request, node);
 	ETCP_INC_STATS(sock_net(listener), ETCP_MIB_LISTENDROPS);
+	trace_etcp_request_drop(listener, oldest, ETCP_REQR_QUEUE_FULL);
 	etcp_req_unlink(listener, oldest);
 }
 
@@ -342,6 +346,7 @@ int etcp_conn_request(struct sock *listener, struct sk_buff *skb)
 	lq->syn_qlen++;
 	etcp_req_list_add(net, req);
 	ETCP_INC_STATS(net, ETCP_MIB_PASSIVEOPENS);
+	trace_etcp_request_create(listener, req);
 
 	req->synack_us = etcp_clock_us();
 	etcp_send_req_segment(listener, req, ETCP_FLAG_SYN | ETCP_FLAG_ACK);
@@ -385,6 +390,7 @@ struct etcp_request *etcp_req_find(struct sock *listener,
  */
 void etcp_req_drop(struct sock *listener, struct etcp_request *req)
 {
+	trace_etcp_request_drop(listener, req, ETCP_REQR_ICMP);
 	etcp_req_unlink(listener, req);
 }
 
@@ -586,7 +592,7 @@ int etcp_req_rcv(struct sock *listener, struct etcp_request *req,
 	 */
 	if ((cb->flags & (ETCP_FLAG_ACK | ETCP_FLAG_RST)) == ETCP_FLAG_ACK &&
 	    cb->ack_seq != req->iss + 1) {
-		etcp_send_reset_reply(net, skb);
+		etcp_send_reset_reply(net, listener, skb);
 		return 0;
 	}
 
@@ -620,8 +626,12 @@ int etcp_req_rcv(struct sock *listener, struct etcp_request *req,
 	 */
 	if (cb->flags & (ETCP_FLAG_RST | ETCP_FLAG_SYN)) {
 		ETCP_INC_STATS(net, ETCP_MIB_ATTEMPTFAILS);
+		if (trace_etcp_request_drop_enabled())
+			trace_etcp_request_drop(listener, req,
+						cb->flags & ETCP_FLAG_RST ?
+						ETCP_REQR_RST : ETCP_REQR_SYN);
 		if (!(cb->flags & ETCP_FLAG_RST))
-			etcp_send_reset_reply(net, skb);
+			etcp_send_reset_reply(net, listener, skb);
 		etcp_req_unlink(listener, req);
 		return 0;
 	}
@@ -661,6 +671,7 @@ void etcp_listen_purge(struct sock *listener)
 	struct etcp_sock *child, *ctmp;
 
 	list_for_each_entry_safe(req, rtmp, &lq->syn_queue, node) {
+		trace_etcp_request_drop(listener, req, ETCP_REQR_LISTENER);
 		etcp_send_req_segment(listener, req,
 				      ETCP_FLAG_RST | ETCP_FLAG_ACK);
 		etcp_req_dequeue(listener, req);
@@ -692,19 +703,24 @@ void etcp_tw_put(struct etcp_tw *tw)
 		call_rcu(&tw->rcu, etcp_tw_free_rcu);
 }
 
-/* Out of the tables for good: the tables' and timer's reference goes. */
-static void etcp_tw_kill(struct etcp_tw *tw)
+/*
+ * Out of the tables for good, for @why: the tables' and timer's reference
+ * goes.
+ */
+static void etcp_tw_kill(struct etcp_tw *tw, enum etcp_tw_reason why)
 {
-	if (etcp_tw_unhash(etcp_pernet(tw->net), tw))
+	if (etcp_tw_unhash(etcp_pernet(tw->net), tw)) {
+		trace_etcp_time_wait_end(tw, why);
 		etcp_tw_put(tw);
+	}
 }
 
 /* Stop the timer and kill, unless the timer got there first. */
-static bool etcp_tw_deschedule(struct etcp_tw *tw)
+static bool etcp_tw_deschedule(struct etcp_tw *tw, enum etcp_tw_reason why)
 {
 	if (!timer_delete(&tw->timer))
 		return false;
-	etcp_tw_kill(tw);
+	etcp_tw_kill(tw, why);
 	return true;
 }
 
@@ -714,16 +730,17 @@ static void etcp_tw_timer(struct timer_list *t)
 	struct etcp_tw *tw = etcp_timer_container_of(tw, t, timer);
 
 	ETCP_INC_STATS(tw->net, ETCP_MIB_TIMEWAITED);
-	etcp_tw_kill(tw);
+	etcp_tw_kill(tw, ETCP_TWR_TIMER);
 }
 
 /*
- * Start 2 * MSL again, unless the timer fired meanwhile: a dying entry is
- * not brought back.
+ * Start 2 * MSL again for a segment with @flags, unless the timer fired
+ * meanwhile: a dying entry is not brought back.
  */
-static void etcp_tw_restart(struct etcp_tw *tw)
+static void etcp_tw_restart(struct etcp_tw *tw, u8 flags)
 {
-	mod_timer_pending(&tw->timer, jiffies + tw->timeout);
+	if (mod_timer_pending(&tw->timer, jiffies + tw->timeout))
+		trace_etcp_time_wait_restart(tw, flags);
 }
 
 /*
@@ -786,6 +803,8 @@ void etcp_time_wait(struct sock *sk)
 		tw = etcp_tw_alloc(sk);
 
 	if (tw) {
+		/* Before anything else can see, and end, the entry. */
+		trace_etcp_time_wait_create(tw, sk);
 		/* Armed before a lookup can find it to restart or kill it. */
 		spin_lock_bh(&en->lock);
 		mod_timer(&tw->timer, jiffies + tw->timeout);
@@ -814,7 +833,7 @@ enum etcp_tw_verdict etcp_tw_rcv(struct etcp_tw *tw, struct sk_buff *skb)
 	if (cb->flags & ETCP_FLAG_RST) {
 		if (etcp_rst_acceptable(TCP_TIME_WAIT, cb->seq, tw->rcv_nxt) &&
 		    !READ_ONCE(en->sysctl.rfc1337)) {
-			if (etcp_tw_deschedule(tw))
+			if (etcp_tw_deschedule(tw, ETCP_TWR_RST))
 				ETCP_INC_STATS(tw->net, ETCP_MIB_TIMEWAITKILLED);
 		} else {
 			ETCP_INC_STATS(tw->net, ETCP_MIB_INDISCARDS);
@@ -826,7 +845,7 @@ enum etcp_tw_verdict etcp_tw_rcv(struct etcp_tw *tw, struct sk_buff *skb)
 		return ETCP_TW_SYN;
 
 	if (cb->flags & ETCP_FLAG_ACK)
-		etcp_tw_restart(tw);
+		etcp_tw_restart(tw, cb->flags);
 	if (cb->seq != tw->rcv_nxt || cb->end_seq != cb->seq)
 		etcp_tw_answer(tw, skb);
 	return ETCP_TW_DONE;
@@ -851,7 +870,7 @@ void etcp_tw_recycle(struct etcp_tw *tw, struct sk_buff *skb)
 
 	cb->tw_isn = tw->snd_nxt + 65535 + 2;
 	cb->tw_recycle = 1;
-	if (etcp_tw_deschedule(tw))
+	if (etcp_tw_deschedule(tw, ETCP_TWR_SYN))
 		ETCP_INC_STATS(tw->net, ETCP_MIB_TIMEWAITRECYCLED);
 }
 
@@ -870,7 +889,7 @@ static void etcp_tw_purge_chain(struct etcp_net *en, struct hlist_head *chain)
 			return;
 		/* Killed by us or by the timer, it is off the chain after. */
 		if (timer_delete_sync(&tw->timer))
-			etcp_tw_kill(tw);
+			etcp_tw_kill(tw, ETCP_TWR_NETNS);
 		etcp_tw_put(tw);
 	}
 }

@@ -22,6 +22,7 @@
 
 #include "etcp.h"
 #include "compat.h"
+#include "trace.h"
 
 /* The header fields of one segment. */
 struct etcp_seg {
@@ -407,6 +408,7 @@ void etcp_send_probe(struct sock *sk)
  */
 void etcp_send_active_reset(struct sock *sk)
 {
+	trace_etcp_send_reset(sk, NULL, NULL);
 	etcp_transmit(sk, ETCP_FLAG_RST | ETCP_FLAG_ACK,
 		      etcp_acceptable_seq(etcp_sk(sk)), false);
 }
@@ -545,7 +547,8 @@ static void etcp_send_reply(struct net *net, struct sk_buff *in,
  * ACK, <SEQ=SEG.ACK><CTL=RST>; without, <SEQ=0><ACK=SEG.SEQ+SEG.LEN>
  * <CTL=RST,ACK>.  Never an RST for an RST.
  */
-void etcp_send_reset_reply(struct net *net, struct sk_buff *in)
+void etcp_send_reset_reply(struct net *net, const struct sock *sk,
+			   struct sk_buff *in)
 {
 	const struct etcp_skb_cb *cb = ETCP_SKB_CB(in);
 	const struct tcphdr *th = tcp_hdr(in);
@@ -556,6 +559,7 @@ void etcp_send_reset_reply(struct net *net, struct sk_buff *in)
 
 	if (cb->flags & ETCP_FLAG_RST)
 		return;
+	trace_etcp_send_reset(sk, NULL, in);
 	if (cb->flags & ETCP_FLAG_ACK) {
 		seg.seq = cb->ack_seq;
 		seg.flags = ETCP_FLAG_RST;
@@ -648,6 +652,8 @@ int etcp_send_req_segment(const struct sock *listener,
 	if (IS_ERR(dst))
 		return PTR_ERR(dst);
 
+	if (flags & ETCP_FLAG_RST)
+		trace_etcp_send_reset(listener, req, NULL);
 	if (flags & ETCP_FLAG_SYN) {
 		seg.mss = etcp_mss_for_mtu(listener, dst_mtu(dst),
 					   v4 ? sizeof(struct iphdr) :
@@ -710,10 +716,15 @@ static void etcp_skb_sent(struct sock *sk, struct sk_buff *skb)
 {
 	struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
 	struct etcp_sock *esk = etcp_sk(sk);
-
-	etcp_set_segs(sk, skb, esk->snd_mss);
 	/* A segment sent before (below SND.MAX) is a retransmission. */
-	if (etcp_before(cb->seq, esk->snd_max)) {
+	bool again = etcp_before(cb->seq, esk->snd_max);
+
+	/* Before the size it goes at replaces the size it went at. */
+	if (again && trace_etcp_retransmit_skb_enabled())
+		trace_etcp_retransmit_skb(sk, skb,
+					  etcp_trace_rtx_reason(sk, skb));
+	etcp_set_segs(sk, skb, esk->snd_mss);
+	if (again) {
 		cb->retransmitted = 1;
 		esk->total_retrans += cb->segs;
 		ETCP_ADD_STATS(sock_net(sk), ETCP_MIB_RETRANSSEGS, cb->segs);

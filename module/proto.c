@@ -20,6 +20,7 @@
 
 #include "etcp.h"
 #include "compat.h"
+#include "trace.h"
 
 /*
  * Every state change goes through here, so that the sock:inet_sock_set_state
@@ -446,10 +447,12 @@ static void etcp_close_connection(struct sock *sk)
 		 * never read is lost; say so with an RST rather than a FIN.
 		 */
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONCLOSE);
+		trace_etcp_orphan_reset(sk, ETCP_ORPHR_UNREAD);
 		etcp_abort(sk);
 	} else if (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime) {
 		/* SO_LINGER {1, 0}: the abortive close (RFC 9293 3.10.5). */
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONDATA);
+		trace_etcp_orphan_reset(sk, ETCP_ORPHR_LINGER_ZERO);
 		etcp_abort(sk);
 	} else if (etcp_close_state(sk)) {
 		etcp_send_fin(sk, sk->sk_allocation);

@@ -21,6 +21,7 @@
 
 #include "etcp.h"
 #include "compat.h"
+#include "trace.h"
 
 static int etcp_syn_retries(const struct sock *sk)
 {
@@ -112,6 +113,7 @@ bool etcp_orphan_out_of_resources(struct sock *sk)
 {
 	if (!sock_flag(sk, SOCK_DEAD) || !etcp_too_many_orphans(sk))
 		return false;
+	trace_etcp_orphan_reset(sk, ETCP_ORPHR_MAX_ORPHANS);
 	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ABORTONMEMORY);
 	etcp_send_active_reset(sk);
 	etcp_done(sk);
@@ -126,6 +128,7 @@ bool etcp_orphan_out_of_resources(struct sock *sk)
 bool etcp_orphan_fin_wait2(struct sock *sk)
 {
 	if (etcp_sk(sk)->linger2 < 0) {
+		trace_etcp_orphan_reset(sk, ETCP_ORPHR_LINGER2);
 		etcp_abort_linger(sk);
 		return false;
 	}
@@ -236,6 +239,7 @@ static void etcp_syn_timeout(struct sock *sk)
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_SPURIOUSRTXHOSTQUEUES);
 	} else {
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_SYNRETRANS);
+		trace_etcp_retransmit_skb(sk, NULL, ETCP_RTX_SYN);
 		etcp_send_syn(sk);
 	}
 	esk->rto = etcp_backoff(ETCP_TIMEOUT_INIT, esk->retransmits);
@@ -392,6 +396,7 @@ static void etcp_keepalive_expired(struct sock *sk)
 	 * peer never sent its FIN, so it is reset and freed, as TCP's is.
 	 */
 	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD)) {
+		trace_etcp_orphan_reset(sk, ETCP_ORPHR_FIN_TIMEOUT);
 		etcp_abort_linger(sk);
 		return;
 	}
