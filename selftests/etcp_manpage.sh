@@ -12,6 +12,9 @@
 #   uapi              every name include/uapi/linux/etcp.h defines (socket
 #                     options, states, levels) and every etcp_info field is
 #                     named in bold
+#   tracepoints       every etcp:* event in tracefs is named in bold, and
+#                     every etcp_* event the page names exists (skipped
+#                     without tracefs)
 #
 # Needs root, ip(8), groff, and etcp loaded (as run.sh's VM has it).
 set -u
@@ -115,6 +118,37 @@ test_uapi() {
 	return $ok
 }
 
+test_tracepoints() {
+	local events=/sys/kernel/tracing/events/etcp d name n=0 ok=0
+
+	if [ ! -d "$events" ] && ! mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; then
+		skip "no tracefs at /sys/kernel/tracing"
+		return
+	fi
+	if [ ! -d "$events" ]; then
+		skip "no etcp events in tracefs (a kernel without tracing?)"
+		return
+	fi
+	for d in "$events"/*/; do
+		name=$(basename "$d")
+		n=$((n + 1))
+		if ! in_bold "$name"; then
+			log "event etcp:$name is not in the page"
+			ok=1
+		fi
+	done
+	# The other way: the TRACEPOINTS section names no event that is gone.
+	for name in $(sed -n '/^\.SH TRACEPOINTS/,/^\.SH /p' "$PAGE" |
+		      grep -E '^\.(B|BR) ' | grep -oE '\betcp_[a-z0-9_]+\b' | sort -u); do
+		if [ ! -d "$events/$name" ] && [ ! -e "/proc/sys/net/ipv4/$name" ]; then
+			log "the page names event $name, which the module does not have"
+			ok=1
+		fi
+	done
+	log "$n events checked"
+	return $ok
+}
+
 # ------------------------------------------------------------- main
 
 [ "$(id -u)" = 0 ] || skip_all "must run as root"
@@ -131,6 +165,7 @@ run renders
 run sysctls
 run counters
 run uapi
+run tracepoints
 echo "1..$nr"
 
 [ "$nfail" = 0 ]
