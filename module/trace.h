@@ -67,7 +67,7 @@ enum etcp_orphan_reason {
 	ETCP_ORPHR_MAX_ORPHANS,	/* over etcp_max_orphans */
 	ETCP_ORPHR_UNREAD,	/* close() with data unread */
 	ETCP_ORPHR_LINGER_ZERO,	/* close() with SO_LINGER {1, 0} */
-	ETCP_ORPHR_DATA,	/* data arrived after close() */
+	ETCP_ORPHR_DATA,	/* data after close() or shutdown(SHUT_RD) */
 	ETCP_ORPHR_SYN,		/* a new SYN reached the orphaned FIN_WAIT_2 */
 };
 
@@ -311,7 +311,12 @@ TRACE_EVENT(etcp_send_reset,
 		__entry->skbaddr = skb;
 		__entry->skaddr = sk;
 		if (skb) {
-			__entry->netns = dev_net(skb->dev)->ns.inum;
+			/*
+			 * The socket's namespace if there is one: a segment
+			 * out of a backlog may outlive its device.
+			 */
+			__entry->netns = (sk ? sock_net(sk) :
+					  dev_net(skb->dev))->ns.inum;
 			__entry->sport = ntohs(tcp_hdr(skb)->dest);
 			__entry->dport = ntohs(tcp_hdr(skb)->source);
 			etcp_trace_skb_addrs(__entry->saddr, __entry->daddr,
@@ -535,9 +540,9 @@ TRACE_EVENT(etcp_request_drop,
 );
 
 /*
- * A socket the application closed (an orphan, or one being closed) is
- * reset instead of finishing its close in order, for @reason; state is
- * where it was.
+ * A socket the application closed (an orphan, or one being closed; for
+ * data_after_close, one shut down for reading too) is reset instead of
+ * finishing its close in order, for @reason; state is where it was.
  */
 TRACE_EVENT(etcp_orphan_reset,
 
