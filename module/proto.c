@@ -26,12 +26,16 @@
  * Every state change goes through here, so that the sock:inet_sock_set_state
  * tracepoint sees etcp's transitions as it sees TCP's.  Entering CLOSE takes
  * the socket out of the lookup tables and gives back a port the user did
- * not bind explicitly.
+ * not bind explicitly.  Staying in a state is no change, and the tracepoint
+ * must not say it is (an abort of a closed socket, disconnect() after a
+ * failed connect(): TCP skips those too).
  */
 void etcp_set_state(struct sock *sk, int state)
 {
 	int old = sk->sk_state;
 
+	if (state == old)
+		return;
 	if (state == TCP_CLOSE && old != TCP_CLOSE) {
 		if (old == TCP_ESTABLISHED || old == TCP_CLOSE_WAIT)
 			ETCP_INC_STATS(sock_net(sk), ETCP_MIB_ESTABRESETS);

@@ -369,6 +369,69 @@ static void open_pair(struct __test_metadata *_metadata,
 	ASSERT_LE(0, *s);
 }
 
+/*
+ * The next sock:inet_sock_set_state line after *@from of the socket with
+ * ports @sport and @dport (@or_unbound: or sport 0, which a connect()
+ * has before it picks its port): its offset, *@from moved past it; -1 if
+ * none.
+ */
+static long next_state_line(FIXTURE_DATA(trace) *self, long *from,
+			    unsigned short sport, unsigned short dport,
+			    bool or_unbound)
+{
+	const char *l = self->text + *from;
+	char sp[16], dp[16];
+
+	snprintf(sp, sizeof(sp), "sport=%u", sport);
+	snprintf(dp, sizeof(dp), "dport=%u", dport);
+	while (*l) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+
+		if (memmem(l, len, " inet_sock_set_state: ", 22) &&
+		    (has_token(l, len, sp) ||
+		     (or_unbound && has_token(l, len, "sport=0"))) &&
+		    has_token(l, len, dp)) {
+			*from = l + len - self->text;
+			return l - self->text;
+		}
+		l += len + (nl != NULL);
+	}
+	return -1;
+}
+
+/*
+ * Every state change, in order, of the socket with ports @sport and @dport
+ * in sock:inet_sock_set_state (self->text): @states is "OLD>NEW ...",
+ * the states as the event names them without "TCP_".  A client's first,
+ * to SYN_SENT, comes before connect() picks its port (@client), as TCP's.
+ */
+static void expect_states(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(trace) *self, unsigned short sport,
+			  unsigned short dport, bool client, const char *states)
+{
+	char got[512] = "", line[512];
+	long from = 0, at;
+
+	while ((at = next_state_line(self, &from, sport, dport, client)) >= 0) {
+		const char *o, *n;
+		size_t used = strlen(got);
+
+		line_at(self, at, line, sizeof(line));
+		o = strstr(line, "oldstate=TCP_");
+		n = strstr(line, "newstate=TCP_");
+		if (!o || !n)
+			continue;
+		o += strlen("oldstate=TCP_");
+		n += strlen("newstate=TCP_");
+		snprintf(got + used, sizeof(got) - used, "%s%.*s>%.*s",
+			 used ? " " : "", (int)strcspn(o, " "), o,
+			 (int)strcspn(n, " "), n);
+	}
+	EXPECT_STREQ(states, got) TH_LOG("state changes of %u -> %u", sport,
+					 dport);
+}
+
 /* b's listener on the test's port, with @backlog: its fd. */
 static int listen_b(struct __test_metadata *_metadata,
 		    FIXTURE_DATA(trace) *self, int backlog)
@@ -433,6 +496,10 @@ TEST_F(trace, rst_closed_port)
 		     tok("netns=%lu", self->ino_a), tok("sport=%u", cport),
 		     tok("dport=%u", self->port), "state=TCP_SYN_SENT");
 	close(c);
+	/* connect() fails and disconnects a socket already CLOSE: no change. */
+	ASSERT_EQ(0, trace_read(self));
+	expect_states(_metadata, self, cport, self->port, true,
+		      "CLOSE>SYN_SENT SYN_SENT>CLOSE");
 }
 
 TEST_F_TIMEOUT(trace, syn_retransmit, 90)
@@ -465,69 +532,6 @@ TEST_F_TIMEOUT(trace, syn_retransmit, 90)
 	ASSERT_EQ(0, ns_nft_flush(self->ns.b));
 	EXPECT_EQ(0, recv_exact(s, buf, sizeof(buf), WAIT_MS));
 	close_fds(&c, &s, &lfd, NULL);
-}
-
-/*
- * The next sock:inet_sock_set_state line after *@from of the socket with
- * ports @sport and @dport (@or_unbound: or sport 0, which a connect()
- * has before it picks its port): its offset, *@from moved past it; -1 if
- * none.
- */
-static long next_state_line(FIXTURE_DATA(trace) *self, long *from,
-			    unsigned short sport, unsigned short dport,
-			    bool or_unbound)
-{
-	const char *l = self->text + *from;
-	char sp[16], dp[16];
-
-	snprintf(sp, sizeof(sp), "sport=%u", sport);
-	snprintf(dp, sizeof(dp), "dport=%u", dport);
-	while (*l) {
-		const char *nl = strchr(l, '\n');
-		size_t len = nl ? (size_t)(nl - l) : strlen(l);
-
-		if (memmem(l, len, " inet_sock_set_state: ", 22) &&
-		    (has_token(l, len, sp) ||
-		     (or_unbound && has_token(l, len, "sport=0"))) &&
-		    has_token(l, len, dp)) {
-			*from = l + len - self->text;
-			return l - self->text;
-		}
-		l += len + (nl != NULL);
-	}
-	return -1;
-}
-
-/*
- * Every state change, in order, of the socket with ports @sport and @dport
- * in sock:inet_sock_set_state (self->text): @states is "OLD>NEW ...",
- * the states as the event names them without "TCP_".  A client's first,
- * to SYN_SENT, comes before connect() picks its port (@client), as TCP's.
- */
-static void expect_states(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(trace) *self, unsigned short sport,
-			  unsigned short dport, bool client, const char *states)
-{
-	char got[512] = "", line[512];
-	long from = 0, at;
-
-	while ((at = next_state_line(self, &from, sport, dport, client)) >= 0) {
-		const char *o, *n;
-		size_t used = strlen(got);
-
-		line_at(self, at, line, sizeof(line));
-		o = strstr(line, "oldstate=TCP_");
-		n = strstr(line, "newstate=TCP_");
-		if (!o || !n)
-			continue;
-		o += strlen("oldstate=TCP_");
-		n += strlen("newstate=TCP_");
-		snprintf(got + used, sizeof(got) - used, "%s%.*s>%.*s",
-			 used ? " " : "", (int)strcspn(o, " "), o,
-			 (int)strcspn(n, " "), n);
-	}
-	EXPECT_STREQ(states, got) TH_LOG("state changes of %u -> %u", sport,
-					 dport);
 }
 
 TEST_F(trace, states_time_wait)
