@@ -7,8 +7,10 @@
  *   clients                              listeners
  *   ea ---------------------- veth ---------------------- eb
  *
- *   rst_closed_port     a SYN to a port nobody listens on: etcp_send_reset
- *                       in b (no socket), etcp_receive_reset in a (SYN_SENT)
+ *   rst_closed_port     a SYN to a port nobody listens on, over IPv4 and
+ *                       IPv6: etcp_send_reset in b (no socket),
+ *                       etcp_receive_reset in a (SYN_SENT), and the
+ *                       client's state changes
  *   syn_retransmit      SYNs dropped: etcp_retransmit_skb reason=syn, and
  *                       data dropped on a connection: reason=rto
  *   states_time_wait    a whole connection and its close: every state
@@ -500,6 +502,24 @@ TEST_F(trace, rst_closed_port)
 	ASSERT_EQ(0, trace_read(self));
 	expect_states(_metadata, self, cport, self->port, true,
 		      "CLOSE>SYN_SENT SYN_SENT>CLOSE");
+
+	/* Over IPv6: family AF_INET6, the addresses in the IPv6 fields. */
+	c = ns_socket(self->ns.a, AF_INET6, SOCK_STREAM | SOCK_CLOEXEC,
+		      IPPROTO_ETCP);
+	ASSERT_LE(0, c);
+	EXPECT_EQ(-ECONNREFUSED, connect_to(c, ETCP_NS_ADDR6_B, self->port));
+	cport = local_port(c);
+	EXPECT_EVENT(WAIT_MS, "etcp_send_reset",
+		     tok("netns=%lu", self->ino_b), "family=AF_INET6",
+		     tok("sport=%u", self->port), tok("dport=%u", cport),
+		     "saddr=0.0.0.0", "daddr=0.0.0.0",
+		     "saddrv6=" ETCP_NS_ADDR6_B, "daddrv6=" ETCP_NS_ADDR6_A,
+		     "state=NONE");
+	EXPECT_EVENT(WAIT_MS, "etcp_receive_reset",
+		     tok("netns=%lu", self->ino_a), "family=AF_INET6",
+		     tok("sport=%u", cport), tok("dport=%u", self->port),
+		     "saddrv6=" ETCP_NS_ADDR6_A, "state=TCP_SYN_SENT");
+	close(c);
 }
 
 TEST_F_TIMEOUT(trace, syn_retransmit, 90)
