@@ -410,6 +410,7 @@ static int pkt_read_one(struct etcp_pkt *pk, struct etcp_cap_seg *seg)
 {
 	static uint8_t buf[PKT_FRAME_MAX];
 	struct etcp_cap_frame f;
+	size_t ihl;
 	int ret;
 
 	ret = etcp_cap_read_frame(pk->fd, buf, sizeof(buf), &f);
@@ -423,6 +424,9 @@ static int pkt_read_one(struct etcp_pkt *pk, struct etcp_cap_seg *seg)
 		return 0;
 	/* No SO_TIMESTAMPNS here: the time it was read. */
 	seg->t = realtime_ns();
+	/* After the IP header the kernel sent (IPv6's: no extension header). */
+	ihl = seg->family == AF_INET6 ? ETCP_PKT_IP6_HLEN : (buf[ETCP_PKT_ETH_HLEN] & 0xf) * 4;
+	pk->data = buf + ETCP_PKT_ETH_HLEN + ihl + seg->doff * 4;
 	if (f.csum_pending)
 		seg->csum = -1;
 	pkt_account(pk, seg);
@@ -502,14 +506,13 @@ static void pkt_seg_init(const struct etcp_pkt *pk, struct etcp_raw_seg *s,
 	s->window = pk->adv_wnd;
 }
 
-int etcp_pkt_connect(struct etcp_pkt *pk, uint16_t sport, uint16_t dport,
-		     uint32_t iss, uint16_t mss, struct etcp_cap_seg *synack,
-		     int timeout_ms)
+int etcp_pkt_connect_opt(struct etcp_pkt *pk, uint16_t sport, uint16_t dport,
+			 uint32_t iss, const void *opts, size_t optlen,
+			 struct etcp_cap_seg *synack, int timeout_ms)
 {
 	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
 	struct etcp_cap_seg seg;
 	struct etcp_raw_seg s;
-	uint8_t opt[4];
 	int ret;
 
 	pk->conn = false;
@@ -522,10 +525,8 @@ int etcp_pkt_connect(struct etcp_pkt *pk, uint16_t sport, uint16_t dport,
 	pkt_seg_init(pk, &s, sa, da);
 	s.seq = iss;
 	s.flags = ETCP_TH_SYN;
-	if (mss) {
-		s.optlen = etcp_raw_opt_mss(opt, mss);
-		s.opts = opt;
-	}
+	s.opts = opts;
+	s.optlen = optlen;
 	ret = etcp_pkt_send_seg(pk, &s);
 	if (ret)
 		return ret;
@@ -553,8 +554,21 @@ int etcp_pkt_connect(struct etcp_pkt *pk, uint16_t sport, uint16_t dport,
 	return etcp_pkt_send_seg(pk, &s);
 }
 
-int etcp_pkt_send(struct etcp_pkt *pk, uint32_t rseq, uint8_t flags,
-		  const void *data, size_t len)
+int etcp_pkt_connect(struct etcp_pkt *pk, uint16_t sport, uint16_t dport,
+		     uint32_t iss, uint16_t mss, struct etcp_cap_seg *synack,
+		     int timeout_ms)
+{
+	uint8_t opt[4];
+	size_t optlen = 0;
+
+	if (mss)
+		optlen = etcp_raw_opt_mss(opt, mss);
+	return etcp_pkt_connect_opt(pk, sport, dport, iss, optlen ? opt : NULL,
+				    optlen, synack, timeout_ms);
+}
+
+int etcp_pkt_send_opt(struct etcp_pkt *pk, uint32_t rseq, uint8_t flags,
+		      const void *opts, size_t optlen, const void *data, size_t len)
 {
 	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
 	struct etcp_raw_seg s;
@@ -565,9 +579,17 @@ int etcp_pkt_send(struct etcp_pkt *pk, uint32_t rseq, uint8_t flags,
 	s.seq = pk->iss + rseq;
 	s.ack = pk->rcv_nxt;
 	s.flags = flags;
+	s.opts = opts;
+	s.optlen = optlen;
 	s.data = data;
 	s.datalen = len;
 	return etcp_pkt_send_seg(pk, &s);
+}
+
+int etcp_pkt_send(struct etcp_pkt *pk, uint32_t rseq, uint8_t flags,
+		  const void *data, size_t len)
+{
+	return etcp_pkt_send_opt(pk, rseq, flags, NULL, 0, data, len);
 }
 
 int etcp_pkt_next(struct etcp_pkt *pk, struct etcp_cap_seg *seg, int timeout_ms)

@@ -107,6 +107,8 @@ struct etcp_pkt {
 	uint16_t wnd;		/* the window of their latest segment */
 	int64_t edge;		/* the furthest rack + window received */
 	size_t acks;		/* segments received on the connection */
+	/* The payload (seg.len bytes) of the segment read last, until the next read. */
+	const uint8_t *data;
 
 	/* What went each way, for etcp_pkt_str(). */
 	int64_t t0;		/* CLOCK_REALTIME ns at open */
@@ -191,6 +193,13 @@ bool etcp_pkt_of_conn(const struct etcp_cap_seg *seg, const void *arg);
 int etcp_pkt_connect(struct etcp_pkt *pk, uint16_t sport, uint16_t dport,
 		     uint32_t iss, uint16_t mss, struct etcp_cap_seg *synack,
 		     int timeout_ms);
+/*
+ * The same with the SYN's option bytes given (@optlen, a multiple of 4;
+ * NULL and 0: none), e.g. the MSS then NOP, NOP, SACK-permitted.
+ */
+int etcp_pkt_connect_opt(struct etcp_pkt *pk, uint16_t sport, uint16_t dport,
+			 uint32_t iss, const void *opts, size_t optlen,
+			 struct etcp_cap_seg *synack, int timeout_ms);
 
 /*
  * One segment of the connection at @rseq (relative: the first data byte is
@@ -199,6 +208,13 @@ int etcp_pkt_connect(struct etcp_pkt *pk, uint16_t sport, uint16_t dport,
  */
 int etcp_pkt_send(struct etcp_pkt *pk, uint32_t rseq, uint8_t flags,
 		  const void *data, size_t len);
+/*
+ * The same with option bytes (@optlen, a multiple of 4, at most 40), e.g.
+ * a SACK option; ACK = pk->rcv_nxt, which the caller may set to
+ * acknowledge less than has arrived.
+ */
+int etcp_pkt_send_opt(struct etcp_pkt *pk, uint32_t rseq, uint8_t flags,
+		      const void *opts, size_t optlen, const void *data, size_t len);
 
 /* The next segment of the connection (etcp_pkt_of_conn()) within timeout_ms. */
 int etcp_pkt_next(struct etcp_pkt *pk, struct etcp_cap_seg *seg, int timeout_ms);
