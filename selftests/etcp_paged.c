@@ -15,9 +15,10 @@
  *   reads                                    (or fd00:1::3: no stack answers
  *                                            for either)
  *
- * The peer connects (MSS 8960, no SACK, no window scale, no timestamps:
- * TCP behaves as etcp, whose counterpart it is), sends its segments and
- * reads the ACKs; its ISS puts the stream across 2^32.  Relative numbers
+ * The peer connects (MSS 8960, no SACK but where a case says so, no
+ * window scale, no timestamps: TCP behaves as etcp, whose counterpart it
+ * is), sends its segments and reads the ACKs; its ISS puts the stream
+ * across 2^32.  Relative numbers
  * are the capture's: the first data byte is at 1, so the ACK of N bytes is
  * N + 1, of N bytes and a FIN N + 2.
  * Every case runs over TCP and etcp and asserts the exact bytes read, the
@@ -29,6 +30,12 @@
  *                      segments, so the second overlaps the first in the
  *                      out-of-order queue and both move to the reader when
  *                      the hole fills; ACKs 1, 1, 12501; 12500 bytes read
+ *   ofo_overlap_sack   ofo_overlap with a peer whose SYN offers SACK-permitted:
+ *                      ACKs 1 with the block [5001,10001), 1 with
+ *                      [5001,12501) (the overlap joined into one block),
+ *                      12501 with none; 12500 bytes read; InNonLinear
+ *                      grows.  TCP with tcp_dsack off in a: etcp sends no
+ *                      D-SACK (RFC 2883), which TCP would put first
  *   overlap_lies       the same, with other bytes in the overlap of the
  *                      second segment: the bytes of the first win
  *   overlap_lies_reorder  the liar [7500,12500) first, then [5000,10000):
@@ -132,6 +139,7 @@ FIXTURE(paged) {
 	bool eof;		/* read() returned 0 */
 	int rerr;		/* errno of a failed read, or 0 */
 	size_t paged0;		/* pk.paged when the data began */
+	bool sack;		/* the peer's SYN offers SACK-permitted */
 	struct stats st0;	/* etcp's counters in a, then */
 };
 
@@ -147,6 +155,7 @@ FIXTURE_SETUP(paged)
 	self->ngot = 0;
 	self->eof = false;
 	self->rerr = 0;
+	self->sack = false;
 	if (env_unsupported)
 		ETCP_SETUP_SKIP("%s", env_unsupported);
 	pin_cpu();
@@ -242,6 +251,8 @@ static void open_conn_af(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(paged) *self, int family, int proto, int rcvbuf)
 {
 	struct etcp_cap_seg synack;
+	uint8_t opts[8];
+	size_t optlen;
 	uint16_t mss;
 	int ret;
 
@@ -261,9 +272,19 @@ static void open_conn_af(struct __test_metadata *_metadata,
 			     PORT));
 	ASSERT_EQ(0, listen(self->lfd, 4));
 	mss = family == AF_INET6 ? PEER_MSS6 : PEER_MSS;
-	ret = etcp_pkt_connect(&self->pk, PEER_PORT, PORT, PEER_ISS, mss, &synack, WAIT_MS);
+	optlen = etcp_raw_opt_mss(opts, mss);
+	if (self->sack) {
+		/* NOP, NOP, SACK-permitted: Linux's layout. */
+		memcpy(opts + optlen, "\x01\x01\x04\x02", 4);
+		optlen += 4;
+	}
+	ret = etcp_pkt_connect_opt(&self->pk, PEER_PORT, PORT, PEER_ISS, opts, optlen,
+				   &synack, WAIT_MS);
 	ASSERT_EQ(0, ret) TH_LOG("handshake: %s: %s", strerror(-ret), EXCH);
 	ASSERT_EQ(mss, synack.mss) TH_LOG("%s", EXCH);
+	if (self->sack)
+		ASSERT_TRUE(synack.optlen == 8 && !memcmp(synack.opts + 4, "\x01\x01\x04\x02", 4))
+			TH_LOG("the SYN-ACK does not grant SACK-permitted: %s", EXCH);
 	self->afd = accept_wait(self->lfd, WAIT_MS);
 	ASSERT_LE(0, self->afd) TH_LOG("accept: %s: %s", strerror(errno), EXCH);
 	ASSERT_EQ(0, set_nonblock(self->afd, true));
@@ -300,6 +321,35 @@ static void expect_ack(struct __test_metadata *_metadata,
 	ASSERT_TRUE(seg.flags & ETCP_TH_ACK) TH_LOG("%s: %s", what, EXCH);
 	EXPECT_EQ(rack, seg.rack) TH_LOG("%s: ACK %lld, not %lld: %s", what,
 					 (long long)seg.rack, (long long)rack, EXCH);
+}
+
+/*
+ * expect_ack(), and the ACK carries exactly the SACK block [@start, @end)
+ * (relative, as rack), or none if @start is 0.
+ */
+static void expect_ack_sack(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(paged) *self, int64_t rack, int64_t start,
+			    int64_t end, const char *what)
+{
+	struct etcp_cap_sack b[4];
+	struct etcp_cap_seg seg;
+	int ret, n;
+
+	ret = etcp_pkt_next(&self->pk, &seg, WAIT_MS);
+	ASSERT_EQ(0, ret) TH_LOG("%s: no ACK: %s", what, EXCH);
+	ASSERT_TRUE(seg.flags & ETCP_TH_ACK) TH_LOG("%s: %s", what, EXCH);
+	EXPECT_EQ(rack, seg.rack) TH_LOG("%s: ACK %lld, not %lld: %s", what,
+					 (long long)seg.rack, (long long)rack, EXCH);
+	n = etcp_cap_sacks(&seg, self->pk.iss, b, 4);
+	if (!start) {
+		EXPECT_EQ(0, n) TH_LOG("%s: %d SACK blocks, want none: %s", what, n, EXCH);
+		return;
+	}
+	ASSERT_EQ(1, n) TH_LOG("%s: %d SACK blocks, want 1: %s", what, n, EXCH);
+	EXPECT_TRUE(b[0].start == start && b[0].end == end)
+		TH_LOG("%s: block %lld-%lld, want %lld-%lld: %s", what,
+		       (long long)b[0].start, (long long)b[0].end,
+		       (long long)start, (long long)end, EXCH);
 }
 
 /* A segment of the connection that acknowledges at least *arg (a rack). */
@@ -420,6 +470,30 @@ TEST_F(paged, overlap_lies)
 TEST_F(paged, overlap_lies_v6)
 {
 	ofo_overlap_read(_metadata, self, variant, AF_INET6, 10, true, false);
+}
+
+/*
+ * ofo_overlap with SACK: the receiver reports what waits beyond the hole
+ * (RFC 2018), the two overlapping segments as one block, and nothing once
+ * the hole is filled.  TCP would report the overlap [7500,10000) as a
+ * D-SACK block first (RFC 2883), which etcp does not send: tcp_dsack is
+ * off in a for the TCP run, so that both give the same ACKs.
+ */
+TEST_F(paged, ofo_overlap_sack)
+{
+	if (!ETCP)
+		ASSERT_EQ(0, proto_sysctl_set(self->ns.a, PROTO, "dsack", 0));
+	self->sack = true;
+	open_conn(_metadata, self, PROTO, 0);
+	fill_stream(want, 12500, 11);
+	send_at(_metadata, self, want, 5000, SEG, 0);
+	expect_ack_sack(_metadata, self, 1, 5001, 10001, "[5000,10000) out of order");
+	send_at(_metadata, self, want, 7500, SEG, 0);
+	expect_ack_sack(_metadata, self, 1, 5001, 12501, "[7500,12500) out of order");
+	send_at(_metadata, self, want, 0, SEG, ETCP_TH_PSH);
+	expect_ack_sack(_metadata, self, 1 + 12500, 0, 0, "the hole [0,5000)");
+	expect_read(_metadata, self, want, 12500, false);
+	expect_paged(_metadata, self, ETCP);
 }
 
 /*
