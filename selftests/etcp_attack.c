@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * etcp selftests: blind attacks on an established connection (RFC 5961),
+ * and a peer that lies in its SACK blocks (at the end: its own fixture),
  * asserted on the wire and in /proc/net/etcp_stat.
  *
  *   netns a (client)                          netns b (server)
@@ -40,6 +41,16 @@
  *   syn_table            a thousand requests on one listener, its backlog
  *                        raised while they wait: each final ACK finds its
  *                        own request, /proc/net/etcp lists each once
+ *   sack.cut_every_segment  a raw peer (etcp_pkt.h) whose SACK blocks
+ *                        cut every other segment of the flight out while
+ *                        its cumulative ACK stands still: the writer's
+ *                        queued memory stays within twice its send buffer
+ *                        (sack.c's guard, after CVE-2019-11478), then all
+ *                        2 MiB arrive exactly
+ *   sack.lying_blocks    SACK blocks that cannot be true (start after
+ *                        end, beyond SND.MAX, below SND.UNA, across 2^31)
+ *                        and SACK options of a wrong length: nothing is
+ *                        marked, no recovery, every byte arrives
  *
  * The challenge ACK is <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> of the attacked
  * end, checked as absolute numbers (from ETCP_INFO) and as numbers
@@ -67,11 +78,13 @@
 #include <unistd.h>
 
 #include <linux/etcp.h>
+#include <linux/sock_diag.h>
 #include <linux/sockios.h>
 
 #include "etcp_capture.h"
 #include "etcp_fixture.h"
 #include "etcp_netns.h"
+#include "etcp_pkt.h"
 #include "etcp_util.h"
 #include "etcp_raw.h"
 #include "kselftest_harness.h"
@@ -1225,6 +1238,428 @@ TEST_F_TIMEOUT(attack, syn_table, 300)
 	EXPECT_EQ(drops0, stat_now(self->ns.b, "ListenDrops"));
 	EXPECT_EQ(fails0, stat_now(self->ns.b, "AttemptFails"));
 	close(l);
+}
+
+/* ------------------------------------------------------------ SACK */
+
+/*
+ * A peer that lies in its SACK blocks (RFC 2018), to an etcp sender in
+ * netns a: the raw peer on the link (etcp_pkt.h, as etcp_paged.c drives
+ * it) connects to a listener in a, offering SACK-permitted and a window
+ * scale, and reads what the accepted socket writes.
+ *
+ *   netns a                                  netns b
+ *   10.0.1.1 ea ------- veth, MTU 9000 -------- eb 10.0.1.2
+ *   fd00:1::1                                    fd00:1::2
+ *   listener :5003, the accepted socket      the raw peer, as 10.0.1.3
+ *   writes                                   (or fd00:1::3)
+ *
+ * Not the attack fixture's: its connection and capture have no part in
+ * these cases, and the capture would record megabytes of data.
+ */
+#define SACK_PORT	5003
+#define SACK_PEER_PORT	40300
+#define SACK_PEER_ISS	0x7fffd000U	/* the data crosses 2^31 */
+#define SACK_MSS	256		/* small: a cut costs more than its data */
+#define SACK_WSCALE	7		/* 65535 << 7: 8 MiB of window */
+#define SACK_SNDBUF	(128 * 1024)	/* SO_SNDBUF: sk_sndbuf twice that */
+#define SACK_CUT_LEN	(2 * 1024 * 1024)
+#define SACK_WARM	(512 * 1024)	/* acknowledged as it comes, first */
+#define SACK_CUT_MS	3000		/* the cutting, before the peer ACKs */
+#define SACK_LIES_LEN	(256 * 1024)
+#define SACK_DONE_MS	60000		/* for all of it to arrive after */
+#define SACK_BLOCKS	4		/* in one option: 4 + 8 * 4 = 36 bytes */
+
+FIXTURE(sack) {
+	struct etcp_netns ns;
+	struct etcp_pkt pk;
+	int lfd, afd;
+	uint8_t *out, *in, *have;	/* written, arrived, which bytes arrived */
+	size_t len, sent;
+	uint32_t cont;		/* bytes arrived in order from the first */
+	uint32_t top;		/* the end of the furthest data arrived */
+	uint32_t wmem_max, sndbuf;	/* SO_MEMINFO of the writer */
+};
+
+FIXTURE_VARIANT(sack) {
+	ETCP_VARIANT_FIELDS;
+};
+
+ETCP_VARIANT_ADD(sack, etcp, IPPROTO_ETCP, AF_INET, ETCP_NS_ADDR_A, ETCP_NS_ADDR_B);
+ETCP_VARIANT_ADD(sack, etcp6, IPPROTO_ETCP, AF_INET6, ETCP_NS_ADDR6_A, ETCP_NS_ADDR6_B);
+
+FIXTURE_SETUP(sack)
+{
+	const char *why = etcp_netns_unsupported();
+	bool v6 = variant->family == AF_INET6;
+	int ret;
+
+	memset(&self->pk, 0, sizeof(self->pk));
+	self->pk.fd = -1;
+	self->lfd = self->afd = -1;
+	self->out = self->in = self->have = NULL;
+	if (why)
+		ETCP_SETUP_SKIP("%s", why);
+	pin_cpu();
+	ASSERT_EQ(0, two_ns_setup(&self->ns)) TH_LOG("cannot set up the namespaces");
+	ret = etcp_pkt_link(&self->ns, v6 ? ETCP_PKT_ADDR6 : ETCP_PKT_ADDR, ETCP_PKT_MTU);
+	ASSERT_EQ(0, ret) TH_LOG("link setup: %s", strerror(-ret));
+	ret = v6 ? etcp_pkt_open_veth6(&self->pk, &self->ns, IPPROTO_ETCP) :
+		   etcp_pkt_open_veth(&self->pk, &self->ns, IPPROTO_ETCP);
+	ASSERT_EQ(0, ret) TH_LOG("packet socket on eb: %s", strerror(-ret));
+}
+
+FIXTURE_TEARDOWN(sack)
+{
+	if (getenv("ETCP_CAP_DUMP") && self->pk.fd >= 0)
+		TH_LOG("%s", etcp_pkt_str(&self->pk));
+	etcp_netns_reap(&self->ns);
+	close_abort(self->afd);
+	if (self->lfd >= 0)
+		close(self->lfd);
+	etcp_pkt_close(&self->pk);
+	etcp_netns_teardown(&self->ns);
+	free(self->out);
+	free(self->in);
+	free(self->have);
+}
+
+#define SEXCH		etcp_pkt_str(&self->pk)
+
+/*
+ * The peer connects with MSS @mss, SACK-permitted and a window scale; the
+ * accepted socket (SO_SNDBUF @sndbuf, forced past wmem_max) is to write
+ * @len patterned bytes.
+ */
+static void sack_open(struct __test_metadata *_metadata, FIXTURE_DATA(sack) *self,
+		      const FIXTURE_VARIANT(sack) *variant, uint16_t mss, int sndbuf,
+		      size_t len)
+{
+	/* MSS; NOP, NOP, SACK-permitted; NOP, window scale: Linux's layout. */
+	static const uint8_t more[8] = { 1, 1, 4, 2, 1, 3, 3, SACK_WSCALE };
+	uint8_t opts[12];
+	struct etcp_cap_seg synack;
+	size_t i;
+	int ret;
+
+	self->out = malloc(len);
+	self->in = calloc(1, len);
+	self->have = calloc(1, len);
+	ASSERT_TRUE(self->out && self->in && self->have);
+	for (i = 0; i < len; i++)
+		self->out[i] = (uint8_t)(i * 7 + (i >> 9) + (i >> 17));
+	self->len = len;
+	self->sent = 0;
+	self->cont = 0;
+	self->top = 0;
+	self->wmem_max = 0;
+
+	etcp_raw_opt_mss(opts, mss);
+	memcpy(opts + 4, more, sizeof(more));
+	self->lfd = listen_on(self->ns.a, IPPROTO_ETCP, variant->addr_a, SACK_PORT, 4);
+	ASSERT_LE(0, self->lfd) TH_LOG("listen: %s", strerror(errno));
+	ret = etcp_pkt_connect_opt(&self->pk, SACK_PEER_PORT, SACK_PORT, SACK_PEER_ISS,
+				   opts, sizeof(opts), &synack, WAIT_MS);
+	ASSERT_EQ(0, ret) TH_LOG("handshake: %s: %s", strerror(-ret), SEXCH);
+	ASSERT_TRUE(synack.optlen >= 8 && !memcmp(synack.opts + 4, "\x01\x01\x04\x02", 4))
+		TH_LOG("the SYN-ACK does not grant SACK-permitted: %s", SEXCH);
+	self->afd = accept_wait(self->lfd, WAIT_MS);
+	ASSERT_LE(0, self->afd) TH_LOG("accept: %s: %s", strerror(errno), SEXCH);
+	ASSERT_EQ(0, sockopt_set(self->afd, SOL_SOCKET, SO_SNDBUFFORCE, sndbuf));
+	ASSERT_EQ(0, set_nonblock(self->afd, true));
+}
+
+/* Write what the socket takes now; note the most memory it queued. */
+static void sack_write(struct __test_metadata *_metadata, FIXTURE_DATA(sack) *self)
+{
+	uint32_t mi[SK_MEMINFO_VARS];
+	socklen_t sl = sizeof(mi);
+	ssize_t n;
+
+	while (self->sent < self->len) {
+		n = send(self->afd, self->out + self->sent, self->len - self->sent,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n <= 0) {
+			ASSERT_TRUE(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				TH_LOG("send: %s", n ? strerror(errno) : "0");
+			break;
+		}
+		self->sent += n;
+	}
+	ASSERT_EQ(0, getsockopt(self->afd, SOL_SOCKET, SO_MEMINFO, mi, &sl));
+	if (mi[SK_MEMINFO_WMEM_QUEUED] > self->wmem_max)
+		self->wmem_max = mi[SK_MEMINFO_WMEM_QUEUED];
+	self->sndbuf = mi[SK_MEMINFO_SNDBUF];
+}
+
+/*
+ * Read one data segment (or super-segment: the sender's GSO reaches the
+ * packet socket whole) within @ms into *@seg, keeping its bytes: 1, or 0
+ * when none came.  *@off is its offset in the stream.
+ */
+static int sack_read(struct __test_metadata *_metadata, FIXTURE_DATA(sack) *self,
+		     struct etcp_cap_seg *seg, uint32_t *off, int ms)
+{
+	uint32_t o;
+	int ret;
+
+	for (;;) {
+		ret = etcp_pkt_next(&self->pk, seg, ms);
+		if (ret == -ETIMEDOUT)
+			return 0;
+		EXPECT_EQ(0, ret) TH_LOG("packet socket: %s", strerror(-ret));
+		if (ret)
+			return 0;
+		EXPECT_FALSE(seg->flags & (ETCP_TH_RST | ETCP_TH_SYN))
+			TH_LOG("the sender gave up: %s", SEXCH);
+		if (seg->flags & (ETCP_TH_RST | ETCP_TH_SYN))
+			return 0;
+		if (seg->len)
+			break;
+	}
+	o = (uint32_t)(seg->rseq - 1);
+	EXPECT_LE((size_t)o + seg->len, self->len)
+		TH_LOG("data beyond what was written: %s", SEXCH);
+	if ((size_t)o + seg->len > self->len)
+		return 0;
+	memcpy(self->in + o, self->pk.data, seg->len);
+	memset(self->have + o, 1, seg->len);
+	while (self->cont < self->len && self->have[self->cont])
+		self->cont++;
+	if (o + seg->len > self->top)
+		self->top = o + seg->len;
+	*off = o;
+	return 1;
+}
+
+/*
+ * An ACK of stream offset @ack (relative: 1 + @ack) with @n SACK blocks
+ * [b[2i], b[2i + 1]) given as stream offsets, the option after two NOPs.
+ * The peer sends no data: its SEQ is always ISS + 1.
+ */
+static int sack_ack(FIXTURE_DATA(sack) *self, uint32_t ack, const uint32_t *b, int n)
+{
+	uint8_t opt[4 + 8 * SACK_BLOCKS];
+	int i;
+
+	opt[0] = 1;
+	opt[1] = 1;
+	opt[2] = 5;
+	opt[3] = 2 + 8 * n;
+	for (i = 0; i < 2 * n; i++) {
+		uint32_t v = htonl(self->pk.irs + 1 + b[i]);
+
+		memcpy(opt + 4 + 4 * i, &v, 4);
+	}
+	self->pk.rcv_nxt = self->pk.irs + 1 + ack;
+	return etcp_pkt_send_opt(&self->pk, 1, ETCP_TH_ACK,
+				 n ? opt : NULL, n ? 4 + 8 * n : 0, NULL, 0);
+}
+
+/* Every byte the peer got is the byte written. */
+static void sack_expect_exact(struct __test_metadata *_metadata, FIXTURE_DATA(sack) *self)
+{
+	size_t i;
+
+	for (i = 0; i < self->len && self->in[i] == self->out[i]; i++)
+		;
+	EXPECT_EQ(self->len, i) TH_LOG("the bytes received differ from byte %zu on", i);
+	EXPECT_EQ(ETCP_ESTABLISHED, sock_state(self->afd, IPPROTO_ETCP));
+	EXPECT_EQ(0, sockopt_get(self->afd, SOL_SOCKET, SO_ERROR));
+}
+
+/*
+ * Until every byte written has arrived, the peer acknowledges in order
+ * what it has, without blocks, as a plain receiver would (again after
+ * 50 ms of quiet).
+ */
+static void sack_finish(struct __test_metadata *_metadata, FIXTURE_DATA(sack) *self)
+{
+	int64_t deadline = now_ms() + SACK_DONE_MS;
+	struct etcp_cap_seg seg;
+	uint32_t off;
+
+	ASSERT_EQ(0, sack_ack(self, self->cont, NULL, 0));
+	while (self->cont < self->len) {
+		ASSERT_GT(deadline, now_ms())
+			TH_LOG("%u of %zu bytes arrived, %zu written: %s", self->cont,
+			       self->len, self->sent, SEXCH);
+		sack_write(_metadata, self);
+		sack_read(_metadata, self, &seg, &off, 50);
+		ASSERT_EQ(0, sack_ack(self, self->cont, NULL, 0));
+	}
+}
+
+/*
+ * A peer whose SACK blocks cut every segment apart (the cut guard of
+ * sack.c, after Linux's in tcp_fragment(), CVE-2019-11478): with a
+ * 256-byte MSS and the writer's SO_SNDBUF at 128 KiB (sk_sndbuf 256 KiB),
+ * the peer first acknowledges the first SACK_WARM bytes as they come, so
+ * that the congestion window opens and the send buffer fills.  Then it
+ * holds its cumulative ACK there for SACK_CUT_MS and answers every
+ * (super-)segment that arrives with blocks of every other 256-byte
+ * segment of it, four to an ACK, walking through the whole flight.  Each
+ * block cuts an skb: unguarded, each segment would become an skb of its
+ * own, its memory several times its 256 bytes, and so would each segment
+ * between the blocks that the recovery resends.  The socket's queued
+ * memory (SO_MEMINFO's SK_MEMINFO_WMEM_QUEUED, sampled after every ACK)
+ * stays within twice the send buffer and one 64 KiB skb more; the blocks
+ * were believed (SackRecovery grew).  Then the peer acknowledges what it
+ * has and reads the rest, 2 MiB in all: every byte is the one written,
+ * the connection is ESTABLISHED with no error.
+ */
+TEST_F_TIMEOUT(sack, cut_every_segment, 240)
+{
+	uint32_t b[2 * SACK_BLOCKS], off, at, end, hold;
+	struct etcp_cap_seg seg;
+	struct stats s0, s1;
+	int64_t deadline;
+	int n;
+
+	sack_open(_metadata, self, variant, SACK_MSS, SACK_SNDBUF, SACK_CUT_LEN);
+	deadline = now_ms() + SACK_DONE_MS;
+	while (self->cont < SACK_WARM) {
+		ASSERT_GT(deadline, now_ms())
+			TH_LOG("%u bytes arrived: %s", self->cont, SEXCH);
+		sack_write(_metadata, self);
+		sack_read(_metadata, self, &seg, &off, 50);
+		ASSERT_EQ(0, sack_ack(self, self->cont, NULL, 0));
+	}
+	hold = self->cont;
+	self->wmem_max = 0;
+	ASSERT_EQ(0, stats_read(self->ns.a, &s0));
+	deadline = now_ms() + SACK_CUT_MS;
+	while (now_ms() < deadline) {
+		sack_write(_metadata, self);
+		if (!sack_read(_metadata, self, &seg, &off, 50))
+			continue;
+		n = 0;
+		for (at = off; at < off + seg.len; at += SACK_MSS) {
+			end = at + SACK_MSS < off + seg.len ? at + SACK_MSS : off + seg.len;
+			if (at <= hold || (at - off) / SACK_MSS % 2 == 0)
+				continue;
+			b[2 * n] = at;
+			b[2 * n + 1] = end;
+			if (++n < SACK_BLOCKS)
+				continue;
+			ASSERT_EQ(0, sack_ack(self, hold, b, n));
+			sack_write(_metadata, self);
+			n = 0;
+		}
+		if (n)
+			ASSERT_EQ(0, sack_ack(self, hold, b, n));
+	}
+	sack_write(_metadata, self);
+	ASSERT_EQ(0, stats_read(self->ns.a, &s1));
+	TH_LOG("%zu bytes written, %u held by the peer, cumulative ACK at %u; "
+	       "queued at most %u bytes, sndbuf %u", self->sent, self->top, hold,
+	       self->wmem_max, self->sndbuf);
+	EXPECT_LT(0, stat_delta(&s0, &s1, "SackRecovery"))
+		TH_LOG("the sender never recovered by the blocks: %s", SEXCH);
+	EXPECT_GE(2 * self->sndbuf + 65536, self->wmem_max)
+		TH_LOG("the cuts queued %u bytes for a send buffer of %u", self->wmem_max,
+		       self->sndbuf);
+
+	sack_finish(_metadata, self);
+	sack_expect_exact(_metadata, self);
+}
+
+/*
+ * SACK blocks that cannot be true, one in every ACK of a transfer whose
+ * cumulative ACKs are right: a block that ends before it starts, one
+ * beyond anything the sender will send, one below SND.UNA (what a D-SACK
+ * looks like, RFC 2883), three across 2^31 (its end half the sequence
+ * space from its start or a little more, from inside the flight or from
+ * beyond SND.MAX, where its end seems to be below SND.MAX), a SACK
+ * option whose length is not 2 + 8n (skipped by its length), and one
+ * longer than the options (the segment is malformed and dropped, counted
+ * InBadOptions: the next ACK covers its ACK).  None marks anything: no
+ * fast retransmit, no SACK recovery; 256 KiB arrive exactly, the
+ * connection ESTABLISHED with no error.
+ */
+TEST_F_TIMEOUT(sack, lying_blocks, 120)
+{
+	int64_t deadline;
+	struct etcp_cap_seg seg;
+	struct stats s0, s1;
+	uint32_t b[2], off, c;
+	bool dropped = false;
+	unsigned int k = 0;
+	long malformed = 0;
+	int got;
+
+	sack_open(_metadata, self, variant, 1000, SACK_SNDBUF, SACK_LIES_LEN);
+	ASSERT_EQ(0, stats_read(self->ns.a, &s0));
+	deadline = now_ms() + SACK_DONE_MS;
+	while (self->cont < self->len) {
+		ASSERT_GT(deadline, now_ms())
+			TH_LOG("%u of %zu bytes arrived: %s", self->cont, self->len, SEXCH);
+		sack_write(_metadata, self);
+		got = sack_read(_metadata, self, &seg, &off, 50);
+		if (!got) {
+			/* Only the malformed ACK was not taken: no duplicate ACKs else. */
+			if (dropped)
+				ASSERT_EQ(0, sack_ack(self, self->cont, NULL, 0));
+			dropped = false;
+			continue;
+		}
+		c = self->cont;
+		dropped = false;
+		switch (k++ % 8) {
+		case 0:		/* ends before it starts */
+			b[0] = c + 2000;
+			b[1] = c + 1000;
+			break;
+		case 1:		/* beyond SND.MAX: past the end of the stream */
+			b[0] = self->len + 1000;
+			b[1] = self->len + 2000;
+			break;
+		case 2:		/* below SND.UNA */
+			b[0] = c > 1000 ? c - 1000 : 0;
+			b[1] = c;
+			break;
+		case 3:		/* across 2^31: its end exactly 2^31 on */
+			b[0] = c + 1000;
+			b[1] = c + 1000 + 0x80000000U;
+			break;
+		case 4:		/* the same from beyond SND.MAX: its end seems below */
+			b[0] = self->len + 1000;
+			b[1] = self->len + 1000 + 0x80000000U;
+			break;
+		case 5:		/* across 2^31: before its start as sequence numbers go */
+			b[0] = c + 1000;
+			b[1] = c + 2000 + 0x80000000U;
+			break;
+		case 6: {	/* length 11: skipped */
+			static const uint8_t opt[16] = { 1, 1, 5, 11, 0, 0, 0, 1, 0, 0, 0, 2, 0 };
+
+			self->pk.rcv_nxt = self->pk.irs + 1 + c;
+			ASSERT_EQ(0, etcp_pkt_send_opt(&self->pk, 1, ETCP_TH_ACK, opt,
+						       sizeof(opt), NULL, 0));
+			continue;
+		}
+		default: {	/* length 48, past the options: the segment is dropped */
+			static const uint8_t opt[12] = { 1, 1, 5, 48 };
+
+			self->pk.rcv_nxt = self->pk.irs + 1 + c;
+			ASSERT_EQ(0, etcp_pkt_send_opt(&self->pk, 1, ETCP_TH_ACK, opt,
+						       sizeof(opt), NULL, 0));
+			malformed++;
+			dropped = true;
+			continue;
+		}
+		}
+		ASSERT_EQ(0, sack_ack(self, c, b, 1));
+	}
+	/* The last ACK may have been the dropped one. */
+	ASSERT_EQ(0, sack_ack(self, self->cont, NULL, 0));
+	wait_stat(self->ns.a, "InBadOptions", stat_of(&s0, "InBadOptions") + malformed, WAIT_MS);
+	ASSERT_EQ(0, stats_read(self->ns.a, &s1));
+	EXPECT_EQ(malformed, stat_delta(&s0, &s1, "InBadOptions"))
+		TH_LOG("%ld ACKs with a SACK option longer than the options", malformed);
+	EXPECT_EQ(0, stat_delta(&s0, &s1, "SackRecovery")) TH_LOG("%s", SEXCH);
+	EXPECT_EQ(0, stat_delta(&s0, &s1, "FastRetrans")) TH_LOG("%s", SEXCH);
+	sack_expect_exact(_metadata, self);
 }
 
 TEST_HARNESS_MAIN
