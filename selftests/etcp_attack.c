@@ -1084,13 +1084,18 @@ TEST_F(attack, syn_flood)
 	EXPECT_EQ(0, ret) TH_LOG("client after the flood: %s", strerror(-ret));
 	EXPECT_EQ(0, retrans) TH_LOG("the first SYN after the flood did not get through");
 	close(l);
+	/*
+	 * The cache is the whole VM's: a request another test program had
+	 * at the start may be gone by now, so fewer than at the start is
+	 * fine; more, 3 s after the flood, is one of ours left behind.
+	 */
 	for (i = 0; i < 300; i++) {
 		reqs_end = slab_active("etcp_request", &per_slab);
 		if (reqs_end <= reqs0)
 			break;
 		pause_ms(10);
 	}
-	EXPECT_EQ(reqs0, reqs_end) TH_LOG("etcp_request objects: %ld at the start, %ld at the end",
+	EXPECT_GE(reqs0, reqs_end) TH_LOG("etcp_request objects: %ld at the start, %ld at the end",
 					  reqs0, reqs_end);
 	close(f.stat_fd);
 	ns_cmd(self->ns.a, "nft delete table inet etcp_flood");
