@@ -36,14 +36,13 @@
 
 /*
  * The connection tables (ehash, twhash) and the port tables (bhash,
- * tw_bhash) of every namespace have these sizes, powers of two fixed when
- * the module loads.
+ * tw_bhash) of every namespace have this many buckets less one, a power
+ * of two fixed when the module loads.
  */
-static u32 etcp_ehash_mask __read_mostly;
-static u32 etcp_bhash_mask __read_mostly;
+static u32 etcp_hash_mask __read_mostly;
 
 /* lhash's chains end in nulls values after ehash's. */
-#define ETCP_LHASH_NULLS	(etcp_ehash_mask + 1)
+#define ETCP_LHASH_NULLS	(etcp_hash_mask + 1)
 
 static u32 etcp_ehash_secret __read_mostly;
 
@@ -65,8 +64,7 @@ void etcp_hash_init(void)
 	unsigned long n = totalram_pages() >> (17 - PAGE_SHIFT);
 
 	n = roundup_pow_of_two(clamp(n, ETCP_HASH_MIN, ETCP_HASH_MAX));
-	etcp_ehash_mask = n - 1;
-	etcp_bhash_mask = n - 1;
+	etcp_hash_mask = n - 1;
 	etcp_ehash_secret = get_random_u32();
 	pr_info("tables per namespace: %lu connection buckets, %lu port buckets\n",
 		n, n);
@@ -80,20 +78,20 @@ static void etcp_hash_free(struct etcp_net *en)
 	kvfree(en->tw_bhash);
 }
 
-static void *etcp_hash_alloc(u32 mask, size_t size)
+static void *etcp_hash_alloc(size_t size)
 {
 	/* Charged to the namespace's creator, as TCP's per-namespace ehash. */
-	return kvmalloc_array(mask + 1, size, GFP_KERNEL_ACCOUNT);
+	return kvmalloc_array(etcp_hash_mask + 1, size, GFP_KERNEL_ACCOUNT);
 }
 
 int etcp_hash_net_init(struct etcp_net *en)
 {
 	u32 i;
 
-	en->bhash = etcp_hash_alloc(etcp_bhash_mask, sizeof(*en->bhash));
-	en->tw_bhash = etcp_hash_alloc(etcp_bhash_mask, sizeof(*en->tw_bhash));
-	en->ehash = etcp_hash_alloc(etcp_ehash_mask, sizeof(*en->ehash));
-	en->twhash = etcp_hash_alloc(etcp_ehash_mask, sizeof(*en->twhash));
+	en->bhash = etcp_hash_alloc(sizeof(*en->bhash));
+	en->tw_bhash = etcp_hash_alloc(sizeof(*en->tw_bhash));
+	en->ehash = etcp_hash_alloc(sizeof(*en->ehash));
+	en->twhash = etcp_hash_alloc(sizeof(*en->twhash));
 	if (!en->bhash || !en->tw_bhash || !en->ehash || !en->twhash) {
 		etcp_hash_free(en);
 		return -ENOMEM;
@@ -105,12 +103,10 @@ int etcp_hash_net_init(struct etcp_net *en)
 		INIT_HLIST_HEAD(&en->all_reqs[i]);
 		INIT_HLIST_HEAD(&en->all_tws[i]);
 	}
-	for (i = 0; i <= etcp_bhash_mask; i++) {
+	for (i = 0; i <= etcp_hash_mask; i++) {
 		INIT_HLIST_HEAD(&en->bhash[i]);
 		INIT_HLIST_HEAD(&en->tw_bhash[i]);
-	}
-	/* The nulls value names the chain, so a reader can tell it strayed. */
-	for (i = 0; i <= etcp_ehash_mask; i++) {
+		/* The nulls value names the chain: a reader can tell it strayed. */
 		INIT_HLIST_NULLS_HEAD(&en->ehash[i], i);
 		INIT_HLIST_HEAD(&en->twhash[i]);
 	}
@@ -188,7 +184,7 @@ void etcp_req_list_del(struct net *net, struct etcp_request *req)
 
 static struct hlist_head *etcp_bhash_bucket(struct etcp_net *en, u16 port)
 {
-	return &en->bhash[port & etcp_bhash_mask];
+	return &en->bhash[port & etcp_hash_mask];
 }
 
 /*
@@ -290,7 +286,7 @@ static bool etcp_tw_bind_conflict(const struct sock *sk,
 
 static struct hlist_head *etcp_tw_bhash_bucket(struct etcp_net *en, u16 port)
 {
-	return &en->tw_bhash[port & etcp_bhash_mask];
+	return &en->tw_bhash[port & etcp_hash_mask];
 }
 
 static bool etcp_port_in_use(struct etcp_net *en, const struct sock *sk,
@@ -453,7 +449,7 @@ static u32 etcp_ehashfn(const struct in6_addr *laddr, u16 lport,
 	return jhash_3words((__force u32)ipv6_addr_hash(laddr),
 			    (__force u32)ipv6_addr_hash(raddr),
 			    ((u32)lport << 16) | (__force u16)rport,
-			    etcp_ehash_secret) & etcp_ehash_mask;
+			    etcp_ehash_secret) & etcp_hash_mask;
 }
 
 static void __etcp_ehash_add(struct etcp_net *en, struct sock *sk)
