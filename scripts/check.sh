@@ -157,6 +157,21 @@ build_check() {
 	echo "ok build $label (W=1, sparse clean)"
 }
 
+# why_unfinished RC OUTDIR: on one line, why a VM run (vm.sh exit RC,
+# logs in OUTDIR) printed no totals, for the summary: CI shows only the end
+# of the output, and the logs stay on its machine.
+why_unfinished() {
+	local rc=$1 out=$2 what last bad
+	case $rc in
+	124) what="the guest ran out of time" ;;
+	125) what="the guest stopped before the command ended (panic, boot failure)" ;;
+	*) what="vm.sh exit $rc" ;;
+	esac
+	last=$(grep -E '^(not )?ok [0-9]+ ' "$out/output.log" 2>/dev/null | tail -n 1 || true)
+	bad=$(scripts/vm.sh --check-log "$out/console.log" 2>&1 | sed -n '2{s/^ *//;p}' || true)
+	echo "$what; the last program to end: ${last:-none}; the first bad kernel line: ${bad:-none}"
+}
+
 # suite LABEL OUTDIR VM.SH-ARGS...: run a suite in the VM (vm.sh -o OUTDIR
 # VM.SH-ARGS...); print its summary numbers "P F S".
 suite() {
@@ -168,6 +183,7 @@ suite() {
 		"$out/output.log" 2>/dev/null | tail -n 1 || true)
 	if [ -z "$line" ]; then
 		echo "$label: the suite did not finish (vm.sh exit $rc); logs in $out" >&2
+		result fail "$label" "0 0 0" "the suite did not finish: $(why_unfinished "$rc" "$out")"
 		echo "0 1 0"
 		return
 	fi
