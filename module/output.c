@@ -276,13 +276,16 @@ u32 etcp_window_candidate(const struct sock *sk)
 /*
  * Announce a window: RCV.WND from here on, counted from RCV.NXT.  Returns
  * the window field: unscaled in a SYN (RFC 7323 2.2), else shifted by our
- * scale, RCV.WND being what the peer reads from it.  The shift rounds
- * down, so the right edge may move left by less than one unit of the
- * scale (RFC 7323 appendix F; Linux's tcp_shrink_window, 6.5 on): rounded
- * up, as Linux does by default, a window's last bytes could be promised
- * with no buffer left for them, and a peer would resend them into a full
- * buffer instead of probing a zero window.  A segment sent into the
- * window before is still taken whole (input.c).
+ * scale.  The shift rounds down, so the right edge the peer reads may lie
+ * left of ours by less than one unit of the scale (RFC 7323 appendix F;
+ * Linux's tcp_shrink_window, 6.5 on): rounded up, as Linux does by
+ * default, a window's last bytes could be promised with no buffer left
+ * for them, and a peer would resend them into a full buffer instead of
+ * probing a zero window.  Our own edge (RCV.WND) is what we announced
+ * before where it does not move: counted from the rounded field instead,
+ * every ACK would move it left by up to a unit, a whole MSS over a run
+ * of small segments.  A segment sent into the window before is still
+ * taken whole (input.c).
  */
 static u16 etcp_announce_window(struct sock *sk, bool syn)
 {
@@ -296,7 +299,7 @@ static u16 etcp_announce_window(struct sock *sk, bool syn)
 	else
 		wnd = etcp_window_candidate(sk);
 	field = min(wnd >> shift, ETCP_MAX_WINDOW);
-	esk->rcv_wnd = field << shift;
+	esk->rcv_wnd = max(field << shift, etcp_rcv_wnd_now(esk));
 	esk->rcv_wup = esk->rcv_nxt;
 	return field;
 }

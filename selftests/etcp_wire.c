@@ -1151,6 +1151,68 @@ TEST_F(wire, window_update)
 	pair_close(&p);
 }
 
+#define EDGE_SEGS	40
+#define EDGE_LEN	300
+
+/*
+ * A receiver with window scaling that does not read: every ACK it sends
+ * while its buffer fills keeps the right edge (ack + window << scale)
+ * where it was, within one unit of the scale (RFC 9293 3.8.6.2.2 and RFC
+ * 7323 2.4: the window never shrinks).  A window counted from the last
+ * one announced, already rounded down to the scale, would move the edge
+ * left by up to a unit with every ACK: a whole MSS over a run of small
+ * segments.
+ */
+TEST_F(wire, scaled_edge_holds)
+{
+	struct etcp_wsel cack = { .what = ETCP_W_SPORT | ETCP_W_RACK };
+	struct etcp_wsel csyn = { .what = ETCP_W_SPORT | ETCP_W_FLAGS, .flags = ETCP_TH_SYN };
+	static uint8_t buf[EDGE_SEGS * EDGE_LEN], got[EDGE_SEGS * EDGE_LEN];
+	int64_t edge, top = -1;
+	const char *why;
+	struct pair p;
+	long idx;
+	size_t i;
+	int ws, k, ret;
+
+	/* The environment is exact: scaling is off until turned on. */
+	ASSERT_EQ(0, proto_sysctl_set(self->w.e.ns.a, PROTO, "window_scaling", 1));
+	ASSERT_EQ(0, proto_sysctl_set(self->w.e.ns.b, PROTO, "window_scaling", 1));
+	ret = pair_open(&self->w, &p, 0, &why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
+	csyn.sport = p.cport;
+	idx = etcp_wsel_find(CAP, 0, &csyn);
+	ASSERT_LE(0, idx) TH_LOG("no SYN from the client: %s", EXCH);
+	ws = CAP->seg[idx].wscale;
+	ASSERT_LT(0, ws) TH_LOG("the client's SYN offers no window scaling: %s", EXCH);
+
+	fill(buf, 0, sizeof(buf), 1);
+	cack.sport = p.cport;
+	for (k = 0; k < EDGE_SEGS; k++) {
+		ASSERT_EQ(0, send_all(p.s, buf + k * EDGE_LEN, EDGE_LEN));
+		cack.rack = 1 + (k + 1) * EDGE_LEN;
+		idx = etcp_wsel_wait(CAP, p.n0, &cack, WAIT_MS);
+		ASSERT_LE(0, idx) TH_LOG("segment %d not ACKed: %s", k, EXCH);
+	}
+	for (i = p.n0; i < CAP->n; i++) {
+		const struct etcp_cap_seg *s = &CAP->seg[i];
+
+		if (s->sport != p.cport || !(s->flags & ETCP_TH_ACK))
+			continue;
+		edge = s->rack + ((int64_t)s->window << ws);
+		top = edge > top ? edge : top;
+		if (top - edge >= 1 << ws) {
+			TH_LOG("segment %zu: the right edge is %lld bytes left of where it was",
+			       i, (long long)(top - edge));
+			break;
+		}
+	}
+	EXPECT_EQ(CAP->n, i) TH_LOG("scale %d: %s", ws, EXCH);
+	ASSERT_EQ(0, recv_exact(p.c, got, sizeof(got), WAIT_MS));
+	EXPECT_EQ(0, memcmp(buf, got, sizeof(got)));
+	pair_close(&p);
+}
+
 #define NR_PROBES	3
 
 /*
