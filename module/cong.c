@@ -75,6 +75,10 @@ void etcp_cong_init(struct sock *sk)
 	esk->snd_cwnd_cnt = 0;
 	esk->ca_state = ETCP_CA_OPEN;
 	esk->dupacks = 0;
+	esk->reordering = ETCP_DUPTHRESH;
+	esk->sack_high_ok = 0;
+	esk->undo_on = 0;
+	esk->dsack_pending = 0;
 }
 
 /*
@@ -140,6 +144,12 @@ void etcp_cong_enter_recovery(struct sock *sk)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
 
+	/* What an undo would restore (etcp_cong_undo()). */
+	esk->prior_cwnd = esk->snd_cwnd;
+	esk->prior_ssthresh = esk->snd_ssthresh;
+	esk->undo_marker = esk->snd_una;
+	esk->undo_retrans = 0;
+	esk->undo_on = esk->sack_ok;
 	esk->snd_ssthresh = etcp_ssthresh(esk);
 	esk->recover = esk->snd_max;
 	esk->snd_cwnd_cnt = 0;
@@ -209,4 +219,23 @@ void etcp_cong_rto(struct sock *sk)
 	esk->recover = esk->snd_max;
 	esk->ca_state = ETCP_CA_LOSS;
 	esk->dupacks = 0;
+	/* Go-back-N resends everything: no D-SACK could tell it spurious. */
+	esk->undo_on = 0;
+}
+
+/*
+ * The peer reported every retransmission of the last fast recovery as a
+ * duplicate (D-SACK, sack.c): nothing was lost, the segments were only
+ * reordered, and the window goes back to what it was before (RFC 3708
+ * 3.2; Linux's tcp_undo_cwnd_reduction()).  A recovery still under way
+ * goes on to its end, resending what the scoreboard calls lost.
+ */
+void etcp_cong_undo(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	esk->snd_cwnd = max(esk->snd_cwnd, esk->prior_cwnd);
+	esk->snd_ssthresh = max(esk->snd_ssthresh, esk->prior_ssthresh);
+	esk->undo_on = 0;
+	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_DSACKUNDO);
 }

@@ -75,6 +75,12 @@ extern const struct proto_ops etcp_stream_ops;
  * options without timestamps, as Linux's TCP_NUM_SACKS.
  */
 #define ETCP_NUM_SACKS		4
+/*
+ * RFC 6675 2's DupThresh, which a connection raises when it sees
+ * reordering (sack.c), up to Linux's tcp_max_reordering.
+ */
+#define ETCP_DUPTHRESH		3
+#define ETCP_MAX_REORDERING	300
 
 /* One block of received data beyond a hole: [start, end). */
 struct etcp_sack_block {
@@ -113,6 +119,7 @@ struct etcp_sysctl {
 	int invalid_ratelimit;		/* ms */
 	int window_scaling;		/* RFC 7323 window scale option: 0, 1 */
 	int sack;			/* RFC 2018 SACK-permitted option: 0, 1 */
+	int dsack;			/* RFC 2883 D-SACK blocks sent: 0, 1 */
 };
 
 /* Counters shown in /proc/net/etcp_stat; names in proc.c. */
@@ -166,6 +173,10 @@ enum etcp_mib_field {
 	ETCP_MIB_ACKSKIPPEDCHALLENGE,	/* request's challenge ACK not sent: limit */
 	ETCP_MIB_SPURIOUSRTXHOSTQUEUES,	/* SYN not sent again: still in the host */
 	ETCP_MIB_SACKRECOVERY,		/* fast recoveries led by SACK (RFC 6675) */
+	ETCP_MIB_DSACKSENT,		/* D-SACK blocks sent (RFC 2883) */
+	ETCP_MIB_DSACKRECV,		/* D-SACK blocks received */
+	ETCP_MIB_DSACKUNDO,		/* recoveries undone: all spurious */
+	ETCP_MIB_REORDERSEEN,		/* DupThresh raised: reordering seen */
 	ETCP_MIB_MAX
 };
 
@@ -286,6 +297,26 @@ struct etcp_sock {
 	u32 recover;			/* snd_max when recovery began */
 	u8 ca_state;			/* ETCP_CA_* */
 	u8 dupacks;
+	/*
+	 * Reordering (sack.c): DupThresh as this path has shown it, and the
+	 * end of the highest block ever SACKed, which it is measured from.
+	 */
+	u16 reordering;
+	u32 sack_high;
+	/*
+	 * Undoing a fast recovery that D-SACKs show was spurious (RFC 3708,
+	 * Linux's undo_marker): SND.UNA when it began (undo_on), its
+	 * retransmissions not yet reported twice, and the window before.
+	 */
+	u32 undo_marker;
+	u32 undo_retrans;
+	u32 prior_cwnd;
+	u32 prior_ssthresh;
+	u8 undo_on:1;
+	u8 sack_high_ok:1;		/* sack_high is set */
+	u8 dsack_pending:1;		/* dsack goes in the next pure ACK */
+	/* RFC 2883: data that arrived twice, for the peer to hear of. */
+	struct etcp_sack_block dsack;
 
 	u16 snd_mss;			/* largest segment we send: etcp_sync_mss() */
 	u16 mss_clamp;			/* the peer's MSS, bounded: etcp_peer_mss() */
@@ -878,6 +909,8 @@ void etcp_sack_lose_head(struct sock *sk);
 void etcp_sack_new_recovery(struct sock *sk);
 void etcp_sack_forget(struct etcp_sock *esk, const struct etcp_skb_cb *cb);
 void etcp_sack_clear(struct sock *sk);
+void etcp_cong_undo(struct sock *sk);
+void etcp_dsack_set(struct sock *sk, u32 seq, u32 end);
 u16 etcp_peer_mss(const struct etcp_sock *esk, u16 opt);
 void etcp_sync_mss(struct sock *sk);
 void etcp_simple_retransmit(struct sock *sk);

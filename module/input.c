@@ -632,11 +632,11 @@ static void etcp_rcv_dupack(struct sock *sk)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
 
-	if (esk->dupacks < U8_MAX)
-		esk->dupacks++;
-	/* With SACK, the scoreboard decides (etcp_rcv_sack()). */
+	/* With SACK, the scoreboard counts and decides (etcp_rcv_sack()). */
 	if (esk->sack_ok)
 		return;
+	if (esk->dupacks < U8_MAX)
+		esk->dupacks++;
 	if (esk->ca_state == ETCP_CA_RECOVERY)
 		esk->snd_cwnd++;
 	else if (esk->ca_state == ETCP_CA_OPEN && esk->dupacks == 3)
@@ -646,18 +646,24 @@ static void etcp_rcv_dupack(struct sock *sk)
 /*
  * The SACK blocks of @ack mark the scoreboard (sack.c), which then says
  * what is lost; outside a recovery or a timeout's go-back-N, a lost first
- * segment or the third duplicate ACK starts fast recovery (RFC 6675 5).
+ * segment or the DupThresh-th duplicate ACK starts fast recovery (RFC
+ * 6675 5).  A duplicate ACK (@dupack, RFC 5681's) counts only if it
+ * SACKs what was not (RFC 6675 2): one that only reports data that
+ * arrived twice (a D-SACK) tells of no segment that left the network.
  */
-static void etcp_rcv_sack(struct sock *sk, const struct sk_buff *ack)
+static void etcp_rcv_sack(struct sock *sk, const struct sk_buff *ack, bool dupack)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
+	u32 prior_sacked = esk->sacked_out;
 
 	if (esk->ca_state == ETCP_CA_LOSS)
 		return;
 	etcp_sack_tag(sk, ack);
+	if (dupack && esk->sacked_out > prior_sacked && esk->dupacks < U8_MAX)
+		esk->dupacks++;
 	etcp_sack_mark_lost(sk);
 	if (esk->ca_state == ETCP_CA_OPEN &&
-	    (etcp_sack_head_lost(sk) || esk->dupacks >= 3))
+	    (etcp_sack_head_lost(sk) || esk->dupacks >= esk->reordering))
 		etcp_cong_enter_recovery(sk);
 }
 
@@ -676,6 +682,7 @@ static bool etcp_rcv_ack(struct sock *sk, const struct sk_buff *skb)
 	const struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
 	struct etcp_sock *esk = etcp_sk(sk);
 	u32 prior_wnd = esk->snd_wnd;
+	bool dupack = false;
 
 	/*
 	 * RFC 5961 5.2 drops an ACK older than SND.UNA - MAX.SND.WND, which
@@ -721,10 +728,12 @@ static bool etcp_rcv_ack(struct sock *sk, const struct sk_buff *skb)
 
 	if (etcp_after(cb->ack_seq, esk->snd_una))
 		etcp_ack_new_data(sk, cb->ack_seq);
-	else if (etcp_is_dupack(esk, cb, prior_wnd))
+	else
+		dupack = etcp_is_dupack(esk, cb, prior_wnd);
+	if (dupack)
 		etcp_rcv_dupack(sk);
 	if (esk->sack_ok)
-		etcp_rcv_sack(sk, skb);
+		etcp_rcv_sack(sk, skb, dupack);
 
 	/* The window opened: the persist timer's backoff is over. */
 	if (esk->timer_mode == ETCP_TMR_PROBE && esk->send_head &&
@@ -1030,6 +1039,25 @@ static void etcp_sack_remove(struct etcp_sock *esk)
 }
 
 /*
+ * RFC 2883: data that arrived before, [@seq, @end), is reported in the
+ * first SACK block of the next ACK without data (a D-SACK), so that the
+ * sender can tell a retransmission it did not need; the latest such, as
+ * Linux keeps one.  Only where both SYNs agreed on SACK, and etcp_dsack
+ * is on.
+ */
+void etcp_dsack_set(struct sock *sk, u32 seq, u32 end)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (!esk->sack_ok || !etcp_before(seq, end) ||
+	    !READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.dsack))
+		return;
+	esk->dsack.start = seq;
+	esk->dsack.end = end;
+	esk->dsack_pending = 1;
+}
+
+/*
  * A segment beyond RCV.NXT waits in the out-of-order queue, sorted by
  * sequence.  One that brings nothing new is dropped; ones the new segment
  * covers entirely go.  Partial overlaps are trimmed when the data moves
@@ -1052,11 +1080,16 @@ static void etcp_ofo_queue(struct sock *sk, struct sk_buff *skb)
 	if (prev && !etcp_before(ETCP_SKB_CB(prev)->end_seq, cb->end_seq)) {
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_DATADUPS);
 		kfree_skb(skb);
-		/* Still, the ACK's first block holds it (RFC 2018 4). */
+		/* Still, the ACK's first block holds it (RFC 2018 4)... */
 		if (esk->sack_ok)
 			etcp_sack_add(esk, seq, end_seq);
+		/* ... after the D-SACK that says it came twice (RFC 2883 4). */
+		etcp_dsack_set(sk, seq, end_seq);
 		return;
 	}
+	/* Its head is held already (RFC 2883 4.1.2, as Linux reports it). */
+	if (prev && etcp_after(ETCP_SKB_CB(prev)->end_seq, seq))
+		etcp_dsack_set(sk, seq, ETCP_SKB_CB(prev)->end_seq);
 	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_OFOQUEUE);
 	if (etcp_rcv_append(sk, prev, skb)) {
 		consume_skb(skb);
@@ -1161,6 +1194,7 @@ static bool etcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	if (!etcp_after(end + fin, esk->rcv_nxt)) {
 		/* Nothing new: the peer missed our ACK; repeat it now. */
 		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_DATADUPS);
+		etcp_dsack_set(sk, seq, end);
 		etcp_enter_quickack(esk);
 		esk->ack_sched = 1;
 		etcp_send_ack(sk);
@@ -1175,6 +1209,8 @@ static bool etcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	 * its view) gets its data acknowledged at once.
 	 */
 	if (etcp_before(seq, esk->rcv_nxt)) {
+		/* Its head arrived before (RFC 2883 4.1.1's partial duplicate). */
+		etcp_dsack_set(sk, seq, esk->rcv_nxt);
 		if (!pskb_pull(skb, esk->rcv_nxt - seq))
 			return false;
 		seq = esk->rcv_nxt;
@@ -1372,9 +1408,15 @@ static bool etcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 			etcp_send_challenge_ack(sk);
 			return false;
 		}
-		/* Data we had: our ACKs were lost (Linux's tcp_send_dupack). */
-		if (cb->end_seq != cb->seq && etcp_before(cb->seq, esk->rcv_nxt))
+		/*
+		 * Data we had: our ACKs were lost, or the peer resent what
+		 * came late (Linux's tcp_send_dupack()); the ACK says so.
+		 */
+		if (cb->end_seq != cb->seq && etcp_before(cb->seq, esk->rcv_nxt)) {
+			etcp_dsack_set(sk, cb->seq, etcp_before(cb->end_seq, esk->rcv_nxt) ?
+						    cb->end_seq : esk->rcv_nxt);
 			etcp_enter_quickack(esk);
+		}
 		if (etcp_oow_answer(sock_net(sk), skb, &esk->oow_ack_stamp,
 				    ETCP_MIB_ACKSKIPPEDSEQ))
 			etcp_send_ack(sk);

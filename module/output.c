@@ -320,9 +320,25 @@ static void etcp_ack_sent(struct sock *sk)
 	esk->ack_sched = 0;
 }
 
+/*
+ * The SACK blocks of an ACK with a D-SACK to report into @b: the D-SACK
+ * first, then what the out-of-order queue holds, as many as fit (RFC 2883
+ * 4).  Returns how many.
+ */
+static u8 etcp_dsack_blocks(const struct etcp_sock *esk,
+			    struct etcp_sack_block *b)
+{
+	u8 n = min_t(u8, esk->num_sacks, ETCP_NUM_SACKS - 1);
+
+	b[0] = esk->dsack;
+	memcpy(b + 1, esk->sacks, n * sizeof(*b));
+	return n + 1;
+}
+
 /* Send a segment with no data on a full socket, over its route. */
 static void etcp_transmit(struct sock *sk, u8 flags, u32 seq, bool with_mss)
 {
+	struct etcp_sack_block blocks[ETCP_NUM_SACKS];
 	struct etcp_sock *esk = etcp_sk(sk);
 	struct inet_sock *inet = inet_sk(sk);
 	struct etcp_seg seg = {
@@ -342,11 +358,20 @@ static void etcp_transmit(struct sock *sk, u8 flags, u32 seq, bool with_mss)
 	if (!(flags & ETCP_FLAG_RST))
 		seg.window = etcp_announce_window(sk, flags & ETCP_FLAG_SYN);
 	/* RFC 2018 4: every ACK carries the blocks while data waits beyond a hole. */
-	if (!(flags & (ETCP_FLAG_SYN | ETCP_FLAG_RST)) && esk->sack_ok)
+	if (!(flags & (ETCP_FLAG_SYN | ETCP_FLAG_RST)) && esk->sack_ok) {
 		seg.num_sacks = esk->num_sacks;
+		if (esk->dsack_pending) {
+			seg.num_sacks = etcp_dsack_blocks(esk, blocks);
+			seg.sacks = blocks;
+		}
+	}
 	skb = etcp_build(&seg, GFP_ATOMIC);
 	if (!skb)
 		return;
+	if (seg.sacks == blocks) {
+		esk->dsack_pending = 0;
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_DSACKSENT);
+	}
 	if (flags & ETCP_FLAG_ACK)
 		etcp_ack_sent(sk);
 	esk->segs_out++;
@@ -729,6 +754,9 @@ static void etcp_skb_sent(struct sock *sk, struct sk_buff *skb)
 	etcp_set_segs(sk, skb, esk->snd_mss);
 	if (again) {
 		cb->retransmitted = 1;
+		/* A D-SACK of each may undo the recovery (sack.c). */
+		if (esk->undo_on)
+			esk->undo_retrans += cb->segs;
 		esk->total_retrans += cb->segs;
 		ETCP_ADD_STATS(sock_net(sk), ETCP_MIB_RETRANSSEGS, cb->segs);
 	}

@@ -405,6 +405,10 @@ static const char * const etcp_mib_names[ETCP_MIB_MAX] = {
 	[ETCP_MIB_ACKSKIPPEDCHALLENGE]	= "AckSkippedChallenge",
 	[ETCP_MIB_SPURIOUSRTXHOSTQUEUES] = "SpuriousRtxHostQueues",
 	[ETCP_MIB_SACKRECOVERY]		= "SackRecovery",
+	[ETCP_MIB_DSACKSENT]		= "DsackSent",
+	[ETCP_MIB_DSACKRECV]		= "DsackRecv",
+	[ETCP_MIB_DSACKUNDO]		= "DsackUndo",
+	[ETCP_MIB_REORDERSEEN]		= "ReorderSeen",
 };
 
 static unsigned long etcp_mib_sum(struct etcp_mib __percpu *mib, int field)

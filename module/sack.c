@@ -20,15 +20,20 @@
  * that begins or ends inside an skb cuts it there, where its segments
  * meet.  A retransmission timeout forgets the scoreboard: everything from
  * SND.UNA goes again.
+ *
+ * DupThresh starts at 3 and grows when the path shows reordering, as
+ * Linux's tp->reordering does: a segment SACKed after data above it was,
+ * without having been resent, came late rather than got lost; so did one
+ * whose retransmission the peer reports as a duplicate (a D-SACK, RFC
+ * 2883).  When every retransmission of a fast recovery is reported so,
+ * nothing was lost and the window it halved comes back (RFC 3708's
+ * undo, cong.c).
  */
 #include <linux/skbuff.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 
 #include "etcp.h"
-
-/* RFC 6675 2: DupThresh. */
-#define ETCP_DUPTHRESH		3
 
 /* @cb's skb leaves the flight, acknowledged: its marks stop counting. */
 void etcp_sack_forget(struct etcp_sock *esk, const struct etcp_skb_cb *cb)
@@ -41,11 +46,36 @@ void etcp_sack_forget(struct etcp_sock *esk, const struct etcp_skb_cb *cb)
 		esk->retrans_out -= cb->segs;
 }
 
+/*
+ * Data from @seq on arrived after data up to sack_high had: it was not
+ * lost but reordered, by as many segments as lie between.  DupThresh
+ * grows to that (Linux's tcp_check_sack_reordering()), so that the same
+ * reordering is not taken for a loss again.
+ */
+static void etcp_sack_reordered(struct sock *sk, u32 seq)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	u32 degree;
+
+	if (!esk->sack_high_ok || !etcp_after(esk->sack_high, seq))
+		return;
+	degree = min_t(u32, DIV_ROUND_UP(esk->sack_high - seq, esk->snd_mss),
+		       ETCP_MAX_REORDERING);
+	if (degree <= esk->reordering)
+		return;
+	esk->reordering = degree;
+	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_REORDERSEEN);
+}
+
 /* @skb in flight is held by the peer. */
-static void etcp_sack_mark(struct etcp_sock *esk, struct sk_buff *skb)
+static void etcp_sack_mark(struct sock *sk, struct sk_buff *skb)
 {
 	struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
+	struct etcp_sock *esk = etcp_sk(sk);
 
+	/* Sent once, held only now, below data held before: it came late. */
+	if (!cb->retransmitted)
+		etcp_sack_reordered(sk, cb->seq);
 	etcp_sack_forget(esk, cb);
 	cb->lost = 0;
 	cb->rtx = 0;
@@ -93,8 +123,57 @@ static void etcp_sack_tag_block(struct sock *sk, u32 start, u32 end)
 		if (etcp_after(cb->end_seq, end) &&
 		    etcp_sack_cut(sk, skb, end - cb->seq))
 			break;
-		etcp_sack_mark(esk, skb);
+		etcp_sack_mark(sk, skb);
 	}
+}
+
+/*
+ * RFC 2883 4: the first block reports data that arrived twice (a D-SACK)
+ * when it begins below the ACK, or lies inside the second block.
+ */
+static bool etcp_sack_is_dsack(u32 ack, const u8 *blocks, int n)
+{
+	u32 start = get_unaligned_be32(blocks);
+	u32 end = get_unaligned_be32(blocks + 4);
+
+	if (etcp_before(start, ack))
+		return true;
+	return n > 1 &&
+	       !etcp_before(start, get_unaligned_be32(blocks + 8)) &&
+	       !etcp_after(end, get_unaligned_be32(blocks + 12));
+}
+
+/*
+ * A D-SACK of [@start, @end): sent twice, it arrived twice.  If it is a
+ * retransmission of the current or last fast recovery, that one was not
+ * needed: the original came late (reordering), and when none of the
+ * recovery's retransmissions was needed, the recovery is undone.  A
+ * block reaching beyond what was sent is a lie and tells nothing.
+ */
+static void etcp_sack_dsack(struct sock *sk, u32 start, u32 end)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	u32 segs;
+
+	if (!etcp_before(start, end) || etcp_after(end, esk->snd_max))
+		return;
+	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_DSACKRECV);
+	if (!esk->undo_on || !esk->undo_retrans ||
+	    etcp_before(start, esk->undo_marker))
+		return;
+	etcp_sack_reordered(sk, start);
+	segs = DIV_ROUND_UP(end - start, esk->snd_mss);
+	esk->undo_retrans -= min(segs, esk->undo_retrans);
+	if (!esk->undo_retrans)
+		etcp_cong_undo(sk);
+}
+
+/* The highest block SACKed so far ends at @end, or higher. */
+static void etcp_sack_high(struct etcp_sock *esk, u32 end)
+{
+	if (!esk->sack_high_ok || etcp_after(end, esk->sack_high))
+		esk->sack_high = end;
+	esk->sack_high_ok = 1;
 }
 
 /*
@@ -106,6 +185,8 @@ void etcp_sack_tag(struct sock *sk, const struct sk_buff *ack)
 {
 	const struct etcp_skb_cb *acb = ETCP_SKB_CB(ack);
 	struct etcp_sock *esk = etcp_sk(sk);
+	bool any = false;
+	u32 high = 0;
 	const u8 *opt;
 	int i, n;
 
@@ -113,23 +194,34 @@ void etcp_sack_tag(struct sock *sk, const struct sk_buff *ack)
 		return;
 	opt = (const u8 *)tcp_hdr(ack) + acb->sack_off;
 	n = (opt[1] - ETCP_OPTLEN_SACK_BASE) / ETCP_OPTLEN_SACK_BLOCK;
+	opt += ETCP_OPTLEN_SACK_BASE;
 	for (i = 0; i < n; i++) {
-		const u8 *b = opt + ETCP_OPTLEN_SACK_BASE +
-			      i * ETCP_OPTLEN_SACK_BLOCK;
+		const u8 *b = opt + i * ETCP_OPTLEN_SACK_BLOCK;
 		u32 start = get_unaligned_be32(b);
 		u32 end = get_unaligned_be32(b + 4);
 
+		if (!i && etcp_sack_is_dsack(acb->ack_seq, opt, n)) {
+			etcp_sack_dsack(sk, start, end);
+			continue;
+		}
 		if (!etcp_before(start, end) ||
 		    !etcp_after(start, esk->snd_una) ||
 		    etcp_after(end, esk->snd_max))
 			continue;
 		etcp_sack_tag_block(sk, start, end);
+		if (!any || etcp_after(end, high))
+			high = end;
+		any = true;
 	}
+	/* Only now: each block's reordering is measured against before. */
+	if (any)
+		etcp_sack_high(esk, high);
 }
 
 /*
  * RFC 6675 4, IsLost(): a segment not SACKed with at least DupThresh
- * SACKed segments above it is taken for lost; so is all of its skb.
+ * (esk->reordering) SACKed segments above it is taken for lost; so is all
+ * of its skb.
  * Walks the flight from its end down, counting what is SACKed above.
  */
 void etcp_sack_mark_lost(struct sock *sk)
@@ -148,7 +240,7 @@ void etcp_sack_mark_lost(struct sock *sk)
 
 		if (cb->sacked) {
 			above += cb->segs;
-		} else if (above >= ETCP_DUPTHRESH && !cb->lost) {
+		} else if (above >= esk->reordering && !cb->lost) {
 			cb->lost = 1;
 			esk->lost_out += cb->segs;
 		}

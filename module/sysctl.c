@@ -61,6 +61,7 @@ static const struct etcp_sysctl_def etcp_sysctl_defs[] = {
 	ETCP_SYSCTL(invalid_ratelimit, 500, 0, 60000),	/* tcp_invalid_ratelimit */
 	ETCP_SYSCTL(window_scaling, 1, 0, 1),		/* tcp_window_scaling */
 	ETCP_SYSCTL(sack, 1, 0, 1),			/* tcp_sack */
+	ETCP_SYSCTL(dsack, 1, 0, 1),			/* tcp_dsack */
 };
 
 #define ETCP_NR_SYSCTL	ARRAY_SIZE(etcp_sysctl_defs)

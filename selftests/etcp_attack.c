@@ -1495,6 +1495,110 @@ static void sack_finish(struct __test_metadata *_metadata, FIXTURE_DATA(sack) *s
 	}
 }
 
+#define UNDO_LEN	(64 * 1000)
+#define UNDO_SEG	1000		/* the peer's MSS */
+#define UNDO_QUIET_MS	100		/* a fast retransmission would be out */
+#define SSTHRESH_INFINITE 0x7fffffffU	/* as Linux's TCP_INFINITE_SSTHRESH */
+
+/*
+ * The peer SACKs @n segments above the first of [@from, ...), ACKing
+ * @from: one duplicate ACK each, the blocks growing, as a receiver that
+ * got the segments after @from and not @from's itself would send them.
+ */
+static void sack_hold_first(struct __test_metadata *_metadata, FIXTURE_DATA(sack) *self,
+			    uint32_t from, int n)
+{
+	uint32_t b[2];
+	int i;
+
+	for (i = 1; i <= n; i++) {
+		b[0] = from + UNDO_SEG;
+		b[1] = from + (i + 1) * UNDO_SEG;
+		ASSERT_EQ(0, sack_ack(self, from, b, 1));
+	}
+}
+
+/* Read data until the segment with stream offset @off comes; 0 if none. */
+static int sack_read_until(struct __test_metadata *_metadata, FIXTURE_DATA(sack) *self,
+			   uint32_t off, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+	struct etcp_cap_seg seg;
+	uint32_t o;
+
+	while (now_ms() < deadline) {
+		if (sack_read(_metadata, self, &seg, &o, 50) && o <= off && off < o + seg.len)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Reordering, not loss (RFC 2883, RFC 3708): the peer holds back the
+ * first segment and SACKs three above it; the sender takes it for lost,
+ * enters fast recovery and sends it again, ssthresh halved.  Then the
+ * original arrives (the ACK covers everything sent) and the peer reports
+ * the second copy as a duplicate, a D-SACK below the ACK: the recovery
+ * was spurious and is undone (DsackUndo; ssthresh and cwnd back), and
+ * DupThresh grows to the reordering seen (ReorderSeen): the same
+ * reordering once more starts no recovery and resends nothing.
+ */
+TEST_F_TIMEOUT(sack, dsack_undo, 60)
+{
+	struct etcp_info ei;
+	struct stats s0, s1;
+	uint32_t flight, b[2];
+	int resent;
+
+	sack_open(_metadata, self, variant, UNDO_SEG, SACK_SNDBUF, UNDO_LEN);
+	ASSERT_EQ(0, stats_read(self->ns.a, &s0));
+	sack_write(_metadata, self);
+	ASSERT_TRUE(sack_read_until(_metadata, self, 4 * UNDO_SEG, WAIT_MS))
+		TH_LOG("no first flight of four segments: %s", SEXCH);
+
+	sack_hold_first(_metadata, self, 0, 3);
+	ASSERT_TRUE(sack_read_until(_metadata, self, 0, WAIT_MS))
+		TH_LOG("the first segment was not sent again: %s", SEXCH);
+	ASSERT_EQ(0, etcp_info_of(self->afd, &ei));
+	EXPECT_GT(SSTHRESH_INFINITE, ei.etcpi_snd_ssthresh)
+		TH_LOG("no window reduction: ssthresh %u", ei.etcpi_snd_ssthresh);
+
+	/*
+	 * The original arrives: the ACK covers everything sent, the new
+	 * segments the duplicate ACKs let out too (RFC 3042), so that
+	 * nothing else is resent; then the peer reports the copy.
+	 */
+	flight = self->top;
+	ASSERT_EQ(0, sack_ack(self, flight, NULL, 0));
+	b[0] = 0;
+	b[1] = UNDO_SEG;
+	ASSERT_EQ(0, sack_ack(self, flight, b, 1));
+	ASSERT_EQ(0, wait_stat(self->ns.a, "DsackUndo", stat_of(&s0, "DsackUndo") + 1, WAIT_MS))
+		TH_LOG("the recovery was not undone: %s", SEXCH);
+	ASSERT_EQ(0, etcp_info_of(self->afd, &ei));
+	EXPECT_EQ(SSTHRESH_INFINITE, ei.etcpi_snd_ssthresh);
+	EXPECT_LE(10, ei.etcpi_snd_cwnd) TH_LOG("cwnd %u not restored", ei.etcpi_snd_cwnd);
+
+	/* The same reordering again: three SACKed above the next segment. */
+	sack_write(_metadata, self);
+	ASSERT_TRUE(sack_read_until(_metadata, self, flight + 4 * UNDO_SEG, WAIT_MS))
+		TH_LOG("no second flight: %s", SEXCH);
+	sack_hold_first(_metadata, self, flight, 3);
+	resent = sack_read_until(_metadata, self, flight, UNDO_QUIET_MS);
+	ASSERT_EQ(0, stats_read(self->ns.a, &s1));
+	/* A guest stalled past the RTO resends it too, but not by recovery. */
+	if (resent)
+		EXPECT_LT(0, stat_delta(&s0, &s1, "Timeouts"))
+			TH_LOG("the second reordering was taken for a loss: %s", SEXCH);
+	EXPECT_EQ(1, stat_delta(&s0, &s1, "SackRecovery"));
+	EXPECT_EQ(1, stat_delta(&s0, &s1, "FastRetrans"));
+	EXPECT_EQ(1, stat_delta(&s0, &s1, "DsackRecv"));
+	EXPECT_EQ(1, stat_delta(&s0, &s1, "DsackUndo"));
+	EXPECT_LE(1, stat_delta(&s0, &s1, "ReorderSeen"));
+	sack_finish(_metadata, self);
+	sack_expect_exact(_metadata, self);
+}
+
 /*
  * A peer whose SACK blocks cut every segment apart (the cut guard of
  * sack.c, after Linux's in tcp_fragment(), CVE-2019-11478): with a

@@ -34,8 +34,8 @@
  *                      ACKs 1 with the block [5001,10001), 1 with
  *                      [5001,12501) (the overlap joined into one block),
  *                      12501 with none; 12500 bytes read; InNonLinear
- *                      grows.  TCP with tcp_dsack off in a: etcp sends no
- *                      D-SACK (RFC 2883), which TCP would put first
+ *                      grows.  tcp_dsack / etcp_dsack off in a: this is
+ *                      about the blocks, not the D-SACK (RFC 2883)
  *   overlap_lies       the same, with other bytes in the overlap of the
  *                      second segment: the bytes of the first win
  *   overlap_lies_reorder  the liar [7500,12500) first, then [5000,10000):
@@ -475,14 +475,13 @@ TEST_F(paged, overlap_lies_v6)
 /*
  * ofo_overlap with SACK: the receiver reports what waits beyond the hole
  * (RFC 2018), the two overlapping segments as one block, and nothing once
- * the hole is filled.  TCP would report the overlap [7500,10000) as a
- * D-SACK block first (RFC 2883), which etcp does not send: tcp_dsack is
- * off in a for the TCP run, so that both give the same ACKs.
+ * the hole is filled.  With D-SACK the overlap [7500,10000) would come
+ * first as a D-SACK block (RFC 2883; wire.dsack_blocks tests that):
+ * tcp_dsack and etcp_dsack are off in a, this test is about the blocks.
  */
 TEST_F(paged, ofo_overlap_sack)
 {
-	if (!ETCP)
-		ASSERT_EQ(0, proto_sysctl_set(self->ns.a, PROTO, "dsack", 0));
+	ASSERT_EQ(0, proto_sysctl_set(self->ns.a, PROTO, "dsack", 0));
 	self->sack = true;
 	open_conn(_metadata, self, PROTO, 0);
 	fill_stream(want, 12500, 11);

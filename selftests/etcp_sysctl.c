@@ -44,7 +44,8 @@
 	X(challenge_ack_limit,	1000,	0,	INT_MAX) \
 	X(invalid_ratelimit,	500,	0,	60000) \
 	X(window_scaling,	1,	0,	1) \
-	X(sack,			1,	0,	1)
+	X(sack,			1,	0,	1) \
+	X(dsack,		1,	0,	1)
 
 #define SYSCTL_DIR	"net/ipv4"
 #define VALUE_MAX	32

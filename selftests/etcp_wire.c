@@ -1311,45 +1311,33 @@ static bool syn_opts_are(const struct etcp_cap_seg *seg, bool sack_perm)
 }
 
 /*
- * One step of sack_blocks: the raw peer sends segment seg (bytes
- * seg * SACK_SEG on); the receiver's ACK acknowledges relative rack and
- * carries n blocks, blk[i] = [start, end) in segments.
+ * One step of the SACK tests: the raw peer sends bytes [off, off + len);
+ * the receiver's ACK acknowledges relative rack and carries n blocks,
+ * blk[i] = [start, end) as relative sequence numbers.
  */
 struct sack_step {
-	int seg;
+	int off, len;
 	int64_t rack;
 	int n;
 	int blk[SACK_MAX][2];
 };
 
-#define SACK_ACK(nseg)	(1 + (nseg) * SACK_SEG)
+/* Relative sequence number of stream offset @off. */
+#define SQ(off)		(1 + (off))
+/* Segment @n of SACK_SEG bytes, and its block [start, end). */
+#define SG(n)		((n) * SACK_SEG), SACK_SEG
+#define SB(a, b)	{ SQ((a) * SACK_SEG), SQ((b) * SACK_SEG) }
 
 /*
- * RFC 2018 with a peer that offers SACK-permitted, to a receiver whose
- * namespace allows it (tcp_sack / etcp_sack 1): the SYN-ACK carries the
- * MSS and SACK-permitted after two NOPs, and every ACK while data waits
- * beyond a hole carries the blocks of what waits: first the block of the
- * segment that just arrived (RFC 2018 4's MUST), then those reported most
- * recently, at most four; a block the cumulative ACK reached goes.  Which
- * blocks and in what order, where RFC 2018 leaves a choice, is Linux's:
- * the odd segments 1 to 9 arrive first, so the block of 1, reported
- * longest ago, falls out of the four and stays out when 2 joins 3's.
- * Then the holes fill from the left; the reader gets every byte.
+ * Run @steps with a raw peer that offers SACK-permitted, to a receiver
+ * with tcp_sack / etcp_sack 1 and tcp_dsack / etcp_dsack @dsack: the
+ * SYN-ACK carries the MSS and SACK-permitted after two NOPs, each step's
+ * ACK is as it says, and the reader gets every byte of the @len sent.
  */
-TEST_F(wire, sack_blocks)
+static void sack_steps_run(struct __test_metadata *_metadata, FIXTURE_DATA(wire) *self,
+			   const struct sack_step *steps, size_t nsteps, size_t len,
+			   int dsack)
 {
-	static const struct sack_step steps[] = {
-		{ 1, 1, 1, { { 1, 2 } } },
-		{ 3, 1, 2, { { 3, 4 }, { 1, 2 } } },
-		{ 5, 1, 3, { { 5, 6 }, { 3, 4 }, { 1, 2 } } },
-		{ 7, 1, 4, { { 7, 8 }, { 5, 6 }, { 3, 4 }, { 1, 2 } } },
-		{ 9, 1, 4, { { 9, 10 }, { 7, 8 }, { 5, 6 }, { 3, 4 } } },
-		{ 2, 1, 4, { { 2, 4 }, { 9, 10 }, { 7, 8 }, { 5, 6 } } },
-		{ 0, SACK_ACK(4), 3, { { 9, 10 }, { 7, 8 }, { 5, 6 } } },
-		{ 4, SACK_ACK(6), 2, { { 9, 10 }, { 7, 8 } } },
-		{ 6, SACK_ACK(8), 1, { { 9, 10 } } },
-		{ 8, SACK_ACK(10), 0, { { 0 } } },
-	};
 	static uint8_t buf[SACK_NSEG * SACK_SEG];
 	struct etcp_wsel synack = { .what = ETCP_W_SPORT | ETCP_W_FLAGS,
 				    .sport = PORT, .flags = ETCP_TH_SYN | ETCP_TH_ACK };
@@ -1363,6 +1351,7 @@ TEST_F(wire, sack_blocks)
 	int ret, i, n;
 
 	ASSERT_EQ(0, proto_sysctl_set(NS->b, PROTO, "sack", 1));
+	ASSERT_EQ(0, proto_sysctl_set(NS->b, PROTO, "dsack", dsack));
 	ret = rawpeer_open_opt(&self->w, &rp, RAW_ISN, true, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s: %s", why, strerror(-ret), EXCH);
 	idx = etcp_wsel_find(CAP, 0, &synack);
@@ -1371,31 +1360,106 @@ TEST_F(wire, sack_blocks)
 		TH_LOG("the SYN-ACK's options are not MSS, NOP, NOP, SACK-permitted: %s", EXCH);
 
 	fill(buf, 0, sizeof(buf), 1);
-	for (k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+	for (k = 0; k < nsteps; k++) {
 		const struct sack_step *st = &steps[k];
 
 		n1 = CAP->n;
-		ASSERT_EQ(0, raw_data(&self->w, &rp, st->seg * SACK_SEG,
-				      buf + st->seg * SACK_SEG, SACK_SEG));
+		ASSERT_EQ(0, raw_data(&self->w, &rp, st->off, buf + st->off, st->len));
 		ack.rack = st->rack;
 		idx = etcp_wsel_wait(CAP, n1, &ack, WAIT_MS);
-		ASSERT_LE(0, idx) TH_LOG("segment %d: no ACK of %lld: %s", st->seg,
+		ASSERT_LE(0, idx) TH_LOG("step %zu: no ACK of %lld: %s", k,
 					 (long long)st->rack, EXCH);
 		a = &CAP->seg[idx];
 		n = etcp_cap_sacks(a, rp.isn, b, SACK_MAX);
-		EXPECT_EQ(st->n, n) TH_LOG("segment %d: %d SACK blocks, want %d: %s",
-					   st->seg, n, st->n, EXCH);
+		EXPECT_EQ(st->n, n) TH_LOG("step %zu: %d SACK blocks, want %d: %s",
+					   k, n, st->n, EXCH);
 		for (i = 0; i < st->n && i < n; i++) {
-			EXPECT_TRUE(b[i].start == SACK_ACK(st->blk[i][0]) &&
-				    b[i].end == SACK_ACK(st->blk[i][1]))
-				TH_LOG("segment %d: block %d is %lld-%lld, want %d-%d: %s",
-				       st->seg, i, (long long)b[i].start, (long long)b[i].end,
-				       SACK_ACK(st->blk[i][0]), SACK_ACK(st->blk[i][1]), EXCH);
+			EXPECT_TRUE(b[i].start == st->blk[i][0] && b[i].end == st->blk[i][1])
+				TH_LOG("step %zu: block %d is %lld-%lld, want %d-%d: %s",
+				       k, i, (long long)b[i].start, (long long)b[i].end,
+				       st->blk[i][0], st->blk[i][1], EXCH);
 		}
 	}
-	ASSERT_EQ(0, recv_check(rp.afd, 0, sizeof(buf), 1, WAIT_MS, &bad))
+	ASSERT_EQ(0, recv_check(rp.afd, 0, len, 1, WAIT_MS, &bad))
 		TH_LOG("wrong at %zu", bad);
 	rawpeer_close(&rp);
+}
+
+/*
+ * RFC 2018: every ACK while data waits beyond a hole carries the blocks
+ * of what waits: first the block of the segment that just arrived (RFC
+ * 2018 4's MUST), then those reported most recently, at most four; a
+ * block the cumulative ACK reached goes.  Which blocks and in what
+ * order, where RFC 2018 leaves a choice, is Linux's: the odd segments 1
+ * to 9 arrive first, so the block of 1, reported longest ago, falls out
+ * of the four and stays out when 2 joins 3's.  Then the holes fill from
+ * the left.
+ */
+TEST_F(wire, sack_blocks)
+{
+	static const struct sack_step steps[] = {
+		{ SG(1), 1, 1, { SB(1, 2) } },
+		{ SG(3), 1, 2, { SB(3, 4), SB(1, 2) } },
+		{ SG(5), 1, 3, { SB(5, 6), SB(3, 4), SB(1, 2) } },
+		{ SG(7), 1, 4, { SB(7, 8), SB(5, 6), SB(3, 4), SB(1, 2) } },
+		{ SG(9), 1, 4, { SB(9, 10), SB(7, 8), SB(5, 6), SB(3, 4) } },
+		{ SG(2), 1, 4, { SB(2, 4), SB(9, 10), SB(7, 8), SB(5, 6) } },
+		{ SG(0), SQ(4 * SACK_SEG), 3, { SB(9, 10), SB(7, 8), SB(5, 6) } },
+		{ SG(4), SQ(6 * SACK_SEG), 2, { SB(9, 10), SB(7, 8) } },
+		{ SG(6), SQ(8 * SACK_SEG), 1, { SB(9, 10) } },
+		{ SG(8), SQ(10 * SACK_SEG), 0, { { 0 } } },
+	};
+
+	sack_steps_run(_metadata, self, steps, sizeof(steps) / sizeof(steps[0]),
+		       SACK_NSEG * SACK_SEG, 1);
+}
+
+#define DS	SACK_SEG
+#define HALF	(SACK_SEG / 2)
+
+/*
+ * RFC 2883: with tcp_dsack / etcp_dsack on, data that arrives a second
+ * time is reported in the first block of the ACK (a D-SACK), before the
+ * blocks of what waits beyond a hole: a segment below RCV.NXT (4.1.1), a
+ * segment the out-of-order queue holds already (4.1.2: the D-SACK inside
+ * the next block), a segment whose head only is old, below RCV.NXT or
+ * held out of order: its old part.
+ */
+TEST_F(wire, dsack_blocks)
+{
+	static const struct sack_step steps[] = {
+		{ 0, DS, SQ(DS), 0, { { 0 } } },
+		/* Below RCV.NXT. */
+		{ 0, DS, SQ(DS), 1, { SB(0, 1) } },
+		{ 2 * DS, DS, SQ(DS), 1, { SB(2, 3) } },
+		/* Held out of order already. */
+		{ 2 * DS, DS, SQ(DS), 2, { SB(2, 3), SB(2, 3) } },
+		/* Its first half held out of order already. */
+		{ 2 * DS + HALF, DS, SQ(DS), 2,
+		  { { SQ(2 * DS + HALF), SQ(3 * DS) }, { SQ(2 * DS), SQ(3 * DS + HALF) } } },
+		/* Its first half below RCV.NXT. */
+		{ HALF, DS, SQ(DS + HALF), 2,
+		  { { SQ(HALF), SQ(DS) }, { SQ(2 * DS), SQ(3 * DS + HALF) } } },
+		{ DS + HALF, HALF, SQ(3 * DS + HALF), 0, { { 0 } } },
+		{ 3 * DS, DS, SQ(4 * DS), 1, { { SQ(3 * DS), SQ(3 * DS + HALF) } } },
+		{ 0, DS, SQ(4 * DS), 1, { SB(0, 1) } },
+	};
+
+	sack_steps_run(_metadata, self, steps, sizeof(steps) / sizeof(steps[0]), 4 * DS, 1);
+}
+
+/* With tcp_dsack / etcp_dsack off, a duplicate ACK carries no D-SACK. */
+TEST_F(wire, dsack_off)
+{
+	static const struct sack_step steps[] = {
+		{ 0, DS, SQ(DS), 0, { { 0 } } },
+		{ 0, DS, SQ(DS), 0, { { 0 } } },
+		{ 2 * DS, DS, SQ(DS), 1, { SB(2, 3) } },
+		{ 2 * DS, DS, SQ(DS), 1, { SB(2, 3) } },
+		{ DS, 3 * DS, SQ(4 * DS), 0, { { 0 } } },
+	};
+
+	sack_steps_run(_metadata, self, steps, sizeof(steps) / sizeof(steps[0]), 4 * DS, 0);
 }
 
 /*
