@@ -18,6 +18,7 @@
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
 #include <net/gso.h>		/* GSO's helpers left skbuff.h in 6.5 */
 #endif
+#include <linux/inet_diag.h>
 #include <net/inet_common.h>
 #include <net/inet_sock.h>
 #include <net/net_namespace.h>
@@ -248,6 +249,35 @@ static inline bool etcp_compat_recverr(const struct sock *sk, bool v6)
 	return v6 ? inet6_sk(sk)->recverr : inet_sk(sk)->recverr;
 #else
 	return v6 ? inet6_test_bit(RECVERR6, sk) : inet_test_bit(RECVERR, sk);
+#endif
+}
+
+/*
+ * sock_diag (diag.c).  6.9 gave struct inet_diag_handler an owner, whose
+ * module the core pins around a call; before, a mutex held over every
+ * call kept the handler from going away.
+ */
+static inline void etcp_compat_diag_set_owner(struct inet_diag_handler *h,
+					      struct module *owner)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+	h->owner = owner;
+#endif
+}
+
+/*
+ * 6.18 passes inet_diag_bc_sk() the dump's data instead of its bytecode,
+ * so that the filter reads only what the bytecode asks for (a guess
+ * between 6.12 and 7.2, the kernels built on either side).
+ */
+static inline int
+etcp_compat_diag_bc_sk(const struct inet_diag_dump_data *cb_data,
+		       struct sock *sk)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 18, 0)
+	return inet_diag_bc_sk(cb_data->inet_diag_nla_bc, sk);
+#else
+	return inet_diag_bc_sk(cb_data, sk);
 #endif
 }
 

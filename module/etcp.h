@@ -197,6 +197,24 @@ struct etcp_mib {
 #define ETCP_ALL_BITS		8
 #define ETCP_ALL_SIZE		BIT(ETCP_ALL_BITS)
 
+/* The tables of every entry, in the order a walk of them takes. */
+enum {
+	ETCP_WALK_SOCKS,		/* etcp_net.all_socks: full sockets */
+	ETCP_WALK_REQS,			/* etcp_net.all_reqs: requests */
+	ETCP_WALK_TWS,			/* etcp_net.all_tws: TIME_WAIT entries */
+	ETCP_WALK_LISTS
+};
+
+/*
+ * A place in a walk of those tables (hash.c): an entry's table, chain and
+ * the number of entries before it in the chain.  All zero: the start.
+ */
+struct etcp_walk {
+	int list;			/* ETCP_WALK_* */
+	int bucket;			/* 0..ETCP_ALL_SIZE - 1 */
+	int offset;
+};
+
 struct etcp_net {
 	struct etcp_sysctl sysctl;
 	struct ctl_table_header *sysctl_hdr;
@@ -429,6 +447,17 @@ struct etcp_af_ops {
 extern const struct etcp_af_ops etcp_ipv4_ops;
 extern const struct etcp_af_ops etcp_ipv6_ops;
 
+/*
+ * The timers /proc/net/etcp ("tr") and sock_diag (idiag_timer) show, by
+ * /proc/net/tcp's numbers: etcp_sock_timer().
+ */
+enum {
+	ETCP_TIMER_RETRANS = 1,
+	ETCP_TIMER_KEEPALIVE = 2,
+	ETCP_TIMER_TIME_WAIT = 3,
+	ETCP_TIMER_PROBE = 4,
+};
+
 /* What rtx_timer is armed for in a synchronized state. */
 enum {
 	ETCP_TMR_NONE,
@@ -574,6 +603,17 @@ struct etcp_skb_cb {
 	u8 sack_ok:1;			/* received SYN: SACK-permitted option */
 	u8 sack_off;			/* received: its SACK option's offset, 0: none */
 };
+
+/*
+ * A request's timer as /proc/net/etcp and sock_diag show it: the SYN-ACK
+ * retransmission (ETCP_TIMER_RETRANS) or none, firing at *@expires.
+ */
+static inline int etcp_req_timer_info(const struct etcp_request *req,
+				      unsigned long *expires)
+{
+	*expires = READ_ONCE(req->timer.expires);
+	return timer_pending(&req->timer) ? ETCP_TIMER_RETRANS : 0;
+}
 
 #define ETCP_SKB_CB(skb)	((struct etcp_skb_cb *)&((skb)->cb[0]))
 
@@ -793,6 +833,12 @@ static inline u32 etcp_inq(const struct etcp_sock *esk)
 	return n;
 }
 
+/* Bytes queued by the user and not acknowledged by the peer. */
+static inline u32 etcp_outq(const struct etcp_sock *esk)
+{
+	return READ_ONCE(esk->write_seq) - READ_ONCE(esk->snd_una);
+}
+
 /* The retransmission timeout with the current backoff. */
 static inline unsigned long etcp_rto_backoff(const struct etcp_sock *esk)
 {
@@ -814,6 +860,8 @@ u16 etcp_mss_for_mtu(const struct sock *sk, unsigned int mtu,
 void etcp_init_transfer(struct sock *sk);
 void etcp_purge_queues(struct sock *sk);
 void etcp_discard_unread(struct sock *sk);
+
+void etcp_get_info(const struct sock *sk, struct etcp_info *info);
 
 /* stream.c */
 struct sk_buff *etcp_write_new(struct sock *sk, gfp_t gfp);
@@ -860,6 +908,12 @@ struct sock *etcp_lookup_listener(struct net *net, const struct in6_addr *saddr,
 struct etcp_tw *etcp_tw_lookup(struct net *net, const struct in6_addr *saddr,
 			       __be16 sport, const struct in6_addr *daddr,
 			       __be16 dport, int dif);
+void etcp_walk_lock(struct net *net) __acquires(&etcp_pernet(net)->lock);
+void etcp_walk_unlock(struct net *net) __releases(&etcp_pernet(net)->lock);
+struct hlist_node *etcp_walk_resume(struct net *net, struct etcp_walk *w);
+struct hlist_node *etcp_walk_next(struct net *net, struct etcp_walk *w,
+				  struct hlist_node *node);
+int etcp_walk_family(const struct etcp_walk *w, const struct hlist_node *node);
 void etcp_tw_hash(struct etcp_net *en, struct etcp_tw *tw);
 bool etcp_tw_unhash(struct etcp_net *en, struct etcp_tw *tw);
 void etcp_hash_init(void);
@@ -960,6 +1014,7 @@ void etcp_enter_quickack(struct etcp_sock *esk);
 bool etcp_in_quickack(const struct etcp_sock *esk);
 void etcp_reset_keepalive(struct sock *sk, unsigned long when);
 void etcp_release_cb(struct sock *sk);
+int etcp_sock_timer(const struct sock *sk, unsigned long *expires, u8 *count);
 
 /* minisocks.c */
 int etcp_conn_request(struct sock *listener, struct sk_buff *skb);

@@ -21,6 +21,7 @@
  * Writers hold etcp_net.lock; the receive path only reads, under RCU, and
  * takes a reference on what it finds.
  */
+#include <linux/export.h>
 #include <linux/hash.h>
 #include <linux/jhash.h>
 #include <linux/log2.h>
@@ -179,6 +180,119 @@ void etcp_req_list_del(struct net *net, struct etcp_request *req)
 	hlist_del_init(&req->all_node);
 	spin_unlock_bh(&en->lock);
 }
+
+/*
+ * ---- walking every entry: /proc/net/etcp and sock_diag (etcp_diag.ko) ----
+ *
+ * The caller holds etcp_net.lock (etcp_walk_lock()) from one entry to the
+ * next.  A walk that lets the lock go names its place by chain and offset
+ * in the chain, and etcp_walk_resume() finds it again by walking that one
+ * chain: resuming costs a chain, not the tables.  Entries that come and
+ * go meanwhile may be missed or met twice, as with /proc/net/tcp.
+ */
+
+static struct hlist_head *etcp_walk_chain(struct etcp_net *en,
+					  const struct etcp_walk *w)
+{
+	switch (w->list) {
+	case ETCP_WALK_SOCKS:
+		return &en->all_socks[w->bucket];
+	case ETCP_WALK_REQS:
+		return &en->all_reqs[w->bucket];
+	default:
+		return &en->all_tws[w->bucket];
+	}
+}
+
+/* The first entry of the chains from @w's on, @w moved to it; or NULL. */
+static struct hlist_node *etcp_walk_chain_first(struct etcp_net *en,
+						struct etcp_walk *w)
+{
+	for (; w->list < ETCP_WALK_LISTS; w->list++, w->bucket = 0) {
+		for (; w->bucket < ETCP_ALL_SIZE; w->bucket++) {
+			struct hlist_node *node = etcp_walk_chain(en, w)->first;
+
+			if (node) {
+				w->offset = 0;
+				return node;
+			}
+		}
+	}
+	return NULL;
+}
+
+void etcp_walk_lock(struct net *net)
+	__acquires(&etcp_pernet(net)->lock)
+{
+	spin_lock_bh(&etcp_pernet(net)->lock);
+}
+EXPORT_SYMBOL_GPL(etcp_walk_lock);
+
+void etcp_walk_unlock(struct net *net)
+	__releases(&etcp_pernet(net)->lock)
+{
+	spin_unlock_bh(&etcp_pernet(net)->lock);
+}
+EXPORT_SYMBOL_GPL(etcp_walk_unlock);
+
+/*
+ * The entry @w names, found again after the lock was let go, or the first
+ * one after it (a chain that got shorter goes on with the next); NULL at
+ * the end.  A zeroed @w starts at the first entry.
+ */
+struct hlist_node *etcp_walk_resume(struct net *net, struct etcp_walk *w)
+{
+	struct etcp_net *en = etcp_pernet(net);
+	struct hlist_node *node;
+	int skip = w->offset;
+
+	lockdep_assert_held(&en->lock);
+	if (w->list < 0 || w->list >= ETCP_WALK_LISTS ||
+	    w->bucket < 0 || w->bucket >= ETCP_ALL_SIZE)
+		return NULL;
+	node = etcp_walk_chain(en, w)->first;
+	while (node && skip--)
+		node = node->next;
+	if (!node) {
+		w->bucket++;
+		return etcp_walk_chain_first(en, w);
+	}
+	return node;
+}
+EXPORT_SYMBOL_GPL(etcp_walk_resume);
+
+/* The entry after @node (@w naming it), @w moved to it; NULL at the end. */
+struct hlist_node *etcp_walk_next(struct net *net, struct etcp_walk *w,
+				  struct hlist_node *node)
+{
+	lockdep_assert_held(&etcp_pernet(net)->lock);
+	if (node->next) {
+		w->offset++;
+		return node->next;
+	}
+	w->bucket++;
+	return etcp_walk_chain_first(etcp_pernet(net), w);
+}
+EXPORT_SYMBOL_GPL(etcp_walk_next);
+
+/*
+ * The address family of the socket @node (@w naming it) belongs to: a
+ * request's is its listener's, a TIME_WAIT entry's its socket's.
+ */
+int etcp_walk_family(const struct etcp_walk *w, const struct hlist_node *node)
+{
+	switch (w->list) {
+	case ETCP_WALK_SOCKS:
+		return hlist_entry(node, struct etcp_sock,
+				   all_node)->inet.sk.sk_family;
+	case ETCP_WALK_REQS:
+		return hlist_entry(node, struct etcp_request,
+				   all_node)->listener->sk_family;
+	default:
+		return hlist_entry(node, struct etcp_tw, all_node)->family;
+	}
+}
+EXPORT_SYMBOL_GPL(etcp_walk_family);
 
 /* ---- bound ports ---- */
 

@@ -18,6 +18,8 @@
 
 int etcp_proto_num = IPPROTO_ETCP;
 module_param_named(proto, etcp_proto_num, int, 0444);
+/* etcp_diag.ko registers its sock_diag handler for it. */
+EXPORT_SYMBOL_GPL(etcp_proto_num);
 MODULE_PARM_DESC(proto, "IP protocol number: 253 (default) or 254 (RFC 3692)");
 
 unsigned int etcp_net_id __read_mostly;

@@ -14,146 +14,53 @@
 /* /proc/net/tcp pads every line to this width; so do we. */
 #define ETCP_PROC_LINE	149
 
-/* The tables /proc/net/etcp walks, one after the other. */
-enum {
-	ETCP_SEQ_SOCKS,			/* etcp_net.all_socks */
-	ETCP_SEQ_REQS,			/* etcp_net.all_reqs */
-	ETCP_SEQ_TWS,			/* etcp_net.all_tws */
-	ETCP_SEQ_LISTS
-};
-
 /*
- * Where the walk is: the current entry's table, chain and place in the
- * chain, its row, and its position in the file.  A read() that goes on
- * where the last one stopped (as cat's do) resumes in that chain, as
- * /proc/net/tcp does in its hash bucket, so that reading the file costs
- * time linear in its length; any other position is walked to from the
- * start.  Entries that come and go meanwhile may be missed or shown
- * twice, as with /proc/net/tcp.
+ * Where the walk is (struct etcp_walk: the current entry's table, chain
+ * and place in the chain), its row, and its position in the file.  A
+ * read() that goes on where the last one stopped (as cat's do) resumes in
+ * that chain, as /proc/net/tcp does in its hash bucket, so that reading
+ * the file costs time linear in its length; any other position is walked
+ * to from the start.
  */
 struct etcp_seq_state {
 	struct seq_net_private p;	/* first: seq_file_net() reads it */
 	int family;			/* of the file: AF_INET or AF_INET6 */
-	int list;			/* ETCP_SEQ_* */
-	int bucket;			/* 0..ETCP_ALL_SIZE - 1 */
-	int offset;			/* entries before it in its chain */
+	struct etcp_walk w;
 	int num;			/* row number */
 	loff_t last_pos;		/* *pos of the current entry */
 };
 
-static struct hlist_head *etcp_seq_chain(struct etcp_net *en, int list,
-					 int bucket)
-{
-	switch (list) {
-	case ETCP_SEQ_SOCKS:
-		return &en->all_socks[bucket];
-	case ETCP_SEQ_REQS:
-		return &en->all_reqs[bucket];
-	default:
-		return &en->all_tws[bucket];
-	}
-}
-
-/* The first entry of the chains from st's on, or NULL at the end. */
-static struct hlist_node *etcp_seq_chain_first(struct etcp_net *en,
-					       struct etcp_seq_state *st)
-{
-	for (; st->list < ETCP_SEQ_LISTS; st->list++, st->bucket = 0) {
-		for (; st->bucket < ETCP_ALL_SIZE; st->bucket++) {
-			struct hlist_node *node;
-
-			node = etcp_seq_chain(en, st->list, st->bucket)->first;
-			if (node) {
-				st->offset = 0;
-				return node;
-			}
-		}
-	}
-	return NULL;
-}
-
-/* The family of the socket an entry of list @list belongs to. */
-static int etcp_seq_family(int list, struct hlist_node *node)
-{
-	switch (list) {
-	case ETCP_SEQ_SOCKS:
-		return hlist_entry(node, struct etcp_sock,
-				   all_node)->inet.sk.sk_family;
-	case ETCP_SEQ_REQS:
-		return hlist_entry(node, struct etcp_request,
-				   all_node)->listener->sk_family;
-	default:
-		return hlist_entry(node, struct etcp_tw, all_node)->family;
-	}
-}
-
-/* The entry after @node in the tables, and st moved to it. */
-static struct hlist_node *etcp_seq_next_entry(struct etcp_net *en,
-					      struct etcp_seq_state *st,
-					      struct hlist_node *node)
-{
-	if (node->next) {
-		st->offset++;
-		return node->next;
-	}
-	st->bucket++;
-	return etcp_seq_chain_first(en, st);
-}
-
 /* From @node (st naming it) on, the first entry of the file's family. */
-static struct hlist_node *etcp_seq_match(struct etcp_net *en,
+static struct hlist_node *etcp_seq_match(struct net *net,
 					 struct etcp_seq_state *st,
 					 struct hlist_node *node)
 {
-	while (node && etcp_seq_family(st->list, node) != st->family)
-		node = etcp_seq_next_entry(en, st, node);
+	while (node && etcp_walk_family(&st->w, node) != st->family)
+		node = etcp_walk_next(net, &st->w, node);
 	return node;
 }
 
 /* The row after @node, and st moved to it. */
-static struct hlist_node *etcp_seq_step(struct etcp_net *en,
+static struct hlist_node *etcp_seq_step(struct net *net,
 					struct etcp_seq_state *st,
 					struct hlist_node *node)
 {
 	st->num++;
-	return etcp_seq_match(en, st, etcp_seq_next_entry(en, st, node));
+	return etcp_seq_match(net, st, etcp_walk_next(net, &st->w, node));
 }
 
 /* Entry @pos (0-based) of the tables in a row: walked from the start. */
-static struct hlist_node *etcp_seq_idx(struct etcp_net *en,
+static struct hlist_node *etcp_seq_idx(struct net *net,
 				       struct etcp_seq_state *st, loff_t pos)
 {
 	struct hlist_node *node;
 
-	st->list = 0;
-	st->bucket = 0;
+	memset(&st->w, 0, sizeof(st->w));
 	st->num = 0;
-	node = etcp_seq_match(en, st, etcp_seq_chain_first(en, st));
+	node = etcp_seq_match(net, st, etcp_walk_resume(net, &st->w));
 	while (node && pos--)
-		node = etcp_seq_step(en, st, node);
+		node = etcp_seq_step(net, st, node);
 	return node;
-}
-
-/*
- * The entry st names, found again after the lock was let go: its chain
- * is walked, no more.  A chain that got shorter goes on with the next.
- */
-static struct hlist_node *etcp_seq_resume(struct etcp_net *en,
-					  struct etcp_seq_state *st)
-{
-	struct hlist_node *node;
-	int skip = st->offset;
-
-	if (st->list >= ETCP_SEQ_LISTS)
-		return NULL;
-	node = etcp_seq_chain(en, st->list, st->bucket)->first;
-	while (node && skip--)
-		node = node->next;
-	if (!node) {
-		st->bucket++;
-		node = etcp_seq_chain_first(en, st);
-	}
-	return etcp_seq_match(en, st, node);
 }
 
 static const struct seq_operations etcp6_seq_ops;
@@ -161,7 +68,7 @@ static const struct seq_operations etcp6_seq_ops;
 static void *etcp_seq_start(struct seq_file *seq, loff_t *pos)
 	__acquires(&etcp_pernet(seq_file_net(seq))->lock)
 {
-	struct etcp_net *en = etcp_pernet(seq_file_net(seq));
+	struct net *net = seq_file_net(seq);
 	struct etcp_seq_state *st = seq->private;
 	void *v;
 
@@ -170,46 +77,39 @@ static void *etcp_seq_start(struct seq_file *seq, loff_t *pos)
 	 * when a page of rows is full: the tables cannot change under us,
 	 * and the time BHs stay off is bounded by a page's worth of rows.
 	 */
-	spin_lock_bh(&en->lock);
+	etcp_walk_lock(net);
 	st->family = seq->op == &etcp6_seq_ops ? AF_INET6 : AF_INET;
 	if (!*pos)
 		v = SEQ_START_TOKEN;
 	else if (*pos == st->last_pos)
-		v = etcp_seq_resume(en, st);
+		v = etcp_seq_match(net, st, etcp_walk_resume(net, &st->w));
 	else
-		v = etcp_seq_idx(en, st, *pos - 1);
+		v = etcp_seq_idx(net, st, *pos - 1);
 	st->last_pos = *pos;
 	return v;
 }
 
 static void *etcp_seq_next(struct seq_file *seq, void *v, loff_t *pos)
 {
-	struct etcp_net *en = etcp_pernet(seq_file_net(seq));
+	struct net *net = seq_file_net(seq);
 	struct etcp_seq_state *st = seq->private;
 
 	st->last_pos = ++*pos;
 	if (v == SEQ_START_TOKEN)
-		return etcp_seq_idx(en, st, 0);
-	return etcp_seq_step(en, st, v);
+		return etcp_seq_idx(net, st, 0);
+	return etcp_seq_step(net, st, v);
 }
 
 static void etcp_seq_stop(struct seq_file *seq, void *v)
 	__releases(&etcp_pernet(seq_file_net(seq))->lock)
 {
-	struct etcp_net *en = etcp_pernet(seq_file_net(seq));
-
-	spin_unlock_bh(&en->lock);
+	etcp_walk_unlock(seq_file_net(seq));
 }
 
-/* "tr tm->when" of /proc/net/tcp: 1 and the time left for a retransmit. */
-static long etcp_timer_left(const struct timer_list *t, int *active)
+/* Time left to @expires (jiffies), in /proc/net/tcp's clock ticks. */
+static long etcp_proc_when(unsigned long expires)
 {
-	if (!timer_pending(t)) {
-		*active = 0;
-		return 0;
-	}
-	*active = 1;
-	return jiffies_delta_to_clock_t(READ_ONCE(t->expires) - jiffies);
+	return jiffies_delta_to_clock_t(expires - jiffies);
 }
 
 /*
@@ -237,7 +137,8 @@ static void etcp_seq_show_addrs(struct seq_file *seq, int sl,
 /*
  * One socket, in /proc/net/tcp's columns: sl, local and remote address
  * (the address as the raw network-order word, the port in host order),
- * state, tx:rx queue, timer:expiry, retransmits, uid, probes, inode,
+ * state, tx:rx queue, timer:expiry, retransmits, uid, the unanswered
+ * probes of a probe or keepalive timer ("timeout"), inode,
  * refcount, address, rto, ato, quick/pingpong, cwnd, ssthresh.
  */
 static void etcp_seq_show_sock(struct seq_file *seq, struct sock *sk, int sl)
@@ -246,22 +147,22 @@ static void etcp_seq_show_sock(struct seq_file *seq, struct sock *sk, int sl)
 	const struct etcp_sock *esk = etcp_sk(sk);
 	int state = inet_sk_state_load(sk);
 	struct in6_addr laddr, raddr;
-	long when;
+	unsigned long expires;
+	u8 count;
 	int tr;
 
-	when = etcp_timer_left(&esk->rtx_timer, &tr);
+	tr = etcp_sock_timer(sk, &expires, &count);
 	etcp_sk_addrs(sk, &laddr, &raddr);
 	etcp_seq_show_addrs(seq, sl, &laddr, inet->inet_sport, &raddr,
 			    inet->inet_dport, state);
 	seq_printf(seq, " %08X:%08X %02X:%08lX %08X %5u %8d %llu %d %pK %lu %lu %u %u %d",
-		   state == TCP_LISTEN ? 0 :
-			READ_ONCE(esk->write_seq) - READ_ONCE(esk->snd_una),
+		   state == TCP_LISTEN ? 0 : etcp_outq(esk),
 		   state == TCP_LISTEN ? READ_ONCE(sk->sk_ack_backlog) :
 			etcp_inq(esk),
-		   tr, when,
+		   tr, etcp_proc_when(expires),
 		   esk->retransmits,
 		   from_kuid_munged(seq_user_ns(seq), sk->sk_uid),
-		   0,
+		   tr == ETCP_TIMER_RETRANS ? 0 : count,
 		   (unsigned long long)sock_i_ino(sk),
 		   refcount_read(&sk->sk_refcnt), sk,
 		   jiffies_to_clock_t(etcp_rto_backoff(esk)),
@@ -276,15 +177,15 @@ static void etcp_seq_show_sock(struct seq_file *seq, struct sock *sk, int sl)
 static void etcp_seq_show_req(struct seq_file *seq, struct etcp_request *req,
 			      int sl)
 {
-	long when;
+	unsigned long expires;
 	int tr;
 
-	when = etcp_timer_left(&req->timer, &tr);
+	tr = etcp_req_timer_info(req, &expires);
 	etcp_seq_show_addrs(seq, sl, &req->laddr, req->lport, &req->raddr,
 			    req->rport, TCP_SYN_RECV);
 	seq_printf(seq, " %08X:%08X %02X:%08lX %08X %5u %8d %u %d %pK",
 		   0, 0,
-		   tr, when,
+		   tr, etcp_proc_when(expires),
 		   req->retransmits,
 		   from_kuid_munged(seq_user_ns(seq), req->uid),
 		   0, 0, 0, req);
@@ -296,13 +197,12 @@ static void etcp_seq_show_req(struct seq_file *seq, struct etcp_request *req,
  */
 static void etcp_seq_show_tw(struct seq_file *seq, struct etcp_tw *tw, int sl)
 {
-	long when = jiffies_delta_to_clock_t(READ_ONCE(tw->timer.expires) -
-					     jiffies);
+	long when = etcp_proc_when(READ_ONCE(tw->timer.expires));
 
 	etcp_seq_show_addrs(seq, sl, &tw->laddr, tw->lport, &tw->raddr,
 			    tw->rport, TCP_TIME_WAIT);
 	seq_printf(seq, " %08X:%08X %02X:%08lX %08X %5d %8d %d %d %pK",
-		   0, 0, 3, when, 0, 0, 0, 0,
+		   0, 0, ETCP_TIMER_TIME_WAIT, when, 0, 0, 0, 0,
 		   refcount_read(&tw->refcnt), tw);
 }
 
@@ -324,10 +224,10 @@ static int etcp_seq_show(struct seq_file *seq, void *v)
 		seq_setwidth(seq, ETCP_PROC_LINE);
 	if (v == SEQ_START_TOKEN)
 		etcp_seq_show_header(seq, st->family);
-	else if (st->list == ETCP_SEQ_REQS)
+	else if (st->w.list == ETCP_WALK_REQS)
 		etcp_seq_show_req(seq, hlist_entry(v, struct etcp_request,
 						   all_node), st->num);
-	else if (st->list == ETCP_SEQ_TWS)
+	else if (st->w.list == ETCP_WALK_TWS)
 		etcp_seq_show_tw(seq, hlist_entry(v, struct etcp_tw, all_node),
 				 st->num);
 	else

@@ -640,7 +640,12 @@ out:
 	return err;
 }
 
-static void etcp_get_info(const struct sock *sk, struct etcp_info *info)
+/*
+ * ETCP_INFO of @sk.  getsockopt() holds the socket lock; sock_diag
+ * (etcp_diag.ko) reads without it, as /proc/net/etcp does, and may see
+ * fields from either side of a segment.
+ */
+void etcp_get_info(const struct sock *sk, struct etcp_info *info)
 {
 	const struct etcp_sock *esk = etcp_sk(sk);
 
@@ -676,6 +681,7 @@ static void etcp_get_info(const struct sock *sk, struct etcp_info *info)
 	info->etcpi_rcv_rtt = esk->rcv_rtt_us;
 	info->etcpi_rcv_space = esk->rcvq_space;
 }
+EXPORT_SYMBOL_GPL(etcp_get_info);
 
 static int etcp_getsockopt_info(struct sock *sk, char __user *optval,
 				int __user *optlen)

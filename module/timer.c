@@ -378,6 +378,39 @@ static void etcp_delack_expired(struct sock *sk)
 }
 
 /*
+ * The timer /proc/net/etcp's "tr" column and sock_diag's idiag_timer show
+ * for @sk, numbered as TCP's: ETCP_TIMER_RETRANS (data, SYN or FIN),
+ * ETCP_TIMER_PROBE (zero window), ETCP_TIMER_KEEPALIVE (also the orphaned
+ * FIN_WAIT_2 timeout, which shares its timer as TCP's does), or 0 for
+ * none.  *@expires is when it fires (jiffies), *@count the
+ * retransmissions or unanswered probes it has counted.  Without the
+ * socket lock: a reader may see a timer that is just firing.
+ */
+int etcp_sock_timer(const struct sock *sk, unsigned long *expires, u8 *count)
+{
+	const struct etcp_sock *esk = etcp_sk(sk);
+
+	if (timer_pending(&esk->rtx_timer)) {
+		*expires = READ_ONCE(esk->rtx_timer.expires);
+		if (READ_ONCE(esk->timer_mode) == ETCP_TMR_PROBE) {
+			*count = READ_ONCE(esk->probes_out);
+			return ETCP_TIMER_PROBE;
+		}
+		*count = READ_ONCE(esk->retransmits);
+		return ETCP_TIMER_RETRANS;
+	}
+	if (timer_pending(&sk->sk_timer)) {
+		*expires = READ_ONCE(sk->sk_timer.expires);
+		*count = READ_ONCE(esk->keepalive_probes);
+		return ETCP_TIMER_KEEPALIVE;
+	}
+	*expires = jiffies;
+	*count = 0;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(etcp_sock_timer);
+
+/*
  * RFC 1122 4.2.3.6: after keepidle seconds without a segment from the
  * peer, and with nothing of ours outstanding (the retransmission timer
  * watches the peer then), probe every keepintvl seconds; keepcnt
