@@ -6,7 +6,8 @@
 #   make modules-all     build it for every kernel the test VM boots
 #   make demo            boot the test VM, load etcp and show it working
 #   make bench           etcp's speed against kernel TCP's, in the test VM
-#   make tools           build/tools: etcp-run and its LD_PRELOAD library
+#   make tools           build/tools: etcp-run and its LD_PRELOAD library,
+#                        etcp-ss
 #   make check           every selftest on every supported kernel, the
 #                        hostile-input ones on the debug kernel too
 #   make install         etcp.ko into /lib/modules/KVER/extra (depmod), the
@@ -80,6 +81,7 @@ selftests: tools
 
 tools:
 	$(MAKE) -C tools/etcp-run OUT=$(BUILD)/tools
+	$(MAKE) -C tools/etcp-ss OUT=$(BUILD)/tools
 
 install: module tools
 	scripts/install.sh -d $(DESTDIR) -k $(KVER) -m $(OBJDIR)/etcp.ko -t $(BUILD)/tools
