@@ -21,6 +21,9 @@
 # top directory and OUTDIR.  tmpfs covers /tmp and /run, so the guest can
 # write there without touching the host.  The command runs as root with
 # cwd = repository top, ETCP_KO and ETCP_KVER exported, stdin /dev/null.
+# etcp_diag.ko (sock_diag), when it is next to the module, is loaded after
+# it, inet_diag first (modprobe: the kernel's own module), and goes along
+# into OUTDIR when the module is copied there.
 #
 # OUTDIR (default build/vm/KVER/run) receives console.log (whole serial
 # console), output.log (the command's stdout+stderr), dmesg.txt (the guest's
@@ -322,11 +325,17 @@ kmemleak_report() {
 }
 
 load_module() {
-	local rc=0
+	local rc=0 diag=${VM_KO%/*}/etcp_diag.ko
 	# shellcheck disable=SC2086 # parameters are separate words
 	insmod "$VM_KO" $VM_MODPARAMS || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		setup_failed "insmod $VM_KO $VM_MODPARAMS failed (exit $rc); see dmesg.txt" "$rc"
+		return 1
+	fi
+	[ -f "$diag" ] || return 0
+	{ modprobe inet_diag && insmod "$diag"; } || rc=$?
 	[ "$rc" -eq 0 ] && return 0
-	setup_failed "insmod $VM_KO $VM_MODPARAMS failed (exit $rc); see dmesg.txt" "$rc"
+	setup_failed "modprobe inet_diag; insmod $diag failed (exit $rc); see dmesg.txt" "$rc"
 	return 1
 }
 
@@ -491,6 +500,7 @@ resolve_module() {
 	if ! guest_visible "$ko"; then
 		mkdir -p "$OUTDIR/modules"
 		cp "$ko" "$OUTDIR/modules/"
+		[ ! -f "${ko%/*}/etcp_diag.ko" ] || cp "${ko%/*}/etcp_diag.ko" "$OUTDIR/modules/"
 		ko=$OUTDIR/modules/$(basename "$ko")
 		say "the guest cannot see the module's directory; using a copy: $ko"
 	fi

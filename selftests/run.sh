@@ -11,7 +11,8 @@
 # etcp_modload.sh) run only those programs, still in tests.list's order,
 # numbered and planned as if the list held nothing else; a NAME that is
 # not in the list is a usage error.  Before each test etcp is loaded with
-# its defaults if it is absent (insmod $ETCP_KO).  A test fails if it exits
+# its defaults if it is absent (insmod $ETCP_KO), and etcp_diag.ko if it is
+# next to it (after modprobe inet_diag).  A test fails if it exits
 # non-zero, runs longer than the timeout in ./settings (or
 # $ETCP_TEST_TIMEOUT seconds, for a slow kernel such as the debug one),
 # leaves a network namespace named etcp-* behind, or if the kernel logged a
@@ -61,15 +62,23 @@ splat_patterns() { grep -v -e '^#' -e '^$' "$SPLAT_PATTERNS" | cut -f1; }
 
 cleanup() { [ -n "$TMPD" ] && rm -rf "$TMPD"; }
 
-# Make sure etcp is loaded (with default parameters when we load it).
+# Make sure etcp is loaded (with default parameters when we load it), and
+# etcp_diag when it was built next to it.
 ensure_module() {
-	grep -q '^etcp ' /proc/modules && return 0
-	if [ -z "${ETCP_KO:-}" ]; then
-		echo "# etcp is not loaded and ETCP_KO is not set"
-		return 1
+	local diag
+	if ! grep -q '^etcp ' /proc/modules; then
+		if [ -z "${ETCP_KO:-}" ]; then
+			echo "# etcp is not loaded and ETCP_KO is not set"
+			return 1
+		fi
+		insmod "$ETCP_KO" 2>&1 | prefix
+		grep -q '^etcp ' /proc/modules || return 1
 	fi
-	insmod "$ETCP_KO" 2>&1 | prefix
-	grep -q '^etcp ' /proc/modules
+	diag=${ETCP_KO:+${ETCP_KO%/*}/etcp_diag.ko}
+	[ -n "$diag" ] && [ -f "$diag" ] || return 0
+	grep -q '^etcp_diag ' /proc/modules && return 0
+	{ modprobe inet_diag && insmod "$diag"; } 2>&1 | prefix
+	grep -q '^etcp_diag ' /proc/modules
 }
 
 # Run CMD... under the timeout, its output prefixed with "# ".  The test
