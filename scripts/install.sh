@@ -10,11 +10,15 @@
 #   lib/modules/KVER/extra/etcp.ko   then depmod -b DESTDIR KVER, so that
 #                                    modprobe etcp, and the first
 #                                    socket(AF_INET, SOCK_STREAM, 253), load it
+#   lib/modules/KVER/extra/etcp_diag.ko  when it was built next to
+#                                    MODULE_KO: sock_diag's handler, which
+#                                    inet_diag loads by its alias (ss, etcp-ss)
 #   usr/include/linux/etcp.h         the uapi header (SOL_ETCP, etcp_info)
 #   usr/share/man/man7/etcp.7        the manual page
 #   usr/lib/etcp/etcp-run, libetcp-run.so, and usr/bin/etcp-run linked to
 #                                    the first (it finds the library next
 #                                    to itself): with -t, make tools' output
+#   usr/bin/etcp-ss                  with -t as well
 # A DESTDIR that is not a whole system (a staging root) gets the empty
 # modules.order and modules.builtin files depmod and modprobe want there.
 #
@@ -79,6 +83,9 @@ fi
 [ -r "$KO" ] || die "$KO: no such module (make module KVER=$KVER first)"
 
 install -D -m 0644 "$KO" "$DESTDIR/lib/modules/$KVER/extra/etcp.ko"
+if [ -f "${KO%/*}/etcp_diag.ko" ]; then
+	install -D -m 0644 "${KO%/*}/etcp_diag.ko" "$DESTDIR/lib/modules/$KVER/extra/etcp_diag.ko"
+fi
 install -D -m 0644 "$REPO/include/uapi/linux/etcp.h" "$DESTDIR/usr/include/linux/etcp.h"
 install -D -m 0644 "$REPO/man/etcp.7" "$DESTDIR/usr/share/man/man7/etcp.7"
 if [ -n "$TOOLS" ]; then
@@ -86,6 +93,7 @@ if [ -n "$TOOLS" ]; then
 	install -D -m 0644 "$TOOLS/libetcp-run.so" "$DESTDIR/usr/lib/etcp/libetcp-run.so"
 	mkdir -p "$DESTDIR/usr/bin"
 	ln -sf ../lib/etcp/etcp-run "$DESTDIR/usr/bin/etcp-run"
+	install -D -m 0755 "$TOOLS/etcp-ss" "$DESTDIR/usr/bin/etcp-ss"
 fi
 staging_files
 depmod -b "$DESTDIR" "$KVER"

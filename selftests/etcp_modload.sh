@@ -15,8 +15,9 @@
 #   aliases           the module declares net-pf-2-proto-253 and
 #                     net-pf-2-proto-253-type-1, and net-pf-10-* the same
 #   install           make install's script (scripts/install.sh) into a
-#                     staging root puts etcp.ko in extra/ with depmod's
-#                     index, the uapi header and etcp(7) there, and
+#                     staging root puts etcp.ko (and etcp_diag.ko, when
+#                     built) in extra/ with depmod's index, the uapi
+#                     header, etcp(7) and etcp-ss there, and
 #                     modprobe -d ROOT etcp loads it
 #   autoload          socket(AF_INET, SOCK_STREAM, 253) loads the installed
 #                     module through /proc/sys/kernel/modprobe, and so does
@@ -66,6 +67,11 @@ idle() { [ "$(refcnt)" = 0 ]; }
 # etcp_retries2 and etcp_fin_timeout) hold it until they end.
 unload() {
 	loaded || return 0
+	# etcp_diag (sock_diag) holds etcp while it is loaded.
+	if grep -q '^etcp_diag ' /proc/modules && ! rmmod etcp_diag; then
+		log "rmmod etcp_diag failed"
+		return 1
+	fi
 	if ! wait_until 30000 idle; then
 		log "etcp still in use (refcnt $(refcnt)) with no socket open"
 		return 1
@@ -265,7 +271,8 @@ test_install() {
 	local root=$TMPD/modroot f out rc=0
 	install_root || return 1
 	for f in lib/modules/$KVER/extra/etcp.ko usr/include/linux/etcp.h \
-		 usr/share/man/man7/etcp.7 usr/lib/etcp/libetcp-run.so; do
+		 usr/share/man/man7/etcp.7 usr/lib/etcp/libetcp-run.so \
+		 usr/bin/etcp-ss; do
 		if [ ! -f "$root/$f" ]; then
 			log "make install left no $f"
 			rc=1
@@ -273,6 +280,12 @@ test_install() {
 	done
 	if ! grep -q '^extra/etcp.ko:' "$root/lib/modules/$KVER/modules.dep"; then
 		log "depmod's modules.dep does not list extra/etcp.ko"
+		rc=1
+	fi
+	# etcp_diag.ko, when built, needs etcp and inet_diag (modprobe order).
+	if [ -f "${KO%/*}/etcp_diag.ko" ] &&
+	   ! grep -q '^extra/etcp_diag.ko:.*extra/etcp.ko' "$root/lib/modules/$KVER/modules.dep"; then
+		log "modules.dep lacks extra/etcp_diag.ko depending on extra/etcp.ko"
 		rc=1
 	fi
 	# The wrapper through its link in bin/ finds the library it came with.

@@ -268,6 +268,8 @@ TEST_F_TIMEOUT(teardown, netns_delete_unload, 90)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	etcp_netns_teardown(&self->ns);
 
+	/* etcp_diag (sock_diag) holds a reference of its own: run.sh reloads it. */
+	ASSERT_EQ(0, etcp_run("! grep -q '^etcp_diag ' /proc/modules || rmmod etcp_diag"));
 	/* Orphans die by retries2 (2) and fin_timeout (1 s), TIME_WAIT with the netns. */
 	t0 = now_ms();
 	deadline = t0 + 30000;
