@@ -105,8 +105,14 @@ static int ssdiag_read_msgs(char *buf, ssize_t n, const struct ssdiag_query *q,
 	struct ssdiag_rec rec;
 
 	for (nlh = (void *)buf; NLMSG_OK(nlh, n); nlh = NLMSG_NEXT(nlh, n)) {
-		if (nlh->nlmsg_type == NLMSG_DONE)
+		/* A dump's error (no handler for the protocol) rides in DONE. */
+		if (nlh->nlmsg_type == NLMSG_DONE) {
+			const int *err = NLMSG_DATA(nlh);
+
+			if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(*err)) && *err < 0)
+				return *err;
 			return 1;
+		}
 		if (nlh->nlmsg_type == NLMSG_ERROR) {
 			const struct nlmsgerr *e = NLMSG_DATA(nlh);
 
