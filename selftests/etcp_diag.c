@@ -131,6 +131,18 @@ static int client(FIXTURE_DATA(diag) *self, const FIXTURE_VARIANT(diag) *v, int 
 	return fd;
 }
 
+/* The listener and one connection to it, from port cport[C_EST]. */
+static void connect_pair(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(diag) *self, const FIXTURE_VARIANT(diag) *v)
+{
+	self->l = listen_on(self->ns.b, IPPROTO_ETCP, v->addr_b, PORT, BACKLOG);
+	ASSERT_LE(0, self->l) TH_LOG("listen: %s", strerror(errno));
+	self->c[C_EST] = client(self, v, C_EST);
+	ASSERT_LE(0, self->c[C_EST]) TH_LOG("connect: %s", strerror(-self->c[C_EST]));
+	self->s[C_EST] = accept_wait(self->l, WAIT_MS);
+	ASSERT_LE(0, self->s[C_EST]) TH_LOG("accept: %s", strerror(errno));
+}
+
 /* Drop what netns b receives from client @i that matches @what. */
 static int drop_from(FIXTURE_DATA(diag) *self, int i, const char *what)
 {
@@ -324,12 +336,7 @@ TEST_F(diag, info)
 	struct etcp_info ei;
 	const struct etcp_info *di;
 
-	self->l = listen_on(self->ns.b, IPPROTO_ETCP, variant->addr_b, PORT, BACKLOG);
-	ASSERT_LE(0, self->l);
-	self->c[C_EST] = client(self, variant, C_EST);
-	ASSERT_LE(0, self->c[C_EST]);
-	self->s[C_EST] = accept_wait(self->l, WAIT_MS);
-	ASSERT_LE(0, self->s[C_EST]);
+	connect_pair(_metadata, self, variant);
 	ASSERT_EQ(0, wait_acked(self->c[C_EST], WAIT_MS));
 
 	ASSERT_LT(0, dump_all(self, variant, self->ns.a, 1 << (INET_DIAG_INFO - 1) |
@@ -520,12 +527,7 @@ TEST_F(diag, unload_reload)
 	if (!ko)
 		SKIP(return, "ETCP_KO is not set: cannot load etcp_diag.ko again");
 	snprintf(diag, sizeof(diag), "%.*s/etcp_diag.ko", (int)(strrchr(ko, '/') - ko), ko);
-	self->l = listen_on(self->ns.b, IPPROTO_ETCP, variant->addr_b, PORT, BACKLOG);
-	ASSERT_LE(0, self->l);
-	self->c[C_EST] = client(self, variant, C_EST);
-	ASSERT_LE(0, self->c[C_EST]);
-	self->s[C_EST] = accept_wait(self->l, WAIT_MS);
-	ASSERT_LE(0, self->s[C_EST]);
+	connect_pair(_metadata, self, variant);
 	ASSERT_EQ(2, dump_all(self, variant, self->ns.b, 0));
 
 	ASSERT_EQ(0, etcp_run("rmmod etcp_diag"));
