@@ -274,6 +274,8 @@ struct etcp_sock {
 	u32 snd_max;			/* highest SND.NXT (go-back-N) */
 	u32 snd_sml;			/* end of the last short segment (Nagle) */
 	u32 max_window;			/* largest window the peer offered */
+	/* The end of the highest block ever SACKed (sack.c), if sack_high_ok. */
+	u32 sack_high;
 	struct sk_buff *send_head;	/* first unsent skb on sk_write_queue */
 	u32 packets_out;		/* segments sent, not acknowledged */
 	/* Of them, by the SACK scoreboard's marks (sack.c). */
@@ -287,6 +289,9 @@ struct etcp_sock {
 	u32 rcv_wup;			/* RCV.NXT when the window was announced */
 	u32 ack_sent;			/* RCV.NXT we last acknowledged */
 	u16 rcv_mss;			/* largest segment seen, for delayed ACKs */
+	/* DupThresh as this path has shown reordering (sack.c). */
+	u16 reordering;
+	u32 undo_retrans;		/* see undo_marker */
 	struct sk_buff_head ooo_queue;	/* out of order, by sequence */
 	/* RFC 2018: what ooo_queue holds, most recently grown first. */
 	struct etcp_sack_block sacks[ETCP_NUM_SACKS];
@@ -307,6 +312,9 @@ struct etcp_sock {
 	u32 rttvar_us;
 	unsigned long rto;		/* before backoff */
 	u8 backoff;			/* the timer waits rto << backoff */
+	u8 undo_on:1;			/* see undo_marker */
+	u8 sack_high_ok:1;
+	u8 dsack_pending:1;		/* dsack goes in the next pure ACK */
 
 	/* RFC 5681 / 6582, in segments. */
 	u32 snd_cwnd;
@@ -316,23 +324,14 @@ struct etcp_sock {
 	u8 ca_state;			/* ETCP_CA_* */
 	u8 dupacks;
 	/*
-	 * Reordering (sack.c): DupThresh as this path has shown it, and the
-	 * end of the highest block ever SACKed, which it is measured from.
-	 */
-	u16 reordering;
-	u32 sack_high;
-	/*
 	 * Undoing a fast recovery that D-SACKs show was spurious (RFC 3708,
 	 * Linux's undo_marker): SND.UNA when it began (undo_on), its
-	 * retransmissions not yet reported twice, and the window before.
+	 * retransmissions not yet reported twice (undo_retrans, above), and
+	 * the window before.
 	 */
 	u32 undo_marker;
-	u32 undo_retrans;
 	u32 prior_cwnd;
 	u32 prior_ssthresh;
-	u8 undo_on:1;
-	u8 sack_high_ok:1;		/* sack_high is set */
-	u8 dsack_pending:1;		/* dsack goes in the next pure ACK */
 	/* RFC 2883: data that arrived twice, for the peer to hear of. */
 	struct etcp_sack_block dsack;
 
