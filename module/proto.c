@@ -665,7 +665,8 @@ void etcp_get_info(const struct sock *sk, struct etcp_info *info)
 	info->etcpi_snd_nxt = esk->snd_nxt;
 	info->etcpi_rcv_nxt = esk->rcv_nxt;
 	info->etcpi_snd_wnd = esk->snd_wnd;
-	info->etcpi_rcv_wnd = esk->rcv_wnd;
+	/* As the peer read it: our edge may lie up to a scale unit on. */
+	info->etcpi_rcv_wnd = esk->rcv_wnd >> esk->rcv_wscale << esk->rcv_wscale;
 	info->etcpi_snd_cwnd = esk->snd_cwnd;
 	info->etcpi_snd_ssthresh = esk->snd_ssthresh;
 	info->etcpi_total_retrans = esk->total_retrans;
