@@ -4,7 +4,9 @@
 #
 #   make                 build etcp.ko for KDIR (or KVER)
 #   make modules-all     build it for every kernel the test VM boots
-#   make demo            boot the test VM, load etcp and show it working
+#   make demo            boot the test VM on each kernel, load etcp and walk
+#                        through the textbook's scenarios; SCENE=NAME runs
+#                        one, SCENE=list lists them, KVER=... one kernel
 #   make bench           etcp's speed against kernel TCP's, in the test VM
 #   make tools           build/tools: etcp-run and its LD_PRELOAD library,
 #                        etcp-ss
@@ -92,8 +94,10 @@ dkms-src:
 deps:
 	scripts/deps.sh
 
+# SCENE: the scenes to run (make demo SCENE=list lists them); KVER given
+# on the command line: that kernel only.
 demo:
-	scripts/demo.sh
+	scripts/demo.sh $(if $(filter command line,$(origin KVER)),-k $(KVER)) $(SCENE)
 
 # BENCH_ARGS: scripts/bench.sh's options, e.g. "-k 6.12 -t 5".
 bench:

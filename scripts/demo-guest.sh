@@ -2,331 +2,374 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The demo, run inside the test VM with etcp.ko loaded (scripts/demo.sh
-# boots the VM).  It shows a person what etcp does today, the way they would
-# look at it themselves: lsmod, sysctl, Python sockets, /proc/net/etcp.
+# boots the VM): the textbook's connection-management scenarios, one
+# scene each (scripts/demo-scenes.sh), or those named:
 #
-#   ns A (etcp-demo-a)  10.0.1.1/24 ea <--veth--> eb 10.0.1.2/24  ns B
-#                       fd00:1::1/64             fd00:1::2/64
+#   scripts/demo-guest.sh [list | SCENE...]
+#
+# Every scene gets two fresh namespaces joined by a veth pair:
+#
+#   ns A (etcp-demo-PID-a)  10.0.1.1/24 ea <--veth--> eb 10.0.1.2/24  ns B
+#                           fd00:1::1/64             fd00:1::2/64
+#
+# It prints what the textbook says will happen, runs it (one Python
+# process playing both ends: scripts/demo_lib.py), and shows it: the
+# segments as a ladder diagram (scripts/ladder.py) drawn from a capture on
+# A's veth and from the tracepoints (sock:inet_sock_set_state, etcp:*) of
+# a tracefs instance of our own, the calls and errnos the applications
+# saw, and the counters of /proc/net/etcp_stat that moved.  Each scene
+# ends with "scene NAME: ok" or "scene NAME: FAILED"; the exit status is
+# 1 if any failed.
+#
+# Env: ETCP_NS_TAG (selftests/run.sh) goes into the namespaces' names;
+# ETCP_DEMO_PORT is the first of the ten ports the scenes use (5000), the
+# ones the trace is filtered on; ETCP_DEMO_OUT=DIR keeps each scene's
+# capture (pcap), trace and counters in DIR/SCENE.
 set -euo pipefail
 
-A=etcp-demo-a
-B=etcp-demo-b
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+# shellcheck source=scripts/demo-scenes.sh
+. "$TOP/scripts/demo-scenes.sh"
+
+readonly NS_A=etcp-${ETCP_NS_TAG:+$ETCP_NS_TAG-}demo-$$-a
+readonly NS_B=etcp-${ETCP_NS_TAG:+$ETCP_NS_TAG-}demo-$$-b
+readonly A4=10.0.1.1 B4=10.0.1.2 A6=fd00:1::1 B6=fd00:1::2
+readonly MAC_A=02:e7:00:00:00:0a MAC_B=02:e7:00:00:00:0b
+readonly PORT=${ETCP_DEMO_PORT:-5000}
+# The system's Python: a pyenv shim on PATH takes seconds to start under TCG.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+readonly PY
+readonly TRACEFS=/sys/kernel/tracing
+TRACE=
+RECORD_CMD=
+W=
+# The scene's own directory: capture, trace, counters, what the
+# applications printed.
+SD=
 
 say() { printf '\n==> %s\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
+in_a() { printf 'A# %s\n' "$*"; ip netns exec "$NS_A" "$@"; }
+in_b() { printf 'B# %s\n' "$*"; ip netns exec "$NS_B" "$@"; }
 
-# Capture etcp's segments on A's veth into FILE (capture filter FILTER...)
-# in the background, as $CAP, once tcpdump says it is listening: nothing
-# sent after this returns is missed.  --immediate-mode hands every packet
-# over at once (libpcap's default waits for a block of them or a timeout,
-# and what it holds when the capture is stopped is lost).
+# textbook: what the textbook says will happen (stdin), indented.
+textbook() { sed 's/^/    /'; echo; }
+
+# py: the scene's applications, a Python script on stdin with demo_lib's
+# names imported; what they print goes to the scene's report.
+py() {
+	{ echo 'from demo_lib import *'; cat; } |
+		PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$TOP/scripts DEMO_NS_A=$NS_A DEMO_NS_B=$NS_B \
+		DEMO_A=${DEMO_A:-$A4} DEMO_B=${DEMO_B:-$B4} DEMO_PORT=$PORT \
+		DEMO_DIR=$SD "$PY" - >>"$SD/app" 2>&1
+}
+
+# nft_chains A|B: an inet table "demo" with empty input and output
+# chains in that namespace, for a scene's drop rules.
+nft_chains() {
+	local ns=$NS_A
+	[ "$1" = B ] && ns=$NS_B
+	ip netns exec "$ns" nft -f - <<-'EOF'
+		table inet demo {
+			chain in { type filter hook input priority 0; }
+			chain out { type filter hook output priority 0; }
+		}
+	EOF
+}
+
+# The two namespaces (a scene's drop rules make their own nft_chains).
+# Few ip(8) runs: every program started costs under TCG.  Fixed
+# neighbour entries: no ARP or neighbour discovery before the first
+# segment (which netem would delay too).
+netns_up() {
+	ip netns add "$NS_A"
+	ip netns add "$NS_B"
+	ip -n "$NS_A" link add ea address $MAC_A type veth peer name eb address $MAC_B netns "$NS_B"
+	netns_side "$NS_A" ea $A4 $A6 $B4 $B6 $MAC_B
+	netns_side "$NS_B" eb $B4 $B6 $A4 $A6 $MAC_A
+}
+
+# netns_side NS DEV ADDR4 ADDR6 PEER4 PEER6 PEERMAC: one end, in one ip(8).
+netns_side() {
+	ip -n "$1" -batch - <<-EOF
+		addr add $3/24 dev $2
+		addr add $4/64 dev $2 nodad
+		neigh add $5 lladdr $7 dev $2 nud permanent
+		neigh add $6 lladdr $7 dev $2 nud permanent
+		link set $2 up
+		link set lo up
+	EOF
+}
+
+netns_down() {
+	ip netns del "$NS_A" 2>/dev/null || true
+	ip netns del "$NS_B" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------- trace
+
+# One trace instance for the whole run, enabled once: every enabling and
+# disabling patches kernel code, and under TCG the less of that the better
+# (selftests/etcp_trace.c says why).  Its clock is "tai", the capture's
+# CLOCK_REALTIME while the TAI offset is 0 (it is in the VM), so that
+# ladder.py can put the two in one order.  No trace, no states in the
+# ladder: the scenes still run.
+trace_init() {
+	local inst=$TRACEFS/instances/etcp-demo-$$
+	[ -d $TRACEFS/instances ] || mount -t tracefs nodev $TRACEFS 2>/dev/null || return 0
+	[ -d $TRACEFS/events/etcp ] && [ -d $TRACEFS/events/sock/inet_sock_set_state ] || return 0
+	grep -qw tai $TRACEFS/trace_clock || return 0
+	RECORD_CMD=$(cat $TRACEFS/options/record-cmd 2>/dev/null || echo 0)
+	[ "$RECORD_CMD" = 1 ] && echo 0 >$TRACEFS/options/record-cmd
+	mkdir "$inst" || return 0
+	TRACE=$inst
+	echo tai >"$TRACE/trace_clock"
+	echo 1024 >"$TRACE/buffer_size_kb"
+	echo 'netns == 0' >"$TRACE/events/etcp/filter"
+	echo 'protocol == 0' >"$TRACE/events/sock/inet_sock_set_state/filter"
+	echo 1 >"$TRACE/events/etcp/enable"
+	echo 1 >"$TRACE/events/sock/inet_sock_set_state/enable"
+}
+
+trace_exit() {
+	[ -n "$TRACE" ] || return 0
+	echo 0 >"$TRACE/events/etcp/enable"
+	echo 0 >"$TRACE/events/sock/inet_sock_set_state/enable"
+	rmdir "$TRACE"
+	TRACE=
+	[ "$RECORD_CMD" = 1 ] && echo 1 >$TRACEFS/options/record-cmd
+	return 0
+}
+
+# The events of this scene's namespaces and ports only: the selftests run
+# beside other programs that use the same addresses.
+trace_begin() {
+	[ -n "$TRACE" ] || return 0
+	: >"$TRACE/trace"
+	echo "netns == $(stat -L -c %i "/run/netns/$NS_A") ||" \
+		"netns == $(stat -L -c %i "/run/netns/$NS_B")" >"$TRACE/events/etcp/filter"
+	echo "protocol == 253 && ((sport >= $PORT && sport < $((PORT + 10))) ||" \
+		"(dport >= $PORT && dport < $((PORT + 10))))" \
+		>"$TRACE/events/sock/inet_sock_set_state/filter"
+}
+
+trace_end() {
+	[ -n "$TRACE" ] || return 0
+	cat "$TRACE/trace" >"$SD/trace"
+	echo 'netns == 0' >"$TRACE/events/etcp/filter"
+	echo 'protocol == 0' >"$TRACE/events/sock/inet_sock_set_state/filter"
+}
+
+# ---------------------------------------------------------------- capture
+
+# tcpdump on A's veth, as $CAP; once cap_wait returns, it is listening and
+# nothing sent after is missed.  --immediate-mode -U writes each packet
+# as it comes.  The UDP datagram to port 9 is cap_stop's marker.
 cap_start() {
-	local file=$1 i
-	shift
-	ip netns exec $A tcpdump --immediate-mode -U -ni ea -w "$file" "$@" \
-		2>/tmp/cap.err &
+	ip netns exec "$NS_A" tcpdump --immediate-mode -U -ni ea -w "$SD/pcap" \
+		'ip proto 253 or ip6 proto 253 or udp port 9' 2>"$SD/tcpdump" &
 	CAP=$!
-	for i in $(seq 100); do
-		grep -q 'listening on' /tmp/cap.err && return 0
-		sleep 0.1
+}
+
+cap_wait() {
+	wait_for 10 grep -q 'listening on' "$SD/tcpdump" ||
+		{ echo "tcpdump did not start: $(cat "$SD/tcpdump")" >&2; return 1; }
+}
+
+# Send a marker after everything else and stop tcpdump once it has
+# written it (the file ends in its payload): then every segment before it
+# is in the file.
+cap_stop() {
+	ip netns exec "$NS_A" bash -c "echo $MARKER > /dev/udp/$B4/9" 2>/dev/null || true
+	wait_for 10 marker_seen || echo "(the capture may be cut short)" >&2
+	kill "$CAP" 2>/dev/null
+	wait "$CAP" 2>/dev/null || true
+}
+
+readonly MARKER=etcp-demo-end-of-scene
+marker_seen() { tail -c 64 "$SD/pcap" | grep -q -a $MARKER; }
+
+# wait_for S CMD...: poll CMD every 50 ms for up to S seconds.
+wait_for() {
+	local _
+	for _ in $(seq $(($1 * 20))); do
+		"${@:2}" && return 0
+		sleep 0.05
 	done
-	echo "tcpdump did not start: $(cat /tmp/cap.err)" >&2
 	return 1
 }
 
-setup() {
-	ip netns add $A
-	ip netns add $B
-	ip -n $A link add ea type veth peer name eb netns $B
-	ip -n $A addr add 10.0.1.1/24 dev ea
-	ip -n $B addr add 10.0.1.2/24 dev eb
-	ip -n $A addr add fd00:1::1/64 dev ea nodad
-	ip -n $B addr add fd00:1::2/64 dev eb nodad
-	ip -n $A link set ea up
-	ip -n $B link set eb up
-	ip -n $A link set lo up
-	ip -n $B link set lo up
+# ---------------------------------------------------------------- counters
+
+stat_snapshot() {
+	ip netns exec "$NS_A" cat /proc/net/etcp_stat >"$SD/stat0-A"
+	ip netns exec "$NS_B" cat /proc/net/etcp_stat >"$SD/stat0-B"
+}
+
+# The counters that moved in A and B from the scene's start to its end
+# (demo_lib wrote them when the applications ended: what the sockets
+# still open did afterwards is not counted); the gauges Orphans and
+# TimeWait as they are then.
+counters_show() {
+	local s
+	for s in A B; do
+		[ -s "$SD/stat-$s" ] || ip netns exec "$([ $s = A ] && echo "$NS_A" || echo "$NS_B")" \
+			cat /proc/net/etcp_stat >"$SD/stat-$s"
+	done
+	awk 'FNR == 1 { f++ }
+	     f == 1 { a0[$1] = $2 } f == 2 { a[$1] = $2 }
+	     f == 3 { b0[$1] = $2 } f == 4 { b[$1] = $2; order[++n] = $1 }
+	     function show(now, was, gauge) {
+		if (gauge) return now ? now " now" : ""
+		return now != was ? sprintf("%+d", now - was) : ""
+	     }
+	     END {
+		printf "    %-22s %10s %10s\n", "", "A", "B"
+		for (i = 1; i <= n; i++) {
+			k = order[i]; g = (k == "Orphans" || k == "TimeWait")
+			x = show(a[k], a0[k], g); y = show(b[k], b0[k], g)
+			if (x != "" || y != "")
+				printf "    %-22s %10s %10s\n", k, x, y
+		}
+	     }' "$SD/stat0-A" "$SD/stat-A" "$SD/stat0-B" "$SD/stat-B"
+}
+
+# ---------------------------------------------------------------- scenes
+
+mark() { echo "$1 $EPOCHREALTIME" >>"$SD/times"; }
+
+# run_scene NUM NAME: set up, run scene_NAME in a subshell (set -e), draw
+# what happened, tear down; "scene NAME: ok" or "FAILED".
+run_scene() {
+	local num=$1 name=$2 rc addrs until=() t0=$EPOCHREALTIME
+	SD=$W/$name
+	mkdir -p "$SD"
+	: >"$SD/app"
+	printf '\n======== %s. %s: %s\n\n' "$num" "$name" "$(scene_title "$name")"
+	netns_up
+	mark netns
+	cap_start
+	trace_begin
+	stat_snapshot
+	cap_wait
+	mark cap_start
+	set +e
+	(set -e; "scene_${name//-/_}")
+	rc=$?
+	set -e
+	mark scene
+	cap_stop
+	mark cap_stop
+	trace_end
+	addrs=$(cat "$SD/addrs" 2>/dev/null || echo "$A4 $B4")
+	[ -s "$SD/end" ] && until=(--until "$(cat "$SD/end")")
+	echo
+	echo "The segments on A's veth, each side's state from the tracepoints:"
+	echo
+	# shellcheck disable=SC2086 # two addresses
+	"$PY" "$TOP/scripts/ladder.py" ${TRACE:+--trace "$SD/trace"} "${until[@]}" \
+		"$SD/pcap" $addrs | sed 's/^/  /' || rc=1
+	echo
+	mark ladder
+	echo "What the applications saw:"
+	sed 's/^/    /' "$SD/app"
+	echo
+	echo "The counters that moved (/proc/net/etcp_stat):"
+	counters_show
+	netns_down
+	mark end
+	if [ -n "${ETCP_DEMO_OUT:-}" ]; then
+		mkdir -p "$ETCP_DEMO_OUT"
+		rm -rf "${ETCP_DEMO_OUT:?}/$name"
+		cp -r "$SD" "$ETCP_DEMO_OUT/$name"
+	fi
+	t0=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+	if [ "$rc" -eq 0 ]; then
+		echo "scene $name: ok ($t0 s)"
+	else
+		echo "scene $name: FAILED (exit $rc, $t0 s)"
+		FAILED+=("$name")
+	fi
+}
+
+intro() {
+	say "etcp is loaded on $(uname -r)"
+	run grep -E '^etcp ' /proc/modules
+	run modinfo -F alias "$ETCP_KO"
+
+	say "Its tunables, per network namespace, named after TCP's"
+	run sysctl -a --pattern '^net\.ipv4\.etcp_'
+
+	netns_up
+	say "Two namespaces joined by a veth pair: A=10.0.1.1, B=10.0.1.2 (fd00:1::1, ::2)"
+	say "A sysctl written in namespace A is not seen in B; out of range is EINVAL"
+	in_a sysctl -w net.ipv4.etcp_msl=5000
+	in_b sysctl net.ipv4.etcp_msl
+	in_a sysctl -w net.ipv4.etcp_msl=0 || true
+	in_a sysctl net.ipv4.etcp_msl
+
+	say "An etcp socket and a TCP socket on the same port: separate tables"
+	ip netns exec "$NS_A" "$PY" - <<-'PY'
+		import socket
+		e = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 253)
+		e.bind(("10.0.1.1", 5000))
+		t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+		t.bind(("10.0.1.1", 5000))
+		for s in e, t:
+		    print("protocol", s.getsockopt(socket.SOL_SOCKET, socket.SO_PROTOCOL),
+		          "bound to", s.getsockname())
+		print("$ cat /proc/net/etcp   (state 07 = CLOSE, port 0x1388 = 5000)")
+		print(open("/proc/net/etcp").read().rstrip())
+	PY
+	netns_down
 }
 
 cleanup() {
-	ip netns del $A 2>/dev/null || true
-	ip netns del $B 2>/dev/null || true
+	netns_down
+	trace_exit
+	[ -n "$W" ] && rm -rf "$W"
 }
-trap cleanup EXIT
 
-say "etcp is loaded on $(uname -r)"
-run grep -E '^etcp ' /proc/modules
-dmesg | grep -E 'etcp: ' | tail -n 2
-run modinfo -F alias "$ETCP_KO"
-
-say "Its tunables, per network namespace, named after TCP's"
-run sysctl -a --pattern '^net\.ipv4\.etcp_'
-
-setup
-say "Two namespaces joined by a veth pair: A=10.0.1.1, B=10.0.1.2 (fd00:1::1, ::2)"
-say "A sysctl written in namespace A is not seen in B"
-run ip netns exec $A sysctl -w net.ipv4.etcp_msl=5000
-run ip netns exec $A sysctl net.ipv4.etcp_msl
-run ip netns exec $B sysctl net.ipv4.etcp_msl
-
-say "Out of range is refused with EINVAL and the old value stays"
-run ip netns exec $A sysctl -w net.ipv4.etcp_msl=0 || true
-run ip netns exec $A sysctl net.ipv4.etcp_msl
-
-say "An etcp socket and a TCP socket on the same port in namespace A"
-ip netns exec $A python3 - <<'PY'
-import socket, subprocess
-IPPROTO_ETCP = 253
-e = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_ETCP)
-e.bind(("10.0.1.1", 5000))
-t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-t.bind(("10.0.1.1", 5000))
-print("etcp socket: protocol", e.getsockopt(socket.SOL_SOCKET, socket.SO_PROTOCOL),
-      "bound to", e.getsockname())
-print("tcp  socket: protocol", t.getsockopt(socket.SOL_SOCKET, socket.SO_PROTOCOL),
-      "bound to", t.getsockname())
-f = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_ETCP)
-print("ephemeral port for bind(0):", (f.bind(("10.0.1.1", 0)), f.getsockname())[1])
-print("\n$ cat /proc/net/etcp   (state 07 = CLOSE, port 0x1388 = 5000)")
-print(open("/proc/net/etcp").read().rstrip())
-try:
-    socket.socket(socket.AF_INET, socket.SOCK_DGRAM, IPPROTO_ETCP)
-except OSError as err:
-    print("\nsocket(AF_INET, SOCK_DGRAM, 253):", err.strerror)
-PY
-
-say "Namespace B has its own, empty, table"
-run ip netns exec $B cat /proc/net/etcp
-
-say "The three-way handshake: a listener in B, a client in A, tshark on A's veth"
-cap_start /tmp/hs.pcap ip proto 253
-ip netns exec $B python3 - <<'PY' &
-import socket
-l = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 253)
-l.bind(("10.0.1.2", 5000)); l.listen(8)
-c, peer = l.accept()
-print("B: accepted a connection from", peer)
-print("B: /proc/net/etcp (0A = LISTEN, 01 = ESTABLISHED)")
-print(open("/proc/net/etcp").read().rstrip())
-PY
-SRV=$!
-wait_listen() {
-	local i
-	for i in $(seq 100); do
-		ip netns exec $B grep -q ' 0A ' /proc/net/etcp && return 0
-		sleep 0.1
+main() {
+	local name n=0 names=("$@")
+	if [ "${1:-}" = list ]; then
+		scene_list
+		return 0
+	fi
+	if [ $# -eq 0 ]; then
+		# No <(...): the guest has no /dev/fd.
+		names=(intro)
+		while read -r name; do
+			names+=("$name")
+		done <<<"$(scene_names)"
+	fi
+	for name in "${names[@]}"; do
+		[ "$name" = intro ] || scene_title "$name" >/dev/null || {
+			echo "no scene '$name'; scenes:" >&2
+			scene_list >&2
+			return 2
+		}
 	done
-	return 1
-}
-wait_listen
-ip netns exec $A python3 - <<'PY'
-import socket, struct
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 253)
-s.connect(("10.0.1.2", 5000))
-info = s.getsockopt(253, 11, 88)          # SOL_ETCP, ETCP_INFO
-state, = struct.unpack_from("B", info, 0)
-snd_mss, rcv_mss, iss, irs = struct.unpack_from("<IIII", info, 16)
-print("A: connected from", s.getsockname(), "state", state,
-      "ISS", iss, "IRS", irs, "MSS", snd_mss)
-PY
-wait $SRV
-sleep 1
-kill $CAP; wait $CAP 2>/dev/null
-say "On the wire (tshark -d ip.proto==253,tcp): SYN, SYN-ACK, ACK"
-tshark -r /tmp/hs.pcap -d ip.proto==253,tcp 2>/dev/null | head -n 3
-
-say "A port nobody listens on: RST+ACK with seq 0, ack ISN+1; connect() says so"
-ip netns exec $A python3 - <<'PY'
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 253)
-try:
-    s.connect(("10.0.1.2", 5001))
-except OSError as e:
-    print("connect:", e.strerror)
-PY
-
-say "SYN retries: B drops SYNs (nft @th,104,8), A has etcp_syn_retries=2"
-run ip netns exec $B nft add table inet demo
-run ip netns exec $B nft add chain inet demo in '{ type filter hook input priority 0; }'
-run ip netns exec $B nft add rule inet demo in meta l4proto 253 @th,104,8 '&' 0x12 == 0x02 drop
-run ip netns exec $A sysctl -qw net.ipv4.etcp_syn_retries=2
-ip netns exec $A python3 - <<'PY'
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 253)
-t = time.monotonic()
-try:
-    s.connect(("10.0.1.2", 5000))
-except OSError as e:
-    print("connect: %s after %.1f s (SYNs at 0, 1 and 3 s, then 4 s more)"
-          % (e.strerror, time.monotonic() - t))
-PY
-
-run ip netns exec $B nft delete table inet demo
-
-say "Data: a 100-byte request, a 4-segment reply, then 10 MiB each way, byte-checked"
-cap_start /tmp/data.pcap ip proto 253
-ip netns exec $B python3 - <<'PY' &
-import socket
-l = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 253)
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("10.0.1.2", 5002)); l.listen(8)
-c, _ = l.accept()
-req = b""
-while len(req) < 100:
-    req += c.recv(100 - len(req))
-c.sendall(bytes(4 * 1460))               # the reply: four full segments
-got = 0
-while got < 10 << 20:                    # then echo 10 MiB back
-    b = c.recv(65536)
-    c.sendall(b)
-    got += len(b)
-c.recv(1)                                # until A has everything
-PY
-SRV=$!
-for i in $(seq 100); do
-	ip netns exec $B grep -q ':138A .* 0A ' /proc/net/etcp && break
-	sleep 0.1
-done
-ip netns exec $A python3 - <<'PY'
-import hashlib, os, socket, struct, threading, time
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 253)
-s.connect(("10.0.1.2", 5002))
-s.sendall(b"q" * 100)
-reply = b""
-while len(reply) < 4 * 1460:
-    reply += s.recv(65536)
-data = os.urandom(10 << 20)
-out = hashlib.sha256()
-t = time.monotonic()
-def rx():
-    n = 0
-    while n < len(data):
-        b = s.recv(65536)
-        out.update(b)
-        n += len(b)
-th = threading.Thread(target=rx); th.start()
-s.sendall(data); th.join()
-dt = time.monotonic() - t
-print("A: 10 MiB out and back in %.2f s, %s" % (dt, "every byte right"
-      if out.digest() == hashlib.sha256(data).digest() else "CORRUPTED"))
-f = struct.unpack_from("<4B17I2Q", s.getsockopt(253, 11, 88))
-print("A: ETCP_INFO rto %d us, srtt %d us, cwnd %d, retransmitted %d, "
-      "bytes acked %d, received %d" % (f[4], f[5], f[16], f[18], f[21], f[22]))
-s.send(b"!")
-while s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0 and \
-      struct.unpack("i", __import__("fcntl").ioctl(s, 0x5411, b"\0" * 4))[0]:
-    time.sleep(0.05)
-time.sleep(0.2)
-PY
-wait $SRV
-sleep 1
-kill $CAP; wait $CAP 2>/dev/null
-say "The request and the reply on the wire, relative seq/ack as a textbook writes them"
-echo "(the reply's four segments leave as one GSO super-segment of 5840 bytes, which the"
-echo " veth hands to A whole, as it would TCP's; windows are in bytes, the SYNs' scale applied)"
-tshark -r /tmp/data.pcap -d ip.proto==253,tcp -o tcp.relative_sequence_numbers:TRUE \
-	-T fields -e frame.number -e ip.src -e tcp.flags.str -e tcp.seq -e tcp.ack \
-	-e tcp.len -e tcp.window_size 2>/dev/null | sed -n '4,7p'
-
-say "Counters of namespace A"
-run ip netns exec $A cat /proc/net/etcp_stat
-
-close_demo() {
-	local port=$1 linger=$2
-	cap_start /tmp/close.pcap ip proto 253
-	ip netns exec $B python3 - "$port" "$linger" <<'PY' &
-import socket, sys, time
-l = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 253)
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("10.0.1.2", int(sys.argv[1]))); l.listen(1)
-c, _ = l.accept()
-while c.recv(100):
-    pass
-print("B: read() returned 0: A is done sending; B closes %s" %
-      ("after %s s" % sys.argv[2] if float(sys.argv[2]) else "at once"))
-time.sleep(float(sys.argv[2]))
-c.close()
-PY
-	SRV=$!
-	for i in $(seq 100); do
-		ip netns exec $B grep -q ":$(printf %04X "$port") .* 0A " /proc/net/etcp && break
-		sleep 0.1
+	W=$(mktemp -d /tmp/etcp-demo.XXXXXX)
+	trap cleanup EXIT
+	trace_init
+	FAILED=()
+	for name in "${names[@]}"; do
+		if [ "$name" = intro ]; then
+			intro
+		else
+			n=$((n + 1))
+			run_scene "$n" "$name"
+		fi
 	done
-	ip netns exec $A python3 - "$port" <<'PY'
-import socket, sys, time
-NAMES = {1: "ESTABLISHED", 4: "FIN_WAIT1", 5: "FIN_WAIT2", 6: "TIME_WAIT",
-         7: "CLOSE", 11: "CLOSING"}
-port = int(sys.argv[1])
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 253)
-s.connect(("10.0.1.2", port))
-s.send(b"bye")
-s.close()
-t, seen = time.monotonic(), None
-while time.monotonic() - t < 3:
-    rows = [l.split() for l in open("/proc/net/etcp")][1:]
-    st = [int(r[3], 16) for r in rows if r[2].endswith(":%04X" % port)]
-    st = st[0] if st else None
-    if st != seen:
-        print("A: %5.0f ms  %s" % ((time.monotonic() - t) * 1000,
-              NAMES.get(st, "gone from /proc/net/etcp")))
-        seen = st
-    time.sleep(0.005)
-PY
-	wait $SRV
-	sleep 0.5
-	kill $CAP; wait $CAP 2>/dev/null
-	tshark -r /tmp/close.pcap -d ip.proto==253,tcp -o tcp.relative_sequence_numbers:TRUE \
-		-T fields -e frame.time_relative -e ip.src -e tcp.flags.str -e tcp.seq -e tcp.ack \
-		-e tcp.len 2>/dev/null | tail -n "$3"
+	echo
+	if [ ${#FAILED[@]} -eq 0 ]; then
+		echo "demo: $n scene(s), all ok"
+	else
+		echo "demo: $n scene(s), failed: ${FAILED[*]}"
+		return 1
+	fi
 }
 
-say "The orderly close: A sends 3 bytes and closes, B closes 0.2 s after read() returns 0"
-run ip netns exec $A sysctl -qw net.ipv4.etcp_msl=1000
-close_demo 5003 0.2 6
-echo "(the 3 bytes, ACKed at once (a quick ACK: the connection's first data);"
-echo " A's FIN, ACKed 40 ms later (delayed: B's own FIN was to carry it);"
-echo " B's FIN, A's ACK; A in TIME_WAIT for 2 * etcp_msl = 2 s)"
-
-say "The three-segment close: B closes at once, its FIN carries the ACK of A's"
-close_demo 5004 0 5
-echo "(the 3 bytes and their quick ACK; A's FIN; B's FIN with the ACK of A's;"
-echo " A's ACK)"
-
-say "IPv6: a dual-stack listener on [::]:5005 in B, a client over IPv6, one over IPv4"
-cap_start /tmp/v6.pcap ip6 proto 253
-ip netns exec $B python3 - <<'PY' &
-import socket
-l = socket.socket(socket.AF_INET6, socket.SOCK_STREAM, 253)
-l.bind(("::", 5005)); l.listen(8)
-for _ in range(2):
-    c, peer = l.accept()
-    print("B: accepted", peer[0], "on", c.getsockname()[0])
-    c.sendall(c.recv(100).upper())
-    if _ == 1:
-        print("B: /proc/net/etcp6 (an IPv4 peer shows v4-mapped)")
-        print(open("/proc/net/etcp6").read().rstrip())
-    c.close()
-PY
-SRV=$!
-for i in $(seq 100); do
-	ip netns exec $B grep -q ':138D .* 0A ' /proc/net/etcp6 && break
-	sleep 0.1
-done
-ip netns exec $A python3 - <<'PY'
-import socket, struct
-for fam, addr in ((socket.AF_INET6, "fd00:1::2"), (socket.AF_INET, "10.0.1.2")):
-    s = socket.socket(fam, socket.SOCK_STREAM, 253)
-    s.connect((addr, 5005))
-    s.sendall(b"hello")
-    mss, = struct.unpack_from("<I", s.getsockopt(253, 11, 88), 16)
-    print("A:", "IPv6" if fam == socket.AF_INET6 else "IPv4", "got",
-          s.recv(100), "MSS", mss)
-    s.close()
-PY
-wait $SRV
-sleep 0.5
-kill $CAP; wait $CAP 2>/dev/null
-say "The IPv6 handshake on the wire (tshark -d ip.proto==253,tcp: IPv6's next header too): MSS 1440 = 1500 - 60"
-tshark -r /tmp/v6.pcap -d ip.proto==253,tcp 2>/dev/null | head -n 3
-
-say "Resets, half-open connections, attacks, ICMP and hostile peers: see make check's selftests."
+main "$@"
