@@ -149,11 +149,10 @@ test_scene() {
 		log "no report of scene $name"
 		return 1
 	fi
-	if ! grep -q "^scene $name: ok" <<<"$REPORT"; then
-		sed 's/^/# /' <<<"$REPORT"
+	if ! grep -q "^scene $name: ok" <<<"$REPORT" || ! "check_${name//-/_}"; then
+		awk '{ print "# " $0 }' <<<"$REPORT"
 		return 1
 	fi
-	"check_${name//-/_}" || { sed 's/^/# /' <<<"$REPORT"; return 1; }
 }
 
 for n in "${NAMES[@]}"; do
