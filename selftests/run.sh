@@ -78,7 +78,8 @@ ensure_module() {
 	diag=${ETCP_KO:+${ETCP_KO%/*}/etcp_diag.ko}
 	[ -n "$diag" ] && [ -f "$diag" ] || return 0
 	grep -q '^etcp_diag ' /proc/modules && return 0
-	{ modprobe inet_diag && insmod "$diag"; } 2>&1 | prefix
+	# inet_diag is built into the debug kernel, a module elsewhere.
+	{ modprobe -q inet_diag 2>/dev/null; insmod "$diag"; } 2>&1 | prefix
 	grep -q '^etcp_diag ' /proc/modules
 }
 
