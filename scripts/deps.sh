@@ -22,6 +22,8 @@ PKGS=(
 	procps python3
 	# selftests/etcp_run.sh: real programs under tools/etcp-run
 	curl socat iperf3
+	# selftests/etcp_bpftrace.sh: the README's bpftrace one-liner
+	bpftrace
 	# make check builds etcp with DKMS (dkms.conf)
 	dkms
 	# scripts/trixie-root.sh (the 7.2 kernel's Debian 13 root)
