@@ -51,9 +51,10 @@ SUITE_TIMEOUT=${SUITE_TIMEOUT:-1800}
 DEBUG_SUITE_TIMEOUT=${DEBUG_SUITE_TIMEOUT:-3600}
 DEBUG_TEST_TIMEOUT=${DEBUG_TEST_TIMEOUT:-1200}
 # The suites the debug kernel runs: forged, malformed and paged segments,
-# resets, and the teardown of sockets, namespaces and the module, where a
+# resets, the teardown of sockets, namespaces and the module, and
+# sock_diag's walk of every table beside the receive path, where a
 # use-after-free, a leak or a lock-order bug would hide.
-DEBUG_TESTS=(etcp_attack etcp_reset etcp_fuzz etcp_paged etcp_close etcp_offload etcp_teardown etcp_modload.sh)
+DEBUG_TESTS=(etcp_attack etcp_reset etcp_fuzz etcp_paged etcp_close etcp_offload etcp_teardown etcp_diag etcp_modload.sh)
 # Segments per fuzz case there: the live transfer must end within its
 # 60 s while the fuzzer runs, and 20000 take longer than that on KASAN.
 DEBUG_FUZZ_N=${DEBUG_FUZZ_N:-5000}

@@ -66,7 +66,7 @@ cleanup() { [ -n "$TMPD" ] && rm -rf "$TMPD"; }
 # Make sure etcp is loaded (with default parameters when we load it), and
 # etcp_diag when it was built next to it.
 ensure_module() {
-	local diag
+	local diag out
 	if ! grep -q '^etcp ' /proc/modules; then
 		if [ -z "${ETCP_KO:-}" ]; then
 			echo "# etcp is not loaded and ETCP_KO is not set"
@@ -78,9 +78,12 @@ ensure_module() {
 	diag=${ETCP_KO:+${ETCP_KO%/*}/etcp_diag.ko}
 	[ -n "$diag" ] && [ -f "$diag" ] || return 0
 	grep -q '^etcp_diag ' /proc/modules && return 0
-	# inet_diag is built into the debug kernel, a module elsewhere.
-	{ modprobe -q inet_diag 2>/dev/null; insmod "$diag"; } 2>&1 | prefix
-	grep -q '^etcp_diag ' /proc/modules
+	# inet_diag is built into the debug kernel, a module elsewhere.  A
+	# program started beside this one may have loaded it meanwhile.
+	out=$({ modprobe -q inet_diag 2>/dev/null; insmod "$diag"; } 2>&1)
+	grep -q '^etcp_diag ' /proc/modules && return 0
+	prefix <<<"$out"
+	return 1
 }
 
 # Run CMD... under the timeout, its output prefixed with "# ".  The test
