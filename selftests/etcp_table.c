@@ -823,27 +823,50 @@ static const char *expected_difference(enum tstate st, const char *kind)
 	return NULL;
 }
 
-/* Both protocols together take some 5 s a state under TCG. */
-TEST_F_TIMEOUT(table, segments, 180)
+/*
+ * Segment kind @k against a fresh socket of each protocol in the state:
+ * what each answered, into @out and @times.
+ */
+static void kind_run(struct __test_metadata *_metadata, FIXTURE_DATA(table) *self,
+		     const FIXTURE_VARIANT(table) *variant, unsigned int k,
+		     char out[2][OUTCOME_LEN], char times[2][OUTCOME_LEN])
 {
 	static const int protos[2] = { IPPROTO_TCP, IPPROTO_ETCP };
+	int failed, i, ret;
+	struct cell c[2];
+
+	for (i = 0; i < 2; i++)
+		cell_init(&c[i], protos[i], variant->family, variant->st,
+			  variant->orphan, k);
+	ret = cells_run(self, c, out, times, &failed);
+	for (i = 0; i < 2; i++)
+		cell_end(self, &c[i]);
+	ASSERT_EQ(0, ret) TH_LOG("%s over %s: %s (%s)%s", kinds[k].name,
+				 proto_name(protos[failed]), c[failed].why,
+				 strerror(-ret), etcp_pkt_str(&self->pk[failed]));
+}
+
+/*
+ * Both protocols together take some 5 s a state under TCG.  A cell that
+ * differs is run once more: a guest stalled past the RTO makes either
+ * protocol resend its FIN while the cell watches (TCP did, once, in
+ * LAST_ACK), and that is no difference between them; one that differs
+ * twice is.
+ */
+TEST_F_TIMEOUT(table, segments, 240)
+{
 	char out[2][OUTCOME_LEN], times[2][OUTCOME_LEN];
 	const char *expected;
-	int differ = 0, failed, i, ret;
-	struct cell c[2];
+	int differ = 0;
 	unsigned int k;
 
 	for (k = 0; k < NKINDS; k++) {
-		for (i = 0; i < 2; i++)
-			cell_init(&c[i], protos[i], variant->family, variant->st,
-				  variant->orphan, k);
-		ret = cells_run(self, c, out, times, &failed);
-		for (i = 0; i < 2; i++)
-			cell_end(self, &c[i]);
-		ASSERT_EQ(0, ret) TH_LOG("%s over %s: %s (%s)%s", kinds[k].name,
-					 proto_name(protos[failed]), c[failed].why,
-					 strerror(-ret), etcp_pkt_str(&self->pk[failed]));
-
+		kind_run(_metadata, self, variant, k, out, times);
+		if (strcmp(out[0], out[1])) {
+			TH_LOG("%-14s tcp: %s, etcp: %s: once more", kinds[k].name,
+			       out[0], out[1]);
+			kind_run(_metadata, self, variant, k, out, times);
+		}
 		expected = expected_difference(variant->st, kinds[k].name);
 		if (!strcmp(out[0], out[1])) {
 			TH_LOG("%-14s %s", kinds[k].name, out[0]);
