@@ -9,6 +9,7 @@
 #include <net/if.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -51,6 +52,85 @@ int64_t realtime_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+#define STALL_TICK_NS	(2 * 1000000LL)
+#define STALL_MIN_NS	(20 * 1000000LL)
+#define STALL_MAX	256
+
+static struct {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	bool running, stop;
+	unsigned int n;			/* gaps noted, the last STALL_MAX kept */
+	int64_t from[STALL_MAX], to[STALL_MAX];
+} stalls = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void *stall_watch(void *arg)
+{
+	const struct timespec tick = { .tv_nsec = STALL_TICK_NS };
+	int64_t prev = realtime_ns(), now;
+	bool stop = false;
+
+	(void)arg;
+	while (!stop) {
+		nanosleep(&tick, NULL);
+		now = realtime_ns();
+		pthread_mutex_lock(&stalls.lock);
+		if (now - prev > STALL_TICK_NS + STALL_MIN_NS) {
+			stalls.from[stalls.n % STALL_MAX] = prev + STALL_TICK_NS;
+			stalls.to[stalls.n % STALL_MAX] = now;
+			stalls.n++;
+		}
+		stop = stalls.stop;
+		pthread_mutex_unlock(&stalls.lock);
+		prev = now;
+	}
+	return NULL;
+}
+
+int stall_watch_start(void)
+{
+	int ret;
+
+	if (stalls.running)
+		return 0;
+	stalls.n = 0;
+	stalls.stop = false;
+	ret = pthread_create(&stalls.thread, NULL, stall_watch, NULL);
+	if (ret)
+		return -ret;
+	stalls.running = true;
+	return 0;
+}
+
+void stall_watch_stop(void)
+{
+	if (!stalls.running)
+		return;
+	pthread_mutex_lock(&stalls.lock);
+	stalls.stop = true;
+	pthread_mutex_unlock(&stalls.lock);
+	pthread_join(stalls.thread, NULL);
+	stalls.running = false;
+}
+
+int64_t stall_ns(int64_t from, int64_t to)
+{
+	unsigned int i, n;
+	int64_t sum = 0;
+
+	pthread_mutex_lock(&stalls.lock);
+	n = stalls.n < STALL_MAX ? stalls.n : STALL_MAX;
+	for (i = 0; i < n; i++) {
+		int64_t lo = stalls.from[i] > from ? stalls.from[i] : from;
+		int64_t hi = stalls.to[i] < to ? stalls.to[i] : to;
+
+		if (hi > lo)
+			sum += hi - lo;
+	}
+	pthread_mutex_unlock(&stalls.lock);
+	return sum;
 }
 
 void pause_ms(int ms)

@@ -29,6 +29,21 @@ void pause_ms(int ms);
 /* Sleep one polling step (5 ms), between tries of a wait_*() loop. */
 void pause_step(void);
 
+/*
+ * Guest stalls.  Under TCG the host now and then stops the whole VM for
+ * 100 ms and more; a protocol timer due inside such a stall fires after
+ * it, late by the stall through no fault of the protocol.  While the
+ * watch runs, a thread that ticks every 2 ms notes each gap of more than
+ * 20 ms between its ticks; a timing check adds the stalls inside the
+ * interval it measures to its upper bound (never to its lower one: a
+ * timer that fires early is wrong whatever the host did).
+ */
+/* Start the watch: 0, or -errno. */
+int stall_watch_start(void);
+void stall_watch_stop(void);
+/* The ns of [@from, @to] (CLOCK_REALTIME ns) the guest spent stalled. */
+int64_t stall_ns(int64_t from, int64_t to);
+
 /* ------------------------------------------------------------ addresses */
 
 /* "tcp", "etcp", or "proto<N>" for any other protocol number. */
