@@ -79,6 +79,7 @@ void etcp_cong_init(struct sock *sk)
 	esk->sack_high_ok = 0;
 	esk->undo_on = 0;
 	esk->dsack_pending = 0;
+	esk->tlp_on = 0;
 }
 
 /*
@@ -148,8 +149,11 @@ void etcp_cong_enter_recovery(struct sock *sk)
 	esk->prior_cwnd = esk->snd_cwnd;
 	esk->prior_ssthresh = esk->snd_ssthresh;
 	esk->undo_marker = esk->snd_una;
-	esk->undo_retrans = 0;
+	/* A loss probe's copy is one more a D-SACK may report (Linux). */
+	esk->undo_retrans = esk->tlp_on && esk->tlp_retrans;
 	esk->undo_on = esk->sack_ok;
+	/* The probe's episode ends here: this recovery repairs the loss. */
+	esk->tlp_on = 0;
 	esk->snd_ssthresh = etcp_ssthresh(esk);
 	esk->recover = esk->snd_max;
 	esk->snd_cwnd_cnt = 0;
@@ -221,6 +225,7 @@ void etcp_cong_rto(struct sock *sk)
 	esk->dupacks = 0;
 	/* Go-back-N resends everything: no D-SACK could tell it spurious. */
 	esk->undo_on = 0;
+	esk->tlp_on = 0;
 }
 
 /*
@@ -238,4 +243,35 @@ void etcp_cong_undo(struct sock *sk)
 	esk->snd_ssthresh = max(esk->snd_ssthresh, esk->prior_ssthresh);
 	esk->undo_on = 0;
 	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_DSACKUNDO);
+}
+
+/*
+ * What the ACK of @ack says of the tail loss probe out (RFC 8985 7.4, as
+ * Linux's tcp_process_tlp_ack()).  A probe of new data, acknowledged,
+ * tells nothing.  A probe that sent old data again was not needed if the
+ * peer reports that copy as a duplicate (D-SACK, sack.c) or answers with
+ * a plain duplicate ACK (@progress false: nothing acknowledged or SACKed,
+ * no data, the same window): the original arrived too.  An ACK beyond
+ * the probe with neither says the probe alone repaired a loss: the window
+ * is reduced as a fast recovery would have (to ssthresh, halved), without
+ * one.  Losses before the probe start a fast recovery instead (sack.c),
+ * which ends the episode.
+ */
+void etcp_cong_tlp_ack(struct sock *sk, u32 ack, bool progress)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (etcp_before(ack, esk->tlp_high_seq))
+		return;
+	if (!esk->tlp_retrans || esk->tlp_dsacked) {
+		esk->tlp_on = 0;
+	} else if (etcp_after(ack, esk->tlp_high_seq)) {
+		esk->snd_ssthresh = etcp_ssthresh(esk);
+		esk->snd_cwnd = esk->snd_ssthresh;
+		esk->snd_cwnd_cnt = 0;
+		esk->tlp_on = 0;
+		ETCP_INC_STATS(sock_net(sk), ETCP_MIB_LOSSPROBERECOVERY);
+	} else if (!progress) {
+		esk->tlp_on = 0;
+	}
 }

@@ -49,6 +49,8 @@ extern const struct proto_ops etcp_stream_ops;
 #define ETCP_RTO_MIN		(HZ / 5)
 /* The soonest a timer may fire: Linux's TCP_TIMEOUT_MIN, two jiffies. */
 #define ETCP_TIMEOUT_MIN	2U
+/* What a tail loss probe waits beyond 2 * SRTT (Linux: TCP_TIMEOUT_MIN_US). */
+#define ETCP_PTO_MIN_US		2000U
 /* A request's timer that finds the listener owned retries this soon. */
 #define ETCP_TIMER_DEFER	(HZ / 20)
 /* Linux's delayed-ACK timeout (RFC 1122 4.2.3.2 allows up to 500 ms). */
@@ -120,6 +122,7 @@ struct etcp_sysctl {
 	int window_scaling;		/* RFC 7323 window scale option: 0, 1 */
 	int sack;			/* RFC 2018 SACK-permitted option: 0, 1 */
 	int dsack;			/* RFC 2883 D-SACK blocks sent: 0, 1 */
+	int early_retrans;		/* tail loss probes: 3 or 4, else none */
 };
 
 /* Counters shown in /proc/net/etcp_stat; names in proc.c. */
@@ -177,6 +180,8 @@ enum etcp_mib_field {
 	ETCP_MIB_DSACKRECV,		/* D-SACK blocks received */
 	ETCP_MIB_DSACKUNDO,		/* recoveries undone: all spurious */
 	ETCP_MIB_REORDERSEEN,		/* DupThresh raised: reordering seen */
+	ETCP_MIB_LOSSPROBES,		/* tail loss probes sent (RFC 8985 7) */
+	ETCP_MIB_LOSSPROBERECOVERY,	/* ... that repaired a loss alone */
 	ETCP_MIB_MAX
 };
 
@@ -282,7 +287,8 @@ struct etcp_sock {
 	u32 sacked_out;
 	u32 lost_out;
 	u32 retrans_out;
-	u32 syn_us;			/* when the SYN first left (RTT) */
+	/* SND.NXT after the tail loss probe out (tlp_on), timer.c. */
+	u32 tlp_high_seq;
 
 	/* The receive side. */
 	u32 copied_seq;			/* next byte the user reads */
@@ -315,6 +321,10 @@ struct etcp_sock {
 	u8 undo_on:1;			/* see undo_marker */
 	u8 sack_high_ok:1;
 	u8 dsack_pending:1;		/* dsack goes in the next pure ACK */
+	u8 tlp_on:1;			/* a loss probe is out: tlp_high_seq */
+	u8 tlp_retrans:1;		/* ... and it sent old data again */
+	u8 tlp_sacked:1;		/* ... and this ACK SACKed it */
+	u8 tlp_dsacked:1;		/* ... and this ACK D-SACKed it */
 
 	/* RFC 5681 / 6582, in segments. */
 	u32 snd_cwnd;
@@ -389,6 +399,7 @@ struct etcp_sock {
 	u32 total_retrans;
 	u32 segs_in;
 	u32 segs_out;
+	u32 syn_us;			/* when the SYN first left (RTT) */
 	u64 bytes_acked;
 	u64 bytes_received;
 
@@ -462,6 +473,7 @@ enum {
 	ETCP_TMR_NONE,
 	ETCP_TMR_RETRANS,		/* data unacknowledged: RTO */
 	ETCP_TMR_PROBE,			/* peer's window closed: persist */
+	ETCP_TMR_LOSS_PROBE,		/* a tail loss probe, then the RTO */
 };
 
 /*
@@ -953,6 +965,7 @@ u16 etcp_initial_window(const struct sock *sk, u32 mss);
 u8 etcp_rcv_wscale(const struct sock *sk);
 u32 etcp_in_flight(const struct etcp_sock *esk);
 void etcp_xmit_lost(struct sock *sk, bool force);
+void etcp_send_loss_probe(struct sock *sk);
 
 /* sack.c */
 void etcp_sack_tag(struct sock *sk, const struct sk_buff *ack);
@@ -963,6 +976,7 @@ void etcp_sack_new_recovery(struct sock *sk);
 void etcp_sack_forget(struct etcp_sock *esk, const struct etcp_skb_cb *cb);
 void etcp_sack_clear(struct sock *sk);
 void etcp_cong_undo(struct sock *sk);
+void etcp_cong_tlp_ack(struct sock *sk, u32 ack, bool progress);
 void etcp_dsack_set(struct sock *sk, u32 seq, u32 end);
 u16 etcp_peer_mss(const struct etcp_sock *esk, u16 opt);
 void etcp_sync_mss(struct sock *sk);
@@ -1002,6 +1016,8 @@ bool etcp_orphan_out_of_resources(struct sock *sk);
 bool etcp_orphan_fin_wait2(struct sock *sk);
 void etcp_check_timer(struct sock *sk);
 void etcp_rearm_rtx(struct sock *sk);
+bool etcp_schedule_loss_probe(struct sock *sk, bool advancing_rto);
+void etcp_arm_rto_left(struct sock *sk);
 void etcp_init_timers(struct sock *sk);
 void etcp_clear_timers(struct sock *sk);
 void etcp_arm_rtx(struct sock *sk, unsigned long timeout);

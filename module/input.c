@@ -583,7 +583,8 @@ static u32 etcp_clean_acked(struct sock *sk, u32 ack, s64 *rtt_us)
 
 /*
  * New data acknowledged: RTT sample, congestion window, retransmission
- * timer (RFC 6298 5.3: restarted so it expires RTO after this ACK).
+ * timer (RFC 6298 5.3: restarted so it expires RTO after this ACK), or
+ * the tail loss probe before it (RFC 8985 7.2).
  */
 static void etcp_ack_new_data(struct sock *sk, u32 ack)
 {
@@ -605,7 +606,8 @@ static void etcp_ack_new_data(struct sock *sk, u32 ack)
 		esk->dupacks = 0;
 		etcp_cong_ack(sk, acked, prior_packets);
 	}
-	etcp_rearm_rtx(sk);
+	if (!etcp_schedule_loss_probe(sk, true))
+		etcp_rearm_rtx(sk);
 	/* Room for a grown window, unless it is not filled (tcp_new_space()). */
 	if (etcp_in_flight(esk) < esk->snd_cwnd)
 		etcp_sndbuf_expand(sk);
@@ -681,6 +683,8 @@ static bool etcp_rcv_ack(struct sock *sk, const struct sk_buff *skb)
 {
 	const struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
 	struct etcp_sock *esk = etcp_sk(sk);
+	u32 prior_sacked = esk->sacked_out;
+	u32 prior_una = esk->snd_una;
 	u32 prior_wnd = esk->snd_wnd;
 	bool dupack = false;
 
@@ -734,6 +738,10 @@ static bool etcp_rcv_ack(struct sock *sk, const struct sk_buff *skb)
 		etcp_rcv_dupack(sk);
 	if (esk->sack_ok)
 		etcp_rcv_sack(sk, skb, dupack);
+	if (esk->tlp_on)
+		etcp_cong_tlp_ack(sk, cb->ack_seq,
+				  etcp_after(cb->ack_seq, prior_una) || !dupack ||
+				  esk->sacked_out != prior_sacked);
 
 	/* The window opened: the persist timer's backoff is over. */
 	if (esk->timer_mode == ETCP_TMR_PROBE && esk->send_head &&

@@ -1236,6 +1236,7 @@ void etcp_xmit_lost(struct sock *sk, bool force)
 void etcp_write_xmit(struct sock *sk, enum etcp_xmit how)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
+	bool sent = false;
 	struct sk_buff *skb;
 	u32 limit, n;
 
@@ -1259,14 +1260,95 @@ void etcp_write_xmit(struct sock *sk, enum etcp_xmit how)
 			if (etcp_transmit_data(sk, skb))
 				break;
 			etcp_advance_send_head(sk, skb);
+			sent = true;
 			continue;
 		}
 		if (etcp_transmit_gso(sk, skb, n))
 			break;
 		while (n--)
 			etcp_advance_send_head(sk, esk->send_head);
+		sent = true;
 	}
-	etcp_check_timer(sk);
+	/* New data out: the loss probe waits for its ACK (RFC 8985 7.2). */
+	if (!sent || !etcp_schedule_loss_probe(sk, false))
+		etcp_check_timer(sk);
+}
+
+/*
+ * A tail loss probe's new data: one segment of the send head, as the
+ * peer's window allows whatever the congestion window says (Linux's
+ * tcp_send_loss_probe()).  Returns 0 when it went.
+ */
+static int etcp_probe_new_data(struct sock *sk, struct sk_buff *skb)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (!etcp_head_fits_wnd(esk, skb))
+		return -EAGAIN;
+	if (skb->len > esk->snd_mss && etcp_fragment(sk, skb, esk->snd_mss))
+		return -ENOMEM;
+	if (etcp_transmit_data(sk, skb))
+		return -ENOBUFS;
+	etcp_advance_send_head(sk, skb);
+	return 0;
+}
+
+/*
+ * A tail loss probe's old data: the last segment in flight again, cut off
+ * from the rest of its skb, so that the peer's SACK of it shows what
+ * before it is missing.  Returns 0 when it went.
+ */
+static int etcp_probe_last_segment(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct sk_buff *skb;
+	struct etcp_skb_cb *cb;
+
+	skb = esk->send_head ? esk->send_head->prev :
+			       skb_peek_tail(&sk->sk_write_queue);
+	if (!skb || skb == (struct sk_buff *)&sk->sk_write_queue)
+		return -ENOENT;
+	cb = ETCP_SKB_CB(skb);
+	if (cb->segs > 1) {
+		if (etcp_fragment(sk, skb, (cb->segs - 1) * cb->seg_size))
+			return -ENOMEM;
+		skb = etcp_write_next(sk, skb);
+	}
+	if (skb->len <= esk->snd_mss ? etcp_transmit_data(sk, skb) :
+				       etcp_transmit_gso(sk, skb, 1))
+		return -ENOBUFS;
+	return 0;
+}
+
+/*
+ * The loss probe timer expired (RFC 8985 7.3): no ACK for two round
+ * trips.  Send new data if the peer's window takes it, else the last
+ * segment again; one probe at a time, and the RTO runs from it.  What the
+ * probe's ACK says is read in etcp_cong_tlp_ack() and sack.c.
+ */
+void etcp_send_loss_probe(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	struct sk_buff *skb = esk->send_head;
+
+	if (esk->tlp_on || !esk->packets_out)
+		goto rto;
+	if (skb && !etcp_probe_new_data(sk, skb))
+		esk->tlp_retrans = 0;
+	else if ((!skb || !etcp_head_fits_wnd(esk, skb)) &&
+		 !etcp_probe_last_segment(sk))
+		esk->tlp_retrans = 1;
+	else
+		goto rto;
+	esk->tlp_on = 1;
+	esk->tlp_sacked = 0;
+	esk->tlp_dsacked = 0;
+	esk->tlp_high_seq = esk->snd_nxt;
+	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_LOSSPROBES);
+	etcp_rearm_rtx(sk);
+	return;
+rto:
+	etcp_arm_rto_left(sk);
 }
 
 /*

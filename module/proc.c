@@ -309,6 +309,8 @@ static const char * const etcp_mib_names[ETCP_MIB_MAX] = {
 	[ETCP_MIB_DSACKRECV]		= "DsackRecv",
 	[ETCP_MIB_DSACKUNDO]		= "DsackUndo",
 	[ETCP_MIB_REORDERSEEN]		= "ReorderSeen",
+	[ETCP_MIB_LOSSPROBES]		= "LossProbes",
+	[ETCP_MIB_LOSSPROBERECOVERY]	= "LossProbeRecovery",
 };
 
 static unsigned long etcp_mib_sum(struct etcp_mib __percpu *mib, int field)

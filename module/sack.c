@@ -76,6 +76,9 @@ static void etcp_sack_mark(struct sock *sk, struct sk_buff *skb)
 	/* Sent once, held only now, below data held before: it came late. */
 	if (!cb->retransmitted)
 		etcp_sack_reordered(sk, cb->seq);
+	/* The tail loss probe (or what went after it) arrived. */
+	if (esk->tlp_on && !etcp_before(cb->end_seq, esk->tlp_high_seq))
+		esk->tlp_sacked = 1;
 	etcp_sack_forget(esk, cb);
 	cb->lost = 0;
 	cb->rtx = 0;
@@ -158,6 +161,9 @@ static void etcp_sack_dsack(struct sock *sk, u32 start, u32 end)
 	if (!etcp_before(start, end) || etcp_after(end, esk->snd_max))
 		return;
 	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_DSACKRECV);
+	/* The loss probe's copy: the original arrived (etcp_cong_tlp_ack()). */
+	if (esk->tlp_on && end == esk->tlp_high_seq)
+		esk->tlp_dsacked = 1;
 	if (!esk->undo_on || !esk->undo_retrans ||
 	    etcp_before(start, esk->undo_marker))
 		return;
@@ -219,9 +225,23 @@ void etcp_sack_tag(struct sock *sk, const struct sk_buff *ack)
 }
 
 /*
+ * Is the segment of @cb, not SACKed, lost because the tail loss probe
+ * arrived?  Everything sent before the probe went at least a probe timeout
+ * (two round trips) earlier: RACK (RFC 8985 6.2, 7.4) takes each such
+ * segment for lost once the probe is delivered, as Linux does.  etcp has
+ * no RACK; it draws that one conclusion of it.
+ */
+static bool etcp_sack_lost_before_probe(const struct etcp_sock *esk,
+					const struct etcp_skb_cb *cb)
+{
+	return esk->tlp_on && esk->tlp_sacked &&
+	       etcp_before(cb->end_seq, esk->tlp_high_seq);
+}
+
+/*
  * RFC 6675 4, IsLost(): a segment not SACKed with at least DupThresh
  * (esk->reordering) SACKed segments above it is taken for lost; so is all
- * of its skb.
+ * of its skb, and so is what went before a loss probe that arrived.
  * Walks the flight from its end down, counting what is SACKed above.
  */
 void etcp_sack_mark_lost(struct sock *sk)
@@ -240,7 +260,8 @@ void etcp_sack_mark_lost(struct sock *sk)
 
 		if (cb->sacked) {
 			above += cb->segs;
-		} else if (above >= esk->reordering && !cb->lost) {
+		} else if ((above >= esk->reordering ||
+			    etcp_sack_lost_before_probe(esk, cb)) && !cb->lost) {
 			cb->lost = 1;
 			esk->lost_out += cb->segs;
 		}

@@ -62,6 +62,8 @@ static const struct etcp_sysctl_def etcp_sysctl_defs[] = {
 	ETCP_SYSCTL(window_scaling, 1, 0, 1),		/* tcp_window_scaling */
 	ETCP_SYSCTL(sack, 1, 0, 1),			/* tcp_sack */
 	ETCP_SYSCTL(dsack, 1, 0, 1),			/* tcp_dsack */
+	/* 3 and 4 send tail loss probes; 1 and 2 are Linux's old modes. */
+	ETCP_SYSCTL(early_retrans, 3, 0, 4),		/* tcp_early_retrans */
 };
 
 #define ETCP_NR_SYSCTL	ARRAY_SIZE(etcp_sysctl_defs)

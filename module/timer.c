@@ -5,7 +5,8 @@
  * runs, and when an orphan is given up.
  *
  *   rtx_timer     SYN / SYN-ACK retransmission; once synchronized the
- *                 retransmission timeout (RFC 6298) or the persist timer
+ *                 retransmission timeout (RFC 6298), the tail loss probe
+ *                 that comes before it (RFC 8985 7), or the persist timer
  *                 that probes a closed window (RFC 9293 3.8.6.1)
  *   delack_timer  the delayed ACK (RFC 1122 4.2.3.2, RFC 5681 4.2)
  *   sk->sk_timer  keepalive (RFC 1122 4.2.3.6)
@@ -138,15 +139,17 @@ bool etcp_orphan_fin_wait2(struct sock *sk)
 
 /*
  * Keep the retransmission timer in step with what is outstanding (RFC 6298
- * 5.1, 5.2): running while data is in flight, otherwise the persist timer
- * while data waits for the peer's window, otherwise nothing.
+ * 5.1, 5.2): running while data is in flight (or the loss probe that
+ * comes first), otherwise the persist timer while data waits for the
+ * peer's window, otherwise nothing.
  */
 void etcp_check_timer(struct sock *sk)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
 
 	if (esk->packets_out) {
-		if (esk->timer_mode != ETCP_TMR_RETRANS ||
+		if ((esk->timer_mode != ETCP_TMR_RETRANS &&
+		     esk->timer_mode != ETCP_TMR_LOSS_PROBE) ||
 		    !timer_pending(&esk->rtx_timer)) {
 			esk->timer_mode = ETCP_TMR_RETRANS;
 			etcp_arm_rtx(sk, etcp_rto_backoff(esk));
@@ -173,6 +176,73 @@ void etcp_rearm_rtx(struct sock *sk)
 	} else {
 		etcp_check_timer(sk);
 	}
+}
+
+/*
+ * How long until the retransmission timeout of the first segment in
+ * flight, timed from when it last went (0: due already).  While a loss
+ * probe holds the timer, this is the RTO it stands in for.
+ */
+static unsigned long etcp_rto_left(const struct sock *sk)
+{
+	const struct etcp_sock *esk = etcp_sk(sk);
+	struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+	u32 rto_us = jiffies_to_usecs(etcp_rto_backoff(esk));
+	u32 since;
+
+	if (!head)
+		return 0;
+	since = etcp_clock_us() - ETCP_SKB_CB(head)->sent_us;
+	return since < rto_us ? usecs_to_jiffies(rto_us - since) : 0;
+}
+
+/* The RTO again after a loss probe that sent nothing, or none at all. */
+void etcp_arm_rto_left(struct sock *sk)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (!esk->packets_out) {
+		etcp_check_timer(sk);
+		return;
+	}
+	esk->timer_mode = ETCP_TMR_RETRANS;
+	etcp_arm_rtx(sk, max(etcp_rto_left(sk), 1UL));
+}
+
+/*
+ * RFC 8985 7.2, as Linux (tcp_schedule_loss_probe()): with SACK and
+ * outside any recovery, the timer waits two smoothed RTTs for an ACK
+ * before it sends a tail loss probe (etcp_send_loss_probe()), so that a
+ * loss at the end of a flight is found by the SACK the probe draws rather
+ * than by the RTO.  With one segment out the peer may be delaying its
+ * ACK: the probe waits a minimum RTO longer, and never past the RTO.
+ * @advancing_rto: an ACK just restarted the RTO, which would wait a full
+ * RTO from now.  Returns false when no probe is due: the RTO runs.
+ */
+bool etcp_schedule_loss_probe(struct sock *sk, bool advancing_rto)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+	int early = READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.early_retrans);
+	unsigned long timeout, rto;
+	u32 pto_us;
+
+	if ((early != 3 && early != 4) || !esk->packets_out ||
+	    !esk->sack_ok || esk->ca_state != ETCP_CA_OPEN)
+		return false;
+	if (esk->srtt_us) {
+		pto_us = 2 * esk->srtt_us;
+		pto_us += esk->packets_out == 1 ?
+			  jiffies_to_usecs(ETCP_RTO_MIN) : ETCP_PTO_MIN_US;
+		timeout = usecs_to_jiffies(pto_us);
+	} else {
+		timeout = ETCP_TIMEOUT_INIT;
+	}
+	rto = advancing_rto ? etcp_rto_backoff(esk) : etcp_rto_left(sk);
+	if (rto)
+		timeout = min(timeout, rto);
+	esk->timer_mode = ETCP_TMR_LOSS_PROBE;
+	etcp_arm_rtx(sk, timeout);
+	return true;
 }
 
 /* ---- the timers ---- */
@@ -359,6 +429,8 @@ static void etcp_rtx_expired(struct sock *sk)
 	esk->timer_mode = ETCP_TMR_NONE;
 	if (mode == ETCP_TMR_RETRANS)
 		etcp_retransmit_timeout(sk);
+	else if (mode == ETCP_TMR_LOSS_PROBE)
+		etcp_send_loss_probe(sk);
 	else if (mode == ETCP_TMR_PROBE)
 		etcp_persist_timeout(sk);
 }

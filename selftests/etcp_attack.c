@@ -1599,6 +1599,142 @@ TEST_F_TIMEOUT(sack, dsack_undo, 60)
 	sack_expect_exact(_metadata, self);
 }
 
+#define TLP_SEGS	10		/* a flight the initial window sends whole */
+
+/*
+ * A tail loss (RFC 8985 7): the last four segments of a flight are lost
+ * and nothing more is to be sent, so no SACK could come to show it.  After
+ * two round trips without an ACK the sender probes with the last segment
+ * again (LossProbes), not the first one an RTO would resend; the peer
+ * SACKs the probe, and the three before it, sent a whole probe timeout
+ * earlier, are taken for lost at once: a fast recovery resends them
+ * (SackRecovery), and no RTO fires.  With etcp_early_retrans 0 there is
+ * no probe: the RTO resends the first lost segment.
+ */
+static void tlp_tail_run(struct __test_metadata *_metadata, FIXTURE_DATA(sack) *self,
+			 const FIXTURE_VARIANT(sack) *variant, bool probe)
+{
+	const uint32_t got = TLP_SEGS - 4;
+	struct etcp_cap_seg seg;
+	struct stats s0, s1;
+	uint32_t off, b[2];
+
+	if (!probe)
+		ASSERT_EQ(0, proto_sysctl_set(self->ns.a, IPPROTO_ETCP, "early_retrans", 0));
+	sack_open(_metadata, self, variant, UNDO_SEG, SACK_SNDBUF, TLP_SEGS * UNDO_SEG);
+	ASSERT_EQ(0, stats_read(self->ns.a, &s0));
+	sack_write(_metadata, self);
+	ASSERT_TRUE(sack_read_until(_metadata, self, (TLP_SEGS - 1) * UNDO_SEG, WAIT_MS))
+		TH_LOG("no first flight of %d segments: %s", TLP_SEGS, SEXCH);
+
+	ASSERT_EQ(0, sack_ack(self, got * UNDO_SEG, NULL, 0));
+	ASSERT_TRUE(sack_read(_metadata, self, &seg, &off, WAIT_MS))
+		TH_LOG("nothing was sent again: %s", SEXCH);
+	if (!probe) {
+		EXPECT_EQ(got * UNDO_SEG, off) TH_LOG("not the first lost segment: %s", SEXCH);
+		ASSERT_EQ(0, stats_read(self->ns.a, &s1));
+		EXPECT_EQ(0, stat_delta(&s0, &s1, "LossProbes"));
+		EXPECT_EQ(1, stat_delta(&s0, &s1, "Timeouts"));
+		sack_finish(_metadata, self);
+		sack_expect_exact(_metadata, self);
+		return;
+	}
+	EXPECT_EQ((TLP_SEGS - 1) * UNDO_SEG, off) TH_LOG("the probe is not the last segment: %s",
+							 SEXCH);
+	EXPECT_EQ(UNDO_SEG, seg.len) TH_LOG("the probe is not one segment: %s", SEXCH);
+
+	b[0] = (TLP_SEGS - 1) * UNDO_SEG;
+	b[1] = TLP_SEGS * UNDO_SEG;
+	ASSERT_EQ(0, sack_ack(self, got * UNDO_SEG, b, 1));
+	ASSERT_TRUE(sack_read_until(_metadata, self, (TLP_SEGS - 2) * UNDO_SEG, WAIT_MS))
+		TH_LOG("the segments before the probe were not resent: %s", SEXCH);
+	EXPECT_EQ(TLP_SEGS * UNDO_SEG, self->cont)
+		TH_LOG("%u bytes in order after the recovery: %s", self->cont, SEXCH);
+	ASSERT_EQ(0, stats_read(self->ns.a, &s1));
+	EXPECT_EQ(1, stat_delta(&s0, &s1, "LossProbes"));
+	EXPECT_EQ(1, stat_delta(&s0, &s1, "SackRecovery"));
+	EXPECT_EQ(0, stat_delta(&s0, &s1, "Timeouts"));
+	sack_finish(_metadata, self);
+	sack_expect_exact(_metadata, self);
+}
+
+TEST_F_TIMEOUT(sack, tail_loss_probe, 60)
+{
+	tlp_tail_run(_metadata, self, variant, true);
+}
+
+TEST_F_TIMEOUT(sack, tail_loss_probe_off, 60)
+{
+	tlp_tail_run(_metadata, self, variant, false);
+}
+
+/*
+ * One segment lost at the tail, the last one (RFC 8985 7.4): the probe
+ * (the segment again, LossProbes, no RTO) repairs it.  An ACK beyond the
+ * probe then says a loss happened, and the window is reduced as a fast
+ * recovery would have reduced it (LossProbeRecovery; cwnd = ssthresh, now
+ * finite), as Linux does.  Unless the peer reported the probe's copy as a
+ * duplicate (@dsack): then the original had arrived, only its ACK was
+ * lost, and the window stays.  The sender writes TLP_SEGS segments, then
+ * as many again once the first are acknowledged.
+ */
+static void tlp_single_run(struct __test_metadata *_metadata, FIXTURE_DATA(sack) *self,
+			   const FIXTURE_VARIANT(sack) *variant, bool dsack)
+{
+	const uint32_t last = (TLP_SEGS - 1) * UNDO_SEG;
+	struct etcp_cap_seg seg;
+	struct stats s0, s1;
+	struct etcp_info ei;
+	uint32_t off, b[2];
+
+	sack_open(_metadata, self, variant, UNDO_SEG, SACK_SNDBUF, 2 * TLP_SEGS * UNDO_SEG);
+	ASSERT_EQ(0, stats_read(self->ns.a, &s0));
+	self->len = TLP_SEGS * UNDO_SEG;
+	sack_write(_metadata, self);
+	ASSERT_TRUE(sack_read_until(_metadata, self, last, WAIT_MS))
+		TH_LOG("no first flight of %d segments: %s", TLP_SEGS, SEXCH);
+
+	ASSERT_EQ(0, sack_ack(self, last, NULL, 0));
+	ASSERT_TRUE(sack_read(_metadata, self, &seg, &off, WAIT_MS))
+		TH_LOG("nothing was sent again: %s", SEXCH);
+	EXPECT_EQ(last, off) TH_LOG("not the last segment: %s", SEXCH);
+	b[0] = last;
+	b[1] = TLP_SEGS * UNDO_SEG;
+	ASSERT_EQ(0, sack_ack(self, TLP_SEGS * UNDO_SEG, b, dsack ? 1 : 0));
+
+	self->len = 2 * TLP_SEGS * UNDO_SEG;
+	sack_write(_metadata, self);
+	ASSERT_TRUE(sack_read_until(_metadata, self, self->len - UNDO_SEG, WAIT_MS))
+		TH_LOG("the second flight did not come: %s", SEXCH);
+	ASSERT_EQ(0, sack_ack(self, self->len, NULL, 0));
+	ASSERT_EQ(0, wait_acked(self->afd, WAIT_MS)) TH_LOG("%s", SEXCH);
+
+	ASSERT_EQ(0, stats_read(self->ns.a, &s1));
+	EXPECT_EQ(1, stat_delta(&s0, &s1, "LossProbes"));
+	EXPECT_EQ(0, stat_delta(&s0, &s1, "Timeouts"));
+	EXPECT_EQ(0, stat_delta(&s0, &s1, "FastRetrans"));
+	EXPECT_EQ(!dsack, stat_delta(&s0, &s1, "LossProbeRecovery"));
+	EXPECT_EQ(!!dsack, stat_delta(&s0, &s1, "DsackRecv"));
+	ASSERT_EQ(0, etcp_info_of(self->afd, &ei));
+	if (dsack) {
+		EXPECT_EQ(SSTHRESH_INFINITE, ei.etcpi_snd_ssthresh);
+	} else {
+		EXPECT_GT(SSTHRESH_INFINITE, ei.etcpi_snd_ssthresh);
+		EXPECT_EQ(ei.etcpi_snd_ssthresh, ei.etcpi_snd_cwnd);
+	}
+	sack_expect_exact(_metadata, self);
+}
+
+TEST_F_TIMEOUT(sack, tail_loss_probe_repairs, 60)
+{
+	tlp_single_run(_metadata, self, variant, false);
+}
+
+TEST_F_TIMEOUT(sack, tail_loss_probe_needless, 60)
+{
+	tlp_single_run(_metadata, self, variant, true);
+}
+
 /*
  * A peer whose SACK blocks cut every segment apart (the cut guard of
  * sack.c, after Linux's in tcp_fragment(), CVE-2019-11478): with a

@@ -45,7 +45,8 @@
 	X(invalid_ratelimit,	500,	0,	60000) \
 	X(window_scaling,	1,	0,	1) \
 	X(sack,			1,	0,	1) \
-	X(dsack,		1,	0,	1)
+	X(dsack,		1,	0,	1) \
+	X(early_retrans,	3,	0,	4)
 
 #define SYSCTL_DIR	"net/ipv4"
 #define VALUE_MAX	32
