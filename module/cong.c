@@ -80,6 +80,7 @@ void etcp_cong_init(struct sock *sk)
 	esk->undo_on = 0;
 	esk->dsack_pending = 0;
 	esk->tlp_on = 0;
+	esk->rack_ok = 0;
 }
 
 /*

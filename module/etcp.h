@@ -182,6 +182,7 @@ enum etcp_mib_field {
 	ETCP_MIB_REORDERSEEN,		/* DupThresh raised: reordering seen */
 	ETCP_MIB_LOSSPROBES,		/* tail loss probes sent (RFC 8985 7) */
 	ETCP_MIB_LOSSPROBERECOVERY,	/* ... that repaired a loss alone */
+	ETCP_MIB_LOSTRETRANSMIT,	/* retransmissions found lost, sent again */
 	ETCP_MIB_MAX
 };
 
@@ -316,7 +317,13 @@ struct etcp_sock {
 	/* RFC 6298 state, microseconds; the timeouts in jiffies. */
 	u32 srtt_us;			/* 0: no sample yet */
 	u32 rttvar_us;
-	unsigned long rto;		/* before backoff */
+	u32 rto;			/* before backoff */
+	/*
+	 * RFC 8985 6.2's RACK.xmit_ts, all of RACK etcp keeps: when the
+	 * latest-sent segment the peer is known to hold went (rack_ok),
+	 * among segments sent once (sack.c).
+	 */
+	u32 rack_xmit_us;
 	u8 backoff;			/* the timer waits rto << backoff */
 	u8 undo_on:1;			/* see undo_marker */
 	u8 sack_high_ok:1;
@@ -325,6 +332,7 @@ struct etcp_sock {
 	u8 tlp_retrans:1;		/* ... and it sent old data again */
 	u8 tlp_sacked:1;		/* ... and this ACK SACKed it */
 	u8 tlp_dsacked:1;		/* ... and this ACK D-SACKed it */
+	u8 rack_ok:1;			/* rack_xmit_us is set */
 
 	/* RFC 5681 / 6582, in segments. */
 	u32 snd_cwnd;
@@ -974,6 +982,7 @@ bool etcp_sack_head_lost(struct sock *sk);
 void etcp_sack_lose_head(struct sock *sk);
 void etcp_sack_new_recovery(struct sock *sk);
 void etcp_sack_forget(struct etcp_sock *esk, const struct etcp_skb_cb *cb);
+void etcp_rack_advance(struct etcp_sock *esk, const struct etcp_skb_cb *cb);
 void etcp_sack_clear(struct sock *sk);
 void etcp_cong_undo(struct sock *sk);
 void etcp_cong_tlp_ack(struct sock *sk, u32 ack, bool progress);

@@ -563,6 +563,7 @@ static u32 etcp_clean_acked(struct sock *sk, u32 ack, s64 *rtt_us)
 			break;
 		}
 		if (in_flight) {
+			etcp_rack_advance(esk, cb);
 			etcp_sack_forget(esk, cb);
 			esk->packets_out -= cb->segs;
 			acked += cb->segs;

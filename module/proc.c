@@ -311,6 +311,7 @@ static const char * const etcp_mib_names[ETCP_MIB_MAX] = {
 	[ETCP_MIB_REORDERSEEN]		= "ReorderSeen",
 	[ETCP_MIB_LOSSPROBES]		= "LossProbes",
 	[ETCP_MIB_LOSSPROBERECOVERY]	= "LossProbeRecovery",
+	[ETCP_MIB_LOSTRETRANSMIT]	= "LostRetransmit",
 };
 
 static unsigned long etcp_mib_sum(struct etcp_mib __percpu *mib, int field)

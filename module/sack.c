@@ -67,12 +67,28 @@ static void etcp_sack_reordered(struct sock *sk, u32 seq)
 	ETCP_INC_STATS(sock_net(sk), ETCP_MIB_REORDERSEEN);
 }
 
+/*
+ * The peer holds @cb's segments (SACKed or acknowledged): if they went
+ * once only and later than any it was known to hold, they are the new
+ * RACK.xmit_ts (RFC 8985 6.2 step 2).  A retransmission is passed over,
+ * more strictly than RFC 8985 does: its ACK may be the original's.
+ */
+void etcp_rack_advance(struct etcp_sock *esk, const struct etcp_skb_cb *cb)
+{
+	if (cb->retransmitted)
+		return;
+	if (!esk->rack_ok || (s32)(cb->sent_us - esk->rack_xmit_us) > 0)
+		esk->rack_xmit_us = cb->sent_us;
+	esk->rack_ok = 1;
+}
+
 /* @skb in flight is held by the peer. */
 static void etcp_sack_mark(struct sock *sk, struct sk_buff *skb)
 {
 	struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
 	struct etcp_sock *esk = etcp_sk(sk);
 
+	etcp_rack_advance(esk, cb);
 	/* Sent once, held only now, below data held before: it came late. */
 	if (!cb->retransmitted)
 		etcp_sack_reordered(sk, cb->seq);
@@ -239,9 +255,25 @@ static bool etcp_sack_lost_before_probe(const struct etcp_sock *esk,
 }
 
 /*
+ * Was the retransmission of @cb, in this recovery, lost as well?  A
+ * segment sent once, a reordering window after the copy went, has
+ * reached the peer; the copy has not (RFC 8985 6.2, as Linux's RACK
+ * finds a lost retransmission).  The window is SRTT / 4, where RACK's is
+ * a quarter of the least RTT seen: etcp keeps no least RTT.  Left to the
+ * scoreboard, the copy would be resent by the retransmission timer only.
+ */
+static bool etcp_sack_rtx_lost(const struct etcp_sock *esk,
+			       const struct etcp_skb_cb *cb)
+{
+	return cb->rtx && esk->rack_ok &&
+	       (s32)(esk->rack_xmit_us - cb->sent_us) > (s32)(esk->srtt_us >> 2);
+}
+
+/*
  * RFC 6675 4, IsLost(): a segment not SACKed with at least DupThresh
  * (esk->reordering) SACKed segments above it is taken for lost; so is all
- * of its skb, and so is what went before a loss probe that arrived.
+ * of its skb, and so is what went before a loss probe that arrived.  A
+ * retransmission found lost is to go again (etcp_xmit_lost()).
  * Walks the flight from its end down, counting what is SACKed above.
  */
 void etcp_sack_mark_lost(struct sock *sk)
@@ -260,6 +292,10 @@ void etcp_sack_mark_lost(struct sock *sk)
 
 		if (cb->sacked) {
 			above += cb->segs;
+		} else if (etcp_sack_rtx_lost(esk, cb)) {
+			cb->rtx = 0;
+			esk->retrans_out -= cb->segs;
+			ETCP_INC_STATS(sock_net(sk), ETCP_MIB_LOSTRETRANSMIT);
 		} else if ((above >= esk->reordering ||
 			    etcp_sack_lost_before_probe(esk, cb)) && !cb->lost) {
 			cb->lost = 1;

@@ -1735,6 +1735,56 @@ TEST_F_TIMEOUT(sack, tail_loss_probe_needless, 60)
 	tlp_single_run(_metadata, self, variant, true);
 }
 
+#define RTX_GAP_MS	30	/* between the resent segment and the new ones */
+
+/*
+ * A retransmission lost too (RFC 8985 6.2): the peer holds back the first
+ * segment and SACKs three above it; the sender's fast recovery resends
+ * it, and that copy is lost as well.  RTX_GAP_MS later the peer SACKs the
+ * rest of the flight, which lets new segments go; it SACKs the first of
+ * them.  That segment went well after the copy and arrived; the copy did
+ * not: the sender sends it once more (LostRetransmit) at once, where the
+ * scoreboard alone would leave it to the RTO.
+ */
+TEST_F_TIMEOUT(sack, lost_retransmit, 60)
+{
+	struct stats s0, s1;
+	uint32_t flight, b[2];
+
+	sack_open(_metadata, self, variant, UNDO_SEG, SACK_SNDBUF, 3 * TLP_SEGS * UNDO_SEG);
+	ASSERT_EQ(0, stats_read(self->ns.a, &s0));
+	sack_write(_metadata, self);
+	ASSERT_TRUE(sack_read_until(_metadata, self, (TLP_SEGS - 1) * UNDO_SEG, WAIT_MS))
+		TH_LOG("no first flight of %d segments: %s", TLP_SEGS, SEXCH);
+
+	sack_hold_first(_metadata, self, 0, 3);
+	ASSERT_TRUE(sack_read_until(_metadata, self, 0, WAIT_MS))
+		TH_LOG("the first segment was not sent again: %s", SEXCH);
+	/* That copy is lost: the peer forgets it. */
+	memset(self->have, 0, UNDO_SEG);
+	self->cont = 0;
+
+	/* All else sent so far arrived (with what RFC 3042 let out). */
+	usleep(RTX_GAP_MS * 1000);
+	flight = self->top;
+	b[0] = UNDO_SEG;
+	b[1] = flight;
+	ASSERT_EQ(0, sack_ack(self, 0, b, 1));
+	ASSERT_TRUE(sack_read_until(_metadata, self, flight, WAIT_MS))
+		TH_LOG("no new segment after the flight: %s", SEXCH);
+	b[1] = self->top;
+	ASSERT_EQ(0, sack_ack(self, 0, b, 1));
+	ASSERT_TRUE(sack_read_until(_metadata, self, 0, WAIT_MS))
+		TH_LOG("the first segment was not sent a third time: %s", SEXCH);
+
+	ASSERT_EQ(0, stats_read(self->ns.a, &s1));
+	EXPECT_EQ(1, stat_delta(&s0, &s1, "LostRetransmit"));
+	EXPECT_EQ(0, stat_delta(&s0, &s1, "Timeouts")) TH_LOG("%s", SEXCH);
+	EXPECT_EQ(1, stat_delta(&s0, &s1, "SackRecovery"));
+	sack_finish(_metadata, self);
+	sack_expect_exact(_metadata, self);
+}
+
 /*
  * A peer whose SACK blocks cut every segment apart (the cut guard of
  * sack.c, after Linux's in tcp_fragment(), CVE-2019-11478): with a
