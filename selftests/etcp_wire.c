@@ -1624,6 +1624,93 @@ TEST_F(wire, fast_retransmit)
 	rawpeer_close(&rp);
 }
 
+/* ------------------------------------------------------------ tail loss probe */
+
+#define TLP_LOST	4	/* of the initial window, its last ones */
+
+/*
+ * An ACK from the raw peer of stream offset @ack with one SACK block
+ * [@start, @end) of offsets, behind two NOPs as Linux lays it out.
+ */
+static int raw_sack_send(const struct wenv *w, const struct rawpeer *rp,
+			 uint32_t ack, uint32_t start, uint32_t end)
+{
+	uint32_t edge[2] = { htonl(rp->iss + 1 + start), htonl(rp->iss + 1 + end) };
+	uint8_t opts[12] = { 1, 1, 5, 10 };
+	struct etcp_raw_seg seg = {
+		.saddr = w->addr_a, .daddr = w->addr_b,
+		.sport = RAW_PORT, .dport = PORT,
+		.seq = rp->isn + 1, .ack = rp->iss + 1 + ack,
+		.flags = ETCP_TH_ACK, .window = 65535,
+		.opts = opts, .optlen = sizeof(opts),
+	};
+
+	memcpy(opts + 4, edge, sizeof(edge));
+	return etcp_raw_send(rp->raw, &seg);
+}
+
+/*
+ * A tail loss (RFC 8985 7), as Linux meets it: the initial window is out,
+ * the peer (SACK agreed) acknowledges all but its last TLP_LOST segments,
+ * and nothing more is to be sent.  What goes next is a loss probe: the
+ * last segment again, where a retransmission timeout would resend the
+ * first one lost.  The peer SACKs the probe: the segments before it are
+ * lost, and the first of them goes again at once (how many follow it at
+ * once differs: Linux's Proportional Rate Reduction sends one, etcp's
+ * RFC 6675 recovery as many as the halved window allows).
+ */
+TEST_F(wire, tail_loss_probe)
+{
+	static uint8_t buf[IW * MSS_MAX];
+	struct etcp_wsel sdata = { .what = ETCP_W_SPORT | ETCP_W_DATA, .sport = PORT };
+	const uint32_t got = (IW - TLP_LOST) * MSS;
+	const struct etcp_cap_seg *s;
+	long probes = 0, timeouts = 0;
+	struct rawpeer rp;
+	const char *why;
+	size_t n1;
+	long idx;
+	int ret;
+
+	ASSERT_EQ(0, proto_sysctl_set(NS->b, PROTO, "sack", 1));
+	ret = rawpeer_open_opt(&self->w, &rp, RAW_ISN, true, &why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s: %s", why, strerror(-ret), EXCH);
+	if (etcp_env_is_etcp(&self->w.e)) {
+		probes = stat_now(NS->b, "LossProbes");
+		timeouts = stat_now(NS->b, "Timeouts");
+	}
+	fill(buf, 0, IW * MSS, 1);
+	ASSERT_EQ(0, send_all(rp.afd, buf, IW * MSS));
+	ASSERT_LE(0, wait_nth(CAP, rp.n0, &sdata, IW - 1, WAIT_MS))
+		TH_LOG("not %d data segments: %s", IW, EXCH);
+
+	n1 = CAP->n;
+	ASSERT_EQ(0, raw_seg_send(&self->w, &rp, ETCP_TH_ACK, rp.isn + 1,
+				  rp.iss + 1 + got, NULL, 0));
+	idx = etcp_wsel_wait(CAP, n1, &sdata, WAIT_MS);
+	ASSERT_LE(0, idx) TH_LOG("nothing sent again: %s", EXCH);
+	s = &CAP->seg[idx];
+	EXPECT_TRUE(s->rseq == 1 + (IW - 1) * MSS && s->len == MSS)
+		TH_LOG("the probe is not the last segment: %s", EXCH);
+
+	n1 = CAP->n;
+	ASSERT_EQ(0, raw_sack_send(&self->w, &rp, got, (IW - 1) * MSS, IW * MSS));
+	idx = etcp_wsel_wait(CAP, n1, &sdata, WAIT_MS);
+	ASSERT_LE(0, idx) TH_LOG("nothing sent after the probe's SACK: %s", EXCH);
+	s = &CAP->seg[idx];
+	EXPECT_TRUE(s->rseq == 1 + got && s->len == MSS)
+		TH_LOG("the first lost segment did not go first: %s", EXCH);
+
+	ASSERT_EQ(0, raw_seg_send(&self->w, &rp, ETCP_TH_ACK, rp.isn + 1,
+				  rp.iss + 1 + IW * MSS, NULL, 0));
+	EXPECT_EQ(0, wait_acked(rp.afd, WAIT_MS)) TH_LOG("%s", EXCH);
+	if (etcp_env_is_etcp(&self->w.e)) {
+		EXPECT_EQ(probes + 1, stat_now(NS->b, "LossProbes"));
+		EXPECT_EQ(timeouts, stat_now(NS->b, "Timeouts"));
+	}
+	rawpeer_close(&rp);
+}
+
 /* ------------------------------------------------------------ slow start */
 
 #define SS_SEGS		30
