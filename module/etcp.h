@@ -288,7 +288,7 @@ struct etcp_sock {
 	u32 sacked_out;
 	u32 lost_out;
 	u32 retrans_out;
-	/* SND.NXT after the tail loss probe out (tlp_on), timer.c. */
+	/* SND.NXT after the tail loss probe out (tlp_on), output.c. */
 	u32 tlp_high_seq;
 
 	/* The receive side. */
@@ -330,8 +330,8 @@ struct etcp_sock {
 	u8 dsack_pending:1;		/* dsack goes in the next pure ACK */
 	u8 tlp_on:1;			/* a loss probe is out: tlp_high_seq */
 	u8 tlp_retrans:1;		/* ... and it sent old data again */
-	u8 tlp_sacked:1;		/* ... and this ACK SACKed it */
-	u8 tlp_dsacked:1;		/* ... and this ACK D-SACKed it */
+	u8 tlp_sacked:1;		/* ... and the peer SACKed it */
+	u8 tlp_dsacked:1;		/* ... or D-SACKed its copy */
 	u8 rack_ok:1;			/* rack_xmit_us is set */
 
 	/* RFC 5681 / 6582, in segments. */
@@ -763,6 +763,18 @@ static inline bool etcp_before(u32 seq1, u32 seq2)
 static inline bool etcp_after(u32 seq1, u32 seq2)
 {
 	return etcp_before(seq2, seq1);
+}
+
+/* The last skb of the write queue in flight (before the send head), or NULL. */
+static inline struct sk_buff *etcp_last_in_flight(struct sock *sk)
+{
+	struct sk_buff *skb = etcp_sk(sk)->send_head;
+
+	if (!skb)
+		return skb_peek_tail(&sk->sk_write_queue);
+	if (skb == skb_peek(&sk->sk_write_queue))
+		return NULL;
+	return skb->prev;
 }
 
 /* The skb after @skb on the write queue, or NULL. */

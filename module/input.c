@@ -685,7 +685,6 @@ static bool etcp_rcv_ack(struct sock *sk, const struct sk_buff *skb)
 	const struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
 	struct etcp_sock *esk = etcp_sk(sk);
 	u32 prior_sacked = esk->sacked_out;
-	u32 prior_una = esk->snd_una;
 	u32 prior_wnd = esk->snd_wnd;
 	bool dupack = false;
 
@@ -739,10 +738,10 @@ static bool etcp_rcv_ack(struct sock *sk, const struct sk_buff *skb)
 		etcp_rcv_dupack(sk);
 	if (esk->sack_ok)
 		etcp_rcv_sack(sk, skb, dupack);
+	/* Progress: an ACK of new data is no duplicate. */
 	if (esk->tlp_on)
 		etcp_cong_tlp_ack(sk, cb->ack_seq,
-				  etcp_after(cb->ack_seq, prior_una) || !dupack ||
-				  esk->sacked_out != prior_sacked);
+				  !dupack || esk->sacked_out != prior_sacked);
 
 	/* The window opened: the persist timer's backoff is over. */
 	if (esk->timer_mode == ETCP_TMR_PROBE && esk->send_head &&

@@ -1187,6 +1187,17 @@ u32 etcp_in_flight(const struct etcp_sock *esk)
 }
 
 /*
+ * @skb, in flight, again as it stands: one segment, or a super-segment of
+ * its segments.  Returns 0 when it went.
+ */
+static int etcp_transmit_again(struct sock *sk, struct sk_buff *skb)
+{
+	if (skb->len <= etcp_sk(sk)->snd_mss)
+		return etcp_transmit_data(sk, skb);
+	return etcp_transmit_gso(sk, skb, 1);
+}
+
+/*
  * RFC 6675 NextSeg() rule 1: in fast recovery, what the SACK scoreboard
  * says is lost goes again, oldest first, before any new data, as the
  * congestion window's room over the pipe allows (@force: the first one
@@ -1215,8 +1226,7 @@ void etcp_xmit_lost(struct sock *sk, bool force)
 		if (cb->segs > room &&
 		    etcp_fragment(sk, skb, room * cb->seg_size))
 			break;
-		if (skb->len <= esk->snd_mss ? etcp_transmit_data(sk, skb) :
-					       etcp_transmit_gso(sk, skb, 1))
+		if (etcp_transmit_again(sk, skb))
 			break;
 		cb->rtx = 1;
 		esk->retrans_out += cb->segs;
@@ -1275,16 +1285,14 @@ void etcp_write_xmit(struct sock *sk, enum etcp_xmit how)
 }
 
 /*
- * A tail loss probe's new data: one segment of the send head, as the
- * peer's window allows whatever the congestion window says (Linux's
+ * A tail loss probe's new data: one segment of the send head, which the
+ * peer's window takes, whatever the congestion window says (Linux's
  * tcp_send_loss_probe()).  Returns 0 when it went.
  */
 static int etcp_probe_new_data(struct sock *sk, struct sk_buff *skb)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
 
-	if (!etcp_head_fits_wnd(esk, skb))
-		return -EAGAIN;
 	if (skb->len > esk->snd_mss && etcp_fragment(sk, skb, esk->snd_mss))
 		return -ENOMEM;
 	if (etcp_transmit_data(sk, skb))
@@ -1300,13 +1308,10 @@ static int etcp_probe_new_data(struct sock *sk, struct sk_buff *skb)
  */
 static int etcp_probe_last_segment(struct sock *sk)
 {
-	struct etcp_sock *esk = etcp_sk(sk);
-	struct sk_buff *skb;
+	struct sk_buff *skb = etcp_last_in_flight(sk);
 	struct etcp_skb_cb *cb;
 
-	skb = esk->send_head ? esk->send_head->prev :
-			       skb_peek_tail(&sk->sk_write_queue);
-	if (!skb || skb == (struct sk_buff *)&sk->sk_write_queue)
+	if (!skb)
 		return -ENOENT;
 	cb = ETCP_SKB_CB(skb);
 	if (cb->segs > 1) {
@@ -1314,10 +1319,7 @@ static int etcp_probe_last_segment(struct sock *sk)
 			return -ENOMEM;
 		skb = etcp_write_next(sk, skb);
 	}
-	if (skb->len <= esk->snd_mss ? etcp_transmit_data(sk, skb) :
-				       etcp_transmit_gso(sk, skb, 1))
-		return -ENOBUFS;
-	return 0;
+	return etcp_transmit_again(sk, skb) ? -ENOBUFS : 0;
 }
 
 /*
@@ -1333,12 +1335,9 @@ void etcp_send_loss_probe(struct sock *sk)
 
 	if (esk->tlp_on || !esk->packets_out)
 		goto rto;
-	if (skb && !etcp_probe_new_data(sk, skb))
-		esk->tlp_retrans = 0;
-	else if ((!skb || !etcp_head_fits_wnd(esk, skb)) &&
-		 !etcp_probe_last_segment(sk))
-		esk->tlp_retrans = 1;
-	else
+	esk->tlp_retrans = !skb || !etcp_head_fits_wnd(esk, skb);
+	if (esk->tlp_retrans ? etcp_probe_last_segment(sk) :
+			       etcp_probe_new_data(sk, skb))
 		goto rto;
 	esk->tlp_on = 1;
 	esk->tlp_sacked = 0;

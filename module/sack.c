@@ -244,8 +244,9 @@ void etcp_sack_tag(struct sock *sk, const struct sk_buff *ack)
  * Is the segment of @cb, not SACKed, lost because the tail loss probe
  * arrived?  Everything sent before the probe went at least a probe timeout
  * (two round trips) earlier: RACK (RFC 8985 6.2, 7.4) takes each such
- * segment for lost once the probe is delivered, as Linux does.  etcp has
- * no RACK; it draws that one conclusion of it.
+ * segment for lost once the probe is delivered, as Linux does.  etcp's
+ * RACK.xmit_ts passes over the probe when it is a copy (a retransmission),
+ * so the probe's arrival is drawn on here itself.
  */
 static bool etcp_sack_lost_before_probe(const struct etcp_sock *esk,
 					const struct etcp_skb_cb *cb)
@@ -284,10 +285,8 @@ void etcp_sack_mark_lost(struct sock *sk)
 
 	if (!esk->sacked_out)
 		return;
-	skb = esk->send_head ? esk->send_head->prev :
-			       skb_peek_tail(&sk->sk_write_queue);
-	for (; skb && skb != (struct sk_buff *)&sk->sk_write_queue;
-	     skb = skb->prev) {
+	for (skb = etcp_last_in_flight(sk); skb;
+	     skb = skb_queue_is_first(&sk->sk_write_queue, skb) ? NULL : skb->prev) {
 		struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
 
 		if (cb->sacked) {

@@ -1445,20 +1445,11 @@ static int sack_read(struct __test_metadata *_metadata, FIXTURE_DATA(sack) *self
 static int sack_ack(FIXTURE_DATA(sack) *self, uint32_t ack, const uint32_t *b, int n)
 {
 	uint8_t opt[4 + 8 * SACK_BLOCKS];
-	int i;
+	size_t len = etcp_raw_opt_sack(opt, self->pk.irs + 1, b, n);
 
-	opt[0] = 1;
-	opt[1] = 1;
-	opt[2] = 5;
-	opt[3] = 2 + 8 * n;
-	for (i = 0; i < 2 * n; i++) {
-		uint32_t v = htonl(self->pk.irs + 1 + b[i]);
-
-		memcpy(opt + 4 + 4 * i, &v, 4);
-	}
 	self->pk.rcv_nxt = self->pk.irs + 1 + ack;
 	return etcp_pkt_send_opt(&self->pk, 1, ETCP_TH_ACK,
-				 n ? opt : NULL, n ? 4 + 8 * n : 0, NULL, 0);
+				 n ? opt : NULL, n ? len : 0, NULL, 0);
 }
 
 /* Every byte the peer got is the byte written. */
@@ -1673,14 +1664,20 @@ TEST_F_TIMEOUT(sack, tail_loss_probe_off, 60)
  * (the segment again, LossProbes, no RTO) repairs it.  An ACK beyond the
  * probe then says a loss happened, and the window is reduced as a fast
  * recovery would have reduced it (LossProbeRecovery; cwnd = ssthresh, now
- * finite), as Linux does.  Unless the peer reported the probe's copy as a
- * duplicate (@dsack): then the original had arrived, only its ACK was
- * lost, and the window stays.  The sender writes TLP_SEGS segments, then
- * as many again once the first are acknowledged.
+ * finite), as Linux does.  Unless the peer says the original had arrived
+ * and only its ACK was lost: it reports the probe's copy as a duplicate
+ * (TLP_DSACKED), or, not reporting duplicates, answers the copy with a
+ * plain duplicate ACK once more data is out (TLP_DUPACKED); then the
+ * window stays.  The sender writes TLP_SEGS segments, then as many again
+ * once the first are acknowledged.
  */
+enum tlp_answer { TLP_REPAIRED, TLP_DSACKED, TLP_DUPACKED };
+
 static void tlp_single_run(struct __test_metadata *_metadata, FIXTURE_DATA(sack) *self,
-			   const FIXTURE_VARIANT(sack) *variant, bool dsack)
+			   const FIXTURE_VARIANT(sack) *variant, enum tlp_answer answer)
 {
+	const bool dsack = answer == TLP_DSACKED;
+	const bool repaired = answer == TLP_REPAIRED;
 	const uint32_t last = (TLP_SEGS - 1) * UNDO_SEG;
 	struct etcp_cap_seg seg;
 	struct stats s0, s1;
@@ -1706,6 +1703,8 @@ static void tlp_single_run(struct __test_metadata *_metadata, FIXTURE_DATA(sack)
 	sack_write(_metadata, self);
 	ASSERT_TRUE(sack_read_until(_metadata, self, self->len - UNDO_SEG, WAIT_MS))
 		TH_LOG("the second flight did not come: %s", SEXCH);
+	if (answer == TLP_DUPACKED)
+		ASSERT_EQ(0, sack_ack(self, TLP_SEGS * UNDO_SEG, NULL, 0));
 	ASSERT_EQ(0, sack_ack(self, self->len, NULL, 0));
 	ASSERT_EQ(0, wait_acked(self->afd, WAIT_MS)) TH_LOG("%s", SEXCH);
 
@@ -1713,26 +1712,31 @@ static void tlp_single_run(struct __test_metadata *_metadata, FIXTURE_DATA(sack)
 	EXPECT_EQ(1, stat_delta(&s0, &s1, "LossProbes"));
 	EXPECT_EQ(0, stat_delta(&s0, &s1, "Timeouts"));
 	EXPECT_EQ(0, stat_delta(&s0, &s1, "FastRetrans"));
-	EXPECT_EQ(!dsack, stat_delta(&s0, &s1, "LossProbeRecovery"));
-	EXPECT_EQ(!!dsack, stat_delta(&s0, &s1, "DsackRecv"));
+	EXPECT_EQ(repaired, stat_delta(&s0, &s1, "LossProbeRecovery"));
+	EXPECT_EQ(dsack, stat_delta(&s0, &s1, "DsackRecv"));
 	ASSERT_EQ(0, etcp_info_of(self->afd, &ei));
-	if (dsack) {
-		EXPECT_EQ(SSTHRESH_INFINITE, ei.etcpi_snd_ssthresh);
-	} else {
+	if (repaired) {
 		EXPECT_GT(SSTHRESH_INFINITE, ei.etcpi_snd_ssthresh);
 		EXPECT_EQ(ei.etcpi_snd_ssthresh, ei.etcpi_snd_cwnd);
+	} else {
+		EXPECT_EQ(SSTHRESH_INFINITE, ei.etcpi_snd_ssthresh);
 	}
 	sack_expect_exact(_metadata, self);
 }
 
 TEST_F_TIMEOUT(sack, tail_loss_probe_repairs, 60)
 {
-	tlp_single_run(_metadata, self, variant, false);
+	tlp_single_run(_metadata, self, variant, TLP_REPAIRED);
 }
 
 TEST_F_TIMEOUT(sack, tail_loss_probe_needless, 60)
 {
-	tlp_single_run(_metadata, self, variant, true);
+	tlp_single_run(_metadata, self, variant, TLP_DSACKED);
+}
+
+TEST_F_TIMEOUT(sack, tail_loss_probe_needless_dupack, 60)
+{
+	tlp_single_run(_metadata, self, variant, TLP_DUPACKED);
 }
 
 #define RTX_GAP_MS	30	/* between the resent segment and the new ones */
@@ -1765,7 +1769,7 @@ TEST_F_TIMEOUT(sack, lost_retransmit, 60)
 	self->cont = 0;
 
 	/* All else sent so far arrived (with what RFC 3042 let out). */
-	usleep(RTX_GAP_MS * 1000);
+	pause_ms(RTX_GAP_MS);
 	flight = self->top;
 	b[0] = UNDO_SEG;
 	b[1] = flight;

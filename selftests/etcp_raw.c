@@ -113,6 +113,22 @@ size_t etcp_raw_opt_mss(uint8_t *p, uint16_t mss)
 	return 4;
 }
 
+size_t etcp_raw_opt_sack(uint8_t *p, uint32_t base, const uint32_t *off, int n)
+{
+	int i;
+
+	p[0] = ETCP_OPT_NOP;
+	p[1] = ETCP_OPT_NOP;
+	p[2] = ETCP_OPT_SACK;
+	p[3] = 2 + 8 * n;
+	for (i = 0; i < 2 * n; i++) {
+		uint32_t v = htonl(base + off[i]);
+
+		memcpy(p + 4 + 4 * i, &v, 4);
+	}
+	return 4 + 8 * n;
+}
+
 int etcp_raw_open(int nsfd, int ipproto)
 {
 	return ns_socket(nsfd, AF_INET, SOCK_RAW | SOCK_CLOEXEC, ipproto);

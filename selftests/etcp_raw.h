@@ -29,6 +29,7 @@
 #define ETCP_OPT_MSS		2	/* length 4, then the MSS */
 #define ETCP_OPT_WSCALE		3	/* length 3, then the shift (RFC 7323) */
 #define ETCP_OPT_SACK_PERM	4	/* length 2 (RFC 2018) */
+#define ETCP_OPT_SACK		5	/* 2 + 8 per block (RFC 2018) */
 
 enum etcp_raw_csum {
 	ETCP_RAW_CSUM_OK = 0,	/* the right checksum (the default) */
@@ -105,6 +106,11 @@ int etcp_raw_addr(const char *str, struct in6_addr *addr);
 
 /* Write the 4 bytes of an MSS option at p; returns 4. */
 size_t etcp_raw_opt_mss(uint8_t *p, uint16_t mss);
+/*
+ * Write NOP, NOP and a SACK option of @n blocks at p, Linux's layout:
+ * block i is [base + off[2i], base + off[2i + 1]).  Returns 4 + 8 * @n.
+ */
+size_t etcp_raw_opt_sack(uint8_t *p, uint32_t base, const uint32_t *off, int n);
 
 /* The Internet checksum (RFC 1071) of @len bytes: IP and ICMP headers. */
 uint16_t etcp_inet_csum(const void *buf, size_t len);

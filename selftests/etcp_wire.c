@@ -1635,17 +1635,17 @@ TEST_F(wire, fast_retransmit)
 static int raw_sack_send(const struct wenv *w, const struct rawpeer *rp,
 			 uint32_t ack, uint32_t start, uint32_t end)
 {
-	uint32_t edge[2] = { htonl(rp->iss + 1 + start), htonl(rp->iss + 1 + end) };
-	uint8_t opts[12] = { 1, 1, 5, 10 };
+	const uint32_t edge[2] = { start, end };
+	uint8_t opts[12];
 	struct etcp_raw_seg seg = {
 		.saddr = w->addr_a, .daddr = w->addr_b,
 		.sport = RAW_PORT, .dport = PORT,
 		.seq = rp->isn + 1, .ack = rp->iss + 1 + ack,
 		.flags = ETCP_TH_ACK, .window = 65535,
-		.opts = opts, .optlen = sizeof(opts),
+		.opts = opts,
 	};
 
-	memcpy(opts + 4, edge, sizeof(edge));
+	seg.optlen = etcp_raw_opt_sack(opts, rp->iss + 1, edge, 1);
 	return etcp_raw_send(rp->raw, &seg);
 }
 
