@@ -21,12 +21,12 @@
 #               Mbit/s, not all the CPU the tests beside it need too)
 #
 # The listener of each server is found in /proc/net/etcp (etcp6) of its
-# namespace before the client starts.  While the connection is up (curl
-# reads slowly, socat's client waits on a fifo, iperf3 runs for 3 s) it is
-# found in /proc/net/etcp (etcp6) of the client's namespace; the client is
-# then stopped (SIGSTOP) until it is found in the server's too, and
-# /proc/net/tcp and tcp6 of both have no row with its port.  A program
-# that is not installed skips its case.
+# namespace before the client starts.  While the connection is up (curl's
+# output and socat's input are fifos the test opens only then, iperf3 runs
+# for 3 s) it is found in /proc/net/etcp (etcp6) of the client's
+# namespace; the client is then stopped (SIGSTOP) until it is found in the
+# server's too, and /proc/net/tcp and tcp6 of both have no row with its
+# port.  A program that is not installed skips its case.
 #
 # Needs root, ip(8), and build/tools (make tools; ETCP_RUN names another
 # etcp-run).
@@ -208,13 +208,18 @@ test_http_curl() {
 		stop "$srv"
 		return 1
 	fi
-	# 256 KB/s: the connection stays up for 16 s, long enough to be seen
-	# even when the guest's CPUs stall for seconds (a run beside two other
-	# tests once missed a connection that lived 4 s).
+	# curl writes into a fifo nobody reads yet: it blocks once the fifo
+	# is full, with most of the 4 MiB still in its socket, so the
+	# connection stays up until it has been seen.  (curl's --limit-rate
+	# cannot hold it: curl 7.88 averages the rate, and lets the first
+	# seconds go at full speed, under a second on a clean veth.)
+	mkfifo "$TMPD/curl.fifo" || return 1
 	ETCP_RUN_DEBUG=1 start "$TMPD/curl.log" "$NSB" curl -sS --fail --noproxy '*' \
-		--limit-rate 256K -o "$TMPD/blob" "http://$A4:$port/blob"
+		-o "$TMPD/curl.fifo" "http://$A4:$port/blob"
 	cli=$!
 	on_etcp 4 "$port" 1 "$cli" || rc=1
+	# Up to curl's end (or 60 s, should it never have opened the fifo).
+	timeout 60 cat "$TMPD/curl.fifo" >"$TMPD/blob"
 	if ! wait "$cli"; then
 		log "curl failed: $(grep -v '^etcp-run' "$TMPD/curl.log")"
 		rc=1
