@@ -248,6 +248,8 @@ struct etcp_net {
 	atomic_t tw_count;
 	/* Sockets the application closed whose close is not over. */
 	atomic_t orphans;
+	/* Tests only: every new connection's ISS, or -1 (fixed_isn). */
+	long fixed_isn;
 
 	/* RFC 5961 10: challenge ACKs left in the current second. */
 	spinlock_t challenge_lock;
@@ -1079,9 +1081,9 @@ void etcp_tw_answer(struct etcp_tw *tw, struct sk_buff *skb);
 void etcp_tw_recycle(struct etcp_tw *tw, struct sk_buff *skb);
 void etcp_tw_put(struct etcp_tw *tw);
 void etcp_tw_purge(struct net *net);
-extern long etcp_fixed_isn;
-u32 etcp_isn(const struct in6_addr *saddr, const struct in6_addr *daddr,
-	     __be16 sport, __be16 dport);
+u32 etcp_isn(const struct net *net, const struct in6_addr *saddr,
+	     const struct in6_addr *daddr, __be16 sport, __be16 dport);
+void etcp_isn_param_enable(bool ready);
 int etcp_minisocks_init(void);
 void etcp_minisocks_exit(void);
 

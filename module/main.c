@@ -29,6 +29,7 @@ static int __net_init etcp_net_init(struct net *net)
 	struct etcp_net *en = etcp_pernet(net);
 	int err;
 
+	en->fixed_isn = -1;
 	err = etcp_hash_net_init(en);
 	if (err)
 		return err;
@@ -147,6 +148,7 @@ static int __init etcp_init(void)
 	err = register_pernet_subsys(&etcp_net_ops);
 	if (err)
 		goto err_proto6;
+	etcp_isn_param_enable(true);
 
 	err = etcp_offload_init();
 	if (err) {
@@ -177,6 +179,7 @@ err_v4:
 err_offload:
 	etcp_offload_exit();
 err_pernet:
+	etcp_isn_param_enable(false);
 	unregister_pernet_subsys(&etcp_net_ops);
 err_proto6:
 	proto_unregister(&etcpv6_prot);
@@ -196,6 +199,7 @@ static void __exit etcp_exit(void)
 	/* Segments already inside etcp_v4_rcv() finish before tables go. */
 	synchronize_net();
 	etcp_offload_exit();
+	etcp_isn_param_enable(false);
 	unregister_pernet_subsys(&etcp_net_ops);
 	proto_unregister(&etcpv6_prot);
 	proto_unregister(&etcp_prot);

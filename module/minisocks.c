@@ -18,6 +18,8 @@
  */
 #include <linux/jhash.h>
 #include <linux/log2.h>
+#include <linux/moduleparam.h>
+#include <linux/nsproxy.h>
 #include <linux/siphash.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
@@ -40,22 +42,62 @@ static struct kmem_cache *etcp_tw_cache __read_mostly;
 static siphash_key_t etcp_isn_key __read_mostly;
 
 /*
- * For tests only: with a value in 0..2^32-1 every new connection's ISS is
- * that number, so that a test can make the sequence space wrap.
+ * For tests only: with a value in 0..2^32-1 every new connection of the
+ * writer's network namespace gets that number as its ISS, so that a test
+ * can make the sequence space wrap or know a SYN-ACK's sequence number in
+ * advance; -1 gives RFC 6528 ISNs again.  Per namespace, though a module
+ * parameter: tests in other namespaces run meanwhile and rely on ISNs
+ * that differ (a reconnecting client's SYN must not be taken for the old
+ * connection's).  The namespace is the writer's (and the reader's), so
+ * the value exists only once the pernet state does: etcp_isn_param_ready,
+ * set and cleared under the parameter lock the sysfs store takes.
  */
-long etcp_fixed_isn = -1;
-module_param_named(fixed_isn, etcp_fixed_isn, long, 0644);
-MODULE_PARM_DESC(fixed_isn, "test only: ISS of every new connection (-1: RFC 6528)");
+static bool etcp_isn_param_ready;
 
-/*
- * RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, key),
- * M a clock ticking every 4 microseconds (here 4.096), F a keyed hash, so
- * that ISNs differ for every connection and cannot be predicted off-path.
- */
-u32 etcp_isn(const struct in6_addr *saddr, const struct in6_addr *daddr,
-	     __be16 sport, __be16 dport)
+static int etcp_fixed_isn_set(const char *val, const struct kernel_param *kp)
 {
-	long fixed = READ_ONCE(etcp_fixed_isn);
+	long isn;
+	int err;
+
+	err = kstrtol(val, 0, &isn);
+	if (err)
+		return err;
+	if (isn < -1 || isn > U32_MAX)
+		return -EINVAL;
+	if (!etcp_isn_param_ready)
+		return -ENODEV;
+	WRITE_ONCE(etcp_pernet(current->nsproxy->net_ns)->fixed_isn, isn);
+	return 0;
+}
+
+static int etcp_fixed_isn_get(char *buf, const struct kernel_param *kp)
+{
+	long isn = -1;
+
+	if (etcp_isn_param_ready)
+		isn = READ_ONCE(etcp_pernet(current->nsproxy->net_ns)->fixed_isn);
+	return sysfs_emit(buf, "%ld\n", isn);
+}
+
+static const struct kernel_param_ops etcp_fixed_isn_ops = {
+	.set = etcp_fixed_isn_set,
+	.get = etcp_fixed_isn_get,
+};
+module_param_cb(fixed_isn, &etcp_fixed_isn_ops, NULL, 0644);
+MODULE_PARM_DESC(fixed_isn, "test only: ISS of every new connection in the writer's netns (-1: RFC 6528)");
+
+/* The pernet state exists (@ready) or is about to go: fixed_isn follows. */
+void etcp_isn_param_enable(bool ready)
+{
+	kernel_param_lock(THIS_MODULE);
+	etcp_isn_param_ready = ready;
+	kernel_param_unlock(THIS_MODULE);
+}
+
+u32 etcp_isn(const struct net *net, const struct in6_addr *saddr,
+	     const struct in6_addr *daddr, __be16 sport, __be16 dport)
+{
+	long fixed = READ_ONCE(etcp_pernet(net)->fixed_isn);
 	const struct {
 		struct in6_addr saddr, daddr;
 		__be16 sport, dport;
@@ -277,8 +319,8 @@ static struct etcp_request *etcp_req_alloc(struct sock *listener,
 	if (cb->tw_recycle)
 		req->iss = cb->tw_isn;
 	else
-		req->iss = etcp_isn(&req->laddr, &req->raddr, req->lport,
-				    req->rport);
+		req->iss = etcp_isn(sock_net(listener), &req->laddr,
+				    &req->raddr, req->lport, req->rport);
 	req->snd_wnd = cb->wnd;
 	req->mss = cb->mss;
 	/* RFC 7323 1.3: our SYN-ACK offers scaling only if the SYN did. */

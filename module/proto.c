@@ -327,7 +327,7 @@ void etcp_connect_init(struct sock *sk, unsigned int mtu)
 	esk->mss_clamp = etcp_peer_mss(esk, 0);
 	esk->snd_mss = esk->mss_clamp;
 	etcp_sk_addrs(sk, &laddr, &raddr);
-	esk->iss = etcp_isn(&laddr, &raddr, inet->inet_sport,
+	esk->iss = etcp_isn(sock_net(sk), &laddr, &raddr, inet->inet_sport,
 			    inet->inet_dport);
 	esk->snd_una = esk->iss;
 	esk->snd_nxt = esk->iss + 1;	/* the SYN takes one (RFC 9293 3.4) */

@@ -112,7 +112,6 @@ FIXTURE(attack) {
 	int raw_a, raw_b;	/* forging toward b, toward a */
 	int lfd, cfd, afd;
 	unsigned short cport;
-	bool isn_fixed;		/* fixed_isn written: "-1" at teardown */
 	const FIXTURE_VARIANT(attack) *var;	/* the family and its addresses */
 };
 
@@ -164,8 +163,6 @@ FIXTURE_TEARDOWN(attack)
 {
 	if (getenv("ETCP_CAP_DUMP") && self->cap)
 		TH_LOG("%s", EXCH);
-	if (self->isn_fixed)
-		fixed_isn_write("-1");
 	close_fds(&self->afd, &self->cfd, &self->lfd, &self->raw_a,
 		  &self->raw_b, NULL);
 	etcp_cap_stop(self->cap);
@@ -1194,8 +1191,7 @@ TEST_F_TIMEOUT(attack, syn_table, 300)
 	ASSERT_EQ(0, ns_nft_drop(self->ns.a, IPPROTO_ETCP, "input",
 				 "th sport 5002 th dport 20000-20999"));
 	snprintf(isn, sizeof(isn), "%u", TABLE_ISS);
-	ASSERT_EQ(0, fixed_isn_write(isn));
-	self->isn_fixed = true;
+	ASSERT_EQ(0, fixed_isn_write(self->ns.b, isn));
 	l = listen_on(self->ns.b, IPPROTO_ETCP, variant->addr_b, TABLE_PORT, TABLE_BACKLOG0);
 	ASSERT_LE(0, l);
 	drops0 = stat_now(self->ns.b, "ListenDrops");

@@ -24,9 +24,6 @@ static int both_sysctl(const struct etcp_netns *ns, const char *name,
 
 void etcp_env_teardown(struct etcp_env *e)
 {
-	if (e->isn_fixed)
-		fixed_isn_write("-1");
-	e->isn_fixed = false;
 	etcp_cap_stop(e->cap);
 	e->cap = NULL;
 	etcp_netns_teardown(&e->ns);

@@ -106,7 +106,6 @@ struct etcp_env {
 	struct etcp_netns ns;
 	struct etcp_cap *cap;
 	int proto;
-	bool isn_fixed;		/* fixed_isn was written: the teardown restores -1 */
 };
 
 /*

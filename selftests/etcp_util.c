@@ -1042,18 +1042,37 @@ long slab_objsize(const char *cache)
 	return size;
 }
 
-int fixed_isn_write(const char *val)
-{
-	size_t len = strlen(val);
-	int fd, ret = 0;
+#define FIXED_ISN_PARAM	"/sys/module/etcp/parameters/fixed_isn"
 
-	fd = open("/sys/module/etcp/parameters/fixed_isn", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, len) != (ssize_t)len)
-		ret = errno ? -errno : -EIO;
-	close(fd);
-	return ret;
+int fixed_isn_write(int nsfd, const char *val)
+{
+	return ns_write_file(nsfd, FIXED_ISN_PARAM, val, strlen(val));
+}
+
+long fixed_isn_read(int nsfd)
+{
+	char buf[32], *end;
+	ssize_t n;
+	long val;
+	int fd;
+
+	/* The namespace is the reader's when it reads, not when it opens. */
+	n = ns_enter(nsfd);
+	if (n)
+		return n;
+	fd = open(FIXED_ISN_PARAM, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -errno : fd_reread(fd, buf, sizeof(buf));
+	if (fd >= 0)
+		close(fd);
+	if (ns_leave())
+		return -EBADFD;
+	if (n < 0)
+		return n;
+	errno = 0;
+	val = strtol(buf, &end, 10);
+	if (errno || end == buf || strcmp(end, "\n"))
+		return -EPROTO;
+	return val;
 }
 
 /* ------------------------------------------------------------ sysctls */

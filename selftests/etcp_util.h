@@ -329,10 +329,13 @@ long slab_active(const char *cache, long *per_slab);
 /* The object size of slab cache @cache (/proc/slabinfo), or -1. */
 long slab_objsize(const char *cache);
 /*
- * etcp's fixed_isn module parameter (global, not per namespace): every new
- * connection's ISS is @val; "-1" brings back RFC 6528 ISNs.  0 or -errno.
+ * etcp's fixed_isn module parameter, written from network namespace @nsfd:
+ * every new connection of that namespace gets @val as its ISS; "-1"
+ * brings back RFC 6528 ISNs.  0 or -errno.  The namespace's end ends it.
  */
-int fixed_isn_write(const char *val);
+int fixed_isn_write(int nsfd, const char *val);
+/* fixed_isn as namespace @nsfd reads it (-1: none), or -errno. */
+long fixed_isn_read(int nsfd);
 /* Is @prog an executable in $PATH?  (No shell: under TCG every exec counts.) */
 bool have_prog(const char *prog);
 /*

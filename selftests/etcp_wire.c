@@ -2253,11 +2253,13 @@ TEST_F_TIMEOUT(wire_etcp, rto_retries2, 60)
 #define WRAP_BYTES	(4 << 20)
 
 /*
- * fixed_isn = 2^32 - 16: both ends' ISS; 4 MB each way at once cross 2^32
- * in both directions within the first segment.  Every byte arrives, the
- * first data segments carry 0xfffffff1 and 0x000005a5, ACKs wrap, and the
- * sequence variables end where the byte counts say.  With -1 written back
- * a new connection gets a random ISN again.
+ * fixed_isn = 2^32 - 16, written in both namespaces: both ends' ISS (the
+ * test's own namespace still reads -1: the value is per namespace); 4 MB
+ * each way at once cross 2^32 in both directions within the first segment.
+ * Every byte arrives, the first data segments carry 0xfffffff1 and
+ * 0x000005a5, ACKs wrap, and the sequence variables end where the byte
+ * counts say.  With -1 written back in the client's namespace a new
+ * connection gets a random ISN again.
  */
 TEST_F_TIMEOUT(wire_etcp, wrap_fixed_isn, 120)
 {
@@ -2270,9 +2272,14 @@ TEST_F_TIMEOUT(wire_etcp, wrap_fixed_isn, 120)
 	int ret, side, k, fd, lfd;
 	long idx;
 
-	ret = fixed_isn_write("4294967280");
+	ret = fixed_isn_write(NS->a, "4294967280") ?: fixed_isn_write(NS->b, "4294967280");
 	ASSERT_EQ(0, ret) TH_LOG("writing fixed_isn: %s", strerror(-ret));
-	self->w.e.isn_fixed = true;
+	/* Each namespace its own: the tests running beside keep theirs. */
+	EXPECT_EQ((long)FIXED_ISN, fixed_isn_read(NS->b));
+	fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, fixed_isn_read(fd));
+	close(fd);
 	ret = pair_open(&self->w, &p, 0, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 	syn = &CAP->seg[0];
@@ -2339,8 +2346,7 @@ TEST_F_TIMEOUT(wire_etcp, wrap_fixed_isn, 120)
 	pair_close(&p);
 
 	/* Back to random ISNs. */
-	ASSERT_EQ(0, fixed_isn_write("-1"));
-	self->w.e.isn_fixed = false;
+	ASSERT_EQ(0, fixed_isn_write(NS->a, "-1"));
 	lfd = listen_on(NS->b, IPPROTO_ETCP, self->w.addr_b, PORT, 8);
 	ASSERT_LE(0, lfd);
 	fd = ns_socket(NS->a, self->w.family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_ETCP);
