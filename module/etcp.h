@@ -972,6 +972,7 @@ bool etcp_retransmit_head(struct sock *sk);
 void etcp_probe_window(struct sock *sk);
 int etcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len);
 int etcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len);
+int etcp_fragment_in_flight(struct sock *sk, struct sk_buff *skb, u32 len);
 void etcp_set_segs(struct sock *sk, struct sk_buff *skb, u32 size);
 u32 etcp_rcv_wnd_now(const struct etcp_sock *esk);
 u32 etcp_window_candidate(const struct sock *sk);

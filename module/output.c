@@ -1128,6 +1128,26 @@ int etcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 }
 
 /*
+ * Cut @skb, in flight, after @len bytes, as etcp_fragment().  A peer whose
+ * SACK blocks, or whose ACKs keep the congestion window's room at one
+ * segment through a recovery, could make an skb of every segment in
+ * flight, each several times its data in memory: once the queue's memory
+ * passes twice the send buffer, no more cuts (-ENOBUFS), as Linux's guard
+ * in tcp_fragment() after CVE-2019-11478.  The first skb stays cuttable,
+ * so that the recovery of the first hole goes on; a cut makes it one
+ * segment long, so a peer gains nothing from it.  Unlike Linux, the last
+ * skb in flight does not: a peer that cuts every new super-segment apart
+ * as it arrives would find each one the last.
+ */
+int etcp_fragment_in_flight(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	if ((READ_ONCE(sk->sk_wmem_queued) >> 1) > READ_ONCE(sk->sk_sndbuf) &&
+	    skb != skb_peek(&sk->sk_write_queue))
+		return -ENOBUFS;
+	return etcp_fragment(sk, skb, len);
+}
+
+/*
  * Drop the first @len bytes of the head skb, which the peer acknowledged
  * (a partial ACK), so that a retransmission starts at SND.UNA.  The data
  * lives in page fragments only.
@@ -1224,7 +1244,7 @@ void etcp_xmit_lost(struct sock *sk, bool force)
 			break;
 		force = false;
 		if (cb->segs > room &&
-		    etcp_fragment(sk, skb, room * cb->seg_size))
+		    etcp_fragment_in_flight(sk, skb, room * cb->seg_size))
 			break;
 		if (etcp_transmit_again(sk, skb))
 			break;

@@ -107,8 +107,7 @@ static void etcp_sack_mark(struct sock *sk, struct sk_buff *skb)
  * FIN stays with the last byte.  Returns 0, or nonzero when it cannot be
  * cut there (the skb is then left unmarked: a later block may cover it).
  * A peer whose blocks cut every segment apart would make an skb of each:
- * once the queue's memory passes twice the send buffer, no more cuts
- * (Linux's guard in tcp_fragment(), after CVE-2019-11478).
+ * etcp_fragment_in_flight() stops the cuts at twice the send buffer.
  */
 static int etcp_sack_cut(struct sock *sk, struct sk_buff *skb, u32 len)
 {
@@ -116,9 +115,7 @@ static int etcp_sack_cut(struct sock *sk, struct sk_buff *skb, u32 len)
 
 	if (!len || len >= skb->len || !cb->seg_size || len % cb->seg_size)
 		return -EINVAL;
-	if ((READ_ONCE(sk->sk_wmem_queued) >> 1) > READ_ONCE(sk->sk_sndbuf))
-		return -ENOBUFS;
-	return etcp_fragment(sk, skb, len);
+	return etcp_fragment_in_flight(sk, skb, len);
 }
 
 /* Mark what [@start, @end) covers of what is in flight. */
