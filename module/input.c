@@ -616,14 +616,15 @@ static void etcp_ack_new_data(struct sock *sk, u32 ack)
 }
 
 /*
- * RFC 5681 2, "DUPLICATE ACKNOWLEDGMENT": data outstanding, no data and
- * no SYN or FIN in the segment, the same SEG.ACK and the same window.
+ * An ACK that tells nothing new: no data and no SYN or FIN in the
+ * segment, the same SEG.ACK and the same window.  With data outstanding
+ * it is RFC 5681 2's "DUPLICATE ACKNOWLEDGMENT".
  */
-static bool etcp_is_dupack(const struct etcp_sock *esk,
-			   const struct etcp_skb_cb *cb, u32 prior_wnd)
+static bool etcp_ack_repeats(const struct etcp_sock *esk,
+			     const struct etcp_skb_cb *cb, u32 prior_wnd)
 {
-	return esk->packets_out && cb->ack_seq == esk->snd_una &&
-	       cb->end_seq == cb->seq && etcp_seg_wnd(esk, cb) == prior_wnd;
+	return cb->ack_seq == esk->snd_una && cb->end_seq == cb->seq &&
+	       etcp_seg_wnd(esk, cb) == prior_wnd;
 }
 
 /*
@@ -686,7 +687,7 @@ static bool etcp_rcv_ack(struct sock *sk, const struct sk_buff *skb)
 	struct etcp_sock *esk = etcp_sk(sk);
 	u32 prior_sacked = esk->sacked_out;
 	u32 prior_wnd = esk->snd_wnd;
-	bool dupack = false;
+	bool dupack = false, repeat = false;
 
 	/*
 	 * RFC 5961 5.2 drops an ACK older than SND.UNA - MAX.SND.WND, which
@@ -730,18 +731,25 @@ static bool etcp_rcv_ack(struct sock *sk, const struct sk_buff *skb)
 		}
 	}
 
-	if (etcp_after(cb->ack_seq, esk->snd_una))
+	if (etcp_after(cb->ack_seq, esk->snd_una)) {
 		etcp_ack_new_data(sk, cb->ack_seq);
-	else
-		dupack = etcp_is_dupack(esk, cb, prior_wnd);
+	} else {
+		repeat = etcp_ack_repeats(esk, cb, prior_wnd);
+		dupack = repeat && esk->packets_out;
+	}
 	if (dupack)
 		etcp_rcv_dupack(sk);
 	if (esk->sack_ok)
 		etcp_rcv_sack(sk, skb, dupack);
-	/* Progress: an ACK of new data is no duplicate. */
+	/*
+	 * Progress, for the loss probe: anything but a repeated ACK that
+	 * SACKs nothing new, whether or not data is outstanding (as Linux's
+	 * flags say it): the answer to the probe's copy may come after the
+	 * original's ACK left nothing in flight.
+	 */
 	if (esk->tlp_on)
 		etcp_cong_tlp_ack(sk, cb->ack_seq,
-				  !dupack || esk->sacked_out != prior_sacked);
+				  !repeat || esk->sacked_out != prior_sacked);
 
 	/* The window opened: the persist timer's backoff is over. */
 	if (esk->timer_mode == ETCP_TMR_PROBE && esk->send_head &&

@@ -45,7 +45,7 @@
  *                        cut every other segment of the flight out while
  *                        its cumulative ACK stands still: the writer's
  *                        queued memory stays within twice its send buffer
- *                        (sack.c's guard, after CVE-2019-11478), then all
+ *                        (the cut guard, after CVE-2019-11478), then all
  *                        2 MiB arrive exactly
  *   sack.lying_blocks    SACK blocks that cannot be true (start after
  *                        end, beyond SND.MAX, below SND.UNA, across 2^31)
@@ -1663,11 +1663,13 @@ TEST_F_TIMEOUT(sack, tail_loss_probe_off, 60)
  * finite), as Linux does.  Unless the peer says the original had arrived
  * and only its ACK was lost: it reports the probe's copy as a duplicate
  * (TLP_DSACKED), or, not reporting duplicates, answers the copy with a
- * plain duplicate ACK once more data is out (TLP_DUPACKED); then the
- * window stays.  The sender writes TLP_SEGS segments, then as many again
- * once the first are acknowledged.
+ * plain duplicate ACK once more data is out (TLP_DUPACKED) or while
+ * nothing is (TLP_REPEATED: no duplicate by RFC 5681's definition, but
+ * Linux's answer to it is the same); then the window stays.  The sender
+ * writes TLP_SEGS segments, then as many again once the first are
+ * acknowledged.
  */
-enum tlp_answer { TLP_REPAIRED, TLP_DSACKED, TLP_DUPACKED };
+enum tlp_answer { TLP_REPAIRED, TLP_DSACKED, TLP_DUPACKED, TLP_REPEATED };
 
 static void tlp_single_run(struct __test_metadata *_metadata, FIXTURE_DATA(sack) *self,
 			   const FIXTURE_VARIANT(sack) *variant, enum tlp_answer answer)
@@ -1694,6 +1696,8 @@ static void tlp_single_run(struct __test_metadata *_metadata, FIXTURE_DATA(sack)
 	b[0] = last;
 	b[1] = TLP_SEGS * UNDO_SEG;
 	ASSERT_EQ(0, sack_ack(self, TLP_SEGS * UNDO_SEG, b, dsack ? 1 : 0));
+	if (answer == TLP_REPEATED)
+		ASSERT_EQ(0, sack_ack(self, TLP_SEGS * UNDO_SEG, NULL, 0));
 
 	self->len = 2 * TLP_SEGS * UNDO_SEG;
 	sack_write(_metadata, self);
@@ -1733,6 +1737,11 @@ TEST_F_TIMEOUT(sack, tail_loss_probe_needless, 60)
 TEST_F_TIMEOUT(sack, tail_loss_probe_needless_dupack, 60)
 {
 	tlp_single_run(_metadata, self, variant, TLP_DUPACKED);
+}
+
+TEST_F_TIMEOUT(sack, tail_loss_probe_needless_repeat, 60)
+{
+	tlp_single_run(_metadata, self, variant, TLP_REPEATED);
 }
 
 #define RTX_GAP_MS	30	/* between the resent segment and the new ones */
@@ -1786,11 +1795,12 @@ TEST_F_TIMEOUT(sack, lost_retransmit, 60)
 }
 
 /*
- * A peer whose SACK blocks cut every segment apart (the cut guard of
- * sack.c, after Linux's in tcp_fragment(), CVE-2019-11478): with a
- * 256-byte MSS and the writer's SO_SNDBUF at 128 KiB (sk_sndbuf 256 KiB),
- * the peer first acknowledges the first SACK_WARM bytes as they come, so
- * that the congestion window opens and the send buffer fills.  Then it
+ * A peer whose SACK blocks cut every segment apart (the cut guard,
+ * etcp_fragment_in_flight(), after Linux's in tcp_fragment(),
+ * CVE-2019-11478): with a 256-byte MSS and the writer's SO_SNDBUF at 128
+ * KiB (sk_sndbuf 256 KiB), the peer first acknowledges the first
+ * SACK_WARM bytes as they come, so that the congestion window opens and
+ * the send buffer fills.  Then it
  * holds its cumulative ACK there for SACK_CUT_MS and answers every
  * (super-)segment that arrives with blocks of every other 256-byte
  * segment of it, four to an ACK, walking through the whole flight.  Each
