@@ -12,6 +12,9 @@
 #   proto_254         insmod proto=254: socket(254) works, socket(253) fails
 #                     EPROTONOSUPPORT, for AF_INET and AF_INET6
 #   proto_invalid     insmod proto=200 (and 255) fails
+#   fixed_isn_at_load insmod fixed_isn=5 fails with ENODEV: the parameter
+#                     is per network namespace, and none of etcp's exists
+#                     before the module's init
 #   aliases           the module declares net-pf-2-proto-253 and
 #                     net-pf-2-proto-253-type-1, and net-pf-10-* the same
 #   install           make install's script (scripts/install.sh) into a
@@ -244,6 +247,26 @@ test_proto_invalid() {
 	return $rc
 }
 
+test_fixed_isn_at_load() {
+	local out rc=0
+	unload || return 1
+	if out=$(insmod "$KO" fixed_isn=5 2>&1); then
+		log "insmod fixed_isn=5 succeeded"
+		NONDEFAULT=1
+		unload
+		return 1
+	fi
+	if [[ $out != *"No such device"* ]]; then
+		log "insmod fixed_isn=5 failed, but not with ENODEV: $out"
+		rc=1
+	fi
+	if loaded; then
+		log "etcp in /proc/modules after insmod fixed_isn=5"
+		rc=1
+	fi
+	return $rc
+}
+
 test_aliases() {
 	local a aliases rc=0
 	aliases=$(modinfo -F alias "$KO") || return 1
@@ -397,6 +420,7 @@ run cycles
 run busy
 run proto_254
 run proto_invalid
+run fixed_isn_at_load
 run aliases
 run install
 run autoload
