@@ -767,18 +767,6 @@ static inline bool etcp_after(u32 seq1, u32 seq2)
 	return etcp_before(seq2, seq1);
 }
 
-/* The last skb of the write queue in flight (before the send head), or NULL. */
-static inline struct sk_buff *etcp_last_in_flight(struct sock *sk)
-{
-	struct sk_buff *skb = etcp_sk(sk)->send_head;
-
-	if (!skb)
-		return skb_peek_tail(&sk->sk_write_queue);
-	if (skb == skb_peek(&sk->sk_write_queue))
-		return NULL;
-	return skb->prev;
-}
-
 /* The skb after @skb on the write queue, or NULL. */
 static inline struct sk_buff *etcp_write_next(struct sock *sk,
 					      struct sk_buff *skb)
@@ -786,6 +774,23 @@ static inline struct sk_buff *etcp_write_next(struct sock *sk,
 	if (skb_queue_is_last(&sk->sk_write_queue, skb))
 		return NULL;
 	return skb->next;
+}
+
+/* The skb before @skb on the write queue, or NULL. */
+static inline struct sk_buff *etcp_write_prev(struct sock *sk,
+					      struct sk_buff *skb)
+{
+	if (skb_queue_is_first(&sk->sk_write_queue, skb))
+		return NULL;
+	return skb->prev;
+}
+
+/* The last skb of the write queue in flight (before the send head), or NULL. */
+static inline struct sk_buff *etcp_last_in_flight(struct sock *sk)
+{
+	struct sk_buff *skb = etcp_sk(sk)->send_head;
+
+	return skb ? etcp_write_prev(sk, skb) : skb_peek_tail(&sk->sk_write_queue);
 }
 
 /*

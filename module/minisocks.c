@@ -94,6 +94,11 @@ void etcp_isn_param_enable(bool ready)
 	kernel_param_unlock(THIS_MODULE);
 }
 
+/*
+ * RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, key),
+ * M a clock ticking every 4 microseconds (here 4.096), F a keyed hash, so
+ * that ISNs differ for every connection and cannot be predicted off-path.
+ */
 u32 etcp_isn(const struct net *net, const struct in6_addr *saddr,
 	     const struct in6_addr *daddr, __be16 sport, __be16 dport)
 {
@@ -109,7 +114,8 @@ u32 etcp_isn(const struct net *net, const struct in6_addr *saddr,
 	};
 	u32 hash;
 
-	if (fixed >= 0 && fixed <= U32_MAX)
+	/* etcp_fixed_isn_set() let only -1 and 0..2^32-1 in. */
+	if (fixed >= 0)
 		return fixed;
 	hash = siphash(&tuple, offsetofend(typeof(tuple), dport),
 		       &etcp_isn_key);

@@ -282,8 +282,7 @@ void etcp_sack_mark_lost(struct sock *sk)
 
 	if (!esk->sacked_out)
 		return;
-	for (skb = etcp_last_in_flight(sk); skb;
-	     skb = skb_queue_is_first(&sk->sk_write_queue, skb) ? NULL : skb->prev) {
+	for (skb = etcp_last_in_flight(sk); skb; skb = etcp_write_prev(sk, skb)) {
 		struct etcp_skb_cb *cb = ETCP_SKB_CB(skb);
 
 		if (cb->sacked) {

@@ -1800,18 +1800,18 @@ TEST_F_TIMEOUT(sack, lost_retransmit, 60)
  * CVE-2019-11478): with a 256-byte MSS and the writer's SO_SNDBUF at 128
  * KiB (sk_sndbuf 256 KiB), the peer first acknowledges the first
  * SACK_WARM bytes as they come, so that the congestion window opens and
- * the send buffer fills.  Then it
- * holds its cumulative ACK there for SACK_CUT_MS and answers every
- * (super-)segment that arrives with blocks of every other 256-byte
- * segment of it, four to an ACK, walking through the whole flight.  Each
- * block cuts an skb: unguarded, each segment would become an skb of its
- * own, its memory several times its 256 bytes, and so would each segment
- * between the blocks that the recovery resends.  The socket's queued
- * memory (SO_MEMINFO's SK_MEMINFO_WMEM_QUEUED, sampled after every ACK)
- * stays within twice the send buffer and one 64 KiB skb more; the blocks
- * were believed (SackRecovery grew).  Then the peer acknowledges what it
- * has and reads the rest, 2 MiB in all: every byte is the one written,
- * the connection is ESTABLISHED with no error.
+ * the send buffer fills.  Then it holds its cumulative ACK there for
+ * SACK_CUT_MS and answers every (super-)segment that arrives with blocks
+ * of every other 256-byte segment of it, four to an ACK, walking through
+ * the whole flight.  Each block cuts an skb: unguarded, each segment
+ * would become an skb of its own, its memory several times its 256
+ * bytes, and so would each segment between the blocks that the recovery
+ * resends.  The socket's queued memory (SO_MEMINFO's
+ * SK_MEMINFO_WMEM_QUEUED, sampled after every ACK) stays within twice the
+ * send buffer and one 64 KiB skb more; the blocks were believed
+ * (SackRecovery grew).  Then the peer acknowledges what it has and reads
+ * the rest, 2 MiB in all: every byte is the one written, the connection
+ * is ESTABLISHED with no error.
  */
 TEST_F_TIMEOUT(sack, cut_every_segment, 240)
 {

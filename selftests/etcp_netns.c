@@ -805,19 +805,45 @@ ssize_t ns_sysctl_read(int nsfd, const char *name, char *buf, size_t size)
 	return ns_read_file(nsfd, path, buf, size);
 }
 
-int ns_sysctl_get(int nsfd, const char *name, long *val)
+/* @buf, one decimal number and a newline, into *@val: 0 or -EPROTO. */
+static int parse_long_line(const char *buf, long *val)
 {
-	char buf[64], *end;
-	ssize_t n;
+	char *end;
 
-	n = ns_sysctl_read(nsfd, name, buf, sizeof(buf));
-	if (n < 0)
-		return n;
 	errno = 0;
 	*val = strtol(buf, &end, 10);
 	if (errno || end == buf || strcmp(end, "\n"))
 		return -EPROTO;
 	return 0;
+}
+
+int ns_sysctl_get(int nsfd, const char *name, long *val)
+{
+	char buf[64];
+	ssize_t n;
+
+	n = ns_sysctl_read(nsfd, name, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	return parse_long_line(buf, val);
+}
+
+int ns_read_long_inside(int nsfd, const char *path, long *val)
+{
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	n = ns_enter(nsfd);
+	if (n)
+		return n;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -errno : etcp_read_fd(fd, buf, sizeof(buf));
+	if (fd >= 0)
+		close(fd);
+	if (ns_leave())
+		return -EBADFD;
+	return n < 0 ? n : parse_long_line(buf, val);
 }
 
 int ns_sysctl_write(int nsfd, const char *name, const char *val)

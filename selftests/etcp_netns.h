@@ -146,6 +146,12 @@ ssize_t fd_reread(int fd, char *buf, size_t size);
 /* NAME is relative to /proc/sys, e.g. "net/ipv4/etcp_msl". */
 ssize_t ns_sysctl_read(int nsfd, const char *name, char *buf, size_t size);
 int ns_sysctl_get(int nsfd, const char *name, long *val);
+/*
+ * The number in file @path, opened and read inside namespace @nsfd: for a
+ * file that shows the reader's namespace when it is read (a module
+ * parameter), where ns_read_file()'s namespace counts only at open.
+ */
+int ns_read_long_inside(int nsfd, const char *path, long *val);
 int ns_sysctl_write(int nsfd, const char *name, const char *val);
 
 /* Read /proc/net/FILE as seen from inside nsfd. */

@@ -1051,28 +1051,11 @@ int fixed_isn_write(int nsfd, const char *val)
 
 long fixed_isn_read(int nsfd)
 {
-	char buf[32], *end;
-	ssize_t n;
 	long val;
-	int fd;
+	int ret;
 
-	/* The namespace is the reader's when it reads, not when it opens. */
-	n = ns_enter(nsfd);
-	if (n)
-		return n;
-	fd = open(FIXED_ISN_PARAM, O_RDONLY | O_CLOEXEC);
-	n = fd < 0 ? -errno : fd_reread(fd, buf, sizeof(buf));
-	if (fd >= 0)
-		close(fd);
-	if (ns_leave())
-		return -EBADFD;
-	if (n < 0)
-		return n;
-	errno = 0;
-	val = strtol(buf, &end, 10);
-	if (errno || end == buf || strcmp(end, "\n"))
-		return -EPROTO;
-	return val;
+	ret = ns_read_long_inside(nsfd, FIXED_ISN_PARAM, &val);
+	return ret ? ret : val;
 }
 
 /* ------------------------------------------------------------ sysctls */
