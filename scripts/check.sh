@@ -66,7 +66,8 @@ LANES=${ETCP_CHECK_LANES:-1}
 TEST_JOBS=${ETCP_TEST_JOBS:-3}
 DEBUG_TEST_JOBS=${DEBUG_TEST_JOBS:-2}
 # What each pass found, "KIND<TAB>LABEL<TAB>P F S<TAB>SECONDS" a line (for
-# KIND "fail", a failed case's "not ok" line in place of SECONDS): the
+# KIND "fail", a failed case's "not ok" line in place of SECONDS, for
+# "why" one of the lines that follow it in the summary): the
 # lanes are subshells, so this file is how their numbers come back.
 RESULTS=
 
@@ -102,6 +103,8 @@ tally() {
 			summary+=("$label: build failed ($secs s)")
 		elif [ "$kind" = fail ]; then
 			summary+=("$label: $secs")
+		elif [ "$kind" = why ]; then
+			summary+=("$secs")
 		fi
 	done <"$RESULTS"
 	# A lane that died took its passes' numbers with it: each is a failure.
@@ -173,6 +176,46 @@ why_unfinished() {
 	echo "$what; the last program to end: ${last:-none}; the first bad kernel line: ${bad:-none}"
 }
 
+# case_why LOG LINE: the lines of LOG that say why the case or program
+# whose result is LINE ("not ok N name", nested or not) failed: its
+# harness verdicts (":Expected ...", etcp_table's "DIFFERS" and the line
+# before it) and the last lines it logged, at most WHY_LINES, each cut to
+# 300 characters.  Nothing for a program one of whose cases failed: that
+# case has its own lines.
+WHY_LINES=12
+case_why() {
+	awk -v want="$2" -v max="$WHY_LINES" '
+	function is_result(s) {
+		return substr(s, 1, length(pre)) == pre &&
+			substr(s, length(pre) + 1) ~ /^(not )?ok [0-9]+ /
+	}
+	function emit(	i, k, nsel, sel, mark, take) {
+		for (i = 1; i <= n; i++)
+			if (buf[i] ~ /not ok [0-9]+ /)
+				return
+		for (i = 1; i <= n; i++) {
+			if (buf[i] ~ /:Expected |DIFFERS/)
+				mark[i] = mark[i - 1] = 1
+			if (i > n - 6)
+				mark[i] = 1
+		}
+		for (i = 1; i <= n; i++)
+			if ((i in mark) && buf[i] !~ /^[# ]*(RUN|FAIL|OK) +[^ ]/)
+				sel[++nsel] = buf[i]
+		for (k = (nsel > max ? nsel - max + 1 : 1); k <= nsel; k++) {
+			take = sel[k]
+			sub(/^(# )+/, "", take)
+			gsub(/\t/, " ", take)
+			print "    " substr(take, 1, 300)
+		}
+	}
+	BEGIN { pre = want; sub(/not ok [0-9]+ .*/, "", pre) }
+	$0 == want { emit(); exit }
+	is_result($0) { n = 0; next }
+	{ buf[++n] = $0 }
+	' "$1"
+}
+
 # suite LABEL OUTDIR VM.SH-ARGS...: run a suite in the VM (vm.sh -o OUTDIR
 # VM.SH-ARGS...); print its summary numbers "P F S".
 suite() {
@@ -189,10 +232,13 @@ suite() {
 		return
 	fi
 	read -r p f s <<<"$(grep -oE '[0-9]+' <<<"$line" | tr '\n' ' ')"
-	# Name each failed case and program in the summary: CI shows only the
-	# end of the output.
+	# Name each failed case and program in the summary, and what its log
+	# said last: CI shows only the end of the output.
 	grep -E '^(# )?not ok ' "$out/output.log" | while IFS= read -r line; do
 		result fail "$label" "0 0 0" "${line#\# }"
+		case_why "$out/output.log" "$line" | while IFS= read -r why; do
+			result why "$label" "0 0 0" "$why"
+		done
 	done || true
 	# kmemleak's scans run after the suite, so no test can have counted
 	# what they found: a failure of its own.
