@@ -176,7 +176,8 @@ int etcp_pkt_open(struct etcp_pkt *pk, int nsfd, const char *ifname,
 	if (setsockopt(pk->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) &&
 	    setsockopt(pk->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)))
 		goto err;
-	if (setsockopt(pk->fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)))
+	if (setsockopt(pk->fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)) ||
+	    setsockopt(pk->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)))
 		goto err;
 	sll.sll_ifindex = pk->ifindex;
 	if (bind(pk->fd, (struct sockaddr *)&sll, sizeof(sll)))
@@ -422,8 +423,11 @@ static int pkt_read_one(struct etcp_pkt *pk, struct etcp_cap_seg *seg)
 	if (etcp_cap_parse(buf + ETCP_PKT_ETH_HLEN, f.len - ETCP_PKT_ETH_HLEN,
 			   pk->ipproto, seg))
 		return 0;
-	/* No SO_TIMESTAMPNS here: the time it was read. */
-	seg->t = realtime_ns();
+	/*
+	 * When it came (SO_TIMESTAMPNS), not when it was read: a reader the
+	 * scheduler kept away reads late what came in time.
+	 */
+	seg->t = f.stamp >= 0 ? f.stamp : realtime_ns();
 	/* After the IP header the kernel sent (IPv6's: no extension header). */
 	ihl = seg->family == AF_INET6 ? ETCP_PKT_IP6_HLEN : (buf[ETCP_PKT_ETH_HLEN] & 0xf) * 4;
 	pk->data = buf + ETCP_PKT_ETH_HLEN + ihl + seg->doff * 4;
