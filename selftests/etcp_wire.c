@@ -2254,7 +2254,8 @@ TEST_F_TIMEOUT(wire_etcp, rto_retries2, 60)
 
 /*
  * fixed_isn = 2^32 - 16, written in both namespaces: both ends' ISS (the
- * test's own namespace still reads -1: the value is per namespace); 4 MB
+ * test's own namespace still reads -1: the value is per namespace; values
+ * out of -1..2^32-1 and words are refused with EINVAL and change nothing); 4 MB
  * each way at once cross 2^32 in both directions within the first segment.
  * Every byte arrives, the first data segments carry 0xfffffff1 and
  * 0x000005a5, ACKs wrap, and the sequence variables end where the byte
@@ -2263,6 +2264,7 @@ TEST_F_TIMEOUT(wire_etcp, rto_retries2, 60)
  */
 TEST_F_TIMEOUT(wire_etcp, wrap_fixed_isn, 120)
 {
+	static const char *const bad_isn[] = { "4294967296", "-2", "12x", "isn" };
 	struct xfer_end ends[2];
 	struct sinfo ci, si;
 	const struct etcp_cap_seg *syn, *synack;
@@ -2280,6 +2282,12 @@ TEST_F_TIMEOUT(wire_etcp, wrap_fixed_isn, 120)
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-1, fixed_isn_read(fd));
 	close(fd);
+	for (k = 0; k < (int)(sizeof(bad_isn) / sizeof(bad_isn[0])); k++) {
+		EXPECT_EQ(-EINVAL, fixed_isn_write(NS->b, bad_isn[k]))
+			TH_LOG("fixed_isn=%s was taken", bad_isn[k]);
+		EXPECT_EQ((long)FIXED_ISN, fixed_isn_read(NS->b))
+			TH_LOG("fixed_isn=%s changed the value", bad_isn[k]);
+	}
 	ret = pair_open(&self->w, &p, 0, &why);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(-ret));
 	syn = &CAP->seg[0];
