@@ -75,6 +75,7 @@ passed=0
 failed=0
 skipped=0
 summary=()
+failures=()
 selected=
 
 count() {
@@ -91,7 +92,7 @@ result() {
 }
 
 # Add up $RESULTS: every case to the totals, every suite's line and every
-# failed build to the summary.
+# failed build to the summary, every failed case and why to the failures.
 tally() {
 	local kind label pfs secs p f s pass
 	while IFS=$'\t' read -r kind label pfs secs; do
@@ -102,9 +103,9 @@ tally() {
 		elif [ "$kind" = build ] && [ "$f" -ne 0 ]; then
 			summary+=("$label: build failed ($secs s)")
 		elif [ "$kind" = fail ]; then
-			summary+=("$label: $secs")
+			failures+=("$label: $secs")
 		elif [ "$kind" = why ]; then
-			summary+=("$secs")
+			failures+=("$secs")
 		fi
 	done <"$RESULTS"
 	# A lane that died took its passes' numbers with it: each is a failure.
@@ -182,7 +183,7 @@ why_unfinished() {
 # before it) and the last lines it logged, at most WHY_LINES, each cut to
 # 300 characters.  Nothing for a program one of whose cases failed: that
 # case has its own lines.
-WHY_LINES=12
+WHY_LINES=8
 case_why() {
 	awk -v want="$2" -v max="$WHY_LINES" '
 	function is_result(s) {
@@ -196,7 +197,7 @@ case_why() {
 		for (i = 1; i <= n; i++) {
 			if (buf[i] ~ /:Expected |DIFFERS/)
 				mark[i] = mark[i - 1] = 1
-			if (i > n - 6)
+			if (i > n - 5)
 				mark[i] = 1
 		}
 		for (i = 1; i <= n; i++)
@@ -403,6 +404,8 @@ main() {
 	echo
 	echo "== etcp check summary =="
 	[ ${#summary[@]} -eq 0 ] || printf '%s\n' "${summary[@]}"
+	# Last, next to the totals: CI may keep no more than twenty lines.
+	[ ${#failures[@]} -eq 0 ] || printf '%s\n' "${failures[@]}"
 	echo "$passed passed, $failed failed, $skipped skipped"
 	[ "$failed" -eq 0 ]
 }
