@@ -796,12 +796,56 @@ static void etcp_data_acked_or_delayed(struct sock *sk, bool filled_gap)
 }
 
 /*
+ * RFC 2883: data that arrived before, [@seq, @end), is reported in the
+ * first SACK block of the next ACK without data (a D-SACK), so that the
+ * sender can tell a retransmission it did not need; the latest such, as
+ * Linux keeps one.  Only where both SYNs agreed on SACK, and etcp_dsack
+ * is on.
+ */
+void etcp_dsack_set(struct sock *sk, u32 seq, u32 end)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (!esk->sack_ok || !etcp_before(seq, end) ||
+	    !READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.dsack))
+		return;
+	esk->dsack.start = seq;
+	esk->dsack.end = end;
+	esk->dsack_pending = 1;
+}
+
+/*
+ * More of the same segment's duplicate, [@seq, @end): the pending D-SACK
+ * grows by it where the two touch (one block says it all, RFC 2883 4.1);
+ * with none pending it is the D-SACK.
+ */
+static void etcp_dsack_extend(struct sock *sk, u32 seq, u32 end)
+{
+	struct etcp_sock *esk = etcp_sk(sk);
+
+	if (!esk->dsack_pending) {
+		etcp_dsack_set(sk, seq, end);
+		return;
+	}
+	if (etcp_after(seq, esk->dsack.end) || etcp_after(esk->dsack.start, end))
+		return;
+	if (etcp_before(seq, esk->dsack.start))
+		esk->dsack.start = seq;
+	if (etcp_after(end, esk->dsack.end))
+		esk->dsack.end = end;
+}
+
+/*
  * Move what the out-of-order queue holds from RCV.NXT on to the reader.
- * Returns true when that reached the peer's FIN.
+ * What a held segment shares with the data that just came in order (up
+ * to @in_order, RCV.NXT before the move) came twice: a duplicate, which
+ * the next ACK reports (RFC 2883 4.1.2), as Linux's does.  Returns true
+ * when the move reached the peer's FIN.
  */
 static bool etcp_ofo_drain(struct sock *sk)
 {
 	struct etcp_sock *esk = etcp_sk(sk);
+	u32 in_order = esk->rcv_nxt;
 	struct sk_buff *skb;
 
 	while ((skb = skb_peek(&esk->ooo_queue))) {
@@ -810,6 +854,9 @@ static bool etcp_ofo_drain(struct sock *sk)
 
 		if (etcp_after(cb->seq, esk->rcv_nxt))
 			break;
+		if (etcp_before(cb->seq, in_order))
+			etcp_dsack_extend(sk, cb->seq, etcp_before(cb->end_seq, in_order) ?
+						       cb->end_seq : in_order);
 		__skb_unlink(skb, &esk->ooo_queue);
 		if (!etcp_after(cb->end_seq + fin, esk->rcv_nxt)) {
 			kfree_skb(skb);
@@ -1055,30 +1102,13 @@ static void etcp_sack_remove(struct etcp_sock *esk)
 }
 
 /*
- * RFC 2883: data that arrived before, [@seq, @end), is reported in the
- * first SACK block of the next ACK without data (a D-SACK), so that the
- * sender can tell a retransmission it did not need; the latest such, as
- * Linux keeps one.  Only where both SYNs agreed on SACK, and etcp_dsack
- * is on.
- */
-void etcp_dsack_set(struct sock *sk, u32 seq, u32 end)
-{
-	struct etcp_sock *esk = etcp_sk(sk);
-
-	if (!esk->sack_ok || !etcp_before(seq, end) ||
-	    !READ_ONCE(etcp_pernet(sock_net(sk))->sysctl.dsack))
-		return;
-	esk->dsack.start = seq;
-	esk->dsack.end = end;
-	esk->dsack_pending = 1;
-}
-
-/*
  * A segment beyond RCV.NXT waits in the out-of-order queue, sorted by
  * sequence.  One that brings nothing new is dropped; ones the new segment
  * covers entirely go.  Partial overlaps are trimmed when the data moves
  * to the reader: where two segments overlap, the bytes of the one that
- * begins first are read, as with Linux.
+ * begins first are read, as with Linux.  What the queue held already,
+ * before the new segment's head, inside it or under its tail, is
+ * reported as a duplicate (RFC 2883 4.1.2), as Linux reports it.
  */
 static void etcp_ofo_queue(struct sock *sk, struct sk_buff *skb)
 {
@@ -1128,9 +1158,17 @@ static void etcp_ofo_queue(struct sock *sk, struct sk_buff *skb)
 		etcp_sack_add(esk, seq, end_seq);
 	end_seq = ETCP_SKB_CB(skb)->end_seq;
 	while (!skb_queue_is_last(&esk->ooo_queue, skb)) {
+		struct etcp_skb_cb *ncb;
+
 		next = skb->next;
-		if (etcp_after(ETCP_SKB_CB(next)->end_seq, end_seq))
+		ncb = ETCP_SKB_CB(next);
+		if (!etcp_after(end_seq, ncb->seq))
 			break;
+		if (etcp_after(ncb->end_seq, end_seq)) {
+			etcp_dsack_extend(sk, ncb->seq, end_seq);
+			break;
+		}
+		etcp_dsack_extend(sk, ncb->seq, ncb->end_seq);
 		__skb_unlink(next, &esk->ooo_queue);
 		kfree_skb(next);
 	}

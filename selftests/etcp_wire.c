@@ -1448,6 +1448,37 @@ TEST_F(wire, dsack_blocks)
 	sack_steps_run(_metadata, self, steps, sizeof(steps) / sizeof(steps[0]), 4 * DS, 1);
 }
 
+/*
+ * RFC 2883 4.1.2, what the out-of-order queue held comes again under a
+ * new segment's tail, or inside it, or the data that fills the hole
+ * brings the head of a held segment again: the ACK's D-SACK is the part
+ * that came twice, as Linux reports it.  The held [3, 4), then [2.5, 3.5):
+ * D-SACK [3, 3.5); then [1.5, 4.5) over both: [2.5, 4); then [1, 2) in
+ * order, reaching into the held [1.5, 4.5): [1.5, 2).  Then [4.5, 7.5) in
+ * order over the whole of a held [6, 7): [6, 7).
+ */
+TEST_F(wire, dsack_blocks_held)
+{
+	static const struct sack_step steps[] = {
+		{ 0, DS, SQ(DS), 0, { { 0 } } },
+		{ 3 * DS, DS, SQ(DS), 1, { SB(3, 4) } },
+		/* Its tail held already. */
+		{ 2 * DS + HALF, DS, SQ(DS), 2,
+		  { { SQ(3 * DS), SQ(3 * DS + HALF) }, { SQ(2 * DS + HALF), SQ(4 * DS) } } },
+		/* Both held segments inside it. */
+		{ DS + HALF, 3 * DS, SQ(DS), 2,
+		  { { SQ(2 * DS + HALF), SQ(4 * DS) }, { SQ(DS + HALF), SQ(4 * DS + HALF) } } },
+		/* In order, and the held segment's head with it. */
+		{ DS, DS, SQ(4 * DS + HALF), 1, { { SQ(DS + HALF), SQ(2 * DS) } } },
+		{ 6 * DS, DS, SQ(4 * DS + HALF), 1, { SB(6, 7) } },
+		/* In order over a whole held segment. */
+		{ 4 * DS + HALF, 3 * DS, SQ(7 * DS + HALF), 1, { SB(6, 7) } },
+	};
+
+	sack_steps_run(_metadata, self, steps, sizeof(steps) / sizeof(steps[0]),
+		       7 * DS + HALF, 1);
+}
+
 /* With tcp_dsack / etcp_dsack off, a duplicate ACK carries no D-SACK. */
 TEST_F(wire, dsack_off)
 {
