@@ -767,6 +767,12 @@ static inline bool etcp_after(u32 seq1, u32 seq2)
 	return etcp_before(seq2, seq1);
 }
 
+/* The earlier of two sequence numbers (RFC 9293 3.4: modulo 2^32). */
+static inline u32 etcp_seq_min(u32 seq1, u32 seq2)
+{
+	return etcp_before(seq1, seq2) ? seq1 : seq2;
+}
+
 /* The skb after @skb on the write queue, or NULL. */
 static inline struct sk_buff *etcp_write_next(struct sock *sk,
 					      struct sk_buff *skb)

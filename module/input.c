@@ -855,8 +855,7 @@ static bool etcp_ofo_drain(struct sock *sk)
 		if (etcp_after(cb->seq, esk->rcv_nxt))
 			break;
 		if (etcp_before(cb->seq, in_order))
-			etcp_dsack_extend(sk, cb->seq, etcp_before(cb->end_seq, in_order) ?
-						       cb->end_seq : in_order);
+			etcp_dsack_extend(sk, cb->seq, etcp_seq_min(cb->end_seq, in_order));
 		__skb_unlink(skb, &esk->ooo_queue);
 		if (!etcp_after(cb->end_seq + fin, esk->rcv_nxt)) {
 			kfree_skb(skb);
@@ -1467,8 +1466,7 @@ static bool etcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 		 * came late (Linux's tcp_send_dupack()); the ACK says so.
 		 */
 		if (cb->end_seq != cb->seq && etcp_before(cb->seq, esk->rcv_nxt)) {
-			etcp_dsack_set(sk, cb->seq, etcp_before(cb->end_seq, esk->rcv_nxt) ?
-						    cb->end_seq : esk->rcv_nxt);
+			etcp_dsack_set(sk, cb->seq, etcp_seq_min(cb->end_seq, esk->rcv_nxt));
 			etcp_enter_quickack(esk);
 		}
 		if (etcp_oow_answer(sock_net(sk), skb, &esk->oow_ack_stamp,
