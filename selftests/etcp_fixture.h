@@ -74,6 +74,12 @@ ETCP_VARIANT_ADD(f, etcp6, IPPROTO_ETCP, AF_INET6,			\
 #define ETCP_NS_MSS(family)	((family) == AF_INET6 ? 1440 : 1460)
 
 /*
+ * The retransmission timeout of a connection between a and b: the floor
+ * (Linux's TCP_RTO_MIN), the veth's round trip being far below it.
+ */
+#define ETCP_NS_RTO_MS		200
+
+/*
  * FIXTURE(@f) that is only the two namespaces (self->ns), made by @setup
  * (etcp_netns_setup, or two_ns_setup for TCP's MSS to be etcp's), with
  * its setup (skipped where they cannot be made) and teardown.
