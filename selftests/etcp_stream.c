@@ -632,6 +632,7 @@ static long run_xfer(struct __test_metadata *_metadata, int proto,
 	uint64_t acked0[2] = {}, rcvd0[2] = {}, acked, rcvd, unused;
 	uint64_t sent0[2], got0[2], bytes = 0;
 	struct etcp_info ti, ri;
+	struct sinfo ts, rs;
 	long t0, ms;
 	int i, ret, q;
 
@@ -660,14 +661,15 @@ static long run_xfer(struct __test_metadata *_metadata, int proto,
 			       what, f[i].name, (unsigned long long)f[i].sent,
 			       (unsigned long long)f[i].rcvd, (unsigned long long)f[i].total,
 			       ioctl_int(f[i].tx, SIOCOUTQ), ioctl_int(f[i].rx, SIOCINQ));
-		if (ret && proto == IPPROTO_ETCP && !etcp_info_of(f[i].tx, &ti))
-			TH_LOG("%s: %s: sender snd_una %u snd_nxt %u snd_wnd %u cwnd %u rto %u us retransmits %u backoff %u",
-			       what, f[i].name, ti.etcpi_snd_una, ti.etcpi_snd_nxt,
-			       ti.etcpi_snd_wnd, ti.etcpi_snd_cwnd, ti.etcpi_rto,
-			       ti.etcpi_retransmits, ti.etcpi_backoff);
-		if (ret && proto == IPPROTO_ETCP && !etcp_info_of(f[i].rx, &ri))
-			TH_LOG("%s: %s: receiver rcv_nxt %u rcv_wnd %u", what, f[i].name,
-			       ri.etcpi_rcv_nxt, ri.etcpi_rcv_wnd);
+		/* Where it stopped (the sequence numbers are etcp's; TCP's 0). */
+		if (ret && !sinfo_get(f[i].tx, proto, &ts))
+			TH_LOG("%s: %s: sender %s cwnd %u ssthresh %u rto %u us retransmits %d backoff %d total_retrans %u; snd_una %u snd_nxt %u snd_wnd %u",
+			       what, f[i].name, state_name(ts.state), ts.snd_cwnd,
+			       ts.snd_ssthresh, ts.rto, ts.retransmits, ts.backoff,
+			       ts.total_retrans, ts.snd_una, ts.snd_nxt, ts.snd_wnd);
+		if (ret && !sinfo_get(f[i].rx, proto, &rs))
+			TH_LOG("%s: %s: receiver %s; rcv_nxt %u rcv_wnd %u", what, f[i].name,
+			       state_name(rs.state), rs.rcv_nxt, rs.rcv_wnd);
 	}
 	TH_LOG("%s: %s: %llu bytes in %ld ms (%.1f MB/s)%s", what, proto_name(proto),
 	       (unsigned long long)bytes, ms, ms ? bytes / 1000.0 / ms : 0.0,
