@@ -1680,7 +1680,7 @@ static void tlp_single_run(struct __test_metadata *_metadata, FIXTURE_DATA(sack)
 	struct etcp_cap_seg seg;
 	struct stats s0, s1;
 	struct etcp_info ei;
-	uint32_t off, b[2];
+	uint32_t off, b[2], late = 0;
 
 	sack_open(_metadata, self, variant, UNDO_SEG, SACK_SNDBUF, 2 * TLP_SEGS * UNDO_SEG);
 	ASSERT_EQ(0, stats_read(self->ns.a, &s0));
@@ -1707,9 +1707,20 @@ static void tlp_single_run(struct __test_metadata *_metadata, FIXTURE_DATA(sack)
 		ASSERT_EQ(0, sack_ack(self, TLP_SEGS * UNDO_SEG, NULL, 0));
 	ASSERT_EQ(0, sack_ack(self, self->len, NULL, 0));
 	ASSERT_EQ(0, wait_acked(self->afd, WAIT_MS)) TH_LOG("%s", SEXCH);
+	/*
+	 * The second flight's probe waits two round trips and 2 ms, a few
+	 * milliseconds: a peer the guest kept off the CPU that long ACKed
+	 * after it, and the copy it drew is in the packet socket now.
+	 */
+	while (sack_read(_metadata, self, &seg, &off, 0))
+		if (off >= TLP_SEGS * UNDO_SEG)
+			late++;
+	if (late)
+		TH_LOG("the second flight drew %u probe(s) before the peer's ACK: %s", late, SEXCH);
 
 	ASSERT_EQ(0, stats_read(self->ns.a, &s1));
-	EXPECT_EQ(1, stat_delta(&s0, &s1, "LossProbes"));
+	EXPECT_GE(1U, late);
+	EXPECT_EQ(1 + late, stat_delta(&s0, &s1, "LossProbes"));
 	EXPECT_EQ(0, stat_delta(&s0, &s1, "Timeouts"));
 	EXPECT_EQ(0, stat_delta(&s0, &s1, "FastRetrans"));
 	EXPECT_EQ(repaired, stat_delta(&s0, &s1, "LossProbeRecovery"));
