@@ -43,7 +43,8 @@
  * Timing: the VM runs under TCG on shared cores.  Gaps are measured
  * between capture timestamps.  "At once" means within AT_ONCE_MS, well
  * under the 40 ms delayed ACK; a delayed ACK is accepted from 30 to
- * 120 ms.  Timers of 256 jiffies and more (1 s at HZ=250) sit on the
+ * 120 ms, and an immediate ACK where the question is which of the two
+ * came (answer_at_once()) below 30 ms, less the guest's stalls.  Timers of 256 jiffies and more (1 s at HZ=250) sit on the
  * second timer-wheel level and fire up to 32 ms late, and a chain of them
  * adds the delays up: retransmission gaps get -60..+100 ms, keepalive
  * gaps +-150 ms, the end of a chain +-300 ms.
@@ -342,6 +343,7 @@ static int pair_open(struct wenv *w, struct pair *p, int rcvbuf,
 		     const char **why)
 {
 	struct etcp_env *e = &w->e;
+	size_t from = etcp_cap_poll(e->cap);
 
 	pair_init(p);
 	*why = "listener";
@@ -369,7 +371,7 @@ static int pair_open(struct wenv *w, struct pair *p, int rcvbuf,
 	if (sockopt_set(p->s, SOL_SOCKET, SO_SNDBUF, SNDBUF))
 		return -errno;
 	p->cport = local_port(p->c);
-	return handshake_seen(e, 0, &p->n0, why);
+	return handshake_seen(e, from, &p->n0, why);
 }
 
 static void pair_close(struct pair *p)
@@ -621,18 +623,23 @@ TEST_F(wire, seq_ack_walk)
 
 /* ------------------------------------------------------------ segmentation */
 
+#define RUN_TRIES	3	/* runs of a case the guest's stalls spoil */
+
 /*
  * write(3*MSS+100) leaves as three full segments and one of 100 bytes, PSH
  * on the last.  Then, Nagle on and the peer delaying its ACK: write(1)
  * leaves at once; five writes of 20 bytes behind it wait for its ACK and
  * leave as one segment of 100 bytes, ACK|PSH, at once after that ACK.
+ * seg_merge_run() is one run on a new connection, false when the guest
+ * held the writes back past the peer's delayed ACK (40 ms), and the case
+ * runs again then (RUN_TRIES runs at most).
  */
 #define BIG_LEN		(3 * MSS + 100)
 #define BIG_LEN_MAX	(3 * MSS_MAX + 100)
 #define SMALL_N		5
 #define SMALL_LEN	20
 
-TEST_F(wire, segmentation_and_merging)
+static bool seg_merge_run(struct __test_metadata *_metadata, FIXTURE_DATA(wire) *self)
 {
 	static uint8_t buf[BIG_LEN_MAX + 1 + SMALL_N * SMALL_LEN];
 	struct etcp_wsel cdata = { .what = ETCP_W_SPORT | ETCP_W_DATA };
@@ -641,6 +648,7 @@ TEST_F(wire, segmentation_and_merging)
 	int64_t off = 1 + BIG_LEN;
 	const char *why;
 	struct pair p;
+	int64_t t_writes;
 	size_t n1, bad;
 	long idx;
 	int ret, i;
@@ -674,6 +682,7 @@ TEST_F(wire, segmentation_and_merging)
 	ASSERT_EQ(0, send_all(p.c, buf + BIG_LEN, 1));
 	for (ret = 0, i = 0; i < SMALL_N; i++)
 		ret = ret ?: send_all(p.c, buf + BIG_LEN + 1 + i * SMALL_LEN, SMALL_LEN);
+	t_writes = etcp_cap_now(CAP);
 	ASSERT_EQ(0, ret) TH_LOG("small writes: %s", strerror(-ret));
 	ASSERT_EQ(0, recv_check(p.s, BIG_LEN, 1 + SMALL_N * SMALL_LEN, 0, WAIT_MS, &bad))
 		TH_LOG("wrong data at %zu", bad);
@@ -681,14 +690,20 @@ TEST_F(wire, segmentation_and_merging)
 	ASSERT_LE(0, idx) TH_LOG("not two data segments: %s", EXCH);
 	ASSERT_EQ(0, wait_acked(p.c, WAIT_MS));
 	quiet(CAP, QUIET_MS);
-	ASSERT_EQ(2U, etcp_wsel_count(CAP, n1, &cdata))
-		TH_LOG("the small writes were not merged into one segment: %s", EXCH);
-	one = &CAP->seg[etcp_wsel_find(CAP, n1, &cdata)];
-	merged = &CAP->seg[idx];
 	sack.rack = off + 1;
 	idx = etcp_wsel_find(CAP, n1, &sack);
 	ASSERT_LE(0, idx) TH_LOG("no ACK for the first byte: %s", EXCH);
 	ack = &CAP->seg[idx];
+	/* The delayed ACK (40 ms) came before the guest let the writes end. */
+	if (ack->t < t_writes) {
+		pair_close(&p);
+		return false;
+	}
+	ASSERT_EQ(2U, etcp_wsel_count(CAP, n1, &cdata))
+		TH_LOG("the small writes were not merged into one segment: %s", EXCH);
+	idx = etcp_wsel_find(CAP, n1, &cdata);
+	one = &CAP->seg[idx];
+	merged = &CAP->seg[etcp_wsel_find(CAP, idx + 1, &cdata)];
 
 	EXPECT_EQ(off, one->rseq) TH_LOG("%s", EXCH);
 	EXPECT_EQ(1, one->len) TH_LOG("%s", EXCH);
@@ -704,6 +719,18 @@ TEST_F(wire, segmentation_and_merging)
 	TH_LOG("3 full + 100 in %.3f ms; byte ACKed after %.3f ms, merged segment %.3f ms later",
 	       msec(d[3]->t - d[0]->t), msec(ack->t - one->t), msec(merged->t - ack->t));
 	pair_close(&p);
+	return true;
+}
+
+TEST_F(wire, segmentation_and_merging)
+{
+	int tries = 0;
+
+	while (!seg_merge_run(_metadata, self)) {
+		TH_LOG("run %d: the first byte was ACKed before the small writes ended: %s",
+		       ++tries, EXCH);
+		ASSERT_GT(RUN_TRIES, tries);
+	}
 }
 
 /* ------------------------------------------------------------ Nagle */
@@ -881,9 +908,12 @@ TEST_F(wire, delayed_ack)
 
 /*
  * The first pure ACK from the server after from, with this relative ack,
- * within AT_ONCE_MS of segment sent, not counting the time the guest
- * stalled in between (stall_ns(); the caller runs stall_watch_start()):
- * its index, or -1.  A delayed ACK would wait 40 ms or more.
+ * sooner after segment sent than a delayed ACK could be (under
+ * DELACK_LO_MS; the 40 ms timer fires 36 ms on at the earliest, on a 4 ms
+ * tick), not counting the time the guest stalled in between (stall_ns(); the caller
+ * runs stall_watch_start()): its index, or -1.  An immediate ACK takes
+ * under a millisecond, but the vCPU that handles it may stall where the
+ * watch thread, on the other one, sees nothing (26 ms, twice on 6.12).
  */
 static long answer_at_once(struct etcp_cap *cap, size_t from, int64_t rack,
 			   int64_t *delay)
@@ -902,7 +932,7 @@ static long answer_at_once(struct etcp_cap *cap, size_t from, int64_t rack,
 	if (ack->flags != ETCP_TH_ACK || ack->len || ack->rack != rack)
 		return -1;
 	stall = stall_ns(cap->t0 + sent->t, cap->t0 + ack->t);
-	return *delay - stall <= AT_ONCE_MS * MS ? idx : -1;
+	return *delay - stall < DELACK_LO_MS * MS ? idx : -1;
 }
 
 /* Send and wait until the capture has the segment: its index + 1. */
@@ -1694,8 +1724,6 @@ static int raw_sack_send(const struct wenv *w, const struct rawpeer *rp,
 	seg.optlen = etcp_raw_opt_sack(opts, rp->iss + 1, edge, 1);
 	return etcp_raw_send(rp->raw, &seg);
 }
-
-#define RUN_TRIES	3	/* runs of a case the guest's stalls spoil */
 
 /*
  * Whether the server's retransmission timer fired since capture index
