@@ -58,7 +58,7 @@ DEBUG_TESTS=(etcp_attack etcp_reset etcp_fuzz etcp_paged etcp_close etcp_offload
 # Segments per fuzz case there: the live transfer must end within its
 # 60 s while the fuzzer runs, and 20000 take longer than that on KASAN.
 DEBUG_FUZZ_N=${DEBUG_FUZZ_N:-5000}
-# One VM at a time: a Debian kernel's suite takes about 5.5 min alone.
+# One VM at a time: a Debian kernel's suite takes 9 to 10 min alone.
 LANES=${ETCP_CHECK_LANES:-1}
 # Inside it, programs side by side instead: most of their time is
 # protocol timers, and the guest's two vCPUs are idle meanwhile.  The
