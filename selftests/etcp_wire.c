@@ -44,10 +44,11 @@
  * between capture timestamps.  "At once" means within AT_ONCE_MS, well
  * under the 40 ms delayed ACK; a delayed ACK is accepted from 30 to
  * 120 ms, and an immediate ACK where the question is which of the two
- * came (answer_at_once()) below 30 ms, less the guest's stalls.  Timers of 256 jiffies and more (1 s at HZ=250) sit on the
- * second timer-wheel level and fire up to 32 ms late, and a chain of them
- * adds the delays up: retransmission gaps get -60..+100 ms, keepalive
- * gaps +-150 ms, the end of a chain +-300 ms.
+ * came (answer_at_once()) below 30 ms, less the guest's stalls.  Timers
+ * of 256 jiffies and more (1 s at HZ=250) sit on the second timer-wheel
+ * level and fire up to 32 ms late, and a chain of them adds the delays
+ * up: retransmission gaps get -60..+100 ms, keepalive gaps +-150 ms, the
+ * end of a chain +-300 ms.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -910,8 +911,8 @@ TEST_F(wire, delayed_ack)
  * The first pure ACK from the server after from, with this relative ack,
  * sooner after segment sent than a delayed ACK could be (under
  * DELACK_LO_MS; the 40 ms timer fires 36 ms on at the earliest, on a 4 ms
- * tick), not counting the time the guest stalled in between (stall_ns(); the caller
- * runs stall_watch_start()): its index, or -1.  An immediate ACK takes
+ * tick), not counting the time the guest stalled in between (stall_ns();
+ * the caller runs stall_watch_start()): its index, or -1.  An immediate ACK takes
  * under a millisecond, but the vCPU that handles it may stall where the
  * watch thread, on the other one, sees nothing (26 ms, twice on 6.12).
  */
@@ -1726,6 +1727,20 @@ static int raw_sack_send(const struct wenv *w, const struct rawpeer *rp,
 }
 
 /*
+ * The copy, recorded from capture index @from on, of the server's data
+ * segment at @rseq that went again: its index, and the original's in
+ * *@orig; -1 when it went once or not at all.
+ */
+static long resent(FIXTURE_DATA(wire) *self, size_t from, int64_t rseq, long *orig)
+{
+	struct etcp_wsel w = { .what = ETCP_W_SPORT | ETCP_W_DATA | ETCP_W_RSEQ,
+			       .sport = PORT, .rseq = rseq };
+
+	*orig = etcp_wsel_find(CAP, from, &w);
+	return *orig < 0 ? -1 : etcp_wsel_find(CAP, *orig + 1, &w);
+}
+
+/*
  * Whether the server's retransmission timer fired since capture index
  * @from: a data segment went again ETCP_NS_RTO_MS or more after it first
  * left.  A raw peer the guest kept off the CPU that long answered too late
@@ -1779,11 +1794,8 @@ static bool probe_first(FIXTURE_DATA(wire) *self, const struct rawpeer *rp,
 {
 	struct etcp_wsel ack = { .what = ETCP_W_SPORT | ETCP_W_FLAGS | ETCP_W_RACK,
 				 .sport = RAW_PORT, .flags = ETCP_TH_ACK, .rack = rack };
-	struct etcp_wsel last = { .what = ETCP_W_SPORT | ETCP_W_DATA | ETCP_W_RSEQ,
-				  .sport = PORT, .rseq = 1 + (IW - 1) * MSS };
-	long a = etcp_wsel_wait(CAP, from, &ack, WAIT_MS);
-	long first = etcp_wsel_find(CAP, rp->n0, &last);
-	long again = first < 0 ? -1 : etcp_wsel_find(CAP, first + 1, &last);
+	long a = etcp_wsel_wait(CAP, from, &ack, WAIT_MS), orig;
+	long again = resent(self, rp->n0, 1 + (IW - 1) * MSS, &orig);
 
 	return a >= 0 && again >= 0 && again < a;
 }
@@ -1939,7 +1951,6 @@ TEST_F(wire, slow_start_growth)
 	rawpeer_close(&rp);
 }
 
-
 /* What left after one duplicate ACK of limited_transmit. */
 struct lt_reply {
 	int64_t rseq;		/* the first data segment's, -1: none came */
@@ -1962,11 +1973,9 @@ static bool limited_transmit_run(struct __test_metadata *_metadata,
 {
 	static uint8_t buf[(IW + 2) * MSS_MAX];
 	struct etcp_wsel sdata = { .what = ETCP_W_SPORT | ETCP_W_DATA, .sport = PORT };
-	struct etcp_wsel first = { .what = ETCP_W_SPORT | ETCP_W_DATA | ETCP_W_RSEQ,
-				   .sport = PORT, .rseq = 1 };
 	struct etcp_wsel dup = { .what = ETCP_W_SPORT | ETCP_W_FLAGS,
 				 .sport = RAW_PORT, .flags = ETCP_TH_ACK };
-	long idx, orig, again, third = -1;
+	long idx, orig, again, third;
 	size_t n1;
 	int k;
 
@@ -1982,12 +1991,10 @@ static bool limited_transmit_run(struct __test_metadata *_metadata,
 		r[k].len = idx < 0 ? 0 : CAP->seg[idx].len;
 		/* After the third, the retransmission timer starts over. */
 		r[k].n = data_after(self, n1, k < 2 ? 50 : 150);
-		if (k == 2)
-			third = etcp_wsel_find(CAP, n1, &dup);
 	}
 
-	orig = etcp_wsel_find(CAP, rp->n0, &first);
-	again = orig < 0 ? -1 : etcp_wsel_find(CAP, orig + 1, &first);
+	third = etcp_wsel_find(CAP, n1, &dup);
+	again = resent(self, rp->n0, 1, &orig);
 	return again < 0 || (third >= 0 && again > third) ||
 	       CAP->seg[again].t - CAP->seg[orig].t < ETCP_NS_RTO_MS * MS;
 }
